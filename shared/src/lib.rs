@@ -1,0 +1,27 @@
+//! # passerelle-core
+//!
+//! Everything Passerelle knows about the standards, in one pure crate: no async, no network, no
+//! filesystem, no clock and no randomness of its own (callers pass `now` and random bytes in).
+//!
+//! - [`model`]: Open Badges 3.0 / VC Data Model 2.0 builders and the strict data-model check.
+//! - [`contexts`]: the bundled JSON-LD contexts; an unknown URL is an error, never a fetch.
+//! - [`jsonld`]: JSON-LD → RDF in "safe mode" and RDFC-1.0 canonical N-Quads.
+//! - [`proof`]: Data Integrity (eddsa-rdfc-2022, eddsa-jcs-2022, legacy suites) sign and verify.
+//! - [`jose`]: VC-JOSE (`application/vc+jwt`, EdDSA) and VC-JWT 1.1 verification.
+//! - [`did`]: did:key and did:web.
+//! - [`status`]: Bitstring Status List and 1EdTechRevocationList.
+//! - [`verify`]: sans-I/O verification: [`verify::needs`] then [`verify::check`] → a report.
+//! - [`keys`], [`multibase`], [`input`]: Ed25519 keys, encodings and caps on untrusted input.
+#![forbid(unsafe_code)]
+
+pub mod contexts;
+pub mod did;
+pub mod input;
+pub mod jose;
+pub mod jsonld;
+pub mod keys;
+pub mod model;
+pub mod multibase;
+pub mod proof;
+pub mod status;
+pub mod verify;
