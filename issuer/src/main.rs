@@ -1,4 +1,219 @@
-//! `passerelle-issuer` — thin glue over passerelle-core.
-fn main() {
-    println!("passerelle-issuer: not yet implemented");
+//! `passerelle-issuer` — the provider's command line. Thin glue over `passerelle-core`: it reads
+//! files, takes the clock, and writes results; every rule lives in the core.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use passerelle_core::keys::KeyPair;
+use passerelle_core::{did, input, jose, proof};
+use serde_json::Value;
+
+#[derive(Parser)]
+#[command(name = "passerelle-issuer", version, about = "Issue Open Badges 3.0 credentials signed with Ed25519")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create an Ed25519 private key as an OKP JWK (RFC 8037), file mode 0600; prints its did:key.
+    Keygen {
+        /// Where to write the key. Refuses to overwrite an existing file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign a credential and print it (a compact JWS for vc-jose).
+    Sign {
+        /// The private key (OKP JWK) made by `keygen`.
+        #[arg(long)]
+        key: PathBuf,
+        /// The proof format.
+        #[arg(long, value_enum, default_value_t = Suite::EddsaRdfc2022)]
+        suite: Suite,
+        /// The proof's `created` time (RFC 3339); default: now, to the second.
+        #[arg(long)]
+        created: Option<String>,
+        /// Keep the credential's issuer id instead of setting it to the key's did:key.
+        #[arg(long)]
+        keep_issuer: bool,
+        /// The verification method to name (default: the key's did:key method; with
+        /// --keep-issuer and an issuer that is not this did:key, you must give one).
+        #[arg(long)]
+        verification_method: Option<String>,
+        /// The unsigned credential (JSON); `-` reads standard input.
+        input: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Suite {
+    #[value(name = "eddsa-rdfc-2022")]
+    EddsaRdfc2022,
+    #[value(name = "eddsa-jcs-2022")]
+    EddsaJcs2022,
+    #[value(name = "vc-jose")]
+    VcJose,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Keygen { out } => keygen(&out),
+        Command::Sign {
+            key,
+            suite,
+            created,
+            keep_issuer,
+            verification_method,
+            input,
+        } => sign(&key, suite, created, keep_issuer, verification_method, &input),
+    }
+}
+
+fn keygen(out: &Path) -> Result<()> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).context("no randomness available from the operating system")?;
+    let pair = KeyPair::from_seed(&seed);
+    seed.fill(0);
+    let mut text = serde_json::to_string_pretty(&pair.to_private_jwk())?;
+    text.push('\n');
+    write_secret_file(out, text.as_bytes())?;
+    println!("{}", did::did_key(&pair.public()));
+    eprintln!(
+        "wrote the private key to {} (mode 0600); keep it secret and backed up",
+        out.display()
+    );
+    Ok(())
+}
+
+/// Writes a new file readable only by its owner, refusing to replace an existing one.
+fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).with_context(|| {
+        if path.exists() {
+            format!("{} already exists; not overwriting a key", path.display())
+        } else {
+            format!("cannot create {}", path.display())
+        }
+    })?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+        Ok(bytes)
+    } else {
+        fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    }
+}
+
+fn load_key(path: &Path) -> Result<KeyPair> {
+    let bytes = fs::read(path).with_context(|| format!("cannot read key file {}", path.display()))?;
+    let jwk = input::parse_json_object(&bytes, &Default::default())
+        .with_context(|| format!("key file {} is not a JSON object", path.display()))?;
+    KeyPair::from_jwk(&jwk).with_context(|| {
+        format!(
+            "key file {} is not an Ed25519 private OKP JWK",
+            path.display()
+        )
+    })
+}
+
+fn sign(
+    key_path: &Path,
+    suite: Suite,
+    created: Option<String>,
+    keep_issuer: bool,
+    verification_method: Option<String>,
+    input_path: &Path,
+) -> Result<()> {
+    let key = load_key(key_path)?;
+    let bytes = read_input(input_path)?;
+    let mut credential = input::parse_json_object(&bytes, &Default::default())
+        .with_context(|| format!("{} is not a JSON credential", input_path.display()))?;
+    let did = did::did_key(&key.public()).to_string();
+    let own_vm = did::did_key_verification_method(&key.public());
+    if !keep_issuer {
+        set_issuer(&mut credential, &did)?;
+    }
+    let vm = match verification_method {
+        Some(vm) => vm,
+        None => {
+            let issuer = passerelle_core::verify::issuer_id(&credential);
+            if keep_issuer && issuer.as_deref() != Some(did.as_str()) {
+                bail!(
+                    "with --keep-issuer the issuer is {}, not this key's {did}: give --verification-method",
+                    issuer.as_deref().unwrap_or("(missing)")
+                );
+            }
+            own_vm
+        }
+    };
+    let created = match created {
+        Some(text) => {
+            chrono::DateTime::parse_from_rfc3339(&text)
+                .with_context(|| format!("--created {text:?} is not an RFC 3339 date-time"))?;
+            text
+        }
+        None => chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    let output = match suite {
+        Suite::VcJose => jose::sign_vc_jwt(&credential, &key, &vm)
+            .context("cannot sign the credential as a VC-JOSE JWS")?,
+        Suite::EddsaRdfc2022 | Suite::EddsaJcs2022 => {
+            let cryptosuite = match suite {
+                Suite::EddsaJcs2022 => proof::Cryptosuite::EddsaJcs2022,
+                _ => proof::Cryptosuite::EddsaRdfc2022,
+            };
+            let options = proof::ProofOptions::assertion(cryptosuite, vm, &created);
+            let signed = proof::sign(&credential, &key, &options)
+                .context("refusing to sign the credential")?;
+            serde_json::to_string_pretty(&signed)?
+        }
+    };
+    println!("{output}");
+    Ok(())
+}
+
+fn set_issuer(credential: &mut Value, did: &str) -> Result<()> {
+    let Some(map) = credential.as_object_mut() else {
+        bail!("the credential is not a JSON object");
+    };
+    match map.get_mut("issuer") {
+        Some(Value::Object(issuer)) => {
+            issuer.insert("id".into(), Value::String(did.to_owned()));
+        }
+        _ => {
+            map.insert("issuer".into(), Value::String(did.to_owned()));
+        }
+    }
+    Ok(())
 }

@@ -1,4 +1,187 @@
-//! `passerelle-verifier` — thin glue over passerelle-core.
-fn main() {
-    println!("passerelle-verifier: not yet implemented");
+//! `passerelle-verifier` — the verifier's command line. Thin glue over `passerelle-core`: it reads
+//! the files it is given in place of what a service would fetch, takes the clock, and prints the
+//! report. Exit code 0 = verified, 1 = not verified (or incomplete), 2 = bad input or usage.
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use passerelle_core::did::Did;
+use passerelle_core::verify::{self, CheckOptions, Fetched};
+use passerelle_core::{input, schema};
+
+#[derive(Parser)]
+#[command(name = "passerelle-verifier", version, about = "Verify Open Badges 3.0 and other W3C Verifiable Credentials")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify a credential or presentation (JSON) or a compact JWS, offline.
+    Verify {
+        /// The file to verify; `-` reads standard input.
+        file: PathBuf,
+        /// Print the JSON report instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Check validity dates against this moment (RFC 3339) instead of now.
+        #[arg(long)]
+        now: Option<String>,
+        /// A status list credential to use, as FILE (matched by its `id`) or URL=FILE (used for
+        /// the status list URL a credential names). Repeatable.
+        #[arg(long = "status-list", value_name = "[URL=]FILE")]
+        status_lists: Vec<String>,
+        /// A DID document to use for did:web keys (matched by its `id`). Repeatable.
+        #[arg(long = "did-document", value_name = "FILE")]
+        did_documents: Vec<PathBuf>,
+        /// A directory of JSON Schemas (matched by `$id`) for credentials that name one.
+        #[arg(long)]
+        schema_dir: Option<PathBuf>,
+        /// For a presentation: the challenge it must answer.
+        #[arg(long)]
+        challenge: Option<String>,
+        /// For a presentation: the domain it must be bound to.
+        #[arg(long)]
+        domain: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let Command::Verify {
+        file,
+        json,
+        now,
+        status_lists,
+        did_documents,
+        schema_dir,
+        challenge,
+        domain,
+    } = cli.command;
+    let limits = input::InputLimits::default();
+    let bytes = read_input(&file)?;
+    let presented = verify::parse_input(&bytes, &limits)
+        .with_context(|| format!("cannot read {} as a credential", file.display()))?;
+    let now = match now {
+        Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
+            .with_context(|| format!("--now {text:?} is not an RFC 3339 date-time"))?
+            .with_timezone(&chrono::Utc),
+        None => chrono::Utc::now(),
+    };
+
+    let mut fetched = Fetched::default();
+    for spec in &status_lists {
+        let (url, path) = match spec.split_once('=') {
+            Some((url, path)) if url.contains("://") => (Some(url.to_owned()), PathBuf::from(path)),
+            _ => (None, PathBuf::from(spec)),
+        };
+        let document = read_json(&path, &limits)?;
+        let url = match url {
+            Some(url) => url,
+            None => document
+                .get("id")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+                .with_context(|| {
+                    format!(
+                        "status list {} has no `id`; give it as URL={}",
+                        path.display(),
+                        path.display()
+                    )
+                })?,
+        };
+        let provenance = format!("from the local file {}", path.display());
+        fetched.add_status_list(&url, document, &provenance);
+    }
+    for path in &did_documents {
+        let document = read_json(path, &limits)?;
+        let id = document
+            .get("id")
+            .and_then(|v| v.as_str())
+            .with_context(|| format!("DID document {} has no `id`", path.display()))?;
+        let did = Did::parse(id).with_context(|| format!("DID document {}", path.display()))?;
+        fetched.did_documents.insert(&did, document);
+    }
+    if let Some(dir) = &schema_dir {
+        load_schemas(dir, &limits, &mut fetched.schemas)?;
+    }
+    let needs = verify::needs(&presented, &fetched);
+    for need in &needs.did_documents {
+        fetched.failures.insert(
+            need.url.clone(),
+            "offline: pass the DID document with --did-document".into(),
+        );
+    }
+    for url in &needs.status_lists {
+        fetched.failures.insert(
+            url.clone(),
+            "offline: pass the status list with --status-list URL=FILE".into(),
+        );
+    }
+
+    let options = CheckOptions { challenge, domain };
+    let report = verify::check(&presented, &fetched, now, &options);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        print!("{report}");
+    }
+    Ok(if report.is_verified() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+        Ok(bytes)
+    } else {
+        fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    }
+}
+
+fn read_json(path: &Path, limits: &input::InputLimits) -> Result<serde_json::Value> {
+    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    input::parse_json_object(&bytes, limits)
+        .with_context(|| format!("{} is not a JSON object", path.display()))
+}
+
+fn load_schemas(dir: &Path, limits: &input::InputLimits, set: &mut schema::SchemaSet) -> Result<()> {
+    let entries =
+        fs::read_dir(dir).with_context(|| format!("cannot read schema directory {}", dir.display()))?;
+    let mut count = 0;
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let schema = read_json(&path, limits)?;
+        set.add(schema)
+            .with_context(|| format!("schema {} cannot be used", path.display()))?;
+        count += 1;
+    }
+    if count == 0 {
+        bail!("schema directory {} holds no .json file", dir.display());
+    }
+    Ok(())
 }
