@@ -1,0 +1,3 @@
+//! The single integration-test binary of passerelle-core: one module per area.
+
+mod did;
