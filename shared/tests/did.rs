@@ -581,7 +581,8 @@ fn proof_vms(credential: &Value) -> Vec<String> {
 
 #[test]
 fn onedtech_negative_verification_methods_fail_specifically() {
-    let cases: [(&str, fn(&DidError) -> bool); 4] = [
+    type Expectation = fn(&DidError) -> bool;
+    let cases: [(&str, Expectation); 4] = [
         ("simple-err-proof-method-no-scheme.json", |e| {
             matches!(e, DidError::NoScheme { .. })
         }),
