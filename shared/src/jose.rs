@@ -273,8 +273,6 @@ pub fn parse_compact_raw(jws: &str) -> Result<JwsParts, JoseError> {
         return Err(JoseError::PartCount { found: parts.len() });
     };
     let header_bytes = decode_part("header", header_b64)?;
-    let payload_bytes = decode_part("payload", payload_b64)?;
-    let signature = decode_part("signature", signature_b64)?;
     let limits = InputLimits {
         max_bytes: MAX_JWS_BYTES,
         max_depth: 16,
@@ -322,6 +320,10 @@ pub fn parse_compact_raw(jws: &str) -> Result<JwsParts, JoseError> {
     let kid = optional_string(&header, "kid")?;
     let typ = optional_string(&header, "typ")?;
     let cty = optional_string(&header, "cty")?;
+    // The header is judged first, so an unsecured (`alg: none`) JWS with its empty signature
+    // is reported as such.
+    let payload_bytes = decode_part("payload", payload_b64)?;
+    let signature = decode_part("signature", signature_b64)?;
     Ok(JwsParts {
         signing_input: format!("{header_b64}.{payload_b64}"),
         header,

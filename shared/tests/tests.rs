@@ -1,3 +1,4 @@
 //! The single integration-test binary of passerelle-core: one module per area.
 
 mod did;
+mod jose;
