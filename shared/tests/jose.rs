@@ -410,7 +410,8 @@ fn malformed_compact_strings_fail_specifically() {
     let header = b64(br#"{"alg":"EdDSA"}"#);
     let payload = b64(b"{}");
     let sig = b64(&[0u8; 64]);
-    let cases: Vec<(String, fn(&JoseError) -> bool)> = vec![
+    type Expectation = fn(&JoseError) -> bool;
+    let cases: Vec<(String, Expectation)> = vec![
         (format!("{header}.{payload}"), |e| {
             matches!(e, JoseError::PartCount { found: 2 })
         }),
