@@ -2,3 +2,4 @@
 
 mod did;
 mod jose;
+mod status;
