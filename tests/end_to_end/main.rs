@@ -1,0 +1,5 @@
+//! End-to-end tests: the real binaries in scratch directories, every negative vector, and
+//! interoperability with the reference JavaScript implementations.
+
+mod cli;
+mod negative;
