@@ -176,18 +176,23 @@ const NOTES = `\
   \`ed25519-signature-2020-context\`). The copy kept in the w3c/vc-di-eddsa repository (and in
   the project's test vectors) is a shorter hand-written variant (no \`proof\`, \`controller\`,
   \`revoked\`, \`expires\`, capability purposes; an extra \`signature\` term). They define the same
-  IRIs for every term the W3C Ed25519Signature2020 test vector uses.
-- **Open Badges 3.0.3.** 1EdTech edited \`context-3.0.3.json\` after publication (adding
-  \`awardedDate\` among others). The bundled copy (npm package 3.0.0, 2026-05) is the edited one
-  and is JSON-equal to the spec repository's file; the 1EdTech validator's cached copy has two
-  more terms (\`endorsementJwt\`, \`jti\`) and is not bundled. Older package versions (2.1.0)
-  carry the pre-edit file.
+  IRIs for every term the W3C Ed25519Signature2020 test vector uses: the reference JavaScript
+  libraries verify that vector with the bundled copy (\`tests/interop/selftest.mjs\`).
+- **Open Badges 3.0.3.** 1EdTech edited \`context-3.0.3.json\` after publication. The bundled
+  copy (npm package 3.0.0, published 2026-05-07) is the edited one: compared with the copy in
+  package 2.1.0 it adds \`awardedDate\` and \`inLanguage\` (top level, in \`Achievement\` and in
+  \`Related\`), and it is byte-identical to the 1EdTech spec repository's file. The 1EdTech
+  validator's cached copy has two more terms (\`endorsementJwt\`, \`jti\`) and is not bundled.
 - **\`https://www.w3.org/ns/credentials/examples/v2\`** is in no npm package (the
   \`@digitalbazaar/credentials-examples-context\` package has only examples/v1). It is taken
   from the crates.io crate \`ssi-contexts\` (Spruce), the only registry package found carrying
   it; it is needed by the W3C Data Integrity EdDSA test vectors.
 - **Aliases.** \`…/ob/v3p0/context/ob_v3p0.jsonld\` resolves to the same bytes as
   \`…/ob/v3p0/context.json\` (OB 3.0.0).
+- **Against the project's test vectors** (\`shared/vectors/contexts\`, checked by
+  \`shared/tests/contexts.rs\`, which prints the comparison): every bundled document is
+  JSON-equal to the vector copy for its URL except Ed25519Signature2020 (see above); the bytes
+  are identical for data-integrity/v1 and OB 3.0.2 and 3.0.3.
 - Resolution is by exact URL only: no trailing \`#\`, no http↔https, no trailing-slash folding.
 `;
 
