@@ -82,35 +82,23 @@ pub fn canonicalize_dataset(dataset: &Dataset) -> Result<String, JsonLdError> {
 /// JSON-LD → RDF (the deserialisation algorithm, `rdfDirection: i18n-datatype`), in safe mode.
 pub fn to_rdf(document: &Value) -> Result<Dataset, JsonLdError> {
     check_contexts(document, &mut Vec::new())?;
-    let normalized = normalize_numbers(document);
-    let input = json_syntax::Value::from_serde_json(normalized);
-    let remote = RemoteDocument::new(None, None, input);
-    let loader = BundledLoader::default();
-    let mut warnings = Warnings::default();
-    let options = json_ld::Options {
-        expansion_policy: Policy {
-            invalid: Action::Keep,
-            vocab: Action::Keep,
-            allow_undefined: false,
-        },
-        rdf_direction: Some(RdfDirection::I18nDatatype),
-        ..json_ld::Options::default()
+    let expanded = match expand(document, false) {
+        Ok(expanded) => expanded,
+        Err(Expansion::Failed(error, loader)) => {
+            return Err(expand_error(error, &loader, document))
+        }
+        Err(Expansion::BadLanguageTag(tag)) => {
+            return Err(JsonLdError::InvalidLanguageTag {
+                path: path_of_string(document, &tag),
+                tag,
+            })
+        }
     };
-    let mut vocabulary = ();
-    let expanded =
-        pollster::block_on(remote.expand_full(&mut vocabulary, &loader, options, &mut warnings))
-            .map_err(|e| expand_error(e, &loader, document))?;
-    if let Some(tag) = warnings.malformed_language_tag {
-        return Err(JsonLdError::InvalidLanguageTag {
-            path: find_string_value(document, &tag).unwrap_or_else(|| "(document)".into()),
-            tag,
-        });
-    }
     for object in expanded.objects() {
         check_object(object, document)?;
     }
-
     let mut expanded = expanded;
+    let mut vocabulary = ();
     let mut generator = json_ld::rdf_types::generator::Blank::new();
     expanded.relabel_and_canonicalize_with(&mut vocabulary, &mut generator);
     let mut dataset = Dataset::new();
@@ -126,6 +114,102 @@ pub fn to_rdf(document: &Value) -> Result<Dataset, JsonLdError> {
         dataset.insert(&convert_quad(quad, document)?);
     }
     Ok(dataset)
+}
+
+type Expanded = json_ld::ExpandedDocument<IriBuf, json_ld::BlankIdBuf>;
+
+enum Expansion {
+    Failed(ExpandError, BundledLoader),
+    BadLanguageTag(String),
+}
+
+/// Expands with the bundled loader. Undefined types and relative IRIs are kept as
+/// `Id::Invalid` (to be reported with their path); undefined properties fail expansion unless
+/// `allow_undefined`, in which case they are dropped.
+fn expand(document: &Value, allow_undefined: bool) -> Result<Expanded, Expansion> {
+    let input = json_syntax::Value::from_serde_json(normalize_numbers(document));
+    let remote = RemoteDocument::new(None, None, input);
+    let loader = BundledLoader::default();
+    let mut warnings = Warnings::default();
+    let options = json_ld::Options {
+        expansion_policy: Policy {
+            invalid: Action::Keep,
+            vocab: Action::Keep,
+            allow_undefined,
+        },
+        rdf_direction: Some(RdfDirection::I18nDatatype),
+        ..json_ld::Options::default()
+    };
+    let result = pollster::block_on(remote.expand_full(&mut (), &loader, options, &mut warnings));
+    match (result, warnings.malformed_language_tag) {
+        (Err(error), _) => Err(Expansion::Failed(error, loader)),
+        (Ok(_), Some(tag)) => Err(Expansion::BadLanguageTag(tag)),
+        (Ok(expanded), None) => Ok(expanded),
+    }
+}
+
+/// Caps the re-expansions spent locating an undefined property among same-named members.
+const MAX_LOCATE_CANDIDATES: usize = 32;
+
+/// Names the cause of a `KeyExpansionFailed`: an undefined type (whose missing type-scoped
+/// context leaves the properties undefined) is reported before the property; among several
+/// members with the property's name, the first that fails on its own is reported.
+fn locate_undefined_property(document: &Value, term: &str) -> JsonLdError {
+    if let Ok(expanded) = expand(document, true) {
+        for object in expanded.objects() {
+            if let Err(e) = check_object(object, document) {
+                return e;
+            }
+        }
+    }
+    let mut candidates = Vec::new();
+    find_keys(document, term, &JsonPath::default(), &mut candidates);
+    let path = if candidates.len() <= 1 || candidates.len() > MAX_LOCATE_CANDIDATES {
+        candidates.first().cloned()
+    } else {
+        candidates.iter().enumerate().find_map(|(i, candidate)| {
+            let mut trial = document.clone();
+            for (j, other) in candidates.iter().enumerate().rev() {
+                if j != i {
+                    remove_member(&mut trial, other);
+                }
+            }
+            match expand(&trial, false) {
+                Err(Expansion::Failed(
+                    ExpandError::Expansion(json_ld::expansion::Error::KeyExpansionFailed(t)),
+                    _,
+                )) if t == term => Some(candidate.clone()),
+                _ => None,
+            }
+        })
+    };
+    JsonLdError::UndefinedTerm {
+        term: term.to_owned(),
+        path: path
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "(document)".into()),
+    }
+}
+
+fn remove_member(document: &mut Value, path: &JsonPath) {
+    let Some((PathSegment::Key(last), parents)) = path.0.split_last() else {
+        return;
+    };
+    let mut cursor = document;
+    for segment in parents {
+        let next = match (segment, cursor) {
+            (PathSegment::Key(k), Value::Object(map)) => map.get_mut(k),
+            (PathSegment::Index(i), Value::Array(items)) => items.get_mut(*i),
+            _ => None,
+        };
+        match next {
+            Some(next) => cursor = next,
+            None => return,
+        }
+    }
+    if let Value::Object(map) = cursor {
+        map.shift_remove(last);
+    }
 }
 
 /// A JSON path (`proof[0].type`) of a value inside a document.
@@ -337,12 +421,7 @@ fn expand_error(error: ExpandError, loader: &BundledLoader, document: &Value) ->
         return JsonLdError::UnknownContext(refused);
     }
     if let ExpandError::Expansion(json_ld::expansion::Error::KeyExpansionFailed(term)) = &error {
-        return JsonLdError::UndefinedTerm {
-            path: find_key(document, term, &JsonPath::default())
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "(document)".into()),
-            term: term.clone(),
-        };
+        return locate_undefined_property(document, term);
     }
     JsonLdError::InvalidDocument {
         code: error.code().to_string(),
@@ -371,7 +450,10 @@ fn check_node(node: &ExpandedNode, document: &Value) -> Result<(), JsonLdError> 
     }
     for ty in node.types() {
         if let Id::Invalid(term) = ty {
-            return Err(undefined(document, term));
+            return Err(JsonLdError::UndefinedTerm {
+                path: path_of_string(document, term),
+                term: term.clone(),
+            });
         }
     }
     for (property, objects) in node.properties().iter() {
@@ -406,7 +488,10 @@ fn check_node(node: &ExpandedNode, document: &Value) -> Result<(), JsonLdError> 
 }
 
 fn undefined(document: &Value, term: &str) -> JsonLdError {
-    let path = find_key(document, term, &JsonPath::default())
+    let mut keys = Vec::new();
+    find_keys(document, term, &JsonPath::default(), &mut keys);
+    let path = keys
+        .first()
         .map(|p| p.to_string())
         .unwrap_or_else(|| path_of_string(document, term));
     JsonLdError::UndefinedTerm {
@@ -419,23 +504,27 @@ fn path_of_string(document: &Value, needle: &str) -> String {
     find_string_value(document, needle).unwrap_or_else(|| "(document)".into())
 }
 
-/// First path (document order, `@context` skipped) of an object member named `key`.
-fn find_key(value: &Value, key: &str, path: &JsonPath) -> Option<JsonPath> {
+/// Every path (document order, `@context` skipped) of an object member named `key`.
+fn find_keys(value: &Value, key: &str, path: &JsonPath, found: &mut Vec<JsonPath>) {
     match value {
-        Value::Object(map) => map.iter().find_map(|(k, v)| {
-            if k == "@context" {
-                None
-            } else if k == key {
-                Some(path.push_key(k))
-            } else {
-                find_key(v, key, &path.push_key(k))
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "@context" {
+                    continue;
+                }
+                let here = path.push_key(k);
+                if k == key {
+                    found.push(here.clone());
+                }
+                find_keys(v, key, &here, found);
             }
-        }),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| find_key(v, key, &path.push_index(i))),
-        _ => None,
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                find_keys(v, key, &path.push_index(i), found);
+            }
+        }
+        _ => {}
     }
 }
 

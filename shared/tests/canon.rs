@@ -61,3 +61,163 @@ fn rdfc_vectors_byte_for_byte() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Every positive sample must canonicalize: safe mode must not reject valid credentials.
+#[test]
+fn positive_documents_pass_safe_mode() {
+    let files = [
+        "vc-di-eddsa/unsigned.json",
+        "vc-di-eddsa/rdfc-2022/signedDataInt.json",
+        "vc-di-eddsa/jcs-2022/signedJCS.json",
+        "vc-di-eddsa/ed25519-signature-2020/signedEdSig.json",
+        "openbadges/ldp-eddsa-rdfc-2022/signed.json",
+        "openbadges/validator-samples/simple.json",
+        "openbadges/validator-samples/simple-did-key-method.json",
+        "openbadges/validator-samples/endorsement-valid.json",
+        "openbadges/validator-samples/simple-noproof.json",
+        "openbadges/validator-samples/simple_v1.json",
+        "openbadges/validator-samples/simple-eddsa-2022.json",
+        "openbadges/validator-samples/complete.json",
+        "openbadges/examples/achievement-alignment-case.json",
+        "openbadges/examples/achievement-alignment-ctdl.json",
+        "openbadges/examples/basic-openbadgecredential.json",
+        "openbadges/examples/complete-openbadgecredential.json",
+        "openbadges/examples/endorsementcredential.json",
+        "openbadges/examples/skill-assertion-case.json",
+        "openbadges/examples/skill-assertion-ctdl.json",
+        "status-list/1edtech-credential-status-revoked.json",
+        "status-list/1edtech-testlist-statuslist-credential.json",
+        "status-list/spec-example-statuslist-credential.json",
+        "status-list/spec-example-credential-with-status-entries.json",
+    ];
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|file| {
+            canonical_nquads(&util::json(file))
+                .err()
+                .map(|e| format!("{file}: {e}"))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "falsely rejected:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn safe_mode_names_undefined_proof_type_and_path() {
+    let doc = util::json("openbadges/validator-samples/simple-multiple-proofs.json");
+    let err = canonical_nquads(&doc).unwrap_err();
+    match &err {
+        JsonLdError::UndefinedTerm { term, path } => {
+            assert_eq!(term, "SomeProofType");
+            assert_eq!(path, "proof[0].type");
+        }
+        other => panic!("expected UndefinedTerm, got {other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "proof[0].type: \"SomeProofType\" is not defined by the document's @context"
+    );
+}
+
+fn base(extra: Value) -> Value {
+    let mut doc = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:issuer",
+        "credentialSubject": {"id": "did:example:subject"}
+    });
+    if let (Some(map), Value::Object(extra)) = (doc.as_object_mut(), extra) {
+        map.extend(extra);
+    }
+    doc
+}
+
+#[test]
+fn safe_mode_rejects_undefined_property_type_and_relative_iri() {
+    let cases = [
+        (
+            base(json!({"credentialSubject": {"id": "did:example:s", "favouriteColour": "blue"}})),
+            "favouriteColour",
+            "credentialSubject.favouriteColour",
+        ),
+        (
+            base(json!({"type": ["VerifiableCredential", "MadeUpCredential"]})),
+            "MadeUpCredential",
+            "type[1]",
+        ),
+        (
+            base(json!({"credentialSubject": {"id": "did:example:s", "type": "Nope"}})),
+            "Nope",
+            "credentialSubject.type",
+        ),
+    ];
+    for (doc, want_term, want_path) in cases {
+        match canonical_nquads(&doc) {
+            Err(JsonLdError::UndefinedTerm { term, path }) => {
+                assert_eq!((term.as_str(), path.as_str()), (want_term, want_path));
+            }
+            other => panic!("{want_term}: expected UndefinedTerm, got {other:?}"),
+        }
+    }
+    let relative = base(json!({"id": "relative/credential/1"}));
+    match canonical_nquads(&relative) {
+        Err(JsonLdError::RelativeIri { iri, path }) => {
+            assert_eq!(iri, "relative/credential/1");
+            assert_eq!(path, "id");
+        }
+        other => panic!("relative id: expected RelativeIri, got {other:?}"),
+    }
+}
+
+#[test]
+fn contexts_are_never_fetched() {
+    let mut doc = base(json!({}));
+    doc["@context"] = json!([
+        "https://www.w3.org/ns/credentials/v2",
+        "https://example.com/unknown-context.jsonld"
+    ]);
+    match canonical_nquads(&doc) {
+        Err(JsonLdError::UnknownContext(e)) => {
+            assert!(e
+                .to_string()
+                .contains("https://example.com/unknown-context.jsonld"))
+        }
+        other => panic!("expected UnknownContext, got {other:?}"),
+    }
+    doc["@context"] = json!(["https://www.w3.org/ns/credentials/v2", 42]);
+    assert!(matches!(
+        canonical_nquads(&doc),
+        Err(JsonLdError::InvalidContext { .. })
+    ));
+    // A scoped context inside an inline context is checked too.
+    doc["@context"] = json!(["https://www.w3.org/ns/credentials/v2",
+        {"foo": {"@id": "https://ex.org/foo", "@context": "https://evil.example/ctx"}}]);
+    assert!(matches!(
+        canonical_nquads(&doc),
+        Err(JsonLdError::UnknownContext(_))
+    ));
+}
+
+/// Bad input never panics; it is an error or (for valid JSON-LD) a result.
+#[test]
+fn hostile_shapes_do_not_panic() {
+    let inputs = [
+        json!(null),
+        json!(42),
+        json!("text"),
+        json!([]),
+        json!({}),
+        json!({"@context": null}),
+        json!({"@context": {"@version": 2}}),
+        json!({"@context": [[]]}),
+        json!({"@context": "https://www.w3.org/ns/credentials/v2", "@id": 5}),
+        json!({"@context": "https://www.w3.org/ns/credentials/v2", "type": 5}),
+        json!({"@context": "https://www.w3.org/ns/credentials/v2", "name": {"@value": "x", "@language": "not a tag!"}}),
+    ];
+    for input in inputs {
+        let _ = canonical_nquads(&input);
+    }
+}
