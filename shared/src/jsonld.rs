@@ -389,8 +389,9 @@ fn check_context_value(value: &Value, path: &mut Vec<PathSegment>) -> Result<(),
 }
 
 /// JSON-LD toRdf gives a number with no fractional part (below 10^21) the integer lexical form,
-/// whatever its JSON spelling; the `json-ld` crate looks at the spelling, so integral floats are
-/// rewritten as integers first. (JCS, used for `@json` literals, prints them the same way.)
+/// whatever its JSON spelling (`36.0` → `"36"`). Integral floats are rewritten as integers
+/// before expansion so that this never depends on how the `json-ld` crate reads a spelling.
+/// (JCS, used for `@json` literals, prints them the same way.)
 fn normalize_numbers(value: &Value) -> Value {
     match value {
         Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
@@ -644,10 +645,12 @@ fn convert_literal(
     }
 }
 
+/// `lang_dir` with the language lowercased; JSON-LD 1.1 keeps the `_` when there is no language
+/// (`i18n#_rtl`), which the `json-ld` crate leaves out.
 fn lowercase_i18n(suffix: &str) -> String {
     match suffix.rsplit_once('_') {
         Some((language, direction)) => format!("{}_{direction}", language.to_ascii_lowercase()),
-        None => suffix.to_owned(),
+        None => format!("_{suffix}"),
     }
 }
 

@@ -221,3 +221,84 @@ fn hostile_shapes_do_not_panic() {
         let _ = canonical_nquads(&input);
     }
 }
+
+/// toRdf details settled against the reference JavaScript implementation (jsonld.js 8,
+/// `rdfDirection: "i18n-datatype"`, `safe: true`) with the bundled contexts: each expected output
+/// below is what it printed for the same input.
+#[test]
+fn to_rdf_matches_reference_implementation() {
+    let cases: [(&str, &str, &str, &str); 6] = [
+        (
+            "numbers",
+            "JSON-LD toRdf numbers: integral values keep integer form even when coerced (36, 36.0 -> \"36\"^^xsd:float), non-integral and >= 1e21 take the canonical double form, uncoerced integers are xsd:integer, xsd:double coercion forces the double form",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2", {"f": {"@id": "https://ex.org/f", "@type": "http://www.w3.org/2001/XMLSchema#float"}, "dbl": {"@id": "https://ex.org/dbl", "@type": "http://www.w3.org/2001/XMLSchema#double"}, "n": "https://ex.org/n"}],
+   "id": "urn:ex:numbers", "f": [36, 36.0, 3.5, -0.25, 1e21, 1.5e300], "n": [7, 3.5, 7.0, 1e21, 0.1, 123456789012], "dbl": [36, 2.5]}"#,
+            r#"<urn:ex:numbers> <https://ex.org/dbl> "2.5E0"^^<http://www.w3.org/2001/XMLSchema#double> .
+<urn:ex:numbers> <https://ex.org/dbl> "3.6E1"^^<http://www.w3.org/2001/XMLSchema#double> .
+<urn:ex:numbers> <https://ex.org/f> "-2.5E-1"^^<http://www.w3.org/2001/XMLSchema#float> .
+<urn:ex:numbers> <https://ex.org/f> "1.0E21"^^<http://www.w3.org/2001/XMLSchema#float> .
+<urn:ex:numbers> <https://ex.org/f> "1.5E300"^^<http://www.w3.org/2001/XMLSchema#float> .
+<urn:ex:numbers> <https://ex.org/f> "3.5E0"^^<http://www.w3.org/2001/XMLSchema#float> .
+<urn:ex:numbers> <https://ex.org/f> "36"^^<http://www.w3.org/2001/XMLSchema#float> .
+<urn:ex:numbers> <https://ex.org/n> "1.0E-1"^^<http://www.w3.org/2001/XMLSchema#double> .
+<urn:ex:numbers> <https://ex.org/n> "1.0E21"^^<http://www.w3.org/2001/XMLSchema#double> .
+<urn:ex:numbers> <https://ex.org/n> "123456789012"^^<http://www.w3.org/2001/XMLSchema#integer> .
+<urn:ex:numbers> <https://ex.org/n> "3.5E0"^^<http://www.w3.org/2001/XMLSchema#double> .
+<urn:ex:numbers> <https://ex.org/n> "7"^^<http://www.w3.org/2001/XMLSchema#integer> .
+"#,
+        ),
+        (
+            "language",
+            "language tags are lowercased; @direction becomes an i18n datatype, with `_dir` when there is no language",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:ex:lang",
+   "name": [{"@value": "Hello", "@language": "en-US"}, {"@value": "مرحبا", "@language": "AR-eg", "@direction": "rtl"}, {"@value": "no lang", "@direction": "ltr"}]}"#,
+            r#"<urn:ex:lang> <https://schema.org/name> "Hello"@en-us .
+<urn:ex:lang> <https://schema.org/name> "no lang"^^<https://www.w3.org/ns/i18n#_ltr> .
+<urn:ex:lang> <https://schema.org/name> "مرحبا"^^<https://www.w3.org/ns/i18n#ar-eg_rtl> .
+"#,
+        ),
+        (
+            "defaultLanguage",
+            "a context's default @language is lowercased too",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2", {"@language": "EN-gb"}], "id": "urn:ex:dl", "description": "colour"}"#,
+            r#"<urn:ex:dl> <https://schema.org/description> "colour"@en-gb .
+"#,
+        ),
+        (
+            "json",
+            "@json literals are RFC 8785 canonical JSON (keys sorted by UTF-16 code units, ECMAScript numbers)",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2", {"data": {"@id": "https://ex.org/data", "@type": "@json"}}], "id": "urn:ex:json",
+   "data": {"b": 1, "a": [1.0, "x", true, null, 1e21, 0.000001], "\u00e9": 2, "\u20ac": 3, "\ud83d\ude00": 4, "\ufb01": 5}}"#,
+            r#"<urn:ex:json> <https://ex.org/data> "{\"a\":[1,\"x\",true,null,1e+21,0.000001],\"b\":1,\"é\":2,\"€\":3,\"😀\":4,\"ﬁ\":5}"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> .
+"#,
+        ),
+        (
+            "escapes",
+            "canonical N-Quads string escaping",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:ex:esc", "name": "tab\t nl\n cr\r quote\" back\\ bell\u0007 del\u007f nbsp\u00a0 emoji\ud83d\ude00 bs\b ff\f"}"#,
+            r#"<urn:ex:esc> <https://schema.org/name> "tab\t nl\n cr\r quote\" back\\ bell\u0007 del\u007F nbsp  emoji😀 bs\b ff\f" .
+"#,
+        ),
+        (
+            "bool",
+            "booleans",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2", {"b": "https://ex.org/b"}], "id": "urn:ex:b", "b": [true, false]}"#,
+            r#"<urn:ex:b> <https://ex.org/b> "false"^^<http://www.w3.org/2001/XMLSchema#boolean> .
+<urn:ex:b> <https://ex.org/b> "true"^^<http://www.w3.org/2001/XMLSchema#boolean> .
+"#,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, why, input, expected) in cases {
+        // Parse the raw text so that spellings such as `36.0` and `1e21` reach the processor.
+        let document: Value = serde_json::from_str(input).expect("case is JSON");
+        match canonical_nquads(&document) {
+            Ok(got) if got == expected => {}
+            Ok(got) => failures.push(format!(
+                "{name} ({why}):\n--- got\n{got}--- expected\n{expected}"
+            )),
+            Err(e) => failures.push(format!("{name} ({why}): error {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
