@@ -1,1 +1,679 @@
-//! (under construction)
+//! JSON-LD → RDF in Data Integrity "safe mode", and RDFC-1.0 canonical N-Quads.
+//!
+//! Contexts come only from [`crate::contexts`]: an unknown context URL is an error, nothing is
+//! fetched. A term, type or relative IRI that the active contexts cannot turn into an absolute IRI
+//! would be silently dropped by plain JSON-LD; here it is an error naming the term and its JSON
+//! path (VC Data Integrity §2.4.3), so nothing unsigned can hide in a signed document.
+//!
+//! Expansion is done by the `json-ld` crate; the deserialisation to RDF follows the JSON-LD 1.1
+//! toRdf rules where the crate deviates from them:
+//! - a JSON number with no fractional part keeps the integer lexical form even when written
+//!   `36.0` or coerced to a non-double datatype (`"36"^^xsd:float`);
+//! - language tags are lowercased (also inside `i18n#…` direction datatypes);
+//! - `@json` literals use the RFC 8785 canonical JSON form;
+//! - `@direction` becomes an `https://www.w3.org/ns/i18n#lang_dir` datatype (`i18n-datatype`).
+
+use std::cell::RefCell;
+use std::fmt;
+
+use json_ld::expansion::{Action, Policy};
+use json_ld::rdf::RdfDirection;
+use json_ld::rdf_types::{Id as RdfId, LiteralType, Quad as RdfQuad, Term as RdfTerm};
+use json_ld::syntax::Parse;
+use json_ld::{
+    ExpandError, Id, Indexed, IriBuf, JsonLdProcessor, LoadError, Loader, Node, Object, RdfQuads,
+    RemoteDocument, ValidId,
+};
+use oxrdf::{BlankNode, Dataset, GraphName, Literal, NamedNode, Quad, Subject, Term};
+use serde_json::Value;
+use sha2::Sha256;
+
+use crate::contexts::{self, ContextError};
+
+/// Upper bound on the calls to RDFC-1.0's "hash N-degree quads" algorithm, so that a crafted
+/// document with many indistinguishable blank nodes cannot make canonicalization run for ever.
+pub const HNDQ_CALL_LIMIT: usize = 4_000;
+
+const RDF_JSON: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON";
+const I18N_PREFIX: &str = "https://www.w3.org/ns/i18n#";
+
+/// Why a document could not be turned into canonical N-Quads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JsonLdError {
+    #[error(transparent)]
+    UnknownContext(#[from] ContextError),
+    #[error("{path}: @context entry must be a URL string or an object, found {found}")]
+    InvalidContext { path: String, found: &'static str },
+    #[error("{path}: {term:?} is not defined by the document's @context")]
+    UndefinedTerm { term: String, path: String },
+    #[error(
+        "{path}: {iri:?} is a relative IRI reference; it would be dropped from the signed data"
+    )]
+    RelativeIri { iri: String, path: String },
+    #[error("{path}: language tag {tag:?} is not well-formed (BCP 47)")]
+    InvalidLanguageTag { tag: String, path: String },
+    #[error("{path}: {iri:?} is not a valid IRI")]
+    InvalidIri { iri: String, path: String },
+    #[error("document is not valid JSON-LD ({code}): {message}")]
+    InvalidDocument { code: String, message: String },
+    #[error("RDF canonicalization failed: {reason}")]
+    Canonicalization { reason: String },
+}
+
+/// RDFC-1.0 canonical N-Quads of a JSON-LD document, in safe mode (see the module docs).
+pub fn canonical_nquads(document: &Value) -> Result<String, JsonLdError> {
+    let dataset = to_rdf(document)?;
+    canonicalize_dataset(&dataset)
+}
+
+/// RDFC-1.0 canonical N-Quads of an RDF dataset.
+pub fn canonicalize_dataset(dataset: &Dataset) -> Result<String, JsonLdError> {
+    let options = rdf_canon::CanonicalizationOptions {
+        hndq_call_limit: Some(HNDQ_CALL_LIMIT),
+    };
+    rdf_canon::canonicalize_with::<Sha256>(dataset, &options).map_err(|e| {
+        JsonLdError::Canonicalization {
+            reason: e.to_string(),
+        }
+    })
+}
+
+/// JSON-LD → RDF (the deserialisation algorithm, `rdfDirection: i18n-datatype`), in safe mode.
+pub fn to_rdf(document: &Value) -> Result<Dataset, JsonLdError> {
+    check_contexts(document, &mut Vec::new())?;
+    let expanded = match expand(document, false) {
+        Ok(expanded) => expanded,
+        Err(Expansion::Failed(error, loader)) => {
+            return Err(expand_error(error, &loader, document))
+        }
+        Err(Expansion::BadLanguageTag(tag)) => {
+            return Err(JsonLdError::InvalidLanguageTag {
+                path: path_of_string(document, &tag),
+                tag,
+            })
+        }
+    };
+    for object in expanded.objects() {
+        check_object(object, document)?;
+    }
+    let mut expanded = expanded;
+    let mut vocabulary = ();
+    let mut generator = json_ld::rdf_types::generator::Blank::new();
+    expanded.relabel_and_canonicalize_with(&mut vocabulary, &mut generator);
+    let mut dataset = Dataset::new();
+    for quad in expanded
+        .rdf_quads_full(
+            &mut vocabulary,
+            &mut generator,
+            Some(RdfDirection::I18nDatatype),
+            false,
+        )
+        .cloned()
+    {
+        dataset.insert(&convert_quad(quad, document)?);
+    }
+    Ok(dataset)
+}
+
+type Expanded = json_ld::ExpandedDocument<IriBuf, json_ld::BlankIdBuf>;
+
+enum Expansion {
+    Failed(ExpandError, BundledLoader),
+    BadLanguageTag(String),
+}
+
+/// Expands with the bundled loader. Undefined types and relative IRIs are kept as
+/// `Id::Invalid` (to be reported with their path); undefined properties fail expansion unless
+/// `allow_undefined`, in which case they are dropped.
+fn expand(document: &Value, allow_undefined: bool) -> Result<Expanded, Expansion> {
+    let input = json_syntax::Value::from_serde_json(normalize_numbers(document));
+    let remote = RemoteDocument::new(None, None, input);
+    let loader = BundledLoader::default();
+    let mut warnings = Warnings::default();
+    let options = json_ld::Options {
+        expansion_policy: Policy {
+            invalid: Action::Keep,
+            vocab: Action::Keep,
+            allow_undefined,
+        },
+        rdf_direction: Some(RdfDirection::I18nDatatype),
+        ..json_ld::Options::default()
+    };
+    let result = pollster::block_on(remote.expand_full(&mut (), &loader, options, &mut warnings));
+    match (result, warnings.malformed_language_tag) {
+        (Err(error), _) => Err(Expansion::Failed(error, loader)),
+        (Ok(_), Some(tag)) => Err(Expansion::BadLanguageTag(tag)),
+        (Ok(expanded), None) => Ok(expanded),
+    }
+}
+
+/// Caps the re-expansions spent locating an undefined property among same-named members.
+const MAX_LOCATE_CANDIDATES: usize = 32;
+
+/// Names the cause of a `KeyExpansionFailed`: an undefined type (whose missing type-scoped
+/// context leaves the properties undefined) is reported before the property; among several
+/// members with the property's name, the first that fails on its own is reported.
+fn locate_undefined_property(document: &Value, term: &str) -> JsonLdError {
+    if let Ok(expanded) = expand(document, true) {
+        for object in expanded.objects() {
+            if let Err(e) = check_object(object, document) {
+                return e;
+            }
+        }
+    }
+    let mut candidates = Vec::new();
+    find_keys(document, term, &JsonPath::default(), &mut candidates);
+    let path = if candidates.len() <= 1 || candidates.len() > MAX_LOCATE_CANDIDATES {
+        candidates.first().cloned()
+    } else {
+        candidates.iter().enumerate().find_map(|(i, candidate)| {
+            let mut trial = document.clone();
+            for (j, other) in candidates.iter().enumerate().rev() {
+                if j != i {
+                    remove_member(&mut trial, other);
+                }
+            }
+            match expand(&trial, false) {
+                Err(Expansion::Failed(
+                    ExpandError::Expansion(json_ld::expansion::Error::KeyExpansionFailed(t)),
+                    _,
+                )) if t == term => Some(candidate.clone()),
+                _ => None,
+            }
+        })
+    };
+    JsonLdError::UndefinedTerm {
+        term: term.to_owned(),
+        path: path
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "(document)".into()),
+    }
+}
+
+fn remove_member(document: &mut Value, path: &JsonPath) {
+    let Some((PathSegment::Key(last), parents)) = path.0.split_last() else {
+        return;
+    };
+    let mut cursor = document;
+    for segment in parents {
+        let next = match (segment, cursor) {
+            (PathSegment::Key(k), Value::Object(map)) => map.get_mut(k),
+            (PathSegment::Index(i), Value::Array(items)) => items.get_mut(*i),
+            _ => None,
+        };
+        match next {
+            Some(next) => cursor = next,
+            None => return,
+        }
+    }
+    if let Value::Object(map) = cursor {
+        map.shift_remove(last);
+    }
+}
+
+/// A JSON path (`proof[0].type`) of a value inside a document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JsonPath(Vec<PathSegment>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PathSegment {
+    Key(String),
+    Index(usize),
+}
+
+impl JsonPath {
+    fn push_key(&self, key: &str) -> Self {
+        let mut next = self.clone();
+        next.0.push(PathSegment::Key(key.to_owned()));
+        next
+    }
+
+    fn push_index(&self, index: usize) -> Self {
+        let mut next = self.clone();
+        next.0.push(PathSegment::Index(index));
+        next
+    }
+}
+
+impl fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("(document root)");
+        }
+        for (i, segment) in self.0.iter().enumerate() {
+            match segment {
+                PathSegment::Index(index) => write!(f, "[{index}]")?,
+                PathSegment::Key(key) => {
+                    let plain = !key.is_empty()
+                        && key
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '@' | '-'));
+                    if plain {
+                        if i > 0 {
+                            f.write_str(".")?;
+                        }
+                        f.write_str(key)?;
+                    } else {
+                        write!(f, "[{}]", Value::String(key.clone()))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Serves only the bundled contexts; remembers the first URL it could not serve.
+#[derive(Default)]
+struct BundledLoader {
+    refused: RefCell<Option<ContextError>>,
+}
+
+impl Loader for BundledLoader {
+    async fn load(&self, url: &json_ld::Iri) -> Result<RemoteDocument<IriBuf>, LoadError> {
+        let bundled = match contexts::resolve(url.as_str()) {
+            Ok(bundled) => bundled,
+            Err(e) => {
+                self.refused.borrow_mut().get_or_insert(e.clone());
+                return Err(LoadError::new(url.to_owned(), e));
+            }
+        };
+        let (json, _) = json_syntax::Value::parse_str(bundled.json).map_err(|e| {
+            LoadError::new(
+                url.to_owned(),
+                BundledContextUnreadable {
+                    reason: e.to_string(),
+                },
+            )
+        })?;
+        Ok(RemoteDocument::new(Some(url.to_owned()), None, json))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("bundled context is not valid JSON: {reason}")]
+struct BundledContextUnreadable {
+    reason: String,
+}
+
+/// Collects the expansion warnings that mean data would be lost.
+#[derive(Default)]
+struct Warnings {
+    malformed_language_tag: Option<String>,
+}
+
+impl<N> json_ld::warning::Handler<N, json_ld::expansion::Warning<json_ld::BlankIdBuf>>
+    for Warnings
+{
+    fn handle(&mut self, _: &N, warning: json_ld::expansion::Warning<json_ld::BlankIdBuf>) {
+        if let json_ld::expansion::Warning::MalformedLanguageTag(tag, _) = warning {
+            self.malformed_language_tag.get_or_insert(tag);
+        }
+    }
+}
+
+impl<N> json_ld::warning::Handler<N, json_ld::context_processing::Warning> for Warnings {
+    fn handle(&mut self, _: &N, _: json_ld::context_processing::Warning) {}
+}
+
+/// Every `@context` in the document must be an object, `null`, or a bundled URL.
+fn check_contexts(value: &Value, path: &mut Vec<PathSegment>) -> Result<(), JsonLdError> {
+    match value {
+        Value::Object(map) => {
+            for (key, member) in map {
+                path.push(PathSegment::Key(key.clone()));
+                if key == "@context" {
+                    check_context_value(member, path)?;
+                } else {
+                    check_contexts(member, path)?;
+                }
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(PathSegment::Index(i));
+                check_contexts(item, path)?;
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn check_context_value(value: &Value, path: &mut Vec<PathSegment>) -> Result<(), JsonLdError> {
+    match value {
+        Value::String(url) => {
+            contexts::resolve(url)?;
+        }
+        Value::Null | Value::Object(_) => {}
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(PathSegment::Index(i));
+                match item {
+                    Value::Array(_) => {
+                        return Err(JsonLdError::InvalidContext {
+                            path: JsonPath(path.clone()).to_string(),
+                            found: "an array",
+                        })
+                    }
+                    other => check_context_value(other, path)?,
+                }
+                path.pop();
+            }
+        }
+        other => {
+            return Err(JsonLdError::InvalidContext {
+                path: JsonPath(path.clone()).to_string(),
+                found: crate::input::json_type_name(other),
+            })
+        }
+    }
+    // Scoped contexts inside an inline context (property-scoped `@context`) are checked too.
+    if let Value::Object(map) = value {
+        for (key, member) in map {
+            path.push(PathSegment::Key(key.clone()));
+            if let Value::Object(definition) = member {
+                if let Some(scoped) = definition.get("@context") {
+                    path.push(PathSegment::Key("@context".into()));
+                    check_context_value(scoped, path)?;
+                    path.pop();
+                }
+            }
+            path.pop();
+        }
+    }
+    Ok(())
+}
+
+/// JSON-LD toRdf gives a number with no fractional part (below 10^21) the integer lexical form,
+/// whatever its JSON spelling (`36.0` → `"36"`). Integral floats are rewritten as integers
+/// before expansion so that this never depends on how the `json-ld` crate reads a spelling.
+/// (JCS, used for `@json` literals, prints them the same way.)
+fn normalize_numbers(value: &Value) -> Value {
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e21 => {
+                if f >= i64::MIN as f64 && f <= i64::MAX as f64 {
+                    // In range, integral: the cast is exact.
+                    Value::from(f as i64)
+                } else if f >= 0.0 && f <= u64::MAX as f64 {
+                    Value::from(f as u64)
+                } else {
+                    value.clone()
+                }
+            }
+            _ => value.clone(),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(normalize_numbers).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), normalize_numbers(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn expand_error(error: ExpandError, loader: &BundledLoader, document: &Value) -> JsonLdError {
+    if let Some(refused) = loader.refused.borrow_mut().take() {
+        return JsonLdError::UnknownContext(refused);
+    }
+    if let ExpandError::Expansion(json_ld::expansion::Error::KeyExpansionFailed(term)) = &error {
+        return locate_undefined_property(document, term);
+    }
+    JsonLdError::InvalidDocument {
+        code: error.code().to_string(),
+        message: error.to_string(),
+    }
+}
+
+type ExpandedObject = Indexed<Object<IriBuf, json_ld::BlankIdBuf>>;
+type ExpandedNode = Node<IriBuf, json_ld::BlankIdBuf>;
+
+/// Looks for identifiers the contexts could not expand (kept as `Id::Invalid` by the policy).
+fn check_object(object: &ExpandedObject, document: &Value) -> Result<(), JsonLdError> {
+    match object.inner() {
+        Object::Value(_) => Ok(()),
+        Object::List(list) => list.iter().try_for_each(|o| check_object(o, document)),
+        Object::Node(node) => check_node(node, document),
+    }
+}
+
+fn check_node(node: &ExpandedNode, document: &Value) -> Result<(), JsonLdError> {
+    if let Some(Id::Invalid(iri)) = &node.id {
+        return Err(JsonLdError::RelativeIri {
+            path: path_of_string(document, iri),
+            iri: iri.clone(),
+        });
+    }
+    for ty in node.types() {
+        if let Id::Invalid(term) = ty {
+            return Err(JsonLdError::UndefinedTerm {
+                path: path_of_string(document, term),
+                term: term.clone(),
+            });
+        }
+    }
+    for (property, objects) in node.properties().iter() {
+        if let Id::Invalid(term) = property {
+            return Err(undefined(document, term));
+        }
+        for object in objects {
+            check_object(object, document)?;
+        }
+    }
+    if let Some(reverse) = node.reverse_properties() {
+        for (property, nodes) in reverse.iter() {
+            if let Id::Invalid(term) = property {
+                return Err(undefined(document, term));
+            }
+            for node in nodes {
+                check_node(node.inner(), document)?;
+            }
+        }
+    }
+    if let Some(graph) = node.graph() {
+        for object in graph {
+            check_object(object, document)?;
+        }
+    }
+    if let Some(included) = node.included() {
+        for node in included {
+            check_node(node.inner(), document)?;
+        }
+    }
+    Ok(())
+}
+
+fn undefined(document: &Value, term: &str) -> JsonLdError {
+    let mut keys = Vec::new();
+    find_keys(document, term, &JsonPath::default(), &mut keys);
+    let path = keys
+        .first()
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| path_of_string(document, term));
+    JsonLdError::UndefinedTerm {
+        term: term.to_owned(),
+        path,
+    }
+}
+
+fn path_of_string(document: &Value, needle: &str) -> String {
+    find_string_value(document, needle).unwrap_or_else(|| "(document)".into())
+}
+
+/// Every path (document order, `@context` skipped) of an object member named `key`.
+fn find_keys(value: &Value, key: &str, path: &JsonPath, found: &mut Vec<JsonPath>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "@context" {
+                    continue;
+                }
+                let here = path.push_key(k);
+                if k == key {
+                    found.push(here.clone());
+                }
+                find_keys(v, key, &here, found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                find_keys(v, key, &path.push_index(i), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// First path (document order, `@context` skipped) of a string value equal to `needle`.
+fn find_string_value(document: &Value, needle: &str) -> Option<String> {
+    fn walk(value: &Value, needle: &str, path: &JsonPath) -> Option<JsonPath> {
+        match value {
+            Value::String(s) if s == needle => Some(path.clone()),
+            Value::Object(map) => map
+                .iter()
+                .filter(|(k, _)| k.as_str() != "@context")
+                .find_map(|(k, v)| walk(v, needle, &path.push_key(k))),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| walk(v, needle, &path.push_index(i))),
+            _ => None,
+        }
+    }
+    walk(document, needle, &JsonPath::default()).map(|p| p.to_string())
+}
+
+type CrateQuad = RdfQuad<
+    ValidId<IriBuf, json_ld::BlankIdBuf>,
+    ValidId<IriBuf, json_ld::BlankIdBuf>,
+    RdfTerm<ValidId<IriBuf, json_ld::BlankIdBuf>, json_ld::rdf_types::Literal>,
+    ValidId<IriBuf, json_ld::BlankIdBuf>,
+>;
+
+fn convert_quad(quad: CrateQuad, document: &Value) -> Result<Quad, JsonLdError> {
+    let RdfQuad(subject, predicate, object, graph) = quad;
+    let subject = match convert_id(subject) {
+        RdfResource::Named(n) => Subject::NamedNode(n),
+        RdfResource::Blank(b) => Subject::BlankNode(b),
+    };
+    let predicate = match convert_id(predicate) {
+        RdfResource::Named(n) => n,
+        // Generalized RDF is switched off, so a predicate is always an IRI.
+        RdfResource::Blank(b) => {
+            return Err(JsonLdError::InvalidIri {
+                iri: b.to_string(),
+                path: "(document)".into(),
+            })
+        }
+    };
+    let object = match object {
+        RdfTerm::Id(id) => match convert_id(id) {
+            RdfResource::Named(n) => Term::NamedNode(n),
+            RdfResource::Blank(b) => Term::BlankNode(b),
+        },
+        RdfTerm::Literal(literal) => Term::Literal(convert_literal(literal, document)?),
+    };
+    let graph = match graph {
+        None => GraphName::DefaultGraph,
+        Some(id) => match convert_id(id) {
+            RdfResource::Named(n) => GraphName::NamedNode(n),
+            RdfResource::Blank(b) => GraphName::BlankNode(b),
+        },
+    };
+    Ok(Quad::new(subject, predicate, object, graph))
+}
+
+enum RdfResource {
+    Named(NamedNode),
+    Blank(BlankNode),
+}
+
+fn convert_id(id: ValidId<IriBuf, json_ld::BlankIdBuf>) -> RdfResource {
+    match id {
+        // The json-ld crate only builds `IriBuf`s from valid IRIs.
+        RdfId::Iri(iri) => RdfResource::Named(NamedNode::new_unchecked(iri.into_string())),
+        RdfId::Blank(blank) => {
+            RdfResource::Blank(BlankNode::new_unchecked(blank.suffix().to_owned()))
+        }
+    }
+}
+
+fn convert_literal(
+    literal: json_ld::rdf_types::Literal,
+    document: &Value,
+) -> Result<Literal, JsonLdError> {
+    match literal.type_ {
+        LiteralType::LangString(tag) => Ok(Literal::new_language_tagged_literal_unchecked(
+            literal.value,
+            tag.as_str().to_ascii_lowercase(),
+        )),
+        LiteralType::Any(datatype) => {
+            let datatype = datatype.as_str();
+            if datatype == RDF_JSON {
+                let parsed: Value = serde_json::from_str(&literal.value).map_err(|e| {
+                    JsonLdError::InvalidDocument {
+                        code: "invalid @json literal".into(),
+                        message: e.to_string(),
+                    }
+                })?;
+                let canonical =
+                    serde_jcs::to_string(&parsed).map_err(|e| JsonLdError::InvalidDocument {
+                        code: "invalid @json literal".into(),
+                        message: e.to_string(),
+                    })?;
+                return Ok(Literal::new_typed_literal(
+                    canonical,
+                    NamedNode::new_unchecked(RDF_JSON),
+                ));
+            }
+            let datatype = match datatype.strip_prefix(I18N_PREFIX) {
+                // `i18n#en-US_rtl`: the language part is lowercased like any language tag.
+                Some(suffix) => format!("{I18N_PREFIX}{}", lowercase_i18n(suffix)),
+                None => datatype.to_owned(),
+            };
+            let _ = document;
+            Ok(Literal::new_typed_literal(
+                literal.value,
+                NamedNode::new_unchecked(datatype),
+            ))
+        }
+    }
+}
+
+/// `lang_dir` with the language lowercased; JSON-LD 1.1 keeps the `_` when there is no language
+/// (`i18n#_rtl`), which the `json-ld` crate leaves out.
+fn lowercase_i18n(suffix: &str) -> String {
+    match suffix.rsplit_once('_') {
+        Some((language, direction)) => format!("{}_{direction}", language.to_ascii_lowercase()),
+        None => format!("_{suffix}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn path_display() {
+        let path = JsonPath::default()
+            .push_key("proof")
+            .push_index(0)
+            .push_key("type");
+        assert_eq!(path.to_string(), "proof[0].type");
+        assert_eq!(JsonPath::default().to_string(), "(document root)");
+        assert_eq!(JsonPath::default().push_key("a b").to_string(), "[\"a b\"]");
+    }
+
+    #[test]
+    fn normalizes_integral_numbers() {
+        let out = normalize_numbers(&json!({"a": 36.0, "b": 3.5, "c": [7, -2.0]}));
+        assert_eq!(out.to_string(), r#"{"a":36,"b":3.5,"c":[7,-2]}"#);
+    }
+}
