@@ -46,7 +46,8 @@ use crate::did::{self, FetchedDocuments, KeyReference, Relationship, ResolvedKey
 use crate::input::{self, InputError, InputLimits};
 use crate::jose::{self, ParsedJws, VcForm};
 use crate::model::{self, CredentialSummary};
-use crate::proof::{self, ParsedProof, ProofError, SuiteStatus};
+use crate::jsonld;
+use crate::proof::{self, ParsedProof, ProofError, Suite};
 use crate::schema::{SchemaOutcome, SchemaSet};
 use crate::status::{self, StatusEntry};
 
@@ -518,7 +519,7 @@ fn check_json_credential(doc: &Value, fetched: &Fetched, now: DateTime<Utc>) -> 
     };
     let mut report = new_report(DocumentKind::Credential, secured_by, now);
     let issuer = issuer_id(doc);
-    let (proof_check, key_check) = data_integrity_checks(
+    let signature = data_integrity_checks(
         doc,
         proofs,
         fetched,
@@ -526,8 +527,9 @@ fn check_json_credential(doc: &Value, fetched: &Fetched, now: DateTime<Utc>) -> 
         issuer.as_deref(),
         None,
     );
-    report.checks.push(proof_check);
-    report.checks.push(key_check);
+    report.checks.push(signature.proof);
+    report.checks.push(signature.key);
+    report.checks.push(json_ld_check(doc, signature.json_ld));
     credential_content_checks(doc, fetched, now, &mut report);
     report.finish()
 }
@@ -551,6 +553,7 @@ fn check_jws_credential(jws: &JwsCredential, fetched: &Fetched, now: DateTime<Ut
     let (proof_check, key_check) = jws_checks(jws, fetched, issuer.as_deref());
     report.checks.push(proof_check);
     report.checks.push(key_check);
+    report.checks.push(json_ld_check(credential, None));
     if credential.get("proof").is_some() {
         report.checks.push(Check {
             id: "proof",
@@ -583,7 +586,7 @@ fn check_presentation(
         _ => None,
     });
     let challenge_check = challenge_check(proofs.as_deref().unwrap_or(&[]), options);
-    let (proof_check, key_check) = data_integrity_checks(
+    let signature = data_integrity_checks(
         doc,
         proofs,
         fetched,
@@ -591,8 +594,9 @@ fn check_presentation(
         holder.as_deref(),
         Some(options),
     );
-    report.checks.push(proof_check);
-    report.checks.push(key_check);
+    report.checks.push(signature.proof);
+    report.checks.push(signature.key);
+    report.checks.push(json_ld_check(doc, signature.json_ld));
     report.checks.push(challenge_check);
     match model::check_presentation(doc) {
         Ok(_) => report.checks.push(pass(
@@ -710,6 +714,14 @@ fn embedded_credentials(doc: &Value) -> Vec<Embedded<'_>> {
 
 /// Checks every Data Integrity proof of `doc`: returns the `proof` check and the
 /// `verification_method` check.
+/// The `proof` and `verification_method` checks, and what canonicalization learnt about the
+/// document's JSON-LD (`None` when no RDFC proof got that far).
+struct SignatureChecks {
+    proof: Check,
+    key: Check,
+    json_ld: Option<Result<(), String>>,
+}
+
 fn data_integrity_checks(
     doc: &Value,
     proofs: Result<Vec<ParsedProof>, ProofError>,
@@ -717,53 +729,59 @@ fn data_integrity_checks(
     relationship: Relationship,
     expected_controller: Option<&str>,
     presentation: Option<&CheckOptions>,
-) -> (Check, Check) {
+) -> SignatureChecks {
     let proofs = match proofs {
         Ok(proofs) => proofs,
         Err(e) => {
-            return (
-                fail("proof", "The proof cannot be read.", vec![e.to_string()], true),
-                not_checked(
+            return SignatureChecks {
+                proof: fail("proof", "The proof cannot be read.", vec![e.to_string()], true),
+                key: not_checked(
                     "verification_method",
                     "The signing key could not be looked up because the proof cannot be read.",
                     vec![],
                     true,
                 ),
-            )
+                json_ld: None,
+            }
         }
     };
     if proofs.is_empty() {
-        return (
-            fail(
+        return SignatureChecks {
+            proof: fail(
                 "proof",
                 "The document is not signed: it has no proof, so anyone could have written it.",
                 vec![],
                 true,
             ),
-            not_checked(
+            key: not_checked(
                 "verification_method",
                 "There is no signing key to look up (no proof).",
                 vec![],
                 true,
             ),
-        );
+            json_ld: None,
+        };
     }
     let mut proof_outcome = Outcome::Pass;
     let mut key_outcome = Outcome::Pass;
     let mut proof_details = Vec::new();
     let mut key_details = Vec::new();
     let several = proofs.len() > 1;
+    let mut json_ld: Option<Result<(), String>> = None;
     for (n, parsed) in proofs.iter().enumerate() {
         let label = if several {
             format!("proof {}: ", n + 1)
         } else {
             String::new()
         };
-        let suite = parsed.suite_name();
+        let suite = parsed.suite.to_string();
         // The suite must be one we know.
-        if let SuiteStatus::Unsupported(reason) = parsed.suite_status() {
+        if let Suite::Unsupported { .. } = &parsed.suite {
             proof_outcome = proof_outcome.worst(Outcome::Fail);
-            proof_details.push(format!("{label}{reason}"));
+            proof_details.push(format!(
+                "{label}{}: proof type {suite} is not one this verifier supports (eddsa-rdfc-2022, eddsa-jcs-2022, eddsa-2022, Ed25519Signature2020)",
+                parsed.path
+            ));
             continue;
         }
         // Purpose.
@@ -810,16 +828,32 @@ fn data_integrity_checks(
                 continue;
             }
         };
+        let uses_rdfc = !matches!(parsed.suite, Suite::EddsaJcs2022);
         match proof::verify_proof(doc, parsed, &key.public_key) {
             Ok(verified) => {
-                if let Some(warning) = verified.warning() {
+                if uses_rdfc {
+                    json_ld.get_or_insert(Ok(()));
+                }
+                if verified.legacy {
                     proof_outcome = proof_outcome.worst(Outcome::Warning);
-                    proof_details.push(format!("{label}{warning}"));
+                    proof_details.push(format!(
+                        "{label}{suite} signature is valid, but this proof format predates the W3C Recommendation; ask the issuer to re-issue with eddsa-rdfc-2022"
+                    ));
                 } else {
                     proof_details.push(format!("{label}{suite} signature is valid"));
                 }
             }
+            Err(ProofError::Document(e)) => {
+                json_ld = Some(Err(e.to_string()));
+                proof_outcome = proof_outcome.worst(Outcome::Fail);
+                proof_details.push(format!(
+                    "{label}the signed data cannot be computed because the document is not valid JSON-LD: {e}"
+                ));
+            }
             Err(e) => {
+                if uses_rdfc && matches!(e, ProofError::BadSignature { .. }) {
+                    json_ld.get_or_insert(Ok(()));
+                }
                 proof_outcome = proof_outcome.worst(Outcome::Fail);
                 proof_details.push(format!("{label}{e}"));
             }
@@ -842,22 +876,23 @@ fn data_integrity_checks(
         Outcome::Fail => format!("The signing key does not belong to the {subject}, or is not authorised for this use."),
         Outcome::NotChecked => "The signing key could not be looked up.".to_owned(),
     };
-    (
-        Check {
+    SignatureChecks {
+        proof: Check {
             id: "proof",
             outcome: proof_outcome,
             message: proof_message,
             details: proof_details,
             required: true,
         },
-        Check {
+        key: Check {
             id: "verification_method",
             outcome: key_outcome,
             message: key_message,
             details: key_details,
             required: true,
         },
-    )
+        json_ld,
+    }
 }
 
 fn challenge_problem(parsed: &ParsedProof, options: &CheckOptions) -> Option<String> {
@@ -870,10 +905,14 @@ fn challenge_problem(parsed: &ParsedProof, options: &CheckOptions) -> Option<Str
         }
     }
     if let Some(expected) = &options.domain {
-        if !parsed.domain_matches(expected) {
+        let domains: Vec<&str> = match parsed.json.get("domain") {
+            Some(Value::String(d)) => vec![d.as_str()],
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        if !domains.contains(&expected.as_str()) {
             return Some(format!(
-                "the proof's domain {:?} is not {expected:?}",
-                parsed.domain_text().unwrap_or_else(|| "(missing)".into())
+                "the proof's domain {domains:?} does not include {expected:?}"
             ));
         }
     }
@@ -1182,6 +1221,30 @@ fn credential_content_checks(
     report.checks.push(status_check(doc, fetched, now));
 }
 
+/// Data Integrity "safe mode" for the whole document: every term and type must be defined by the
+/// contexts, or it would be silently dropped. An RDFC signature check already established it;
+/// otherwise (JCS, JOSE, unsigned) the document is expanded here.
+fn json_ld_check(doc: &Value, from_signature: Option<Result<(), String>>) -> Check {
+    let result = match from_signature {
+        Some(result) => result,
+        None => jsonld::to_rdf(doc).map(|_| ()).map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(()) => pass(
+            "json_ld",
+            "Every property and type in the credential is defined by its JSON-LD contexts.",
+            vec![],
+            true,
+        ),
+        Err(reason) => fail(
+            "json_ld",
+            "The credential uses terms its JSON-LD contexts do not define, or is not valid JSON-LD.",
+            vec![reason],
+            true,
+        ),
+    }
+}
+
 fn schema_check(doc: &Value, fetched: &Fetched) -> Check {
     let cited = crate::schema::credential_schemas(doc);
     if cited.is_empty() {
@@ -1413,7 +1476,7 @@ fn check_status_list_credential(
             ));
         }
     }
-    let (proof_check, key_check) = data_integrity_checks(
+    let signature = data_integrity_checks(
         list,
         proof::proofs(list),
         fetched,
@@ -1421,7 +1484,7 @@ fn check_status_list_credential(
         list_issuer.as_deref(),
         None,
     );
-    for check in [&proof_check, &key_check] {
+    for check in [&signature.proof, &signature.key] {
         match check.outcome {
             Outcome::Fail => {
                 return Err((
