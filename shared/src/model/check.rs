@@ -933,6 +933,13 @@ impl Checker {
                         ),
                         None => self.fail(&type_path, "required: every proof names its type"),
                     }
+                    // Data Integrity: "verificationMethod … MUST be a string that conforms to
+                    // the URL syntax" (whether it resolves is for the proof check).
+                    if let Some(method) = proof.get("verificationMethod") {
+                        if !method.is_object() {
+                            self.iri_value(method, &key(item_path, "verificationMethod"));
+                        }
+                    }
                 }
                 None => self.fail(
                     item_path,
