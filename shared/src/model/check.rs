@@ -1341,6 +1341,7 @@ fn describe(value: &Value) -> String {
     match value {
         Value::Number(n) => format!("the number {n}"),
         Value::String(s) if s.is_empty() => "an empty string".to_owned(),
+        Value::Array(list) if list.is_empty() => "an empty list".to_owned(),
         other => json_type_name(other).to_owned(),
     }
 }
