@@ -17,7 +17,7 @@ use serde_json::Value;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. The issuer's key. Randomness and the clock belong to the program, not the core.
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed)?;
+    getrandom::fill(&mut seed).map_err(|e| format!("no randomness from the operating system: {e}"))?;
     let key = KeyPair::from_seed(&seed);
     let issuer = did::did_key(&key.public()).to_string();
     let method = did::did_key_verification_method(&key.public());

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use passerelle_core::keys::KeyPair;
-use passerelle_core::{did, input, jose, proof};
+use passerelle_core::{did, input, jose, model, proof};
 use serde_json::Value;
 
 #[derive(Parser)]
@@ -87,7 +87,8 @@ fn run(cli: Cli) -> Result<()> {
 
 fn keygen(out: &Path) -> Result<()> {
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).context("no randomness available from the operating system")?;
+    getrandom::fill(&mut seed)
+        .map_err(|e| anyhow::anyhow!("no randomness available from the operating system: {e}"))?;
     let pair = KeyPair::from_seed(&seed);
     seed.fill(0);
     let mut text = serde_json::to_string_pretty(&pair.to_private_jwk())?;
@@ -185,6 +186,14 @@ fn sign(
         }
         None => chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
+    // An issuer refuses what a verifier would reject: check the data model before signing.
+    if let Err(violations) = model::check_credential(&credential) {
+        let list: Vec<String> = violations.iter().map(|v| format!("  - {v}")).collect();
+        bail!(
+            "refusing to sign: the credential does not follow the data model:\n{}",
+            list.join("\n")
+        );
+    }
     let output = match suite {
         Suite::VcJose => jose::sign_vc_jwt(&credential, &key, &vm)
             .context("cannot sign the credential as a VC-JOSE JWS")?,
@@ -193,7 +202,7 @@ fn sign(
                 Suite::EddsaJcs2022 => proof::Cryptosuite::EddsaJcs2022,
                 _ => proof::Cryptosuite::EddsaRdfc2022,
             };
-            let options = proof::ProofOptions::assertion(cryptosuite, vm, &created);
+            let options = proof::ProofOptions::assertion(cryptosuite, vm, created);
             let signed = proof::sign(&credential, &key, &options)
                 .context("refusing to sign the credential")?;
             serde_json::to_string_pretty(&signed)?

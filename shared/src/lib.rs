@@ -9,6 +9,7 @@
 //! - [`proof`]: Data Integrity (eddsa-rdfc-2022, eddsa-jcs-2022, legacy suites) sign and verify.
 //! - [`jose`]: VC-JOSE (`application/vc+jwt`, EdDSA) and VC-JWT 1.1 verification.
 //! - [`did`]: did:key and did:web.
+//! - [`schema`]: JSON Schema validation against caller-supplied schemas; nothing is fetched.
 //! - [`status`]: Bitstring Status List and 1EdTechRevocationList.
 //! - [`verify`]: sans-I/O verification: [`verify::needs`] then [`verify::check`] → a report.
 //! - [`keys`], [`multibase`], [`input`]: Ed25519 keys, encodings and caps on untrusted input.
@@ -23,5 +24,6 @@ pub mod keys;
 pub mod model;
 pub mod multibase;
 pub mod proof;
+pub mod schema;
 pub mod status;
 pub mod verify;

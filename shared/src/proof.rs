@@ -232,6 +232,42 @@ pub struct ProofOptions {
     pub domain: Option<String>,
 }
 
+impl ProofOptions {
+    /// Options for an issuer's proof (`assertionMethod`, no challenge or domain).
+    pub fn assertion(
+        cryptosuite: Cryptosuite,
+        verification_method: impl Into<String>,
+        created: impl Into<String>,
+    ) -> Self {
+        Self {
+            cryptosuite,
+            verification_method: verification_method.into(),
+            created: created.into(),
+            proof_purpose: ProofPurpose::AssertionMethod,
+            challenge: None,
+            domain: None,
+        }
+    }
+
+    /// Options for a holder's presentation proof (`authentication`, with challenge and domain).
+    pub fn authentication(
+        cryptosuite: Cryptosuite,
+        verification_method: impl Into<String>,
+        created: impl Into<String>,
+        challenge: impl Into<String>,
+        domain: impl Into<String>,
+    ) -> Self {
+        Self {
+            cryptosuite,
+            verification_method: verification_method.into(),
+            created: created.into(),
+            proof_purpose: ProofPurpose::Authentication,
+            challenge: Some(challenge.into()),
+            domain: Some(domain.into()),
+        }
+    }
+}
+
 /// One proof found in a document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedProof {

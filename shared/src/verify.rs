@@ -45,7 +45,7 @@ use serde_json::Value;
 use crate::did::{self, FetchedDocuments, KeyReference, Relationship, ResolvedKey, ResolvedVia};
 use crate::input::{self, InputError, InputLimits};
 use crate::jose::{self, ParsedJws, VcForm};
-use crate::model::{self, CredentialSummary};
+use crate::model::{self, CredentialKind, CredentialModel, VcVersion};
 use crate::jsonld;
 use crate::proof::{self, ParsedProof, ProofError, Suite};
 use crate::schema::{SchemaOutcome, SchemaSet};
@@ -151,7 +151,7 @@ fn parse_jws(text: &str) -> Result<Presented, VerifyInputError> {
 }
 
 /// What the caller fetched (or had cached, or was given on the command line).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Fetched {
     /// DID documents, by DID.
     pub did_documents: FetchedDocuments,
@@ -215,7 +215,7 @@ pub fn needs(presented: &Presented, fetched: &Fetched) -> Needs {
     let mut dids = BTreeSet::new();
     let mut lists = BTreeSet::new();
     let mut schemas = BTreeSet::new();
-    let mut add_vm = |vm: &str, dids: &mut BTreeSet<DidDocumentNeed>| {
+    let add_vm = |vm: &str, dids: &mut BTreeSet<DidDocumentNeed>| {
         if let Some(request) = did::document_needed(vm) {
             if fetched
                 .did_documents
@@ -404,7 +404,7 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// What the credential says, for display (absent when it could not be read).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub summary: Option<CredentialSummary>,
+    pub summary: Option<CredentialModel>,
     /// For a presentation: one report per credential inside.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<Report>,
@@ -461,7 +461,7 @@ fn render(report: &Report, f: &mut fmt::Formatter<'_>, indent: usize) -> fmt::Re
     };
     writeln!(f, "{pad}{verdict}")?;
     if let Some(summary) = &report.summary {
-        for (label, value) in summary.display_lines() {
+        for (label, value) in display_lines(summary) {
             writeln!(f, "{pad}  {label:<12} {value}")?;
         }
     }
@@ -483,6 +483,41 @@ fn render(report: &Report, f: &mut fmt::Formatter<'_>, indent: usize) -> fmt::Re
         render(credential, f, indent + 4)?;
     }
     Ok(())
+}
+
+/// The lines of a badge card, for terminals.
+fn display_lines(model: &CredentialModel) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    if let Some(achievement) = &model.achievement {
+        lines.push(("Achievement", achievement.name.clone()));
+    } else if let Some(name) = &model.name {
+        lines.push(("Credential", name.clone()));
+    }
+    let issuer = match &model.issuer.name {
+        Some(name) => format!("{name} ({})", model.issuer.id.as_str()),
+        None => model.issuer.id.as_str().to_owned(),
+    };
+    lines.push(("Issuer", issuer));
+    for recipient in &model.recipients {
+        let who = match (&recipient.name, &recipient.id, recipient.identifiers.first()) {
+            (Some(name), _, _) => name.clone(),
+            (None, Some(id), _) => id.as_str().to_owned(),
+            (None, None, Some(identity)) => format!(
+                "{} identified by a hashed {}",
+                "a learner",
+                identity.identity_type()
+            ),
+            _ => "(not named)".into(),
+        };
+        lines.push(("Recipient", who));
+    }
+    if let Some(from) = &model.valid_from {
+        lines.push(("Issued", from.format("%Y-%m-%d").to_string()));
+    }
+    if let Some(until) = &model.valid_until {
+        lines.push(("Expires", until.format("%Y-%m-%d").to_string()));
+    }
+    lines
 }
 
 /// Checks a presented document against what was fetched, at `now`.
@@ -1157,12 +1192,20 @@ fn credential_content_checks(
                 "data_model",
                 &format!(
                     "The credential follows the Verifiable Credentials {} data model.",
-                    parsed.version_label()
+                    match parsed.version {
+                        VcVersion::V1 => "1.1",
+                        VcVersion::V2 => "2.0",
+                    }
                 ),
                 vec![],
                 true,
             ));
-            report.checks.push(match parsed.open_badges_profile() {
+            let profile = match parsed.kind {
+                CredentialKind::OpenBadge => Some("achievement credential"),
+                CredentialKind::Endorsement => Some("endorsement credential"),
+                _ => None,
+            };
+            report.checks.push(match profile {
                 Some(profile) => pass(
                     "open_badges",
                     &format!("The credential is a well-formed Open Badges 3.0 {profile}."),
@@ -1177,19 +1220,19 @@ fn credential_content_checks(
                     required: false,
                 },
             });
-            if let Some(note) = parsed.legacy_note() {
+            if parsed.version == VcVersion::V1 {
                 report.checks.push(Check {
                     id: "data_model",
                     outcome: Outcome::Warning,
-                    message: note,
+                    message: "The credential uses the older VC Data Model 1.1; it is accepted, but issuers should move to 2.0.".into(),
                     details: vec![],
                     required: false,
                 });
             }
-            report.summary = Some(parsed.summary());
+            report.summary = Some(parsed);
         }
         Err(violations) => {
-            let (ob, vc): (Vec<_>, Vec<_>) = violations.iter().partition(|v| v.is_open_badges());
+            let (ob, vc): (Vec<_>, Vec<_>) = violations.iter().partition(|v| v.open_badges);
             if vc.is_empty() {
                 report.checks.push(pass(
                     "data_model",
@@ -1213,7 +1256,6 @@ fn credential_content_checks(
                     true,
                 ));
             }
-            report.summary = model::summarize_lenient(doc);
         }
     }
     report.checks.push(schema_check(doc, fetched));
@@ -1257,14 +1299,15 @@ fn schema_check(doc: &Value, fetched: &Fetched) -> Check {
     }
     let mut outcome = Outcome::Pass;
     let mut details = Vec::new();
-    for (id, kind) in &cited {
-        match fetched.schemas.validate(doc, id, kind) {
-            SchemaOutcome::Valid => details.push(format!("valid against {id}")),
-            SchemaOutcome::Invalid(violations) => {
+    for result in fetched.schemas.check(doc) {
+        let id = &result.id;
+        match result.outcome {
+            SchemaOutcome::Validated => details.push(format!("valid against {id}")),
+            SchemaOutcome::Failed(violations) => {
                 outcome = outcome.worst(Outcome::Fail);
                 details.extend(violations.iter().map(|v| format!("{id}: {v}")));
             }
-            SchemaOutcome::NotAvailable => {
+            SchemaOutcome::NotChecked { .. } => {
                 outcome = outcome.worst(Outcome::NotChecked);
                 let why = fetched
                     .failures
@@ -1273,9 +1316,11 @@ fn schema_check(doc: &Value, fetched: &Fetched) -> Check {
                     .unwrap_or_default();
                 details.push(format!("schema {id} is not available here{why}"));
             }
-            SchemaOutcome::UnsupportedType(t) => {
+            SchemaOutcome::UnsupportedType { schema_type } => {
                 outcome = outcome.worst(Outcome::NotChecked);
-                details.push(format!("schema {id} has type {t:?}, which is not supported"));
+                details.push(format!(
+                    "schema {id} has type {schema_type:?}, which is not supported"
+                ));
             }
         }
     }

@@ -4,6 +4,8 @@ mod canon;
 mod contexts;
 mod did;
 mod jose;
+mod model;
 mod proofs;
+mod schema;
 mod status;
 mod util;

@@ -176,7 +176,7 @@ fn load_schemas(dir: &Path, limits: &input::InputLimits, set: &mut schema::Schem
             continue;
         }
         let schema = read_json(&path, limits)?;
-        set.add(schema)
+        set.insert(schema, &[])
             .with_context(|| format!("schema {} cannot be used", path.display()))?;
         count += 1;
     }
