@@ -2,10 +2,10 @@
 //! and running the real binaries in scratch directories, and driving the reference JavaScript
 //! implementations in `interop/`.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::io::Write;
 
 use serde_json::Value;
 
@@ -34,7 +34,8 @@ pub fn vector_json(relative: &str) -> Value {
     let path = vectors().join(relative);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read vector {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("vector {} is not JSON: {e}", path.display()))
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("vector {} is not JSON: {e}", path.display()))
 }
 
 /// The path of one of the workspace's binaries, built once per test run (same profile as the tests).
@@ -74,7 +75,11 @@ pub fn run(name: &str, dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Outpu
     let mut child = Command::new(binary(name))
         .current_dir(dir)
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -87,7 +92,9 @@ pub fn run(name: &str, dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Outpu
             .write_all(bytes)
             .expect("write to the child's stdin");
     }
-    child.wait_with_output().expect("the child process can be awaited")
+    child
+        .wait_with_output()
+        .expect("the child process can be awaited")
 }
 
 /// Standard output as text.

@@ -17,7 +17,8 @@ use serde_json::Value;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. The issuer's key. Randomness and the clock belong to the program, not the core.
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| format!("no randomness from the operating system: {e}"))?;
+    getrandom::fill(&mut seed)
+        .map_err(|e| format!("no randomness from the operating system: {e}"))?;
     let key = KeyPair::from_seed(&seed);
     let issuer = did::did_key(&key.public()).to_string();
     let method = did::did_key_verification_method(&key.public());
@@ -59,7 +60,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         proof::sign(&list, &key, &options(proof::Cryptosuite::EddsaRdfc2022))
     };
     let mut fetched = Fetched::default();
-    fetched.add_status_list(&entry.list_credential, sign_list(&bits)?, "built by this program");
+    fetched.add_status_list(
+        &entry.list_credential,
+        sign_list(&bits)?,
+        "built by this program",
+    );
 
     // 3. Sign three ways.
     let rdfc = proof::sign(&badge, &key, &options(proof::Cryptosuite::EddsaRdfc2022))?;
@@ -67,23 +72,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let jws = jose::sign_vc_jwt(&badge, &key, &method)?;
 
     // 4. Verify.
-    let check = |bytes: &[u8], fetched: &Fetched, label: &str| -> Result<(), Box<dyn std::error::Error>> {
-        let presented = verify::parse_input(bytes, &Default::default())?;
-        let report = verify::check(&presented, fetched, later(now), &CheckOptions::default());
-        println!("── {label} ──\n{report}");
-        Ok(())
-    };
-    check(&serde_json::to_vec(&rdfc)?, &fetched, "eddsa-rdfc-2022 (the Open Badges 3.0 default)")?;
+    let check =
+        |bytes: &[u8], fetched: &Fetched, label: &str| -> Result<(), Box<dyn std::error::Error>> {
+            let presented = verify::parse_input(bytes, &Default::default())?;
+            let report = verify::check(&presented, fetched, later(now), &CheckOptions::default());
+            println!("── {label} ──\n{report}");
+            Ok(())
+        };
+    check(
+        &serde_json::to_vec(&rdfc)?,
+        &fetched,
+        "eddsa-rdfc-2022 (the Open Badges 3.0 default)",
+    )?;
     check(&serde_json::to_vec(&jcs)?, &fetched, "eddsa-jcs-2022")?;
     check(jws.as_bytes(), &fetched, "VC-JOSE compact JWS")?;
 
     let mut tampered = rdfc.clone();
     tampered["credentialSubject"]["achievement"]["name"] = "Data Literacy Expert".into();
-    check(&serde_json::to_vec(&tampered)?, &fetched, "the same badge, with its name changed")?;
+    check(
+        &serde_json::to_vec(&tampered)?,
+        &fetched,
+        "the same badge, with its name changed",
+    )?;
 
     bits.set(entry.index, 1)?;
-    fetched.add_status_list(&entry.list_credential, sign_list(&bits)?, "built by this program");
-    check(&serde_json::to_vec(&rdfc)?, &fetched, "the badge after the issuer revoked it")?;
+    fetched.add_status_list(
+        &entry.list_credential,
+        sign_list(&bits)?,
+        "built by this program",
+    );
+    check(
+        &serde_json::to_vec(&rdfc)?,
+        &fetched,
+        "the badge after the issuer revoked it",
+    )?;
     Ok(())
 }
 

@@ -13,7 +13,11 @@ use passerelle_core::{did, input, jose, model, proof};
 use serde_json::Value;
 
 #[derive(Parser)]
-#[command(name = "passerelle-issuer", version, about = "Issue Open Badges 3.0 credentials signed with Ed25519")]
+#[command(
+    name = "passerelle-issuer",
+    version,
+    about = "Issue Open Badges 3.0 credentials signed with Ed25519"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,7 +85,14 @@ fn run(cli: Cli) -> Result<()> {
             keep_issuer,
             verification_method,
             input,
-        } => sign(&key, suite, created, keep_issuer, verification_method, &input),
+        } => sign(
+            &key,
+            suite,
+            created,
+            keep_issuer,
+            verification_method,
+            &input,
+        ),
     }
 }
 
@@ -137,7 +148,8 @@ fn read_input(path: &Path) -> Result<Vec<u8>> {
 }
 
 fn load_key(path: &Path) -> Result<KeyPair> {
-    let bytes = fs::read(path).with_context(|| format!("cannot read key file {}", path.display()))?;
+    let bytes =
+        fs::read(path).with_context(|| format!("cannot read key file {}", path.display()))?;
     let jwk = input::parse_json_object(&bytes, &Default::default())
         .with_context(|| format!("key file {} is not a JSON object", path.display()))?;
     KeyPair::from_jwk(&jwk).with_context(|| {

@@ -45,8 +45,8 @@ use serde_json::Value;
 use crate::did::{self, FetchedDocuments, KeyReference, Relationship, ResolvedKey, ResolvedVia};
 use crate::input::{self, InputError, InputLimits};
 use crate::jose::{self, ParsedJws, VcForm};
-use crate::model::{self, CredentialKind, CredentialModel, VcVersion};
 use crate::jsonld;
+use crate::model::{self, CredentialKind, CredentialModel, VcVersion};
 use crate::proof::{self, ParsedProof, ProofError, Suite};
 use crate::schema::{SchemaOutcome, SchemaSet};
 use crate::status::{self, StatusEntry};
@@ -239,14 +239,21 @@ pub fn needs(presented: &Presented, fetched: &Fetched) -> Needs {
                     add_vm(vm, &mut dids);
                 }
             }
-            credentials.extend(embedded_credentials(doc).into_iter().filter_map(|c| match c {
-                Embedded::Json(v) => Some(v),
-                Embedded::Jws(_) => None,
-            }));
-            for jws in embedded_credentials(doc).into_iter().filter_map(|c| match c {
-                Embedded::Jws(text) => Some(text),
-                Embedded::Json(_) => None,
-            }) {
+            credentials.extend(
+                embedded_credentials(doc)
+                    .into_iter()
+                    .filter_map(|c| match c {
+                        Embedded::Json(v) => Some(v),
+                        Embedded::Jws(_) => None,
+                    }),
+            );
+            for jws in embedded_credentials(doc)
+                .into_iter()
+                .filter_map(|c| match c {
+                    Embedded::Jws(text) => Some(text),
+                    Embedded::Json(_) => None,
+                })
+            {
                 if let Ok(Presented::Jws(jws)) = parse_jws(jws) {
                     if let Some(vm) = jws_key_reference(&jws) {
                         add_vm(&vm, &mut dids);
@@ -499,7 +506,11 @@ fn display_lines(model: &CredentialModel) -> Vec<(&'static str, String)> {
     };
     lines.push(("Issuer", issuer));
     for recipient in &model.recipients {
-        let who = match (&recipient.name, &recipient.id, recipient.identifiers.first()) {
+        let who = match (
+            &recipient.name,
+            &recipient.id,
+            recipient.identifiers.first(),
+        ) {
             (Some(name), _, _) => name.clone(),
             (None, Some(id), _) => id.as_str().to_owned(),
             (None, None, Some(identity)) => format!(
@@ -593,8 +604,9 @@ fn check_jws_credential(jws: &JwsCredential, fetched: &Fetched, now: DateTime<Ut
         report.checks.push(Check {
             id: "proof",
             outcome: Outcome::Warning,
-            message: "The credential also carries embedded proofs; only the JWS signature was checked."
-                .into(),
+            message:
+                "The credential also carries embedded proofs; only the JWS signature was checked."
+                    .into(),
             details: vec![],
             required: false,
         });
@@ -655,7 +667,8 @@ fn check_presentation(
                 Ok(Presented::Jws(jws)) => check_jws_credential(&jws, fetched, now),
                 Ok(_) => unreachable_report(now),
                 Err(e) => {
-                    let mut r = new_report(DocumentKind::Credential, SecuringMechanism::VcJose, now);
+                    let mut r =
+                        new_report(DocumentKind::Credential, SecuringMechanism::VcJose, now);
                     r.checks.push(fail(
                         "proof",
                         "A credential in the presentation is not a readable JWS.",
@@ -682,7 +695,9 @@ fn check_presentation(
     report.checks.push(if failed > 0 {
         fail(
             "credentials",
-            &format!("{failed} of the {total} credentials in the presentation failed verification."),
+            &format!(
+                "{failed} of the {total} credentials in the presentation failed verification."
+            ),
             vec![],
             true,
         )
@@ -769,7 +784,12 @@ fn data_integrity_checks(
         Ok(proofs) => proofs,
         Err(e) => {
             return SignatureChecks {
-                proof: fail("proof", "The proof cannot be read.", vec![e.to_string()], true),
+                proof: fail(
+                    "proof",
+                    "The proof cannot be read.",
+                    vec![e.to_string()],
+                    true,
+                ),
                 key: not_checked(
                     "verification_method",
                     "The signing key could not be looked up because the proof cannot be read.",
@@ -906,9 +926,15 @@ fn data_integrity_checks(
         Outcome::NotChecked => "The signature could not be checked.".to_owned(),
     };
     let key_message = match key_outcome {
-        Outcome::Pass => format!("The signing key belongs to the {subject} and is authorised for this use."),
-        Outcome::Warning => format!("The signing key was found, but nothing published by the {subject} vouches for it."),
-        Outcome::Fail => format!("The signing key does not belong to the {subject}, or is not authorised for this use."),
+        Outcome::Pass => {
+            format!("The signing key belongs to the {subject} and is authorised for this use.")
+        }
+        Outcome::Warning => format!(
+            "The signing key was found, but nothing published by the {subject} vouches for it."
+        ),
+        Outcome::Fail => format!(
+            "The signing key does not belong to the {subject}, or is not authorised for this use."
+        ),
         Outcome::NotChecked => "The signing key could not be looked up.".to_owned(),
     };
     SignatureChecks {
@@ -959,8 +985,9 @@ fn challenge_check(proofs: &[ParsedProof], options: &CheckOptions) -> Check {
         return Check {
             id: "challenge",
             outcome: Outcome::Warning,
-            message: "No challenge was required, so this presentation could be a replay of an old one."
-                .into(),
+            message:
+                "No challenge was required, so this presentation could be a replay of an old one."
+                    .into(),
             details: vec![],
             required: false,
         };
@@ -1374,7 +1401,10 @@ fn validity_check(doc: &Value, now: DateTime<Utc>) -> Check {
         if now < from {
             return fail(
                 "validity_period",
-                &format!("The credential is not valid yet: it becomes valid on {}.", fmt(from)),
+                &format!(
+                    "The credential is not valid yet: it becomes valid on {}.",
+                    fmt(from)
+                ),
                 vec![format!("{from_key} {}", fmt(from))],
                 true,
             );
@@ -1445,7 +1475,9 @@ fn status_check(doc: &Value, fetched: &Fetched, now: DateTime<Utc>) -> Check {
             continue;
         };
         // The list must itself be genuine: signed by the credential's issuer, and current.
-        if let Err(problem) = check_status_list_credential(&list.document, issuer.as_deref(), fetched, now) {
+        if let Err(problem) =
+            check_status_list_credential(&list.document, issuer.as_deref(), fetched, now)
+        {
             let (o, text) = problem;
             outcome = outcome.worst(o);
             details.push(format!("status list {url}: {text}"));
@@ -1460,16 +1492,17 @@ fn status_check(doc: &Value, fetched: &Fetched, now: DateTime<Utc>) -> Check {
                 } else if purpose == "message" && result.value != 0 {
                     outcome = outcome.worst(Outcome::Warning);
                 }
-                let mut line = format!("{purpose}: {} ({}; {})", result.meaning, url, list.provenance);
+                let mut line = format!(
+                    "{purpose}: {} ({}; {})",
+                    result.meaning, url, list.provenance
+                );
                 if let Some(index) = result.index {
                     line.push_str(&format!(", index {index}"));
                 }
                 details.push(line);
                 if let Some(id) = &result.list_id_mismatch {
                     outcome = outcome.worst(Outcome::Warning);
-                    details.push(format!(
-                        "the list fetched from {url} calls itself {id}"
-                    ));
+                    details.push(format!("the list fetched from {url} calls itself {id}"));
                 }
             }
             Err(e) => {
@@ -1484,7 +1517,10 @@ fn status_check(doc: &Value, fetched: &Fetched, now: DateTime<Utc>) -> Check {
     let message = match outcome {
         Outcome::Pass => "The issuer has not revoked or suspended this credential.".to_owned(),
         Outcome::Fail if !invalidating.is_empty() => {
-            format!("The issuer has {} this credential.", invalidating.join(" and "))
+            format!(
+                "The issuer has {} this credential.",
+                invalidating.join(" and ")
+            )
         }
         Outcome::Fail => "The credential's status list is not trustworthy.".to_owned(),
         Outcome::Warning => "The status list carries a message about this credential.".to_owned(),
@@ -1540,7 +1576,10 @@ fn check_status_list_credential(
             Outcome::NotChecked => {
                 return Err((
                     Outcome::NotChecked,
-                    format!("its signature could not be checked ({})", check.details.join("; ")),
+                    format!(
+                        "its signature could not be checked ({})",
+                        check.details.join("; ")
+                    ),
                 ))
             }
             _ => {}

@@ -10,8 +10,8 @@ use passerelle_core::{did, model, proof};
 use passerelle_tests::{run, stderr, stdout};
 use serde_json::Value;
 
-const CREATED: &str = "2026-03-01T10:00:00Z";
-const NOW: &str = "2026-06-01T00:00:00Z";
+const CREATED: &str = "2026-06-30T12:00:00Z";
+const NOW: &str = "2026-09-01T00:00:00Z";
 
 fn write_json(dir: &Path, name: &str, value: &Value) -> String {
     std::fs::write(dir.join(name), serde_json::to_vec_pretty(value).unwrap()).unwrap();
@@ -19,7 +19,12 @@ fn write_json(dir: &Path, name: &str, value: &Value) -> String {
 }
 
 fn keygen(dir: &Path) -> (KeyPair, String) {
-    let out = run("passerelle-issuer", dir, &["keygen", "--out", "key.jwk"], None);
+    let out = run(
+        "passerelle-issuer",
+        dir,
+        &["keygen", "--out", "key.jwk"],
+        None,
+    );
     assert!(out.status.success(), "keygen failed: {}", stderr(&out));
     let did = stdout(&out).trim().to_owned();
     let jwk: Value = serde_json::from_slice(&std::fs::read(dir.join("key.jwk")).unwrap()).unwrap();
@@ -63,8 +68,13 @@ fn verify_json(dir: &Path, args: &[&str]) -> (i32, Value) {
     all.extend_from_slice(args);
     let out = run("passerelle-verifier", dir, &all, None);
     let code = out.status.code().expect("the verifier exits normally");
-    let report: Value = serde_json::from_str(&stdout(&out))
-        .unwrap_or_else(|e| panic!("--json prints a JSON report ({e}): {}{}", stdout(&out), stderr(&out)));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| {
+        panic!(
+            "--json prints a JSON report ({e}): {}{}",
+            stdout(&out),
+            stderr(&out)
+        )
+    });
     (code, report)
 }
 
@@ -86,13 +96,25 @@ fn keygen_writes_a_private_key_readable_only_by_its_owner_and_never_overwrites()
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("key.jwk")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("key.jwk"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "key file mode is {:o}", mode & 0o777);
     }
     let before = std::fs::read(dir.path().join("key.jwk")).unwrap();
-    let again = run("passerelle-issuer", dir.path(), &["keygen", "--out", "key.jwk"], None);
+    let again = run(
+        "passerelle-issuer",
+        dir.path(),
+        &["keygen", "--out", "key.jwk"],
+        None,
+    );
     assert_eq!(again.status.code(), Some(2));
-    assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
     assert_eq!(std::fs::read(dir.path().join("key.jwk")).unwrap(), before);
 }
 
@@ -110,21 +132,48 @@ fn every_suite_signs_a_badge_that_verifies_with_its_status_list() {
         let out = run(
             "passerelle-issuer",
             dir.path(),
-            &["sign", "--key", "key.jwk", "--suite", suite, "--created", CREATED, "badge.json"],
+            &[
+                "sign",
+                "--key",
+                "key.jwk",
+                "--suite",
+                suite,
+                "--created",
+                CREATED,
+                "badge.json",
+            ],
             None,
         );
-        assert!(out.status.success(), "{suite}: sign failed: {}", stderr(&out));
+        assert!(
+            out.status.success(),
+            "{suite}: sign failed: {}",
+            stderr(&out)
+        );
         let signed_name = format!("signed-{suite}");
         std::fs::write(dir.path().join(&signed_name), out.stdout).unwrap();
 
-        let (code, report) =
-            verify_json(dir.path(), &["--status-list", &status_arg, &signed_name]);
+        let (code, report) = verify_json(dir.path(), &["--status-list", &status_arg, &signed_name]);
         assert_eq!(code, 0, "{suite}: not verified: {report:#}");
         assert_eq!(report["verdict"], "verified");
-        for check in ["proof", "verification_method", "data_model", "open_badges", "validity_period", "status"] {
-            assert_eq!(outcome(&report, check), "pass", "{suite}: {check}: {report:#}");
+        for check in [
+            "proof",
+            "verification_method",
+            "data_model",
+            "open_badges",
+            "validity_period",
+            "status",
+        ] {
+            assert_eq!(
+                outcome(&report, check),
+                "pass",
+                "{suite}: {check}: {report:#}"
+            );
         }
-        let expected_mechanism = if suite == "vc-jose" { "vc-jose" } else { "data-integrity" };
+        let expected_mechanism = if suite == "vc-jose" {
+            "vc-jose"
+        } else {
+            "data-integrity"
+        };
         assert_eq!(report["secured_by"], expected_mechanism);
 
         // Without the status list the verifier cannot know about revocation: never a pass.
@@ -138,7 +187,14 @@ fn every_suite_signs_a_badge_that_verifies_with_its_status_list() {
     let out = run(
         "passerelle-verifier",
         dir.path(),
-        &["verify", "--now", NOW, "--status-list", &status_arg, "signed-eddsa-rdfc-2022"],
+        &[
+            "verify",
+            "--now",
+            NOW,
+            "--status-list",
+            &status_arg,
+            "signed-eddsa-rdfc-2022",
+        ],
         None,
     );
     assert!(out.status.success());
@@ -151,17 +207,30 @@ fn every_suite_signs_a_badge_that_verifies_with_its_status_list() {
 fn signed_output_keeps_the_issuer_as_the_did_key_and_proof_as_an_array() {
     let dir = tempfile::tempdir().unwrap();
     let (_, did) = keygen(dir.path());
-    write_json(dir.path(), "badge.json", &model::sample::data_literacy_badge());
+    write_json(
+        dir.path(),
+        "badge.json",
+        &model::sample::data_literacy_badge(),
+    );
     let out = run(
         "passerelle-issuer",
         dir.path(),
-        &["sign", "--key", "key.jwk", "--created", CREATED, "badge.json"],
+        &[
+            "sign",
+            "--key",
+            "key.jwk",
+            "--created",
+            CREATED,
+            "badge.json",
+        ],
         None,
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let signed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(signed["issuer"]["id"], did.as_str());
-    let proofs = signed["proof"].as_array().expect("proof is emitted as an array");
+    let proofs = signed["proof"]
+        .as_array()
+        .expect("proof is emitted as an array");
     assert_eq!(proofs.len(), 1);
     assert_eq!(proofs[0]["cryptosuite"], "eddsa-rdfc-2022");
     assert_eq!(proofs[0]["created"], CREATED);
@@ -181,7 +250,14 @@ fn revoked_tampered_expired_and_future_credentials_fail_with_the_check_named() {
     let out = run(
         "passerelle-issuer",
         dir.path(),
-        &["sign", "--key", "key.jwk", "--created", CREATED, "badge.json"],
+        &[
+            "sign",
+            "--key",
+            "key.jwk",
+            "--created",
+            CREATED,
+            "badge.json",
+        ],
         None,
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -204,7 +280,10 @@ fn revoked_tampered_expired_and_future_credentials_fail_with_the_check_named() {
     assert_eq!(outcome(&report, "proof"), "fail");
 
     // Before validFrom and after validUntil.
-    for (now, _why) in [("2000-01-01T00:00:00Z", "not yet valid"), ("2099-01-01T00:00:00Z", "expired")] {
+    for (now, _why) in [
+        ("2000-01-01T00:00:00Z", "not yet valid"),
+        ("2099-01-01T00:00:00Z", "expired"),
+    ] {
         let out = run(
             "passerelle-verifier",
             dir.path(),
@@ -213,7 +292,11 @@ fn revoked_tampered_expired_and_future_credentials_fail_with_the_check_named() {
         );
         assert_eq!(out.status.code(), Some(1));
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(outcome(&report, "validity_period"), "fail", "{now}: {report:#}");
+        assert_eq!(
+            outcome(&report, "validity_period"),
+            "fail",
+            "{now}: {report:#}"
+        );
     }
 }
 
@@ -221,24 +304,55 @@ fn revoked_tampered_expired_and_future_credentials_fail_with_the_check_named() {
 fn bad_input_is_a_usage_error_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("garbage.txt"), b"this is not a credential").unwrap();
-    let out = run("passerelle-verifier", dir.path(), &["verify", "garbage.txt"], None);
+    let out = run(
+        "passerelle-verifier",
+        dir.path(),
+        &["verify", "garbage.txt"],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("neither JSON nor a compact JWS"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("neither JSON nor a compact JWS"),
+        "{}",
+        stderr(&out)
+    );
 
     std::fs::write(dir.path().join("broken.json"), b"{\"@context\": [").unwrap();
-    let out = run("passerelle-verifier", dir.path(), &["verify", "broken.json"], None);
+    let out = run(
+        "passerelle-verifier",
+        dir.path(),
+        &["verify", "broken.json"],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not valid JSON"), "{}", stderr(&out));
 
-    let out = run("passerelle-verifier", dir.path(), &["verify", "missing.json"], None);
+    let out = run(
+        "passerelle-verifier",
+        dir.path(),
+        &["verify", "missing.json"],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
 
-    std::fs::write(dir.path().join("bad-key.jwk"), br#"{"kty":"OKP","crv":"Ed25519","d":"AAAA"}"#).unwrap();
+    std::fs::write(
+        dir.path().join("bad-key.jwk"),
+        br#"{"kty":"OKP","crv":"Ed25519","d":"AAAA"}"#,
+    )
+    .unwrap();
     std::fs::write(dir.path().join("badge.json"), b"{}").unwrap();
-    let out = run("passerelle-issuer", dir.path(), &["sign", "--key", "bad-key.jwk", "badge.json"], None);
+    let out = run(
+        "passerelle-issuer",
+        dir.path(),
+        &["sign", "--key", "bad-key.jwk", "badge.json"],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("bad-key.jwk"), "{}", stderr(&out));
-    assert!(!stderr(&out).contains("AAAA"), "the key material must not be echoed");
+    assert!(
+        !stderr(&out).contains("AAAA"),
+        "the key material must not be echoed"
+    );
 }
 
 #[test]
@@ -256,9 +370,14 @@ fn the_official_signed_vectors_verify_on_the_command_line() {
     let credential = vectors.join("status-list/1edtech-credential-status-revoked.json");
     let list = vectors.join("status-list/1edtech-testlist-statuslist-credential.json");
     let doc: Value = serde_json::from_slice(&std::fs::read(&credential).unwrap()).unwrap();
-    let url = status::lists_needed(&doc).pop().expect("the sample names its status list");
+    let url = status::lists_needed(&doc)
+        .pop()
+        .expect("the sample names its status list");
     let status_arg = format!("{url}={}", list.display());
-    let (code, report) = verify_json(dir.path(), &["--status-list", &status_arg, credential.to_str().unwrap()]);
+    let (code, report) = verify_json(
+        dir.path(),
+        &["--status-list", &status_arg, credential.to_str().unwrap()],
+    );
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(outcome(&report, "status"), "fail", "{report:#}");
     assert_eq!(outcome(&report, "proof"), "pass", "{report:#}");

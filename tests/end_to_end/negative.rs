@@ -21,7 +21,9 @@ fn files(folder: &str) -> Vec<PathBuf> {
 }
 
 fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z").unwrap().into()
+    DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z")
+        .unwrap()
+        .into()
 }
 
 fn failed_checks(report: &verify::Report) -> Vec<&'static str> {
@@ -62,23 +64,45 @@ fn every_1edtech_negative_fails_verification_with_the_right_check() {
                 continue;
             }
         };
-        let report = verify::check(&presented, &Fetched::default(), now(), &CheckOptions::default());
+        let report = verify::check(
+            &presented,
+            &Fetched::default(),
+            now(),
+            &CheckOptions::default(),
+        );
         let failed = failed_checks(&report);
         let expected = expected_1edtech_check(&name);
-        println!("{name}: verdict {:?}, failed checks {failed:?}", report.verdict);
+        println!(
+            "{name}: verdict {:?}, failed checks {failed:?}",
+            report.verdict
+        );
         if report.verdict != Verdict::NotVerified {
-            misbehaved.push(format!("{name}: verdict {:?}, expected not_verified", report.verdict));
+            misbehaved.push(format!(
+                "{name}: verdict {:?}, expected not_verified",
+                report.verdict
+            ));
         } else if !failed.contains(&expected) {
-            misbehaved.push(format!("{name}: expected the {expected} check to fail, failed: {failed:?}"));
+            misbehaved.push(format!(
+                "{name}: expected the {expected} check to fail, failed: {failed:?}"
+            ));
         }
     }
-    assert!(misbehaved.is_empty(), "misbehaving vectors:\n{}", misbehaved.join("\n"));
+    assert!(
+        misbehaved.is_empty(),
+        "misbehaving vectors:\n{}",
+        misbehaved.join("\n")
+    );
 }
 
 #[test]
 fn every_vcdm2_negative_is_refused_by_sign_and_fails_verification() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run("passerelle-issuer", dir.path(), &["keygen", "--out", "key.jwk"], None);
+    let out = run(
+        "passerelle-issuer",
+        dir.path(),
+        &["keygen", "--out", "key.jwk"],
+        None,
+    );
     assert!(out.status.success());
     let mut misbehaved = Vec::new();
     for path in files("vcdm2-test-suite") {
@@ -94,7 +118,10 @@ fn every_vcdm2_negative_is_refused_by_sign_and_fails_verification() {
         );
         let refusal = stderr(&out);
         if out.status.code() != Some(2) {
-            misbehaved.push(format!("{name}: sign exited {:?}, expected a refusal (2)", out.status.code()));
+            misbehaved.push(format!(
+                "{name}: sign exited {:?}, expected a refusal (2)",
+                out.status.code()
+            ));
         } else if refusal.trim().is_empty() {
             misbehaved.push(format!("{name}: sign refused without saying why"));
         }
@@ -107,14 +134,33 @@ fn every_vcdm2_negative_is_refused_by_sign_and_fails_verification() {
                 continue;
             }
         };
-        let report = verify::check(&presented, &Fetched::default(), now(), &CheckOptions::default());
+        let report = verify::check(
+            &presented,
+            &Fetched::default(),
+            now(),
+            &CheckOptions::default(),
+        );
         let failed = failed_checks(&report);
-        println!("{name}: sign: {}; verify failed checks {failed:?}", refusal.trim());
+        println!(
+            "{name}: sign: {}; verify failed checks {failed:?}",
+            refusal.trim()
+        );
         if report.verdict != Verdict::NotVerified {
             misbehaved.push(format!("{name}: verdict {:?}", report.verdict));
-        } else if !failed.iter().any(|c| matches!(*c, "data_model" | "json_ld" | "validity_period" | "status" | "open_badges")) {
-            misbehaved.push(format!("{name}: only {failed:?} failed; the data-model violation went unnoticed"));
+        } else if !failed.iter().any(|c| {
+            matches!(
+                *c,
+                "data_model" | "json_ld" | "validity_period" | "status" | "open_badges"
+            )
+        }) {
+            misbehaved.push(format!(
+                "{name}: only {failed:?} failed; the data-model violation went unnoticed"
+            ));
         }
     }
-    assert!(misbehaved.is_empty(), "misbehaving vectors:\n{}", misbehaved.join("\n"));
+    assert!(
+        misbehaved.is_empty(),
+        "misbehaving vectors:\n{}",
+        misbehaved.join("\n")
+    );
 }

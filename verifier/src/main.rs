@@ -14,7 +14,11 @@ use passerelle_core::verify::{self, CheckOptions, Fetched};
 use passerelle_core::{input, schema};
 
 #[derive(Parser)]
-#[command(name = "passerelle-verifier", version, about = "Verify Open Badges 3.0 and other W3C Verifiable Credentials")]
+#[command(
+    name = "passerelle-verifier",
+    version,
+    about = "Verify Open Badges 3.0 and other W3C Verifiable Credentials"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -166,9 +170,13 @@ fn read_json(path: &Path, limits: &input::InputLimits) -> Result<serde_json::Val
         .with_context(|| format!("{} is not a JSON object", path.display()))
 }
 
-fn load_schemas(dir: &Path, limits: &input::InputLimits, set: &mut schema::SchemaSet) -> Result<()> {
-    let entries =
-        fs::read_dir(dir).with_context(|| format!("cannot read schema directory {}", dir.display()))?;
+fn load_schemas(
+    dir: &Path,
+    limits: &input::InputLimits,
+    set: &mut schema::SchemaSet,
+) -> Result<()> {
+    let entries = fs::read_dir(dir)
+        .with_context(|| format!("cannot read schema directory {}", dir.display()))?;
     let mut count = 0;
     for entry in entries {
         let path = entry?.path();
