@@ -51,6 +51,10 @@ pub enum JsonLdError {
         "{path}: {iri:?} is a relative IRI reference; it would be dropped from the signed data"
     )]
     RelativeIri { iri: String, path: String },
+    #[error("{path}: {key:?} looks like a JSON-LD keyword but is not one; it would be dropped")]
+    ReservedKey { key: String, path: String },
+    #[error("{path}: a value outside any node object would be dropped")]
+    FreeFloatingValue { path: String },
     #[error("{path}: language tag {tag:?} is not well-formed (BCP 47)")]
     InvalidLanguageTag { tag: String, path: String },
     #[error("{path}: {iri:?} is not a valid IRI")]
@@ -82,6 +86,7 @@ pub fn canonicalize_dataset(dataset: &Dataset) -> Result<String, JsonLdError> {
 /// JSON-LD → RDF (the deserialisation algorithm, `rdfDirection: i18n-datatype`), in safe mode.
 pub fn to_rdf(document: &Value) -> Result<Dataset, JsonLdError> {
     check_contexts(document, &mut Vec::new())?;
+    check_body(document, &JsonPath::default(), true)?;
     let expanded = match expand(document, false) {
         Ok(expanded) => expanded,
         Err(Expansion::Failed(error, loader)) => {
@@ -386,6 +391,72 @@ fn check_context_value(value: &Value, path: &mut Vec<PathSegment>) -> Result<(),
         }
     }
     Ok(())
+}
+
+const KEYWORDS: &[&str] = &[
+    "@base",
+    "@container",
+    "@context",
+    "@direction",
+    "@graph",
+    "@id",
+    "@import",
+    "@included",
+    "@index",
+    "@json",
+    "@language",
+    "@list",
+    "@nest",
+    "@none",
+    "@prefix",
+    "@propagate",
+    "@protected",
+    "@reverse",
+    "@set",
+    "@type",
+    "@value",
+    "@version",
+    "@vocab",
+];
+
+/// Finds what JSON-LD expansion drops without a trace and the crate does not report:
+/// keyword-like keys (`@foo`) and free-floating values (top level or directly in `@graph`).
+fn check_body(value: &Value, path: &JsonPath, top: bool) -> Result<(), JsonLdError> {
+    match value {
+        Value::Object(map) => {
+            if top && (map.contains_key("@value") || map.contains_key("@list")) {
+                return Err(JsonLdError::FreeFloatingValue {
+                    path: path.to_string(),
+                });
+            }
+            for (key, member) in map {
+                if key == "@context" {
+                    continue;
+                }
+                let here = path.push_key(key);
+                let keyword_like = key.len() > 1
+                    && key.starts_with('@')
+                    && key[1..].chars().all(|c| c.is_ascii_alphabetic());
+                if keyword_like && !KEYWORDS.contains(&key.as_str()) {
+                    return Err(JsonLdError::ReservedKey {
+                        key: key.clone(),
+                        path: here.to_string(),
+                    });
+                }
+                check_body(member, &here, key == "@graph")?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| check_body(item, &path.push_index(i), top)),
+        Value::Null => Ok(()),
+        _ if top => Err(JsonLdError::FreeFloatingValue {
+            path: path.to_string(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// JSON-LD toRdf gives a number with no fractional part (below 10^21) the integer lexical form,

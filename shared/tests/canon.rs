@@ -347,3 +347,64 @@ fn timing() {
         100.0 * rdf.as_secs_f64() / full.as_secs_f64(),
     );
 }
+
+/// Data-loss inputs that jsonld.js rejects in safe mode (`safe: true`) must be rejected here too.
+#[test]
+fn safe_mode_matches_reference_rejections() {
+    let must_fail: [(&str, &str); 10] = [
+        (
+            "valueTypeUndefined",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2", {"p": "https://ex.org/p"}], "id": "urn:x", "p": {"@value": "x", "@type": "Undefined"}}"#,
+        ),
+        (
+            "relativeIssuer",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x", "issuer": "relative-issuer"}"#,
+        ),
+        (
+            "emptyType",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x", "type": ""}"#,
+        ),
+        (
+            "reservedLike",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x", "@foo": "bar", "name": "n"}"#,
+        ),
+        (
+            "freeFloating",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2"], "@graph": ["scalar", {"id": "urn:y", "name": "n"}]}"#,
+        ),
+        (
+            "nullId",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2"], "id": null, "name": "n"}"#,
+        ),
+        (
+            "relativeType",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2", {"@vocab": null}], "id": "urn:x", "type": "Foo"}"#,
+        ),
+        (
+            "badLang",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x", "name": {"@value": "x", "@language": "not a tag!"}}"#,
+        ),
+        (
+            "emptyKey",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x", "": "v"}"#,
+        ),
+        (
+            "nestedUndefinedInList",
+            r#"{"@context": ["https://www.w3.org/ns/credentials/v2", {"l": {"@id": "https://ex.org/l", "@container": "@list"}}], "id": "urn:x", "l": [{"undefinedInList": 1}]}"#,
+        ),
+    ];
+    let mut accepted = Vec::new();
+    for (name, input) in must_fail {
+        let document: Value = serde_json::from_str(input).expect("case is JSON");
+        if let Ok(nquads) = canonical_nquads(&document) {
+            accepted.push(format!("{name}: accepted as\n{nquads}"));
+        }
+    }
+    assert!(accepted.is_empty(), "{}", accepted.join("\n"));
+    // A compact IRI with an undefined prefix is an absolute IRI (scheme `ex:`): kept, not lost.
+    let kept = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x", "ex:foo": "bar"});
+    assert_eq!(
+        canonical_nquads(&kept).unwrap(),
+        "<urn:x> <ex:foo> \"bar\" .\n"
+    );
+}
