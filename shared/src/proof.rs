@@ -532,11 +532,34 @@ pub fn sign(document: &Value, key: &KeyPair, options: &ProofOptions) -> Result<V
     Ok(Value::Object(signed))
 }
 
-/// RFC 8785 canonical JSON.
+/// RFC 8785 canonical JSON. JSON numbers are IEEE-754 doubles there: an integer beyond 2^53 is
+/// first rounded to the nearest double, as ECMAScript `JSON.parse` would.
 pub fn jcs(value: &Value) -> Result<String, ProofError> {
-    serde_jcs::to_string(value).map_err(|e| ProofError::Jcs {
+    serde_jcs::to_string(&as_doubles(value)).map_err(|e| ProofError::Jcs {
         reason: e.to_string(),
     })
+}
+
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+fn as_doubles(value: &Value) -> Value {
+    match value {
+        Value::Number(n) if n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER) => n
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| value.clone(), Value::Number),
+        Value::Number(n) if n.as_i64().is_some_and(|i| i.unsigned_abs() > MAX_SAFE_INTEGER) => n
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| value.clone(), Value::Number),
+        Value::Array(items) => Value::Array(items.iter().map(as_doubles).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), as_doubles(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 fn document_map(document: &Value) -> Result<&Map<String, Value>, ProofError> {

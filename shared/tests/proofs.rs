@@ -689,3 +689,12 @@ fn malformed_proofs() {
     ));
     let _ = proof::VC_V2_CONTEXT;
 }
+
+/// RFC 8785 details, expected output from the `canonicalize` npm package (the RFC authors' JS).
+#[test]
+fn jcs_matches_reference() {
+    let input = r#"{"big":9007199254740993,"neg":-9007199254740993,"u":18446744073709551615,"e21":1e21,"small":1e-7,"sum":0.30000000000000004,"negz":-0,"f":36.0,"s":"\u2028\u0007\u00e9\u007f","\ud83d\ude00":1,"\ufb01":2,"a":[1E2,5e-324,123456789012345680000]}"#;
+    let expected = "{\"a\":[100,5e-324,123456789012345680000],\"big\":9007199254740992,\"e21\":1e+21,\"f\":36,\"neg\":-9007199254740992,\"negz\":0,\"s\":\"\u{2028}\\u0007é\u{7f}\",\"small\":1e-7,\"sum\":0.30000000000000004,\"u\":18446744073709552000,\"😀\":1,\"ﬁ\":2}";
+    let value: Value = serde_json::from_str(input).unwrap();
+    assert_eq!(proof::jcs(&value).unwrap(), expected);
+}
