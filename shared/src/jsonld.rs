@@ -34,6 +34,11 @@ use crate::contexts::{self, ContextError};
 /// document with many indistinguishable blank nodes cannot make canonicalization run for ever.
 pub const HNDQ_CALL_LIMIT: usize = 4_000;
 
+/// Stack given to JSON-LD processing. The `json-ld` crate expands recursively with large
+/// futures: a debug build overflows a 2 MiB thread stack (tokio's default) at ~16 levels of
+/// nesting. On its own stack (mapped lazily), the depth cap of `to_rdf` is reached safely.
+const PROCESSING_STACK_BYTES: usize = 64 * 1024 * 1024;
+
 const RDF_JSON: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON";
 const I18N_PREFIX: &str = "https://www.w3.org/ns/i18n#";
 
@@ -59,6 +64,8 @@ pub enum JsonLdError {
     InvalidLanguageTag { tag: String, path: String },
     #[error("{path}: {iri:?} is not a valid IRI")]
     InvalidIri { iri: String, path: String },
+    #[error("document nests arrays/objects more than {limit} levels deep")]
+    TooDeep { limit: usize },
     #[error("document is not valid JSON-LD ({code}): {message}")]
     InvalidDocument { code: String, message: String },
     #[error("RDF canonicalization failed: {reason}")]
@@ -85,6 +92,14 @@ pub fn canonicalize_dataset(dataset: &Dataset) -> Result<String, JsonLdError> {
 
 /// JSON-LD → RDF (the deserialisation algorithm, `rdfDirection: i18n-datatype`), in safe mode.
 pub fn to_rdf(document: &Value) -> Result<Dataset, JsonLdError> {
+    stacker::grow(PROCESSING_STACK_BYTES, || to_rdf_on_stack(document))
+}
+
+fn to_rdf_on_stack(document: &Value) -> Result<Dataset, JsonLdError> {
+    let limit = crate::input::InputLimits::default().max_depth;
+    if crate::input::depth_of(document) > limit {
+        return Err(JsonLdError::TooDeep { limit });
+    }
     check_contexts(document, &mut Vec::new())?;
     check_body(document, &JsonPath::default(), true)?;
     let expanded = match expand(document, false) {

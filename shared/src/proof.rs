@@ -548,10 +548,14 @@ fn as_doubles(value: &Value) -> Value {
             .as_f64()
             .and_then(serde_json::Number::from_f64)
             .map_or_else(|| value.clone(), Value::Number),
-        Value::Number(n) if n.as_i64().is_some_and(|i| i.unsigned_abs() > MAX_SAFE_INTEGER) => n
-            .as_f64()
-            .and_then(serde_json::Number::from_f64)
-            .map_or_else(|| value.clone(), Value::Number),
+        Value::Number(n)
+            if n.as_i64()
+                .is_some_and(|i| i.unsigned_abs() > MAX_SAFE_INTEGER) =>
+        {
+            n.as_f64()
+                .and_then(serde_json::Number::from_f64)
+                .map_or_else(|| value.clone(), Value::Number)
+        }
         Value::Array(items) => Value::Array(items.iter().map(as_doubles).collect()),
         Value::Object(map) => Value::Object(
             map.iter()

@@ -220,6 +220,22 @@ fn hostile_shapes_do_not_panic() {
     for input in inputs {
         let _ = canonical_nquads(&input);
     }
+    // Deep nesting: within the cap it is processed, beyond it refused, never a stack overflow.
+    let nest = |levels: usize| {
+        let mut inner = json!({"id": "urn:leaf", "name": "leaf"});
+        for _ in 0..levels {
+            inner = json!({"id": "urn:x", "nameOf": inner});
+        }
+        let mut doc = json!({"@context": ["https://www.w3.org/ns/credentials/v2",
+            {"nameOf": "https://ex.org/nameOf"}]});
+        doc["nameOf"] = inner;
+        doc
+    };
+    assert!(canonical_nquads(&nest(60)).is_ok());
+    assert!(matches!(
+        canonical_nquads(&nest(100)),
+        Err(JsonLdError::TooDeep { limit: 64 })
+    ));
 }
 
 /// toRdf details settled against the reference JavaScript implementation (jsonld.js 8,
