@@ -391,8 +391,24 @@ fn check_context_value(value: &Value, path: &mut Vec<PathSegment>) -> Result<(),
             })
         }
     }
-    // Scoped contexts inside an inline context (property-scoped `@context`) are checked too.
+    // `@import` and scoped contexts inside an inline context (property- or type-scoped
+    // `@context`) are checked too.
     if let Value::Object(map) = value {
+        if let Some(import) = map.get("@import") {
+            path.push(PathSegment::Key("@import".into()));
+            match import {
+                Value::String(url) => {
+                    contexts::resolve(url)?;
+                }
+                other => {
+                    return Err(JsonLdError::InvalidContext {
+                        path: JsonPath(path.clone()).to_string(),
+                        found: crate::input::json_type_name(other),
+                    })
+                }
+            }
+            path.pop();
+        }
         for (key, member) in map {
             path.push(PathSegment::Key(key.clone()));
             if let Value::Object(definition) = member {

@@ -199,6 +199,20 @@ fn contexts_are_never_fetched() {
         canonical_nquads(&doc),
         Err(JsonLdError::UnknownContext(_))
     ));
+    doc["@context"] = json!(["https://www.w3.org/ns/credentials/v2",
+        {"@version": 1.1, "@import": "https://evil.example/import"}]);
+    assert!(matches!(
+        canonical_nquads(&doc),
+        Err(JsonLdError::UnknownContext(_))
+    ));
+    doc["@context"] = json!([
+        "https://www.w3.org/ns/credentials/v2",
+        "relative/context.jsonld"
+    ]);
+    assert!(matches!(
+        canonical_nquads(&doc),
+        Err(JsonLdError::UnknownContext(_))
+    ));
 }
 
 /// Bad input never panics; it is an error or (for valid JSON-LD) a result.

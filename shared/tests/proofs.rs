@@ -698,3 +698,50 @@ fn jcs_matches_reference() {
     let value: Value = serde_json::from_str(input).unwrap();
     assert_eq!(proof::jcs(&value).unwrap(), expected);
 }
+
+/// Random single-byte edits of a signed credential: whatever parses must give an answer (an
+/// error, or a signature failure), never a panic, and never a valid signature.
+#[test]
+fn random_edits_never_panic_or_verify() {
+    let text = util::text("openbadges/ldp-eddsa-rdfc-2022/signed.json");
+    let key = ob_key().public();
+    let original: Value = serde_json::from_str(&text).unwrap();
+    let bytes = text.as_bytes();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        state >> 33
+    };
+    let alphabet = b"\"{}[],:0123456789abcdefXYZ@#- .\\";
+    let mut verified_edits = Vec::new();
+    for _ in 0..200 {
+        let mut edited = bytes.to_vec();
+        let at = (next() as usize) % edited.len();
+        edited[at] = alphabet[(next() as usize) % alphabet.len()];
+        let Ok(document) = serde_json::from_slice::<Value>(&edited) else {
+            continue;
+        };
+        if document == original {
+            continue; // the edit did not change the JSON value (e.g. whitespace)
+        }
+        let _ = passerelle_core::jsonld::canonical_nquads(&document);
+        if let Ok(all) = proofs(&document) {
+            for p in &all {
+                if verify_proof(&document, p, &key).is_ok() {
+                    verified_edits.push(
+                        String::from_utf8_lossy(
+                            &edited[at.saturating_sub(20)..(at + 20).min(edited.len())],
+                        )
+                        .into_owned(),
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        verified_edits.is_empty(),
+        "edits that still verify: {verified_edits:?}"
+    );
+}
