@@ -131,7 +131,7 @@ fn to_rdf_on_stack(document: &Value) -> Result<Dataset, JsonLdError> {
         )
         .cloned()
     {
-        dataset.insert(&convert_quad(quad, document)?);
+        dataset.insert(&convert_quad(quad)?);
     }
     Ok(dataset)
 }
@@ -657,7 +657,7 @@ type CrateQuad = RdfQuad<
     ValidId<IriBuf, json_ld::BlankIdBuf>,
 >;
 
-fn convert_quad(quad: CrateQuad, document: &Value) -> Result<Quad, JsonLdError> {
+fn convert_quad(quad: CrateQuad) -> Result<Quad, JsonLdError> {
     let RdfQuad(subject, predicate, object, graph) = quad;
     let subject = match convert_id(subject) {
         RdfResource::Named(n) => Subject::NamedNode(n),
@@ -678,7 +678,7 @@ fn convert_quad(quad: CrateQuad, document: &Value) -> Result<Quad, JsonLdError> 
             RdfResource::Named(n) => Term::NamedNode(n),
             RdfResource::Blank(b) => Term::BlankNode(b),
         },
-        RdfTerm::Literal(literal) => Term::Literal(convert_literal(literal, document)?),
+        RdfTerm::Literal(literal) => Term::Literal(convert_literal(literal)?),
     };
     let graph = match graph {
         None => GraphName::DefaultGraph,
@@ -705,10 +705,7 @@ fn convert_id(id: ValidId<IriBuf, json_ld::BlankIdBuf>) -> RdfResource {
     }
 }
 
-fn convert_literal(
-    literal: json_ld::rdf_types::Literal,
-    document: &Value,
-) -> Result<Literal, JsonLdError> {
+fn convert_literal(literal: json_ld::rdf_types::Literal) -> Result<Literal, JsonLdError> {
     match literal.type_ {
         LiteralType::LangString(tag) => Ok(Literal::new_language_tagged_literal_unchecked(
             literal.value,
@@ -738,7 +735,6 @@ fn convert_literal(
                 Some(suffix) => format!("{I18N_PREFIX}{}", lowercase_i18n(suffix)),
                 None => datatype.to_owned(),
             };
-            let _ = document;
             Ok(Literal::new_typed_literal(
                 literal.value,
                 NamedNode::new_unchecked(datatype),
