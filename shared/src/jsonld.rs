@@ -60,6 +60,14 @@ pub enum JsonLdError {
     ReservedKey { key: String, path: String },
     #[error("{path}: a value outside any node object would be dropped")]
     FreeFloatingValue { path: String },
+    #[error(
+        "{path}: the number {value} has no single agreed RDF form ({reason}); write it as a string"
+    )]
+    AmbiguousNumber {
+        value: String,
+        path: String,
+        reason: &'static str,
+    },
     #[error("{path}: language tag {tag:?} is not well-formed (BCP 47)")]
     InvalidLanguageTag { tag: String, path: String },
     #[error("{path}: {iri:?} is not a valid IRI")]
@@ -482,11 +490,78 @@ fn check_body(value: &Value, path: &JsonPath, top: bool) -> Result<(), JsonLdErr
             .iter()
             .enumerate()
             .try_for_each(|(i, item)| check_body(item, &path.push_index(i), top)),
+        Value::Number(n) if top => Err(JsonLdError::FreeFloatingValue {
+            path: format!("{path} ({n})"),
+        }),
+        Value::Number(n) => check_number(n, path),
         Value::Null => Ok(()),
         _ if top => Err(JsonLdError::FreeFloatingValue {
             path: path.to_string(),
         }),
         _ => Ok(()),
+    }
+}
+
+/// Largest integer that an IEEE-754 double (and so ECMAScript) holds exactly.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// Refuses the numbers on whose RDF form the JSON-LD specification, the `json-ld` crate and the
+/// reference JavaScript implementation (which most issuers use) do not agree, so that a
+/// signature never depends on which of them the other side runs:
+/// - integers beyond 2^53: JavaScript rounds them to a double, the crate keeps the digits, and
+///   the crate gives those beyond 2^63 the double form;
+/// - tiny non-integers written without a `.` by JavaScript (`1e-7`, `5e-324`): jsonld.js takes
+///   them for integers and writes `"0"^^xsd:integer`;
+/// - doubles needing more than 16 significant digits: the specification's canonical form is
+///   the shortest round-trip one (`3.0000000000000004E-1`), jsonld.js rounds to 16 digits
+///   (`3.0E-1`).
+fn check_number(n: &serde_json::Number, path: &JsonPath) -> Result<(), JsonLdError> {
+    let ambiguous = |reason| {
+        Err(JsonLdError::AmbiguousNumber {
+            value: n.to_string(),
+            path: path.to_string(),
+            reason,
+        })
+    };
+    let Some(v) = n.as_f64() else {
+        return Ok(());
+    };
+    let integral = v.fract() == 0.0;
+    if integral && v.abs() > MAX_SAFE_INTEGER && v.abs() < 1e21 {
+        return ambiguous("an integer beyond 2^53");
+    }
+    if let Some(i) = n.as_i64() {
+        if i.unsigned_abs() > MAX_SAFE_INTEGER as u64 {
+            return ambiguous("an integer beyond 2^53");
+        }
+    }
+    if let Some(u) = n.as_u64() {
+        if u > MAX_SAFE_INTEGER as u64 {
+            return ambiguous("an integer beyond 2^53");
+        }
+    }
+    let shortest = exponent_form(&format!("{v:e}"));
+    if !integral && v.abs() < 1e-6 && !shortest.contains('.') {
+        return ambiguous("a tiny value that JavaScript prints without a decimal point");
+    }
+    if shortest != exponent_form(&format!("{v:.15e}")) {
+        return ambiguous("more than 16 significant digits");
+    }
+    Ok(())
+}
+
+/// `d.dddde±x` with trailing mantissa zeros removed (`3.000e-1` → `3e-1`, `1.50e2` → `1.5e2`).
+fn exponent_form(text: &str) -> String {
+    match text.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let mantissa = if mantissa.contains('.') {
+                mantissa.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                mantissa
+            };
+            format!("{mantissa}e{exponent}")
+        }
+        None => text.to_owned(),
     }
 }
 
@@ -767,6 +842,42 @@ mod tests {
         assert_eq!(path.to_string(), "proof[0].type");
         assert_eq!(JsonPath::default().to_string(), "(document root)");
         assert_eq!(JsonPath::default().push_key("a b").to_string(), "[\"a b\"]");
+    }
+
+    #[test]
+    fn ambiguous_numbers() {
+        let check = |text: &str| {
+            let n: serde_json::Number = serde_json::from_str(text).unwrap();
+            check_number(&n, &JsonPath::default()).is_ok()
+        };
+        for fine in [
+            "0",
+            "7",
+            "-7",
+            "36.0",
+            "3.5",
+            "0.1",
+            "123.456",
+            "1e21",
+            "1.5e300",
+            "9007199254740991",
+            "0.000001",
+            "1.5e-10",
+        ] {
+            assert!(check(fine), "{fine} should be accepted");
+        }
+        for refused in [
+            "9007199254740993",
+            "18446744073709551615",
+            "1e20",
+            "-9007199254740993",
+            "1e-7",
+            "5e-324",
+            "0.30000000000000004",
+            "1.2345678901234567",
+        ] {
+            assert!(!check(refused), "{refused} should be refused");
+        }
     }
 
     #[test]

@@ -457,3 +457,26 @@ fn negative_inputs_give_answers() {
         }
     }
 }
+
+/// Numbers on which the specification, the `json-ld` crate and jsonld.js disagree are refused
+/// with their path, rather than signed in a form another implementation would not reproduce
+/// (jsonld.js printed `"0"^^xsd:integer` for 1e-7 and `"3.0E-1"` for 0.30000000000000004).
+#[test]
+fn ambiguous_numbers_are_refused() {
+    for (text, path) in [
+        ("1e-7", "credentialSubject.n"),
+        ("0.30000000000000004", "credentialSubject.n"),
+        ("100000000000000000000", "credentialSubject.n"),
+        ("9007199254740993", "credentialSubject.n"),
+    ] {
+        let input = format!(
+            r#"{{"@context": ["https://www.w3.org/ns/credentials/v2", {{"n": "https://ex.org/n"}}],
+            "credentialSubject": {{"id": "did:example:s", "n": {text}}}}}"#
+        );
+        let document: Value = serde_json::from_str(&input).unwrap();
+        match canonical_nquads(&document) {
+            Err(JsonLdError::AmbiguousNumber { path: p, .. }) => assert_eq!(p, path),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+}
