@@ -252,7 +252,7 @@ fn hostile_shapes_do_not_panic() {
     ));
 }
 
-/// toRdf details settled against the reference JavaScript implementation (jsonld.js 8,
+/// toRdf details settled against the reference JavaScript implementation (jsonld.js 9 with rdf-canonize 5,
 /// `rdfDirection: "i18n-datatype"`, `safe: true`) with the bundled contexts: each expected output
 /// below is what it printed for the same input.
 #[test]

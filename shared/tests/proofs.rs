@@ -745,3 +745,39 @@ fn random_edits_never_panic_or_verify() {
         "edits that still verify: {verified_edits:?}"
     );
 }
+
+/// jsonld.js 9 / rdf-canonize 5 sorts N-Quads by UTF-16 code units: for `"ﬁ"` (U+FB01) and
+/// `"😀"` (U+1F600) it prints the emoji line first, RDFC-1.0 (code points) the other way round.
+/// We sign per RDFC-1.0 and accept the JavaScript order when verifying, flagged.
+#[test]
+fn utf16_line_order_of_javascript_signers() {
+    use sha2::Digest;
+
+    let key = KeyPair::from_seed(&[6; 32]);
+    let mut credential = sample_credential();
+    credential["credentialSubject"]["name"] = json!(["\u{fb01}", "\u{1f600}"]);
+    let signed = sign(&credential, &key, &options(Cryptosuite::EddsaRdfc2022)).unwrap();
+    let proof = only_proof(&signed);
+    let ours = verify_proof(&signed, &proof, &key.public()).unwrap();
+    assert!(!ours.utf16_order);
+
+    let data = hash_data(&signed, &proof).unwrap();
+    let fi = data.canonical_document.find('\u{fb01}').unwrap();
+    let emoji = data.canonical_document.find('\u{1f600}').unwrap();
+    assert!(fi < emoji, "RDFC-1.0 sorts by code point");
+    let mut lines: Vec<&str> = data.canonical_document.split_inclusive('\n').collect();
+    lines.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+    let js_document = lines.concat();
+    assert_ne!(js_document, data.canonical_document);
+    let mut combined = data.proof_hash.to_vec();
+    combined.extend_from_slice(&sha2::Sha256::digest(js_document.as_bytes()));
+    let js_signature = key.sign(&combined);
+    let mut js_signed = signed.clone();
+    js_signed["proof"][0]["proofValue"] =
+        json!(passerelle_core::multibase::encode_base58btc(&js_signature));
+    let theirs = verify_proof(&js_signed, &only_proof(&js_signed), &key.public()).unwrap();
+    assert!(theirs.utf16_order);
+    // Still bound to the content.
+    js_signed["credentialSubject"]["name"] = json!(["\u{fb01}", "\u{1f601}"]);
+    assert!(verify_proof(&js_signed, &only_proof(&js_signed), &key.public()).is_err());
+}
