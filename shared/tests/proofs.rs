@@ -660,6 +660,14 @@ fn malformed_proofs() {
             ..
         })
     ));
+    // An `@type: @vocab` value the contexts don't define would be a relative IRI: refused.
+    match variant("proofPurpose", Some(json!("madeUpPurpose"))) {
+        Err(ProofError::ProofConfig {
+            source: JsonLdError::RelativeIri { iri, path },
+            ..
+        }) => assert_eq!((iri.as_str(), path.as_str()), ("madeUpPurpose", "proofPurpose")),
+        other => panic!("{other:?}"),
+    }
     // A proof term the contexts don't define is named with its path in the proof configuration.
     match variant("undefinedOption", Some(json!("x"))) {
         Err(ProofError::ProofConfig {
