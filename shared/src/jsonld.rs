@@ -11,7 +11,14 @@
 //!   `36.0` or coerced to a non-double datatype (`"36"^^xsd:float`);
 //! - language tags are lowercased (also inside `i18n#…` direction datatypes);
 //! - `@json` literals use the RFC 8785 canonical JSON form;
-//! - `@direction` becomes an `https://www.w3.org/ns/i18n#lang_dir` datatype (`i18n-datatype`).
+//! - `@direction` becomes an `https://www.w3.org/ns/i18n#lang_dir` datatype (`i18n-datatype`),
+//!   `i18n#_dir` without a language.
+//!
+//! Safe mode also refuses what expansion would drop without the crate saying so (keys that look
+//! like keywords, free-floating values, malformed language tags) and the numbers whose RDF form
+//! the specification, the crate and jsonld.js disagree on (see [`JsonLdError::AmbiguousNumber`]).
+//! Nesting is capped at [`crate::input::InputLimits`]' default depth, and RDFC-1.0's blank-node
+//! work at [`HNDQ_CALL_LIMIT`], so hostile input ends in an error, not a crash or a hang.
 
 use std::cell::RefCell;
 use std::fmt;

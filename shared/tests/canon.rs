@@ -480,3 +480,27 @@ fn ambiguous_numbers_are_refused() {
         }
     }
 }
+
+/// A "poison" dataset (a clique of indistinguishable blank nodes) hits the work cap: an error,
+/// quickly, rather than a hang.
+#[test]
+fn blank_node_clique_is_capped() {
+    let n = 12;
+    let nodes: Vec<Value> = (0..n)
+        .map(|i| {
+            let links: Vec<Value> = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| json!({"@id": format!("_:b{j}")}))
+                .collect();
+            json!({"@id": format!("_:b{i}"), "https://ex.org/p": links})
+        })
+        .collect();
+    let document = json!({"@context": {"@version": 1.1}, "@graph": nodes});
+    let start = std::time::Instant::now();
+    let result = canonical_nquads(&document);
+    assert!(
+        matches!(result, Err(JsonLdError::Canonicalization { .. })),
+        "{result:?}"
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+}

@@ -665,7 +665,10 @@ fn malformed_proofs() {
         Err(ProofError::ProofConfig {
             source: JsonLdError::RelativeIri { iri, path },
             ..
-        }) => assert_eq!((iri.as_str(), path.as_str()), ("madeUpPurpose", "proofPurpose")),
+        }) => assert_eq!(
+            (iri.as_str(), path.as_str()),
+            ("madeUpPurpose", "proofPurpose")
+        ),
         other => panic!("{other:?}"),
     }
     // A proof term the contexts don't define is named with its path in the proof configuration.
