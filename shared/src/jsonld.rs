@@ -249,7 +249,7 @@ fn remove_member(document: &mut Value, path: &JsonPath) {
 
 /// A JSON path (`proof[0].type`) of a value inside a document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct JsonPath(Vec<PathSegment>);
+struct JsonPath(Vec<PathSegment>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum PathSegment {
