@@ -11,7 +11,14 @@
 //!   `36.0` or coerced to a non-double datatype (`"36"^^xsd:float`);
 //! - language tags are lowercased (also inside `i18n#…` direction datatypes);
 //! - `@json` literals use the RFC 8785 canonical JSON form;
-//! - `@direction` becomes an `https://www.w3.org/ns/i18n#lang_dir` datatype (`i18n-datatype`).
+//! - `@direction` becomes an `https://www.w3.org/ns/i18n#lang_dir` datatype (`i18n-datatype`),
+//!   `i18n#_dir` without a language.
+//!
+//! Safe mode also refuses what expansion would drop without the crate saying so (keys that look
+//! like keywords, free-floating values, malformed language tags) and the numbers whose RDF form
+//! the specification, the crate and jsonld.js disagree on (see [`JsonLdError::AmbiguousNumber`]).
+//! Nesting is capped at [`crate::input::InputLimits`]' default depth, and RDFC-1.0's blank-node
+//! work at [`HNDQ_CALL_LIMIT`], so hostile input ends in an error, not a crash or a hang.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -34,6 +41,11 @@ use crate::contexts::{self, ContextError};
 /// document with many indistinguishable blank nodes cannot make canonicalization run for ever.
 pub const HNDQ_CALL_LIMIT: usize = 4_000;
 
+/// Stack given to JSON-LD processing. The `json-ld` crate expands recursively with large
+/// futures: a debug build overflows a 2 MiB thread stack (tokio's default) at ~16 levels of
+/// nesting. On its own stack (mapped lazily), the depth cap of `to_rdf` is reached safely.
+const PROCESSING_STACK_BYTES: usize = 64 * 1024 * 1024;
+
 const RDF_JSON: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON";
 const I18N_PREFIX: &str = "https://www.w3.org/ns/i18n#";
 
@@ -51,10 +63,24 @@ pub enum JsonLdError {
         "{path}: {iri:?} is a relative IRI reference; it would be dropped from the signed data"
     )]
     RelativeIri { iri: String, path: String },
+    #[error("{path}: {key:?} looks like a JSON-LD keyword but is not one; it would be dropped")]
+    ReservedKey { key: String, path: String },
+    #[error("{path}: a value outside any node object would be dropped")]
+    FreeFloatingValue { path: String },
+    #[error(
+        "{path}: the number {value} has no single agreed RDF form ({reason}); write it as a string"
+    )]
+    AmbiguousNumber {
+        value: String,
+        path: String,
+        reason: &'static str,
+    },
     #[error("{path}: language tag {tag:?} is not well-formed (BCP 47)")]
     InvalidLanguageTag { tag: String, path: String },
     #[error("{path}: {iri:?} is not a valid IRI")]
     InvalidIri { iri: String, path: String },
+    #[error("document nests arrays/objects more than {limit} levels deep")]
+    TooDeep { limit: usize },
     #[error("document is not valid JSON-LD ({code}): {message}")]
     InvalidDocument { code: String, message: String },
     #[error("RDF canonicalization failed: {reason}")]
@@ -81,7 +107,16 @@ pub fn canonicalize_dataset(dataset: &Dataset) -> Result<String, JsonLdError> {
 
 /// JSON-LD → RDF (the deserialisation algorithm, `rdfDirection: i18n-datatype`), in safe mode.
 pub fn to_rdf(document: &Value) -> Result<Dataset, JsonLdError> {
+    stacker::grow(PROCESSING_STACK_BYTES, || to_rdf_on_stack(document))
+}
+
+fn to_rdf_on_stack(document: &Value) -> Result<Dataset, JsonLdError> {
+    let limit = crate::input::InputLimits::default().max_depth;
+    if crate::input::depth_of(document) > limit {
+        return Err(JsonLdError::TooDeep { limit });
+    }
     check_contexts(document, &mut Vec::new())?;
+    check_body(document, &JsonPath::default(), true)?;
     let expanded = match expand(document, false) {
         Ok(expanded) => expanded,
         Err(Expansion::Failed(error, loader)) => {
@@ -111,7 +146,7 @@ pub fn to_rdf(document: &Value) -> Result<Dataset, JsonLdError> {
         )
         .cloned()
     {
-        dataset.insert(&convert_quad(quad, document)?);
+        dataset.insert(&convert_quad(quad)?);
     }
     Ok(dataset)
 }
@@ -214,7 +249,7 @@ fn remove_member(document: &mut Value, path: &JsonPath) {
 
 /// A JSON path (`proof[0].type`) of a value inside a document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct JsonPath(Vec<PathSegment>);
+struct JsonPath(Vec<PathSegment>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum PathSegment {
@@ -371,8 +406,24 @@ fn check_context_value(value: &Value, path: &mut Vec<PathSegment>) -> Result<(),
             })
         }
     }
-    // Scoped contexts inside an inline context (property-scoped `@context`) are checked too.
+    // `@import` and scoped contexts inside an inline context (property- or type-scoped
+    // `@context`) are checked too.
     if let Value::Object(map) = value {
+        if let Some(import) = map.get("@import") {
+            path.push(PathSegment::Key("@import".into()));
+            match import {
+                Value::String(url) => {
+                    contexts::resolve(url)?;
+                }
+                other => {
+                    return Err(JsonLdError::InvalidContext {
+                        path: JsonPath(path.clone()).to_string(),
+                        found: crate::input::json_type_name(other),
+                    })
+                }
+            }
+            path.pop();
+        }
         for (key, member) in map {
             path.push(PathSegment::Key(key.clone()));
             if let Value::Object(definition) = member {
@@ -386,6 +437,139 @@ fn check_context_value(value: &Value, path: &mut Vec<PathSegment>) -> Result<(),
         }
     }
     Ok(())
+}
+
+const KEYWORDS: &[&str] = &[
+    "@base",
+    "@container",
+    "@context",
+    "@direction",
+    "@graph",
+    "@id",
+    "@import",
+    "@included",
+    "@index",
+    "@json",
+    "@language",
+    "@list",
+    "@nest",
+    "@none",
+    "@prefix",
+    "@propagate",
+    "@protected",
+    "@reverse",
+    "@set",
+    "@type",
+    "@value",
+    "@version",
+    "@vocab",
+];
+
+/// Finds what JSON-LD expansion drops without a trace and the crate does not report:
+/// keyword-like keys (`@foo`) and free-floating values (top level or directly in `@graph`).
+fn check_body(value: &Value, path: &JsonPath, top: bool) -> Result<(), JsonLdError> {
+    match value {
+        Value::Object(map) => {
+            if top && (map.contains_key("@value") || map.contains_key("@list")) {
+                return Err(JsonLdError::FreeFloatingValue {
+                    path: path.to_string(),
+                });
+            }
+            for (key, member) in map {
+                if key == "@context" {
+                    continue;
+                }
+                let here = path.push_key(key);
+                let keyword_like = key.len() > 1
+                    && key.starts_with('@')
+                    && key[1..].chars().all(|c| c.is_ascii_alphabetic());
+                if keyword_like && !KEYWORDS.contains(&key.as_str()) {
+                    return Err(JsonLdError::ReservedKey {
+                        key: key.clone(),
+                        path: here.to_string(),
+                    });
+                }
+                check_body(member, &here, key == "@graph")?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| check_body(item, &path.push_index(i), top)),
+        Value::Number(n) if top => Err(JsonLdError::FreeFloatingValue {
+            path: format!("{path} ({n})"),
+        }),
+        Value::Number(n) => check_number(n, path),
+        Value::Null => Ok(()),
+        _ if top => Err(JsonLdError::FreeFloatingValue {
+            path: path.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Largest integer that an IEEE-754 double (and so ECMAScript) holds exactly.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// Refuses the numbers on whose RDF form the JSON-LD specification, the `json-ld` crate and the
+/// reference JavaScript implementation (which most issuers use) do not agree, so that a
+/// signature never depends on which of them the other side runs:
+/// - integers beyond 2^53: JavaScript rounds them to a double, the crate keeps the digits, and
+///   the crate gives those beyond 2^63 the double form;
+/// - tiny non-integers written without a `.` by JavaScript (`1e-7`, `5e-324`): jsonld.js takes
+///   them for integers and writes `"0"^^xsd:integer`;
+/// - doubles needing more than 16 significant digits: the specification's canonical form is
+///   the shortest round-trip one (`3.0000000000000004E-1`), jsonld.js rounds to 16 digits
+///   (`3.0E-1`).
+fn check_number(n: &serde_json::Number, path: &JsonPath) -> Result<(), JsonLdError> {
+    let ambiguous = |reason| {
+        Err(JsonLdError::AmbiguousNumber {
+            value: n.to_string(),
+            path: path.to_string(),
+            reason,
+        })
+    };
+    let Some(v) = n.as_f64() else {
+        return Ok(());
+    };
+    let integral = v.fract() == 0.0;
+    if integral && v.abs() > MAX_SAFE_INTEGER && v.abs() < 1e21 {
+        return ambiguous("an integer beyond 2^53");
+    }
+    if let Some(i) = n.as_i64() {
+        if i.unsigned_abs() > MAX_SAFE_INTEGER as u64 {
+            return ambiguous("an integer beyond 2^53");
+        }
+    }
+    if let Some(u) = n.as_u64() {
+        if u > MAX_SAFE_INTEGER as u64 {
+            return ambiguous("an integer beyond 2^53");
+        }
+    }
+    let shortest = exponent_form(&format!("{v:e}"));
+    if !integral && v.abs() < 1e-6 && !shortest.contains('.') {
+        return ambiguous("a tiny value that JavaScript prints without a decimal point");
+    }
+    if shortest != exponent_form(&format!("{v:.15e}")) {
+        return ambiguous("more than 16 significant digits");
+    }
+    Ok(())
+}
+
+/// `d.dddde±x` with trailing mantissa zeros removed (`3.000e-1` → `3e-1`, `1.50e2` → `1.5e2`).
+fn exponent_form(text: &str) -> String {
+    match text.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let mantissa = if mantissa.contains('.') {
+                mantissa.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                mantissa
+            };
+            format!("{mantissa}e{exponent}")
+        }
+        None => text.to_owned(),
+    }
 }
 
 /// JSON-LD toRdf gives a number with no fractional part (below 10^21) the integer lexical form,
@@ -555,7 +739,7 @@ type CrateQuad = RdfQuad<
     ValidId<IriBuf, json_ld::BlankIdBuf>,
 >;
 
-fn convert_quad(quad: CrateQuad, document: &Value) -> Result<Quad, JsonLdError> {
+fn convert_quad(quad: CrateQuad) -> Result<Quad, JsonLdError> {
     let RdfQuad(subject, predicate, object, graph) = quad;
     let subject = match convert_id(subject) {
         RdfResource::Named(n) => Subject::NamedNode(n),
@@ -576,7 +760,7 @@ fn convert_quad(quad: CrateQuad, document: &Value) -> Result<Quad, JsonLdError> 
             RdfResource::Named(n) => Term::NamedNode(n),
             RdfResource::Blank(b) => Term::BlankNode(b),
         },
-        RdfTerm::Literal(literal) => Term::Literal(convert_literal(literal, document)?),
+        RdfTerm::Literal(literal) => Term::Literal(convert_literal(literal)?),
     };
     let graph = match graph {
         None => GraphName::DefaultGraph,
@@ -603,10 +787,7 @@ fn convert_id(id: ValidId<IriBuf, json_ld::BlankIdBuf>) -> RdfResource {
     }
 }
 
-fn convert_literal(
-    literal: json_ld::rdf_types::Literal,
-    document: &Value,
-) -> Result<Literal, JsonLdError> {
+fn convert_literal(literal: json_ld::rdf_types::Literal) -> Result<Literal, JsonLdError> {
     match literal.type_ {
         LiteralType::LangString(tag) => Ok(Literal::new_language_tagged_literal_unchecked(
             literal.value,
@@ -636,7 +817,6 @@ fn convert_literal(
                 Some(suffix) => format!("{I18N_PREFIX}{}", lowercase_i18n(suffix)),
                 None => datatype.to_owned(),
             };
-            let _ = document;
             Ok(Literal::new_typed_literal(
                 literal.value,
                 NamedNode::new_unchecked(datatype),
@@ -669,6 +849,42 @@ mod tests {
         assert_eq!(path.to_string(), "proof[0].type");
         assert_eq!(JsonPath::default().to_string(), "(document root)");
         assert_eq!(JsonPath::default().push_key("a b").to_string(), "[\"a b\"]");
+    }
+
+    #[test]
+    fn ambiguous_numbers() {
+        let check = |text: &str| {
+            let n: serde_json::Number = serde_json::from_str(text).unwrap();
+            check_number(&n, &JsonPath::default()).is_ok()
+        };
+        for fine in [
+            "0",
+            "7",
+            "-7",
+            "36.0",
+            "3.5",
+            "0.1",
+            "123.456",
+            "1e21",
+            "1.5e300",
+            "9007199254740991",
+            "0.000001",
+            "1.5e-10",
+        ] {
+            assert!(check(fine), "{fine} should be accepted");
+        }
+        for refused in [
+            "9007199254740993",
+            "18446744073709551615",
+            "1e20",
+            "-9007199254740993",
+            "1e-7",
+            "5e-324",
+            "0.30000000000000004",
+            "1.2345678901234567",
+        ] {
+            assert!(!check(refused), "{refused} should be refused");
+        }
     }
 
     #[test]

@@ -299,6 +299,10 @@ pub struct VerifiedProof {
     pub created: Option<String>,
     pub challenge: Option<String>,
     pub domain: Option<String>,
+    /// The signature matched only with the N-Quads lines in UTF-16 code-unit order (how
+    /// jsonld.js sorts), not RDFC-1.0's code-point order: same statements, a non-conforming
+    /// signer. Worth a warning.
+    pub utf16_order: bool,
 }
 
 /// The intermediate values of the hashing step, for byte-exact comparison with vectors.
@@ -313,6 +317,33 @@ pub struct HashData {
 }
 
 impl HashData {
+    /// The same data with the canonical N-Quads lines sorted by UTF-16 code units, when that
+    /// order differs from RDFC-1.0's code-point order (only with characters beyond U+FFFF).
+    fn reordered_utf16(&self) -> Option<Self> {
+        fn reorder(nquads: &str) -> Option<String> {
+            if nquads.chars().all(|c| (c as u32) <= 0xFFFF) {
+                return None;
+            }
+            let mut lines: Vec<&str> = nquads.split_inclusive('\n').collect();
+            lines.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            let reordered: String = lines.concat();
+            (reordered != nquads).then_some(reordered)
+        }
+        let document = reorder(&self.canonical_document);
+        let config = reorder(&self.canonical_proof_config);
+        if document.is_none() && config.is_none() {
+            return None;
+        }
+        let canonical_document = document.unwrap_or_else(|| self.canonical_document.clone());
+        let canonical_proof_config = config.unwrap_or_else(|| self.canonical_proof_config.clone());
+        Some(Self {
+            document_hash: Sha256::digest(canonical_document.as_bytes()).into(),
+            proof_hash: Sha256::digest(canonical_proof_config.as_bytes()).into(),
+            canonical_document,
+            canonical_proof_config,
+        })
+    }
+
     /// The signed bytes: proof hash ‖ document hash.
     pub fn combined(&self) -> [u8; 64] {
         let mut out = [0u8; 64];
@@ -452,17 +483,32 @@ pub fn verify_proof(
         });
     }
     let data = hash_data(document, proof)?;
-    let checked = if proof.suite.is_legacy() {
-        key.verify_lenient(&data.combined(), &signature)
-    } else {
-        key.verify(&data.combined(), &signature)
+    let check = |data: &HashData| {
+        if proof.suite.is_legacy() {
+            key.verify_lenient(&data.combined(), &signature)
+        } else {
+            key.verify(&data.combined(), &signature)
+        }
     };
-    match checked {
+    let mut utf16_order = false;
+    match check(&data) {
         Ok(()) => {}
         Err(KeyError::BadSignature) => {
-            return Err(ProofError::BadSignature {
-                path: proof.path.clone(),
-            })
+            // jsonld.js/rdf-canonize sort N-Quads by UTF-16 code units, RDFC-1.0 by code
+            // points: they differ only with characters beyond U+FFFF. The dataset is the same,
+            // so a signature over the JavaScript line order is accepted (and reported).
+            let reordered = data
+                .reordered_utf16()
+                .filter(|_| proof.suite.canonicalization() == Some(Canonicalization::Rdfc));
+            match reordered.map(|r| check(&r)) {
+                Some(Ok(())) => utf16_order = true,
+                Some(Err(KeyError::BadSignature)) | None => {
+                    return Err(ProofError::BadSignature {
+                        path: proof.path.clone(),
+                    })
+                }
+                Some(Err(other)) => return Err(other.into()),
+            }
         }
         Err(other) => return Err(other.into()),
     }
@@ -475,6 +521,7 @@ pub fn verify_proof(
         created: proof.created.clone(),
         challenge: proof.challenge.clone(),
         domain: proof.domain.clone(),
+        utf16_order,
     })
 }
 
@@ -568,11 +615,38 @@ pub fn sign(document: &Value, key: &KeyPair, options: &ProofOptions) -> Result<V
     Ok(Value::Object(signed))
 }
 
-/// RFC 8785 canonical JSON.
+/// RFC 8785 canonical JSON. JSON numbers are IEEE-754 doubles there: an integer beyond 2^53 is
+/// first rounded to the nearest double, as ECMAScript `JSON.parse` would.
 pub fn jcs(value: &Value) -> Result<String, ProofError> {
-    serde_jcs::to_string(value).map_err(|e| ProofError::Jcs {
+    serde_jcs::to_string(&as_doubles(value)).map_err(|e| ProofError::Jcs {
         reason: e.to_string(),
     })
+}
+
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+fn as_doubles(value: &Value) -> Value {
+    match value {
+        Value::Number(n) if n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER) => n
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| value.clone(), Value::Number),
+        Value::Number(n)
+            if n.as_i64()
+                .is_some_and(|i| i.unsigned_abs() > MAX_SAFE_INTEGER) =>
+        {
+            n.as_f64()
+                .and_then(serde_json::Number::from_f64)
+                .map_or_else(|| value.clone(), Value::Number)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(as_doubles).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), as_doubles(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 fn document_map(document: &Value) -> Result<&Map<String, Value>, ProofError> {

@@ -660,6 +660,17 @@ fn malformed_proofs() {
             ..
         })
     ));
+    // An `@type: @vocab` value the contexts don't define would be a relative IRI: refused.
+    match variant("proofPurpose", Some(json!("madeUpPurpose"))) {
+        Err(ProofError::ProofConfig {
+            source: JsonLdError::RelativeIri { iri, path },
+            ..
+        }) => assert_eq!(
+            (iri.as_str(), path.as_str()),
+            ("madeUpPurpose", "proofPurpose")
+        ),
+        other => panic!("{other:?}"),
+    }
     // A proof term the contexts don't define is named with its path in the proof configuration.
     match variant("undefinedOption", Some(json!("x"))) {
         Err(ProofError::ProofConfig {
@@ -688,4 +699,96 @@ fn malformed_proofs() {
         Err(ProofError::ContextMismatch { .. })
     ));
     let _ = proof::VC_V2_CONTEXT;
+}
+
+/// RFC 8785 details, expected output from the `canonicalize` npm package (the RFC authors' JS).
+#[test]
+fn jcs_matches_reference() {
+    let input = r#"{"big":9007199254740993,"neg":-9007199254740993,"u":18446744073709551615,"e21":1e21,"small":1e-7,"sum":0.30000000000000004,"negz":-0,"f":36.0,"s":"\u2028\u0007\u00e9\u007f","\ud83d\ude00":1,"\ufb01":2,"a":[1E2,5e-324,123456789012345680000]}"#;
+    let expected = "{\"a\":[100,5e-324,123456789012345680000],\"big\":9007199254740992,\"e21\":1e+21,\"f\":36,\"neg\":-9007199254740992,\"negz\":0,\"s\":\"\u{2028}\\u0007é\u{7f}\",\"small\":1e-7,\"sum\":0.30000000000000004,\"u\":18446744073709552000,\"😀\":1,\"ﬁ\":2}";
+    let value: Value = serde_json::from_str(input).unwrap();
+    assert_eq!(proof::jcs(&value).unwrap(), expected);
+}
+
+/// Random single-byte edits of a signed credential: whatever parses must give an answer (an
+/// error, or a signature failure), never a panic, and never a valid signature.
+#[test]
+fn random_edits_never_panic_or_verify() {
+    let text = util::text("openbadges/ldp-eddsa-rdfc-2022/signed.json");
+    let key = ob_key().public();
+    let original: Value = serde_json::from_str(&text).unwrap();
+    let bytes = text.as_bytes();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        state >> 33
+    };
+    let alphabet = b"\"{}[],:0123456789abcdefXYZ@#- .\\";
+    let mut verified_edits = Vec::new();
+    for _ in 0..200 {
+        let mut edited = bytes.to_vec();
+        let at = (next() as usize) % edited.len();
+        edited[at] = alphabet[(next() as usize) % alphabet.len()];
+        let Ok(document) = serde_json::from_slice::<Value>(&edited) else {
+            continue;
+        };
+        if document == original {
+            continue; // the edit did not change the JSON value (e.g. whitespace)
+        }
+        let _ = passerelle_core::jsonld::canonical_nquads(&document);
+        if let Ok(all) = proofs(&document) {
+            for p in &all {
+                if verify_proof(&document, p, &key).is_ok() {
+                    verified_edits.push(
+                        String::from_utf8_lossy(
+                            &edited[at.saturating_sub(20)..(at + 20).min(edited.len())],
+                        )
+                        .into_owned(),
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        verified_edits.is_empty(),
+        "edits that still verify: {verified_edits:?}"
+    );
+}
+
+/// jsonld.js 9 / rdf-canonize 5 sorts N-Quads by UTF-16 code units: for `"ﬁ"` (U+FB01) and
+/// `"😀"` (U+1F600) it prints the emoji line first, RDFC-1.0 (code points) the other way round.
+/// We sign per RDFC-1.0 and accept the JavaScript order when verifying, flagged.
+#[test]
+fn utf16_line_order_of_javascript_signers() {
+    use sha2::Digest;
+
+    let key = KeyPair::from_seed(&[6; 32]);
+    let mut credential = sample_credential();
+    credential["credentialSubject"]["name"] = json!(["\u{fb01}", "\u{1f600}"]);
+    let signed = sign(&credential, &key, &options(Cryptosuite::EddsaRdfc2022)).unwrap();
+    let proof = only_proof(&signed);
+    let ours = verify_proof(&signed, &proof, &key.public()).unwrap();
+    assert!(!ours.utf16_order);
+
+    let data = hash_data(&signed, &proof).unwrap();
+    let fi = data.canonical_document.find('\u{fb01}').unwrap();
+    let emoji = data.canonical_document.find('\u{1f600}').unwrap();
+    assert!(fi < emoji, "RDFC-1.0 sorts by code point");
+    let mut lines: Vec<&str> = data.canonical_document.split_inclusive('\n').collect();
+    lines.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+    let js_document = lines.concat();
+    assert_ne!(js_document, data.canonical_document);
+    let mut combined = data.proof_hash.to_vec();
+    combined.extend_from_slice(&sha2::Sha256::digest(js_document.as_bytes()));
+    let js_signature = key.sign(&combined);
+    let mut js_signed = signed.clone();
+    js_signed["proof"][0]["proofValue"] =
+        json!(passerelle_core::multibase::encode_base58btc(&js_signature));
+    let theirs = verify_proof(&js_signed, &only_proof(&js_signed), &key.public()).unwrap();
+    assert!(theirs.utf16_order);
+    // Still bound to the content.
+    js_signed["credentialSubject"]["name"] = json!(["\u{fb01}", "\u{1f601}"]);
+    assert!(verify_proof(&js_signed, &only_proof(&js_signed), &key.public()).is_err());
 }
