@@ -624,12 +624,25 @@ impl StatusEntry {
                 });
             }
         }
-        // The spec: statusSize > 1 requires statusMessage, with one entry per possible value.
+        // The spec: statusMessage MUST be present when statusSize > 1, and when present holds
+        // exactly one message per possible value (2^statusSize).
         if status_size > 1 && messages.is_empty() {
             return Err(err(
                 "statusMessage",
                 format!("is required when statusSize is {status_size}"),
             ));
+        }
+        if object.contains_key("statusMessage") {
+            let wanted = 1u64.checked_shl(status_size).filter(|_| status_size < 64);
+            if wanted != Some(messages.len() as u64) {
+                return Err(err(
+                    "statusMessage",
+                    format!(
+                        "holds {} messages; statusSize {status_size} needs one per possible value (2^{status_size})",
+                        messages.len()
+                    ),
+                ));
+            }
         }
         let reference = match object.get("statusReference") {
             None => Vec::new(),

@@ -666,3 +666,33 @@ fn hostile_verification_methods_never_panic() {
         Ok(KeyReference::Unsupported { .. })
     ));
 }
+
+#[test]
+fn random_identifiers_never_panic() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0xD1D);
+    let alphabet: Vec<char> = "did:keywb%3A#/?.-_zZ6Mk09@\\ é".chars().collect();
+    let prefixes = [
+        "",
+        "did:",
+        "did:key:z",
+        "did:web:",
+        "https://",
+        "did:web:a%3A",
+    ];
+    for round in 0..2_000 {
+        let len = rng.gen_range(0..40);
+        let tail: String = (0..len)
+            .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+            .collect();
+        let input = format!("{}{tail}", prefixes[round % prefixes.len()]);
+        let _ = parse_verification_method(&input);
+        let _ = dereference(&input, &FetchedDocuments::new());
+        let _ = DidUrl::parse(&input);
+        if let Ok(did) = Did::parse(&input) {
+            let _ = did_web_url(&did);
+            let _ = did_key_public_key(&did);
+        }
+        let _ = did_web_from_url(&input);
+    }
+}

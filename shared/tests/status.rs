@@ -532,6 +532,33 @@ fn entry_errors_name_the_field() {
             other => panic!("{member}={value}: unexpected {other:?}"),
         }
     }
+    // statusMessage must hold one message per possible value.
+    let mut short_messages = base.clone();
+    short_messages["statusSize"] = json!(2);
+    short_messages["statusMessage"] = json!([
+        {"status": "0x0", "message": "a"},
+        {"status": "0x1", "message": "b"}
+    ]);
+    assert!(matches!(
+        parse_status_entries(&json!({"credentialStatus": short_messages})),
+        Err(StatusError::Field { ref field, .. }) if field == "credentialStatus.statusMessage"
+    ));
+    let mut bad_hex = base.clone();
+    bad_hex["statusMessage"] = json!([
+        {"status": "0x0", "message": "valid"},
+        {"status": "1", "message": "no 0x"}
+    ]);
+    assert!(matches!(
+        parse_status_entries(&json!({"credentialStatus": bad_hex})),
+        Err(StatusError::Field { ref field, .. }) if field == "credentialStatus.statusMessage[1]"
+    ));
+    let mut one_bit_messages = base.clone();
+    one_bit_messages["statusMessage"] = json!([
+        {"status": "0x0", "message": "valid"},
+        {"status": "0x1", "message": "revoked by the registrar"}
+    ]);
+    assert!(parse_status_entries(&json!({"credentialStatus": one_bit_messages})).is_ok());
+
     let mut unknown = base.clone();
     unknown["type"] = json!("RevocationList2020Status");
     assert_eq!(
@@ -631,4 +658,23 @@ fn status_list_2021_is_read_too() {
         check_entry(&bitstring, &list),
         Err(StatusError::BadListCredential { .. })
     ));
+}
+
+#[test]
+fn random_lists_never_panic() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5747_4154);
+    let valid = Bitstring::new(MIN_ENTRIES, 1).unwrap().encode();
+    for round in 0..300 {
+        // Random bytes, random text, and single-character mutations of a valid list.
+        let len = rng.gen_range(0..200);
+        let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+        let _ = Bitstring::decode(&multibase::encode_base64url(&bytes), rng.gen_range(0..70));
+        let text: String = (0..len).map(|_| rng.gen_range(' '..='~')).collect();
+        let _ = Bitstring::decode(&format!("u{text}"), 1);
+        let mut mutated = valid.clone().into_bytes();
+        let at = rng.gen_range(1..mutated.len());
+        mutated[at] = b"ABCxyz019-_"[round % 11];
+        let _ = Bitstring::decode(&String::from_utf8(mutated).unwrap(), 1);
+    }
 }
