@@ -98,8 +98,30 @@ pub enum DidError {
 
 /// A syntactically valid DID (`did:<method>:<method-specific-id>`), without path, query or
 /// fragment.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct Did(String);
+
+impl TryFrom<String> for Did {
+    type Error = DidError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Did> for String {
+    fn from(did: Did) -> Self {
+        did.0
+    }
+}
+
+impl AsRef<str> for Did {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
 
 impl Did {
     /// Parses a DID per the DID Core ABNF.
@@ -722,6 +744,12 @@ pub fn parse_verification_method(vm: &str) -> Result<KeyReference, DidError> {
                 reason: "not a valid URL",
             })?;
             match parsed.fragment() {
+                // A fragment that is no multibase value names a method inside an https
+                // controller document, which would need fetching.
+                Some(fragment) if !fragment.starts_with('z') => Ok(KeyReference::Unsupported {
+                    vm: vm.to_owned(),
+                    reason: "an https controller document would need fetching; only did:key, did:web and <url>#<multikey> are supported",
+                }),
                 Some(fragment) => {
                     let public_key = PublicKey::from_multikey(fragment).map_err(|reason| {
                         DidError::FragmentNotAKey {

@@ -138,6 +138,17 @@ pub struct VerifiedJws {
     pub form: VcForm,
 }
 
+impl VerifiedJws {
+    /// The credential the JWS secures: the payload itself (VC-JOSE 2.0), or the VCDM 1.1
+    /// credential rebuilt from the VC-JWT claims.
+    pub fn credential(&self) -> Result<Value, JoseError> {
+        match self.form {
+            VcForm::VcJose20 => Ok(self.jws.payload.clone()),
+            VcForm::VcJwt11 => credential_from_vc_jwt_claims(&self.jws.payload),
+        }
+    }
+}
+
 /// The two ways a credential travels as a JWT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -566,6 +566,19 @@ fn did_key_and_https_fragment_dereference_without_fetching() {
         dereference("https://example.com/keys/1", &FetchedDocuments::new()),
         Err(DidError::Unsupported { .. })
     ));
+    // So does a method in an https controller document.
+    assert!(matches!(
+        parse_verification_method("https://example.com/issuers/1#key-1").unwrap(),
+        KeyReference::Unsupported { .. }
+    ));
+
+    // Did round-trips through serde, validating on the way in.
+    let did: Did = serde_json::from_value(json!("did:web:learn.example")).unwrap();
+    assert_eq!(
+        serde_json::to_value(&did).unwrap(),
+        json!("did:web:learn.example")
+    );
+    assert!(serde_json::from_value::<Did>(json!("did:web:")).is_err());
 }
 
 fn proof_vms(credential: &Value) -> Vec<String> {
