@@ -457,6 +457,10 @@ pub fn did_web_url(did: &Did) -> Result<String, DidError> {
     // Cross-check with a real URL parser: the host must survive unchanged and nothing may
     // appear in userinfo, query or fragment.
     let parsed = url::Url::parse(&url).map_err(|e| bad(&format!("not a valid URL: {e}")))?;
+    // did:web: "The method specific identifier … MUST NOT include IP addresses."
+    if !matches!(parsed.host(), Some(url::Host::Domain(_))) {
+        return Err(bad("the host must be a domain name, not an IP address"));
+    }
     if !parsed.username().is_empty()
         || parsed.password().is_some()
         || parsed.query().is_some()
@@ -489,8 +493,9 @@ pub fn did_web_from_url(base_url: &str) -> Result<Did, DidError> {
     }
     let host = match url.host() {
         Some(url::Host::Domain(d)) => d.to_owned(),
-        Some(url::Host::Ipv4(ip)) => ip.to_string(),
-        Some(url::Host::Ipv6(_)) => return Err(bad("IPv6 hosts cannot be written in did:web")),
+        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => {
+            return Err(bad("did:web needs a domain name, not an IP address"))
+        }
         None => return Err(bad("the URL has no host")),
     };
     let mut id = host;

@@ -299,6 +299,9 @@ fn did_web_urls() {
         "did:web:exa_mple.com",
         "did:web:%65xample.com",
         "did:web:example.com%3F",
+        "did:web:127.0.0.1",
+        "did:web:127.1",
+        "did:web:0x7f.1",
     ] {
         let parsed = Did::parse(bad);
         let result = parsed.and_then(|d| did_web_url(&d));
@@ -342,6 +345,7 @@ fn did_web_from_issuer_urls() {
         "https://learn.example/?q=1",
         "https://learn.example/#f",
         "https://[::1]/",
+        "https://127.0.0.1:8443/",
         "not a url",
         "ftp://learn.example",
     ] {
