@@ -4,6 +4,31 @@
 //! Resolving `did:web` is I/O, so it is not done here: [`document_needed`] says which document
 //! the caller must fetch and from where, and [`dereference`] reads the key out of what was
 //! fetched ([`FetchedDocuments`]). A `did:key` needs nothing fetched.
+//!
+//! ```
+//! use passerelle_core::did::{self, DocumentKey, FetchedDocuments, Relationship};
+//! use passerelle_core::keys::KeyPair;
+//!
+//! let key = KeyPair::from_seed(&[7; 32]).public();
+//! // did:key: self-contained.
+//! let vm = did::did_key_verification_method(&key);
+//! assert_eq!(did::dereference(&vm, &FetchedDocuments::new())?.public_key, key);
+//!
+//! // did:web: the caller fetches the document the core asks for.
+//! let issuer = did::did_web_from_url("https://learn.example")?;
+//! let document = did::build_did_document(&issuer, &[DocumentKey {
+//!     fragment: "key-1".into(),
+//!     public_key: key,
+//!     relationships: vec![Relationship::AssertionMethod],
+//! }])?;
+//! let request = did::document_needed("did:web:learn.example#key-1").expect("did:web");
+//! assert_eq!(request.url, "https://learn.example/.well-known/did.json");
+//! let mut fetched = FetchedDocuments::new();
+//! fetched.insert(&request.did, document); // what the HTTP GET returned
+//! let resolved = did::dereference("did:web:learn.example#key-1", &fetched)?;
+//! assert!(resolved.has_relationship(Relationship::AssertionMethod));
+//! # Ok::<(), did::DidError>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -9,6 +9,29 @@
 //!   then what the fetched list says. Checking the list credential's own proof and validity period
 //!   is the caller's job (it has the proof module and the clock).
 //! - [`status_list_credential`], [`BitstringEntry::to_json`]: the issuer's side.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use passerelle_core::status::{self, Bitstring, BitstringEntry, StatusPurpose, MIN_ENTRIES};
+//! use serde_json::json;
+//!
+//! // Issuer: revoke index 42 and publish the list.
+//! let url = "https://learn.example/status/1";
+//! let mut bits = Bitstring::new(MIN_ENTRIES, 1)?;
+//! bits.set(42, 1)?;
+//! let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+//! let list = status::status_list_credential(url, "did:web:learn.example",
+//!     &StatusPurpose::Revocation, &bits, now);
+//! let entry = BitstringEntry::new(StatusPurpose::Revocation, 42, url);
+//! let credential = json!({"credentialStatus": entry.to_json()});
+//!
+//! // Verifier: fetch what is needed, then check.
+//! assert_eq!(status::lists_needed(&credential), vec![url.to_owned()]);
+//! let entries = status::parse_status_entries(&credential)?;
+//! let outcome = status::check_entry(&entries[0], &list)?;
+//! assert_eq!(outcome.meaning, "revoked");
+//! # Ok::<(), status::StatusError>(())
+//! ```
 
 use std::io::{Read, Write};
 
