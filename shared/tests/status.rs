@@ -15,7 +15,7 @@ use passerelle_core::multibase;
 use passerelle_core::status::{
     check_entry, check_entry_with_limits, lists_needed, parse_status_entries,
     status_list_credential, Bitstring, BitstringEntry, DecodeLimits, ListKind, StatusEntry,
-    StatusError, StatusPurpose, MIN_ENTRIES,
+    StatusError, StatusIndex, StatusPurpose, MIN_ENTRIES,
 };
 
 fn vectors() -> PathBuf {
@@ -82,7 +82,11 @@ fn onedtech_list_has_only_bit_23_and_the_sample_is_revoked() {
     let entry = single(&credential);
     match &entry {
         StatusEntry::Bitstring(e) => {
-            assert_eq!(e.index, 23, "statusListIndex given as an integer");
+            assert_eq!(
+                e.index,
+                StatusIndex::new(23),
+                "statusListIndex given as an integer"
+            );
             assert_eq!(e.purpose, StatusPurpose::Revocation);
             assert_eq!(e.kind, ListKind::Bitstring);
         }
@@ -94,7 +98,7 @@ fn onedtech_list_has_only_bit_23_and_the_sample_is_revoked() {
     assert_eq!(outcome.value, 1);
     assert_eq!(outcome.meaning, "revoked");
     assert!(outcome.is_invalidating());
-    assert_eq!(outcome.index, Some(23));
+    assert_eq!(outcome.index, Some(StatusIndex::new(23)));
     assert_eq!(
         outcome.list_id_mismatch.as_deref(),
         Some("https://example.com/credentials/status/3")
@@ -123,7 +127,7 @@ fn spec_example_entries_parse_and_check() {
             panic!("unexpected {entry:?}")
         };
         assert_eq!(e.purpose, purpose);
-        assert_eq!(e.index, index, "statusListIndex given as a string");
+        assert_eq!(e.index.value(), index, "statusListIndex given as a string");
         assert_eq!(e.list_credential, url);
         assert_eq!(e.status_size, 1);
         assert_eq!(e.id.as_deref(), Some(format!("{url}#{index}").as_str()));
@@ -218,7 +222,7 @@ fn issued_list_credential_checks_end_to_end() {
         json!(format!("{url}#list"))
     );
 
-    let suspended = BitstringEntry::new(StatusPurpose::Suspension, 4242, url);
+    let suspended = BitstringEntry::new(StatusPurpose::Suspension, 4242.into(), url);
     let credential = json!({"credentialStatus": suspended.to_json()});
     assert_eq!(
         credential["credentialStatus"]["statusListIndex"],
@@ -229,11 +233,15 @@ fn issued_list_credential_checks_end_to_end() {
     assert_eq!((outcome.value, outcome.meaning.as_str()), (1, "suspended"));
     assert_eq!(outcome.list_id_mismatch, None);
 
-    let fine = StatusEntry::Bitstring(BitstringEntry::new(StatusPurpose::Suspension, 4241, url));
+    let fine = StatusEntry::Bitstring(BitstringEntry::new(
+        StatusPurpose::Suspension,
+        4241.into(),
+        url,
+    ));
     assert_eq!(check_entry(&fine, &list).unwrap().meaning, "not suspended");
     let out_of_range = StatusEntry::Bitstring(BitstringEntry::new(
         StatusPurpose::Suspension,
-        10_000_000,
+        10_000_000.into(),
         url,
     ));
     assert!(matches!(
@@ -248,6 +256,15 @@ fn issued_list_credential_checks_end_to_end() {
         check_entry(&entry, &wrong),
         Err(StatusError::BadListCredential { .. })
     ));
+    let mut wrong = list.clone();
+    wrong["credentialSubject"]["statusSize"] = json!(2);
+    assert!(matches!(
+        check_entry(&entry, &wrong),
+        Err(StatusError::BadListCredential { .. })
+    ));
+    let mut agreeing = list.clone();
+    agreeing["credentialSubject"]["statusSize"] = json!(1);
+    assert_eq!(check_entry(&entry, &agreeing).unwrap().value, 1);
     let mut wrong = list.clone();
     wrong["credentialSubject"]["type"] = json!("StatusList2021");
     assert!(matches!(
@@ -430,7 +447,11 @@ fn hostile_lists_fail_specifically() {
     ));
     // A hostile list inside a list credential gives the same errors through check_entry.
     let url = "https://learn.example/status/1";
-    let entry = StatusEntry::Bitstring(BitstringEntry::new(StatusPurpose::Revocation, 1, url));
+    let entry = StatusEntry::Bitstring(BitstringEntry::new(
+        StatusPurpose::Revocation,
+        1.into(),
+        url,
+    ));
     let list = json!({
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
@@ -577,6 +598,9 @@ fn entry_errors_name_the_field() {
         Err(StatusError::Field { ref field, .. }) if field == "credentialStatus.type"
     ));
     assert_eq!(parse_status_entries(&json!({})).unwrap(), vec![]);
+    assert_eq!("007".parse::<StatusIndex>().unwrap(), StatusIndex::new(7));
+    assert!("+7".parse::<StatusIndex>().is_err());
+    assert!("".parse::<StatusIndex>().is_err());
     // Entries that don't parse are not fetched.
     assert_eq!(
         lists_needed(&json!({"credentialStatus": [unknown, base]})),
@@ -653,7 +677,11 @@ fn status_list_2021_is_read_too() {
     list_padded["credentialSubject"]["encodedList"] = json!(padded);
     assert_eq!(check_entry(&entry, &list_padded).unwrap().value, 1);
     // A Bitstring entry does not accept a StatusList2021 credential.
-    let bitstring = StatusEntry::Bitstring(BitstringEntry::new(StatusPurpose::Revocation, 12, url));
+    let bitstring = StatusEntry::Bitstring(BitstringEntry::new(
+        StatusPurpose::Revocation,
+        12.into(),
+        url,
+    ));
     assert!(matches!(
         check_entry(&bitstring, &list),
         Err(StatusError::BadListCredential { .. })
