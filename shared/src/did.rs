@@ -888,13 +888,15 @@ pub fn key_in_document(
     let absolute = format!("{did}#{fragment}");
     let relative = format!("#{fragment}");
     let matches_id = |v: &Value| v.as_str().is_some_and(|s| s == absolute || s == relative);
-    // The method may be in verificationMethod or embedded in a relationship.
-    let mut found: Option<&Value> = doc
+    // The method may be in verificationMethod or embedded in a relationship; an id defined
+    // twice with different contents is ambiguous, and refused.
+    let mut definitions: Vec<&Value> = doc
         .get("verificationMethod")
         .map(as_list)
         .unwrap_or_default()
         .into_iter()
-        .find(|m| m.get("id").is_some_and(matches_id));
+        .filter(|m| m.get("id").is_some_and(matches_id))
+        .collect();
     let mut relationships = Vec::new();
     for name in [
         "assertionMethod",
@@ -908,8 +910,8 @@ pub fn key_in_document(
                 Value::String(_) => matches_id(entry),
                 Value::Object(o) => {
                     let hit = o.get("id").is_some_and(matches_id);
-                    if hit && found.is_none() {
-                        found = Some(entry);
+                    if hit {
+                        definitions.push(entry);
                     }
                     hit
                 }
@@ -920,9 +922,19 @@ pub fn key_in_document(
             }
         }
     }
-    let method = found.ok_or_else(|| DidError::MethodNotFound {
-        vm: absolute.clone(),
-    })?;
+    let method = *definitions
+        .first()
+        .ok_or_else(|| DidError::MethodNotFound {
+            vm: absolute.clone(),
+        })?;
+    if definitions.iter().any(|other| {
+        let key = |m: &Value| method_public_key(&absolute, m).ok();
+        key(other) != key(method)
+    }) {
+        return Err(bad_doc(&format!(
+            "verification method {absolute} is defined more than once, with different keys"
+        )));
+    }
     let public_key = method_public_key(&absolute, method)?;
     let controller = method
         .get("controller")
@@ -1105,4 +1117,32 @@ fn split_ci<'a>(haystack: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
     let lower = haystack.to_ascii_lowercase();
     let at = lower.find(needle)?;
     Some((&haystack[..at], &haystack[at + needle.len()..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_schemes() {
+        assert_eq!(uri_scheme("did:key:z"), Some("did"));
+        assert_eq!(uri_scheme("https://x"), Some("https"));
+        assert_eq!(uri_scheme("a+b-c.d:x"), Some("a+b-c.d"));
+        assert_eq!(uri_scheme("z6Mk"), None);
+        assert_eq!(uri_scheme(":x"), None);
+        assert_eq!(uri_scheme("1abc:x"), None);
+        assert_eq!(uri_scheme("a b:x"), None);
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%2Fb").as_deref(), Some("a/b"));
+        assert_eq!(percent_decode("%2e%2E").as_deref(), Some(".."));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%2"), None);
+        assert_eq!(percent_decode("%ff"), None, "not UTF-8");
+        assert_eq!(split_ci("host%3a80", "%3a"), Some(("host", "80")));
+        assert_eq!(split_ci("host%3A80", "%3a"), Some(("host", "80")));
+        assert_eq!(split_ci("host", "%3a"), None);
+    }
 }

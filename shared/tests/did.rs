@@ -508,6 +508,36 @@ fn dereference_understands_every_supported_method_shape() {
         })
     ));
 
+    // An id defined twice with different keys is ambiguous; the same definition twice is not.
+    let twice = |second: Value| {
+        let mut fetched = FetchedDocuments::new();
+        fetched.insert(
+            &did,
+            json!({
+                "id": did.as_str(),
+                "verificationMethod": [{"id": id("k"), "type": "Multikey", "controller": did.as_str(),
+                                        "publicKeyMultibase": public.to_multikey()}],
+                "assertionMethod": [second]
+            }),
+        );
+        dereference(&id("k"), &fetched)
+    };
+    let other = key(21).public();
+    assert!(matches!(
+        twice(
+            json!({"id": id("k"), "type": "Multikey", "controller": did.as_str(),
+                     "publicKeyMultibase": other.to_multikey()})
+        ),
+        Err(DidError::BadDocument { .. })
+    ));
+    let same = twice(
+        json!({"id": "#k", "type": "Ed25519VerificationKey2020", "controller": did.as_str(),
+                           "publicKeyMultibase": public.to_multikey()}),
+    )
+    .unwrap();
+    assert_eq!(same.public_key, public);
+    assert_eq!(same.relationships, vec!["assertionMethod".to_owned()]);
+
     // The document must be the one for the DID asked about.
     let mut wrong = FetchedDocuments::new();
     wrong.insert(
