@@ -728,6 +728,12 @@ pub fn parse_verification_method(vm: &str) -> Result<KeyReference, DidError> {
     match scheme.to_ascii_lowercase().as_str() {
         "did" => {
             let url = DidUrl::parse(vm)?;
+            if url.path().is_some() || url.query().is_some() {
+                return Err(DidError::UrlSyntax {
+                    value: vm.to_owned(),
+                    reason: "a key reference takes only a #fragment, no path or query",
+                });
+            }
             match url.did().method() {
                 "key" => {
                     let public_key = did_key_public_key(url.did())?;
@@ -750,12 +756,6 @@ pub fn parse_verification_method(vm: &str) -> Result<KeyReference, DidError> {
                     let fragment = url
                         .fragment()
                         .ok_or_else(|| DidError::FragmentRequired { vm: vm.to_owned() })?;
-                    if url.path().is_some() || url.query().is_some() {
-                        return Err(DidError::UrlSyntax {
-                            value: vm.to_owned(),
-                            reason: "a did:web key reference takes only a #fragment",
-                        });
-                    }
                     Ok(KeyReference::DidWeb {
                         did: url.did().clone(),
                         fragment: fragment.to_owned(),

@@ -554,6 +554,26 @@ fn dereference_understands_every_supported_method_shape() {
         dereference(&id("multikey"), &not_doc),
         Err(DidError::BadDocument { .. })
     ));
+    // Key references carry a fragment only.
+    for vm in [
+        format!("{did}/path#multikey"),
+        format!("{did}?versionId=1#multikey"),
+        format!(
+            "{}/x",
+            did_key_verification_method(&public)
+                .split('#')
+                .next()
+                .unwrap()
+        ),
+    ] {
+        assert!(
+            matches!(
+                parse_verification_method(&vm),
+                Err(DidError::UrlSyntax { .. })
+            ),
+            "{vm}"
+        );
+    }
     // did:web needs a fragment.
     assert!(matches!(
         parse_verification_method(did.as_str()),
