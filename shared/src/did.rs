@@ -4,6 +4,31 @@
 //! Resolving `did:web` is I/O, so it is not done here: [`document_needed`] says which document
 //! the caller must fetch and from where, and [`dereference`] reads the key out of what was
 //! fetched ([`FetchedDocuments`]). A `did:key` needs nothing fetched.
+//!
+//! ```
+//! use passerelle_core::did::{self, DocumentKey, FetchedDocuments, Relationship};
+//! use passerelle_core::keys::KeyPair;
+//!
+//! let key = KeyPair::from_seed(&[7; 32]).public();
+//! // did:key: self-contained.
+//! let vm = did::did_key_verification_method(&key);
+//! assert_eq!(did::dereference(&vm, &FetchedDocuments::new())?.public_key, key);
+//!
+//! // did:web: the caller fetches the document the core asks for.
+//! let issuer = did::did_web_from_url("https://learn.example")?;
+//! let document = did::build_did_document(&issuer, &[DocumentKey {
+//!     fragment: "key-1".into(),
+//!     public_key: key,
+//!     relationships: vec![Relationship::AssertionMethod],
+//! }])?;
+//! let request = did::document_needed("did:web:learn.example#key-1").expect("did:web");
+//! assert_eq!(request.url, "https://learn.example/.well-known/did.json");
+//! let mut fetched = FetchedDocuments::new();
+//! fetched.insert(&request.did, document); // what the HTTP GET returned
+//! let resolved = did::dereference("did:web:learn.example#key-1", &fetched)?;
+//! assert!(resolved.has_relationship(Relationship::AssertionMethod));
+//! # Ok::<(), did::DidError>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -98,8 +123,30 @@ pub enum DidError {
 
 /// A syntactically valid DID (`did:<method>:<method-specific-id>`), without path, query or
 /// fragment.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct Did(String);
+
+impl TryFrom<String> for Did {
+    type Error = DidError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Did> for String {
+    fn from(did: Did) -> Self {
+        did.0
+    }
+}
+
+impl AsRef<str> for Did {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
 
 impl Did {
     /// Parses a DID per the DID Core ABNF.
@@ -435,6 +482,10 @@ pub fn did_web_url(did: &Did) -> Result<String, DidError> {
     // Cross-check with a real URL parser: the host must survive unchanged and nothing may
     // appear in userinfo, query or fragment.
     let parsed = url::Url::parse(&url).map_err(|e| bad(&format!("not a valid URL: {e}")))?;
+    // did:web: "The method specific identifier … MUST NOT include IP addresses."
+    if !matches!(parsed.host(), Some(url::Host::Domain(_))) {
+        return Err(bad("the host must be a domain name, not an IP address"));
+    }
     if !parsed.username().is_empty()
         || parsed.password().is_some()
         || parsed.query().is_some()
@@ -467,8 +518,9 @@ pub fn did_web_from_url(base_url: &str) -> Result<Did, DidError> {
     }
     let host = match url.host() {
         Some(url::Host::Domain(d)) => d.to_owned(),
-        Some(url::Host::Ipv4(ip)) => ip.to_string(),
-        Some(url::Host::Ipv6(_)) => return Err(bad("IPv6 hosts cannot be written in did:web")),
+        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => {
+            return Err(bad("did:web needs a domain name, not an IP address"))
+        }
         None => return Err(bad("the URL has no host")),
     };
     let mut id = host;
@@ -676,6 +728,12 @@ pub fn parse_verification_method(vm: &str) -> Result<KeyReference, DidError> {
     match scheme.to_ascii_lowercase().as_str() {
         "did" => {
             let url = DidUrl::parse(vm)?;
+            if url.path().is_some() || url.query().is_some() {
+                return Err(DidError::UrlSyntax {
+                    value: vm.to_owned(),
+                    reason: "a key reference takes only a #fragment, no path or query",
+                });
+            }
             match url.did().method() {
                 "key" => {
                     let public_key = did_key_public_key(url.did())?;
@@ -698,12 +756,6 @@ pub fn parse_verification_method(vm: &str) -> Result<KeyReference, DidError> {
                     let fragment = url
                         .fragment()
                         .ok_or_else(|| DidError::FragmentRequired { vm: vm.to_owned() })?;
-                    if url.path().is_some() || url.query().is_some() {
-                        return Err(DidError::UrlSyntax {
-                            value: vm.to_owned(),
-                            reason: "a did:web key reference takes only a #fragment",
-                        });
-                    }
                     Ok(KeyReference::DidWeb {
                         did: url.did().clone(),
                         fragment: fragment.to_owned(),
@@ -722,6 +774,12 @@ pub fn parse_verification_method(vm: &str) -> Result<KeyReference, DidError> {
                 reason: "not a valid URL",
             })?;
             match parsed.fragment() {
+                // A fragment that is no multibase value names a method inside an https
+                // controller document, which would need fetching.
+                Some(fragment) if !fragment.starts_with('z') => Ok(KeyReference::Unsupported {
+                    vm: vm.to_owned(),
+                    reason: "an https controller document would need fetching; only did:key, did:web and <url>#<multikey> are supported",
+                }),
                 Some(fragment) => {
                     let public_key = PublicKey::from_multikey(fragment).map_err(|reason| {
                         DidError::FragmentNotAKey {
@@ -830,13 +888,15 @@ pub fn key_in_document(
     let absolute = format!("{did}#{fragment}");
     let relative = format!("#{fragment}");
     let matches_id = |v: &Value| v.as_str().is_some_and(|s| s == absolute || s == relative);
-    // The method may be in verificationMethod or embedded in a relationship.
-    let mut found: Option<&Value> = doc
+    // The method may be in verificationMethod or embedded in a relationship; an id defined
+    // twice with different contents is ambiguous, and refused.
+    let mut definitions: Vec<&Value> = doc
         .get("verificationMethod")
         .map(as_list)
         .unwrap_or_default()
         .into_iter()
-        .find(|m| m.get("id").is_some_and(matches_id));
+        .filter(|m| m.get("id").is_some_and(matches_id))
+        .collect();
     let mut relationships = Vec::new();
     for name in [
         "assertionMethod",
@@ -850,8 +910,8 @@ pub fn key_in_document(
                 Value::String(_) => matches_id(entry),
                 Value::Object(o) => {
                     let hit = o.get("id").is_some_and(matches_id);
-                    if hit && found.is_none() {
-                        found = Some(entry);
+                    if hit {
+                        definitions.push(entry);
                     }
                     hit
                 }
@@ -862,9 +922,19 @@ pub fn key_in_document(
             }
         }
     }
-    let method = found.ok_or_else(|| DidError::MethodNotFound {
-        vm: absolute.clone(),
-    })?;
+    let method = *definitions
+        .first()
+        .ok_or_else(|| DidError::MethodNotFound {
+            vm: absolute.clone(),
+        })?;
+    if definitions.iter().any(|other| {
+        let key = |m: &Value| method_public_key(&absolute, m).ok();
+        key(other) != key(method)
+    }) {
+        return Err(bad_doc(&format!(
+            "verification method {absolute} is defined more than once, with different keys"
+        )));
+    }
     let public_key = method_public_key(&absolute, method)?;
     let controller = method
         .get("controller")
@@ -1047,4 +1117,32 @@ fn split_ci<'a>(haystack: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
     let lower = haystack.to_ascii_lowercase();
     let at = lower.find(needle)?;
     Some((&haystack[..at], &haystack[at + needle.len()..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_schemes() {
+        assert_eq!(uri_scheme("did:key:z"), Some("did"));
+        assert_eq!(uri_scheme("https://x"), Some("https"));
+        assert_eq!(uri_scheme("a+b-c.d:x"), Some("a+b-c.d"));
+        assert_eq!(uri_scheme("z6Mk"), None);
+        assert_eq!(uri_scheme(":x"), None);
+        assert_eq!(uri_scheme("1abc:x"), None);
+        assert_eq!(uri_scheme("a b:x"), None);
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%2Fb").as_deref(), Some("a/b"));
+        assert_eq!(percent_decode("%2e%2E").as_deref(), Some(".."));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%2"), None);
+        assert_eq!(percent_decode("%ff"), None, "not UTF-8");
+        assert_eq!(split_ci("host%3a80", "%3a"), Some(("host", "80")));
+        assert_eq!(split_ci("host%3A80", "%3a"), Some(("host", "80")));
+        assert_eq!(split_ci("host", "%3a"), None);
+    }
 }

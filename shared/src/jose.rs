@@ -5,6 +5,27 @@
 //! form strictly first ([`parse_compact`]: exactly three parts, strict base64url, size cap, JSON
 //! header, `alg` EdDSA or `Ed25519` only, no `crit`), so a verifier can read `kid` before it
 //! knows the key, then checks the signature with [`PublicKey::verify`] (strict Ed25519).
+//!
+//! ```
+//! use passerelle_core::jose::{self, VcForm};
+//! use passerelle_core::keys::KeyPair;
+//! use serde_json::json;
+//!
+//! let key = KeyPair::from_seed(&[7; 32]);
+//! let credential = json!({
+//!     "@context": ["https://www.w3.org/ns/credentials/v2"],
+//!     "type": ["VerifiableCredential"],
+//!     "issuer": "did:web:learn.example",
+//!     "credentialSubject": {"id": "did:example:learner"}
+//! });
+//! let jwt = jose::sign_vc_jwt(&credential, &key, "did:web:learn.example#key-1")?;
+//! let unverified = jose::parse_compact(&jwt)?; // which key? look at the kid
+//! assert_eq!(unverified.kid.as_deref(), Some("did:web:learn.example#key-1"));
+//! let verified = jose::verify_compact(&jwt, &key.public())?;
+//! assert_eq!(verified.form, VcForm::VcJose20);
+//! assert_eq!(verified.credential()?, credential);
+//! # Ok::<(), jose::JoseError>(())
+//! ```
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -136,6 +157,17 @@ impl ParsedJws {
 pub struct VerifiedJws {
     pub jws: ParsedJws,
     pub form: VcForm,
+}
+
+impl VerifiedJws {
+    /// The credential the JWS secures: the payload itself (VC-JOSE 2.0), or the VCDM 1.1
+    /// credential rebuilt from the VC-JWT claims.
+    pub fn credential(&self) -> Result<Value, JoseError> {
+        match self.form {
+            VcForm::VcJose20 => Ok(self.jws.payload.clone()),
+            VcForm::VcJwt11 => credential_from_vc_jwt_claims(&self.jws.payload),
+        }
+    }
 }
 
 /// The two ways a credential travels as a JWT.

@@ -9,6 +9,29 @@
 //!   then what the fetched list says. Checking the list credential's own proof and validity period
 //!   is the caller's job (it has the proof module and the clock).
 //! - [`status_list_credential`], [`BitstringEntry::to_json`]: the issuer's side.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use passerelle_core::status::{self, Bitstring, BitstringEntry, StatusPurpose, MIN_ENTRIES};
+//! use serde_json::json;
+//!
+//! // Issuer: revoke index 42 and publish the list.
+//! let url = "https://learn.example/status/1";
+//! let mut bits = Bitstring::new(MIN_ENTRIES, 1)?;
+//! bits.set(42, 1)?;
+//! let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+//! let list = status::status_list_credential(url, "did:web:learn.example",
+//!     &StatusPurpose::Revocation, &bits, now);
+//! let entry = BitstringEntry::new(StatusPurpose::Revocation, 42.into(), url);
+//! let credential = json!({"credentialStatus": entry.to_json()});
+//!
+//! // Verifier: fetch what is needed, then check.
+//! assert_eq!(status::lists_needed(&credential), vec![url.to_owned()]);
+//! let entries = status::parse_status_entries(&credential)?;
+//! let outcome = status::check_entry(&entries[0], &list)?;
+//! assert_eq!(outcome.meaning, "revoked");
+//! # Ok::<(), status::StatusError>(())
+//! ```
 
 use std::io::{Read, Write};
 
@@ -312,6 +335,52 @@ fn check_status_size(status_size: u64) -> Result<(), StatusError> {
 // ---------------------------------------------------------------------------------------------
 // Entries
 
+/// A position in a status list (`statusListIndex`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StatusIndex(u64);
+
+impl StatusIndex {
+    pub const fn new(index: u64) -> Self {
+        Self(index)
+    }
+
+    /// The index as a number.
+    pub const fn value(self) -> u64 {
+        self.0
+    }
+}
+
+impl From<u64> for StatusIndex {
+    fn from(index: u64) -> Self {
+        Self(index)
+    }
+}
+
+impl From<StatusIndex> for u64 {
+    fn from(index: StatusIndex) -> Self {
+        index.0
+    }
+}
+
+impl std::fmt::Display for StatusIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::str::FromStr for StatusIndex {
+    type Err = StatusError;
+    /// Parses the spec's form: a base-10 string of ASCII digits.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        parse_decimal(text)
+            .map(Self)
+            .ok_or_else(|| StatusError::Field {
+                field: "statusListIndex".into(),
+                reason: format!("{text:?} is not a non-negative decimal integer"),
+            })
+    }
+}
+
 /// What a status says.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -390,7 +459,7 @@ pub struct BitstringEntry {
     pub kind: ListKind,
     pub id: Option<String>,
     pub purpose: StatusPurpose,
-    pub index: u64,
+    pub index: StatusIndex,
     pub list_credential: String,
     pub status_size: u32,
     pub messages: Vec<StatusMessage>,
@@ -399,7 +468,7 @@ pub struct BitstringEntry {
 
 impl BitstringEntry {
     /// A `BitstringStatusListEntry` for an issued credential (one-bit status).
-    pub fn new(purpose: StatusPurpose, index: u64, list_credential: &str) -> Self {
+    pub fn new(purpose: StatusPurpose, index: StatusIndex, list_credential: &str) -> Self {
         Self {
             kind: ListKind::Bitstring,
             id: Some(format!("{list_credential}#{index}")),
@@ -624,12 +693,25 @@ impl StatusEntry {
                 });
             }
         }
-        // The spec: statusSize > 1 requires statusMessage, with one entry per possible value.
+        // The spec: statusMessage MUST be present when statusSize > 1, and when present holds
+        // exactly one message per possible value (2^statusSize).
         if status_size > 1 && messages.is_empty() {
             return Err(err(
                 "statusMessage",
                 format!("is required when statusSize is {status_size}"),
             ));
+        }
+        if object.contains_key("statusMessage") {
+            let wanted = 1u64.checked_shl(status_size).filter(|_| status_size < 64);
+            if wanted != Some(messages.len() as u64) {
+                return Err(err(
+                    "statusMessage",
+                    format!(
+                        "holds {} messages; statusSize {status_size} needs one per possible value (2^{status_size})",
+                        messages.len()
+                    ),
+                ));
+            }
         }
         let reference = match object.get("statusReference") {
             None => Vec::new(),
@@ -648,7 +730,7 @@ impl StatusEntry {
             kind: list_kind,
             id,
             purpose: StatusPurpose::parse(&purpose),
-            index,
+            index: StatusIndex(index),
             list_credential,
             status_size,
             messages,
@@ -706,7 +788,7 @@ pub fn lists_needed(credential: &Value) -> Vec<String> {
 pub struct StatusOutcome {
     pub purpose: StatusPurpose,
     /// The index read (for a 1EdTech revocation list: none).
-    pub index: Option<u64>,
+    pub index: Option<StatusIndex>,
     /// The value read; 0 means "no status set" (not revoked, not suspended, …).
     pub value: u64,
     /// A human meaning: "revoked", "not revoked", "suspended", a status message, …
@@ -788,6 +870,15 @@ fn check_bitstring(
             list: purposes,
         });
     }
+    // Early drafts put statusSize on the list; if it is there it must agree with the entry.
+    if let Some(size) = subject.get("statusSize") {
+        if size.as_u64() != Some(u64::from(entry.status_size)) {
+            return Err(bad(format!(
+                "credentialSubject.statusSize {size} differs from the entry's statusSize {}",
+                entry.status_size
+            )));
+        }
+    }
     let encoded = subject
         .get("encodedList")
         .and_then(Value::as_str)
@@ -796,7 +887,7 @@ fn check_bitstring(
         ListKind::Bitstring => Bitstring::decode_with_limits(encoded, entry.status_size, limits)?,
         ListKind::StatusList2021 => Bitstring::decode_status_list_2021(encoded, limits)?,
     };
-    let value = bitstring.get(entry.index)?;
+    let value = bitstring.get(entry.index.value())?;
     let list_id_mismatch = match object.get("id").and_then(Value::as_str) {
         Some(id) if id == entry.list_credential => None,
         Some(id) => Some(id.to_owned()),

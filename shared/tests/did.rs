@@ -299,6 +299,9 @@ fn did_web_urls() {
         "did:web:exa_mple.com",
         "did:web:%65xample.com",
         "did:web:example.com%3F",
+        "did:web:127.0.0.1",
+        "did:web:127.1",
+        "did:web:0x7f.1",
     ] {
         let parsed = Did::parse(bad);
         let result = parsed.and_then(|d| did_web_url(&d));
@@ -342,6 +345,7 @@ fn did_web_from_issuer_urls() {
         "https://learn.example/?q=1",
         "https://learn.example/#f",
         "https://[::1]/",
+        "https://127.0.0.1:8443/",
         "not a url",
         "ftp://learn.example",
     ] {
@@ -504,6 +508,36 @@ fn dereference_understands_every_supported_method_shape() {
         })
     ));
 
+    // An id defined twice with different keys is ambiguous; the same definition twice is not.
+    let twice = |second: Value| {
+        let mut fetched = FetchedDocuments::new();
+        fetched.insert(
+            &did,
+            json!({
+                "id": did.as_str(),
+                "verificationMethod": [{"id": id("k"), "type": "Multikey", "controller": did.as_str(),
+                                        "publicKeyMultibase": public.to_multikey()}],
+                "assertionMethod": [second]
+            }),
+        );
+        dereference(&id("k"), &fetched)
+    };
+    let other = key(21).public();
+    assert!(matches!(
+        twice(
+            json!({"id": id("k"), "type": "Multikey", "controller": did.as_str(),
+                     "publicKeyMultibase": other.to_multikey()})
+        ),
+        Err(DidError::BadDocument { .. })
+    ));
+    let same = twice(
+        json!({"id": "#k", "type": "Ed25519VerificationKey2020", "controller": did.as_str(),
+                           "publicKeyMultibase": public.to_multikey()}),
+    )
+    .unwrap();
+    assert_eq!(same.public_key, public);
+    assert_eq!(same.relationships, vec!["assertionMethod".to_owned()]);
+
     // The document must be the one for the DID asked about.
     let mut wrong = FetchedDocuments::new();
     wrong.insert(
@@ -520,6 +554,26 @@ fn dereference_understands_every_supported_method_shape() {
         dereference(&id("multikey"), &not_doc),
         Err(DidError::BadDocument { .. })
     ));
+    // Key references carry a fragment only.
+    for vm in [
+        format!("{did}/path#multikey"),
+        format!("{did}?versionId=1#multikey"),
+        format!(
+            "{}/x",
+            did_key_verification_method(&public)
+                .split('#')
+                .next()
+                .unwrap()
+        ),
+    ] {
+        assert!(
+            matches!(
+                parse_verification_method(&vm),
+                Err(DidError::UrlSyntax { .. })
+            ),
+            "{vm}"
+        );
+    }
     // did:web needs a fragment.
     assert!(matches!(
         parse_verification_method(did.as_str()),
@@ -566,6 +620,19 @@ fn did_key_and_https_fragment_dereference_without_fetching() {
         dereference("https://example.com/keys/1", &FetchedDocuments::new()),
         Err(DidError::Unsupported { .. })
     ));
+    // So does a method in an https controller document.
+    assert!(matches!(
+        parse_verification_method("https://example.com/issuers/1#key-1").unwrap(),
+        KeyReference::Unsupported { .. }
+    ));
+
+    // Did round-trips through serde, validating on the way in.
+    let did: Did = serde_json::from_value(json!("did:web:learn.example")).unwrap();
+    assert_eq!(
+        serde_json::to_value(&did).unwrap(),
+        json!("did:web:learn.example")
+    );
+    assert!(serde_json::from_value::<Did>(json!("did:web:")).is_err());
 }
 
 fn proof_vms(credential: &Value) -> Vec<String> {
@@ -665,4 +732,34 @@ fn hostile_verification_methods_never_panic() {
         ),
         Ok(KeyReference::Unsupported { .. })
     ));
+}
+
+#[test]
+fn random_identifiers_never_panic() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0xD1D);
+    let alphabet: Vec<char> = "did:keywb%3A#/?.-_zZ6Mk09@\\ é".chars().collect();
+    let prefixes = [
+        "",
+        "did:",
+        "did:key:z",
+        "did:web:",
+        "https://",
+        "did:web:a%3A",
+    ];
+    for round in 0..2_000 {
+        let len = rng.gen_range(0..40);
+        let tail: String = (0..len)
+            .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+            .collect();
+        let input = format!("{}{tail}", prefixes[round % prefixes.len()]);
+        let _ = parse_verification_method(&input);
+        let _ = dereference(&input, &FetchedDocuments::new());
+        let _ = DidUrl::parse(&input);
+        if let Ok(did) = Did::parse(&input) {
+            let _ = did_web_url(&did);
+            let _ = did_key_public_key(&did);
+        }
+        let _ = did_web_from_url(&input);
+    }
 }

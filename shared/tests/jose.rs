@@ -125,6 +125,7 @@ fn vc_jwt_sign_then_verify() {
     let verified = verify_compact(&jws, &pair.public()).unwrap();
     assert_eq!(verified.form, VcForm::VcJose20);
     assert_eq!(verified.jws.payload, credential);
+    assert_eq!(verified.credential().unwrap(), credential);
 
     // An independent check: josekit's own verifier accepts what we made.
     let jwk =
@@ -342,6 +343,7 @@ fn vc_jwt_11_claims_rebuild_the_credential() {
     let verified = verify_compact(&jws, &pair.public()).unwrap();
     assert_eq!(verified.form, VcForm::VcJwt11);
     let rebuilt = credential_from_vc_jwt_claims(&verified.jws.payload).unwrap();
+    assert_eq!(verified.credential().unwrap(), rebuilt);
     assert_eq!(
         rebuilt,
         json!({

@@ -15,7 +15,7 @@ use passerelle_core::multibase;
 use passerelle_core::status::{
     check_entry, check_entry_with_limits, lists_needed, parse_status_entries,
     status_list_credential, Bitstring, BitstringEntry, DecodeLimits, ListKind, StatusEntry,
-    StatusError, StatusPurpose, MIN_ENTRIES,
+    StatusError, StatusIndex, StatusPurpose, MIN_ENTRIES,
 };
 
 fn vectors() -> PathBuf {
@@ -82,7 +82,11 @@ fn onedtech_list_has_only_bit_23_and_the_sample_is_revoked() {
     let entry = single(&credential);
     match &entry {
         StatusEntry::Bitstring(e) => {
-            assert_eq!(e.index, 23, "statusListIndex given as an integer");
+            assert_eq!(
+                e.index,
+                StatusIndex::new(23),
+                "statusListIndex given as an integer"
+            );
             assert_eq!(e.purpose, StatusPurpose::Revocation);
             assert_eq!(e.kind, ListKind::Bitstring);
         }
@@ -94,7 +98,7 @@ fn onedtech_list_has_only_bit_23_and_the_sample_is_revoked() {
     assert_eq!(outcome.value, 1);
     assert_eq!(outcome.meaning, "revoked");
     assert!(outcome.is_invalidating());
-    assert_eq!(outcome.index, Some(23));
+    assert_eq!(outcome.index, Some(StatusIndex::new(23)));
     assert_eq!(
         outcome.list_id_mismatch.as_deref(),
         Some("https://example.com/credentials/status/3")
@@ -123,7 +127,7 @@ fn spec_example_entries_parse_and_check() {
             panic!("unexpected {entry:?}")
         };
         assert_eq!(e.purpose, purpose);
-        assert_eq!(e.index, index, "statusListIndex given as a string");
+        assert_eq!(e.index.value(), index, "statusListIndex given as a string");
         assert_eq!(e.list_credential, url);
         assert_eq!(e.status_size, 1);
         assert_eq!(e.id.as_deref(), Some(format!("{url}#{index}").as_str()));
@@ -218,7 +222,7 @@ fn issued_list_credential_checks_end_to_end() {
         json!(format!("{url}#list"))
     );
 
-    let suspended = BitstringEntry::new(StatusPurpose::Suspension, 4242, url);
+    let suspended = BitstringEntry::new(StatusPurpose::Suspension, 4242.into(), url);
     let credential = json!({"credentialStatus": suspended.to_json()});
     assert_eq!(
         credential["credentialStatus"]["statusListIndex"],
@@ -229,11 +233,15 @@ fn issued_list_credential_checks_end_to_end() {
     assert_eq!((outcome.value, outcome.meaning.as_str()), (1, "suspended"));
     assert_eq!(outcome.list_id_mismatch, None);
 
-    let fine = StatusEntry::Bitstring(BitstringEntry::new(StatusPurpose::Suspension, 4241, url));
+    let fine = StatusEntry::Bitstring(BitstringEntry::new(
+        StatusPurpose::Suspension,
+        4241.into(),
+        url,
+    ));
     assert_eq!(check_entry(&fine, &list).unwrap().meaning, "not suspended");
     let out_of_range = StatusEntry::Bitstring(BitstringEntry::new(
         StatusPurpose::Suspension,
-        10_000_000,
+        10_000_000.into(),
         url,
     ));
     assert!(matches!(
@@ -248,6 +256,15 @@ fn issued_list_credential_checks_end_to_end() {
         check_entry(&entry, &wrong),
         Err(StatusError::BadListCredential { .. })
     ));
+    let mut wrong = list.clone();
+    wrong["credentialSubject"]["statusSize"] = json!(2);
+    assert!(matches!(
+        check_entry(&entry, &wrong),
+        Err(StatusError::BadListCredential { .. })
+    ));
+    let mut agreeing = list.clone();
+    agreeing["credentialSubject"]["statusSize"] = json!(1);
+    assert_eq!(check_entry(&entry, &agreeing).unwrap().value, 1);
     let mut wrong = list.clone();
     wrong["credentialSubject"]["type"] = json!("StatusList2021");
     assert!(matches!(
@@ -430,7 +447,11 @@ fn hostile_lists_fail_specifically() {
     ));
     // A hostile list inside a list credential gives the same errors through check_entry.
     let url = "https://learn.example/status/1";
-    let entry = StatusEntry::Bitstring(BitstringEntry::new(StatusPurpose::Revocation, 1, url));
+    let entry = StatusEntry::Bitstring(BitstringEntry::new(
+        StatusPurpose::Revocation,
+        1.into(),
+        url,
+    ));
     let list = json!({
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
@@ -532,6 +553,33 @@ fn entry_errors_name_the_field() {
             other => panic!("{member}={value}: unexpected {other:?}"),
         }
     }
+    // statusMessage must hold one message per possible value.
+    let mut short_messages = base.clone();
+    short_messages["statusSize"] = json!(2);
+    short_messages["statusMessage"] = json!([
+        {"status": "0x0", "message": "a"},
+        {"status": "0x1", "message": "b"}
+    ]);
+    assert!(matches!(
+        parse_status_entries(&json!({"credentialStatus": short_messages})),
+        Err(StatusError::Field { ref field, .. }) if field == "credentialStatus.statusMessage"
+    ));
+    let mut bad_hex = base.clone();
+    bad_hex["statusMessage"] = json!([
+        {"status": "0x0", "message": "valid"},
+        {"status": "1", "message": "no 0x"}
+    ]);
+    assert!(matches!(
+        parse_status_entries(&json!({"credentialStatus": bad_hex})),
+        Err(StatusError::Field { ref field, .. }) if field == "credentialStatus.statusMessage[1]"
+    ));
+    let mut one_bit_messages = base.clone();
+    one_bit_messages["statusMessage"] = json!([
+        {"status": "0x0", "message": "valid"},
+        {"status": "0x1", "message": "revoked by the registrar"}
+    ]);
+    assert!(parse_status_entries(&json!({"credentialStatus": one_bit_messages})).is_ok());
+
     let mut unknown = base.clone();
     unknown["type"] = json!("RevocationList2020Status");
     assert_eq!(
@@ -550,6 +598,9 @@ fn entry_errors_name_the_field() {
         Err(StatusError::Field { ref field, .. }) if field == "credentialStatus.type"
     ));
     assert_eq!(parse_status_entries(&json!({})).unwrap(), vec![]);
+    assert_eq!("007".parse::<StatusIndex>().unwrap(), StatusIndex::new(7));
+    assert!("+7".parse::<StatusIndex>().is_err());
+    assert!("".parse::<StatusIndex>().is_err());
     // Entries that don't parse are not fetched.
     assert_eq!(
         lists_needed(&json!({"credentialStatus": [unknown, base]})),
@@ -626,9 +677,32 @@ fn status_list_2021_is_read_too() {
     list_padded["credentialSubject"]["encodedList"] = json!(padded);
     assert_eq!(check_entry(&entry, &list_padded).unwrap().value, 1);
     // A Bitstring entry does not accept a StatusList2021 credential.
-    let bitstring = StatusEntry::Bitstring(BitstringEntry::new(StatusPurpose::Revocation, 12, url));
+    let bitstring = StatusEntry::Bitstring(BitstringEntry::new(
+        StatusPurpose::Revocation,
+        12.into(),
+        url,
+    ));
     assert!(matches!(
         check_entry(&bitstring, &list),
         Err(StatusError::BadListCredential { .. })
     ));
+}
+
+#[test]
+fn random_lists_never_panic() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5747_4154);
+    let valid = Bitstring::new(MIN_ENTRIES, 1).unwrap().encode();
+    for round in 0..300 {
+        // Random bytes, random text, and single-character mutations of a valid list.
+        let len = rng.gen_range(0..200);
+        let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+        let _ = Bitstring::decode(&multibase::encode_base64url(&bytes), rng.gen_range(0..70));
+        let text: String = (0..len).map(|_| rng.gen_range(' '..='~')).collect();
+        let _ = Bitstring::decode(&format!("u{text}"), 1);
+        let mut mutated = valid.clone().into_bytes();
+        let at = rng.gen_range(1..mutated.len());
+        mutated[at] = b"ABCxyz019-_"[round % 11];
+        let _ = Bitstring::decode(&String::from_utf8(mutated).unwrap(), 1);
+    }
 }
