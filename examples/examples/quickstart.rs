@@ -95,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "the same badge, with its name changed",
     )?;
 
-    bits.set(entry.index, 1)?;
+    bits.set(entry.index.into(), 1)?;
     fetched.add_status_list(
         &entry.list_credential,
         sign_list(&bits)?,

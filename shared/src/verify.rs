@@ -13,26 +13,29 @@
 //! verdict [`Verdict::Incomplete`], never [`Verdict::Verified`].
 //!
 //! ```
-//! use passerelle_core::verify::{self, CheckOptions, Fetched};
+//! use passerelle_core::keys::KeyPair;
+//! use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
+//! use passerelle_core::verify::{self, CheckOptions, Fetched, Outcome, Verdict};
+//! use passerelle_core::{did, model};
 //!
-//! let key = passerelle_core::keys::KeyPair::from_seed(&[1; 32]);
-//! let credential = passerelle_core::model::sample::data_literacy_badge();
-//! let options = passerelle_core::proof::ProofOptions::assertion(
-//!     passerelle_core::proof::Cryptosuite::EddsaRdfc2022,
-//!     passerelle_core::did::did_key_verification_method(&key.public()),
-//!     "2026-01-01T00:00:00Z",
-//! );
-//! let mut credential = credential;
-//! credential["issuer"]["id"] = passerelle_core::did::did_key(&key.public()).to_string().into();
-//! let signed = passerelle_core::proof::sign(&credential, &key, &options).unwrap();
-//! let bytes = serde_json::to_vec(&signed).unwrap();
+//! // An issuer signs a badge with its did:key.
+//! let key = KeyPair::from_seed(&[1; 32]);
+//! let mut badge = model::sample::data_literacy_badge();
+//! badge["issuer"]["id"] = did::did_key(&key.public()).to_string().into();
+//! let method = did::did_key_verification_method(&key.public());
+//! let options = ProofOptions::assertion(Cryptosuite::EddsaRdfc2022, method, "2026-06-30T12:00:00Z");
+//! let signed = proof::sign(&badge, &key, &options).unwrap();
 //!
-//! let presented = verify::parse_input(&bytes, &Default::default()).unwrap();
-//! let fetched = Fetched::default(); // nothing fetched: the status check stays "not checked"
-//! let now = chrono::DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z").unwrap().into();
+//! // A verifier reads it, sees what it would fetch, and checks it.
+//! let presented = verify::parse_input(&serde_json::to_vec(&signed).unwrap(), &Default::default()).unwrap();
+//! let fetched = Fetched::default();
+//! assert_eq!(verify::needs(&presented, &fetched).status_lists.len(), 1);
+//! let now = chrono::DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z").unwrap().into();
 //! let report = verify::check(&presented, &fetched, now, &CheckOptions::default());
-//! assert_eq!(report.check("proof").unwrap().outcome, verify::Outcome::Pass);
-//! assert_eq!(report.verdict, verify::Verdict::Incomplete);
+//! assert_eq!(report.check("proof").unwrap().outcome, Outcome::Pass);
+//! // The status list was not fetched: revocation could not be checked, so no "verified".
+//! assert_eq!(report.check("status").unwrap().outcome, Outcome::NotChecked);
+//! assert_eq!(report.verdict, Verdict::Incomplete);
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -894,6 +897,11 @@ fn data_integrity_checks(
                     proof_details.push(format!(
                         "{label}{suite} signature is valid, but this proof format predates the W3C Recommendation; ask the issuer to re-issue with eddsa-rdfc-2022"
                     ));
+                } else if verified.utf16_order {
+                    proof_outcome = proof_outcome.worst(Outcome::Warning);
+                    proof_details.push(format!(
+                        "{label}{suite} signature is valid over the statement order of the JavaScript reference implementation (UTF-16 code units) rather than RDFC-1.0's (code points); accepted for compatibility"
+                    ));
                 } else {
                     proof_details.push(format!("{label}{suite} signature is valid"));
                 }
@@ -1015,7 +1023,7 @@ fn challenge_check(proofs: &[ParsedProof], options: &CheckOptions) -> Check {
 
 enum KeyLookup {
     Found {
-        key: ResolvedKey,
+        key: Box<ResolvedKey>,
         outcome: Outcome,
         note: String,
     },
@@ -1081,7 +1089,7 @@ fn resolve_key(
                 key.public_key.to_multikey(),
                 key.controller
             ),
-            key,
+            key: Box::new(key),
             outcome: Outcome::Warning,
         },
         _ if !key.has_relationship(relationship) => KeyLookup::Failed {
@@ -1104,7 +1112,7 @@ fn resolve_key(
                 },
                 relationship.as_str()
             ),
-            key,
+            key: Box::new(key),
             outcome: Outcome::Pass,
         },
     }

@@ -41,7 +41,7 @@ fn status_list_for(badge: &Value, key: &KeyPair, issuer: &str, revoked: bool) ->
     };
     let mut bits = Bitstring::new(status::MIN_ENTRIES, 1).unwrap();
     if revoked {
-        bits.set(entry.index, 1).unwrap();
+        bits.set(entry.index.into(), 1).unwrap();
     }
     let valid_from: DateTime<Utc> = DateTime::parse_from_rfc3339(CREATED).unwrap().into();
     let list = status::status_list_credential(
