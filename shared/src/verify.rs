@@ -1071,14 +1071,23 @@ fn resolve_key(
             }
         }
     };
+    // The key is usable, so the signature is still checked, but a key that is not the issuer's
+    // (or not authorised for this purpose) fails the key check.
     if let Some(expected) = expected_controller {
         if key.controller != expected {
-            return KeyLookup::Failed {
-                outcome: Outcome::Fail,
-                reason: format!(
-                    "the key {} is controlled by {}, not by {expected}",
-                    key.id, key.controller
+            return KeyLookup::Found {
+                note: format!(
+                    "the key {} is controlled by {}, not by {expected}: nothing ties it to the {}",
+                    key.id,
+                    key.controller,
+                    if relationship == Relationship::Authentication {
+                        "holder"
+                    } else {
+                        "issuer"
+                    }
                 ),
+                key: Box::new(key),
+                outcome: Outcome::Fail,
             };
         }
     }
@@ -1092,14 +1101,15 @@ fn resolve_key(
             key: Box::new(key),
             outcome: Outcome::Warning,
         },
-        _ if !key.has_relationship(relationship) => KeyLookup::Failed {
-            outcome: Outcome::Fail,
-            reason: format!(
+        _ if !key.has_relationship(relationship) => KeyLookup::Found {
+            note: format!(
                 "key {} is not listed under {} in the DID document of {}",
                 key.id,
                 relationship.as_str(),
                 key.controller
             ),
+            key: Box::new(key),
+            outcome: Outcome::Fail,
         },
         via => KeyLookup::Found {
             note: format!(
@@ -1201,10 +1211,16 @@ fn jws_checks(jws: &JwsCredential, fetched: &Fetched, issuer: Option<&str>) -> (
     let key_check = Check {
         id: "verification_method",
         outcome: key_outcome,
-        message: if key_outcome == Outcome::Pass {
-            "The signing key belongs to the issuer and is authorised for this use.".into()
-        } else {
-            "The signing key was found, but nothing published by the issuer vouches for it.".into()
+        message: match key_outcome {
+            Outcome::Pass => {
+                "The signing key belongs to the issuer and is authorised for this use.".into()
+            }
+            Outcome::Fail => {
+                "The signing key does not belong to the issuer, or is not authorised for this use."
+                    .into()
+            }
+            _ => "The signing key was found, but nothing published by the issuer vouches for it."
+                .into(),
         },
         details: vec![note],
         required: true,

@@ -382,3 +382,138 @@ fn the_official_signed_vectors_verify_on_the_command_line() {
     assert_eq!(outcome(&report, "status"), "fail", "{report:#}");
     assert_eq!(outcome(&report, "proof"), "pass", "{report:#}");
 }
+
+/// What the verifier must say about each signed vector: (file, exit code, [(check, outcome)]).
+/// The W3C vectors are signed by a did:key that is not their issuer (`https://vc.example/…`):
+/// their signatures are valid, but nothing binds the key to the issuer, so the key check fails —
+/// as the reference JavaScript library also rules ("issuer must match the verification method
+/// controller").
+const SIGNED_VECTORS: &[(&str, i32, &[(&str, &str)])] = &[
+    (
+        "openbadges/validator-samples/simple.json",
+        0,
+        &[
+            ("proof", "pass"),
+            ("verification_method", "warning"),
+            ("open_badges", "pass"),
+        ],
+    ),
+    (
+        "openbadges/validator-samples/endorsement-valid.json",
+        0,
+        &[
+            ("proof", "pass"),
+            ("open_badges", "pass"),
+            ("validity_period", "pass"),
+        ],
+    ),
+    (
+        "openbadges/validator-samples/simple_v1.json",
+        0,
+        &[
+            ("proof", "warning"),
+            ("data_model", "pass"),
+            ("open_badges", "pass"),
+        ],
+    ),
+    (
+        "openbadges/validator-samples/simple-eddsa-2022.json",
+        0,
+        &[("proof", "warning"), ("open_badges", "pass")],
+    ),
+    (
+        "openbadges/validator-samples/simple-multiple-proofs.json",
+        1,
+        &[("proof", "fail")],
+    ),
+    (
+        "openbadges/validator-samples/simple-did-key-method.json",
+        1,
+        // A valid signature, but the issuer is a urn:uuid that no did:key can speak for.
+        &[("proof", "pass"), ("verification_method", "fail")],
+    ),
+    (
+        "openbadges/validator-samples/complete.json",
+        1,
+        &[
+            ("proof", "pass"),
+            ("json_schema", "not_checked"),
+            ("status", "not_checked"),
+        ],
+    ),
+    (
+        "vc-di-eddsa/rdfc-2022/signedDataInt.json",
+        1,
+        &[
+            ("proof", "pass"),
+            ("verification_method", "fail"),
+            ("json_ld", "pass"),
+        ],
+    ),
+    (
+        "vc-di-eddsa/jcs-2022/signedJCS.json",
+        1,
+        &[
+            ("proof", "pass"),
+            ("verification_method", "fail"),
+            ("json_ld", "pass"),
+        ],
+    ),
+    (
+        "vc-di-eddsa/ed25519-signature-2020/signedEdSig.json",
+        1,
+        &[("proof", "warning"), ("verification_method", "fail")],
+    ),
+];
+
+#[test]
+fn each_signed_vector_gets_the_expected_verdict_and_checks() {
+    let vectors = passerelle_tests::vectors();
+    let dir = tempfile::tempdir().unwrap();
+    let mut wrong = Vec::new();
+    for (file, expected_code, expected_checks) in SIGNED_VECTORS {
+        let path = vectors.join(file);
+        let (code, report) = verify_json(dir.path(), &[path.to_str().unwrap()]);
+        let summary: Vec<String> = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}={}",
+                    c["id"].as_str().unwrap(),
+                    c["outcome"].as_str().unwrap()
+                )
+            })
+            .collect();
+        println!("{file}: exit {code}, {}", summary.join(" "));
+        if code != *expected_code {
+            wrong.push(format!(
+                "{file}: exit {code}, expected {expected_code}: {report:#}"
+            ));
+        }
+        for (check, expected) in *expected_checks {
+            let found = outcome(&report, check);
+            if found != *expected {
+                wrong.push(format!(
+                    "{file}: {check} is {found}, expected {expected}: {report:#}"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn an_rs256_vc_jwt_is_refused_with_the_algorithm_named() {
+    let path = passerelle_tests::vectors().join("openbadges/validator-samples/simple.jwt");
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        "passerelle-verifier",
+        dir.path(),
+        &["verify", path.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("RS256"), "{}", stderr(&out));
+}
