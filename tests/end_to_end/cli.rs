@@ -388,7 +388,10 @@ fn the_official_signed_vectors_verify_on_the_command_line() {
 /// their signatures are valid, but nothing binds the key to the issuer, so the key check fails —
 /// as the reference JavaScript library also rules ("issuer must match the verification method
 /// controller").
-const SIGNED_VECTORS: &[(&str, i32, &[(&str, &str)])] = &[
+/// A vector file, the exit code expected, and the outcome expected of some checks.
+type VectorExpectation = (&'static str, i32, &'static [(&'static str, &'static str)]);
+
+const SIGNED_VECTORS: &[VectorExpectation] = &[
     (
         "openbadges/validator-samples/simple.json",
         0,
