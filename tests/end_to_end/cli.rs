@@ -520,3 +520,34 @@ fn an_rs256_vc_jwt_is_refused_with_the_algorithm_named() {
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(stderr(&out).contains("RS256"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_local_schema_directory_validates_the_schema_a_credential_cites() {
+    let schemas = passerelle_tests::vectors().join("openbadges/schema");
+    let schema_dir = schemas.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (key, did) = keygen(dir.path());
+    let mut badge = model::sample::data_literacy_badge();
+    badge["issuer"]["id"] = did.clone().into();
+    let options = proof::ProofOptions::assertion(
+        proof::Cryptosuite::EddsaRdfc2022,
+        did::did_key_verification_method(&key.public()),
+        CREATED,
+    );
+    let signed = proof::sign(&badge, &key, &options).unwrap();
+    write_json(dir.path(), "signed.json", &signed);
+
+    let (_, report) = verify_json(dir.path(), &["signed.json"]);
+    assert_eq!(outcome(&report, "json_schema"), "not_checked");
+    let (_, report) = verify_json(dir.path(), &["--schema-dir", schema_dir, "signed.json"]);
+    assert_eq!(outcome(&report, "json_schema"), "pass", "{report:#}");
+
+    // A value the OB data model leaves open but the schema constrains: achievementType.
+    badge["credentialSubject"]["achievement"]["achievementType"] = "NotAnAchievementType".into();
+    let signed = proof::sign(&badge, &key, &options).unwrap();
+    write_json(dir.path(), "off-schema.json", &signed);
+    let (code, report) = verify_json(dir.path(), &["--schema-dir", schema_dir, "off-schema.json"]);
+    assert_eq!(outcome(&report, "json_schema"), "fail", "{report:#}");
+    assert_eq!(outcome(&report, "proof"), "pass");
+    assert_eq!(code, 1);
+}

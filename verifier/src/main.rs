@@ -122,7 +122,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         fetched.did_documents.insert(&did, document);
     }
     if let Some(dir) = &schema_dir {
-        load_schemas(dir, &limits, &mut fetched.schemas)?;
+        load_schemas(
+            dir,
+            &limits,
+            &cited_schemas(&presented),
+            &mut fetched.schemas,
+        )?;
     }
     let needs = verify::needs(&presented, &fetched);
     for need in &needs.did_documents {
@@ -170,9 +175,32 @@ fn read_json(path: &Path, limits: &input::InputLimits) -> Result<serde_json::Val
         .with_context(|| format!("{} is not a JSON object", path.display()))
 }
 
+/// The schema URLs the presented credential (or the credentials in a presentation) cite.
+fn cited_schemas(presented: &verify::Presented) -> Vec<String> {
+    let documents: Vec<&serde_json::Value> = match presented {
+        verify::Presented::Credential(doc) => vec![doc],
+        verify::Presented::Presentation(doc) => match doc.get("verifiableCredential") {
+            Some(serde_json::Value::Array(items)) => items.iter().collect(),
+            Some(item) => vec![item],
+            None => vec![],
+        },
+        verify::Presented::Jws(jws) => jws.credential.iter().collect(),
+        _ => vec![],
+    };
+    documents
+        .into_iter()
+        .flat_map(schema::credential_schemas)
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// Loads every `.json` schema in `dir`, filed under its `$id`, and under each cited URL whose
+/// last path segment is the file's name (published schemas often carry an internal `$id` that
+/// differs from the URL credentials cite).
 fn load_schemas(
     dir: &Path,
     limits: &input::InputLimits,
+    cited: &[String],
     set: &mut schema::SchemaSet,
 ) -> Result<()> {
     let entries = fs::read_dir(dir)
@@ -184,12 +212,33 @@ fn load_schemas(
             continue;
         }
         let schema = read_json(&path, limits)?;
-        set.insert(schema, &[])
-            .with_context(|| format!("schema {} cannot be used", path.display()))?;
-        count += 1;
+        let file_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let aliases: Vec<&str> = cited
+            .iter()
+            .filter(|url| url.rsplit('/').next() == Some(file_name))
+            .map(String::as_str)
+            .collect();
+        match set.insert(schema, &aliases) {
+            Ok(()) => count += 1,
+            Err(schema::SchemaError::NoId) => {
+                eprintln!(
+                    "warning: schema {} has no $id and no credential cites it by file name; skipped",
+                    path.display()
+                );
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("schema {} cannot be used", path.display()))
+            }
+        }
     }
     if count == 0 {
-        bail!("schema directory {} holds no .json file", dir.display());
+        bail!(
+            "schema directory {} holds no usable .json schema",
+            dir.display()
+        );
     }
     Ok(())
 }
