@@ -234,6 +234,7 @@ pub fn needs(presented: &Presented, fetched: &Fetched) -> Needs {
         }
     };
     let mut credentials: Vec<&Value> = Vec::new();
+    let mut owned: Vec<Value> = Vec::new();
     match presented {
         Presented::Credential(doc) => credentials.push(doc),
         Presented::Presentation(doc) => {
@@ -261,6 +262,9 @@ pub fn needs(presented: &Presented, fetched: &Fetched) -> Needs {
                     if let Some(vm) = jws_key_reference(&jws) {
                         add_vm(&vm, &mut dids);
                     }
+                    if let Some(credential) = jws.credential {
+                        owned.push(credential);
+                    }
                 }
             }
         }
@@ -273,6 +277,7 @@ pub fn needs(presented: &Presented, fetched: &Fetched) -> Needs {
             }
         }
     }
+    credentials.extend(owned.iter());
     for credential in credentials {
         for proof in proof::proofs(credential).unwrap_or_default() {
             if let Some(vm) = &proof.verification_method {
@@ -755,11 +760,29 @@ fn embedded_credentials(doc: &Value) -> Vec<Embedded<'_>> {
     items
         .into_iter()
         .filter_map(|item| match item {
+            Value::Object(_) if has_type(item, "EnvelopedVerifiableCredential") => item
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(enveloped_jws)
+                .map(Embedded::Jws),
             Value::Object(_) => Some(Embedded::Json(item)),
             Value::String(s) => Some(Embedded::Jws(s.as_str())),
             _ => None,
         })
         .collect()
+}
+
+/// The compact JWS inside a VCDM 2.0 `EnvelopedVerifiableCredential` id
+/// (`data:application/vc+jwt,<jws>`). Other media types are not JWS credentials.
+fn enveloped_jws(id: &str) -> Option<&str> {
+    let rest = id.strip_prefix("data:")?;
+    let (media_type, data) = rest.split_once(',')?;
+    let media_type = media_type.split(';').next().unwrap_or_default();
+    matches!(
+        media_type,
+        "application/vc+jwt" | "application/jwt" | "application/vc+jose"
+    )
+    .then_some(data)
 }
 
 // ---------------------------------------------------------------------------------------------
