@@ -148,6 +148,20 @@ fn read_input(path: &Path) -> Result<Vec<u8>> {
 }
 
 fn load_key(path: &Path) -> Result<KeyPair> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                eprintln!(
+                    "warning: key file {} can be read by other users (mode {mode:o}); run `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+    }
     let bytes =
         fs::read(path).with_context(|| format!("cannot read key file {}", path.display()))?;
     let jwk = input::parse_json_object(&bytes, &Default::default())
