@@ -2,4 +2,5 @@
 //! interoperability with the reference JavaScript implementations.
 
 mod cli;
+mod interop;
 mod negative;
