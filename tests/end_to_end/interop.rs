@@ -7,7 +7,9 @@
 //! - We verify what JS signs, and reject it once tampered.
 //! - Byte equality: same seed, document, verification method and `created` give the same
 //!   `proofValue` and the same signed document on both sides (Ed25519 is deterministic).
-//! - The JS document loader serves only our bundled contexts.
+//! - The JS document loader serves only our bundled contexts: under eddsa-rdfc-2022 both sides
+//!   refuse an unknown context. Under eddsa-jcs-2022 the reference libraries never look at
+//!   `@context` and accept it; we refuse it (a policy difference, asserted so it stays visible).
 //!
 //! Each script gets one JSON request on stdin and answers one JSON line (see
 //! `tests/interop/README.md`). Without `tests/interop/node_modules` these tests fail and say to
