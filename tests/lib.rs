@@ -2,10 +2,11 @@
 //! and running the real binaries in scratch directories, and driving the reference JavaScript
 //! implementations in `interop/`.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -105,4 +106,119 @@ pub fn stdout(output: &Output) -> String {
 /// Standard error as text.
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `tests/interop/`, the Node harness around the reference JavaScript libraries, checked to be
+/// installed: without `node_modules` the interop tests fail (they must not pass by skipping).
+pub fn interop_dir() -> PathBuf {
+    let dir = workspace_root().join("tests/interop");
+    assert!(
+        dir.join("node_modules").is_dir(),
+        "{}/node_modules is missing: the interop tests need the reference JavaScript libraries. \
+         Run `npm ci` in tests/interop (scripts/test.sh does it) and run the tests again.",
+        dir.display()
+    );
+    dir
+}
+
+/// How long one harness script may take before the test fails (JSON-LD canonicalisation of a
+/// 5 KB badge takes well under a second; this allows for a loaded machine).
+pub const NODE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What a harness script printed and how it exited.
+#[derive(Debug)]
+pub struct NodeOutput {
+    /// The exit code (`None` if killed by a signal).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `node <script>` in `tests/interop/` with `request` as JSON on stdin, and returns what it
+/// printed, whatever the exit code. Panics — naming the script and quoting node's stderr — if node
+/// cannot be started or the script runs longer than [`NODE_TIMEOUT`].
+pub fn node_raw(script: &str, request: &Value) -> NodeOutput {
+    let dir = interop_dir();
+    let mut child = Command::new("node")
+        .current_dir(&dir)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start `node {script}` ({e}): the interop tests need Node.js >= 20 on PATH"
+            )
+        });
+    let input = serde_json::to_vec(request).expect("a serde_json::Value always serialises");
+    let mut stdin = child.stdin.take().expect("stdin was piped");
+    // Writer and readers on their own threads: no pipe can fill up and block the child.
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let mut out_pipe = child.stdout.take().expect("stdout was piped");
+    let mut err_pipe = child.stderr.take().expect("stderr was piped");
+    let out_reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = out_pipe.read_to_end(&mut bytes);
+        bytes
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = err_pipe.read_to_end(&mut bytes);
+        bytes
+    });
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() > NODE_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr = err_reader.join().unwrap_or_default();
+                panic!(
+                    "`node {script}` did not answer within {NODE_TIMEOUT:?}; killed it. stderr: {}",
+                    String::from_utf8_lossy(&stderr)
+                );
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("cannot wait for `node {script}`: {e}"),
+        }
+    };
+    let stdout = out_reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&stderr).into_owned();
+    match writer.join() {
+        Ok(Ok(())) => {}
+        // The script may legitimately exit before reading everything only if it failed.
+        Ok(Err(e)) if status.success() => {
+            panic!("cannot write the request to `node {script}`: {e}; stderr: {stderr}")
+        }
+        _ => {}
+    }
+    NodeOutput {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr,
+    }
+}
+
+/// Runs a harness script that must succeed (exit 0) and returns its JSON answer. Panics with
+/// node's exit code and stderr otherwise.
+pub fn node(script: &str, request: &Value) -> Value {
+    let out = node_raw(script, request);
+    assert_eq!(
+        out.code,
+        Some(0),
+        "`node {script}` failed (exit {:?}).\nstderr: {}\nstdout: {}",
+        out.code,
+        out.stderr.trim(),
+        out.stdout.trim()
+    );
+    serde_json::from_str(out.stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "`node {script}` did not answer one JSON line ({e}).\nstdout: {}\nstderr: {}",
+            out.stdout.trim(),
+            out.stderr.trim()
+        )
+    })
 }

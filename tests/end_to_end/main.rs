@@ -2,5 +2,6 @@
 //! interoperability with the reference JavaScript implementations.
 
 mod cli;
+mod interop;
 mod negative;
 mod presentation;
