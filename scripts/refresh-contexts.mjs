@@ -27,7 +27,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'shared', 'contexts');
 
 // ---------------------------------------------------------------------------------------------
-// Pins. `integrity` is the registry's dist.integrity (npm) or the crates.io index checksum.
+// Pins. `integrity` is the registry's dist.integrity (npm) or the cargo index checksum.
 // ---------------------------------------------------------------------------------------------
 const PACKAGES = {
   '@digitalbazaar/credentials-context@3.2.0': {
@@ -74,7 +74,7 @@ const PACKAGES = {
   },
   // The one context not found in any npm package: see NOT_ON_NPM below.
   'ssi-contexts@0.1.10': {
-    registry: 'crates.io',
+    registry: 'cargo',
     integrity: 'sha256-5d0eda75b662bc3d7a9e751292c96a71a3d9bdcfb887e0b895032a5fd23c203e',
     licence: 'Apache-2.0 (crate); W3C Software and Document License (W3C context files) — see LICENSES.md',
     licenceFiles: ['LICENSES.md'],
@@ -142,7 +142,7 @@ const NOT_ON_NPM = [
       'data-integrity, multikey, security-context, security-document-loader, did-method-jwk — ' +
       'which only names the URL), @digitalcredentials/security-document-loader, ' +
       '@trustvc/w3c-context, @sphereon/ssi-sdk.vc-handler-ld-local, @veramo/credential-ld, and ' +
-      'the crates.io `ssi-contexts` crate. Passerelle uses only Multikey verification methods, ' +
+      'the Rust crate `ssi-contexts`. Passerelle uses only Multikey verification methods, ' +
       'so a document that needs this context is rejected as using an unknown context.'},
 ];
 
@@ -185,7 +185,7 @@ const NOTES = `\
   validator's cached copy has two more terms (\`endorsementJwt\`, \`jti\`) and is not bundled.
 - **\`https://www.w3.org/ns/credentials/examples/v2\`** is in no npm package (the
   \`@digitalbazaar/credentials-examples-context\` package has only examples/v1). It is taken
-  from the crates.io crate \`ssi-contexts\` (Spruce), the only registry package found carrying
+  from the Rust crate \`ssi-contexts\` (Spruce), the only registry package found carrying
   it; it is needed by the W3C Data Integrity EdDSA test vectors.
 - **Aliases.** \`…/ob/v3p0/context/ob_v3p0.jsonld\` resolves to the same bytes as
   \`…/ob/v3p0/context.json\` (OB 3.0.0).
@@ -379,7 +379,7 @@ function sourcesMd(records, packages) {
     'Every JSON-LD context Passerelle knows is embedded in the `passerelle-core` binary from the',
     'files in `files/`. Contexts are never fetched: any other URL is an error.',
     'Each file was taken from a registry package with its ordinary client (`npm pack`, or',
-    '`cargo vendor` for the single crates.io source), pinned by version and integrity, by',
+    '`cargo vendor` for the single Rust-crate source), pinned by version and integrity, by',
     '`scripts/refresh-contexts.sh`, which regenerates this folder.',
     '',
     '## Contexts',

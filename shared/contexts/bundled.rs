@@ -25,7 +25,7 @@ static BUNDLED: &[BundledContext] = &[
     BundledContext {
         url: "https://www.w3.org/ns/credentials/examples/v2",
         json: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/contexts/files/credentials-examples-v2.jsonld")),
-        registry: "crates.io",
+        registry: "cargo",
         package: "ssi-contexts",
         version: "0.1.10",
         path: "w3c-ns-credentials-examples-v2.jsonld",

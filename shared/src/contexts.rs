@@ -38,7 +38,7 @@ pub struct BundledContext {
     pub url: &'static str,
     /// The document's bytes (UTF-8 JSON), as taken from the package.
     pub json: &'static str,
-    /// The registry the package was taken from: `"npm"` or `"crates.io"`.
+    /// The registry the package was taken from: `"npm"` or `"cargo"`.
     pub registry: &'static str,
     /// The registry package the file was taken from.
     pub package: &'static str,
