@@ -1,8 +1,6 @@
 //! DIDs: did:key vectors (w3c-ccg), did:web mapping, DID documents, and verification-method
 //! dereferencing against the 1EdTech validator's positive and negative samples.
 
-use std::path::PathBuf;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -16,22 +14,7 @@ use passerelle_core::did::{
 use passerelle_core::keys::{KeyError, KeyPair, PublicKey};
 use passerelle_core::multibase;
 
-fn vectors() -> PathBuf {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors"));
-    assert!(
-        dir.is_dir(),
-        "test vectors not found at {} — the shared/vectors folder must sit beside the workspace",
-        dir.display()
-    );
-    dir
-}
-
-fn read_json(relative: &str) -> Value {
-    let path = vectors().join(relative);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read vector {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
-}
+use crate::util::json as read_json;
 
 fn key(seed: u8) -> KeyPair {
     KeyPair::from_seed(&[seed; 32])

@@ -1,8 +1,6 @@
 //! JOSE: the RFC 8037 known-answer test, VC-JOSE sign/verify, VC-JWT 1.1 claims, and refusal of
 //! tampered, malformed and wrongly-signed tokens.
 
-use std::path::PathBuf;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -15,25 +13,7 @@ use passerelle_core::jose::{
 };
 use passerelle_core::keys::{KeyPair, PublicKey};
 
-fn vectors() -> PathBuf {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors"));
-    assert!(
-        dir.is_dir(),
-        "test vectors not found at {} — the shared/vectors folder must sit beside the workspace",
-        dir.display()
-    );
-    dir
-}
-
-fn read(relative: &str) -> String {
-    let path = vectors().join(relative);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read vector {}: {e}", path.display()))
-}
-
-fn read_json(relative: &str) -> Value {
-    serde_json::from_str(&read(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
-}
+use crate::util::{json as read_json, text as read};
 
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)

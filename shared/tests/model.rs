@@ -1,7 +1,5 @@
 //! The data model: builders, the strict check, against the official vectors.
 
-use std::path::PathBuf;
-
 use chrono::DateTime;
 use passerelle_core::model::sample::{self, SAMPLE_EMAIL};
 use passerelle_core::model::{
@@ -11,22 +9,7 @@ use passerelle_core::model::{
 };
 use serde_json::{json, Value};
 
-fn vectors() -> PathBuf {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors"));
-    assert!(
-        dir.is_dir(),
-        "test vectors not found at {} — the shared/vectors folder must sit next to the workspace",
-        dir.display()
-    );
-    dir
-}
-
-fn load(relative: &str) -> Value {
-    let path = vectors().join(relative);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read vector {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{relative} is not JSON: {e}"))
-}
+use crate::util::{json as load, vectors};
 
 fn json_files(relative_dir: &str) -> Vec<String> {
     let dir = vectors().join(relative_dir);

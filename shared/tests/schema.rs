@@ -1,7 +1,6 @@
 //! JSON Schema validation against the official OB 3.0 schemas.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 
 use chrono::DateTime;
 use passerelle_core::model::{
@@ -13,22 +12,7 @@ use passerelle_core::schema::{
 };
 use serde_json::{json, Value};
 
-fn vectors() -> PathBuf {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors"));
-    assert!(
-        dir.is_dir(),
-        "test vectors not found at {} — the shared/vectors folder must sit next to the workspace",
-        dir.display()
-    );
-    dir
-}
-
-fn load(relative: &str) -> Value {
-    let path = vectors().join(relative);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read vector {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{relative} is not JSON: {e}"))
-}
+use crate::util::json as load;
 
 fn achievement_schema() -> Value {
     load("openbadges/schema/ob_v3p0_achievementcredential_schema.json")

@@ -2,7 +2,6 @@
 //! trips, multi-bit statuses, 1EdTechRevocationList, and hostile lists.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -18,22 +17,7 @@ use passerelle_core::status::{
     StatusError, StatusIndex, StatusPurpose, MIN_ENTRIES,
 };
 
-fn vectors() -> PathBuf {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors"));
-    assert!(
-        dir.is_dir(),
-        "test vectors not found at {} — the shared/vectors folder must sit beside the workspace",
-        dir.display()
-    );
-    dir
-}
-
-fn read_json(relative: &str) -> Value {
-    let path = vectors().join(relative);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read vector {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use crate::util::json as read_json;
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
