@@ -609,15 +609,12 @@ fn check_jws_credential(jws: &JwsCredential, fetched: &Fetched, now: DateTime<Ut
     report.checks.push(key_check);
     report.checks.push(json_ld_check(credential, None));
     if credential.get("proof").is_some() {
-        report.checks.push(Check {
-            id: "proof",
-            outcome: Outcome::Warning,
-            message:
-                "The credential also carries embedded proofs; only the JWS signature was checked."
+        if let Some(check) = report.checks.iter_mut().find(|c| c.id == "proof") {
+            check.details.push(
+                "the credential also carries embedded proofs; only the JWS signature was checked"
                     .into(),
-            details: vec![],
-            required: false,
-        });
+            );
+        }
     }
     credential_content_checks(credential, fetched, now, &mut report);
     report.finish()
@@ -1262,18 +1259,23 @@ fn credential_content_checks(
 ) {
     match model::check_credential(doc) {
         Ok(parsed) => {
-            report.checks.push(pass(
-                "data_model",
-                &format!(
-                    "The credential follows the Verifiable Credentials {} data model.",
-                    match parsed.version {
-                        VcVersion::V1 => "1.1",
-                        VcVersion::V2 => "2.0",
-                    }
+            report.checks.push(match parsed.version {
+                VcVersion::V2 => pass(
+                    "data_model",
+                    "The credential follows the Verifiable Credentials 2.0 data model.",
+                    vec![],
+                    true,
                 ),
-                vec![],
-                true,
-            ));
+                VcVersion::V1 => Check {
+                    id: "data_model",
+                    outcome: Outcome::Warning,
+                    message: "The credential follows the older Verifiable Credentials 1.1 data \
+                              model; it is accepted, but issuers should move to 2.0."
+                        .into(),
+                    details: vec![],
+                    required: true,
+                },
+            });
             let profile = match parsed.kind {
                 CredentialKind::OpenBadge => Some("achievement credential"),
                 CredentialKind::Endorsement => Some("endorsement credential"),
@@ -1294,15 +1296,6 @@ fn credential_content_checks(
                     required: false,
                 },
             });
-            if parsed.version == VcVersion::V1 {
-                report.checks.push(Check {
-                    id: "data_model",
-                    outcome: Outcome::Warning,
-                    message: "The credential uses the older VC Data Model 1.1; it is accepted, but issuers should move to 2.0.".into(),
-                    details: vec![],
-                    required: false,
-                });
-            }
             report.summary = Some(parsed);
         }
         Err(violations) => {

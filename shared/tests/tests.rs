@@ -9,3 +9,4 @@ mod proofs;
 mod schema;
 mod status;
 mod util;
+mod verify;

@@ -415,7 +415,7 @@ const SIGNED_VECTORS: &[VectorExpectation] = &[
         0,
         &[
             ("proof", "warning"),
-            ("data_model", "pass"),
+            ("data_model", "warning"),
             ("open_badges", "pass"),
         ],
     ),
