@@ -204,7 +204,12 @@ fn bench_verify_full(c: &mut Criterion) {
             signed => serde_json::to_vec(&signed).expect("a JSON value serialises"),
         };
         let presented = verify::parse_input(&bytes, &limits).expect("the signed badge parses");
-        let report = verify::check(&presented, &Fetched::default(), now, &CheckOptions::default());
+        let report = verify::check(
+            &presented,
+            &Fetched::default(),
+            now,
+            &CheckOptions::default(),
+        );
         let failed = report
             .checks
             .iter()
@@ -226,7 +231,12 @@ fn bench_verify_full(c: &mut Criterion) {
                 b.iter(|| {
                     let presented = verify::parse_input(black_box(bytes), &limits)
                         .expect("the signed badge parses");
-                    verify::check(&presented, &Fetched::default(), now, &CheckOptions::default())
+                    verify::check(
+                        &presented,
+                        &Fetched::default(),
+                        now,
+                        &CheckOptions::default(),
+                    )
                 })
             },
         );
