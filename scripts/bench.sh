@@ -6,7 +6,8 @@
 #   scripts/bench.sh --skip-rust     # reuse the last criterion results, rerun only the JS side
 #   JS_ITERATIONS=500 scripts/bench.sh
 #
-# Rust: the criterion benches in shared/benches/proofs.rs (release profile); results are read
+# Rust: the criterion benches in shared/benches/proofs.rs and context_cache.rs (release
+# profile); results are read
 # from $CARGO_TARGET_DIR/criterion/**/new/estimates.json (default target dir: ./target).
 # JavaScript: tests/interop/bench.mjs (jsonld-signatures with the eddsa-rdfc-2022 and
 # eddsa-jcs-2022 cryptosuites) and the `jose` package for VC-JOSE, both from
@@ -43,9 +44,9 @@ echo "== $(rustc --version); node $(node --version)"
 echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [[ $skip_rust -eq 0 ]]; then
-    echo "== Rust: cargo bench -p passerelle-core --bench proofs"
+    echo "== Rust: cargo bench -p passerelle-core --bench proofs --bench context_cache"
     (cd "$root" && CARGO_TARGET_DIR="$target" PASSERELLE_BENCH_INPUTS="$inputs" \
-        cargo bench -p passerelle-core --bench proofs -- "$@")
+        cargo bench -p passerelle-core --bench proofs --bench context_cache -- "$@")
 elif [[ ! -f "$inputs/key.json" ]]; then
     # The Rust bench writes the inputs; with no filter match it only does that.
     (cd "$root" && CARGO_TARGET_DIR="$target" PASSERELLE_BENCH_INPUTS="$inputs" \
@@ -160,5 +161,13 @@ for(const step of ["sign_total", "hash_data_total", "parse_context_json", "to_rd
   const r = estimate(`rdfc_breakdown/${step}`);
   const share = r && total ? (100 * r.median / total.median).toFixed(1) + " %" : "-";
   console.log(row([step, pad(fmt(r?.median), 9), pad(share, 7)]));
+}
+console.log();
+console.log("Experiment (json-ld crate directly): expanding the badge with its top-level contexts processed once");
+console.log(row(["step", "median"]));
+console.log(row(Array(2).fill("---")));
+for(const step of ["expand_every_time", "expand_with_cached_context", "process_context"]) {
+  const r = estimate(`context_cache/${step}`);
+  console.log(row([step, pad(fmt(r?.median), 9)]));
 }
 '
