@@ -116,6 +116,7 @@ fn to_rdf_on_stack(document: &Value) -> Result<Dataset, JsonLdError> {
         return Err(JsonLdError::TooDeep { limit });
     }
     check_contexts(document, &mut Vec::new())?;
+    check_percent_encoding(document, &JsonPath::default(), false)?;
     check_body(document, &JsonPath::default(), true)?;
     let expanded = match expand(document, false) {
         Ok(expanded) => expanded,
@@ -467,6 +468,87 @@ const KEYWORDS: &[&str] = &[
 
 /// Finds what JSON-LD expansion drops without a trace and the crate does not report:
 /// keyword-like keys (`@foo`) and free-floating values (top level or directly in `@graph`).
+/// Refuses IRIs whose percent-encoded bytes are not UTF-8 (`https://example.org/%FF`): RFC 3987
+/// IRIs percent-encode UTF-8, and the `json-ld` crate's IRI type assumes so (it panics on such
+/// input). Checked: every key, every value in an identifier position (`id`, `type`, `@id`,
+/// `@type`, `@vocab`, `@base`), and every value that starts like an absolute IRI (`scheme:`).
+/// Plain text such as a description with "50%C3" is left alone.
+fn check_percent_encoding(
+    value: &Value,
+    path: &JsonPath,
+    identifier_position: bool,
+) -> Result<(), JsonLdError> {
+    match value {
+        Value::Object(map) => map.iter().try_for_each(|(key, member)| {
+            let here = path.push_key(key);
+            if !percent_encoding_is_utf8(key) {
+                return Err(JsonLdError::InvalidIri {
+                    iri: key.clone(),
+                    path: here.to_string(),
+                });
+            }
+            let identifier = matches!(
+                key.as_str(),
+                "id" | "type" | "@id" | "@type" | "@vocab" | "@base"
+            );
+            check_percent_encoding(member, &here, identifier)
+        }),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, item)| {
+            check_percent_encoding(item, &path.push_index(i), identifier_position)
+        }),
+        Value::String(text)
+            if (identifier_position || starts_like_absolute_iri(text))
+                && !percent_encoding_is_utf8(text) =>
+        {
+            Err(JsonLdError::InvalidIri {
+                iri: text.clone(),
+                path: path.to_string(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn starts_like_absolute_iri(text: &str) -> bool {
+    let Some((scheme, _)) = text.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// Whether every run of `%XX` escapes in `text` decodes to UTF-8 (text without escapes: true).
+fn percent_encoding_is_utf8(text: &str) -> bool {
+    if !text.contains('%') {
+        return true;
+    }
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                let high = hex(h).unwrap_or_default();
+                let low = hex(l).unwrap_or_default();
+                // Both digits checked above; the byte is their value.
+                decoded.push(u8::try_from(high * 16 + low).unwrap_or_default());
+                i += 3;
+            }
+            (byte, _, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&decoded).is_ok()
+}
+
 fn check_body(value: &Value, path: &JsonPath, top: bool) -> Result<(), JsonLdError> {
     match value {
         Value::Object(map) => {

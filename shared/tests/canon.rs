@@ -504,3 +504,22 @@ fn blank_node_clique_is_capped() {
     );
     assert!(start.elapsed() < std::time::Duration::from_secs(20));
 }
+
+/// Found by fuzzing (`fuzz/`): an IRI whose percent-escapes are not UTF-8 made the `json-ld`
+/// crate panic while hashing it. It is now refused before processing, naming the path.
+#[test]
+fn iris_with_non_utf8_percent_escapes_are_refused_not_a_panic() {
+    let mut doc = util::json("vc-di-eddsa/unsigned.json");
+    doc["id"] = "urn:uuid:280c19b6-9680-4a37%ba84-e38b1a4e4584".into();
+    match passerelle_core::jsonld::to_rdf(&doc) {
+        Err(passerelle_core::jsonld::JsonLdError::InvalidIri { path, .. }) => {
+            assert_eq!(path, "id")
+        }
+        other => panic!("expected InvalidIri at id, got {other:?}"),
+    }
+    // UTF-8 escapes in IRIs, and a stray "%C3" in plain text, are fine.
+    let mut fine = util::json("vc-di-eddsa/unsigned.json");
+    fine["id"] = "https://example.org/caf%C3%A9".into();
+    fine["credentialSubject"]["alumniOf"] = "Université 50%C3 Paris".into();
+    passerelle_core::jsonld::to_rdf(&fine).expect("UTF-8 escapes and plain text are accepted");
+}
