@@ -1341,13 +1341,13 @@ fn json_ld_check(doc: &Value, from_signature: Option<Result<(), String>>) -> Che
     match result {
         Ok(()) => pass(
             "json_ld",
-            "Every property and type in the credential is defined by its JSON-LD contexts.",
+            "Every property and type in the document is defined by its JSON-LD contexts.",
             vec![],
             true,
         ),
         Err(reason) => fail(
             "json_ld",
-            "The credential uses terms its JSON-LD contexts do not define, or is not valid JSON-LD.",
+            "The document uses terms its JSON-LD contexts do not define, or is not valid JSON-LD.",
             vec![reason],
             true,
         ),
