@@ -91,6 +91,11 @@ pub fn run(name: &str, dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Outpu
             .take()
             .expect("stdin was piped")
             .write_all(bytes)
+            .or_else(|e| match e.kind() {
+                // The child may stop reading early (e.g. past a size cap) and exit.
+                std::io::ErrorKind::BrokenPipe => Ok(()),
+                _ => Err(e),
+            })
             .expect("write to the child's stdin");
     }
     child

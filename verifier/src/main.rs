@@ -78,7 +78,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         domain,
     } = cli.command;
     let limits = input::InputLimits::default();
-    let bytes = read_input(&file)?;
+    let bytes = read_input(&file, &limits)?;
     let presented = verify::parse_input(&bytes, &limits)
         .with_context(|| format!("cannot read {} as a credential", file.display()))?;
     let now = match now {
@@ -157,20 +157,39 @@ fn run(cli: Cli) -> Result<ExitCode> {
     })
 }
 
-fn read_input(path: &Path) -> Result<Vec<u8>> {
+/// Reads the input, refusing more than the size cap before reading it all (a huge file or an
+/// endless stream is an error, not an out-of-memory).
+fn read_input(path: &Path, limits: &input::InputLimits) -> Result<Vec<u8>> {
+    let cap = limits.max_bytes as u64;
+    let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
         io::stdin()
+            .take(cap + 1)
             .read_to_end(&mut bytes)
             .context("cannot read standard input")?;
-        Ok(bytes)
     } else {
-        fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+        let file =
+            fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        file.take(cap + 1)
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {}", path.display()))?;
     }
+    if bytes.len() as u64 > cap {
+        bail!(
+            "{} is larger than the {} bytes a credential may take",
+            if path.as_os_str() == "-" {
+                "standard input".to_owned()
+            } else {
+                path.display().to_string()
+            },
+            limits.max_bytes
+        );
+    }
+    Ok(bytes)
 }
 
 fn read_json(path: &Path, limits: &input::InputLimits) -> Result<serde_json::Value> {
-    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = read_input(path, limits)?;
     input::parse_json_object(&bytes, limits)
         .with_context(|| format!("{} is not a JSON object", path.display()))
 }
