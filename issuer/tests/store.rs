@@ -496,6 +496,10 @@ async fn lists_roll_over_when_full(db: &TestDb) {
         "{err:?}"
     );
     assert!(StoreOptions::default().status_list_size(131_072).is_ok());
+    assert!(matches!(
+        StoreOptions::default().status_list_size(1 << 40),
+        Err(StoreError::ListTooLarge { .. })
+    ));
 }
 
 async fn revocation_and_suspension_bits(db: &TestDb) {
@@ -686,6 +690,9 @@ fn credential_ids_are_urn_uuids() {
     let id = CredentialId::generate();
     assert!(id.as_str().starts_with("urn:uuid:"));
     assert_eq!(CredentialId::parse(id.as_str()).unwrap(), id);
-    assert!(CredentialId::parse("urn:uuid:not-a-uuid").is_err());
+    assert!(matches!(
+        CredentialId::parse("urn:uuid:not-a-uuid"),
+        Err(StoreError::InvalidId { .. })
+    ));
     assert!(CredentialId::parse("http://example.com/1").is_err());
 }

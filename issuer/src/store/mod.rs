@@ -75,6 +75,12 @@ pub enum StoreError {
     /// The status-list size is below the minimum the specification allows.
     #[error("status lists must have at least {minimum} entries, not {size}")]
     ListTooSmall { size: u64, minimum: u64 },
+    /// The status-list size is above what verifiers accept to decompress.
+    #[error("status lists may have at most {maximum} entries, not {size}")]
+    ListTooLarge { size: u64, maximum: u64 },
+    /// An identifier does not have the expected form.
+    #[error("{value:?} is not a valid {what}")]
+    InvalidId { what: &'static str, value: String },
     /// The credential has no status entry of this purpose, so it cannot take that status.
     #[error("credential {credential} has no {purpose} status entry")]
     NoStatusEntry {
@@ -148,6 +154,11 @@ impl StoreOptions {
         if size < minimum {
             return Err(StoreError::ListTooSmall { size, minimum });
         }
+        // The core's default decompression cap (16 MiB) at one bit per entry.
+        let maximum = passerelle_core::status::DEFAULT_MAX_DECOMPRESSED as u64 * 8;
+        if size > maximum {
+            return Err(StoreError::ListTooLarge { size, maximum });
+        }
         self.status_list_size = size;
         Ok(self)
     }
@@ -156,7 +167,7 @@ impl StoreOptions {
     /// `test-support` feature, which release builds never enable.
     #[cfg(feature = "test-support")]
     pub fn test_status_list_size(mut self, size: u64) -> Self {
-        self.status_list_size = size.max(1);
+        self.status_list_size = size.clamp(1, passerelle_core::status::MIN_ENTRIES as u64);
         self
     }
 
@@ -309,7 +320,7 @@ impl Store {
         params: KdfParams,
     ) -> Result<IssuerKey, StoreError> {
         let public = key.public();
-        let seed_key = KeyPair::from_seed(&key.seed());
+        let seed_key = key.clone();
         let sealed =
             tokio::task::spawn_blocking(move || secret::seal(&seed_key, &passphrase, params))
                 .await
@@ -707,9 +718,9 @@ impl CredentialId {
             .and_then(|u| uuid::Uuid::parse_str(u).ok());
         match uuid {
             Some(u) => Ok(Self(format!("urn:uuid:{u}"))),
-            None => Err(StoreError::NotFound {
-                what: "credential (ids are urn:uuid: URNs)",
-                id: value.to_owned(),
+            None => Err(StoreError::InvalidId {
+                what: "credential id (urn:uuid:…)",
+                value: value.to_owned(),
             }),
         }
     }

@@ -342,19 +342,17 @@ impl Store {
         on: bool,
         reason: Option<&str>,
     ) -> Result<bool, StoreError> {
-        // Each statement's first action is a write, so an SQLite transaction takes the write
-        // lock at once (no deferred-lock upgrade that could fail with SQLITE_BUSY).
+        // The first statement is a write, so an SQLite transaction takes the write lock at once
+        // (no deferred-lock upgrade that could fail with SQLITE_BUSY).
         let (update_credential, entry_columns) = match purpose {
             ListPurpose::Revocation => (
                 "UPDATE credentials SET revoked_at = $1, revocation_reason = $2 \
-                 WHERE id = $3 AND revocation_list_id IS NOT NULL AND revoked_at IS NULL \
-                 AND $4 = $4",
+                 WHERE id = $3 AND revocation_list_id IS NOT NULL AND revoked_at IS NULL",
                 ("revocation_list_id", "revocation_index"),
             ),
             ListPurpose::Suspension => (
-                "UPDATE credentials SET suspended = $4, suspension_reason = $2 \
-                 WHERE id = $3 AND suspension_list_id IS NOT NULL AND suspended <> $4 \
-                 AND $1 = $1",
+                "UPDATE credentials SET suspended = $1, suspension_reason = $2 \
+                 WHERE id = $3 AND suspension_list_id IS NOT NULL AND suspended <> $1",
                 ("suspension_list_id", "suspension_index"),
             ),
         };
@@ -367,11 +365,14 @@ impl Store {
         let at = now();
         let changed = on_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let n = sqlx::query(update_credential)
-                .bind(at)
+            let query = sqlx::query(update_credential);
+            let query = match purpose {
+                ListPurpose::Revocation => query.bind(at),
+                ListPurpose::Suspension => query.bind(on),
+            };
+            let n = query
                 .bind(reason)
                 .bind(id.as_str())
-                .bind(on)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
