@@ -685,6 +685,20 @@ async fn claim_tokens(db: &TestDb) {
     assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
 }
 
+#[tokio::test]
+async fn unsupported_urls_are_refused() {
+    for url in ["mysql://localhost/db", "issuer.db", ""] {
+        let err = Store::connect(url).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::UnsupportedUrl { .. }),
+            "{url}: {err:?}"
+        );
+    }
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    assert_eq!(format!("{store:?}"), "Store { backend: Sqlite, .. }");
+}
+
 #[test]
 fn credential_ids_are_urn_uuids() {
     let id = CredentialId::generate();

@@ -193,10 +193,19 @@ pub enum Backend {
 }
 
 /// The issuer database. Cheap to clone (it shares the pool).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
     pub(crate) options: StoreOptions,
+}
+
+impl std::fmt::Debug for Store {
+    /// Names the backend only: connection settings (which may hold a password) stay out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Current time at the precision both backends keep (microseconds).
