@@ -531,7 +531,11 @@ impl Store {
 
     /// Records a signed credential. If one already exists for the same achievement, learner and
     /// external id, nothing is written and that one is returned as [`Inserted::Existing`]: a
-    /// re-run of the same bulk job issues nothing twice, also when two runs race.
+    /// re-run of the same bulk job issues nothing twice, also when two runs race. (The status
+    /// slots allocated for a credential that turns out to exist stay allocated, unused: indices
+    /// are never reused. Callers check [`Store::credential_by_key`] first to avoid signing and
+    /// allocating in vain.) The slots must come from [`Store::allocate_status_index`] with the
+    /// matching purpose; the database checks that they exist and are held by no other credential.
     pub async fn insert_credential(&self, new: &NewCredential) -> Result<Inserted, StoreError> {
         let external = new.external_id.as_deref().unwrap_or("");
         let (rl, ri) = slot_columns(new.revocation.as_ref());
