@@ -164,7 +164,7 @@ impl Store {
                     *u = true;
                 }
             }
-            let free: Vec<u64> = (0..list.size).filter(|&i| !used[i as usize]).collect();
+            let mut free: Vec<u64> = (0..list.size).filter(|&i| !used[i as usize]).collect();
             if free.is_empty() {
                 on_pool!(self, p => {
                     sqlx::query("UPDATE status_lists SET is_full = $1 WHERE id = $2")
@@ -175,9 +175,15 @@ impl Store {
                 });
                 continue;
             }
-            let candidate = free[rand::thread_rng().gen_range(0..free.len())];
-            if self.claim(&list.id, candidate).await? {
-                return Ok(slot(&list, candidate));
+            // Others may be taking free indices meanwhile: try a few before reading again.
+            for _ in 0..RANDOM_TRIES {
+                if free.is_empty() {
+                    break;
+                }
+                let candidate = free.swap_remove(rand::thread_rng().gen_range(0..free.len()));
+                if self.claim(&list.id, candidate).await? {
+                    return Ok(slot(&list, candidate));
+                }
             }
         }
         Err(StoreError::AllocationFailed {
