@@ -1,0 +1,22 @@
+//! `passerelle-issuer` — the issuer service's library: everything that does I/O for a provider
+//! (database, key storage) around the pure rules of `passerelle-core`. The binary (`main.rs`) is
+//! thin glue over it.
+//!
+//! - [`secret`]: issuer private keys encrypted at rest (Argon2id + XChaCha20-Poly1305).
+//! - [`store`]: the database (SQLite by default, PostgreSQL at scale), behind one async [`Store`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), passerelle_issuer::store::StoreError> {
+//! use passerelle_issuer::store::{ListPurpose, Store};
+//! let store = Store::connect("sqlite://issuer.db?mode=rwc").await?;
+//! let slot = store.allocate_status_index(ListPurpose::Revocation).await?;
+//! println!("{} #{}", slot.list_id, slot.index);
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod secret;
+pub mod store;
+
+pub use store::{Store, StoreError};
