@@ -396,9 +396,7 @@ fn is_credential_chunk<'a>(chunk: &Chunk<'a>) -> Result<Option<Itxt<'a>>, BakeEr
 }
 
 /// Finds the one credential chunk, if any; two are an error.
-fn find_credential_chunk<'c, 'a>(
-    chunks: &'c [Chunk<'a>],
-) -> Result<Option<(usize, Itxt<'a>)>, BakeError> {
+fn find_credential_chunk<'a>(chunks: &[Chunk<'a>]) -> Result<Option<(usize, Itxt<'a>)>, BakeError> {
     let mut found = None;
     for (index, chunk) in chunks.iter().enumerate() {
         if let Some(itxt) = is_credential_chunk(chunk)? {
