@@ -106,6 +106,8 @@ pub enum BakeError {
     InvalidJsonCredential(#[source] InputError),
     #[error("SVG is not UTF-8 text (invalid byte at offset {offset})")]
     SvgNotUtf8 { offset: usize },
+    #[error("the credential contains {character:?}, which XML 1.0 does not allow in a document")]
+    SvgCredentialNotXml { character: char },
     #[error("SVG is not well-formed XML at byte {position}: {message}")]
     SvgMalformed { position: u64, message: String },
     #[error("SVG has no root element")]
@@ -519,6 +521,18 @@ struct SvgCredential {
     text: Option<String>,
 }
 
+/// The credential element being read.
+struct OpenCredential {
+    /// Byte offset of its start tag.
+    start: usize,
+    /// Nesting depth of the element (the root is 0).
+    depth: usize,
+    verify: Option<String>,
+    /// Its text and CDATA content so far.
+    body: String,
+    has_cdata: bool,
+}
+
 fn malformed(reader_position: u64, error: impl std::fmt::Display) -> BakeError {
     BakeError::SvgMalformed {
         position: reader_position,
@@ -541,6 +555,7 @@ fn is_credential_element(resolved: &ResolveResult<'_>, qname: &[u8], local: &[u8
 }
 
 /// Reads the whole document: one root `<svg>`, matching end tags, at most one credential.
+/// `svg` must not start with a byte order mark (see [`split_bom`]).
 fn scan_svg(svg: &str) -> Result<SvgScan, BakeError> {
     check_image_size(svg.len())?;
     let mut reader = NsReader::from_str(svg);
@@ -548,8 +563,7 @@ fn scan_svg(svg: &str) -> Result<SvgScan, BakeError> {
     let mut root: Option<(std::ops::Range<usize>, bool, Option<String>)> = None;
     let mut root_closed = false;
     let mut credential: Option<SvgCredential> = None;
-    // While inside the credential element: its start, its depth, verify attribute, body.
-    let mut open: Option<(usize, usize, Option<String>, String, bool)> = None;
+    let mut open: Option<OpenCredential> = None;
 
     loop {
         let before = reader.buffer_position();
@@ -571,9 +585,9 @@ fn scan_svg(svg: &str) -> Result<SvgScan, BakeError> {
                 if root_closed {
                     return Err(BakeError::SvgContentAfterRoot { position: before });
                 }
-                if let Some((credential_start, ..)) = open {
+                if let Some(open) = &open {
                     return Err(BakeError::SvgCredentialHasChildren {
-                        position: credential_start as u64,
+                        position: open.start as u64,
                     });
                 }
                 let mut verify = None;
@@ -628,7 +642,13 @@ fn scan_svg(svg: &str) -> Result<SvgScan, BakeError> {
                             text: verify,
                         });
                     } else {
-                        open = Some((start, depth, verify, String::new(), false));
+                        open = Some(OpenCredential {
+                            start,
+                            depth,
+                            verify,
+                            body: String::new(),
+                            has_cdata: false,
+                        });
                     }
                 }
                 if !is_empty {
@@ -639,27 +659,24 @@ fn scan_svg(svg: &str) -> Result<SvgScan, BakeError> {
                 depth = depth
                     .checked_sub(1)
                     .ok_or_else(|| malformed(before, "an end tag without a start tag"))?;
-                if let Some((credential_start, credential_depth, verify, body, has_cdata)) =
-                    open.take_if(|(_, d, ..)| *d == depth)
-                {
-                    let body = if has_cdata {
-                        body
+                if let Some(closed) = open.take_if(|o| o.depth == depth) {
+                    let body = if closed.has_cdata {
+                        closed.body
                     } else {
-                        body.trim_matches(is_xml_space).to_owned()
+                        closed.body.trim_matches(is_xml_space).to_owned()
                     };
-                    let text = match (verify, body.is_empty()) {
+                    let text = match (closed.verify, body.is_empty()) {
                         (Some(_), false) => {
                             return Err(BakeError::SvgCredentialAmbiguous {
-                                position: credential_start as u64,
+                                position: closed.start as u64,
                             })
                         }
                         (Some(verify), true) => Some(verify),
                         (None, true) => None,
                         (None, false) => Some(body),
                     };
-                    let _ = credential_depth;
                     credential = Some(SvgCredential {
-                        span: credential_start..end,
+                        span: closed.start..end,
                         text,
                     });
                 }
@@ -668,7 +685,10 @@ fn scan_svg(svg: &str) -> Result<SvgScan, BakeError> {
                 }
             }
             Event::Text(ref t) => {
-                if let Some((_, _, _, body, has_cdata)) = open.as_mut() {
+                if let Some(OpenCredential {
+                    body, has_cdata, ..
+                }) = open.as_mut()
+                {
                     let text = t
                         .unescape()
                         .map_err(|err| BakeError::SvgBadCredentialText {
@@ -685,7 +705,10 @@ fn scan_svg(svg: &str) -> Result<SvgScan, BakeError> {
                 }
             }
             Event::CData(ref c) => {
-                if let Some((_, _, _, body, has_cdata)) = open.as_mut() {
+                if let Some(OpenCredential {
+                    body, has_cdata, ..
+                }) = open.as_mut()
+                {
                     if !*has_cdata {
                         // Only white space came before the first CDATA section: layout.
                         if body.trim_matches(is_xml_space).is_empty() {
@@ -724,11 +747,25 @@ fn scan_svg(svg: &str) -> Result<SvgScan, BakeError> {
 /// The JSON body is the concatenation of its CDATA sections (white space around them is
 /// layout); a JWS is read from the `verify` attribute (or, leniently, from the body).
 pub fn extract_svg(svg: &str) -> Result<Option<BakedCredential>, BakeError> {
+    let (_, svg) = split_bom(svg);
     let scan = scan_svg(svg)?;
     match scan.credential.and_then(|c| c.text) {
         Some(text) => BakedCredential::classify(&text).map(Some),
         None => Ok(None),
     }
+}
+
+/// A leading byte order mark (kept when baking), and the document after it.
+fn split_bom(svg: &str) -> (&str, &str) {
+    match svg.strip_prefix('\u{feff}') {
+        Some(rest) => (&svg[..svg.len() - rest.len()], rest),
+        None => ("", svg),
+    }
+}
+
+/// XML 1.0 `Char` (§2.2), for the characters a Rust string can hold.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
 }
 
 /// Wraps text in CDATA sections, splitting at every `]]>` so that the text survives exactly.
@@ -741,6 +778,10 @@ fn cdata(text: &str) -> String {
 /// credential element is replaced; the rest of the document is kept as it was.
 pub fn bake_svg(svg: &str, credential: &str) -> Result<String, BakeError> {
     let credential = BakedCredential::classify(credential)?;
+    if let Some(character) = credential.as_str().chars().find(|&c| !is_xml_char(c)) {
+        return Err(BakeError::SvgCredentialNotXml { character });
+    }
+    let (bom, svg) = split_bom(svg);
     let scan = scan_svg(svg)?;
     let needs_declaration = match scan.root_prefix_binding.as_deref() {
         None => true,
@@ -768,6 +809,7 @@ pub fn bake_svg(svg: &str, credential: &str) -> Result<String, BakeError> {
     let close_len = if scan.root_is_empty { 2 } else { 1 };
     let (tag_body, _) = tag.split_at(tag.len() - close_len);
     let mut out = String::with_capacity(svg.len() + element.len() + 64);
+    out.push_str(bom);
     out.push_str(&svg[..scan.root_tag.start]);
     out.push_str(tag_body);
     if needs_declaration {

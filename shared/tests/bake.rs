@@ -461,6 +461,15 @@ fn credentials_are_checked_before_baking() {
         bake_svg(SVG, "not a credential"),
         Err(BakeError::UnrecognisedCredential { .. })
     ));
+    // U+FFFF is valid in JSON text but not in an XML document: refused for SVG only.
+    let not_xml = "{\"name\":\"\u{ffff}\"}";
+    assert_eq!(
+        bake_svg(SVG, not_xml),
+        Err(BakeError::SvgCredentialNotXml {
+            character: '\u{ffff}'
+        })
+    );
+    assert!(bake_png(&png_bytes, not_xml).is_ok());
     let too_big = format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_CREDENTIAL_BYTES));
     assert!(matches!(
         bake_png(&png_bytes, &too_big),
@@ -590,11 +599,15 @@ fn svg_in_the_specification_layout_is_read() {
     );
     assert_eq!(
         extract_svg(&svg).unwrap(),
-        Some(BakedCredential::CompactJws(jws))
+        Some(BakedCredential::CompactJws(jws.clone()))
     );
     // A BOM before the document is allowed by `extract`.
     let with_bom = format!("\u{feff}{svg}");
     assert!(extract(with_bom.as_bytes()).unwrap().is_some());
+    // `bake_svg` keeps a byte order mark where it was.
+    let baked = bake_svg(&format!("\u{feff}{SVG}"), &jws).unwrap();
+    assert!(baked.starts_with("\u{feff}<?xml"));
+    assert_eq!(extract_svg(&baked).unwrap().unwrap().as_str(), jws);
     // An empty element holds nothing.
     let svg = format!("<svg xmlns:openbadges=\"{SVG_NAMESPACE}\"><openbadges:credential/></svg>");
     assert_eq!(extract_svg(&svg).unwrap(), None);
