@@ -506,13 +506,20 @@ pub fn bake_png(png: &[u8], credential: &str) -> Result<Vec<u8>, BakeError> {
 
 /// What a pass over an SVG document found.
 struct SvgScan {
-    /// Byte range of the root start tag (`<svg …>` or `<svg …/>`).
-    root_tag: std::ops::Range<usize>,
-    root_is_empty: bool,
-    /// The value of `xmlns:openbadges` on the root, if declared there.
-    root_prefix_binding: Option<String>,
-    /// The first credential element, if any.
+    root: RootTag,
+    /// The credential element, if any.
     credential: Option<SvgCredential>,
+}
+
+/// The root element's start tag.
+struct RootTag {
+    /// Byte range of the tag (`<svg …>` or `<svg …/>`).
+    span: std::ops::Range<usize>,
+    is_empty: bool,
+    /// Its qualified name: `svg` or `prefix:svg`.
+    name: String,
+    /// The value of `xmlns:openbadges` on it, if declared there.
+    prefix_binding: Option<String>,
 }
 
 struct SvgCredential {
@@ -558,9 +565,16 @@ fn is_credential_element(resolved: &ResolveResult<'_>, qname: &[u8], local: &[u8
 /// `svg` must not start with a byte order mark (see [`split_bom`]).
 fn scan_svg(svg: &str) -> Result<SvgScan, BakeError> {
     check_image_size(svg.len())?;
+    // quick-xml does not check characters; XML 1.0 forbids most control characters.
+    if let Some((at, c)) = svg.char_indices().find(|&(_, c)| !is_xml_char(c)) {
+        return Err(malformed(
+            at as u64,
+            format!("{c:?} is not a character XML 1.0 allows"),
+        ));
+    }
     let mut reader = NsReader::from_str(svg);
     let mut depth = 0usize;
-    let mut root: Option<(std::ops::Range<usize>, bool, Option<String>)> = None;
+    let mut root: Option<RootTag> = None;
     let mut root_closed = false;
     let mut credential: Option<SvgCredential> = None;
     let mut open: Option<OpenCredential> = None;
@@ -608,13 +622,21 @@ fn scan_svg(svg: &str) -> Result<SvgScan, BakeError> {
                     }
                 }
                 if depth == 0 {
-                    let name = e.name();
-                    if name.local_name().as_ref() != b"svg" {
-                        return Err(BakeError::SvgRootNotSvg {
-                            found: String::from_utf8_lossy(name.as_ref()).into_owned(),
-                        });
+                    // `svg` is a &str and the name ends at ASCII white space, `/` or `>`.
+                    let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                    let is_svg = match name.split_once(':') {
+                        None => name == "svg",
+                        Some((prefix, local)) => local == "svg" && is_ncname(prefix),
+                    };
+                    if !is_svg {
+                        return Err(BakeError::SvgRootNotSvg { found: name });
                     }
-                    root = Some((start..end, is_empty, prefix_binding));
+                    root = Some(RootTag {
+                        span: start..end,
+                        is_empty,
+                        name,
+                        prefix_binding,
+                    });
                     if is_empty {
                         root_closed = true;
                     }
@@ -732,15 +754,10 @@ fn scan_svg(svg: &str) -> Result<SvgScan, BakeError> {
             format!("{depth} element(s) not closed at the end of the document"),
         ));
     }
-    let Some((root_tag, root_is_empty, root_prefix_binding)) = root else {
+    let Some(root) = root else {
         return Err(BakeError::SvgNoRoot);
     };
-    Ok(SvgScan {
-        root_tag,
-        root_is_empty,
-        root_prefix_binding,
-        credential,
-    })
+    Ok(SvgScan { root, credential })
 }
 
 /// Extracts the credential of a baked SVG; `None` when it holds none (or an empty element).
@@ -768,6 +785,14 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
 }
 
+/// An XML name without a colon (Namespaces in XML §3), restricted to the characters a
+/// prefix uses in practice plus any non-ASCII letter.
+fn is_ncname(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
 /// Wraps text in CDATA sections, splitting at every `]]>` so that the text survives exactly.
 fn cdata(text: &str) -> String {
     format!("<![CDATA[{}]]>", text.replace("]]>", "]]]]><![CDATA[>"))
@@ -783,7 +808,7 @@ pub fn bake_svg(svg: &str, credential: &str) -> Result<String, BakeError> {
     }
     let (bom, svg) = split_bom(svg);
     let scan = scan_svg(svg)?;
-    let needs_declaration = match scan.root_prefix_binding.as_deref() {
+    let needs_declaration = match scan.root.prefix_binding.as_deref() {
         None => true,
         Some(SVG_NAMESPACE) => false,
         Some(other) => {
@@ -805,12 +830,12 @@ pub fn bake_svg(svg: &str, credential: &str) -> Result<String, BakeError> {
         }
     };
 
-    let tag = &svg[scan.root_tag.clone()];
-    let close_len = if scan.root_is_empty { 2 } else { 1 };
+    let tag = &svg[scan.root.span.clone()];
+    let close_len = if scan.root.is_empty { 2 } else { 1 };
     let (tag_body, _) = tag.split_at(tag.len() - close_len);
     let mut out = String::with_capacity(svg.len() + element.len() + 64);
     out.push_str(bom);
-    out.push_str(&svg[..scan.root_tag.start]);
+    out.push_str(&svg[..scan.root.span.start]);
     out.push_str(tag_body);
     if needs_declaration {
         out.push_str(" xmlns:openbadges=\"");
@@ -819,17 +844,13 @@ pub fn bake_svg(svg: &str, credential: &str) -> Result<String, BakeError> {
     }
     out.push('>');
     out.push_str(&element);
-    if scan.root_is_empty {
+    if scan.root.is_empty {
         out.push_str("</");
-        // The root's name, e.g. `svg` or `svg:svg`.
-        let name_end = tag[1..]
-            .find(|c: char| is_xml_space(c) || c == '/' || c == '>')
-            .map_or(tag.len() - close_len, |i| i + 1);
-        out.push_str(&tag[1..name_end]);
+        out.push_str(&scan.root.name);
         out.push('>');
-        out.push_str(&svg[scan.root_tag.end..]);
+        out.push_str(&svg[scan.root.span.end..]);
     } else {
-        let rest = scan.root_tag.end;
+        let rest = scan.root.span.end;
         match scan.credential {
             Some(existing) => {
                 out.push_str(&svg[rest..existing.span.start]);

@@ -646,6 +646,15 @@ fn svg_errors_are_named() {
         extract_svg("<svg/>text"),
         Err(BakeError::SvgMalformed { .. })
     ));
+    // Characters XML forbids, and a root whose name only ends in "svg".
+    assert!(matches!(
+        extract_svg("<svg>\u{0}</svg>"),
+        Err(BakeError::SvgMalformed { position: 5, .. })
+    ));
+    assert!(matches!(
+        bake_svg("<a/b:svg/>", &jws),
+        Err(BakeError::SvgRootNotSvg { .. })
+    ));
     assert!(matches!(
         extract(b"<svg>\xff</svg>"),
         Err(BakeError::SvgNotUtf8 { offset: 5 })
