@@ -342,7 +342,6 @@ fn png_chunks(png: &[u8]) -> Result<Vec<Chunk<'_>>, BakeError> {
 
 /// The parts of an `iTXt` chunk (PNG §11.3.4.5).
 struct Itxt<'a> {
-    keyword: &'a [u8],
     compressed: bool,
     text: &'a [u8],
 }
@@ -353,10 +352,6 @@ fn parse_itxt(data: &[u8], offset: usize) -> Result<Itxt<'_>, BakeError> {
         .iter()
         .position(|&b| b == 0)
         .ok_or(bad("no NUL after the keyword"))?;
-    let keyword = &data[..nul];
-    if keyword.is_empty() || keyword.len() > 79 {
-        return Err(bad("the keyword is not 1 to 79 bytes long"));
-    }
     let rest = &data[nul + 1..];
     let [flag, method, rest @ ..] = rest else {
         return Err(bad("it ends before the compression flag and method"));
@@ -382,19 +377,20 @@ fn parse_itxt(data: &[u8], offset: usize) -> Result<Itxt<'_>, BakeError> {
         .position(|&b| b == 0)
         .ok_or(bad("no NUL after the translated keyword"))?;
     Ok(Itxt {
-        keyword,
         compressed,
         text: &rest[translated_end + 1..],
     })
 }
 
-/// Whether a chunk is an `iTXt` chunk with the `openbadgecredential` keyword.
+/// The credential chunk's parts if this is an `iTXt` chunk with the `openbadgecredential`
+/// keyword. Other text chunks are not ours to judge: a malformed one is left alone.
 fn is_credential_chunk<'a>(chunk: &Chunk<'a>) -> Result<Option<Itxt<'a>>, BakeError> {
-    if &chunk.chunk_type != b"iTXt" {
+    let keyword = chunk.data.split(|&b| b == 0).next().unwrap_or_default();
+    if &chunk.chunk_type != b"iTXt" || keyword != PNG_KEYWORD.as_bytes() {
         return Ok(None);
     }
     let itxt = parse_itxt(chunk.data, chunk.offset)?;
-    Ok((itxt.keyword == PNG_KEYWORD.as_bytes()).then_some(itxt))
+    Ok(Some(itxt))
 }
 
 /// Finds the one credential chunk, if any; two are an error.

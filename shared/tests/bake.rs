@@ -275,6 +275,11 @@ fn png_without_credential_gives_none() {
     // An iTXt chunk with another keyword is not ours.
     let other = insert_after_ihdr(&sample_png(), &itxt("Description", false, b"hello"));
     assert_eq!(extract(&other).unwrap(), None);
+    // A malformed text chunk of someone else's is not ours to judge.
+    let other = insert_after_ihdr(&sample_png(), &chunk(b"iTXt", b"Comment\0\x07"));
+    assert_eq!(extract(&other).unwrap(), None);
+    let baked = bake_png(&other, &signed_jws()).unwrap();
+    assert_eq!(extract(&baked).unwrap().unwrap().as_str(), signed_jws());
 }
 
 #[test]
