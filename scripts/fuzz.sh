@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Fuzzing the verification entry point (untrusted credential bytes → report).
-#   scripts/fuzz.sh build          build the fuzz target (CI does this)
-#   scripts/fuzz.sh run [SECONDS]  fuzz for SECONDS (default 60), corpus in fuzz/corpus/verify_input
+# Fuzzing the entry points that read untrusted bytes:
+#   verify_input   credential bytes → report
+#   extract_baked  a PNG or SVG image → the baked credential (and back)
+#   scripts/fuzz.sh build                  build every fuzz target (CI does this)
+#   scripts/fuzz.sh run [SECONDS] [TARGET] fuzz TARGET (default verify_input) for SECONDS
+#                                          (default 60), corpus in fuzz/corpus/TARGET
 # The toolchain here is stable: sanitizers need nightly, so the target is built with
 # `--sanitizer none` (coverage-guided libFuzzer, no ASan; the core forbids unsafe code anyway).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz missing: cargo install cargo-fuzz --locked" >&2; exit 1; }
 case "${1:-build}" in
-    build) cargo fuzz build --sanitizer none --release verify_input ;;
+    build)
+        for target in verify_input extract_baked; do
+            cargo fuzz build --sanitizer none --release "$target"
+        done ;;
     run)
-        mkdir -p fuzz/corpus/verify_input
-        cargo fuzz run --sanitizer none --release verify_input fuzz/corpus/verify_input -- \
+        target="${3:-verify_input}"
+        mkdir -p "fuzz/corpus/$target"
+        cargo fuzz run --sanitizer none --release "$target" "fuzz/corpus/$target" -- \
             -max_total_time="${2:-60}" -max_len=65536 ;;
-    *) echo "usage: scripts/fuzz.sh build | run [SECONDS]" >&2; exit 2 ;;
+    *) echo "usage: scripts/fuzz.sh build | run [SECONDS] [TARGET]" >&2; exit 2 ;;
 esac

@@ -12,9 +12,11 @@
 //! - [`schema`]: JSON Schema validation against caller-supplied schemas; nothing is fetched.
 //! - [`status`]: Bitstring Status List and 1EdTechRevocationList.
 //! - [`verify`]: sans-I/O verification: [`verify::needs`] then [`verify::check`] → a report.
+//! - [`bake`]: baked badge images: the credential inside a PNG (`iTXt`) or an SVG.
 //! - [`keys`], [`multibase`], [`input`]: Ed25519 keys, encodings and caps on untrusted input.
 #![forbid(unsafe_code)]
 
+pub mod bake;
 pub mod contexts;
 pub mod did;
 pub mod input;
