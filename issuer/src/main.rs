@@ -135,16 +135,26 @@ fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Reads the credential to sign, refusing more than the size cap before reading it all.
 fn read_input(path: &Path) -> Result<Vec<u8>> {
-    if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
+    let cap = input::InputLimits::default().max_bytes as u64;
+    let mut bytes = Vec::new();
+    let source = if path.as_os_str() == "-" {
         io::stdin()
+            .take(cap + 1)
             .read_to_end(&mut bytes)
             .context("cannot read standard input")?;
-        Ok(bytes)
+        "standard input".to_owned()
     } else {
-        fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+        fs::File::open(path)
+            .and_then(|file| file.take(cap + 1).read_to_end(&mut bytes))
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        path.display().to_string()
+    };
+    if bytes.len() as u64 > cap {
+        bail!("{source} is larger than the {cap} bytes a credential may take");
     }
+    Ok(bytes)
 }
 
 fn load_key(path: &Path) -> Result<KeyPair> {
