@@ -2,6 +2,7 @@
 //! (database, key storage) around the pure rules of `passerelle-core`. The binary (`main.rs`) is
 //! thin glue over it.
 //!
+//! - [`config`]: the issuer directory's `issuer.toml`.
 //! - [`secret`]: issuer private keys encrypted at rest (Argon2id + XChaCha20-Poly1305).
 //! - [`store`]: the database (SQLite by default, PostgreSQL at scale), behind one async [`Store`].
 //!
@@ -16,6 +17,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod secret;
 pub mod store;
 

@@ -12,6 +12,8 @@ use passerelle_core::keys::KeyPair;
 use passerelle_core::{did, input, jose, model, proof};
 use serde_json::Value;
 
+mod cli;
+
 #[derive(Parser)]
 #[command(
     name = "passerelle-issuer",
@@ -19,6 +21,10 @@ use serde_json::Value;
     about = "Issue Open Badges 3.0 credentials signed with Ed25519"
 )]
 struct Cli {
+    /// The issuer directory (config and SQLite database) for `init` and `achievement`;
+    /// default ./passerelle-issuer.
+    #[arg(long, global = true, env = cli::DIR_ENV)]
+    dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,6 +58,87 @@ enum Command {
         /// The unsigned credential (JSON); `-` reads standard input.
         input: PathBuf,
     },
+    /// Create an issuer directory: config, database, issuer profile and a sealed Ed25519 key.
+    Init {
+        /// The issuer's display name.
+        #[arg(long)]
+        name: String,
+        /// The issuer's public https URL (its did:web derives from it).
+        #[arg(long)]
+        url: String,
+        /// The issuer's DID: did:web from --url, or the key's own did:key.
+        #[arg(long, value_enum, default_value_t = cli::init::DidMethod::Web)]
+        did: cli::init::DidMethod,
+        /// The database URL (postgres://… without a password, or sqlite://PATH); default: an
+        /// SQLite file in the directory, or $DATABASE_URL if set.
+        #[arg(long)]
+        db: Option<String>,
+        /// Read the key passphrase from the first line of standard input (instead of
+        /// $PASSERELLE_ISSUER_PASSPHRASE or a prompt).
+        #[arg(long, conflicts_with = "plain_key")]
+        passphrase_stdin: bool,
+        /// Store the private key UNENCRYPTED in a 0600 JWK file instead of sealing it.
+        #[arg(long)]
+        plain_key: bool,
+    },
+    /// Define the achievements this issuer awards.
+    Achievement {
+        #[command(subcommand)]
+        command: AchievementCommand,
+    },
+}
+
+// Parsed once per run: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+enum AchievementCommand {
+    /// Store a new OB 3.0 Achievement; prints its id.
+    Create {
+        /// Short unique name, part of the achievement URL (e.g. data-101).
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: String,
+        /// How it is earned (Markdown narrative).
+        #[arg(long)]
+        criteria: Option<String>,
+        /// A page describing the criteria.
+        #[arg(long)]
+        criteria_url: Option<String>,
+        /// The badge image: a PNG or SVG file of at most 256 KiB, embedded as a data: URL.
+        #[arg(long)]
+        image: Option<PathBuf>,
+        /// The image's alternative text (default: the name).
+        #[arg(long)]
+        image_caption: Option<String>,
+        /// European Qualifications Framework level (1-8), recorded as an alignment.
+        #[arg(long)]
+        level: Option<u8>,
+        /// Credits available, e.g. ECTS.
+        #[arg(long)]
+        credits: Option<f64>,
+        /// An alignment to a framework entry, as NAME=URL (e.g. an ESCO skill); repeatable.
+        #[arg(long = "alignment")]
+        alignments: Vec<String>,
+        /// The language of the definition (BCP 47, e.g. en, fr-CA).
+        #[arg(long)]
+        language: Option<String>,
+    },
+    /// List the achievements (slug and name).
+    List {
+        /// Print a JSON array of {slug, createdAt, achievement}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one achievement.
+    Show {
+        slug: String,
+        /// Print the OB 3.0 Achievement JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -76,7 +163,56 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let dir = cli::issuer_dir(cli.dir);
     match cli.command {
+        Command::Init {
+            name,
+            url,
+            did,
+            db,
+            passphrase_stdin,
+            plain_key,
+        } => cli::init::init(cli::init::InitArgs {
+            dir,
+            name,
+            url,
+            did,
+            db,
+            plain_key,
+            passphrase_stdin,
+        }),
+        Command::Achievement { command } => match command {
+            AchievementCommand::Create {
+                slug,
+                name,
+                description,
+                criteria,
+                criteria_url,
+                image,
+                image_caption,
+                level,
+                credits,
+                alignments,
+                language,
+            } => cli::achievement::create(
+                &dir,
+                cli::achievement::CreateArgs {
+                    slug,
+                    name,
+                    description,
+                    criteria,
+                    criteria_url,
+                    image,
+                    image_caption,
+                    level,
+                    credits,
+                    alignments,
+                    language,
+                },
+            ),
+            AchievementCommand::List { json } => cli::achievement::list(&dir, json),
+            AchievementCommand::Show { slug, json } => cli::achievement::show(&dir, &slug, json),
+        },
         Command::Keygen { out } => keygen(&out),
         Command::Sign {
             key,

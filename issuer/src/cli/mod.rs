@@ -1,0 +1,28 @@
+//! The issuer-directory commands: `init` and `achievement create|list|show`. They read and
+//! write `DIR/issuer.toml` and the database through `passerelle_issuer`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+pub mod achievement;
+pub mod init;
+
+/// The environment variable naming the issuer directory.
+pub const DIR_ENV: &str = "PASSERELLE_ISSUER_DIR";
+/// The issuer directory when neither `--dir` nor [`DIR_ENV`] is given.
+pub const DEFAULT_DIR: &str = "passerelle-issuer";
+
+/// `--dir`, else `$PASSERELLE_ISSUER_DIR` (handled by clap), else `./passerelle-issuer`.
+pub fn issuer_dir(dir: Option<PathBuf>) -> PathBuf {
+    dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DIR))
+}
+
+/// A single-threaded Tokio runtime for one command (the store's blocking work goes to Tokio's
+/// blocking pool).
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}

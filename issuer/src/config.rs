@@ -1,0 +1,243 @@
+//! The issuer's configuration file, `issuer.toml`, written by `passerelle-issuer init` in the
+//! issuer directory and read by every later command.
+//!
+//! It holds nothing secret: the name, URL and DID of the issuer, where the database is, and which
+//! key signs. A PostgreSQL password never goes in it (take it from `DATABASE_URL` or
+//! `PGPASSWORD`); the private key lives sealed in the database, or — only with `--plain-key` —
+//! in a separate 0600 file.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The config file's name inside the issuer directory.
+pub const CONFIG_FILE: &str = "issuer.toml";
+/// The default SQLite database file inside the issuer directory.
+pub const DEFAULT_DB_FILE: &str = "issuer.db";
+/// The environment variable that may hold the database URL.
+pub const DATABASE_URL_ENV: &str = "DATABASE_URL";
+
+/// Why the configuration could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The directory has no config file: `init` has not run there.
+    #[error("{} not found: run `passerelle-issuer init` first (or pass --dir / set PASSERELLE_ISSUER_DIR)", .path.display())]
+    Missing { path: PathBuf },
+    /// The file exists but cannot be read.
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid config.
+    #[error("{} is not a valid issuer config: {source}", .path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    /// The config cannot be written (or already exists).
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The config cannot be serialised.
+    #[error("cannot serialise the issuer config: {0}")]
+    Serialize(#[from] toml::ser::Error),
+    /// The database setting cannot be turned into a URL.
+    #[error("database: {reason}")]
+    Database { reason: String },
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// An SQLite file, relative to the issuer directory (or absolute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sqlite_file: Option<String>,
+    /// A database URL without a password (e.g. `postgres://issuer@db/issuer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The URL is read from this environment variable at each start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_env: Option<String>,
+}
+
+/// How the signing key is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStorage {
+    /// Sealed in the database under a passphrase (Argon2id + XChaCha20-Poly1305).
+    Sealed,
+    /// A plain OKP JWK file (mode 0600) — only with `init --plain-key`.
+    PlainFile,
+}
+
+/// The signing key's public record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct KeyConfig {
+    /// The key's fragment in the issuer's DID document (`key-1`).
+    pub fragment: String,
+    /// The full verification method credentials will name.
+    pub verification_method: String,
+    /// The public key as a Multikey (`z6Mk…`).
+    pub public_multikey: String,
+    /// Where the private key is.
+    pub storage: KeyStorage,
+    /// With [`KeyStorage::PlainFile`]: the JWK file, relative to the issuer directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+/// The contents of `issuer.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct IssuerConfig {
+    /// The issuer's display name.
+    pub name: String,
+    /// The issuer's public base URL (`https://learn.example`).
+    pub url: String,
+    /// The issuer's DID (`did:web:…` or `did:key:…`).
+    pub did: String,
+    pub database: DatabaseConfig,
+    pub key: KeyConfig,
+}
+
+impl IssuerConfig {
+    /// Reads `DIR/issuer.toml`.
+    pub fn load(dir: &Path) -> Result<Self, ConfigError> {
+        let path = dir.join(CONFIG_FILE);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ConfigError::Missing { path })
+            }
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        toml::from_str(&text).map_err(|source| ConfigError::Parse { path, source })
+    }
+
+    /// Writes `DIR/issuer.toml`, refusing to replace an existing file.
+    pub fn create(&self, dir: &Path) -> Result<PathBuf, ConfigError> {
+        let path = dir.join(CONFIG_FILE);
+        let text = toml::to_string_pretty(self)?;
+        let result = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut file| {
+                file.write_all(
+                    b"# Passerelle issuer configuration, written by `passerelle-issuer init`.\n\
+                      # It holds no secret. The private key is sealed in the database.\n\n",
+                )?;
+                file.write_all(text.as_bytes())?;
+                file.sync_all()
+            });
+        match result {
+            Ok(()) => Ok(path),
+            Err(source) => Err(ConfigError::Write { path, source }),
+        }
+    }
+
+    /// The database URL to connect to, resolving a relative SQLite file against `dir` and
+    /// reading the environment variable the config names.
+    pub fn database_url(&self, dir: &Path) -> Result<String, ConfigError> {
+        let db = &self.database;
+        if let Some(file) = &db.sqlite_file {
+            return sqlite_url(&dir.join(file));
+        }
+        if let Some(url) = &db.url {
+            return Ok(url.clone());
+        }
+        if let Some(var) = &db.url_env {
+            return std::env::var(var).map_err(|_| ConfigError::Database {
+                reason: format!("the config reads the database URL from ${var}, which is not set"),
+            });
+        }
+        Err(ConfigError::Database {
+            reason: "the config names no database (sqlite_file, url or url_env)".into(),
+        })
+    }
+}
+
+/// `sqlite://PATH?mode=rwc` for a file path, refusing paths the URL form cannot carry.
+pub fn sqlite_url(path: &Path) -> Result<String, ConfigError> {
+    let text = path.to_str().ok_or_else(|| ConfigError::Database {
+        reason: format!("the path {} is not UTF-8", path.display()),
+    })?;
+    if text.contains(['?', '#', '%']) {
+        return Err(ConfigError::Database {
+            reason: format!("the SQLite path {text:?} may not contain '?', '#' or '%'"),
+        });
+    }
+    Ok(format!("sqlite://{text}?mode=rwc"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> IssuerConfig {
+        IssuerConfig {
+            name: "Open Learning Lab".into(),
+            url: "https://learn.example".into(),
+            did: "did:web:learn.example".into(),
+            database: DatabaseConfig {
+                sqlite_file: Some(DEFAULT_DB_FILE.into()),
+                url: None,
+                url_env: None,
+            },
+            key: KeyConfig {
+                fragment: "key-1".into(),
+                verification_method: "did:web:learn.example#key-1".into(),
+                public_multikey: "z6Mk".into(),
+                storage: KeyStorage::Sealed,
+                file: None,
+            },
+        }
+    }
+
+    #[test]
+    fn round_trips_and_refuses_to_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = sample();
+        config.create(dir.path()).unwrap();
+        assert_eq!(IssuerConfig::load(dir.path()).unwrap(), config);
+        assert!(matches!(
+            config.create(dir.path()),
+            Err(ConfigError::Write { .. })
+        ));
+        let url = config.database_url(dir.path()).unwrap();
+        assert!(url.starts_with("sqlite://") && url.ends_with("issuer.db?mode=rwc"));
+    }
+
+    #[test]
+    fn missing_and_unknown_fields_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            IssuerConfig::load(dir.path()),
+            Err(ConfigError::Missing { .. })
+        ));
+        let mut text = toml::to_string(&sample()).unwrap();
+        text.push_str("\nsurprise = 1\n");
+        fs::write(dir.path().join(CONFIG_FILE), text).unwrap();
+        assert!(matches!(
+            IssuerConfig::load(dir.path()),
+            Err(ConfigError::Parse { .. })
+        ));
+    }
+
+    #[test]
+    fn sqlite_paths_that_a_url_cannot_carry_are_refused() {
+        assert!(sqlite_url(Path::new("/tmp/a?b.db")).is_err());
+        assert!(sqlite_url(Path::new("/tmp/a%20b.db")).is_err());
+    }
+}
