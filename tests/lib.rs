@@ -227,3 +227,49 @@ pub fn node(script: &str, request: &Value) -> Value {
         )
     })
 }
+
+/// [`run`] with environment changes: `(name, Some(value))` sets a variable, `(name, None)`
+/// removes it (so a variable set in the developer's shell cannot change the outcome).
+pub fn run_env(
+    name: &str,
+    dir: &Path,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    env: &[(&str, Option<&str>)],
+) -> Output {
+    let mut command = Command::new(binary(name));
+    command
+        .current_dir(dir)
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+    if let Some(bytes) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin was piped")
+            .write_all(bytes)
+            .or_else(|e| match e.kind() {
+                std::io::ErrorKind::BrokenPipe => Ok(()),
+                _ => Err(e),
+            })
+            .expect("write to the child's stdin");
+    }
+    child
+        .wait_with_output()
+        .expect("the child process can be awaited")
+}

@@ -3,5 +3,6 @@
 
 mod cli;
 mod interop;
+mod issuer_cli;
 mod negative;
 mod presentation;
