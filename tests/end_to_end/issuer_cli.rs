@@ -166,6 +166,20 @@ fn init_passphrase_sources_and_refusals() {
         !dir.join("d/issuer.toml").exists() && !dir.join("d/issuer.db").exists(),
         "a refused init leaves nothing behind"
     );
+    // A database that cannot be opened: the directory init created is removed again.
+    let mut args = base.to_vec();
+    args.extend(["--db", "sqlite:///nonexistent-passerelle-dir/x.db?mode=rwc"]);
+    let out = issuer(
+        dir,
+        &args,
+        None,
+        &[("PASSERELLE_ISSUER_PASSPHRASE", PASSPHRASE)],
+    );
+    assert_refused(&out, "unopenable database", "cannot open the database");
+    assert!(
+        !dir.join("d").exists(),
+        "a failed init removes the directory it created"
+    );
     // A non-https URL is refused.
     let out = issuer(
         dir,

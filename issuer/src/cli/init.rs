@@ -57,7 +57,10 @@ enum DbChoice {
 pub fn init(args: InitArgs) -> Result<()> {
     let dir = &args.dir;
     // Check everything before creating anything, so a refused init leaves nothing behind.
-    for existing in [CONFIG_FILE, DEFAULT_DB_FILE, PLAIN_KEY_FILE] {
+    let leftovers = ["-wal", "-shm", "-journal"].map(|suffix| format!("{DEFAULT_DB_FILE}{suffix}"));
+    let mut names = vec![CONFIG_FILE, DEFAULT_DB_FILE, PLAIN_KEY_FILE];
+    names.extend(leftovers.iter().map(String::as_str));
+    for existing in names {
         if dir.join(existing).exists() {
             bail!(
                 "{} is already an issuer directory ({} exists); refusing to re-initialise it — nothing was changed",
@@ -99,10 +102,20 @@ pub fn init(args: InitArgs) -> Result<()> {
     );
     let profile = serde_json::to_value(&profile).context("cannot serialise the profile")?;
 
+    // From here on, a failure removes what this run created, so that init can simply be re-run.
+    let mut cleanup = Cleanup::default();
+    if !dir.exists() {
+        cleanup.dir = Some(dir.to_path_buf());
+    }
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let (database, db_url, db_shown) = match db {
         DbChoice::Sqlite(path) => {
             let url = config::sqlite_url(&path)?;
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                cleanup.files.push(PathBuf::from(file));
+            }
             (
                 DatabaseConfig {
                     sqlite_file: Some(DEFAULT_DB_FILE.into()),
@@ -140,6 +153,7 @@ pub fn init(args: InitArgs) -> Result<()> {
         );
         text.push('\n');
         crate::write_secret_file(&path, text.as_bytes())?;
+        cleanup.files.push(path.clone());
         eprintln!(
             "WARNING: --plain-key: the issuer's PRIVATE KEY is stored UNENCRYPTED in {}.\n\
              WARNING: anyone who can read this file can issue badges in your name.\n\
@@ -197,6 +211,7 @@ pub fn init(args: InitArgs) -> Result<()> {
         },
     };
     let config_path = config.create(dir)?;
+    cleanup.disarm();
 
     println!("{issuer_did}");
     eprintln!("initialised the issuer {name:?} in {}", dir.display());
@@ -211,6 +226,36 @@ pub fn init(args: InitArgs) -> Result<()> {
         eprintln!("  publish the DID document at {}", did_json_url(&url));
     }
     Ok(())
+}
+
+/// Files and the directory a failed `init` created, removed when dropped unless disarmed.
+#[derive(Default)]
+struct Cleanup {
+    files: Vec<PathBuf>,
+    dir: Option<PathBuf>,
+    disarmed: bool,
+}
+
+impl Cleanup {
+    fn disarm(&mut self) {
+        self.disarmed = true;
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if self.disarmed {
+            return;
+        }
+        for file in &self.files {
+            // Only files this run created (init refused to start if they existed).
+            let _ = fs::remove_file(file);
+        }
+        if let Some(dir) = &self.dir {
+            // Removes the directory only if it is empty.
+            let _ = fs::remove_dir(dir);
+        }
+    }
 }
 
 /// Where a did:web document for `url` is served.
