@@ -73,34 +73,7 @@ pub fn binary(name: &str) -> PathBuf {
 
 /// Runs a binary with arguments (and optional standard input) in `dir`.
 pub fn run(name: &str, dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(binary(name))
-        .current_dir(dir)
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-    if let Some(bytes) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin was piped")
-            .write_all(bytes)
-            .or_else(|e| match e.kind() {
-                // The child may stop reading early (e.g. past a size cap) and exit.
-                std::io::ErrorKind::BrokenPipe => Ok(()),
-                _ => Err(e),
-            })
-            .expect("write to the child's stdin");
-    }
-    child
-        .wait_with_output()
-        .expect("the child process can be awaited")
+    run_env(name, dir, args, stdin, &[])
 }
 
 /// Standard output as text.

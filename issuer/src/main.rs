@@ -93,39 +93,7 @@ enum Command {
 #[derive(Subcommand)]
 enum AchievementCommand {
     /// Store a new OB 3.0 Achievement; prints its id.
-    Create {
-        /// Short unique name, part of the achievement URL (e.g. data-101).
-        #[arg(long)]
-        slug: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        description: String,
-        /// How it is earned (Markdown narrative).
-        #[arg(long)]
-        criteria: Option<String>,
-        /// A page describing the criteria.
-        #[arg(long)]
-        criteria_url: Option<String>,
-        /// The badge image: a PNG or SVG file of at most 256 KiB, embedded as a data: URL.
-        #[arg(long)]
-        image: Option<PathBuf>,
-        /// The image's alternative text (default: the name).
-        #[arg(long)]
-        image_caption: Option<String>,
-        /// European Qualifications Framework level (1-8), recorded as an alignment.
-        #[arg(long)]
-        level: Option<u8>,
-        /// Credits available, e.g. ECTS.
-        #[arg(long)]
-        credits: Option<f64>,
-        /// An alignment to a framework entry, as NAME=URL (e.g. an ESCO skill); repeatable.
-        #[arg(long = "alignment")]
-        alignments: Vec<String>,
-        /// The language of the definition (BCP 47, e.g. en, fr-CA).
-        #[arg(long)]
-        language: Option<String>,
-    },
+    Create(cli::achievement::CreateArgs),
     /// List the achievements (slug and name).
     List {
         /// Print a JSON array of {slug, createdAt, achievement}.
@@ -182,34 +150,7 @@ fn run(cli: Cli) -> Result<()> {
             passphrase_stdin,
         }),
         Command::Achievement { command } => match command {
-            AchievementCommand::Create {
-                slug,
-                name,
-                description,
-                criteria,
-                criteria_url,
-                image,
-                image_caption,
-                level,
-                credits,
-                alignments,
-                language,
-            } => cli::achievement::create(
-                &dir,
-                cli::achievement::CreateArgs {
-                    slug,
-                    name,
-                    description,
-                    criteria,
-                    criteria_url,
-                    image,
-                    image_caption,
-                    level,
-                    credits,
-                    alignments,
-                    language,
-                },
-            ),
+            AchievementCommand::Create(args) => cli::achievement::create(&dir, args),
             AchievementCommand::List { json } => cli::achievement::list(&dir, json),
             AchievementCommand::Show { slug, json } => cli::achievement::show(&dir, &slug, json),
         },

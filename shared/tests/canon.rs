@@ -333,51 +333,6 @@ fn to_rdf_matches_reference_implementation() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Where the time goes (run: `cargo test --release -p passerelle-core --test tests -- --ignored
-/// --nocapture timing`). Not an assertion: a measurement for the report.
-#[test]
-#[ignore]
-fn timing() {
-    use std::time::Instant;
-
-    use passerelle_core::jsonld::{canonicalize_dataset, to_rdf};
-
-    let signed = util::json("openbadges/ldp-eddsa-rdfc-2022/signed.json");
-    let mut document = signed.clone();
-    document.as_object_mut().unwrap().remove("proof");
-    let contexts_only = json!({"@context": document["@context"].clone()});
-    let runs = 50;
-    let time = |label: &str, f: &dyn Fn()| {
-        f();
-        let start = Instant::now();
-        for _ in 0..runs {
-            f();
-        }
-        let per = start.elapsed() / runs;
-        println!("{label:<48} {per:>12.2?} per run");
-        per
-    };
-    let full = time("canonical_nquads(OB credential)", &|| {
-        canonical_nquads(&document).unwrap();
-    });
-    let rdf = time("to_rdf(OB credential) (expand + toRdf)", &|| {
-        to_rdf(&document).unwrap();
-    });
-    let ctx = time("to_rdf(@context only) (context processing)", &|| {
-        to_rdf(&contexts_only).unwrap();
-    });
-    let dataset = to_rdf(&document).unwrap();
-    let canon = time("canonicalize_dataset (RDFC-1.0)", &|| {
-        canonicalize_dataset(&dataset).unwrap();
-    });
-    println!(
-        "context processing ≈ {:.0}% of canonical_nquads; RDFC-1.0 ≈ {:.0}%; to_rdf ≈ {:.0}%",
-        100.0 * ctx.as_secs_f64() / full.as_secs_f64(),
-        100.0 * canon.as_secs_f64() / full.as_secs_f64(),
-        100.0 * rdf.as_secs_f64() / full.as_secs_f64(),
-    );
-}
-
 /// Data-loss inputs that jsonld.js rejects in safe mode (`safe: true`) must be rejected here too.
 #[test]
 fn safe_mode_matches_reference_rejections() {

@@ -122,12 +122,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         fetched.did_documents.insert(&did, document);
     }
     if let Some(dir) = &schema_dir {
-        load_schemas(
-            dir,
-            &limits,
-            &cited_schemas(&presented),
-            &mut fetched.schemas,
-        )?;
+        // The core lists the schemas the document cites that are not available yet.
+        let cited = verify::needs(&presented, &fetched).schemas;
+        load_schemas(dir, &limits, &cited, &mut fetched.schemas)?;
     }
     let needs = verify::needs(&presented, &fetched);
     for need in &needs.did_documents {
@@ -192,25 +189,6 @@ fn read_json(path: &Path, limits: &input::InputLimits) -> Result<serde_json::Val
     let bytes = read_input(path, limits)?;
     input::parse_json_object(&bytes, limits)
         .with_context(|| format!("{} is not a JSON object", path.display()))
-}
-
-/// The schema URLs the presented credential (or the credentials in a presentation) cite.
-fn cited_schemas(presented: &verify::Presented) -> Vec<String> {
-    let documents: Vec<&serde_json::Value> = match presented {
-        verify::Presented::Credential(doc) => vec![doc],
-        verify::Presented::Presentation(doc) => match doc.get("verifiableCredential") {
-            Some(serde_json::Value::Array(items)) => items.iter().collect(),
-            Some(item) => vec![item],
-            None => vec![],
-        },
-        verify::Presented::Jws(jws) => jws.credential.iter().collect(),
-        _ => vec![],
-    };
-    documents
-        .into_iter()
-        .flat_map(schema::credential_schemas)
-        .map(|(id, _)| id)
-        .collect()
 }
 
 /// Loads every `.json` schema in `dir`, filed under its `$id`, and under each cited URL whose

@@ -22,18 +22,38 @@ pub const MAX_IMAGE_BYTES: u64 = 256 * 1024;
 const MAX_SLUG_CHARS: usize = 64;
 
 /// What `achievement create` was asked to store.
-#[derive(Debug)]
+#[derive(Debug, clap::Args)]
 pub struct CreateArgs {
+    /// Short unique name, part of the achievement URL (e.g. data-101).
+    #[arg(long)]
     pub slug: String,
+    #[arg(long)]
     pub name: String,
+    #[arg(long)]
     pub description: String,
+    /// How it is earned (Markdown narrative).
+    #[arg(long)]
     pub criteria: Option<String>,
+    /// A page describing the criteria.
+    #[arg(long)]
     pub criteria_url: Option<String>,
+    /// The badge image: a PNG or SVG file of at most 256 KiB, embedded as a data: URL.
+    #[arg(long)]
     pub image: Option<PathBuf>,
+    /// The image's alternative text (default: the name).
+    #[arg(long)]
     pub image_caption: Option<String>,
+    /// European Qualifications Framework level (1-8), recorded as an alignment.
+    #[arg(long)]
     pub level: Option<u8>,
+    /// Credits available, e.g. ECTS.
+    #[arg(long)]
     pub credits: Option<f64>,
+    /// An alignment to a framework entry, as NAME=URL (e.g. an ESCO skill); repeatable.
+    #[arg(long = "alignment")]
     pub alignments: Vec<String>,
+    /// The language of the definition (BCP 47, e.g. en, fr-CA).
+    #[arg(long)]
     pub language: Option<String>,
 }
 
@@ -286,15 +306,9 @@ fn web_url(flag: &str, value: &str) -> Result<Iri> {
     Iri::parse(value).with_context(|| format!("{flag} {value:?} is not a valid URL"))
 }
 
-/// A BCP 47 language tag, checked for shape (`en`, `fr-CA`, `zh-Hant-TW`).
+/// `--language` must be a BCP 47 language tag (the rule lives in the core model).
 fn check_language(tag: &str) -> Result<()> {
-    let mut parts = tag.split('-');
-    let primary_ok = parts
-        .next()
-        .is_some_and(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
-    let rest_ok =
-        parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
-    if !primary_ok || !rest_ok {
+    if !passerelle_core::model::is_language_tag(tag) {
         bail!("--language {tag:?} is not a BCP 47 language tag (e.g. en, fr-CA)");
     }
     Ok(())

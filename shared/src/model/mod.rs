@@ -193,6 +193,17 @@ impl AsRef<str> for Iri {
 }
 
 /// Is this `@context` URL one of the Open Badges 3.0 contexts (3.0.0 under either URL, 3.0.x)?
+/// Whether `tag` has the shape of a BCP 47 language tag (`en`, `fr-CA`, `zh-Hant-TW`), as OB 3.0's
+/// `inLanguage` requires: a 2–8 letter primary subtag, then 1–8 character alphanumeric subtags.
+pub fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary_ok = parts
+        .next()
+        .is_some_and(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    primary_ok
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
 pub fn is_ob_context(url: &str) -> bool {
     const PREFIX: &str = "https://purl.imsglobal.org/spec/ob/v3p0/";
     let Some(rest) = url.strip_prefix(PREFIX) else {
