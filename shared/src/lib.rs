@@ -13,6 +13,7 @@
 //! - [`status`]: Bitstring Status List and 1EdTechRevocationList.
 //! - [`verify`]: sans-I/O verification: [`verify::needs`] then [`verify::check`] → a report.
 //! - [`bake`]: baked badge images: the credential inside a PNG (`iTXt`) or an SVG.
+//! - [`qr`]: credentials in QR codes (compact `VC1:` form or a link), rendering and scanning.
 //! - [`keys`], [`multibase`], [`input`]: Ed25519 keys, encodings and caps on untrusted input.
 #![forbid(unsafe_code)]
 
@@ -26,6 +27,7 @@ pub mod keys;
 pub mod model;
 pub mod multibase;
 pub mod proof;
+pub mod qr;
 pub mod schema;
 pub mod status;
 pub mod verify;

@@ -7,6 +7,7 @@ mod did;
 mod jose;
 mod model;
 mod proofs;
+mod qr;
 mod schema;
 mod status;
 mod util;

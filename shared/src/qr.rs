@@ -1,0 +1,465 @@
+//! Credentials in QR codes: the compact text form, rendering, and reading QR codes from images.
+//!
+//! A QR code carries one of two payloads ([`QrPayload`]):
+//! - **the credential itself**, in the compact form `VC1:` + Base45(zlib(document)), where the
+//!   document is the credential or presentation exactly as signed (JSON text with an embedded
+//!   proof, or a compact JWS). Base45 (RFC 9285) uses only characters of the QR alphanumeric mode,
+//!   so the text is stored at 5.5 bits a character, the way the EU Digital COVID Certificate's
+//!   `HC1:` form does. Nothing is re-serialised: the bytes that were signed are the bytes carried.
+//! - **a link** (`https://…`) to where the credential can be fetched, e.g. an issuer's claim link,
+//!   for credentials too large for a QR code.
+//!
+//! A QR code holds at most 4,296 alphanumeric characters (version 40, error correction L), so the
+//! compact form fits a credential of roughly 2.8 KB of compressed data; a typical 4–5 KB Open Badge
+//! without an embedded image fits, one with an embedded image usually does not.
+//! [`payload_for`] picks the compact form when it fits and the link otherwise. Large codes (above
+//! version ≈ 25) need a good camera or a screenshot; the link is the dependable way to share.
+//!
+//! Reading: [`decode`] turns scanned text into a payload (also accepting raw JSON or a JWS, as some
+//! wallets put them in QR codes directly); [`scan`] finds every QR code in a PNG, JPEG, GIF or WebP
+//! image (a photo or a screenshot). All of it is pure computation over bytes and strings, with caps:
+//! an image of at most [`MAX_IMAGE_BYTES`] and [`MAX_IMAGE_PIXELS`], a document of at most
+//! [`MAX_DOCUMENT_BYTES`] after inflating (a zlib bomb stops at the cap).
+
+use std::io::{Cursor, Read, Write};
+
+use flate2::read::ZlibDecoder;
+use flate2::write::ZlibEncoder;
+use flate2::Compression;
+use qrcode::{EcLevel, QrCode};
+
+/// The prefix of the compact form: `VC1:` + Base45(zlib(document)).
+pub const COMPACT_PREFIX: &str = "VC1:";
+/// Largest document a compact payload may inflate to: the verifier's input cap.
+pub const MAX_DOCUMENT_BYTES: usize = crate::bake::MAX_CREDENTIAL_BYTES;
+/// Largest image [`scan`] reads.
+pub const MAX_IMAGE_BYTES: usize = crate::bake::MAX_IMAGE_BYTES;
+/// Largest image, in pixels, that [`scan`] decodes (a 48-megapixel photo).
+pub const MAX_IMAGE_PIXELS: u64 = 48_000_000;
+/// Largest module size [`render_png`] draws, in pixels.
+pub const MAX_MODULE_PIXELS: u32 = 32;
+
+/// Modules of white border around a code, as the QR specification asks.
+const QUIET_ZONE: usize = 4;
+
+/// What a QR code carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QrPayload {
+    /// A credential or presentation: JSON text or a compact JWS, exactly as signed.
+    Document(String),
+    /// An `http(s)` URL where the credential can be fetched.
+    Link(String),
+}
+
+/// Why a payload could not be made, rendered or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QrError {
+    /// The text does not fit in a QR code (version 40, error correction L).
+    #[error(
+        "{what} is {chars} characters long, more than a QR code holds (4,296 alphanumeric or \
+         2,953 bytes); share it by link instead"
+    )]
+    TooLarge { what: &'static str, chars: usize },
+    /// `VC1:` followed by something that is not Base45.
+    #[error(
+        "the QR payload starts with {COMPACT_PREFIX} but the rest is not valid Base45 (RFC 9285)"
+    )]
+    InvalidBase45,
+    /// The Base45 data is not a zlib stream.
+    #[error("the QR payload's {COMPACT_PREFIX} data is not a valid zlib stream: {reason}")]
+    InvalidCompression { reason: String },
+    /// The inflated document is larger than [`MAX_DOCUMENT_BYTES`].
+    #[error("the QR payload inflates to more than {max} bytes", max = MAX_DOCUMENT_BYTES)]
+    DocumentTooLarge,
+    /// The inflated document is not UTF-8 text.
+    #[error("the QR payload's document is not UTF-8 text")]
+    NotUtf8,
+    /// The text is none of the forms [`decode`] knows.
+    #[error(
+        "the QR code holds neither a credential ({COMPACT_PREFIX}…, JSON or a compact JWS) nor an \
+         http(s) link (it starts with {start:?})"
+    )]
+    Unrecognised { start: String },
+    /// [`payload_for`] had neither a compact form that fits nor a link.
+    #[error(
+        "the credential is too large for a QR code ({chars} characters in compact form) and it \
+         has no link to share instead"
+    )]
+    NoPayload { chars: usize },
+    /// The image could not be decoded.
+    #[error("the image could not be read: {reason}")]
+    Image { reason: String },
+    /// The image is over the caps.
+    #[error("the image is too large to scan: {reason}")]
+    ImageTooLarge { reason: String },
+    /// The image holds no readable QR code.
+    #[error("no readable QR code was found in the image")]
+    NoCode,
+    /// `render_png` was asked for a module size of 0 or above [`MAX_MODULE_PIXELS`].
+    #[error("module size must be 1 to {MAX_MODULE_PIXELS} pixels, not {0}")]
+    ModuleSize(u32),
+}
+
+/// The compact form of a document: `VC1:` + Base45(zlib(document's UTF-8 bytes)).
+/// [`QrError::TooLarge`] when the result would not fit in a QR code.
+pub fn encode_compact(document: &str) -> Result<String, QrError> {
+    let mut encoder = ZlibEncoder::new(Vec::new(), Compression::best());
+    // Writing to a Vec cannot fail.
+    let compressed = encoder
+        .write_all(document.as_bytes())
+        .and_then(|()| encoder.finish())
+        .unwrap_or_default();
+    let text = format!("{COMPACT_PREFIX}{}", base45::encode(compressed));
+    if !fits(&text) {
+        return Err(QrError::TooLarge {
+            what: "the compact form",
+            chars: text.len(),
+        });
+    }
+    Ok(text)
+}
+
+/// Reads the text of a scanned QR code.
+pub fn decode(text: &str) -> Result<QrPayload, QrError> {
+    let text = text.trim();
+    if let Some(data) = text.strip_prefix(COMPACT_PREFIX) {
+        let compressed = base45::decode(data).map_err(|_| QrError::InvalidBase45)?;
+        let mut inflated = Vec::new();
+        ZlibDecoder::new(compressed.as_slice())
+            .take(MAX_DOCUMENT_BYTES as u64 + 1)
+            .read_to_end(&mut inflated)
+            .map_err(|e| QrError::InvalidCompression {
+                reason: e.to_string(),
+            })?;
+        if inflated.len() > MAX_DOCUMENT_BYTES {
+            return Err(QrError::DocumentTooLarge);
+        }
+        return String::from_utf8(inflated)
+            .map(QrPayload::Document)
+            .map_err(|_| QrError::NotUtf8);
+    }
+    if is_http_url(text) {
+        return Ok(QrPayload::Link(text.to_owned()));
+    }
+    if text.starts_with('{') || is_compact_jws(text) {
+        if text.len() > MAX_DOCUMENT_BYTES {
+            return Err(QrError::DocumentTooLarge);
+        }
+        return Ok(QrPayload::Document(text.to_owned()));
+    }
+    Err(QrError::Unrecognised {
+        start: text.chars().take(16).collect(),
+    })
+}
+
+/// What to put in a QR code for `document`: its compact form when that fits, else `link`.
+pub fn payload_for(document: &str, link: Option<&str>) -> Result<String, QrError> {
+    match encode_compact(document) {
+        Ok(compact) => Ok(compact),
+        Err(QrError::TooLarge { chars, .. }) => match link {
+            Some(link) if fits(link) => Ok(link.to_owned()),
+            Some(link) => Err(QrError::TooLarge {
+                what: "the link",
+                chars: link.len(),
+            }),
+            None => Err(QrError::NoPayload { chars }),
+        },
+        Err(other) => Err(other),
+    }
+}
+
+/// A standalone SVG image of the QR code for `text` (black on white, with the quiet zone),
+/// scalable: one user unit a module.
+pub fn render_svg(text: &str) -> Result<String, QrError> {
+    let code = code_for(text)?;
+    let width = code.width();
+    let size = width + 2 * QUIET_ZONE;
+    let colors = code.to_colors();
+    let mut path = String::new();
+    for (i, color) in colors.iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (x, y) = (i % width + QUIET_ZONE, i / width + QUIET_ZONE);
+            path.push_str(&format!("M{x} {y}h1v1h-1z"));
+        }
+    }
+    Ok(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
+         shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"QR code\">\
+         <rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/>\
+         <path fill=\"#000\" d=\"{path}\"/></svg>"
+    ))
+}
+
+/// The QR code for `text` drawn with Unicode half blocks, two modules a character cell, dark on
+/// light whatever the terminal's colours (the light modules are drawn, the dark ones are spaces
+/// inverted), one line per two rows, with the quiet zone.
+pub fn render_terminal(text: &str) -> Result<String, QrError> {
+    let code = code_for(text)?;
+    let width = code.width();
+    let colors = code.to_colors();
+    let size = width + 2 * QUIET_ZONE;
+    // Dark module at (x, y) in quiet-zone coordinates.
+    let dark = |x: usize, y: usize| -> bool {
+        if x < QUIET_ZONE || y < QUIET_ZONE || x >= width + QUIET_ZONE || y >= width + QUIET_ZONE {
+            return false;
+        }
+        colors[(y - QUIET_ZONE) * width + (x - QUIET_ZONE)] == qrcode::Color::Dark
+    };
+    let mut out = String::with_capacity(size * size);
+    for row in (0..size).step_by(2) {
+        for x in 0..size {
+            let top = dark(x, row);
+            let bottom = row + 1 < size && dark(x, row + 1);
+            // Light is drawn with blocks so that the code reads on dark and light terminals.
+            out.push(match (top, bottom) {
+                (false, false) => '█',
+                (false, true) => '▀',
+                (true, false) => '▄',
+                (true, true) => ' ',
+            });
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// A PNG image of the QR code for `text`: `module_pixels` pixels a module, with the quiet zone.
+pub fn render_png(text: &str, module_pixels: u32) -> Result<Vec<u8>, QrError> {
+    if module_pixels == 0 || module_pixels > MAX_MODULE_PIXELS {
+        return Err(QrError::ModuleSize(module_pixels));
+    }
+    let code = code_for(text)?;
+    let width = code.width();
+    let colors = code.to_colors();
+    let scale = module_pixels as usize;
+    let side = (width + 2 * QUIET_ZONE) * scale;
+    let mut pixels = vec![255u8; side * side];
+    for (i, color) in colors.iter().enumerate() {
+        if *color != qrcode::Color::Dark {
+            continue;
+        }
+        let (mx, my) = (i % width + QUIET_ZONE, i / width + QUIET_ZONE);
+        for y in my * scale..(my + 1) * scale {
+            pixels[y * side + mx * scale..y * side + (mx + 1) * scale].fill(0);
+        }
+    }
+    // The side is at most (177 + 8) × 32 pixels, well within u32.
+    let side = u32::try_from(side).unwrap_or(u32::MAX);
+    let image = image::GrayImage::from_raw(side, side, pixels).ok_or_else(|| QrError::Image {
+        reason: "internal: pixel buffer size".into(),
+    })?;
+    let mut png = Vec::new();
+    image
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| QrError::Image {
+            reason: e.to_string(),
+        })?;
+    Ok(png)
+}
+
+/// The texts of every QR code found in an image (PNG, JPEG, GIF or WebP), in the order found.
+/// [`QrError::NoCode`] when there is none that can be read.
+pub fn scan(image: &[u8]) -> Result<Vec<String>, QrError> {
+    if image.len() > MAX_IMAGE_BYTES {
+        return Err(QrError::ImageTooLarge {
+            reason: format!("{} bytes (at most {MAX_IMAGE_BYTES})", image.len()),
+        });
+    }
+    let mut reader = image::ImageReader::new(Cursor::new(image))
+        .with_guessed_format()
+        .map_err(|e| QrError::Image {
+            reason: e.to_string(),
+        })?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_IMAGE_PIXELS * 4);
+    reader.limits(limits);
+    let (width, height) = reader.into_dimensions().map_err(image_error)?;
+    if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
+        return Err(QrError::ImageTooLarge {
+            reason: format!("{width} × {height} pixels (at most {MAX_IMAGE_PIXELS})"),
+        });
+    }
+    let mut reader = image::ImageReader::new(Cursor::new(image))
+        .with_guessed_format()
+        .map_err(|e| QrError::Image {
+            reason: e.to_string(),
+        })?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_IMAGE_PIXELS * 4);
+    reader.limits(limits);
+    let luma = reader.decode().map_err(image_error)?.into_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(luma);
+    let texts: Vec<String> = prepared
+        .detect_grids()
+        .iter()
+        .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
+        .collect();
+    if texts.is_empty() {
+        return Err(QrError::NoCode);
+    }
+    Ok(texts)
+}
+
+fn image_error(error: image::ImageError) -> QrError {
+    match error {
+        image::ImageError::Limits(e) => QrError::ImageTooLarge {
+            reason: e.to_string(),
+        },
+        other => QrError::Image {
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// Whether `text` fits in a QR code at the lowest error-correction level.
+fn fits(text: &str) -> bool {
+    QrCode::with_error_correction_level(text.as_bytes(), EcLevel::L).is_ok()
+}
+
+/// The QR code for `text`: error correction M when the text fits it (15 % of the code can be
+/// damaged), else L.
+fn code_for(text: &str) -> Result<QrCode, QrError> {
+    QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        .or_else(|_| QrCode::with_error_correction_level(text.as_bytes(), EcLevel::L))
+        .map_err(|_| QrError::TooLarge {
+            what: "the text",
+            chars: text.len(),
+        })
+}
+
+fn is_http_url(text: &str) -> bool {
+    let lower = text
+        .get(..8)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    (lower.starts_with("https://") || lower.starts_with("http://"))
+        && url::Url::parse(text).is_ok_and(|u| u.host().is_some())
+}
+
+fn is_compact_jws(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() == 3
+        && !parts[0].is_empty()
+        && parts.iter().all(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_round_trip_keeps_the_exact_bytes() {
+        let document = "{\"@context\":[\"https://www.w3.org/ns/credentials/v2\"],\"é\":1}";
+        let compact = encode_compact(document).unwrap();
+        assert!(compact.starts_with(COMPACT_PREFIX));
+        assert!(compact
+            .bytes()
+            .all(|b| b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:".contains(&b)));
+        assert_eq!(
+            decode(&compact).unwrap(),
+            QrPayload::Document(document.into())
+        );
+    }
+
+    #[test]
+    fn links_json_and_jws_are_recognised() {
+        assert_eq!(
+            decode(" https://learn.example/claim/abc \n").unwrap(),
+            QrPayload::Link("https://learn.example/claim/abc".into())
+        );
+        assert!(matches!(decode("{\"a\":1}"), Ok(QrPayload::Document(_))));
+        assert!(matches!(
+            decode("eyJhbGciOiJFZERTQSJ9.eyJhIjoxfQ.c2ln"),
+            Ok(QrPayload::Document(_))
+        ));
+        assert!(matches!(
+            decode("ftp://x.example/a"),
+            Err(QrError::Unrecognised { .. })
+        ));
+        assert!(matches!(
+            decode("https://"),
+            Err(QrError::Unrecognised { .. })
+        ));
+    }
+
+    #[test]
+    fn bad_compact_payloads_are_specific_errors() {
+        assert_eq!(decode("VC1:a"), Err(QrError::InvalidBase45));
+        let not_zlib = format!("{COMPACT_PREFIX}{}", base45::encode(b"plain text"));
+        assert!(matches!(
+            decode(&not_zlib),
+            Err(QrError::InvalidCompression { .. })
+        ));
+        // A zlib bomb: 2 MiB of zeros compresses to a few KB and stops at the cap.
+        let mut encoder = ZlibEncoder::new(Vec::new(), Compression::best());
+        encoder.write_all(&vec![b'0'; 2 * 1024 * 1024]).unwrap();
+        let bomb = format!(
+            "{COMPACT_PREFIX}{}",
+            base45::encode(encoder.finish().unwrap())
+        );
+        assert_eq!(decode(&bomb), Err(QrError::DocumentTooLarge));
+    }
+
+    #[test]
+    fn payload_falls_back_to_the_link() {
+        // Random text does not compress: 4,000 bytes cannot fit.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let noise: String = (0..4000)
+            .map(|_| {
+                // xorshift64: incompressible enough for zlib.
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                char::from(b'!' + (state % 90) as u8)
+            })
+            .collect();
+        assert!(matches!(
+            encode_compact(&noise),
+            Err(QrError::TooLarge { .. })
+        ));
+        assert_eq!(
+            payload_for(&noise, Some("https://learn.example/claim/x")).unwrap(),
+            "https://learn.example/claim/x"
+        );
+        assert!(matches!(
+            payload_for(&noise, None),
+            Err(QrError::NoPayload { .. })
+        ));
+        assert!(payload_for("{}", None).unwrap().starts_with(COMPACT_PREFIX));
+    }
+
+    #[test]
+    fn rendered_png_scans_back() {
+        let text = encode_compact("{\"name\":\"Data Literacy Foundations\"}").unwrap();
+        let png = render_png(&text, 4).unwrap();
+        assert_eq!(scan(&png).unwrap(), vec![text]);
+        assert_eq!(render_png("x", 0), Err(QrError::ModuleSize(0)));
+    }
+
+    #[test]
+    fn svg_and_terminal_have_the_quiet_zone() {
+        let svg = render_svg("https://learn.example/claim/x").unwrap();
+        // 29 bytes need version 3 at level M: 29 modules, and 4 of quiet zone each side.
+        assert!(svg.starts_with("<svg") && svg.contains("viewBox=\"0 0 37 37\""));
+        let terminal = render_terminal("https://learn.example/claim/x").unwrap();
+        let lines: Vec<&str> = terminal.lines().collect();
+        assert_eq!(lines.len(), 19);
+        assert!(lines.iter().all(|l| l.chars().count() == 37));
+        assert!(lines[0].chars().all(|c| c == '█'));
+    }
+
+    #[test]
+    fn scan_rejects_non_images_and_blank_images() {
+        assert!(matches!(scan(b"not an image"), Err(QrError::Image { .. })));
+        let blank = image::GrayImage::from_pixel(64, 64, image::Luma([255]));
+        let mut png = Vec::new();
+        blank
+            .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        assert_eq!(scan(&png), Err(QrError::NoCode));
+    }
+}
