@@ -1,6 +1,6 @@
-//! An experiment, not product code: what JSON-LD expansion of the sample badge would cost if the
-//! badge's top-level contexts were processed once and the result reused, as a cache of processed
-//! contexts in `jsonld` would do. Uses the `json-ld` crate directly with its default options (not
+//! The experiment that led to `jsonld::ContextCache` (option #2 in BENCHMARKS.md, now applied):
+//! what JSON-LD expansion of the sample badge costs when the badge's top-level contexts are
+//! processed once and the result reused. Uses the `json-ld` crate directly with its default options (not
 //! Passerelle's safe-mode policy), and a loader holding the bundled contexts already parsed.
 //!
 //! - `expand_every_time`: what happens today (minus re-parsing the context JSON): the

@@ -10,7 +10,9 @@
 //!   OB rules, safe mode, proof, did:key, dates at 2027-01-01; no status list or JSON Schema
 //!   fetched, so those two checks are "not checked") of the signed badge in each securing
 //!   mechanism;
-//! - `rdfc_breakdown`: the steps of one eddsa-rdfc-2022 signature of the badge, each timed alone.
+//! - `rdfc_breakdown`: the steps of one eddsa-rdfc-2022 signature of the badge, each timed alone
+//!   (`jsonld::to_rdf` with the warm process-wide context cache, as in a running service, and
+//!   `*_uncached` with caching disabled).
 //!
 //! Both documents are signed with the W3C vector key (`vc-di-eddsa/keyPair.json`); the badge's
 //! `issuer.id` is that key's did:key so `verify::check` can resolve it without fetching.
@@ -305,6 +307,15 @@ fn bench_rdfc_breakdown(c: &mut Criterion) {
     });
     group.bench_function("to_rdf_proof_config", |b| {
         b.iter(|| jsonld::to_rdf(black_box(&config)))
+    });
+    // The same two without the cache of processed top-level contexts (every call processes
+    // the badge's three contexts again, as before the cache existed).
+    let uncached = jsonld::ContextCache::new(0);
+    group.bench_function("to_rdf_document_uncached", |b| {
+        b.iter(|| uncached.to_rdf(black_box(&badge)))
+    });
+    group.bench_function("to_rdf_proof_config_uncached", |b| {
+        b.iter(|| uncached.to_rdf(black_box(&config)))
     });
     group.bench_function("rdfc_canonicalize_document", |b| {
         b.iter(|| jsonld::canonicalize_dataset(black_box(&dataset)))

@@ -14,7 +14,7 @@ use passerelle_core::keys::KeyPair;
 use passerelle_core::model::sample;
 use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
 
-fn main() {
+pub fn main() {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors"));
     let path = dir.join("vc-di-eddsa/keyPair.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {

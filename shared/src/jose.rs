@@ -1,7 +1,8 @@
 //! JOSE: compact JWS with EdDSA (Ed25519) for VC-JOSE-COSE (`application/vc+jwt`,
 //! `application/vp+jwt`) and reading VC-JWT 1.1 (`vc` claim) credentials.
 //!
-//! Signing goes through `josekit` with the key as an OKP JWK. Verification parses the compact
+//! Signing validates the header with `josekit` and signs with Ed25519 directly (the output is
+//! byte for byte josekit's). Verification parses the compact
 //! form strictly first ([`parse_compact`]: exactly three parts, strict base64url, size cap, JSON
 //! header, `alg` EdDSA or `Ed25519` only, no `crit`), so a verifier can read `kid` before it
 //! knows the key, then checks the signature with [`PublicKey::verify`] (strict Ed25519).
@@ -195,8 +196,13 @@ impl VcForm {
 // ---------------------------------------------------------------------------------------------
 // signing
 
-/// Signs `payload` under `header` (alg is set to EdDSA) as a compact JWS, through josekit with
-/// the key as an OKP JWK.
+/// Signs `payload` under `header` (alg is set to EdDSA) as a compact JWS.
+///
+/// The header is validated by `josekit` (the same checks and errors as signing through it), then
+/// the compact form is assembled here and signed with the key's Ed25519 signing key directly:
+/// byte for byte what `josekit::jws::serialize_compact` produces, without handing the key to
+/// OpenSSL on every call. RFC 7797 unencoded payloads (`"b64": false` listed in `crit`) are
+/// written as josekit writes them.
 pub fn sign_compact(
     header: &Map<String, Value>,
     payload: &[u8],
@@ -205,26 +211,45 @@ pub fn sign_compact(
     let signing = |e: josekit::JoseError| JoseError::Signing {
         reason: e.to_string(),
     };
-    let jwk_map = match key.to_private_jwk() {
-        Value::Object(map) => map,
-        _ => {
-            return Err(JoseError::Signing {
-                reason: "private JWK is not an object".into(),
-            })
-        }
-    };
-    let jwk = josekit::jwk::Jwk::from_map(jwk_map).map_err(signing)?;
-    let signer = josekit::jws::EdDSA.signer_from_jwk(&jwk).map_err(signing)?;
     let mut ordered = Map::new();
-    // `alg` first, as is customary; josekit overwrites it in place with the signer's name.
+    // `alg` first, as is customary (and as josekit keeps it: it overwrites it in place).
     ordered.insert("alg".into(), Value::String("EdDSA".into()));
     for (name, value) in header {
         if name != "alg" {
             ordered.insert(name.clone(), value.clone());
         }
     }
-    let header = josekit::jws::JwsHeader::from_map(ordered).map_err(signing)?;
-    josekit::jws::serialize_compact(payload, &header, &signer).map_err(signing)
+    let validated = josekit::jws::JwsHeader::from_map(ordered).map_err(signing)?;
+    let encode_payload = match validated.critical() {
+        Some(critical) if critical.contains(&"b64") => {
+            validated.base64url_encode_payload().unwrap_or(true)
+        }
+        _ => true,
+    };
+    let header_bytes =
+        serde_json::to_vec(validated.claims_set()).map_err(|e| JoseError::Signing {
+            reason: e.to_string(),
+        })?;
+    let mut compact = String::with_capacity((header_bytes.len() + payload.len() + 64) * 4 / 3 + 8);
+    URL_SAFE_NO_PAD.encode_string(&header_bytes, &mut compact);
+    compact.push('.');
+    if encode_payload {
+        URL_SAFE_NO_PAD.encode_string(payload, &mut compact);
+    } else {
+        let text = std::str::from_utf8(payload).map_err(|_| JoseError::Signing {
+            reason: "an unencoded (b64: false) payload must be UTF-8".into(),
+        })?;
+        if text.contains('.') {
+            return Err(JoseError::Signing {
+                reason: "an unencoded (b64: false) payload cannot contain a dot".into(),
+            });
+        }
+        compact.push_str(text);
+    }
+    let signature = key.sign(compact.as_bytes());
+    compact.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature, &mut compact);
+    Ok(compact)
 }
 
 /// Secures a credential as `application/vc+jwt` (VC-JOSE-COSE): protected header
@@ -645,5 +670,82 @@ fn optional_string(header: &Value, member: &'static str) -> Result<Option<String
             member,
             reason: format!("must be a string, found {}", input::json_type_name(other)),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// What signing through josekit (and OpenSSL) produced before `sign_compact` signed directly.
+    fn josekit_compact(header: &Map<String, Value>, payload: &[u8], key: &KeyPair) -> String {
+        let Value::Object(jwk) = key.to_private_jwk() else {
+            unreachable!("a private JWK is an object")
+        };
+        let jwk = josekit::jwk::Jwk::from_map(jwk).unwrap();
+        let signer = josekit::jws::EdDSA.signer_from_jwk(&jwk).unwrap();
+        let mut ordered = Map::new();
+        ordered.insert("alg".into(), Value::String("EdDSA".into()));
+        for (name, value) in header {
+            if name != "alg" {
+                ordered.insert(name.clone(), value.clone());
+            }
+        }
+        let header = josekit::jws::JwsHeader::from_map(ordered).unwrap();
+        josekit::jws::serialize_compact(payload, &header, &signer).unwrap()
+    }
+
+    #[test]
+    fn byte_identical_to_josekit() {
+        let headers = [
+            json!({}),
+            json!({"alg": "none", "typ": "vc+jwt", "cty": "vc", "kid": "did:web:a.example#k-1"}),
+            json!({"kid": "k", "typ": "JWT", "x-extra": {"b": [1, 2.5, "é"], "a": null}}),
+            json!({"b64": false, "crit": ["b64"]}),
+            json!({"b64": true, "crit": ["b64"]}),
+            // Without `crit`, josekit ignores `b64` and encodes the payload.
+            json!({"b64": false}),
+        ];
+        let payloads: [&[u8]; 3] = [b"", b"{\"vc\":\"\xc3\xa9 \\u0000\"}", b"no dots here"];
+        for seed in [1u8, 42] {
+            let key = KeyPair::from_seed(&[seed; 32]);
+            for header in &headers {
+                let Value::Object(header) = header else {
+                    unreachable!()
+                };
+                for payload in payloads {
+                    assert_eq!(
+                        sign_compact(header, payload, &key).unwrap(),
+                        josekit_compact(header, payload, &key),
+                        "header {header:?}, payload {payload:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_what_josekit_refuses() {
+        let key = KeyPair::from_seed(&[3; 32]);
+        for header in [json!({"kid": 7}), json!({"crit": "b64"})] {
+            let Value::Object(header) = header else {
+                unreachable!()
+            };
+            assert!(
+                matches!(
+                    sign_compact(&header, b"x", &key),
+                    Err(JoseError::Signing { .. })
+                ),
+                "{header:?}"
+            );
+        }
+        let unencoded = json!({"b64": false, "crit": ["b64"]});
+        let Value::Object(unencoded) = unencoded else {
+            unreachable!()
+        };
+        assert!(sign_compact(&unencoded, b"a.b", &key).is_err());
+        assert!(sign_compact(&unencoded, b"\xff", &key).is_err());
     }
 }

@@ -19,16 +19,26 @@
 //! the specification, the crate and jsonld.js disagree on (see [`JsonLdError::AmbiguousNumber`]).
 //! Nesting is capped at [`crate::input::InputLimits`]' default depth, and RDFC-1.0's blank-node
 //! work at [`HNDQ_CALL_LIMIT`], so hostile input ends in an error, not a crash or a hang.
+//!
+//! Speed: the bundled contexts are parsed once per process, and the document's top-level
+//! `@context`, once processed into an active context, is kept in a small [`ContextCache`] keyed
+//! by its exact JSON, so that the next document (or proof configuration) with the same
+//! `@context` starts from a copy of it instead of processing the contexts again. The cache only
+//! saves work: every safe-mode check still runs on the whole document, `@context` included,
+//! and errors carry the same JSON paths.
 
 use std::cell::RefCell;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use json_ld::expansion::{Action, Policy};
 use json_ld::rdf::RdfDirection;
 use json_ld::rdf_types::{Id as RdfId, LiteralType, Quad as RdfQuad, Term as RdfTerm};
 use json_ld::syntax::Parse;
+use json_ld::syntax::TryFromJson;
 use json_ld::{
-    ExpandError, Id, Indexed, IriBuf, JsonLdProcessor, LoadError, Loader, Node, Object, RdfQuads,
+    Expand, ExpandError, Id, Indexed, IriBuf, LoadError, Loader, Node, Object, Process, RdfQuads,
     RemoteDocument, ValidId,
 };
 use oxrdf::{BlankNode, Dataset, GraphName, Literal, NamedNode, Quad, Subject, Term};
@@ -88,9 +98,9 @@ pub enum JsonLdError {
 }
 
 /// RDFC-1.0 canonical N-Quads of a JSON-LD document, in safe mode (see the module docs).
+/// Uses the process-wide [`ContextCache::shared`].
 pub fn canonical_nquads(document: &Value) -> Result<String, JsonLdError> {
-    let dataset = to_rdf(document)?;
-    canonicalize_dataset(&dataset)
+    ContextCache::shared().canonical_nquads(document)
 }
 
 /// RDFC-1.0 canonical N-Quads of an RDF dataset.
@@ -106,11 +116,12 @@ pub fn canonicalize_dataset(dataset: &Dataset) -> Result<String, JsonLdError> {
 }
 
 /// JSON-LD → RDF (the deserialisation algorithm, `rdfDirection: i18n-datatype`), in safe mode.
+/// Uses the process-wide [`ContextCache::shared`].
 pub fn to_rdf(document: &Value) -> Result<Dataset, JsonLdError> {
-    stacker::grow(PROCESSING_STACK_BYTES, || to_rdf_on_stack(document))
+    ContextCache::shared().to_rdf(document)
 }
 
-fn to_rdf_on_stack(document: &Value) -> Result<Dataset, JsonLdError> {
+fn to_rdf_on_stack(document: &Value, cache: &ContextCache) -> Result<Dataset, JsonLdError> {
     let limit = crate::input::InputLimits::default().max_depth;
     if crate::input::depth_of(document) > limit {
         return Err(JsonLdError::TooDeep { limit });
@@ -118,10 +129,10 @@ fn to_rdf_on_stack(document: &Value) -> Result<Dataset, JsonLdError> {
     check_contexts(document, &mut Vec::new())?;
     check_percent_encoding(document, &JsonPath::default(), false)?;
     check_body(document, &JsonPath::default(), true)?;
-    let expanded = match expand(document, false) {
+    let expanded = match expand(document, false, cache) {
         Ok(expanded) => expanded,
         Err(Expansion::Failed(error, loader)) => {
-            return Err(expand_error(error, &loader, document))
+            return Err(expand_error(error, &loader, document, cache))
         }
         Err(Expansion::BadLanguageTag(tag)) => {
             return Err(JsonLdError::InvalidLanguageTag {
@@ -154,34 +165,271 @@ fn to_rdf_on_stack(document: &Value) -> Result<Dataset, JsonLdError> {
 
 type Expanded = json_ld::ExpandedDocument<IriBuf, json_ld::BlankIdBuf>;
 
+/// An active context: the result of JSON-LD context processing.
+type ActiveContext = json_ld::Context<IriBuf, json_ld::BlankIdBuf>;
+
 enum Expansion {
     Failed(ExpandError, BundledLoader),
     BadLanguageTag(String),
 }
 
-/// Expands with the bundled loader. Undefined types and relative IRIs are kept as
+/// The expansion options of safe mode. Undefined types and relative IRIs are kept as
 /// `Id::Invalid` (to be reported with their path); undefined properties fail expansion unless
 /// `allow_undefined`, in which case they are dropped.
-fn expand(document: &Value, allow_undefined: bool) -> Result<Expanded, Expansion> {
-    let input = json_syntax::Value::from_serde_json(normalize_numbers(document));
-    let remote = RemoteDocument::new(None, None, input);
-    let loader = BundledLoader::default();
-    let mut warnings = Warnings::default();
-    let options = json_ld::Options {
-        expansion_policy: Policy {
+fn expansion_options(allow_undefined: bool) -> json_ld::expansion::Options {
+    json_ld::expansion::Options {
+        policy: Policy {
             invalid: Action::Keep,
             vocab: Action::Keep,
             allow_undefined,
         },
-        rdf_direction: Some(RdfDirection::I18nDatatype),
-        ..json_ld::Options::default()
+        ..json_ld::expansion::Options::default()
+    }
+}
+
+/// Expands with the bundled loader, in safe mode (see [`expansion_options`]). When the
+/// document is an object with a cacheable top-level `@context`, expansion starts from the
+/// cached active context and skips that `@context` (see [`ContextCache`]); otherwise the
+/// whole document is expanded from the empty context.
+fn expand(
+    document: &Value,
+    allow_undefined: bool,
+    cache: &ContextCache,
+) -> Result<Expanded, Expansion> {
+    let options = expansion_options(allow_undefined);
+    let (input, initial) = match cache.active_context_for(document, options) {
+        Some((body, context)) => (body, ActiveContext::clone(&context)),
+        None => (
+            json_syntax::Value::from_serde_json(normalize_numbers(document)),
+            ActiveContext::default(),
+        ),
     };
-    let result = pollster::block_on(remote.expand_full(&mut (), &loader, options, &mut warnings));
+    let loader = BundledLoader::default();
+    let mut warnings = Warnings::default();
+    let result = pollster::block_on(input.expand_full(
+        &mut (),
+        initial,
+        None,
+        &loader,
+        options,
+        &mut warnings,
+    ))
+    .map_err(ExpandError::Expansion);
     match (result, warnings.malformed_language_tag) {
         (Err(error), _) => Err(Expansion::Failed(error, loader)),
         (Ok(_), Some(tag)) => Err(Expansion::BadLanguageTag(tag)),
         (Ok(expanded), None) => Ok(expanded),
     }
+}
+
+/// A small, bounded, thread-safe cache of processed top-level `@context`s.
+///
+/// The key is the exact JSON text of the document's top-level `@context` value (member order
+/// and spelling included), whether it is a URL, a list of URLs or holds inline context
+/// objects: two `@context`s that differ in any byte never share an entry. The value is the
+/// active context that JSON-LD context processing makes of it, from the empty context, with no
+/// base IRI and the bundled contexts only — exactly what expansion would compute when it meets
+/// that `@context` at the top of a document. Not cached (the document is then expanded in
+/// full, as without a cache):
+/// - a `@context` whose JSON exceeds [`ContextCache::MAX_KEY_BYTES`];
+/// - a `@context` that fails to process (the full expansion then reports the error exactly as
+///   before);
+/// - a `@context` with `"@propagate": false` at the top level, whose processed form would not
+///   apply the same way to a document that has lost its `@context` member;
+/// - documents that are not JSON objects, or have no `@context`.
+///
+/// Lookups and insertions take a lock for a few string comparisons only; the context is
+/// processed, and cloned for expansion, outside it, so several threads expand in parallel.
+/// When full, the least recently used entry is dropped.
+pub struct ContextCache {
+    capacity: usize,
+    state: Mutex<CacheState>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+#[derive(Default)]
+struct CacheState {
+    clock: u64,
+    entries: Vec<CacheEntry>,
+}
+
+struct CacheEntry {
+    key: String,
+    context: Arc<ActiveContext>,
+    last_used: u64,
+}
+
+/// How a [`ContextCache`] has been used so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheStats {
+    /// Documents whose `@context` was found in the cache.
+    pub hits: u64,
+    /// Documents whose `@context` was cacheable but had to be processed.
+    pub misses: u64,
+    /// Entries held now.
+    pub entries: usize,
+}
+
+impl ContextCache {
+    /// Entries of [`ContextCache::shared`]: a few credential shapes per issuer or verifier.
+    pub const DEFAULT_CAPACITY: usize = 16;
+    /// A top-level `@context` whose JSON is longer than this is never cached.
+    pub const MAX_KEY_BYTES: usize = 64 * 1024;
+
+    /// An empty cache holding at most `capacity` contexts; `0` disables caching.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            state: Mutex::new(CacheState::default()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// The process-wide cache used by [`to_rdf`] and [`canonical_nquads`]
+    /// ([`ContextCache::DEFAULT_CAPACITY`] entries).
+    pub fn shared() -> &'static ContextCache {
+        static SHARED: OnceLock<ContextCache> = OnceLock::new();
+        SHARED.get_or_init(|| ContextCache::new(Self::DEFAULT_CAPACITY))
+    }
+
+    /// [`to_rdf`] with this cache.
+    pub fn to_rdf(&self, document: &Value) -> Result<Dataset, JsonLdError> {
+        stacker::grow(PROCESSING_STACK_BYTES, || to_rdf_on_stack(document, self))
+    }
+
+    /// [`canonical_nquads`] with this cache.
+    pub fn canonical_nquads(&self, document: &Value) -> Result<String, JsonLdError> {
+        let dataset = self.to_rdf(document)?;
+        canonicalize_dataset(&dataset)
+    }
+
+    /// Hit and miss counts since creation, and the current number of entries.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries: self.lock().entries.len(),
+        }
+    }
+
+    /// Drops every entry (the counts are kept).
+    pub fn clear(&self) {
+        self.lock().entries.clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
+        // The state is consistent after any panic (entries are pushed or removed whole).
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// For an object document with a cacheable top-level `@context`: the document without it
+    /// (numbers normalised, ready to expand) and the active context to start from.
+    fn active_context_for(
+        &self,
+        document: &Value,
+        options: json_ld::expansion::Options,
+    ) -> Option<(json_syntax::Value, Arc<ActiveContext>)> {
+        if self.capacity == 0 {
+            return None;
+        }
+        let map = document.as_object()?;
+        let context = map.get("@context")?;
+        let key = serde_json::to_string(context).ok()?;
+        if key.len() > Self::MAX_KEY_BYTES {
+            return None;
+        }
+        let active = match self.get(&key) {
+            Some(active) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                active
+            }
+            None => {
+                let active = Arc::new(process_top_level_context(context, options)?);
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                self.insert(key, Arc::clone(&active));
+                active
+            }
+        };
+        let body: serde_json::Map<String, Value> = map
+            .iter()
+            .filter(|(name, _)| name.as_str() != "@context")
+            .map(|(name, value)| (name.clone(), normalize_numbers(value)))
+            .collect();
+        Some((
+            json_syntax::Value::from_serde_json(Value::Object(body)),
+            active,
+        ))
+    }
+
+    fn get(&self, key: &str) -> Option<Arc<ActiveContext>> {
+        let mut state = self.lock();
+        state.clock += 1;
+        let now = state.clock;
+        let entry = state.entries.iter_mut().find(|entry| entry.key == key)?;
+        entry.last_used = now;
+        Some(Arc::clone(&entry.context))
+    }
+
+    fn insert(&self, key: String, context: Arc<ActiveContext>) {
+        let mut state = self.lock();
+        state.clock += 1;
+        let now = state.clock;
+        if state.entries.iter().any(|entry| entry.key == key) {
+            // Another thread processed the same context meanwhile: same result, keep one.
+            return;
+        }
+        if state.entries.len() >= self.capacity {
+            if let Some(oldest) = state
+                .entries
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, entry)| entry.last_used)
+                .map(|(i, _)| i)
+            {
+                state.entries.swap_remove(oldest);
+            }
+        }
+        state.entries.push(CacheEntry {
+            key,
+            context,
+            last_used: now,
+        });
+    }
+}
+
+impl fmt::Debug for ContextCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContextCache")
+            .field("capacity", &self.capacity)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+/// Processes a top-level `@context` value as expansion does when it meets it at the top of a
+/// document (empty active context, no base IRI). `None` when it cannot be cached: processing
+/// fails (the full expansion will report why), or the result must not propagate.
+fn process_top_level_context(
+    context: &Value,
+    options: json_ld::expansion::Options,
+) -> Option<ActiveContext> {
+    let json = json_syntax::Value::from_serde_json(normalize_numbers(context));
+    let local = json_ld::syntax::context::Context::try_from_json(json).ok()?;
+    let loader = BundledLoader::default();
+    let initial = ActiveContext::default();
+    let processed =
+        pollster::block_on(local.process_with(&mut (), &initial, &loader, None, options.into()))
+            .ok()?
+            .into_processed();
+    // `@propagate: false` leaves a previous context to revert to when entering a node object;
+    // without its `@context` member the top-level node itself would then be reverted.
+    if processed.previous_context().is_some() {
+        return None;
+    }
+    Some(processed)
 }
 
 /// Caps the re-expansions spent locating an undefined property among same-named members.
@@ -190,8 +438,8 @@ const MAX_LOCATE_CANDIDATES: usize = 32;
 /// Names the cause of a `KeyExpansionFailed`: an undefined type (whose missing type-scoped
 /// context leaves the properties undefined) is reported before the property; among several
 /// members with the property's name, the first that fails on its own is reported.
-fn locate_undefined_property(document: &Value, term: &str) -> JsonLdError {
-    if let Ok(expanded) = expand(document, true) {
+fn locate_undefined_property(document: &Value, term: &str, cache: &ContextCache) -> JsonLdError {
+    if let Ok(expanded) = expand(document, true, cache) {
         for object in expanded.objects() {
             if let Err(e) = check_object(object, document) {
                 return e;
@@ -210,7 +458,7 @@ fn locate_undefined_property(document: &Value, term: &str) -> JsonLdError {
                     remove_member(&mut trial, other);
                 }
             }
-            match expand(&trial, false) {
+            match expand(&trial, false, cache) {
                 Err(Expansion::Failed(
                     ExpandError::Expansion(json_ld::expansion::Error::KeyExpansionFailed(t)),
                     _,
@@ -315,15 +563,45 @@ impl Loader for BundledLoader {
                 return Err(LoadError::new(url.to_owned(), e));
             }
         };
-        let (json, _) = json_syntax::Value::parse_str(bundled.json).map_err(|e| {
+        let json = parsed_bundled(bundled).map_err(|reason| {
             LoadError::new(
                 url.to_owned(),
                 BundledContextUnreadable {
-                    reason: e.to_string(),
+                    reason: reason.to_owned(),
                 },
             )
         })?;
-        Ok(RemoteDocument::new(Some(url.to_owned()), None, json))
+        Ok(RemoteDocument::new(
+            Some(url.to_owned()),
+            None,
+            json.clone(),
+        ))
+    }
+}
+
+/// The bundled context's JSON, parsed once per process (in the order of [`contexts::all`]).
+fn parsed_bundled(
+    bundled: &contexts::BundledContext,
+) -> Result<&'static json_syntax::Value, &'static str> {
+    static PARSED: OnceLock<Vec<Result<json_syntax::Value, String>>> = OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        contexts::all()
+            .iter()
+            .map(|context| {
+                json_syntax::Value::parse_str(context.json)
+                    .map(|(json, _)| json)
+                    .map_err(|e| e.to_string())
+            })
+            .collect()
+    });
+    let index = contexts::all()
+        .iter()
+        .position(|context| context.url == bundled.url)
+        .ok_or("bundled context missing from the table")?;
+    match parsed.get(index) {
+        Some(Ok(json)) => Ok(json),
+        Some(Err(reason)) => Err(reason.as_str()),
+        None => Err("bundled context missing from the table"),
     }
 }
 
@@ -683,12 +961,17 @@ fn normalize_numbers(value: &Value) -> Value {
     }
 }
 
-fn expand_error(error: ExpandError, loader: &BundledLoader, document: &Value) -> JsonLdError {
+fn expand_error(
+    error: ExpandError,
+    loader: &BundledLoader,
+    document: &Value,
+    cache: &ContextCache,
+) -> JsonLdError {
     if let Some(refused) = loader.refused.borrow_mut().take() {
         return JsonLdError::UnknownContext(refused);
     }
     if let ExpandError::Expansion(json_ld::expansion::Error::KeyExpansionFailed(term)) = &error {
-        return locate_undefined_property(document, term);
+        return locate_undefined_property(document, term, cache);
     }
     JsonLdError::InvalidDocument {
         code: error.code().to_string(),
@@ -967,6 +1250,227 @@ mod tests {
         ] {
             assert!(!check(refused), "{refused} should be refused");
         }
+    }
+
+    const VC_V2: &str = "https://www.w3.org/ns/credentials/v2";
+
+    fn credential(context: Value, subject: Value) -> Value {
+        json!({
+            "@context": context,
+            "type": ["VerifiableCredential"],
+            "issuer": "did:example:issuer",
+            "credentialSubject": subject,
+        })
+    }
+
+    /// Documents covering URL lists, a single URL string, inline context objects, scoped
+    /// contexts (the OB badge) and numbers.
+    fn sample_documents() -> Vec<Value> {
+        vec![
+            crate::model::sample::data_literacy_badge(),
+            credential(json!([VC_V2]), json!({"id": "did:example:learner"})),
+            credential(json!(VC_V2), json!({"id": "did:example:learner"})),
+            credential(
+                json!([VC_V2, {"score": {"@id": "https://a.example/score", "@type": "http://www.w3.org/2001/XMLSchema#double"}}]),
+                json!({"id": "did:example:learner", "score": 36.0}),
+            ),
+            credential(
+                json!([VC_V2, {"@vocab": "https://vocab.example/#"}]),
+                json!({"id": "did:example:learner", "anything": "goes"}),
+            ),
+        ]
+    }
+
+    #[test]
+    fn context_cache_is_send_and_sync() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<ContextCache>();
+    }
+
+    #[test]
+    fn cold_and_warm_cache_give_the_uncached_result() {
+        let uncached = ContextCache::new(0);
+        let cache = ContextCache::new(8);
+        for document in sample_documents() {
+            let expected = uncached.canonical_nquads(&document).unwrap();
+            let before = cache.stats();
+            let cold = cache.canonical_nquads(&document).unwrap();
+            let after_cold = cache.stats();
+            let warm = cache.canonical_nquads(&document).unwrap();
+            let after_warm = cache.stats();
+            assert_eq!(cold, expected, "cold cache changed {document}");
+            assert_eq!(warm, expected, "warm cache changed {document}");
+            assert_eq!(after_cold.misses, before.misses + 1, "{document}");
+            assert_eq!(after_warm.hits, after_cold.hits + 1, "{document}");
+        }
+        assert_eq!(uncached.stats().entries, 0);
+        assert_eq!(cache.stats().entries, sample_documents().len());
+    }
+
+    #[test]
+    fn different_contexts_never_share_an_entry() {
+        let uncached = ContextCache::new(0);
+        let cache = ContextCache::new(8);
+        let subject = json!({"id": "did:example:learner", "level": "https://levels.example/gold"});
+        let a = credential(
+            json!([VC_V2, {"level": "https://a.example/level"}]),
+            subject.clone(),
+        );
+        let b = credential(
+            json!([VC_V2, {"level": "https://b.example/level"}]),
+            subject.clone(),
+        );
+        // The same definitions with members in another order: another key (exact JSON).
+        let a_reordered = credential(
+            json!([VC_V2, {"level": {"@type": "@id", "@id": "https://a.example/level"}}]),
+            subject.clone(),
+        );
+        let a_ordered = credential(
+            json!([VC_V2, {"level": {"@id": "https://a.example/level", "@type": "@id"}}]),
+            subject,
+        );
+        for document in [&a, &b, &a, &b, &a_reordered, &a_ordered] {
+            assert_eq!(
+                cache.canonical_nquads(document).unwrap(),
+                uncached.canonical_nquads(document).unwrap()
+            );
+        }
+        let stats = cache.stats();
+        assert_eq!((stats.misses, stats.hits, stats.entries), (4, 2, 4));
+        let a_nquads = cache.canonical_nquads(&a).unwrap();
+        let b_nquads = cache.canonical_nquads(&b).unwrap();
+        assert!(a_nquads.contains("<https://a.example/level>"), "{a_nquads}");
+        assert!(b_nquads.contains("<https://b.example/level>"), "{b_nquads}");
+    }
+
+    #[test]
+    fn non_propagating_top_level_context_is_not_cached() {
+        let uncached = ContextCache::new(0);
+        let cache = ContextCache::new(8);
+        let document = json!({
+            "@context": {
+                "@version": 1.1,
+                "@propagate": false,
+                "name": "https://a.example/name",
+                "knows": "https://a.example/knows"
+            },
+            "@id": "https://a.example/alice",
+            "name": "Alice",
+            "knows": {"@id": "https://a.example/bob", "https://a.example/name": "Bob"}
+        });
+        let expected = uncached.canonical_nquads(&document).unwrap();
+        assert_eq!(cache.canonical_nquads(&document).unwrap(), expected);
+        assert_eq!(cache.canonical_nquads(&document).unwrap(), expected);
+        assert!(expected.contains("\"Alice\""), "{expected}");
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.misses, stats.entries), (0, 0, 0));
+    }
+
+    #[test]
+    fn safe_mode_errors_are_the_same_with_a_warm_cache() {
+        let inline = json!([VC_V2, {"level": "https://a.example/level"}]);
+        let bad = [
+            // an undefined property, nested
+            credential(
+                json!([VC_V2]),
+                json!({"id": "did:example:l", "nickname": "x"}),
+            ),
+            // an undefined type
+            json!({"@context": [VC_V2], "type": ["VerifiableCredential", "MadeUp"],
+                   "issuer": "did:example:issuer", "credentialSubject": {"id": "did:example:l"}}),
+            // a relative id
+            credential(json!([VC_V2]), json!({"id": "learner-7"})),
+            // an inline top-level context mapping a term to something that is not an IRI
+            credential(
+                json!([VC_V2, {"level": "https://a.example/level", "rel": "not-an-iri"}]),
+                json!({"id": "did:example:l", "rel": "x"}),
+            ),
+            // a relative type in an inline top-level context's scope
+            credential(
+                inline.clone(),
+                json!({"id": "did:example:l", "type": "Learner"}),
+            ),
+            // an undefined property next to an inline context's defined one
+            credential(
+                inline.clone(),
+                json!({"id": "did:example:l", "level": "gold", "lvl": 1}),
+            ),
+            // an unknown context URL in the top-level context
+            credential(
+                json!([VC_V2, "https://unknown.example/ctx"]),
+                json!({"id": "did:example:l"}),
+            ),
+            // a top-level inline context that is not a valid context
+            credential(json!([VC_V2, {"level": 7}]), json!({"id": "did:example:l"})),
+        ];
+        let uncached = ContextCache::new(0);
+        let cache = ContextCache::new(8);
+        // Warm the cache with valid documents using the same @contexts.
+        for context in [json!([VC_V2]), inline] {
+            cache
+                .to_rdf(&credential(context, json!({"id": "did:example:l"})))
+                .unwrap();
+        }
+        for document in &bad {
+            let expected = uncached.to_rdf(document).unwrap_err();
+            assert_eq!(cache.to_rdf(document).unwrap_err(), expected, "{document}");
+            assert_eq!(cache.to_rdf(document).unwrap_err(), expected, "{document}");
+        }
+        assert!(cache.stats().hits >= 5, "{:?}", cache.stats());
+        let first = uncached.to_rdf(&bad[0]).unwrap_err();
+        assert_eq!(
+            first,
+            JsonLdError::UndefinedTerm {
+                term: "nickname".into(),
+                path: "credentialSubject.nickname".into()
+            }
+        );
+    }
+
+    #[test]
+    fn concurrent_use_gives_the_same_results() {
+        let uncached = ContextCache::new(0);
+        let documents = sample_documents();
+        let expected: Vec<String> = documents
+            .iter()
+            .map(|d| uncached.canonical_nquads(d).unwrap())
+            .collect();
+        // Fewer entries than contexts: threads also race on eviction and re-insertion.
+        let cache = ContextCache::new(2);
+        std::thread::scope(|scope| {
+            for thread in 0..4 {
+                let (cache, documents, expected) = (&cache, &documents, &expected);
+                scope.spawn(move || {
+                    for round in 0..6 {
+                        let i = (thread + round) % documents.len();
+                        assert_eq!(
+                            cache.canonical_nquads(&documents[i]).unwrap(),
+                            expected[i],
+                            "thread {thread}, round {round}"
+                        );
+                    }
+                });
+            }
+        });
+        let stats = cache.stats();
+        assert_eq!(stats.hits + stats.misses, 24);
+        assert!(stats.entries <= 2);
+    }
+
+    #[test]
+    fn oversized_contexts_are_not_cached() {
+        let long = "x".repeat(ContextCache::MAX_KEY_BYTES);
+        let document = credential(
+            json!([VC_V2, {"level": "https://a.example/level", "@language": long}]),
+            json!({"id": "did:example:l", "level": "gold"}),
+        );
+        let cache = ContextCache::new(8);
+        let uncached = ContextCache::new(0);
+        assert_eq!(
+            cache.to_rdf(&document).map(|d| d.len()),
+            uncached.to_rdf(&document).map(|d| d.len())
+        );
+        assert_eq!(cache.stats().entries, 0);
     }
 
     #[test]
