@@ -2,8 +2,10 @@
 //! (database, key storage) around the pure rules of `passerelle-core`. The binary (`main.rs`) is
 //! thin glue over it.
 //!
+//! - [`achievements`]: OB 3.0 Achievement definitions, built and checked (CLI and API share it).
 //! - [`config`]: the issuer directory's `issuer.toml`.
 //! - [`secret`]: issuer private keys encrypted at rest (Argon2id + XChaCha20-Poly1305).
+//! - [`server`]: the HTTP service (`passerelle-issuer serve`).
 //! - [`store`]: the database (SQLite by default, PostgreSQL at scale), behind one async [`Store`].
 //!
 //! ```no_run
@@ -17,8 +19,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod achievements;
 pub mod config;
 pub mod secret;
+pub mod server;
 pub mod store;
 
 pub use store::{Store, StoreError};

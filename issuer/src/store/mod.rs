@@ -38,6 +38,7 @@ macro_rules! on_pool {
     };
 }
 
+pub mod queries;
 pub mod status;
 pub mod tokens;
 
