@@ -4,6 +4,7 @@
 //!
 //! - [`config`]: the issuer directory's `issuer.toml`.
 //! - [`secret`]: issuer private keys encrypted at rest (Argon2id + XChaCha20-Poly1305).
+//! - [`issuance`]: the issuance engine ([`issuance::Issuer`]) the CLI and the server share.
 //! - [`store`]: the database (SQLite by default, PostgreSQL at scale), behind one async [`Store`].
 //!
 //! ```no_run
@@ -18,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod issuance;
 pub mod secret;
 pub mod store;
 
