@@ -398,9 +398,12 @@ async fn issuance_is_idempotent(db: &TestDb) {
     assert_eq!(count, 3);
 }
 
+/// A change that makes a request invalid.
+type Mutation = Box<dyn Fn(&mut IssueRequest)>;
+
 async fn invalid_requests_name_the_field(db: &TestDb) {
     let (issuer, _) = setup(db, IssuanceConfig::default()).await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut IssueRequest)>)> = vec![
+    let cases: Vec<(&str, Mutation)> = vec![
         (
             "email",
             Box::new(|r| r.recipient = Recipient::Email("not-an-email".into())),
