@@ -81,6 +81,9 @@ enum Command {
         #[arg(long)]
         plain_key: bool,
     },
+    /// Run the HTTP service: public DID document, profile, achievements, status lists and claim
+    /// pages, and the admin API under /api/v1.
+    Serve(passerelle_issuer::server::command::ServeArgs),
     /// Define the achievements this issuer awards.
     Achievement {
         #[command(subcommand)]
@@ -154,6 +157,7 @@ fn run(cli: Cli) -> Result<()> {
             AchievementCommand::List { json } => cli::achievement::list(&dir, json),
             AchievementCommand::Show { slug, json } => cli::achievement::show(&dir, &slug, json),
         },
+        Command::Serve(args) => Ok(passerelle_issuer::server::command::run(&dir, args)?),
         Command::Keygen { out } => keygen(&out),
         Command::Sign {
             key,

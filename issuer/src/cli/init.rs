@@ -209,6 +209,7 @@ pub fn init(args: InitArgs) -> Result<()> {
             },
             file: key_file.clone(),
         },
+        issuance: config::IssuanceConfig::default(),
     };
     let config_path = config.create(dir)?;
     cleanup.disarm();

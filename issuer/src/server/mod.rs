@@ -123,8 +123,8 @@ pub fn app(state: AppState) -> Router {
         };
         let handler = route
             .handler
-            .layer(axum::extract::DefaultBodyLimit::max(limit))
-            .layer(axum::Extension(error::BodyLimit(limit)));
+            .layer::<_, std::convert::Infallible>(axum::extract::DefaultBodyLimit::max(limit))
+            .layer::<_, std::convert::Infallible>(axum::Extension(error::BodyLimit(limit)));
         if route.authenticated {
             protected = protected.route(route.path, handler);
         } else {
@@ -140,7 +140,10 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found);
     router = router.route("/health", get(health));
     router
-        .layer(tower_http::timeout::TimeoutLayer::new(options.request_timeout))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            options.request_timeout,
+        ))
         .layer(middleware::from_fn(access_log))
         .with_state(state)
 }
