@@ -144,10 +144,7 @@ pub fn build_definition(
         achievement = achievement.alignment(
             Alignment::new(
                 format!("EQF level {level}"),
-                iri(
-                    "level",
-                    &format!("http://data.europa.eu/snb/eqf/{level}"),
-                )?,
+                iri("level", &format!("http://data.europa.eu/snb/eqf/{level}"))?,
             )
             .target_framework("European Qualifications Framework")
             .target_code(level.to_string()),
@@ -358,11 +355,15 @@ mod tests {
             definition["id"],
             "https://learn.example/achievements/data-101"
         );
-        let cases: Vec<(&str, Box<dyn Fn(&mut AchievementInput)>)> = vec![
+        type Change = Box<dyn Fn(&mut AchievementInput)>;
+        let cases: Vec<(&str, Change)> = vec![
             ("slug", Box::new(|i| i.slug = "Bad Slug".into())),
             ("name", Box::new(|i| i.name = "  ".into())),
             ("criteria", Box::new(|i| i.criteria = None)),
-            ("criteria_url", Box::new(|i| i.criteria_url = Some("ftp://x".into()))),
+            (
+                "criteria_url",
+                Box::new(|i| i.criteria_url = Some("ftp://x".into())),
+            ),
             ("level", Box::new(|i| i.level = Some(9))),
             ("credits", Box::new(|i| i.credits = Some(f64::NAN))),
             ("language", Box::new(|i| i.language = Some("en_GB".into()))),

@@ -44,8 +44,18 @@ pub(super) fn routes() -> Vec<ApiRoute> {
     vec![
         route("get", "/api/v1/openapi.json", get(openapi::document), false),
         route("get", "/api/v1/achievements", get(list_achievements), true),
-        route("post", "/api/v1/achievements", post(create_achievement), true),
-        route("get", "/api/v1/achievements/{slug}", get(show_achievement), true),
+        route(
+            "post",
+            "/api/v1/achievements",
+            post(create_achievement),
+            true,
+        ),
+        route(
+            "get",
+            "/api/v1/achievements/{slug}",
+            get(show_achievement),
+            true,
+        ),
         route(
             "put",
             "/api/v1/achievements/{slug}",
@@ -60,7 +70,12 @@ pub(super) fn routes() -> Vec<ApiRoute> {
         ),
         route("post", "/api/v1/credentials", post(issue_credential), true),
         route("get", "/api/v1/credentials", get(list_credentials), true),
-        route("get", "/api/v1/credentials/{id}", get(show_credential), true),
+        route(
+            "get",
+            "/api/v1/credentials/{id}",
+            get(show_credential),
+            true,
+        ),
         route(
             "post",
             "/api/v1/credentials/{id}/revoke",
@@ -307,7 +322,9 @@ async fn show_achievement(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(achievement_view(&find_achievement(&state, &slug).await?)))
+    Ok(Json(achievement_view(
+        &find_achievement(&state, &slug).await?,
+    )))
 }
 
 async fn update_achievement(
@@ -553,12 +570,8 @@ async fn issue_credential(
 }
 
 fn parse_credential_id(id: &str) -> Result<CredentialId, ApiError> {
-    CredentialId::parse(id).map_err(|_| {
-        ApiError::invalid(
-            "id",
-            format!("{id:?} is not a credential id (urn:uuid:…)"),
-        )
-    })
+    CredentialId::parse(id)
+        .map_err(|_| ApiError::invalid("id", format!("{id:?} is not a credential id (urn:uuid:…)")))
 }
 
 async fn show_credential(
@@ -647,12 +660,18 @@ async fn unsuspend(
 
 /// Refuses query parameters this endpoint does not know, naming the first.
 fn known_params(query: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
-    let mut unknown: Vec<&String> = query.keys().filter(|k| !known.contains(&k.as_str())).collect();
+    let mut unknown: Vec<&String> = query
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .collect();
     unknown.sort();
     match unknown.first() {
         Some(name) => Err(ApiError::invalid(
             name.as_str(),
-            format!("unknown query parameter; this endpoint takes {}", known.join(", ")),
+            format!(
+                "unknown query parameter; this endpoint takes {}",
+                known.join(", ")
+            ),
         )),
         None => Ok(()),
     }
@@ -678,7 +697,12 @@ fn encode_cursor(cursor: &SearchCursor) -> String {
 }
 
 fn decode_cursor(text: &str) -> Result<SearchCursor, ApiError> {
-    let bad = || ApiError::invalid("cursor", "not a cursor this API returned (use next_cursor as is)");
+    let bad = || {
+        ApiError::invalid(
+            "cursor",
+            "not a cursor this API returned (use next_cursor as is)",
+        )
+    };
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(text)
         .map_err(|_| bad())?;
@@ -715,9 +739,11 @@ async fn list_credentials(
         ..Default::default()
     };
     if let Some(key) = query.get("achievement") {
-        let found = state.issuer.achievement(key).await.map_err(|_| {
-            ApiError::invalid("achievement", format!("no achievement {key:?}"))
-        })?;
+        let found = state
+            .issuer
+            .achievement(key)
+            .await
+            .map_err(|_| ApiError::invalid("achievement", format!("no achievement {key:?}")))?;
         search.achievement = Some(found.id);
     }
     if let Some(text) = query.get("status") {
@@ -786,9 +812,16 @@ async fn audit(
     known_params(&query, &["after", "limit"])?;
     let after = match query.get("after") {
         None => 0,
-        Some(text) => text.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            ApiError::invalid("after", format!("{text:?}: expected an audit record id (0 or more)"))
-        })?,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "after",
+                    format!("{text:?}: expected an audit record id (0 or more)"),
+                )
+            })?,
     };
     let limit = parse_limit(&query, 100, MAX_AUDIT_PAGE)?;
     let entries = state.issuer.store().audit_entries(after, limit).await?;

@@ -63,7 +63,11 @@ fn default_png() -> Result<Vec<u8>, ApiError> {
         for x in 0..SIZE {
             let (dx, dy) = (x as f64 + 0.5 - centre, y as f64 + 0.5 - centre);
             let inside = (dx * dx + dy * dy).sqrt() < centre - 8.0;
-            pixels.extend_from_slice(if inside { &[0x1a, 0x3a, 0x6b] } else { &[0xff; 3] });
+            pixels.extend_from_slice(if inside {
+                &[0x1a, 0x3a, 0x6b]
+            } else {
+                &[0xff; 3]
+            });
         }
     }
     let mut out = Vec::new();

@@ -258,8 +258,7 @@ async fn download(
     match redeem(state, token).await {
         Ok(Redeemed::Found(c)) => match make(&c) {
             Ok((content_type, bytes)) => {
-                let mut response =
-                    ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
+                let mut response = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
                 private_headers(&mut response);
                 response
             }

@@ -225,8 +225,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let message = inner.to_string();
             let field = match missing_field(&message) {
                 Some(name) if path == "." => name,
-                Some(name) => format!("{path}.{name}"),
-                None => path,
+                Some(name) if path != name && !path.ends_with(&format!(".{name}")) => {
+                    format!("{path}.{name}")
+                }
+                _ => path,
             };
             Err(ApiError::Invalid { field, message })
         }
@@ -268,7 +270,10 @@ mod tests {
         };
         assert_eq!(field(r#"{"inner": null}"#), "name");
         assert_eq!(field(r#"{"name": 3}"#), "name");
-        assert_eq!(field(r#"{"name": "a", "inner": {"level": 300}}"#), "inner.level");
+        assert_eq!(
+            field(r#"{"name": "a", "inner": {"level": 300}}"#),
+            "inner.level"
+        );
         assert_eq!(field(r#"{"name": "a", "extra": 1}"#), "extra");
         assert!(matches!(
             parse_json::<Sample>(b"{"),

@@ -165,7 +165,12 @@ fn to_request(achievement: &str, fields: RowFields) -> Result<IssueRequest, (Str
         (Some(email), None) => Recipient::Email(email),
         (None, Some(did)) => Recipient::Did(did),
         (Some(_), Some(_)) => return Err(("did".into(), "give email or did, not both".into())),
-        (None, None) => return Err(("email".into(), "the learner's email (or did) is empty".into())),
+        (None, None) => {
+            return Err((
+                "email".into(),
+                "the learner's email (or did) is empty".into(),
+            ))
+        }
     };
     let date = blank_to_none(fields.completion_date)
         .ok_or_else(|| ("completion_date".to_owned(), "is empty".to_owned()))?;
@@ -205,7 +210,10 @@ fn parse_csv(achievement: &str, body: &[u8]) -> Result<Vec<ParsedRow>, ApiError>
             ));
         }
         if seen.contains(&name) {
-            return Err(ApiError::invalid("body", format!("the CSV column {name:?} appears twice")));
+            return Err(ApiError::invalid(
+                "body",
+                format!("the CSV column {name:?} appears twice"),
+            ));
         }
         seen.push(name);
     }
@@ -339,7 +347,9 @@ async fn run_job(issuer: Arc<Issuer>, job: BulkJob, rows: Vec<ParsedRow>) {
             tracing::error!(job = %job.id, %cause, "bulk job failed");
             (
                 BulkJobStatus::Failed,
-                Some("the job stopped on a server error (logged); post the rows again to finish it"),
+                Some(
+                    "the job stopped on a server error (logged); post the rows again to finish it",
+                ),
             )
         }
     };
@@ -548,11 +558,17 @@ pub(super) async fn show(
             })?,
     };
     let store = state.issuer.store();
-    let job = store.bulk_job(&id).await?.ok_or_else(|| ApiError::NotFound {
-        what: "job",
-        id: id.clone(),
-    })?;
-    let slug = store.achievement(&job.achievement_id).await?.map(|a| a.slug);
+    let job = store
+        .bulk_job(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            what: "job",
+            id: id.clone(),
+        })?;
+    let slug = store
+        .achievement(&job.achievement_id)
+        .await?
+        .map(|a| a.slug);
     let rows = store.bulk_job_rows(&id, after, limit).await?;
     let next = (rows.len() == limit as usize)
         .then(|| rows.last().map(|r| r.row))

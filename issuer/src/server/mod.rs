@@ -131,8 +131,10 @@ pub fn app(state: AppState) -> Router {
             open = open.route(route.path, handler);
         }
     }
-    let protected =
-        protected.route_layer(middleware::from_fn_with_state(state.clone(), api::authenticate));
+    let protected = protected.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        api::authenticate,
+    ));
     let mut router = public::routes(&state)
         .merge(claim::routes())
         .merge(open)

@@ -9,11 +9,7 @@ use axum::response::{IntoResponse, Response};
 pub const DOCUMENT: &str = include_str!("openapi.json");
 
 pub(super) async fn document() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        DOCUMENT,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/json")], DOCUMENT).into_response()
 }
 
 /// Every `(method, path)` the document describes, methods lower-case, sorted.

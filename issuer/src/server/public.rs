@@ -89,10 +89,7 @@ async fn status_list(
     };
     let now = crate::store::now_seconds();
     let signed = state.issuer.status_list_credential(&list_id, now).await?;
-    let cache_control = format!(
-        "public, max-age={}",
-        state.options.status_max_age.as_secs()
-    );
+    let cache_control = format!("public, max-age={}", state.options.status_max_age.as_secs());
     let etag = HeaderValue::from_str(&signed.etag).map_err(ApiError::internal)?;
     let cache = HeaderValue::from_str(&cache_control).map_err(ApiError::internal)?;
     if if_none_match(&headers, &signed.etag) {
