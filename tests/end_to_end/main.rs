@@ -4,5 +4,6 @@
 mod cli;
 mod interop;
 mod issuer_cli;
+mod issuer_serve;
 mod negative;
 mod presentation;
