@@ -4,6 +4,8 @@
 //!
 //! - [`config`]: the issuer directory's `issuer.toml`.
 //! - [`secret`]: issuer private keys encrypted at rest (Argon2id + XChaCha20-Poly1305).
+//! - [`artifacts`]: baked PNG/SVG badges and claim-link QR codes.
+//! - [`bulk`]: bulk issuance from CSV or JSON lines, with progress and per-row results.
 //! - [`issuance`]: the issuance engine ([`issuance::Issuer`]) the CLI and the server share.
 //! - [`store`]: the database (SQLite by default, PostgreSQL at scale), behind one async [`Store`].
 //!
@@ -18,6 +20,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod artifacts;
+pub mod bulk;
 pub mod config;
 pub mod issuance;
 pub mod secret;
