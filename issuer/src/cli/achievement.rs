@@ -316,7 +316,7 @@ fn check_language(tag: &str) -> Result<()> {
 
 /// Reads a PNG or SVG (judged by its bytes, not its name), at most [`MAX_IMAGE_BYTES`], as a
 /// `data:` URL.
-fn image_data_url(path: &Path) -> Result<Iri> {
+pub fn image_data_url(path: &Path) -> Result<Iri> {
     let mut bytes = Vec::new();
     fs::File::open(path)
         .and_then(|file| file.take(MAX_IMAGE_BYTES + 1).read_to_end(&mut bytes))
