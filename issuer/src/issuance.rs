@@ -375,6 +375,7 @@ pub struct Signed {
 #[derive(Clone)]
 pub struct SigningContext {
     key: Arc<SigningKey>,
+    suspension: bool,
     profile: Value,
     base_url: String,
     schemas: Option<Arc<SchemaSet>>,
@@ -440,6 +441,28 @@ impl Prepared {
                 audit,
             },
         })
+    }
+
+    /// Builds and validates the credential with placeholder status slots, signing nothing
+    /// (bulk `--dry-run`).
+    pub fn check_only(
+        &self,
+        context: &SigningContext,
+        now: DateTime<Utc>,
+    ) -> Result<(), IssueError> {
+        let placeholder = StatusSlot {
+            list_id: StatusListId::from("urn:uuid:00000000-0000-4000-8000-000000000000".to_owned()),
+            index: core_status::StatusIndex::new(0),
+        };
+        let suspension = context.suspension.then(|| placeholder.clone());
+        let unsigned = self.build(
+            context,
+            &CredentialId::generate(),
+            &placeholder,
+            suspension.as_ref(),
+            now,
+        )?;
+        validate_credential(&unsigned, context.schemas.as_deref())
     }
 
     fn build(
@@ -761,6 +784,7 @@ impl Issuer {
     pub fn signing_context(&self) -> SigningContext {
         SigningContext {
             key: self.signing_key(),
+            suspension: self.suspension_enabled(),
             profile: self.profile.clone(),
             base_url: self.base_url(),
             schemas: self.schemas.clone(),

@@ -5,6 +5,8 @@
 //! - [`achievements`]: OB 3.0 Achievement definitions, built and checked (CLI and API share it).
 //! - [`config`]: the issuer directory's `issuer.toml`.
 //! - [`secret`]: issuer private keys encrypted at rest (Argon2id + XChaCha20-Poly1305).
+//! - [`artifacts`]: baked PNG/SVG badges and claim-link QR codes.
+//! - [`bulk`]: bulk issuance from CSV or JSON lines, with progress and per-row results.
 //! - [`issuance`]: the issuance engine ([`issuance::Issuer`]) the CLI and the server share.
 //! - [`server`]: the HTTP service (`passerelle-issuer serve`).
 //! - [`store`]: the database (SQLite by default, PostgreSQL at scale), behind one async [`Store`].
@@ -21,6 +23,8 @@
 #![forbid(unsafe_code)]
 
 pub mod achievements;
+pub mod artifacts;
+pub mod bulk;
 pub mod config;
 pub mod issuance;
 pub mod secret;

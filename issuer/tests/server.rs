@@ -1209,9 +1209,12 @@ async fn bulk_jobs_run_to_completion(db: &TestDb, transport: Transport) {
 
     // Refusals: bad header, unknown achievement, media type.
     assert_eq!(
-        post(b"mail,completion_date\nx,2026-01-01\n".to_vec(), "text/csv")
-            .await
-            .error_field(StatusCode::BAD_REQUEST),
+        post(
+            b"colour,completion_date\nx,2026-01-01\n".to_vec(),
+            "text/csv"
+        )
+        .await
+        .error_field(StatusCode::BAD_REQUEST),
         "body"
     );
     assert_eq!(

@@ -17,10 +17,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use passerelle_issuer::config::IssuerConfig;
-use passerelle_issuer::issuance::Issuer;
-use passerelle_issuer::secret::Passphrase;
-use passerelle_issuer::store::Store;
 use passerelle_tests::{binary, node, run_env, stderr, stdout};
 use serde_json::{json, Value};
 
@@ -209,15 +205,6 @@ fn issue(service: &Service, token: &str, email: &str, external: &str) -> Value {
     body
 }
 
-/// The runtime for the library calls (token creation, key rotation) made between runs.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-        .block_on(future)
-}
-
 #[test]
 fn served_credentials_verify_with_the_reference_implementation_through_revocation_and_rotation() {
     let tmp = tempfile::tempdir().expect("a scratch directory");
@@ -262,16 +249,21 @@ fn served_credentials_verify_with_the_reference_implementation_through_revocatio
     );
     assert_ok(&out, "achievement create");
 
-    // An API token, made through the library (only its hash is stored).
-    let config = IssuerConfig::load(&issuer_dir).expect("the config init wrote");
-    let token = block_on(async {
-        let store = Store::connect(&config.database_url(&issuer_dir).unwrap())
-            .await
-            .unwrap();
-        let (_, secret) = store.create_api_token("e2e").await.unwrap();
-        store.close().await;
-        secret.expose().to_owned()
-    });
+    // An API token (only its hash is stored; the secret is printed once).
+    let out = issuer_cmd(
+        dir,
+        &[
+            "token",
+            "create",
+            "--dir",
+            issuer_dir.to_str().unwrap(),
+            "--name",
+            "e2e",
+        ],
+    );
+    assert_ok(&out, "token create");
+    let token = stdout(&out).trim().to_owned();
+    assert!(token.starts_with("pat_"), "{token}");
 
     let service = Service::start(&issuer_dir, port, dir.join("serve-1.log"));
     let (status, did_doc) = http_json(
@@ -318,19 +310,14 @@ fn served_credentials_verify_with_the_reference_implementation_through_revocatio
     assert_eq!(answer["status"][0]["set"], true, "{answer}");
     assert_eq!(answer["status"][0]["listVerified"], true, "{answer}");
 
-    // Graceful stop, key rotation (library: the engine's rotate_key), restart.
+    // Graceful stop, `key rotate`, restart.
     let status = service.stop();
     assert!(status.success(), "serve exited with {status} on SIGTERM");
-    block_on(async {
-        let issuer = Issuer::open(&issuer_dir, Some(&Passphrase::new(PASSPHRASE)))
-            .await
-            .expect("open the issuer");
-        issuer
-            .rotate_key(&Passphrase::new(PASSPHRASE), "e2e")
-            .await
-            .expect("rotate the key");
-        issuer.store().close().await;
-    });
+    let out = issuer_cmd(
+        dir,
+        &["key", "rotate", "--dir", issuer_dir.to_str().unwrap()],
+    );
+    assert_ok(&out, "key rotate");
     let service = Service::start(&issuer_dir, port, dir.join("serve-2.log"));
     let (_, did_doc) = http_json(
         "GET",

@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use passerelle_core::model::Iri;
 use passerelle_issuer::achievements::{
     self, AchievementError, AchievementInput, AlignmentInput, ImageInput, IssuerIdentity,
 };
@@ -216,6 +217,16 @@ fn flag_for(field: &str) -> String {
         return "--alignment".to_owned();
     }
     format!("--{}", field.replace('_', "-"))
+}
+
+/// Reads a PNG or SVG (judged by its bytes, not its name), at most
+/// [`achievements::MAX_IMAGE_BYTES`], as a `data:` URL (`init --image` uses it too).
+pub fn image_data_url(path: &Path) -> Result<Iri> {
+    let image = read_image(path)?;
+    achievements::image_data_url(&image).map_err(|e| match e {
+        AchievementError::Invalid { reason, .. } => anyhow::anyhow!("--image: {reason}"),
+        other => anyhow::Error::new(other),
+    })
 }
 
 /// Reads at most one byte more than the image cap (the library judges size and type).

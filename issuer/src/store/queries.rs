@@ -190,6 +190,23 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(&sql).fetch_all(p).await?))
     }
 
+    /// The bulk job whose `source` is `source` (the HTTP service labels each upload uniquely).
+    pub async fn bulk_job_by_source(
+        &self,
+        source: &str,
+    ) -> Result<Option<super::BulkJob>, StoreError> {
+        let id: Option<String> = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT id FROM bulk_jobs WHERE source = $1")
+                .bind(source)
+                .fetch_optional(p)
+                .await?
+        });
+        match id {
+            Some(id) => self.bulk_job(&id).await,
+            None => Ok(None),
+        }
+    }
+
     /// Deletes an achievement that no credential (and no bulk job) refers to; [`Deletion::InUse`]
     /// if one does, [`StoreError::NotFound`] if there is no such achievement. One statement, so
     /// a credential issued concurrently either blocks the deletion or fails on its foreign key.
