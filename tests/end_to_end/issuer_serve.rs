@@ -412,3 +412,135 @@ fn served_credentials_verify_with_the_reference_implementation_through_revocatio
         }
     }
 }
+
+#[test]
+fn a_bulk_job_killed_mid_run_and_posted_again_loses_and_duplicates_nothing() {
+    const ROWS: usize = 600;
+    let tmp = tempfile::tempdir().expect("a scratch directory");
+    let dir = tmp.path();
+    let issuer_dir = dir.join("issuer");
+    let port = free_port();
+    let public_origin = format!("https://localhost:{port}");
+    let d = issuer_dir.to_str().unwrap();
+    assert_ok(
+        &issuer_cmd(
+            dir,
+            &["init", "--dir", d, "--name", "Lab", "--url", &public_origin],
+        ),
+        "init",
+    );
+    assert_ok(
+        &issuer_cmd(
+            dir,
+            &[
+                "achievement",
+                "create",
+                "--dir",
+                d,
+                "--slug",
+                "data-101",
+                "--name",
+                "Data Literacy",
+                "--description",
+                "Charts.",
+                "--criteria",
+                "Pass.",
+            ],
+        ),
+        "achievement create",
+    );
+    let out = issuer_cmd(dir, &["token", "create", "--dir", d, "--name", "crash"]);
+    assert_ok(&out, "token create");
+    let token = stdout(&out).trim().to_owned();
+    let mut csv = String::from("email,completion_date,external_id\n");
+    for i in 0..ROWS {
+        csv.push_str(&format!("learner{i}@example.org,2026-03-01,row-{i}\n"));
+    }
+    let post_csv = |service: &Service| -> String {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (status, body) = runtime.block_on(async {
+            let response = reqwest::Client::new()
+                .post(format!("{}/api/v1/jobs?achievement=data-101", service.base))
+                .bearer_auth(&token)
+                .header("content-type", "text/csv")
+                .body(csv.clone())
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        });
+        assert_eq!(status, 202, "{body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        body["id"].as_str().unwrap().to_owned()
+    };
+    let job = |service: &Service, id: &str| -> Value {
+        let (status, body) = http_json(
+            "GET",
+            &format!("{}/api/v1/jobs/{id}?limit=1", service.base),
+            Some(&token),
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+
+    let mut service = Service::start(&issuer_dir, port, dir.join("crash-1.log"));
+    let first = post_csv(&service);
+    let started = Instant::now();
+    loop {
+        let state = job(&service, &first);
+        if state["processed"].as_u64().unwrap_or(0) > 0 || state["status"] != "running" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no progress: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SIGKILL: no graceful shutdown, no chance to tidy up.
+    service.child.kill().expect("kill the service");
+    service.child.wait().expect("reap the service");
+    drop(service);
+
+    service = Service::start(&issuer_dir, port, dir.join("crash-2.log"));
+    let before = job(&service, &first);
+    assert_ne!(
+        before["status"], "running",
+        "the dead run is not shown as running: {before}"
+    );
+    let second = post_csv(&service);
+    let started = Instant::now();
+    let done = loop {
+        let state = job(&service, &second);
+        if state["status"] != "running" {
+            break state;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the re-run did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["failed"], 0, "{done}");
+    assert_eq!(
+        done["issued"].as_u64().unwrap() + done["existing"].as_u64().unwrap(),
+        ROWS as u64,
+        "{done}"
+    );
+    let (_, stats) = http_json(
+        "GET",
+        &format!("{}/api/v1/stats", service.base),
+        Some(&token),
+        None,
+    );
+    assert_eq!(
+        stats["totals"]["issued"], ROWS,
+        "exactly one credential per row: {stats}"
+    );
+    assert!(service.stop().success());
+}

@@ -739,11 +739,16 @@ async fn list_credentials(
         ..Default::default()
     };
     if let Some(key) = query.get("achievement") {
-        let found = state
-            .issuer
-            .achievement(key)
-            .await
-            .map_err(|_| ApiError::invalid("achievement", format!("no achievement {key:?}")))?;
+        let found = match state.issuer.achievement(key).await {
+            Ok(found) => found,
+            Err(crate::issuance::IssueError::NotFound { .. }) => {
+                return Err(ApiError::invalid(
+                    "achievement",
+                    format!("no achievement {key:?}"),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        };
         search.achievement = Some(found.id);
     }
     if let Some(text) = query.get("status") {
