@@ -65,12 +65,14 @@ ETAG="$(curl -fsS -D - -o /dev/null "http://127.0.0.1:$PORT$STATUS_PATH" | tr -d
 
 cat >"$WORK/issue.lua" <<'LUA'
 -- Each request issues a credential to a new learner: run nonce, thread number, counter.
+-- `id`, `created` and `other` are per-thread globals (setup and done read them).
 local threads = {}
 local counter = 0
-local id = 0
 local nonce = tostring(os.time())
 local token = os.getenv("BENCH_TOKEN")
 local pause = tonumber(os.getenv("BENCH_PAUSE_MS") or "0")
+created = 0
+other = 0
 
 function setup(thread)
   thread:set("id", #threads + 1)
@@ -88,6 +90,19 @@ end
 
 function delay()
   return pause
+end
+
+function response(status, headers, body)
+  if status == 201 then created = created + 1 else other = other + 1 end
+end
+
+function done(summary, latency, requests)
+  local c, o = 0, 0
+  for _, thread in ipairs(threads) do
+    c = c + thread:get("created")
+    o = o + thread:get("other")
+  end
+  io.write(string.format("201 Created (new credentials): %d, other statuses: %d\n", c, o))
 end
 LUA
 
