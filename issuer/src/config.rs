@@ -109,6 +109,39 @@ pub struct IssuerConfig {
     pub did: String,
     pub database: DatabaseConfig,
     pub key: KeyConfig,
+    /// How credentials are issued (absent in older files: the defaults).
+    #[serde(default)]
+    pub issuance: IssuanceConfig,
+}
+
+/// `[issuance]`: choices about what is issued and what is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct IssuanceConfig {
+    /// Keep each learner's email in the database (never in the credential) so that the
+    /// issuer can deliver claim links itself. Off by default: the provider delivers them.
+    #[serde(default)]
+    pub keep_learner_emails: bool,
+    /// Give every credential a suspension entry besides its revocation entry, so it can be
+    /// suspended and reinstated. On by default. VC 2.0 allows several `credentialStatus`
+    /// entries, but the OB 3.0 data model and JSON Schema allow ONE: set this to false for
+    /// credentials that pass the OB 3.0 schema strictly (they can then be revoked, not
+    /// suspended).
+    #[serde(default = "yes")]
+    pub suspension: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for IssuanceConfig {
+    fn default() -> Self {
+        Self {
+            keep_learner_emails: false,
+            suspension: true,
+        }
+    }
 }
 
 impl IssuerConfig {
@@ -144,6 +177,31 @@ impl IssuerConfig {
         match result {
             Ok(()) => Ok(path),
             Err(source) => Err(ConfigError::Write { path, source }),
+        }
+    }
+
+    /// Replaces `DIR/issuer.toml` atomically (a new file renamed over the old one), e.g. after
+    /// a key rotation.
+    pub fn save(&self, dir: &Path) -> Result<PathBuf, ConfigError> {
+        let path = dir.join(CONFIG_FILE);
+        let temporary = dir.join(format!("{CONFIG_FILE}.new"));
+        let text = toml::to_string_pretty(self)?;
+        let result = fs::File::create(&temporary)
+            .and_then(|mut file| {
+                file.write_all(
+                    b"# Passerelle issuer configuration, written by `passerelle-issuer`.\n\
+                      # It holds no secret.\n\n",
+                )?;
+                file.write_all(text.as_bytes())?;
+                file.sync_all()
+            })
+            .and_then(|()| fs::rename(&temporary, &path));
+        match result {
+            Ok(()) => Ok(path),
+            Err(source) => {
+                let _ = fs::remove_file(&temporary);
+                Err(ConfigError::Write { path, source })
+            }
         }
     }
 
@@ -202,6 +260,7 @@ mod tests {
                 storage: KeyStorage::Sealed,
                 file: None,
             },
+            issuance: IssuanceConfig::default(),
         }
     }
 

@@ -2,8 +2,13 @@
 //! (database, key storage) around the pure rules of `passerelle-core`. The binary (`main.rs`) is
 //! thin glue over it.
 //!
+//! - [`achievements`]: OB 3.0 Achievement definitions, built and checked (CLI and API share it).
 //! - [`config`]: the issuer directory's `issuer.toml`.
 //! - [`secret`]: issuer private keys encrypted at rest (Argon2id + XChaCha20-Poly1305).
+//! - [`artifacts`]: baked PNG/SVG badges and claim-link QR codes.
+//! - [`bulk`]: bulk issuance from CSV or JSON lines, with progress and per-row results.
+//! - [`issuance`]: the issuance engine ([`issuance::Issuer`]) the CLI and the server share.
+//! - [`server`]: the HTTP service (`passerelle-issuer serve`).
 //! - [`store`]: the database (SQLite by default, PostgreSQL at scale), behind one async [`Store`].
 //!
 //! ```no_run
@@ -17,8 +22,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod achievements;
+pub mod artifacts;
+pub mod bulk;
 pub mod config;
+pub mod issuance;
 pub mod secret;
+pub mod server;
 pub mod store;
 
 pub use store::{Store, StoreError};

@@ -80,7 +80,31 @@ enum Command {
         /// Store the private key UNENCRYPTED in a 0600 JWK file instead of sealing it.
         #[arg(long)]
         plain_key: bool,
+        /// The issuer's image (logo): a PNG or SVG of at most 256 KiB, embedded in the Profile.
+        #[arg(long)]
+        image: Option<PathBuf>,
     },
+    /// Issue one credential per row of a CSV export (idempotent: re-running issues nothing twice).
+    Issue(cli::issue::IssueArgs),
+    /// Revoke a credential, for good.
+    Revoke(StatusArgs),
+    /// Suspend a credential (it fails verification until reinstated).
+    Suspend(StatusArgs),
+    /// Reinstate a suspended credential.
+    Unsuspend(StatusArgs),
+    /// Manage the signing key.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Manage API tokens for the HTTP service.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Run the HTTP service: public DID document, profile, achievements, status lists and claim
+    /// pages, and the admin API under /api/v1.
+    Serve(passerelle_issuer::server::command::ServeArgs),
     /// Define the achievements this issuer awards.
     Achievement {
         #[command(subcommand)]
@@ -109,6 +133,45 @@ enum AchievementCommand {
     },
 }
 
+#[derive(clap::Args)]
+struct StatusArgs {
+    /// The credential's id (urn:uuid:…).
+    credential_id: String,
+    /// Why (kept in the database and the audit log, not published).
+    #[arg(long)]
+    reason: Option<String>,
+    /// Read the key passphrase from the first line of standard input.
+    #[arg(long)]
+    passphrase_stdin: bool,
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Make a new key the signing key; the old one is retired but stays in the DID document.
+    Rotate {
+        /// Read the key passphrase from the first line of standard input.
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token; its secret is printed once.
+    Create {
+        /// What the token is for (e.g. "LMS integration").
+        #[arg(long)]
+        name: String,
+    },
+    /// List API tokens (never their secrets).
+    List,
+    /// Revoke an API token.
+    Revoke {
+        /// The token's id (from `token list`).
+        id: String,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Suite {
     #[value(name = "eddsa-rdfc-2022")]
@@ -122,7 +185,7 @@ enum Suite {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
@@ -130,9 +193,31 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<ExitCode> {
     let dir = cli::issuer_dir(cli.dir);
-    match cli.command {
+    let status = |args: StatusArgs, change| {
+        cli::status::change(
+            &dir,
+            &args.credential_id,
+            change,
+            args.reason.as_deref(),
+            args.passphrase_stdin,
+        )
+    };
+    use passerelle_issuer::issuance::StatusChange;
+    let done = match cli.command {
+        Command::Issue(args) => return cli::issue::issue(&dir, args),
+        Command::Revoke(args) => status(args, StatusChange::Revoke),
+        Command::Suspend(args) => status(args, StatusChange::Suspend),
+        Command::Unsuspend(args) => status(args, StatusChange::Unsuspend),
+        Command::Key {
+            command: KeyCommand::Rotate { passphrase_stdin },
+        } => cli::key::rotate(&dir, passphrase_stdin),
+        Command::Token { command } => match command {
+            TokenCommand::Create { name } => cli::token::create(&dir, &name),
+            TokenCommand::List => cli::token::list(&dir),
+            TokenCommand::Revoke { id } => cli::token::revoke(&dir, &id),
+        },
         Command::Init {
             name,
             url,
@@ -140,20 +225,23 @@ fn run(cli: Cli) -> Result<()> {
             db,
             passphrase_stdin,
             plain_key,
+            image,
         } => cli::init::init(cli::init::InitArgs {
-            dir,
+            dir: dir.clone(),
             name,
             url,
             did,
             db,
             plain_key,
             passphrase_stdin,
+            image,
         }),
         Command::Achievement { command } => match command {
             AchievementCommand::Create(args) => cli::achievement::create(&dir, args),
             AchievementCommand::List { json } => cli::achievement::list(&dir, json),
             AchievementCommand::Show { slug, json } => cli::achievement::show(&dir, &slug, json),
         },
+        Command::Serve(args) => Ok(passerelle_issuer::server::command::run(&dir, args)?),
         Command::Keygen { out } => keygen(&out),
         Command::Sign {
             key,
@@ -170,7 +258,8 @@ fn run(cli: Cli) -> Result<()> {
             verification_method,
             &input,
         ),
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 fn keygen(out: &Path) -> Result<()> {

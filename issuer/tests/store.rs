@@ -331,6 +331,7 @@ fn new_credential(
         achievement_id: achievement.clone(),
         learner_key: learner.to_owned(),
         external_id: Some("row-1".into()),
+        learner_email: None,
         revocation: slot,
         suspension: None,
         // Spacing and key order that a re-serialisation would change: kept byte for byte.

@@ -3,6 +3,8 @@
 
 mod cli;
 mod interop;
+mod issuer_bulk;
 mod issuer_cli;
+mod issuer_serve;
 mod negative;
 mod presentation;

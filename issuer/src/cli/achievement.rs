@@ -6,20 +6,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use base64::Engine as _;
-use chrono::DateTime;
-use passerelle_core::model::{
-    Achievement, AchievementCredential, AchievementSubject, Alignment, Criteria, Image, Iri,
-    Profile,
+use passerelle_core::model::Iri;
+use passerelle_issuer::achievements::{
+    self, AchievementError, AchievementInput, AlignmentInput, ImageInput, IssuerIdentity,
 };
 use passerelle_issuer::config::IssuerConfig;
 use passerelle_issuer::store::{Store, StoreError};
 use serde_json::Value;
-
-/// Largest badge image embedded in a definition (it travels inside every credential).
-pub const MAX_IMAGE_BYTES: u64 = 256 * 1024;
-/// Longest slug.
-const MAX_SLUG_CHARS: usize = 64;
 
 /// What `achievement create` was asked to store.
 #[derive(Debug, clap::Args)]
@@ -174,198 +167,81 @@ pub fn show(dir: &Path, slug: &str, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Builds the OB 3.0 Achievement JSON with the core builders and checks it inside a probe
-/// credential, so that only definitions a verifier accepts are stored.
+/// Reads the image file and the `--alignment NAME=URL` flags, then builds the definition with
+/// the library's [`achievements::build_definition`] (the same code the HTTP API uses).
 fn build_definition(config: &IssuerConfig, args: &CreateArgs) -> Result<Value> {
-    check_slug(&args.slug)?;
-    let name = non_empty("--name", &args.name)?;
-    let description = non_empty("--description", &args.description)?;
-    let base = config.url.trim_end_matches('/');
-    let id = iri(
-        "achievement id",
-        &format!("{base}/achievements/{}", args.slug),
-    )?;
-
-    let mut criteria = Criteria::new();
-    let mut has_criteria = false;
-    if let Some(narrative) = &args.criteria {
-        criteria = criteria.narrative(non_empty("--criteria", narrative)?);
-        has_criteria = true;
-    }
-    if let Some(url) = &args.criteria_url {
-        criteria = criteria.id(web_url("--criteria-url", url)?);
-        has_criteria = true;
-    }
-    if !has_criteria {
-        bail!("give the criteria: --criteria \"what the learner did\" and/or --criteria-url URL");
-    }
-
-    let mut achievement = Achievement::new(id, name, description, criteria);
-    if let Some(path) = &args.image {
-        let mut image = Image::new(image_data_url(path)?);
-        image = image.caption(
-            args.image_caption
-                .as_deref()
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .unwrap_or(name),
-        );
-        achievement = achievement.image(image);
-    }
-    if let Some(level) = args.level {
-        if !(1..=8).contains(&level) {
-            bail!("--level {level}: the European Qualifications Framework has levels 1 to 8");
-        }
-        achievement = achievement.alignment(
-            Alignment::new(
-                format!("EQF level {level}"),
-                iri(
-                    "EQF level",
-                    &format!("http://data.europa.eu/snb/eqf/{level}"),
-                )?,
-            )
-            .target_framework("European Qualifications Framework")
-            .target_code(level.to_string()),
-        );
-    }
-    if let Some(credits) = args.credits {
-        if !credits.is_finite() || credits < 0.0 {
-            bail!("--credits {credits}: must be a finite number, zero or more");
-        }
-        achievement = achievement.credits_available(credits);
-    }
+    let image = match &args.image {
+        Some(path) => Some(read_image(path)?),
+        None => None,
+    };
+    let mut alignments = Vec::new();
     for spec in &args.alignments {
-        let Some((target, url)) = spec.split_once('=') else {
+        let Some((name, url)) = spec.split_once('=') else {
             bail!("--alignment {spec:?}: expected NAME=URL (e.g. \"Data literacy=http://data.europa.eu/esco/skill/…\")");
         };
-        let target = non_empty("--alignment name", target)?;
-        achievement = achievement.alignment(Alignment::new(target, web_url("--alignment", url)?));
+        alignments.push(AlignmentInput {
+            name: name.to_owned(),
+            url: url.to_owned(),
+        });
     }
-    if let Some(lang) = &args.language {
-        check_language(lang)?;
-        achievement = achievement.in_language(lang.clone());
-    }
-
-    // Probe: the achievement inside a credential from this issuer must pass the core's checks.
-    let issuer = Profile::new(
-        iri("issuer DID", &config.did)?,
-        config.name.clone(),
-        iri("issuer URL", &config.url)?,
-    );
-    let probe_subject = AchievementSubject::with_id(iri("probe subject", "did:example:learner")?);
-    let probe_date = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
-        .context("the probe date is a valid RFC 3339 date")?;
-    AchievementCredential::builder(
-        iri("probe id", "urn:uuid:00000000-0000-4000-8000-000000000000")?,
-        issuer,
-        achievement.clone(),
-        probe_subject,
-        probe_date,
-    )
-    .build()
-    .context("the achievement would not make a valid Open Badges 3.0 credential")?;
-    serde_json::to_value(&achievement).context("cannot serialise the achievement")
+    let input = AchievementInput {
+        slug: args.slug.clone(),
+        name: args.name.clone(),
+        description: args.description.clone(),
+        criteria: args.criteria.clone(),
+        criteria_url: args.criteria_url.clone(),
+        image,
+        image_caption: args.image_caption.clone(),
+        level: args.level,
+        credits: args.credits,
+        alignments,
+        language: args.language.clone(),
+    };
+    let identity = IssuerIdentity {
+        did: &config.did,
+        name: &config.name,
+        url: &config.url,
+    };
+    achievements::build_definition(identity, &input).map_err(|e| match e {
+        AchievementError::Invalid { field, reason } => {
+            anyhow::anyhow!("{}: {reason}", flag_for(&field))
+        }
+        other => anyhow::Error::new(other),
+    })
 }
 
-fn check_slug(slug: &str) -> Result<()> {
-    let ok = !slug.is_empty()
-        && slug.chars().count() <= MAX_SLUG_CHARS
-        && slug
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !slug.starts_with('-')
-        && !slug.ends_with('-');
-    if !ok {
-        bail!(
-            "--slug {slug:?}: use 1 to {MAX_SLUG_CHARS} lower-case letters, digits and inner dashes (e.g. data-101); it becomes part of the achievement URL"
-        );
+/// The command-line flag for an API field name (`criteria_url` → `--criteria-url`,
+/// `alignments[0].url` → `--alignment`).
+fn flag_for(field: &str) -> String {
+    if field.starts_with("alignments[") {
+        return "--alignment".to_owned();
     }
-    Ok(())
+    format!("--{}", field.replace('_', "-"))
 }
 
-fn non_empty<'a>(flag: &str, value: &'a str) -> Result<&'a str> {
-    let value = value.trim();
-    if value.is_empty() {
-        bail!("{flag} must not be empty");
-    }
-    Ok(value)
+/// Reads a PNG or SVG (judged by its bytes, not its name), at most
+/// [`achievements::MAX_IMAGE_BYTES`], as a `data:` URL (`init --image` uses it too).
+pub fn image_data_url(path: &Path) -> Result<Iri> {
+    let image = read_image(path)?;
+    achievements::image_data_url(&image).map_err(|e| match e {
+        AchievementError::Invalid { reason, .. } => anyhow::anyhow!("--image: {reason}"),
+        other => anyhow::Error::new(other),
+    })
 }
 
-fn iri(what: &str, value: &str) -> Result<Iri> {
-    Iri::parse(value).with_context(|| format!("the {what} {value:?} is not a valid URL"))
-}
-
-/// An http(s) URL.
-fn web_url(flag: &str, value: &str) -> Result<Iri> {
-    let value = value.trim();
-    let parsed =
-        url::Url::parse(value).with_context(|| format!("{flag} {value:?} is not a URL"))?;
-    if !matches!(parsed.scheme(), "https" | "http") {
-        bail!("{flag} {value:?}: expected an http(s) URL");
-    }
-    Iri::parse(value).with_context(|| format!("{flag} {value:?} is not a valid URL"))
-}
-
-/// `--language` must be a BCP 47 language tag (the rule lives in the core model).
-fn check_language(tag: &str) -> Result<()> {
-    if !passerelle_core::model::is_language_tag(tag) {
-        bail!("--language {tag:?} is not a BCP 47 language tag (e.g. en, fr-CA)");
-    }
-    Ok(())
-}
-
-/// Reads a PNG or SVG (judged by its bytes, not its name), at most [`MAX_IMAGE_BYTES`], as a
-/// `data:` URL.
-fn image_data_url(path: &Path) -> Result<Iri> {
+/// Reads at most one byte more than the image cap (the library judges size and type).
+fn read_image(path: &Path) -> Result<ImageInput> {
     let mut bytes = Vec::new();
     fs::File::open(path)
-        .and_then(|file| file.take(MAX_IMAGE_BYTES + 1).read_to_end(&mut bytes))
+        .and_then(|file| {
+            file.take(achievements::MAX_IMAGE_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+        })
         .with_context(|| format!("cannot read the image {}", path.display()))?;
-    if bytes.len() as u64 > MAX_IMAGE_BYTES {
-        bail!(
-            "the image {} is larger than {} KiB; badge images travel inside every credential, make it smaller",
-            path.display(),
-            MAX_IMAGE_BYTES / 1024
-        );
-    }
-    let mime = image_type(&bytes).with_context(|| {
-        format!(
-            "the image {} is neither a PNG nor an SVG (judged by its content)",
-            path.display()
-        )
-    })?;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
-    iri("image data URL", &format!("data:{mime};base64,{encoded}"))
-}
-
-const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
-
-/// The image's media type from its first bytes, or `None`. An SVG must be UTF-8 text whose first
-/// element is `<svg` (after an optional BOM, XML declaration, comments and doctype) and which
-/// holds no `<script`.
-fn image_type(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(PNG_SIGNATURE) {
-        return Some("image/png");
-    }
-    let text = std::str::from_utf8(bytes).ok()?;
-    let mut rest = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
-    loop {
-        if let Some(after) = rest.strip_prefix("<?") {
-            rest = after.split_once("?>")?.1.trim_start();
-        } else if let Some(after) = rest.strip_prefix("<!--") {
-            rest = after.split_once("-->")?.1.trim_start();
-        } else if let Some(after) = rest.strip_prefix("<!") {
-            rest = after.split_once('>')?.1.trim_start();
-        } else {
-            break;
-        }
-    }
-    let is_svg = rest.starts_with("<svg")
-        && rest[4..].starts_with(|c: char| c.is_whitespace() || c == '>' || c == '/');
-    if !is_svg || text.to_ascii_lowercase().contains("<script") {
-        return None;
-    }
-    Some("image/svg+xml")
+    Ok(ImageInput {
+        bytes,
+        source: path.display().to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -373,33 +249,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn image_types_are_judged_by_content() {
-        assert_eq!(image_type(b"\x89PNG\r\n\x1a\nrest"), Some("image/png"));
-        assert_eq!(
-            image_type(
-                b"<?xml version=\"1.0\"?>\n<!-- x --><svg xmlns=\"http://www.w3.org/2000/svg\"/>"
-            ),
-            Some("image/svg+xml")
-        );
-        assert_eq!(image_type(b"GIF89a"), None);
-        assert_eq!(image_type(b"<svgx/>"), None);
-        assert_eq!(image_type(b"<html><svg/></html>"), None);
-        assert_eq!(image_type(b"<svg><script>alert(1)</script></svg>"), None);
-        assert_eq!(image_type(b"\xff\xd8\xff\xe0 jpeg"), None);
-        assert_eq!(image_type(b"<?xml unterminated"), None);
-    }
-
-    #[test]
-    fn slugs_and_languages() {
-        assert!(check_slug("data-101").is_ok());
-        for bad in ["", "Data", "-a", "a-", "a b", "a/b", &"a".repeat(65)] {
-            assert!(check_slug(bad).is_err(), "{bad:?}");
-        }
-        for good in ["en", "fr-CA", "zh-Hant-TW"] {
-            assert!(check_language(good).is_ok(), "{good}");
-        }
-        for bad in ["", "e", "en_GB", "en-", "123"] {
-            assert!(check_language(bad).is_err(), "{bad}");
-        }
+    fn fields_map_to_flags() {
+        assert_eq!(flag_for("criteria_url"), "--criteria-url");
+        assert_eq!(flag_for("slug"), "--slug");
+        assert_eq!(flag_for("alignments[3].url"), "--alignment");
     }
 }

@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::ValueEnum;
 use passerelle_core::did;
 use passerelle_core::keys::KeyPair;
-use passerelle_core::model::{Iri, Profile};
+use passerelle_core::model::{Image, Iri, Profile};
 use passerelle_issuer::config::{
     self, DatabaseConfig, IssuerConfig, KeyConfig, KeyStorage, CONFIG_FILE, DATABASE_URL_ENV,
     DEFAULT_DB_FILE,
@@ -45,6 +45,8 @@ pub struct InitArgs {
     pub db: Option<String>,
     pub plain_key: bool,
     pub passphrase_stdin: bool,
+    /// The issuer's image (PNG or SVG), embedded in the Profile.
+    pub image: Option<PathBuf>,
 }
 
 /// Where the database URL came from.
@@ -95,11 +97,15 @@ pub fn init(args: InitArgs) -> Result<()> {
             did::did_key_verification_method(&public),
         ),
     };
-    let profile = Profile::new(
+    let mut profile = Profile::new(
         Iri::parse(&issuer_did).with_context(|| format!("the DID {issuer_did} is not a URL"))?,
         name,
         Iri::parse(&url).with_context(|| format!("--url {url} is not a URL"))?,
     );
+    if let Some(path) = &args.image {
+        profile =
+            profile.image(Image::new(super::achievement::image_data_url(path)?).caption(name));
+    }
     let profile = serde_json::to_value(&profile).context("cannot serialise the profile")?;
 
     // From here on, a failure removes what this run created, so that init can simply be re-run.
@@ -209,6 +215,7 @@ pub fn init(args: InitArgs) -> Result<()> {
             },
             file: key_file.clone(),
         },
+        issuance: config::IssuanceConfig::default(),
     };
     let config_path = config.create(dir)?;
     cleanup.disarm();

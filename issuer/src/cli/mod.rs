@@ -1,4 +1,5 @@
-//! The issuer-directory commands: `init` and `achievement create|list|show`. They read and
+//! The issuer-directory commands: `init`, `achievement create|list|show`, `issue`,
+//! `revoke|suspend|unsuspend`, `key rotate` and `token create|list|revoke`. They read and
 //! write `DIR/issuer.toml` and the database through `passerelle_issuer`.
 
 use std::path::PathBuf;
@@ -7,6 +8,11 @@ use anyhow::{Context, Result};
 
 pub mod achievement;
 pub mod init;
+pub mod issue;
+pub mod key;
+pub mod status;
+pub mod token;
+pub mod unlock;
 
 /// The environment variable naming the issuer directory.
 pub const DIR_ENV: &str = "PASSERELLE_ISSUER_DIR";

@@ -38,9 +38,14 @@ macro_rules! on_pool {
     };
 }
 
+pub mod bulk;
+pub mod issue;
+pub mod queries;
 pub mod status;
 pub mod tokens;
 
+pub use bulk::{BulkJob, BulkJobStatus, BulkRowOutcome, BulkRowResult, BulkTotals};
+pub use issue::{Committed, IssueRecord};
 pub use status::{ListPurpose, StatusListInfo, StatusSlot};
 pub use tokens::{ApiToken, SecretToken};
 
@@ -211,6 +216,11 @@ impl std::fmt::Debug for Store {
 /// Current time at the precision both backends keep (microseconds).
 pub(crate) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
+}
+
+/// Current time to the second (what credentials' `validFrom` and proofs' `created` show).
+pub fn now_seconds() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(0)
 }
 
 /// A fresh `urn:uuid:` identifier.
@@ -544,7 +554,8 @@ impl Store {
             sqlx::query(
                 "INSERT INTO credentials (id, achievement_id, learner_key, external_id, \
                  revocation_list_id, revocation_index, suspension_list_id, suspension_index, \
-                 credential, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 credential, issued_at, learner_email) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                  ON CONFLICT (achievement_id, learner_key, external_id) DO NOTHING",
             )
             .bind(&new.id.0)
@@ -557,6 +568,7 @@ impl Store {
             .bind(si)
             .bind(&new.credential)
             .bind(new.issued_at)
+            .bind(&new.learner_email)
             .execute(p)
             .await
             .map_err(unique("credential (id or status entry)"))?
@@ -799,6 +811,9 @@ pub struct NewCredential {
     pub learner_key: String,
     /// The provider's own id for the completion (e.g. a CSV row id), if any.
     pub external_id: Option<String>,
+    /// The learner's email, only when the issuer is configured to keep it (to deliver claim
+    /// links); `None` otherwise. Never part of the credential.
+    pub learner_email: Option<String>,
     pub revocation: Option<StatusSlot>,
     pub suspension: Option<StatusSlot>,
     /// The signed credential, exactly as signed (JSON text, or a compact JWS).
@@ -813,6 +828,8 @@ pub struct IssuedCredential {
     pub achievement_id: AchievementId,
     pub learner_key: String,
     pub external_id: Option<String>,
+    /// Only when the issuer keeps learners' emails (see [`NewCredential::learner_email`]).
+    pub learner_email: Option<String>,
     pub revocation: Option<StatusSlot>,
     pub suspension: Option<StatusSlot>,
     pub credential: String,
@@ -950,7 +967,7 @@ impl AchievementRow {
 }
 
 const CREDENTIAL_SELECT: &str = "SELECT id, achievement_id, learner_key, external_id, \
-    revocation_list_id, revocation_index, suspension_list_id, suspension_index, credential, \
+    learner_email, revocation_list_id, revocation_index, suspension_list_id, suspension_index, credential, \
     issued_at, revoked_at, revocation_reason, suspended, suspension_reason FROM credentials";
 
 #[derive(sqlx::FromRow)]
@@ -959,6 +976,7 @@ pub(crate) struct CredentialRow {
     achievement_id: String,
     learner_key: String,
     external_id: String,
+    learner_email: Option<String>,
     revocation_list_id: Option<String>,
     revocation_index: Option<i64>,
     suspension_list_id: Option<String>,
@@ -982,6 +1000,7 @@ impl CredentialRow {
             achievement_id: AchievementId(self.achievement_id),
             learner_key: self.learner_key,
             external_id: (!self.external_id.is_empty()).then_some(self.external_id),
+            learner_email: self.learner_email,
             revocation: slot(self.revocation_list_id, self.revocation_index),
             suspension: slot(self.suspension_list_id, self.suspension_index),
             credential: self.credential,

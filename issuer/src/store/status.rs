@@ -192,6 +192,79 @@ impl Store {
         })
     }
 
+    /// Allocates `count` random, never-used indices of `purpose` at once (bulk issuance): each
+    /// round draws distinct random candidates and inserts them in one multi-row
+    /// `INSERT … ON CONFLICT DO NOTHING RETURNING idx`, keeping those the database accepted, so
+    /// it is as safe under concurrency (tasks and processes) as [`Store::allocate_status_index`].
+    /// When the open list has little room left, the rest is allocated one by one (which fills
+    /// the list, marks it full and opens the next).
+    pub async fn allocate_status_indices(
+        &self,
+        purpose: ListPurpose,
+        count: usize,
+    ) -> Result<Vec<StatusSlot>, StoreError> {
+        const CHUNK: usize = 400;
+        let mut slots = Vec::with_capacity(count);
+        let mut rounds = 0;
+        while slots.len() < count {
+            rounds += 1;
+            if rounds > MAX_ROUNDS {
+                return Err(StoreError::AllocationFailed {
+                    purpose: purpose.as_str(),
+                    attempts: MAX_ROUNDS,
+                });
+            }
+            let list = self.open_list(purpose).await?;
+            let wanted = (count - slots.len()).min(CHUNK);
+            let used = self.allocated_count(&list.id).await?;
+            let free = list.size.saturating_sub(used);
+            // Random probing needs headroom: with under 4x the wanted room (or a small list),
+            // take the careful path.
+            if free < (wanted as u64).saturating_mul(4).max(64) {
+                for _ in 0..wanted {
+                    slots.push(self.allocate_status_index(purpose).await?);
+                }
+                rounds = 0;
+                continue;
+            }
+            let mut candidates = std::collections::BTreeSet::new();
+            {
+                let mut rng = rand::thread_rng();
+                while candidates.len() < wanted {
+                    candidates.insert(rng.gen_range(0..list.size));
+                }
+            }
+            let mut sql = String::from("INSERT INTO status_entries (list_id, idx, status) VALUES ");
+            for (i, candidate) in candidates.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                // Our own integers below the list size: no injection possible.
+                sql.push_str(&format!("($1, {candidate}, 0)"));
+            }
+            sql.push_str(" ON CONFLICT DO NOTHING RETURNING idx");
+            let won: Vec<i64> = on_pool!(self, p => {
+                sqlx::query_scalar(&sql)
+                    .bind(list.id.as_str())
+                    .fetch_all(p)
+                    .await?
+            });
+            for index in &won {
+                let index = *index;
+                let index = u64::try_from(index).map_err(|_| StoreError::Corrupt {
+                    what: "status index",
+                    reason: format!("{index} is negative"),
+                })?;
+                slots.push(slot(&list, index));
+            }
+            if !won.is_empty() {
+                // Progress: only rounds that win nothing count towards giving up.
+                rounds = 0;
+            }
+        }
+        Ok(slots)
+    }
+
     /// Inserts the entry; true if it was free.
     async fn claim(&self, list: &StatusListId, index: u64) -> Result<bool, StoreError> {
         let index = i64::try_from(index).map_err(|_| StoreError::Corrupt {

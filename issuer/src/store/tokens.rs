@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::{new_urn, now, CredentialId, CredentialRow, IssuedCredential, Store, StoreError};
 
 const API_PREFIX: &str = "pat_";
-const CLAIM_PREFIX: &str = "clm_";
+pub(crate) const CLAIM_PREFIX: &str = "clm_";
 /// Characters of an API token kept for display (`pat_` and 8 hex digits).
 const DISPLAY_LEN: usize = 12;
 
@@ -22,7 +22,7 @@ const DISPLAY_LEN: usize = 12;
 pub struct SecretToken(String);
 
 impl SecretToken {
-    fn generate(prefix: &str) -> Result<Self, StoreError> {
+    pub(crate) fn generate(prefix: &str) -> Result<Self, StoreError> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|e| StoreError::Random(e.to_string()))?;
         Ok(Self(format!("{prefix}{}", hex::encode(bytes))))
@@ -42,6 +42,11 @@ impl fmt::Debug for SecretToken {
 
 fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// The stored form of a claim token.
+pub(crate) fn claim_hash(token: &str) -> Vec<u8> {
+    hash(token)
 }
 
 /// An API token's record (never the token itself).

@@ -1,0 +1,100 @@
+//! `passerelle-issuer token create|list|revoke`: API tokens for the HTTP service. The secret is
+//! printed once; only its hash is stored.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use passerelle_issuer::config::IssuerConfig;
+use passerelle_issuer::issuance::CLI_ACTOR;
+use passerelle_issuer::store::{NewAuditEntry, Store, StoreError};
+
+async fn open_store(dir: &Path) -> Result<Store> {
+    let config = IssuerConfig::load(dir)?;
+    let url = config.database_url(dir)?;
+    Store::connect(&url)
+        .await
+        .context("cannot open the issuer database")
+}
+
+pub fn create(dir: &Path, name: &str) -> Result<()> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        bail!("--name must be 1 to 100 characters (it tells tokens apart)");
+    }
+    super::runtime()?.block_on(async {
+        let store = open_store(dir).await?;
+        let (record, secret) = store.create_api_token(name).await?;
+        store
+            .append_audit(&NewAuditEntry {
+                actor: CLI_ACTOR.into(),
+                action: "token.create".into(),
+                subject: record.id.clone(),
+                details: serde_json::json!({ "name": name }),
+            })
+            .await?;
+        store.close().await;
+        println!("{}", secret.expose());
+        eprintln!(
+            "created API token {} ({name}); the secret above is shown ONCE — store it now",
+            record.id
+        );
+        Ok(())
+    })
+}
+
+pub fn list(dir: &Path) -> Result<()> {
+    super::runtime()?.block_on(async {
+        let store = open_store(dir).await?;
+        let tokens = store.api_tokens().await;
+        store.close().await;
+        let tokens = tokens?;
+        if tokens.is_empty() {
+            eprintln!("no API tokens yet: `passerelle-issuer token create --name NAME`");
+        }
+        for t in tokens {
+            let state = match t.revoked_at {
+                Some(at) => format!("revoked {}", at.format("%Y-%m-%d")),
+                None => "active".into(),
+            };
+            println!(
+                "{}  {}…  {}  {}  {state}",
+                t.id,
+                t.prefix,
+                t.created_at.format("%Y-%m-%d"),
+                t.name
+            );
+        }
+        Ok(())
+    })
+}
+
+pub fn revoke(dir: &Path, id: &str) -> Result<()> {
+    super::runtime()?.block_on(async {
+        let store = open_store(dir).await?;
+        let result = store.revoke_api_token(id.trim()).await;
+        let outcome = match result {
+            Ok(changed) => {
+                store
+                    .append_audit(&NewAuditEntry {
+                        actor: CLI_ACTOR.into(),
+                        action: "token.revoke".into(),
+                        subject: id.trim().to_owned(),
+                        details: serde_json::json!({ "changed": changed }),
+                    })
+                    .await?;
+                Ok(changed)
+            }
+            Err(StoreError::NotFound { .. }) => Err(anyhow::anyhow!(
+                "no API token {id:?} (see `passerelle-issuer token list`)"
+            )),
+            Err(e) => Err(e.into()),
+        };
+        store.close().await;
+        if outcome? {
+            println!("{} revoked", id.trim());
+        } else {
+            println!("{} was already revoked", id.trim());
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,1283 @@
+//! The issuance engine: one [`Issuer`] shared by the CLI and the HTTP service.
+//!
+//! It owns the open store, the unlocked active signing key and the issuer's identity, and does
+//! everything that turns a completion into a committed, signed Open Badges 3.0 credential:
+//!
+//! 1. check the request field by field ([`IssueError::Invalid`] names the field);
+//! 2. find the achievement; compute the learner's stable key (the DID, or a keyed SHA-256 of the
+//!    normalised email kept only in the database) and look the credential up — a repeat signs
+//!    and allocates nothing;
+//! 3. allocate a random revocation slot (and a suspension slot unless configured off);
+//! 4. build the credential with the core builders (the learner by DID, or by a salted SHA-256
+//!    `IdentityObject` with a random per-credential salt — the email never appears), put in the
+//!    stored issuer profile and achievement definition, and validate it ([`validate_credential`]:
+//!    the core data-model checks, an optional JSON Schema, and JSON-LD safe mode);
+//! 5. sign it with eddsa-rdfc-2022 off the async workers;
+//! 6. commit the credential, a claim token and an audit record in one transaction
+//!    ([`Store::commit_issued`]) — only then is anything returned.
+//!
+//! Steps 4–5 are a pure function of their inputs ([`Issuer::prepare`] / [`Prepared::sign`]), so
+//! [`crate::bulk`] runs them on every core with rayon and batches steps 3 and 6.
+//!
+//! **Architecture invariant:** a credential leaves this module only after its row is committed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
+use passerelle_core::did::{self, DocumentKey, Relationship};
+use passerelle_core::keys::KeyPair;
+use passerelle_core::model::{
+    self, Achievement as CoreAchievement, AchievementCredential, AchievementResult,
+    AchievementSubject, Criteria, Evidence, Iri, Profile,
+};
+use passerelle_core::schema::SchemaSet;
+use passerelle_core::status::{self as core_status, BitstringEntry, StatusPurpose};
+use passerelle_core::{input, proof};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::config::{ConfigError, IssuerConfig, KeyStorage};
+use crate::secret::{self, KdfParams, Passphrase, SecretError};
+use crate::store::{
+    Achievement, AchievementId, CredentialId, Inserted, IssueRecord, IssuedCredential, IssuerKey,
+    ListPurpose, NewAuditEntry, NewCredential, StatusListId, StatusSlot, Store, StoreError,
+};
+
+/// Longest learner name, result, external id (characters).
+pub const MAX_SHORT_TEXT: usize = 256;
+/// Longest evidence narrative (characters).
+pub const MAX_NARRATIVE: usize = 10_000;
+/// Longest email address (RFC 5321 path limit).
+pub const MAX_EMAIL: usize = 254;
+/// The audit actor for the command line.
+pub const CLI_ACTOR: &str = "cli";
+
+/// Why an issuance operation failed. `Invalid` and `NotFound` are the caller's to fix and say
+/// exactly what is wrong; the others are internal and their text reveals no secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// A field of the request (or of the credential it would make) is wrong.
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    /// Something the request names does not exist.
+    #[error("no {what} {id:?}")]
+    NotFound { what: &'static str, id: String },
+    /// The request contradicts the current state (e.g. suspending a credential that has no
+    /// suspension entry, or rotating a did:key issuer's key).
+    #[error("{reason}")]
+    Conflict { reason: String },
+    /// The signing key is sealed and no passphrase was given, or the passphrase is wrong.
+    #[error("cannot unlock the issuer key: {reason}")]
+    Locked { reason: String },
+    /// The configuration could not be read or written.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database failed.
+    #[error("database: {0}")]
+    Store(#[source] StoreError),
+    /// Signing failed although the credential was valid (a bug, not the caller's fault).
+    #[error("signing failed: {reason}")]
+    Signing { reason: String },
+    /// A background task died.
+    #[error("internal task failed: {reason}")]
+    Task { reason: String },
+}
+
+impl From<StoreError> for IssueError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { what, id } => Self::NotFound { what, id },
+            StoreError::InvalidId { what, value } => Self::Invalid {
+                field: what.to_owned(),
+                reason: format!("{value:?} is not a valid {what}"),
+            },
+            StoreError::NoStatusEntry {
+                credential,
+                purpose,
+            } => Self::Conflict {
+                reason: format!("credential {credential} has no {purpose} status entry"),
+            },
+            StoreError::Secret(SecretError::WrongPassphrase) => Self::Locked {
+                reason: "wrong passphrase".into(),
+            },
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl IssueError {
+    fn invalid(field: &str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    /// True for errors that are the caller's to fix (an HTTP 4xx).
+    pub fn is_client_error(&self) -> bool {
+        matches!(
+            self,
+            Self::Invalid { .. } | Self::NotFound { .. } | Self::Conflict { .. }
+        )
+    }
+}
+
+/// Who receives the credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    /// By email: the credential carries only a salted hash of it.
+    Email(String),
+    /// By DID (e.g. the learner's wallet `did:key`).
+    Did(String),
+}
+
+/// One credential to issue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueRequest {
+    /// The achievement's slug or id (`urn:uuid:…`).
+    pub achievement: String,
+    pub recipient: Recipient,
+    /// The learner's name. Kept out of the credential (it would identify the learner to anyone
+    /// who sees it); used only for the claim page and `--out` file names when emails are kept.
+    pub name: Option<String>,
+    /// When the learner completed (the `awardedDate` and the activity end date).
+    pub completed: DateTime<FixedOffset>,
+    /// The result or grade obtained (`credentialSubject.result[0].value`).
+    pub result: Option<String>,
+    pub evidence_url: Option<String>,
+    pub evidence_narrative: Option<String>,
+    /// The provider's own id for this completion; part of the idempotency key.
+    pub external_id: Option<String>,
+    /// When the claim link stops working (none: never).
+    pub claim_expires: Option<DateTime<Utc>>,
+}
+
+/// A claim link for the learner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimLink {
+    /// `{base}/claim/{token}` — the token is the secret: show it only to the learner.
+    pub url: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The result of [`Issuer::issue`].
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub credential: IssuedCredential,
+    /// False when the same achievement, learner and external id had been issued before (the
+    /// earlier credential is returned; nothing was signed).
+    pub new: bool,
+    /// A fresh claim link for the credential (also for an earlier one: links are cheap and
+    /// earlier links stay valid).
+    pub claim: Option<ClaimLink>,
+}
+
+/// A change of status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    /// Final: a revoked credential stays revoked.
+    Revoke,
+    Suspend,
+    Unsuspend,
+}
+
+impl StatusChange {
+    fn action(self) -> &'static str {
+        match self {
+            Self::Revoke => "credential.revoke",
+            Self::Suspend => "credential.suspend",
+            Self::Unsuspend => "credential.unsuspend",
+        }
+    }
+}
+
+/// A signed `BitstringStatusListCredential` and its entity tag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedStatusList {
+    pub credential: Value,
+    /// A strong HTTP entity tag (quoted) derived from the bits and the signing key: it changes
+    /// exactly when the published list changes.
+    pub etag: String,
+}
+
+/// The unlocked signing key and how credentials name it.
+struct SigningKey {
+    pair: KeyPair,
+    verification_method: String,
+    fragment: String,
+}
+
+/// The issuance engine. `Send + Sync`; share it as `Arc<Issuer>`.
+pub struct Issuer {
+    dir: Option<PathBuf>,
+    config: RwLock<IssuerConfig>,
+    store: Store,
+    profile: Value,
+    signing: RwLock<Arc<SigningKey>>,
+    schemas: Option<Arc<SchemaSet>>,
+    status_cache: Mutex<HashMap<String, SignedStatusList>>,
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("did", &self.did())
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `{base}/status/{uuid}`: where the status list `list_id` (`urn:uuid:{uuid}`) is published.
+pub fn status_list_url(base_url: &str, list_id: &StatusListId) -> String {
+    let id = list_id.as_str();
+    let tail = id.strip_prefix("urn:uuid:").unwrap_or(id);
+    format!("{}/status/{tail}", base_url.trim_end_matches('/'))
+}
+
+/// The list id for the `{uuid}` of a `/status/{uuid}` URL, if it is a UUID.
+pub fn status_list_id_from_path(uuid: &str) -> Option<StatusListId> {
+    let parsed = uuid::Uuid::parse_str(uuid).ok()?;
+    Some(StatusListId::from(format!("urn:uuid:{parsed}")))
+}
+
+/// `{base}/claim/{token}`.
+pub fn claim_url(base_url: &str, token: &str) -> String {
+    format!("{}/claim/{token}", base_url.trim_end_matches('/'))
+}
+
+/// The learner key for idempotency: a DID as is; an email as `email-sha256:` + SHA-256 of the
+/// issuer DID and the normalised (trimmed, lower-cased) address. Stable across runs, stored only
+/// in the database, never in a credential (which carries a salted hash instead).
+pub fn learner_key(issuer_did: &str, recipient: &Recipient) -> String {
+    match recipient {
+        Recipient::Did(did) => did.clone(),
+        Recipient::Email(email) => {
+            let mut hasher = Sha256::new();
+            hasher.update(b"passerelle learner key v1\0");
+            hasher.update(issuer_did.as_bytes());
+            hasher.update(b"\0");
+            hasher.update(normalise_email(email).as_bytes());
+            format!("email-sha256:{}", hex::encode(hasher.finalize()))
+        }
+    }
+}
+
+fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Checks an unsigned credential as the issuer does before signing: the core data-model rules
+/// (VC 2.0 and OB 3.0), the JSON Schema in `schemas` filed under the OB AchievementCredential
+/// schema URL if given (each `credentialStatus` entry checked on its own, since VC 2.0 allows
+/// several and the OB schema one), and JSON-LD safe mode (no undefined term).
+pub fn validate_credential(doc: &Value, schemas: Option<&SchemaSet>) -> Result<(), IssueError> {
+    if let Err(violations) = model::check_credential(doc) {
+        let first = violations.first();
+        let field = first.map_or_else(
+            || "credential".to_owned(),
+            |v| {
+                if v.path.is_empty() {
+                    "credential".to_owned()
+                } else {
+                    v.path.clone()
+                }
+            },
+        );
+        let reason = violations
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(IssueError::Invalid { field, reason });
+    }
+    if let Some(set) = schemas {
+        let url = model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA;
+        let mut variants = Vec::new();
+        match doc.get("credentialStatus") {
+            Some(Value::Array(entries)) => {
+                for entry in entries {
+                    let mut one = doc.clone();
+                    one["credentialStatus"] = entry.clone();
+                    variants.push(one);
+                }
+            }
+            _ => variants.push(doc.clone()),
+        }
+        for variant in &variants {
+            match set.validate(url, variant) {
+                Some(Ok(())) => {}
+                Some(Err(passerelle_core::schema::SchemaError::Violations(violations))) => {
+                    let field = violations
+                        .first()
+                        .map(|v| v.instance_path.trim_start_matches('/').replace('/', "."))
+                        .filter(|p| !p.is_empty())
+                        .unwrap_or_else(|| "credential".into());
+                    let reason = violations
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    return Err(IssueError::Invalid { field, reason });
+                }
+                Some(Err(other)) => {
+                    return Err(IssueError::invalid("credentialSchema", other.to_string()))
+                }
+                None => {
+                    return Err(IssueError::invalid(
+                        "credentialSchema",
+                        format!("the schema {url} is not loaded"),
+                    ))
+                }
+            }
+        }
+    }
+    if let Err(e) = passerelle_core::jsonld::canonical_nquads(doc) {
+        let text = e.to_string();
+        let field = text
+            .split_once(": ")
+            .map(|(path, _)| path.to_owned())
+            .filter(|p| !p.contains(' '))
+            .unwrap_or_else(|| "credential".into());
+        return Err(IssueError::Invalid {
+            field,
+            reason: text,
+        });
+    }
+    Ok(())
+}
+
+/// A checked request, ready to be built and signed once its status slots are known.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub achievement: Achievement,
+    pub learner_key: String,
+    pub external_id: Option<String>,
+    pub learner_email: Option<String>,
+    recipient: Recipient,
+    completed: DateTime<FixedOffset>,
+    result: Option<String>,
+    evidence_url: Option<Iri>,
+    evidence_narrative: Option<String>,
+    pub claim_expires: Option<DateTime<Utc>>,
+}
+
+/// A signed credential not yet committed.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub record: IssueRecord,
+}
+
+/// Everything [`Prepared::sign`] needs from the issuer (cheap to clone, `Send`), so bulk
+/// workers can sign without touching the async world.
+#[derive(Clone)]
+pub struct SigningContext {
+    key: Arc<SigningKey>,
+    suspension: bool,
+    profile: Value,
+    base_url: String,
+    schemas: Option<Arc<SchemaSet>>,
+}
+
+impl Prepared {
+    /// Builds, validates and signs the credential with these status slots (CPU only: run it on
+    /// a blocking thread or a rayon worker). `now` is `validFrom` and the proof's `created`.
+    pub fn sign(
+        &self,
+        context: &SigningContext,
+        revocation: StatusSlot,
+        suspension: Option<StatusSlot>,
+        now: DateTime<Utc>,
+        actor: &str,
+    ) -> Result<Signed, IssueError> {
+        let id = CredentialId::generate();
+        let unsigned = self.build(context, &id, &revocation, suspension.as_ref(), now)?;
+        validate_credential(&unsigned, context.schemas.as_deref())?;
+        let created = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let options = proof::ProofOptions::assertion(
+            proof::Cryptosuite::EddsaRdfc2022,
+            context.key.verification_method.clone(),
+            created,
+        );
+        let signed = proof::sign(&unsigned, &context.key.pair, &options).map_err(|e| {
+            // Safe mode failures are the input's fault; anything else is ours.
+            match e {
+                proof::ProofError::Document(inner) => {
+                    IssueError::invalid("credential", inner.to_string())
+                }
+                other => IssueError::Signing {
+                    reason: other.to_string(),
+                },
+            }
+        })?;
+        let text = serde_json::to_string(&signed).map_err(|e| IssueError::Signing {
+            reason: e.to_string(),
+        })?;
+        let audit = NewAuditEntry {
+            actor: actor.to_owned(),
+            action: "credential.issue".into(),
+            subject: id.to_string(),
+            details: serde_json::json!({
+                "achievement": self.achievement.slug,
+                "externalId": self.external_id,
+            }),
+        };
+        Ok(Signed {
+            record: IssueRecord {
+                credential: NewCredential {
+                    id,
+                    achievement_id: self.achievement.id.clone(),
+                    learner_key: self.learner_key.clone(),
+                    external_id: self.external_id.clone(),
+                    learner_email: self.learner_email.clone(),
+                    revocation: Some(revocation),
+                    suspension,
+                    credential: text,
+                    issued_at: now,
+                },
+                claim_expires: self.claim_expires,
+                audit,
+            },
+        })
+    }
+
+    /// Builds and validates the credential with placeholder status slots, signing nothing
+    /// (bulk `--dry-run`).
+    pub fn check_only(
+        &self,
+        context: &SigningContext,
+        now: DateTime<Utc>,
+    ) -> Result<(), IssueError> {
+        let placeholder = StatusSlot {
+            list_id: StatusListId::from("urn:uuid:00000000-0000-4000-8000-000000000000".to_owned()),
+            index: core_status::StatusIndex::new(0),
+        };
+        let suspension = context.suspension.then(|| placeholder.clone());
+        let unsigned = self.build(
+            context,
+            &CredentialId::generate(),
+            &placeholder,
+            suspension.as_ref(),
+            now,
+        )?;
+        validate_credential(&unsigned, context.schemas.as_deref())
+    }
+
+    fn build(
+        &self,
+        context: &SigningContext,
+        id: &CredentialId,
+        revocation: &StatusSlot,
+        suspension: Option<&StatusSlot>,
+        now: DateTime<Utc>,
+    ) -> Result<Value, IssueError> {
+        let def = &self.achievement.definition;
+        let text = |key: &str| def.get(key).and_then(Value::as_str).unwrap_or_default();
+        // The builder wants a typed Achievement; the stored definition (made by the same
+        // builders) replaces it below so every stored property is kept.
+        let placeholder = CoreAchievement::new(
+            iri("credentialSubject.achievement.id", text("id"))?,
+            text("name"),
+            text("description"),
+            Criteria::new().narrative("-"),
+        );
+        let mut subject = match &self.recipient {
+            Recipient::Did(did) => AchievementSubject::with_id(iri("recipient", did)?),
+            Recipient::Email(email) => {
+                AchievementSubject::with_email(&normalise_email(email), &random_salt()?)
+            }
+        };
+        subject = subject.activity_end_date(self.completed);
+        if let Some(value) = &self.result {
+            subject = subject.result(AchievementResult::new().value(value.clone()));
+        }
+        let issuer_placeholder = Profile::new(
+            iri("issuer", "did:example:placeholder")?,
+            "-",
+            iri("issuer.url", "https://placeholder.example")?,
+        );
+        let valid_from = now.fixed_offset();
+        let mut builder = AchievementCredential::builder(
+            iri("id", id.as_str())?,
+            issuer_placeholder,
+            placeholder,
+            subject,
+            valid_from,
+        )
+        .awarded_date(self.completed);
+        if let Some(name) = def.get("name").and_then(Value::as_str) {
+            builder = builder.name(name);
+        }
+        if self.evidence_url.is_some() || self.evidence_narrative.is_some() {
+            let mut evidence = Evidence::new();
+            if let Some(url) = &self.evidence_url {
+                evidence = evidence.id(url.clone());
+            }
+            if let Some(narrative) = &self.evidence_narrative {
+                evidence = evidence.narrative(narrative.clone());
+            }
+            builder = builder.evidence(evidence);
+        }
+        let mut doc = builder.build().map_err(|e| match e {
+            model::BuildError::Invalid { violations } => {
+                let field = violations
+                    .first()
+                    .map(|v| v.path.clone())
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| "credential".into());
+                IssueError::Invalid {
+                    field,
+                    reason: violations
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                }
+            }
+            other => IssueError::invalid("credential", other.to_string()),
+        })?;
+        doc["issuer"] = context.profile.clone();
+        doc["credentialSubject"]["achievement"] = def.clone();
+        let mut entries = vec![BitstringEntry::new(
+            StatusPurpose::Revocation,
+            revocation.index,
+            &status_list_url(&context.base_url, &revocation.list_id),
+        )
+        .to_json()];
+        if let Some(slot) = suspension {
+            entries.push(
+                BitstringEntry::new(
+                    StatusPurpose::Suspension,
+                    slot.index,
+                    &status_list_url(&context.base_url, &slot.list_id),
+                )
+                .to_json(),
+            );
+        }
+        doc["credentialStatus"] = if entries.len() == 1 {
+            entries.remove(0)
+        } else {
+            Value::Array(entries)
+        };
+        Ok(doc)
+    }
+}
+
+fn iri(field: &str, value: &str) -> Result<Iri, IssueError> {
+    Iri::parse(value).map_err(|e| IssueError::invalid(field, format!("{value:?}: {e}")))
+}
+
+fn random_salt() -> Result<String, IssueError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| IssueError::Signing {
+        reason: format!("no randomness available: {e}"),
+    })?;
+    Ok(hex::encode(bytes))
+}
+
+/// Parses a completion date: `YYYY-MM-DD` (midnight UTC) or an RFC 3339 date-time.
+pub fn parse_completion_date(text: &str) -> Result<DateTime<FixedOffset>, String> {
+    let text = text.trim();
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        if text.len() == 10 {
+            if let Some(at) = date.and_hms_opt(0, 0, 0) {
+                return Ok(at.and_utc().fixed_offset());
+            }
+        }
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map_err(|_| format!("{text:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 date-time"))
+}
+
+fn short_text(
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) -> Result<Option<String>, IssueError> {
+    let Some(value) = value else { return Ok(None) };
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.chars().count() > max {
+        return Err(IssueError::invalid(
+            field,
+            format!("longer than {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(IssueError::invalid(field, "contains control characters"));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+fn check_email(email: &str) -> Result<(), IssueError> {
+    let email = email.trim();
+    let field = "email";
+    if email.is_empty() {
+        return Err(IssueError::invalid(field, "is empty"));
+    }
+    if email.len() > MAX_EMAIL {
+        return Err(IssueError::invalid(
+            field,
+            format!("longer than {MAX_EMAIL} bytes"),
+        ));
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Err(IssueError::invalid(field, format!("{email:?} has no '@'")));
+    };
+    let bad_char =
+        |c: char| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';');
+    if local.is_empty()
+        || domain.is_empty()
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || email.chars().any(bad_char)
+        || local.contains('@')
+    {
+        return Err(IssueError::invalid(
+            field,
+            format!("{email:?} is not an email address"),
+        ));
+    }
+    Ok(())
+}
+
+impl Issuer {
+    /// Opens the issuer directory `dir`: reads `issuer.toml`, connects to and migrates the
+    /// database, and unlocks the active key (a sealed key needs `passphrase`).
+    pub async fn open(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Self, IssueError> {
+        let config = IssuerConfig::load(dir)?;
+        let url = config.database_url(dir)?;
+        let store = Store::connect(&url).await?;
+        let key = match config.key.storage {
+            KeyStorage::Sealed => {
+                let passphrase = passphrase.ok_or_else(|| IssueError::Locked {
+                    reason: "the key is sealed: a passphrase is needed".into(),
+                })?;
+                let active = store
+                    .active_key()
+                    .await?
+                    .ok_or_else(|| IssueError::Locked {
+                        reason: "the database holds no active key".into(),
+                    })?;
+                let sealed = store.sealed_key(&active.id).await?;
+                secret::open(&sealed, passphrase).map_err(|e| match e {
+                    SecretError::WrongPassphrase => IssueError::Locked {
+                        reason: "wrong passphrase".into(),
+                    },
+                    other => IssueError::Locked {
+                        reason: other.to_string(),
+                    },
+                })?
+            }
+            KeyStorage::PlainFile => {
+                let file = config
+                    .key
+                    .file
+                    .as_deref()
+                    .ok_or_else(|| IssueError::Locked {
+                        reason: "the config names no key file".into(),
+                    })?;
+                let path = dir.join(file);
+                let bytes = std::fs::read(&path).map_err(|e| IssueError::Locked {
+                    reason: format!("cannot read {}: {e}", path.display()),
+                })?;
+                let jwk = input::parse_json_object(&bytes, &Default::default()).map_err(|e| {
+                    IssueError::Locked {
+                        reason: format!("{} is not a JSON key: {e}", path.display()),
+                    }
+                })?;
+                KeyPair::from_jwk(&jwk).map_err(|e| IssueError::Locked {
+                    reason: format!("{} is not an Ed25519 private JWK: {e}", path.display()),
+                })?
+            }
+        };
+        let mut issuer = Self::from_parts(config, store, key).await?;
+        issuer.dir = Some(dir.to_path_buf());
+        Ok(issuer)
+    }
+
+    /// An issuer from parts (tests, embedding): the config's key record must describe `key`.
+    pub async fn from_parts(
+        config: IssuerConfig,
+        store: Store,
+        key: KeyPair,
+    ) -> Result<Self, IssueError> {
+        if key.public().to_multikey() != config.key.public_multikey {
+            return Err(IssueError::Locked {
+                reason: "the unlocked key is not the one issuer.toml names (was the key rotated \
+                         by another process? re-read the config)"
+                    .into(),
+            });
+        }
+        let profile = store
+            .issuer_profile()
+            .await?
+            .ok_or_else(|| IssueError::NotFound {
+                what: "issuer profile (run init)",
+                id: config.did.clone(),
+            })?
+            .profile;
+        let signing = SigningKey {
+            pair: key,
+            verification_method: config.key.verification_method.clone(),
+            fragment: config.key.fragment.clone(),
+        };
+        Ok(Self {
+            dir: None,
+            config: RwLock::new(config),
+            store,
+            profile,
+            signing: RwLock::new(Arc::new(signing)),
+            schemas: None,
+            status_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Also validates every credential against this JSON Schema set before signing (it must
+    /// hold the OB 3.0 AchievementCredential schema under its published URL).
+    pub fn with_schemas(mut self, schemas: SchemaSet) -> Self {
+        self.schemas = Some(Arc::new(schemas));
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// A copy of the current configuration (it changes on key rotation).
+    pub fn config(&self) -> IssuerConfig {
+        read_lock(&self.config).clone()
+    }
+
+    pub fn did(&self) -> String {
+        read_lock(&self.config).did.clone()
+    }
+
+    /// The verification method that signs now.
+    pub fn verification_method(&self) -> String {
+        self.signing_key().verification_method.clone()
+    }
+
+    /// The issuer's public base URL (no trailing slash).
+    pub fn base_url(&self) -> String {
+        read_lock(&self.config).url.trim_end_matches('/').to_owned()
+    }
+
+    /// The stored OB 3.0 issuer Profile.
+    pub fn profile(&self) -> &Value {
+        &self.profile
+    }
+
+    fn signing_key(&self) -> Arc<SigningKey> {
+        Arc::clone(&read_lock(&self.signing))
+    }
+
+    /// What [`Prepared::sign`] needs.
+    pub fn signing_context(&self) -> SigningContext {
+        SigningContext {
+            key: self.signing_key(),
+            suspension: self.suspension_enabled(),
+            profile: self.profile.clone(),
+            base_url: self.base_url(),
+            schemas: self.schemas.clone(),
+        }
+    }
+
+    /// Whether credentials get a suspension entry too.
+    pub fn suspension_enabled(&self) -> bool {
+        read_lock(&self.config).issuance.suspension
+    }
+
+    /// The achievement by slug, or by id when `key` is a `urn:uuid:`.
+    pub async fn achievement(&self, key: &str) -> Result<Achievement, IssueError> {
+        let found = if key.starts_with("urn:uuid:") {
+            self.store
+                .achievement(&AchievementId::from(key.to_owned()))
+                .await?
+        } else {
+            self.store.achievement_by_slug(key).await?
+        };
+        found.ok_or_else(|| IssueError::NotFound {
+            what: "achievement",
+            id: key.to_owned(),
+        })
+    }
+
+    /// Checks a request against an already found achievement (no database access).
+    pub fn check_request(
+        &self,
+        request: &IssueRequest,
+        achievement: &Achievement,
+        now: DateTime<Utc>,
+    ) -> Result<Prepared, IssueError> {
+        let keep_email = read_lock(&self.config).issuance.keep_learner_emails;
+        let (recipient, learner_email) = match &request.recipient {
+            Recipient::Email(email) => {
+                check_email(email)?;
+                let normal = normalise_email(email);
+                (
+                    Recipient::Email(normal.clone()),
+                    keep_email.then_some(normal),
+                )
+            }
+            Recipient::Did(value) => {
+                let value = value.trim();
+                let parsed = did::Did::parse(value)
+                    .map_err(|e| IssueError::invalid("did", format!("{value:?}: {e}")))?;
+                (Recipient::Did(parsed.as_str().to_owned()), None)
+            }
+        };
+        short_text("name", &request.name, MAX_SHORT_TEXT)?;
+        let result = short_text("result", &request.result, MAX_SHORT_TEXT)?;
+        let external_id = short_text("external_id", &request.external_id, MAX_SHORT_TEXT)?;
+        let evidence_narrative = short_text(
+            "evidence_narrative",
+            &request.evidence_narrative,
+            MAX_NARRATIVE,
+        )?;
+        let evidence_url = match short_text("evidence_url", &request.evidence_url, 2048)? {
+            Some(text) => {
+                let parsed = url::Url::parse(&text)
+                    .map_err(|e| IssueError::invalid("evidence_url", format!("{text:?}: {e}")))?;
+                if !matches!(parsed.scheme(), "https" | "http") {
+                    return Err(IssueError::invalid(
+                        "evidence_url",
+                        format!("{text:?}: expected an http(s) URL"),
+                    ));
+                }
+                Some(iri("evidence_url", &text)?)
+            }
+            None => None,
+        };
+        if request.completed.with_timezone(&Utc) > now + chrono::Duration::days(1) {
+            return Err(IssueError::invalid(
+                "completion_date",
+                format!(
+                    "{} is in the future",
+                    request.completed.to_rfc3339_opts(SecondsFormat::Secs, true)
+                ),
+            ));
+        }
+        if let Some(at) = request.claim_expires {
+            if at <= now {
+                return Err(IssueError::invalid("claim_expires", "is in the past"));
+            }
+        }
+        Ok(Prepared {
+            achievement: achievement.clone(),
+            learner_key: learner_key(&self.did(), &recipient),
+            external_id,
+            learner_email,
+            recipient,
+            completed: request.completed,
+            result,
+            evidence_url,
+            evidence_narrative,
+            claim_expires: request.claim_expires,
+        })
+    }
+
+    /// Issues one credential (see the module documentation for the steps). Idempotent by
+    /// achievement + learner + external id.
+    pub async fn issue(&self, request: &IssueRequest, actor: &str) -> Result<Issued, IssueError> {
+        let now = crate::store::now_seconds();
+        let achievement = self.achievement(&request.achievement).await?;
+        let prepared = self.check_request(request, &achievement, now)?;
+        if let Some(existing) = self
+            .store
+            .credential_by_key(
+                &achievement.id,
+                &prepared.learner_key,
+                prepared.external_id.as_deref(),
+            )
+            .await?
+        {
+            let token = self
+                .store
+                .create_claim_token(&existing.id, prepared.claim_expires)
+                .await?;
+            return Ok(Issued {
+                credential: existing,
+                new: false,
+                claim: Some(ClaimLink {
+                    url: claim_url(&self.base_url(), token.expose()),
+                    expires_at: prepared.claim_expires,
+                }),
+            });
+        }
+        let revocation = self
+            .store
+            .allocate_status_index(ListPurpose::Revocation)
+            .await?;
+        let suspension = if self.suspension_enabled() {
+            Some(
+                self.store
+                    .allocate_status_index(ListPurpose::Suspension)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let context = self.signing_context();
+        let actor_owned = actor.to_owned();
+        let signed = tokio::task::spawn_blocking(move || {
+            prepared.sign(&context, revocation, suspension, now, &actor_owned)
+        })
+        .await
+        .map_err(|e| IssueError::Task {
+            reason: e.to_string(),
+        })??;
+        let committed = self
+            .store
+            .commit_issued(std::slice::from_ref(&signed.record))
+            .await?;
+        let first = committed
+            .into_iter()
+            .next()
+            .ok_or_else(|| IssueError::Task {
+                reason: "the commit returned no result".into(),
+            })?;
+        let new = matches!(first.inserted, Inserted::New(_));
+        let credential = match first.inserted {
+            Inserted::New(c) | Inserted::Existing(c) => c,
+        };
+        Ok(Issued {
+            credential,
+            new,
+            claim: Some(ClaimLink {
+                url: claim_url(&self.base_url(), first.claim.expose()),
+                expires_at: signed.record.claim_expires,
+            }),
+        })
+    }
+
+    /// Revokes (for good), suspends or reinstates a credential, with an audit record. Changing
+    /// to the current state is not an error (nothing is written but the audit record).
+    pub async fn set_status(
+        &self,
+        id: &CredentialId,
+        change: StatusChange,
+        reason: Option<&str>,
+        actor: &str,
+    ) -> Result<IssuedCredential, IssueError> {
+        let reason = match reason.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(r) if r.chars().count() > 1000 => {
+                return Err(IssueError::invalid("reason", "longer than 1000 characters"))
+            }
+            other => other,
+        };
+        let current = self
+            .store
+            .credential(id)
+            .await?
+            .ok_or_else(|| IssueError::NotFound {
+                what: "credential",
+                id: id.to_string(),
+            })?;
+        if change != StatusChange::Revoke && current.revoked_at.is_some() {
+            return Err(IssueError::Conflict {
+                reason: format!("credential {id} is revoked; revocation is final"),
+            });
+        }
+        let changed = match change {
+            StatusChange::Revoke => self.store.revoke(id, reason).await?,
+            StatusChange::Suspend => self.store.set_suspended(id, true, reason).await?,
+            StatusChange::Unsuspend => self.store.set_suspended(id, false, reason).await?,
+        };
+        self.store
+            .append_audit(&NewAuditEntry {
+                actor: actor.to_owned(),
+                action: change.action().into(),
+                subject: id.to_string(),
+                details: serde_json::json!({ "reason": reason, "changed": changed }),
+            })
+            .await?;
+        self.store
+            .credential(id)
+            .await?
+            .ok_or_else(|| IssueError::NotFound {
+                what: "credential",
+                id: id.to_string(),
+            })
+    }
+
+    /// Makes a new Ed25519 key the signing key, sealed under `passphrase`; the old one is
+    /// retired but stays in the DID document so what it signed keeps verifying, and
+    /// `issuer.toml` is updated. Refused for a did:key issuer (its DID *is* its key: a new key
+    /// would be a new issuer) and for a plain-file key (seal it first: re-run init).
+    pub async fn rotate_key(
+        &self,
+        passphrase: &Passphrase,
+        actor: &str,
+    ) -> Result<IssuerKey, IssueError> {
+        let config = self.config();
+        if config.did.starts_with("did:key:") {
+            return Err(IssueError::Conflict {
+                reason: "this issuer's DID is a did:key, which IS its key: rotating would make a \
+                         new issuer that no verifier links to the old one. Credentials already \
+                         issued stay valid; to change keys, initialise a did:web issuer"
+                    .into(),
+            });
+        }
+        if config.key.storage != KeyStorage::Sealed {
+            return Err(IssueError::Conflict {
+                reason: "key rotation needs a sealed key (this issuer keeps a plain key file)"
+                    .into(),
+            });
+        }
+        let old = self
+            .store
+            .active_key()
+            .await?
+            .ok_or_else(|| IssueError::Locked {
+                reason: "the database holds no active key".into(),
+            })?;
+        // The caller must prove they hold the passphrase of the current key.
+        let sealed_old = self.store.sealed_key(&old.id).await?;
+        secret::open(&sealed_old, passphrase).map_err(|_| IssueError::Locked {
+            reason: "wrong passphrase".into(),
+        })?;
+        let keys = self.store.keys().await?;
+        let mut n = keys.len() + 1;
+        let fragment = loop {
+            let candidate = format!("key-{n}");
+            if !keys.iter().any(|k| k.fragment == candidate) {
+                break candidate;
+            }
+            n += 1;
+        };
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(seed.as_mut_slice()).map_err(|e| IssueError::Signing {
+            reason: format!("no randomness available: {e}"),
+        })?;
+        let pair = KeyPair::from_seed(&seed);
+        let sealed = secret::seal(&pair, passphrase, KdfParams::default()).map_err(|e| {
+            IssueError::Locked {
+                reason: e.to_string(),
+            }
+        })?;
+        let record = self
+            .store
+            .add_sealed_key(&fragment, pair.public(), &sealed)
+            .await?;
+        self.store.retire_key(&old.id).await?;
+        let verification_method = format!("{}#{fragment}", config.did);
+        let mut updated = config.clone();
+        updated.key.fragment = fragment.clone();
+        updated.key.verification_method = verification_method.clone();
+        updated.key.public_multikey = pair.public().to_multikey();
+        if let Some(dir) = &self.dir {
+            updated.save(dir)?;
+        }
+        *write_lock(&self.config) = updated;
+        *write_lock(&self.signing) = Arc::new(SigningKey {
+            pair,
+            verification_method: verification_method.clone(),
+            fragment: fragment.clone(),
+        });
+        self.store
+            .append_audit(&NewAuditEntry {
+                actor: actor.to_owned(),
+                action: "key.rotate".into(),
+                subject: verification_method,
+                details: serde_json::json!({ "retired": format!("{}#{}", config.did, old.fragment) }),
+            })
+            .await?;
+        Ok(record)
+    }
+
+    /// The issuer's DID document: for did:web every key, current and retired (retired keys
+    /// keep only `assertionMethod`, so credentials they signed still verify); for did:key the
+    /// document the DID itself resolves to.
+    pub async fn did_document(&self) -> Result<Value, IssueError> {
+        let config = self.config();
+        let parsed =
+            did::Did::parse(&config.did).map_err(|e| IssueError::invalid("did", e.to_string()))?;
+        if parsed.method() == "key" {
+            return did::resolve_did_key(&parsed)
+                .map_err(|e| IssueError::invalid("did", e.to_string()));
+        }
+        let mut keys: Vec<DocumentKey> = self
+            .store
+            .keys()
+            .await?
+            .into_iter()
+            .map(|k| DocumentKey {
+                fragment: k.fragment,
+                public_key: k.public,
+                relationships: if k.retired_at.is_some() {
+                    vec![Relationship::AssertionMethod]
+                } else {
+                    Relationship::ALL.to_vec()
+                },
+            })
+            .collect();
+        if keys.is_empty() {
+            // A plain-file key is not in the database.
+            let signing = self.signing_key();
+            keys.push(DocumentKey {
+                fragment: signing.fragment.clone(),
+                public_key: signing.pair.public(),
+                relationships: Relationship::ALL.to_vec(),
+            });
+        }
+        did::build_did_document(&parsed, &keys).map_err(|e| IssueError::Signing {
+            reason: e.to_string(),
+        })
+    }
+
+    /// The signed `BitstringStatusListCredential` for `list_id` with the current bits. Signed
+    /// again only when the bits (or the signing key) changed; `now` is the `validFrom` of a
+    /// newly signed list.
+    pub async fn status_list_credential(
+        &self,
+        list_id: &StatusListId,
+        now: DateTime<Utc>,
+    ) -> Result<SignedStatusList, IssueError> {
+        let info = self
+            .store
+            .status_list(list_id)
+            .await?
+            .ok_or_else(|| IssueError::NotFound {
+                what: "status list",
+                id: list_id.to_string(),
+            })?;
+        let bits = self.store.status_list_bits(list_id).await?;
+        let key = self.signing_key();
+        let mut hasher = Sha256::new();
+        hasher.update(list_id.as_str().as_bytes());
+        hasher.update(b"\0");
+        hasher.update(key.verification_method.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(bits.as_bytes());
+        let digest = hex::encode(hasher.finalize());
+        let etag = format!("\"{}\"", &digest[..32]);
+        if let Some(cached) = lock(&self.status_cache).get(list_id.as_str()) {
+            if cached.etag == etag {
+                return Ok(cached.clone());
+            }
+        }
+        let purpose: StatusPurpose = info.purpose.into();
+        let url = status_list_url(&self.base_url(), list_id);
+        let unsigned = core_status::status_list_credential(&url, &self.did(), &purpose, &bits, now);
+        let created = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let signed = tokio::task::spawn_blocking(move || {
+            let options = proof::ProofOptions::assertion(
+                proof::Cryptosuite::EddsaRdfc2022,
+                key.verification_method.clone(),
+                created,
+            );
+            proof::sign(&unsigned, &key.pair, &options)
+        })
+        .await
+        .map_err(|e| IssueError::Task {
+            reason: e.to_string(),
+        })?
+        .map_err(|e| IssueError::Signing {
+            reason: e.to_string(),
+        })?;
+        let result = SignedStatusList {
+            credential: signed,
+            etag,
+        };
+        lock(&self.status_cache).insert(list_id.as_str().to_owned(), result.clone());
+        Ok(result)
+    }
+}
+
+fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    // A poisoned lock only means a panic elsewhere while holding it; the data (a config or an
+    // Arc) is replaced whole, so it is never half-written.
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_list_urls_round_trip() {
+        let id = StatusListId::from("urn:uuid:6f1c2a5e-1d2b-4c3a-9e8f-0a1b2c3d4e5f".to_owned());
+        let url = status_list_url("https://learn.example/", &id);
+        assert_eq!(
+            url,
+            "https://learn.example/status/6f1c2a5e-1d2b-4c3a-9e8f-0a1b2c3d4e5f"
+        );
+        let tail = url.rsplit('/').next().unwrap();
+        assert_eq!(status_list_id_from_path(tail), Some(id));
+        assert_eq!(status_list_id_from_path("../etc"), None);
+    }
+
+    #[test]
+    fn learner_keys_are_stable_and_normalised_but_not_the_email() {
+        let a = learner_key("did:web:x", &Recipient::Email(" Ada@Example.org ".into()));
+        let b = learner_key("did:web:x", &Recipient::Email("ada@example.org".into()));
+        assert_eq!(a, b);
+        assert!(!a.contains("ada"));
+        assert_ne!(
+            a,
+            learner_key("did:web:y", &Recipient::Email("ada@example.org".into()))
+        );
+        assert_eq!(
+            learner_key("did:web:x", &Recipient::Did("did:key:z6Mk".into())),
+            "did:key:z6Mk"
+        );
+    }
+
+    #[test]
+    fn completion_dates() {
+        assert_eq!(
+            parse_completion_date("2026-03-01").unwrap().to_rfc3339(),
+            "2026-03-01T00:00:00+00:00"
+        );
+        assert!(parse_completion_date("2026-03-01T10:00:00+02:00").is_ok());
+        for bad in [
+            "",
+            "2026-13-01",
+            "01/03/2026",
+            "2026-03-01 10:00",
+            "2026-3-1",
+        ] {
+            assert!(parse_completion_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert!(check_email("ada@example.org").is_ok());
+        for bad in [
+            "",
+            "ada",
+            "@example.org",
+            "ada@",
+            "ada@localhost",
+            "a b@example.org",
+            "a@b@example.org",
+        ] {
+            let Err(IssueError::Invalid { field, .. }) = check_email(bad) else {
+                panic!("{bad:?} accepted")
+            };
+            assert_eq!(field, "email");
+        }
+    }
+}

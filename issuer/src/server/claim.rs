@@ -1,0 +1,317 @@
+//! Claim pages: what a learner opens from the link the provider sent them. A small, accessible,
+//! server-rendered English page (no scripts, no external assets, every value escaped) showing
+//! the badge, with downloads of the credential (JSON, baked PNG and SVG) and a QR code of the
+//! link. Unknown tokens answer a 404 page, expired ones a 410 page.
+//!
+//! The token is the only secret protecting the page, so responses say `Cache-Control: no-store`
+//! and `Referrer-Policy: no-referrer`, and the access log records the route, not the path.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::Value;
+
+use super::{ApiError, AppState};
+use crate::issuance;
+use crate::store::{IssuedCredential, StoreError};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/claim/{token}", get(page))
+        .route("/claim/{token}/credential.json", get(credential_json))
+        .route("/claim/{token}/badge.png", get(badge_png))
+        .route("/claim/{token}/badge.svg", get(badge_svg))
+}
+
+/// Escapes text for HTML element content and double-quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A token has the store's shape (`clm_` and 64 hex digits); anything else is unknown without
+/// asking the database.
+fn well_formed(token: &str) -> bool {
+    token
+        .strip_prefix("clm_")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+enum Redeemed {
+    Found(Box<IssuedCredential>),
+    Unknown,
+    Expired,
+}
+
+async fn redeem(state: &AppState, token: &str) -> Result<Redeemed, ApiError> {
+    if !well_formed(token) {
+        return Ok(Redeemed::Unknown);
+    }
+    match state
+        .issuer
+        .store()
+        .redeem_claim_token(token, crate::store::now_seconds())
+        .await
+    {
+        Ok(Some(c)) => Ok(Redeemed::Found(Box::new(c))),
+        Ok(None) => Ok(Redeemed::Unknown),
+        Err(StoreError::ClaimExpired { .. }) => Ok(Redeemed::Expired),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn private_headers(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        HeaderName::from_static("referrer-policy"),
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        HeaderName::from_static("x-content-type-options"),
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
+fn html(status: StatusCode, title: &str, body: &str) -> Response {
+    let document = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n",
+        title = escape(title),
+    );
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        document,
+    )
+        .into_response();
+    private_headers(&mut response);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        ),
+    );
+    response
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;line-height:1.5;margin:0;color:#1b1b1b;background:#f6f6f4}\
+main{max-width:42rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:.5rem}\
+h1{font-size:1.6rem;margin-top:0}dt{font-weight:600}dd{margin:0 0 .6rem 0}\
+.status{padding:.6rem;border-radius:.3rem;background:#fdecea;border:1px solid #b3261e}\
+a{color:#0b57d0}.qr svg{width:12rem;height:12rem}img.badge{max-width:8rem;height:auto}\
+ul.downloads li{margin:.3rem 0}";
+
+fn not_found_page() -> Response {
+    html(
+        StatusCode::NOT_FOUND,
+        "Claim link not found",
+        "<h1>Claim link not found</h1>\n<p>This claim link is not known. Check that you copied \
+         the whole link from the message you received, or ask the organisation that awarded \
+         the badge for a new one.</p>",
+    )
+}
+
+fn expired_page() -> Response {
+    html(
+        StatusCode::GONE,
+        "Claim link expired",
+        "<h1>Claim link expired</h1>\n<p>This claim link has expired. Your badge has not been \
+         affected: ask the organisation that awarded it for a new link.</p>",
+    )
+}
+
+fn text_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut current = value;
+    for key in path {
+        current = current.get(*key)?;
+    }
+    current.as_str()
+}
+
+/// `2026-06-30T12:00:00Z` → `2026-06-30` (anything else is shown as given).
+fn day(text: &str) -> &str {
+    text.get(..10)
+        .filter(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok())
+        .unwrap_or(text)
+}
+
+fn render(state: &AppState, token: &str, c: &IssuedCredential) -> Response {
+    let doc: Value = serde_json::from_str(&c.credential).unwrap_or(Value::Null);
+    let achievement = doc
+        .get("credentialSubject")
+        .and_then(|s| s.get("achievement"))
+        .unwrap_or(&Value::Null);
+    let badge = text_at(&doc, &["name"])
+        .or_else(|| text_at(achievement, &["name"]))
+        .unwrap_or("Open Badge");
+    let issuer = text_at(&doc, &["issuer", "name"]).unwrap_or("(unnamed issuer)");
+    let achievement_name = text_at(achievement, &["name"]).unwrap_or(badge);
+    let description = text_at(achievement, &["description"]).unwrap_or("");
+    let criteria = text_at(achievement, &["criteria", "narrative"]);
+    let issued = text_at(&doc, &["validFrom"])
+        .or_else(|| text_at(&doc, &["issuanceDate"]))
+        .map(day);
+    let awarded = text_at(&doc, &["awardedDate"]).map(day);
+    let until = text_at(&doc, &["validUntil"]).map(day);
+    let image = text_at(achievement, &["image", "id"]).filter(|src| {
+        src.starts_with("data:image/png;base64,") || src.starts_with("data:image/svg+xml;base64,")
+    });
+    let caption = text_at(achievement, &["image", "caption"]).unwrap_or(achievement_name);
+
+    let mut body = String::new();
+    body.push_str(&format!("<h1>{}</h1>\n", escape(badge)));
+    if c.revoked_at.is_some() {
+        body.push_str(
+            "<p class=\"status\" role=\"status\"><strong>This badge has been revoked by its issuer.</strong> \
+             Verifiers will report it as not valid.</p>\n",
+        );
+    } else if c.suspended {
+        body.push_str(
+            "<p class=\"status\" role=\"status\"><strong>This badge is suspended by its issuer.</strong> \
+             Verifiers will report it as not valid until it is reinstated.</p>\n",
+        );
+    }
+    if let Some(src) = image {
+        body.push_str(&format!(
+            "<p><img class=\"badge\" src=\"{}\" alt=\"{}\"></p>\n",
+            escape(src),
+            escape(caption)
+        ));
+    }
+    body.push_str("<dl>\n");
+    let mut row = |term: &str, value: &str| {
+        body.push_str(&format!(
+            "<dt>{}</dt><dd>{}</dd>\n",
+            escape(term),
+            escape(value)
+        ));
+    };
+    row("Issued by", issuer);
+    row("Achievement", achievement_name);
+    if !description.is_empty() {
+        row("Description", description);
+    }
+    if let Some(text) = criteria {
+        row("How it was earned", text);
+    }
+    if let Some(date) = awarded {
+        row("Awarded", date);
+    }
+    if let Some(date) = issued {
+        row("Issued", date);
+    }
+    if let Some(date) = until {
+        row("Valid until", date);
+    }
+    body.push_str("</dl>\n");
+
+    let base = format!("/claim/{token}");
+    body.push_str("<h2>Download your badge</h2>\n<ul class=\"downloads\">\n");
+    body.push_str(&format!(
+        "<li><a href=\"{base}/credential.json\" download=\"badge.json\">The credential (JSON)</a> — for a digital wallet or to send to a verifier</li>\n"
+    ));
+    body.push_str(&format!(
+        "<li><a href=\"{base}/badge.png\" download=\"badge.png\">Badge image (PNG)</a> with the credential inside</li>\n"
+    ));
+    body.push_str(&format!(
+        "<li><a href=\"{base}/badge.svg\" download=\"badge.svg\">Badge image (SVG)</a> with the credential inside</li>\n</ul>\n"
+    ));
+    let url = issuance::claim_url(&state.issuer.base_url(), token);
+    match super::badge::qr_svg(&url) {
+        Ok(svg) => body.push_str(&format!(
+            "<h2>QR code</h2>\n<figure class=\"qr\" role=\"img\" aria-label=\"QR code of this page's link\">{svg}\
+             <figcaption>Scan to open this page on another device. Keep this link private: anyone who has it can download your badge.</figcaption></figure>\n"
+        )),
+        Err(e) => tracing::warn!(error = %e, "cannot draw the claim QR code"),
+    }
+    html(StatusCode::OK, &format!("{badge} — your badge"), &body)
+}
+
+async fn page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match redeem(&state, &token).await {
+        Ok(Redeemed::Found(c)) => render(&state, &token, &c),
+        Ok(Redeemed::Unknown) => not_found_page(),
+        Ok(Redeemed::Expired) => expired_page(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn download(
+    state: &AppState,
+    token: &str,
+    make: impl FnOnce(&IssuedCredential) -> Result<(&'static str, Vec<u8>), ApiError>,
+) -> Response {
+    match redeem(state, token).await {
+        Ok(Redeemed::Found(c)) => match make(&c) {
+            Ok((content_type, bytes)) => {
+                let mut response = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
+                private_headers(&mut response);
+                response
+            }
+            Err(e) => e.into_response(),
+        },
+        Ok(Redeemed::Unknown) => not_found_page(),
+        Ok(Redeemed::Expired) => expired_page(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn credential_json(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    download(&state, &token, |c| {
+        let content_type = if c.credential.trim_start().starts_with('{') {
+            "application/vc+ld+json"
+        } else {
+            "application/vc+jwt"
+        };
+        Ok((content_type, c.credential.clone().into_bytes()))
+    })
+    .await
+}
+
+async fn badge_png(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    download(&state, &token, |c| {
+        super::badge::baked_png(c).map(|bytes| ("image/png", bytes))
+    })
+    .await
+}
+
+async fn badge_svg(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    download(&state, &token, |c| {
+        super::badge::baked_svg(c).map(|bytes| ("image/svg+xml", bytes))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            escape("<script>alert(\"x\")</script> & 'y'"),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+    }
+
+    #[test]
+    fn token_shape() {
+        assert!(well_formed(&format!("clm_{}", "ab".repeat(32))));
+        assert!(!well_formed("clm_short"));
+        assert!(!well_formed(&format!("pat_{}", "ab".repeat(32))));
+    }
+}

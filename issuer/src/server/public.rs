@@ -1,0 +1,156 @@
+//! What anyone may fetch: the DID document, the issuer Profile, achievement definitions and the
+//! signed status lists verifiers read.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use passerelle_core::did::{self, Did};
+use serde_json::Value;
+
+use super::{ApiError, AppState};
+use crate::issuance;
+
+/// Media type of status list credentials (a JSON-LD verifiable credential).
+pub const STATUS_LIST_MEDIA_TYPE: &str = "application/vc+ld+json";
+
+/// The path at which a did:web DID's document is served (`/.well-known/did.json` or
+/// `/<path>/did.json`); `None` for other DID methods.
+pub fn did_document_path(did: &str) -> Option<String> {
+    let parsed = Did::parse(did).ok()?;
+    let url = did::did_web_url(&parsed).ok()?;
+    let parsed = url::Url::parse(&url).ok()?;
+    Some(parsed.path().to_owned())
+}
+
+pub(super) fn routes(state: &AppState) -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/issuer", get(profile))
+        .route("/achievements/{slug}", get(achievement))
+        .route("/status/{uuid}", get(status_list));
+    if let Some(path) = did_document_path(&state.issuer.did()) {
+        router = router.route(&path, get(did_document));
+    }
+    router
+}
+
+fn json_response(value: &Value, content_type: &'static str) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+/// The DID document: every key, current and retired (retired keys keep `assertionMethod`, so
+/// what they signed keeps verifying).
+async fn did_document(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let document = state.issuer.did_document().await?;
+    let mut response = json_response(&document, "application/did+json");
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}
+
+/// The issuer's OB 3.0 Profile (what the credentials' `issuer` object holds).
+async fn profile(State(state): State<AppState>) -> Response {
+    json_response(state.issuer.profile(), "application/json")
+}
+
+/// An achievement definition by slug.
+async fn achievement(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let found = state.issuer.store().achievement_by_slug(&slug).await?;
+    match found {
+        Some(a) => Ok(json_response(&a.definition, "application/json")),
+        None => Err(ApiError::NotFound {
+            what: "achievement",
+            id: slug,
+        }),
+    }
+}
+
+/// A signed `BitstringStatusListCredential`, re-signed by the engine only when its bits change.
+async fn status_list(
+    State(state): State<AppState>,
+    Path(uuid): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(list_id) = issuance::status_list_id_from_path(&uuid) else {
+        return Err(ApiError::NotFound {
+            what: "status list",
+            id: uuid,
+        });
+    };
+    let now = crate::store::now_seconds();
+    let signed = state.issuer.status_list_credential(&list_id, now).await?;
+    let cache_control = format!("public, max-age={}", state.options.status_max_age.as_secs());
+    let etag = HeaderValue::from_str(&signed.etag).map_err(ApiError::internal)?;
+    let cache = HeaderValue::from_str(&cache_control).map_err(ApiError::internal)?;
+    if if_none_match(&headers, &signed.etag) {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response());
+    }
+    let mut response = json_response(&signed.credential, STATUS_LIST_MEDIA_TYPE);
+    response.headers_mut().insert(header::ETAG, etag);
+    response.headers_mut().insert(header::CACHE_CONTROL, cache);
+    Ok(response)
+}
+
+/// Whether `If-None-Match` names `etag` (or is `*`). Weak tags match too (RFC 9110 §13.1.2 uses
+/// the weak comparison for `If-None-Match`).
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_web_paths() {
+        assert_eq!(
+            did_document_path("did:web:learn.example").as_deref(),
+            Some("/.well-known/did.json")
+        );
+        assert_eq!(
+            did_document_path("did:web:learn.example:org:lab").as_deref(),
+            Some("/org/lab/did.json")
+        );
+        assert_eq!(
+            did_document_path("did:web:localhost%3A8443").as_deref(),
+            Some("/.well-known/did.json")
+        );
+        assert_eq!(
+            did_document_path("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"),
+            None
+        );
+    }
+
+    #[test]
+    fn if_none_match_lists() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"a\", W/\"b\""),
+        );
+        assert!(if_none_match(&headers, "\"b\""));
+        assert!(if_none_match(&headers, "\"a\""));
+        assert!(!if_none_match(&headers, "\"c\""));
+        assert!(!if_none_match(&HeaderMap::new(), "\"a\""));
+    }
+}

@@ -1,0 +1,761 @@
+//! The issuance engine against a real SQLite file and, when `PASSERELLE_TEST_POSTGRES_URL` is
+//! set (CI sets it), a real PostgreSQL server: every test runs on both. Issued credentials are
+//! checked by the core verifier with the DID document and status lists this issuer publishes.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Once};
+
+use chrono::{DateTime, Duration, Utc};
+use passerelle_core::keys::KeyPair;
+use passerelle_core::model::{self, Achievement, Criteria, IdentityObject, Iri, Profile};
+use passerelle_core::schema::SchemaSet;
+use passerelle_core::verify::{self, CheckOptions, Fetched, Outcome, Verdict};
+use passerelle_core::{did, status};
+use passerelle_issuer::config::{
+    DatabaseConfig, IssuanceConfig, IssuerConfig, KeyConfig, KeyStorage,
+};
+use passerelle_issuer::issuance::{
+    self, IssueError, IssueRequest, Issuer, Recipient, StatusChange,
+};
+use passerelle_issuer::secret::{KdfParams, Passphrase};
+use passerelle_issuer::store::{ListPurpose, NewIssuerProfile, Store};
+use serde_json::Value;
+
+const PG_ENV: &str = "PASSERELLE_TEST_POSTGRES_URL";
+const FAST_KDF: KdfParams = KdfParams {
+    m_cost: 256,
+    t_cost: 1,
+    p_cost: 1,
+};
+const BASE: &str = "https://learn.example";
+const DID: &str = "did:web:learn.example";
+const PASSPHRASE: &str = "correct horse battery staple";
+
+enum Kind {
+    Sqlite { _dir: tempfile::TempDir },
+    Postgres { base: String, schema: String },
+}
+
+struct TestDb {
+    url: String,
+    kind: Kind,
+}
+
+impl TestDb {
+    fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("issuer.db").display()
+        );
+        Self {
+            url,
+            kind: Kind::Sqlite { _dir: dir },
+        }
+    }
+
+    async fn postgres() -> Option<Self> {
+        let Ok(base) = std::env::var(PG_ENV) else {
+            static SAID: Once = Once::new();
+            SAID.call_once(|| {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\nSKIPPED (set {PG_ENV}): the PostgreSQL variants of the issuance tests\n"
+                );
+            });
+            return None;
+        };
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(&base)
+            .await
+            .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&admin)
+            .await
+            .expect("create a test schema");
+        admin.close().await;
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        Some(Self {
+            url,
+            kind: Kind::Postgres { base, schema },
+        })
+    }
+
+    async fn finish(self) {
+        if let Kind::Postgres { base, schema } = &self.kind {
+            let admin = sqlx::PgPool::connect(base).await.expect("reconnect");
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(&admin)
+                .await
+                .expect("drop the test schema");
+            admin.close().await;
+        }
+    }
+}
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let db = super::TestDb::sqlite();
+                super::$name(&db).await;
+                db.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(db) = super::TestDb::postgres().await else { return };
+                super::$name(&db).await;
+                db.finish().await;
+            }
+        }
+    )*};
+}
+
+on_both!(
+    issued_credentials_verify_and_follow_their_status,
+    issuance_is_idempotent,
+    invalid_requests_name_the_field,
+    the_email_never_appears_in_the_credential,
+    concurrent_issuance_gives_distinct_credentials_and_indices,
+    rotated_keys_keep_old_credentials_verifiable,
+    status_lists_are_re_signed_only_when_they_change,
+    learner_emails_are_kept_only_when_configured,
+);
+
+fn sample_config(key: &KeyPair) -> IssuerConfig {
+    IssuerConfig {
+        name: "Open Learning Lab".into(),
+        url: BASE.into(),
+        did: DID.into(),
+        database: DatabaseConfig {
+            sqlite_file: None,
+            url: Some("unused".into()),
+            url_env: None,
+        },
+        key: KeyConfig {
+            fragment: "key-1".into(),
+            verification_method: format!("{DID}#key-1"),
+            public_multikey: key.public().to_multikey(),
+            storage: KeyStorage::Sealed,
+            file: None,
+        },
+        issuance: IssuanceConfig::default(),
+    }
+}
+
+/// A fresh issuer (profile, sealed key, one achievement `data-101`) on `db`.
+async fn setup(db: &TestDb, issuance: IssuanceConfig) -> (Issuer, IssuerConfig) {
+    let store = Store::connect(&db.url).await.expect("connect");
+    let key = KeyPair::from_seed(&rand_seed());
+    let mut config = sample_config(&key);
+    config.issuance = issuance;
+    let profile = Profile::new(
+        Iri::parse(DID).unwrap(),
+        "Open Learning Lab",
+        Iri::parse(BASE).unwrap(),
+    );
+    store
+        .set_issuer_profile(&NewIssuerProfile {
+            name: config.name.clone(),
+            url: BASE.into(),
+            did: DID.into(),
+            profile: serde_json::to_value(&profile).unwrap(),
+        })
+        .await
+        .unwrap();
+    store
+        .add_key("key-1", &key, Passphrase::new(PASSPHRASE), FAST_KDF)
+        .await
+        .unwrap();
+    let achievement = Achievement::new(
+        Iri::parse(&format!("{BASE}/achievements/data-101")).unwrap(),
+        "Data literacy 101",
+        "Reads, cleans and charts tabular data.",
+        Criteria::new().narrative("Passed the final assessment."),
+    )
+    .credits_available(5.0);
+    store
+        .create_achievement("data-101", &serde_json::to_value(&achievement).unwrap())
+        .await
+        .unwrap();
+    let issuer = Issuer::from_parts(config.clone(), store, key)
+        .await
+        .expect("issuer")
+        .with_schemas(ob_schemas());
+    (issuer, config)
+}
+
+fn rand_seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).unwrap();
+    seed
+}
+
+fn vectors() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
+}
+
+/// The OB 3.0 AchievementCredential JSON Schema from the vectors, under its published URL.
+fn ob_schemas() -> SchemaSet {
+    let path = vectors().join("openbadges/schema/ob_v3p0_achievementcredential_schema.json");
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let mut set = SchemaSet::new();
+    set.insert(
+        serde_json::from_str(&text).unwrap(),
+        &[model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA],
+    )
+    .unwrap();
+    set
+}
+
+fn request(email: &str) -> IssueRequest {
+    IssueRequest {
+        achievement: "data-101".into(),
+        recipient: Recipient::Email(email.into()),
+        name: Some("Ada Lovelace".into()),
+        completed: issuance::parse_completion_date("2026-03-01").unwrap(),
+        result: Some("92/100".into()),
+        evidence_url: Some("https://learn.example/projects/42".into()),
+        evidence_narrative: Some("Built a cleaning pipeline.".into()),
+        external_id: Some("enrolment-1".into()),
+        claim_expires: None,
+    }
+}
+
+/// The core verifier's report on `credential`, with this issuer's DID document and the
+/// status lists it serves now.
+async fn report(issuer: &Issuer, credential: &str) -> verify::Report {
+    let doc: Value = serde_json::from_str(credential).unwrap();
+    let presented = verify::classify_json(doc.clone());
+    let mut fetched = Fetched::default();
+    let did_doc = issuer.did_document().await.unwrap();
+    fetched
+        .did_documents
+        .insert(&did::Did::parse(DID).unwrap(), did_doc);
+    for url in status::lists_needed(&doc) {
+        let uuid = url.rsplit('/').next().unwrap();
+        let list_id = issuance::status_list_id_from_path(uuid).expect("a status list URL");
+        let list = issuer
+            .status_list_credential(&list_id, Utc::now())
+            .await
+            .unwrap();
+        fetched.add_status_list(&url, list.credential, "served by the issuer");
+    }
+    assert!(
+        verify::needs(&presented, &fetched).did_documents.is_empty(),
+        "the verifier still needs a DID document"
+    );
+    verify::check(&presented, &fetched, Utc::now(), &CheckOptions::default())
+}
+
+fn status_outcome(report: &verify::Report) -> Outcome {
+    report.check("status").expect("a status check").outcome
+}
+
+async fn issued_credentials_verify_and_follow_their_status(db: &TestDb) {
+    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let issued = issuer
+        .issue(&request("ada@example.org"), "test")
+        .await
+        .unwrap();
+    assert!(issued.new);
+    let claim = issued.claim.as_ref().expect("a claim link");
+    assert!(claim.url.starts_with("https://learn.example/claim/clm_"));
+    let first = report(&issuer, &issued.credential.credential).await;
+    assert_eq!(first.verdict, Verdict::Verified, "{}", first.to_json());
+    assert_eq!(status_outcome(&first), Outcome::Pass);
+    // Both entries are there, pointing at the issuer's /status/ URLs.
+    let doc: Value = serde_json::from_str(&issued.credential.credential).unwrap();
+    let entries = doc["credentialStatus"].as_array().expect("two entries");
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["statusPurpose"], "revocation");
+    assert_eq!(entries[1]["statusPurpose"], "suspension");
+    assert!(entries[0]["statusListCredential"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://learn.example/status/"));
+
+    // Suspend → not verified; reinstate → verified again.
+    let id = issued.credential.id.clone();
+    let suspended = issuer
+        .set_status(&id, StatusChange::Suspend, Some("under review"), "test")
+        .await
+        .unwrap();
+    assert!(suspended.suspended);
+    let r = report(&issuer, &issued.credential.credential).await;
+    assert_eq!(r.verdict, Verdict::NotVerified);
+    assert_eq!(status_outcome(&r), Outcome::Fail);
+    issuer
+        .set_status(&id, StatusChange::Unsuspend, None, "test")
+        .await
+        .unwrap();
+    let r = report(&issuer, &issued.credential.credential).await;
+    assert_eq!(r.verdict, Verdict::Verified, "{}", r.to_json());
+
+    // Revoke → fails on status, for good.
+    let revoked = issuer
+        .set_status(&id, StatusChange::Revoke, Some("plagiarism"), "test")
+        .await
+        .unwrap();
+    assert!(revoked.revoked_at.is_some());
+    let r = report(&issuer, &issued.credential.credential).await;
+    assert_eq!(r.verdict, Verdict::NotVerified);
+    assert_eq!(status_outcome(&r), Outcome::Fail);
+    let again = issuer
+        .set_status(&id, StatusChange::Unsuspend, None, "test")
+        .await;
+    assert!(
+        matches!(again, Err(IssueError::Conflict { .. })),
+        "{again:?}"
+    );
+
+    // A second learner's credential is unaffected by the first one's revocation.
+    let other = issuer
+        .issue(&request("bob@example.org"), "test")
+        .await
+        .unwrap();
+    let r = report(&issuer, &other.credential.credential).await;
+    assert_eq!(r.verdict, Verdict::Verified);
+
+    // Every action is in the audit log.
+    let audit = issuer.store().audit_entries(0, 100).await.unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    for wanted in [
+        "credential.issue",
+        "credential.suspend",
+        "credential.unsuspend",
+        "credential.revoke",
+    ] {
+        assert!(
+            actions.contains(&wanted),
+            "{wanted} missing from {actions:?}"
+        );
+    }
+    // Unknown credential → NotFound.
+    let missing = issuer
+        .set_status(
+            &passerelle_issuer::store::CredentialId::generate(),
+            StatusChange::Revoke,
+            None,
+            "test",
+        )
+        .await;
+    assert!(matches!(missing, Err(IssueError::NotFound { .. })));
+}
+
+async fn issuance_is_idempotent(db: &TestDb) {
+    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let first = issuer
+        .issue(&request("ada@example.org"), "test")
+        .await
+        .unwrap();
+    let lists = issuer
+        .store()
+        .status_lists(ListPurpose::Revocation)
+        .await
+        .unwrap();
+    let allocated = issuer.store().allocated_count(&lists[0].id).await.unwrap();
+    // Same learner (differently written), same achievement, same external id: nothing new.
+    let mut again = request("  ADA@example.org ");
+    again.result = Some("100/100".into());
+    let second = issuer.issue(&again, "test").await.unwrap();
+    assert!(!second.new);
+    assert_eq!(second.credential.id, first.credential.id);
+    assert_eq!(second.credential.credential, first.credential.credential);
+    assert_eq!(
+        issuer.store().allocated_count(&lists[0].id).await.unwrap(),
+        allocated,
+        "a repeat allocated a status index"
+    );
+    assert!(second.claim.is_some(), "a repeat still gives a claim link");
+    // Another external id is another credential.
+    let mut other = request("ada@example.org");
+    other.external_id = Some("enrolment-2".into());
+    let third = issuer.issue(&other, "test").await.unwrap();
+    assert!(third.new);
+    assert_ne!(third.credential.id, first.credential.id);
+    // By DID too.
+    let holder = did::did_key(&KeyPair::from_seed(&[7; 32]).public()).to_string();
+    let mut by_did = request("unused@example.org");
+    by_did.recipient = Recipient::Did(holder.clone());
+    let a = issuer.issue(&by_did, "test").await.unwrap();
+    let b = issuer.issue(&by_did, "test").await.unwrap();
+    assert!(a.new && !b.new);
+    assert_eq!(a.credential.id, b.credential.id);
+    let doc: Value = serde_json::from_str(&a.credential.credential).unwrap();
+    assert_eq!(doc["credentialSubject"]["id"], holder.as_str());
+    let count = issuer
+        .store()
+        .count_credentials(&first.credential.achievement_id)
+        .await
+        .unwrap();
+    assert_eq!(count, 3);
+}
+
+/// A change that makes a request invalid.
+type Mutation = Box<dyn Fn(&mut IssueRequest)>;
+
+async fn invalid_requests_name_the_field(db: &TestDb) {
+    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let cases: Vec<(&str, Mutation)> = vec![
+        (
+            "email",
+            Box::new(|r| r.recipient = Recipient::Email("not-an-email".into())),
+        ),
+        (
+            "email",
+            Box::new(|r| r.recipient = Recipient::Email("".into())),
+        ),
+        (
+            "did",
+            Box::new(|r| r.recipient = Recipient::Did("did:nope".into())),
+        ),
+        (
+            "evidence_url",
+            Box::new(|r| r.evidence_url = Some("javascript:alert(1)".into())),
+        ),
+        (
+            "evidence_url",
+            Box::new(|r| r.evidence_url = Some("not a url".into())),
+        ),
+        ("result", Box::new(|r| r.result = Some("x".repeat(300)))),
+        (
+            "external_id",
+            Box::new(|r| r.external_id = Some("a\u{0}b".into())),
+        ),
+        (
+            "completion_date",
+            Box::new(|r| {
+                r.completed = (Utc::now() + Duration::days(30)).fixed_offset();
+            }),
+        ),
+        (
+            "claim_expires",
+            Box::new(|r| r.claim_expires = Some(Utc::now() - Duration::hours(1))),
+        ),
+    ];
+    for (field, mutate) in cases {
+        let mut r = request("ada@example.org");
+        mutate(&mut r);
+        match issuer.issue(&r, "test").await {
+            Err(IssueError::Invalid { field: got, reason }) => {
+                assert_eq!(got, field, "{reason}");
+                assert!(!reason.is_empty());
+            }
+            other => panic!("{field}: expected Invalid, got {other:?}"),
+        }
+    }
+    let mut r = request("ada@example.org");
+    r.achievement = "no-such-course".into();
+    assert!(matches!(
+        issuer.issue(&r, "test").await,
+        Err(IssueError::NotFound {
+            what: "achievement",
+            ..
+        })
+    ));
+    // Nothing was issued, nothing allocated.
+    let lists = issuer
+        .store()
+        .status_lists(ListPurpose::Revocation)
+        .await
+        .unwrap();
+    assert!(
+        lists.is_empty(),
+        "invalid requests allocated status indices"
+    );
+}
+
+async fn the_email_never_appears_in_the_credential(db: &TestDb) {
+    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let email = "Grace.Hopper@Example.org";
+    let a = issuer.issue(&request(email), "test").await.unwrap();
+    let mut other = request(email);
+    other.external_id = Some("enrolment-9".into());
+    let b = issuer.issue(&other, "test").await.unwrap();
+    for issued in [&a, &b] {
+        let text = &issued.credential.credential;
+        assert!(!text.to_lowercase().contains("grace"), "{text}");
+        assert!(!text.contains("Ada Lovelace"), "the name leaked: {text}");
+        assert!(!issued.credential.learner_key.contains("grace"));
+        assert_eq!(issued.credential.learner_email, None);
+        let doc: Value = serde_json::from_str(text).unwrap();
+        let identity = &doc["credentialSubject"]["identifier"][0];
+        assert_eq!(identity["hashed"], true);
+        assert_eq!(identity["identityType"], "emailAddress");
+        let parsed = IdentityObject::new(
+            true,
+            identity["identityHash"].as_str().unwrap(),
+            "emailAddress",
+            identity["salt"].as_str().map(str::to_owned),
+        );
+        assert!(model::identity_matches("grace.hopper@example.org", &parsed));
+        assert!(!model::identity_matches("ada@example.org", &parsed));
+    }
+    // A fresh salt per credential: the same learner's badges cannot be linked by their hash.
+    let hash = |i: &issuance::Issued| {
+        let doc: Value = serde_json::from_str(&i.credential.credential).unwrap();
+        doc["credentialSubject"]["identifier"][0]["identityHash"].clone()
+    };
+    assert_ne!(hash(&a), hash(&b));
+}
+
+async fn concurrent_issuance_gives_distinct_credentials_and_indices(db: &TestDb) {
+    const TOTAL: usize = 2_000;
+    const TASKS: usize = 40;
+    let (first, config) = setup(db, IssuanceConfig::default()).await;
+    let first = Arc::new(first);
+    // A second instance on the same database: its own pool, its own unlocked key.
+    let store2 = Store::connect(&db.url).await.unwrap();
+    let active = store2.active_key().await.unwrap().unwrap();
+    let key2 = store2
+        .unlock_key(&active.id, Passphrase::new(PASSPHRASE))
+        .await
+        .unwrap();
+    let second = Arc::new(Issuer::from_parts(config, store2, key2).await.unwrap());
+    let mut handles = Vec::new();
+    for task in 0..TASKS {
+        let issuer = if task % 2 == 0 {
+            Arc::clone(&first)
+        } else {
+            Arc::clone(&second)
+        };
+        handles.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for n in (task..TOTAL).step_by(TASKS) {
+                let mut r = request(&format!("learner{n}@example.org"));
+                r.external_id = Some(format!("row-{n}"));
+                r.evidence_url = None;
+                r.evidence_narrative = None;
+                let issued = issuer.issue(&r, "test").await.expect("issue");
+                assert!(issued.new);
+                ids.push(issued.credential);
+            }
+            ids
+        }));
+    }
+    let mut credentials = Vec::new();
+    for h in handles {
+        credentials.extend(h.await.unwrap());
+    }
+    assert_eq!(credentials.len(), TOTAL);
+    let ids: HashSet<_> = credentials.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(ids.len(), TOTAL, "credential ids repeat");
+    let revocation: HashSet<_> = credentials
+        .iter()
+        .map(|c| c.revocation.clone().unwrap())
+        .collect();
+    let suspension: HashSet<_> = credentials
+        .iter()
+        .map(|c| c.suspension.clone().unwrap())
+        .collect();
+    assert_eq!(revocation.len(), TOTAL, "revocation indices repeat");
+    assert_eq!(suspension.len(), TOTAL, "suspension indices repeat");
+    // The indices in the signed documents are the stored ones.
+    for c in credentials.iter().take(50) {
+        let doc: Value = serde_json::from_str(&c.credential).unwrap();
+        let index = doc["credentialStatus"][0]["statusListIndex"]
+            .as_str()
+            .unwrap();
+        assert_eq!(index, c.revocation.as_ref().unwrap().index.to_string());
+    }
+    let count = first
+        .store()
+        .count_credentials(&credentials[0].achievement_id)
+        .await
+        .unwrap();
+    assert_eq!(count, TOTAL as i64);
+    // Spot-check that credentials from both instances verify.
+    for c in credentials.iter().step_by(TOTAL / 4) {
+        let r = report(&first, &c.credential).await;
+        assert_eq!(r.verdict, Verdict::Verified);
+    }
+}
+
+async fn rotated_keys_keep_old_credentials_verifiable(db: &TestDb) {
+    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let before = issuer
+        .issue(&request("ada@example.org"), "test")
+        .await
+        .unwrap();
+    let old_vm = issuer.verification_method();
+    let wrong = issuer
+        .rotate_key(&Passphrase::new("wrong passphrase!!"), "test")
+        .await;
+    assert!(matches!(wrong, Err(IssueError::Locked { .. })), "{wrong:?}");
+    let record = issuer
+        .rotate_key(&Passphrase::new(PASSPHRASE), "test")
+        .await
+        .unwrap();
+    assert_eq!(record.fragment, "key-2");
+    let new_vm = issuer.verification_method();
+    assert_eq!(new_vm, format!("{DID}#key-2"));
+    assert_eq!(issuer.config().key.fragment, "key-2");
+    let mut r = request("bob@example.org");
+    r.external_id = Some("after-rotation".into());
+    let after = issuer.issue(&r, "test").await.unwrap();
+    let signed_with = |text: &str| -> String {
+        let doc: Value = serde_json::from_str(text).unwrap();
+        doc["proof"][0]["verificationMethod"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(signed_with(&before.credential.credential), old_vm);
+    assert_eq!(signed_with(&after.credential.credential), new_vm);
+    for c in [&before, &after] {
+        let report = report(&issuer, &c.credential.credential).await;
+        assert_eq!(report.verdict, Verdict::Verified, "{}", report.to_json());
+    }
+    // The DID document: the retired key is only an assertion method.
+    let doc = issuer.did_document().await.unwrap();
+    assert_eq!(doc["verificationMethod"].as_array().unwrap().len(), 2);
+    let auth: Vec<&str> = doc["authentication"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(auth.iter().all(|vm| vm.ends_with("#key-2")), "{auth:?}");
+    // The status list is signed by the new key now.
+    let list = issuer
+        .store()
+        .status_lists(ListPurpose::Revocation)
+        .await
+        .unwrap();
+    let signed = issuer
+        .status_list_credential(&list[0].id, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        signed.credential["proof"][0]["verificationMethod"],
+        new_vm.as_str()
+    );
+}
+
+async fn status_lists_are_re_signed_only_when_they_change(db: &TestDb) {
+    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let issued = issuer
+        .issue(&request("ada@example.org"), "test")
+        .await
+        .unwrap();
+    let slot = issued.credential.revocation.clone().unwrap();
+    let t1: DateTime<Utc> = Utc::now();
+    let a = issuer
+        .status_list_credential(&slot.list_id, t1)
+        .await
+        .unwrap();
+    let b = issuer
+        .status_list_credential(&slot.list_id, t1 + Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(a, b, "an unchanged list was signed again");
+    assert_eq!(
+        a.credential["credentialSubject"]["statusPurpose"],
+        "revocation"
+    );
+    assert_eq!(
+        a.credential["id"],
+        issuance::status_list_url(BASE, &slot.list_id).as_str()
+    );
+    issuer
+        .set_status(&issued.credential.id, StatusChange::Revoke, None, "test")
+        .await
+        .unwrap();
+    let c = issuer
+        .status_list_credential(&slot.list_id, t1 + Duration::minutes(6))
+        .await
+        .unwrap();
+    assert_ne!(c.etag, a.etag);
+    let entry = status::parse_status_entries(
+        &serde_json::from_str::<Value>(&issued.credential.credential).unwrap(),
+    )
+    .unwrap();
+    let outcome = status::check_entry(&entry[0], &c.credential).unwrap();
+    assert!(outcome.is_invalidating());
+    let unknown =
+        issuance::status_list_id_from_path("6f1c2a5e-1d2b-4c3a-9e8f-0a1b2c3d4e5f").unwrap();
+    assert!(matches!(
+        issuer.status_list_credential(&unknown, t1).await,
+        Err(IssueError::NotFound { .. })
+    ));
+}
+
+async fn learner_emails_are_kept_only_when_configured(db: &TestDb) {
+    let (issuer, _) = setup(
+        db,
+        IssuanceConfig {
+            keep_learner_emails: true,
+            suspension: false,
+        },
+    )
+    .await;
+    let issued = issuer
+        .issue(&request(" Ada@Example.org"), "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        issued.credential.learner_email.as_deref(),
+        Some("ada@example.org")
+    );
+    assert!(!issued.credential.credential.contains("ada@example.org"));
+    // Without suspension entries: one status object, which the OB 3.0 schema accepts as is.
+    let doc: Value = serde_json::from_str(&issued.credential.credential).unwrap();
+    assert!(doc["credentialStatus"].is_object());
+    assert!(issued.credential.suspension.is_none());
+    let mut unsigned = doc.clone();
+    unsigned.as_object_mut().unwrap().remove("proof");
+    issuance::validate_credential(&unsigned, Some(&ob_schemas())).unwrap();
+    let suspend = issuer
+        .set_status(&issued.credential.id, StatusChange::Suspend, None, "test")
+        .await;
+    assert!(
+        matches!(suspend, Err(IssueError::Conflict { .. })),
+        "{suspend:?}"
+    );
+    let r = report(&issuer, &issued.credential.credential).await;
+    assert_eq!(r.verdict, Verdict::Verified);
+}
+
+/// What the VCDM 2.0 negative vectors represent is refused before signing, with a field.
+#[test]
+fn negative_vectors_are_refused_before_signing() {
+    let dir = vectors().join("negative/vcdm2-test-suite");
+    let mut checked = 0;
+    let mut accepted = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("the VCDM 2.0 negative vectors") {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let mut doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        // Unsigned: what the issuer would be about to sign.
+        if let Some(map) = doc.as_object_mut() {
+            map.remove("proof");
+        }
+        checked += 1;
+        match issuance::validate_credential(&doc, None) {
+            Err(IssueError::Invalid { field, reason }) => {
+                assert!(
+                    !field.is_empty() && !reason.is_empty(),
+                    "{}",
+                    path.display()
+                );
+            }
+            Err(other) => panic!("{}: not an Invalid error: {other:?}", path.display()),
+            Ok(()) => accepted.push(path.file_name().unwrap().to_string_lossy().into_owned()),
+        }
+    }
+    assert!(checked > 20, "only {checked} vectors found");
+    assert!(
+        accepted.is_empty(),
+        "accepted negative vectors: {accepted:?}"
+    );
+}

@@ -1,0 +1,632 @@
+//! The provider's issuing journey with the real `passerelle-issuer` binary: bulk issuance from a
+//! CSV (error CSV, idempotent re-run, dry run, `--out` artefacts checked by extracting the baked
+//! credential and verifying it), revocation, key rotation, API tokens, and a crash test that
+//! SIGKILLs a bulk run and re-runs it (SQLite, and PostgreSQL when
+//! `PASSERELLE_TEST_POSTGRES_URL` is set).
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use passerelle_core::verify::{self, CheckOptions, Fetched, Verdict};
+use passerelle_core::{bake, did, status};
+use passerelle_issuer::config::IssuerConfig;
+use passerelle_issuer::issuance::{self, Issuer};
+use passerelle_issuer::secret::Passphrase;
+use passerelle_issuer::store::Store;
+use passerelle_tests::{binary, run_env, stderr, stdout};
+use serde_json::Value;
+
+const PASSPHRASE: &str = "bulk passphrase nobody guesses 42";
+const PG_ENV: &str = "PASSERELLE_TEST_POSTGRES_URL";
+
+/// Runs the issuer in `dir` with the issuer directory `dir/iss`, the passphrase, and `env`.
+fn issuer(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let iss = dir.join("iss");
+    let iss = iss.to_str().unwrap().to_owned();
+    let mut all: Vec<(&str, Option<&str>)> = vec![
+        ("PASSERELLE_ISSUER_PASSPHRASE", Some(PASSPHRASE)),
+        ("PASSERELLE_ISSUER_DIR", Some(iss.as_str())),
+        ("DATABASE_URL", None),
+    ];
+    for (k, v) in env {
+        all.retain(|(name, _)| name != k);
+        all.push((k, Some(v)));
+    }
+    run_env("passerelle-issuer", dir, args, None, &all)
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed: {}{}",
+        stdout(out),
+        stderr(out)
+    );
+    stdout(out)
+}
+
+/// An issuer with the achievement `data-101` (with an SVG image) in `dir/iss`.
+fn setup(dir: &Path, env: &[(&str, &str)]) {
+    let svg = dir.join("badge.svg");
+    fs::write(
+        &svg,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="30" fill="#2a7"/></svg>"##,
+    )
+    .unwrap();
+    ok(
+        &issuer(
+            dir,
+            &[
+                "init",
+                "--name",
+                "Open Learning Lab",
+                "--url",
+                "https://learn.example",
+                "--image",
+                svg.to_str().unwrap(),
+            ],
+            env,
+        ),
+        "init",
+    );
+    ok(
+        &issuer(
+            dir,
+            &[
+                "achievement",
+                "create",
+                "--slug",
+                "data-101",
+                "--name",
+                "Data literacy 101",
+                "--description",
+                "Reads, cleans and charts tabular data.",
+                "--criteria",
+                "Passed the final assessment.",
+                "--image",
+                svg.to_str().unwrap(),
+            ],
+            env,
+        ),
+        "achievement create",
+    );
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Opens the issuer directory through the library (as `serve` would).
+async fn open(dir: &Path) -> Issuer {
+    Issuer::open(&dir.join("iss"), Some(&Passphrase::new(PASSPHRASE)))
+        .await
+        .expect("open the issuer")
+}
+
+/// [`open`] for a directory whose config reads the database URL from `$DATABASE_URL`, given
+/// here instead (tests do not change their own environment).
+async fn open_at(dir: &Path, env: &[(&str, &str)]) -> Issuer {
+    let Some((_, url)) = env.iter().find(|(k, _)| *k == "DATABASE_URL") else {
+        return open(dir).await;
+    };
+    let config = IssuerConfig::load(&dir.join("iss")).unwrap();
+    let store = Store::connect(url).await.unwrap();
+    let active = store.active_key().await.unwrap().unwrap();
+    let key = store
+        .unlock_key(&active.id, Passphrase::new(PASSPHRASE))
+        .await
+        .unwrap();
+    Issuer::from_parts(config, store, key).await.unwrap()
+}
+
+/// The core verifier's verdict on `credential` with what this issuer publishes now.
+async fn verdict(issuer: &Issuer, credential: &Value) -> (Verdict, Value) {
+    let mut fetched = Fetched::default();
+    fetched.did_documents.insert(
+        &did::Did::parse(&issuer.did()).unwrap(),
+        issuer.did_document().await.unwrap(),
+    );
+    for url in status::lists_needed(credential) {
+        let id = issuance::status_list_id_from_path(url.rsplit('/').next().unwrap()).unwrap();
+        let list = issuer
+            .status_list_credential(&id, Utc::now())
+            .await
+            .unwrap();
+        fetched.add_status_list(&url, list.credential, "served");
+    }
+    let report = verify::check(
+        &verify::classify_json(credential.clone()),
+        &fetched,
+        Utc::now(),
+        &CheckOptions::default(),
+    );
+    (report.verdict, report.to_json())
+}
+
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .map(|l| {
+            l.split(',')
+                .map(|f| f.trim_matches('"').to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn bulk_issue_with_errors_rerun_dry_run_and_artefacts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir, &[]);
+    let csv = dir.join("completions.csv");
+    fs::write(
+        &csv,
+        "email,name,completion_date,grade,evidence_url,external_id\n\
+         ada@example.org,Ada Lovelace,2026-03-01,92,https://learn.example/p/1,e1\n\
+         not-an-email,Bad Row,2026-03-01,,,e2\n\
+         bob@example.org,Bob,2026-03-02T10:00:00+02:00,,,e3\n\
+         carol@example.org,Carol,31/02/2026,,,e4\n\
+         dan@example.org,Dan,2026-03-03,,javascript:alert(1),e5\n\
+         erin@example.org,Erin,2026-03-04,B+,,e6\n",
+    )
+    .unwrap();
+    let out_dir = dir.join("badges");
+    let args = [
+        "issue",
+        "--achievement",
+        "data-101",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    let first = issuer(dir, &args, &[]);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("3 issued, 0 already issued, 3 failed"),
+        "{}",
+        stderr(&first)
+    );
+    // The error CSV: row number, external id, column, reason.
+    let errors = read_csv(&out_dir.join("errors.csv"));
+    assert_eq!(errors[0], ["row", "external_id", "column", "reason"]);
+    let summary: Vec<(String, String, String)> = errors[1..]
+        .iter()
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("2".into(), "e2".into(), "email".into()),
+            ("4".into(), "e4".into(), "completion_date".into()),
+            ("5".into(), "e5".into(), "evidence_url".into()),
+        ]
+    );
+    // claims.csv and the per-learner files.
+    let claims = read_csv(&out_dir.join("claims.csv"));
+    assert_eq!(claims.len(), 4, "{claims:?}");
+    assert!(!fs::read_to_string(out_dir.join("claims.csv"))
+        .unwrap()
+        .contains("@example.org"));
+    let rt = runtime();
+    rt.block_on(async {
+        let iss = open(dir).await;
+        for row in &claims[1..] {
+            assert!(row[4].starts_with("https://learn.example/claim/clm_"));
+            let stem = &row[5];
+            let json: Value = serde_json::from_str(
+                &fs::read_to_string(out_dir.join(format!("{stem}.json"))).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(json["id"], row[2].as_str());
+            let png = fs::read(out_dir.join(format!("{stem}.png"))).unwrap();
+            let svg = fs::read_to_string(out_dir.join(format!("{stem}.svg"))).unwrap();
+            for baked in [
+                bake::extract_png(&png).unwrap().expect("a baked PNG"),
+                bake::extract_svg(&svg).unwrap().expect("a baked SVG"),
+            ] {
+                let doc: Value = serde_json::from_str(baked.as_str()).unwrap();
+                assert_eq!(doc, json);
+                let (v, report) = verdict(&iss, &doc).await;
+                assert_eq!(v, Verdict::Verified, "{report}");
+            }
+            assert!(
+                fs::read_to_string(out_dir.join(format!("{stem}-claim-qr.svg")))
+                    .unwrap()
+                    .contains("<svg")
+            );
+            assert!(
+                !json.to_string().contains("example.org\""),
+                "an email leaked"
+            );
+        }
+        assert_eq!(iss.profile()["image"]["type"], "Image");
+        iss.store().close().await;
+    });
+
+    // Re-run: nothing issued twice.
+    let again = issuer(dir, &args, &[]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("0 issued, 3 already issued, 3 failed"),
+        "{}",
+        stderr(&again)
+    );
+    // Dry run of new rows: valid rows counted, nothing stored.
+    let fresh = dir.join("fresh.csv");
+    fs::write(
+        &fresh,
+        "did,completion_date\n\
+         did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK,2026-03-01\n",
+    )
+    .unwrap();
+    let dry = issuer(
+        dir,
+        &[
+            "issue",
+            "--achievement",
+            "data-101",
+            "--csv",
+            fresh.to_str().unwrap(),
+            "--dry-run",
+        ],
+        &[],
+    );
+    ok(&dry, "dry run");
+    assert!(
+        stderr(&dry).contains("1 valid (dry run"),
+        "{}",
+        stderr(&dry)
+    );
+    rt.block_on(async {
+        let iss = open(dir).await;
+        let a = iss.achievement("data-101").await.unwrap();
+        assert_eq!(iss.store().count_credentials(&a.id).await.unwrap(), 3);
+        iss.store().close().await;
+    });
+    // A header the tool does not know is refused before anything happens.
+    let bad = dir.join("bad.csv");
+    fs::write(
+        &bad,
+        "mail_addr,completion_date\nx@example.org,2026-01-01\n",
+    )
+    .unwrap();
+    let refused = issuer(
+        dir,
+        &[
+            "issue",
+            "--achievement",
+            "data-101",
+            "--csv",
+            bad.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("unknown column"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[test]
+fn revoke_suspend_rotate_and_tokens() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir, &[]);
+    let csv = dir.join("c.csv");
+    fs::write(
+        &csv,
+        "email,completion_date,external_id\nada@example.org,2026-03-01,1\nbob@example.org,2026-03-01,2\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    ok(
+        &issuer(
+            dir,
+            &[
+                "issue",
+                "--achievement",
+                "data-101",
+                "--csv",
+                csv.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &[],
+        ),
+        "issue",
+    );
+    let claims = read_csv(&out.join("claims.csv"));
+    let (ada, bob) = (claims[1][2].clone(), claims[2][2].clone());
+    let load = |row: &Vec<String>| -> Value {
+        serde_json::from_str(&fs::read_to_string(out.join(format!("{}.json", row[5]))).unwrap())
+            .unwrap()
+    };
+    let (ada_doc, bob_doc) = (load(&claims[1]), load(&claims[2]));
+
+    let revoked = issuer(dir, &["revoke", &ada, "--reason", "plagiarism"], &[]);
+    assert_eq!(ok(&revoked, "revoke").trim(), format!("{ada} revoked"));
+    ok(&issuer(dir, &["suspend", &bob], &[]), "suspend");
+    let rt = runtime();
+    rt.block_on(async {
+        let iss = open(dir).await;
+        assert_eq!(verdict(&iss, &ada_doc).await.0, Verdict::NotVerified);
+        assert_eq!(verdict(&iss, &bob_doc).await.0, Verdict::NotVerified);
+        iss.store().close().await;
+    });
+    ok(&issuer(dir, &["unsuspend", &bob], &[]), "unsuspend");
+    let refused = issuer(dir, &["unsuspend", &ada], &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("revocation is final"),
+        "{}",
+        stderr(&refused)
+    );
+    let bad_id = issuer(dir, &["revoke", "not-an-id"], &[]);
+    assert!(
+        stderr(&bad_id).contains("not a credential id"),
+        "{}",
+        stderr(&bad_id)
+    );
+
+    // Rotation: a wrong passphrase changes nothing; the right one makes key-2 sign.
+    let wrong = issuer(
+        dir,
+        &["key", "rotate"],
+        &[("PASSERELLE_ISSUER_PASSPHRASE", "not the passphrase at all")],
+    );
+    assert!(!wrong.status.success());
+    let rotated = ok(&issuer(dir, &["key", "rotate"], &[]), "key rotate");
+    assert_eq!(rotated.trim(), "did:web:learn.example#key-2");
+    let config = fs::read_to_string(dir.join("iss/issuer.toml")).unwrap();
+    assert!(config.contains("did:web:learn.example#key-2"), "{config}");
+    let csv2 = dir.join("c2.csv");
+    fs::write(
+        &csv2,
+        "email,completion_date\ncarol@example.org,2026-03-05\n",
+    )
+    .unwrap();
+    let out2 = dir.join("out2");
+    ok(
+        &issuer(
+            dir,
+            &[
+                "issue",
+                "--achievement",
+                "data-101",
+                "--csv",
+                csv2.to_str().unwrap(),
+                "--out",
+                out2.to_str().unwrap(),
+            ],
+            &[],
+        ),
+        "issue after rotation",
+    );
+    let carol = read_csv(&out2.join("claims.csv"));
+    let carol_doc: Value = serde_json::from_str(
+        &fs::read_to_string(out2.join(format!("{}.json", carol[1][5]))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        carol_doc["proof"][0]["verificationMethod"],
+        "did:web:learn.example#key-2"
+    );
+    rt.block_on(async {
+        let iss = open(dir).await;
+        // bob (signed by key-1, reinstated) and carol (key-2) verify; ada stays revoked.
+        assert_eq!(verdict(&iss, &bob_doc).await.0, Verdict::Verified);
+        assert_eq!(verdict(&iss, &carol_doc).await.0, Verdict::Verified);
+        assert_eq!(verdict(&iss, &ada_doc).await.0, Verdict::NotVerified);
+        iss.store().close().await;
+    });
+
+    // API tokens: the secret is printed once, listed never, and stops working when revoked.
+    let created = issuer(dir, &["token", "create", "--name", "LMS"], &[]);
+    let secret = ok(&created, "token create").trim().to_owned();
+    assert!(secret.starts_with("pat_") && secret.len() > 40);
+    let listed = ok(&issuer(dir, &["token", "list"], &[]), "token list");
+    assert!(
+        listed.contains("LMS") && !listed.contains(&secret),
+        "{listed}"
+    );
+    let id = listed.split_whitespace().next().unwrap().to_owned();
+    rt.block_on(async {
+        let iss = open(dir).await;
+        assert!(iss
+            .store()
+            .authenticate_api_token(&secret)
+            .await
+            .unwrap()
+            .is_some());
+        iss.store().close().await;
+    });
+    ok(&issuer(dir, &["token", "revoke", &id], &[]), "token revoke");
+    rt.block_on(async {
+        let iss = open(dir).await;
+        assert!(iss
+            .store()
+            .authenticate_api_token(&secret)
+            .await
+            .unwrap()
+            .is_none());
+        let actions: Vec<String> = iss
+            .store()
+            .audit_entries(0, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.action)
+            .collect();
+        for wanted in [
+            "credential.revoke",
+            "key.rotate",
+            "token.create",
+            "token.revoke",
+        ] {
+            assert!(actions.iter().any(|a| a == wanted), "{wanted}: {actions:?}");
+        }
+        iss.store().close().await;
+    });
+    let unknown = issuer(dir, &["token", "revoke", "urn:uuid:nope"], &[]);
+    assert!(!unknown.status.success());
+}
+
+/// Writes a CSV of `n` valid rows.
+fn big_csv(path: &Path, n: usize) {
+    let mut text = String::from("email,completion_date,external_id\n");
+    for i in 0..n {
+        text.push_str(&format!("learner{i}@example.org,2026-03-01,row-{i}\n"));
+    }
+    fs::write(path, text).unwrap();
+}
+
+/// Starts a bulk run, SIGKILLs it once some (not all) credentials are committed, re-runs it
+/// to completion, and checks: every row issued exactly once, all ids and indices distinct.
+fn kill_and_rerun(dir: &Path, env: &[(&str, &str)]) {
+    const ROWS: usize = 400;
+    setup(dir, env);
+    let csv = dir.join("big.csv");
+    big_csv(&csv, ROWS);
+    let iss_dir: PathBuf = dir.join("iss");
+    let args = [
+        "issue",
+        "--achievement",
+        "data-101",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--batch-size",
+        "16",
+    ];
+    let mut command = Command::new(binary("passerelle-issuer"));
+    command
+        .current_dir(dir)
+        .args(args)
+        .env("PASSERELLE_ISSUER_PASSPHRASE", PASSPHRASE)
+        .env("PASSERELLE_ISSUER_DIR", &iss_dir)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let rt = runtime();
+    let count = |rt: &tokio::runtime::Runtime| -> i64 {
+        rt.block_on(async {
+            let iss = open_at(dir, env).await;
+            let a = iss.achievement("data-101").await.unwrap();
+            let n = iss.store().count_credentials(&a.id).await.unwrap();
+            iss.store().close().await;
+            n
+        })
+    };
+    let mut child = command.spawn().unwrap();
+    let started = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        let n = count(&rt);
+        if n >= 32 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let after_kill = count(&rt);
+    assert!(
+        after_kill > 0 && (after_kill as usize) < ROWS,
+        "killed after {after_kill} of {ROWS}: not mid-run"
+    );
+    let rerun = issuer(dir, &args, env);
+    let err = stderr(&rerun);
+    assert!(rerun.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{} issued, {after_kill} already issued, 0 failed",
+            ROWS as i64 - after_kill
+        )),
+        "{err}"
+    );
+    rt.block_on(async {
+        let iss = open_at(dir, env).await;
+        let a = iss.achievement("data-101").await.unwrap();
+        assert_eq!(
+            iss.store().count_credentials(&a.id).await.unwrap(),
+            ROWS as i64
+        );
+        // Every row once; every credential's status slots distinct.
+        let mut revocation = HashSet::new();
+        let mut suspension = HashSet::new();
+        for i in 0..ROWS {
+            let key = issuance::learner_key(
+                &iss.did(),
+                &issuance::Recipient::Email(format!("learner{i}@example.org")),
+            );
+            let c = iss
+                .store()
+                .credential_by_key(&a.id, &key, Some(&format!("row-{i}")))
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("row {i} lost"));
+            assert!(revocation.insert(c.revocation.unwrap()));
+            assert!(suspension.insert(c.suspension.unwrap()));
+        }
+        // The killed job is still marked running; the finished one completed.
+        let jobs = iss.store().bulk_jobs().await.unwrap();
+        assert!(jobs
+            .iter()
+            .any(|j| j.issued as i64 == ROWS as i64 - after_kill));
+        iss.store().close().await;
+    });
+}
+
+#[test]
+fn killed_bulk_run_resumes_without_loss_or_duplicates_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    kill_and_rerun(tmp.path(), &[]);
+}
+
+#[test]
+fn killed_bulk_run_resumes_without_loss_or_duplicates_postgres() {
+    let Ok(base) = std::env::var(PG_ENV) else {
+        eprintln!("SKIPPED (set {PG_ENV})");
+        return;
+    };
+    let schema = format!("e2e_{}", uuid::Uuid::new_v4().simple());
+    let rt = runtime();
+    rt.block_on(async {
+        let admin = sqlx::PgPool::connect(&base).await.expect("PostgreSQL");
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+    });
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let tmp = tempfile::tempdir().unwrap();
+    kill_and_rerun(tmp.path(), &[("DATABASE_URL", url.as_str())]);
+    rt.block_on(async {
+        let admin = sqlx::PgPool::connect(&base).await.unwrap();
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+    });
+}
