@@ -10,9 +10,7 @@
 //! - without an image, a plain medal ([`default_badge_svg`]) is used for both.
 
 use base64::Engine as _;
-use passerelle_core::bake;
-use qrcode::render::svg;
-use qrcode::QrCode;
+use passerelle_core::{bake, qr};
 use serde_json::Value;
 
 /// Width and height of rasterised badges, in pixels.
@@ -91,14 +89,9 @@ pub fn bake(images: &BadgeImages, credential: &str) -> Result<BadgeImages, Artif
 
 /// A QR code of `text` (a claim URL) as a standalone SVG.
 pub fn qr_svg(text: &str) -> Result<String, ArtifactError> {
-    let code = QrCode::new(text.as_bytes()).map_err(|e| ArtifactError::Qr {
+    qr::render_svg(text).map_err(|e| ArtifactError::Qr {
         reason: e.to_string(),
-    })?;
-    Ok(code
-        .render::<svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build())
+    })
 }
 
 /// A plain medal badge (no text, so it renders the same everywhere), titled with `name`.
