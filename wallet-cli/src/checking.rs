@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use passerelle_core::did::Did;
-use passerelle_core::verify::{self, CheckOptions, Fetched, Presented, Report};
 use passerelle_core::input;
+use passerelle_core::verify::{self, CheckOptions, Fetched, Presented, Report};
 use serde_json::Value;
 
 use crate::fetch::Fetcher;

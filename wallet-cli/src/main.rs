@@ -240,7 +240,14 @@ fn run(cli: Cli) -> Result<u8> {
             png,
             svg,
             text,
-        } => qr_code(&dir, stdin_pass, number, png.as_deref(), svg.as_deref(), text),
+        } => qr_code(
+            &dir,
+            stdin_pass,
+            number,
+            png.as_deref(),
+            svg.as_deref(),
+            text,
+        ),
         Command::Export { number, baked } => export(&dir, stdin_pass, number, &baked),
         Command::Backup { file } => backup(&dir, stdin_pass, &file),
         Command::Restore { file } => restore(&dir, stdin_pass, &file),
@@ -259,7 +266,9 @@ fn wallet_dir(given: Option<PathBuf>) -> Result<PathBuf> {
     dirs::data_dir()
         .map(|d| d.join("passerelle").join("wallet"))
         .ok_or_else(|| {
-            anyhow!("cannot tell where your data directory is: pass --wallet DIR or set ${WALLET_ENV}")
+            anyhow!(
+                "cannot tell where your data directory is: pass --wallet DIR or set ${WALLET_ENV}"
+            )
         })
 }
 
@@ -338,7 +347,9 @@ fn prompt_text(prompt: &str) -> Result<String> {
         bail!("no terminal to ask for the passphrase: use --passphrase-stdin or set ${PASSPHRASE_ENV}");
     }
     rpassword::prompt_password(prompt).map_err(|e| {
-        anyhow!("cannot ask for the passphrase ({e}): use --passphrase-stdin or set ${PASSPHRASE_ENV}")
+        anyhow!(
+            "cannot ask for the passphrase ({e}): use --passphrase-stdin or set ${PASSPHRASE_ENV}"
+        )
     })
 }
 
@@ -448,7 +459,8 @@ fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
     } else {
         std::env::current_dir()?.join(path)
     };
-    store::write_atomic(&absolute, bytes).with_context(|| format!("cannot write {}", path.display()))
+    store::write_atomic(&absolute, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,8 +541,16 @@ fn import(
             .with_context(|| format!("the {} is not a readable credential", item.how))?;
         let checked = checking::check(&mut wallet, &presented, now, fetcher.as_ref(), false)?;
         let report = &checked.report;
-        let mut entry = entry_from(&item, &presented, report, &now.to_rfc3339_opts(SecondsFormat::Secs, true));
-        let achievement = entry.achievement.clone().unwrap_or_else(|| "(unnamed)".into());
+        let mut entry = entry_from(
+            &item,
+            &presented,
+            report,
+            &now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        );
+        let achievement = entry
+            .achievement
+            .clone()
+            .unwrap_or_else(|| "(unnamed)".into());
         let issuer = entry
             .issuer_name
             .clone()
@@ -552,21 +572,29 @@ fn import(
                 "Not stored: it failed verification (see above). If you still want to keep it, \
                  run the import again with --force; it will be marked as not verified."
             );
-            results.push(json!({"found": item.how, "outcome": "refused", "achievement": achievement,
-                "issuer": issuer, "report": report.to_json()}));
+            results.push(
+                json!({"found": item.how, "outcome": "refused", "achievement": achievement,
+                "issuer": issuer, "report": report.to_json()}),
+            );
             wallet.save_index()?;
             continue;
         }
         entry.forced = report.verdict == Verdict::NotVerified;
         let number = wallet.add(entry, &item.text)?;
         if report.verdict == Verdict::Incomplete {
-            for check in report.checks.iter().filter(|c| c.required && c.outcome == passerelle_core::verify::Outcome::NotChecked) {
+            for check in report
+                .checks
+                .iter()
+                .filter(|c| c.required && c.outcome == passerelle_core::verify::Outcome::NotChecked)
+            {
                 eprintln!("  not checked: {}: {}", check.id, check.message);
             }
         }
         eprintln!("Stored as #{number}.");
-        results.push(json!({"found": item.how, "outcome": "stored", "number": number,
-            "achievement": achievement, "issuer": issuer, "verdict": verdict_name(report.verdict)}));
+        results.push(
+            json!({"found": item.how, "outcome": "stored", "number": number,
+            "achievement": achievement, "issuer": issuer, "verdict": verdict_name(report.verdict)}),
+        );
     }
     wallet.save_index()?;
     if json {
@@ -593,7 +621,12 @@ fn entry_from(item: &source::Found, presented: &Presented, report: &Report, now:
             .and_then(Value::as_str)
             .map(str::to_owned),
         achievement: summary
-            .and_then(|s| s.achievement.as_ref().map(|a| a.name.clone()).or(s.name.clone()))
+            .and_then(|s| {
+                s.achievement
+                    .as_ref()
+                    .map(|a| a.name.clone())
+                    .or(s.name.clone())
+            })
             .or_else(|| {
                 credential.as_ref().and_then(|c| {
                     c.pointer("/credentialSubject/achievement/name")
@@ -650,7 +683,11 @@ fn list(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
             entry.number,
             truncate(entry.achievement.as_deref().unwrap_or("(unnamed)"), 40),
             truncate(issuer, 30),
-            entry.issued.as_deref().and_then(|d| d.get(..10)).unwrap_or("?"),
+            entry
+                .issued
+                .as_deref()
+                .and_then(|d| d.get(..10))
+                .unwrap_or("?"),
             verdict_label(entry)
         )?;
     }
@@ -685,7 +722,10 @@ fn show(dir: &Path, stdin_pass: bool, number: u64, json: bool) -> Result<u8> {
     let mut lines: Vec<(&str, String)> = Vec::new();
     lines.push((
         "Achievement",
-        entry.achievement.clone().unwrap_or_else(|| "(unnamed)".into()),
+        entry
+            .achievement
+            .clone()
+            .unwrap_or_else(|| "(unnamed)".into()),
     ));
     if let Some(achievement) = model.as_ref().and_then(|m| m.achievement.as_ref()) {
         lines.push(("Description", achievement.description.clone()));
@@ -730,7 +770,10 @@ fn show(dir: &Path, stdin_pass: bool, number: u64, json: bool) -> Result<u8> {
         },
     ));
     lines.push(("Status", verdict_label(&entry)));
-    lines.push(("Imported", format!("{} from {}", entry.imported_at, entry.source)));
+    lines.push((
+        "Imported",
+        format!("{} from {}", entry.imported_at, entry.source),
+    ));
     if let Some(link) = &entry.link {
         lines.push(("Link", link.clone()));
     }
@@ -751,7 +794,13 @@ fn verify(dir: &Path, stdin_pass: bool, number: u64, online: bool, json: bool) -
         report,
         status_as_of,
         fetched_now,
-    } = checking::check(&mut wallet, &presented, Utc::now(), fetcher.as_ref(), online)?;
+    } = checking::check(
+        &mut wallet,
+        &presented,
+        Utc::now(),
+        fetcher.as_ref(),
+        online,
+    )?;
     if let Some(stored) = wallet
         .index
         .credentials
@@ -781,7 +830,10 @@ fn verify(dir: &Path, stdin_pass: bool, number: u64, online: bool, json: bool) -
 fn delete(dir: &Path, stdin_pass: bool, number: u64, yes: bool) -> Result<u8> {
     let mut wallet = open(dir, stdin_pass, Access::Write)?;
     let entry = find(&wallet, number)?;
-    let name = entry.achievement.clone().unwrap_or_else(|| "(unnamed)".into());
+    let name = entry
+        .achievement
+        .clone()
+        .unwrap_or_else(|| "(unnamed)".into());
     if !yes {
         if stdin_pass || !io::stdin().is_terminal() {
             bail!("deleting needs a confirmation: run it on a terminal, or add --yes");
@@ -853,8 +905,8 @@ fn present(
         challenge,
         domain,
     );
-    let signed = proof::sign(&presentation, &holder, &options)
-        .context("cannot sign the presentation")?;
+    let signed =
+        proof::sign(&presentation, &holder, &options).context("cannot sign the presentation")?;
     let text = serde_json::to_string_pretty(&signed)? + "\n";
     match out {
         Some(path) => {
@@ -885,7 +937,9 @@ fn qr_code(
         anyhow!("{e}. Share the credential as a file instead: `passerelle-wallet export {number} --baked badge.png`")
     })?;
     if payload.starts_with("http") {
-        eprintln!("The credential is too large for a QR code; the code holds the link it came from.");
+        eprintln!(
+            "The credential is too large for a QR code; the code holds the link it came from."
+        );
     }
     if let Some(path) = png {
         write_output(path, &qr::render_png(&payload, 8)?)?;
@@ -948,7 +1002,9 @@ fn data_url(url: &str, media_type: &str) -> Option<Vec<u8>> {
     if !meta.starts_with(media_type) || !meta.ends_with(";base64") {
         return None;
     }
-    base64::engine::general_purpose::STANDARD.decode(data.trim()).ok()
+    base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .ok()
 }
 
 /// A plain 256×256 PNG (a blue disc on white) when the achievement has no PNG image.
@@ -959,7 +1015,11 @@ fn plain_png() -> Vec<u8> {
     for y in 0..SIZE as i64 {
         for x in 0..SIZE as i64 {
             let inside = (x - centre).pow(2) + (y - centre).pow(2) < (centre - 8).pow(2);
-            pixels.extend_from_slice(if inside { &[0x1f, 0x4e, 0x9c] } else { &[0xff; 3] });
+            pixels.extend_from_slice(if inside {
+                &[0x1f, 0x4e, 0x9c]
+            } else {
+                &[0xff; 3]
+            });
         }
     }
     let mut out = Vec::new();
@@ -1013,7 +1073,8 @@ fn restore(dir: &Path, stdin_pass: bool, file: &Path) -> Result<u8> {
             dir.display()
         );
     }
-    let blob = fs::read(file).with_context(|| format!("cannot read the backup {}", file.display()))?;
+    let blob =
+        fs::read(file).with_context(|| format!("cannot read the backup {}", file.display()))?;
     let passphrases = Passphrases::new(stdin_pass)?;
     let pass = passphrases.current("Backup passphrase: ")?;
     let (wallet, count) = Wallet::restore(dir, &blob, &pass, kdf_params())?;

@@ -28,7 +28,9 @@ pub struct Found {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SourceError {
-    #[error("{source_name} is neither a file, an http(s) link nor QR text (VC1:…); check the spelling")]
+    #[error(
+        "{source_name} is neither a file, an http(s) link nor QR text (VC1:…); check the spelling"
+    )]
     Unknown { source_name: String },
     #[error("cannot read {path}: {reason}")]
     Read { path: String, reason: String },
@@ -93,11 +95,7 @@ fn read_file(path: &Path) -> Result<Vec<u8>, SourceError> {
 
 /// A claim link: `{link}/credential.json` first (where the issuer service serves the credential),
 /// then the link itself asking for JSON.
-fn from_link(
-    link: &str,
-    fetcher: Option<&Fetcher>,
-    depth: u8,
-) -> Result<Vec<Found>, SourceError> {
+fn from_link(link: &str, fetcher: Option<&Fetcher>, depth: u8) -> Result<Vec<Found>, SourceError> {
     if depth > 0 {
         return Err(SourceError::LinkLoop { link: link.into() });
     }

@@ -44,7 +44,9 @@ const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    #[error("no wallet in {dir}: create one with `passerelle-wallet init` (or point --wallet at it)")]
+    #[error(
+        "no wallet in {dir}: create one with `passerelle-wallet init` (or point --wallet at it)"
+    )]
     NotFound { dir: PathBuf },
     #[error("a wallet already exists in {dir}; use it, or choose another directory with --wallet")]
     AlreadyExists { dir: PathBuf },
@@ -54,7 +56,9 @@ pub enum StoreError {
     Locked { dir: PathBuf },
     #[error("the wallet file {path} is damaged ({source}); restore the wallet from a backup (`passerelle-wallet restore FILE`)")]
     Damaged { path: PathBuf, source: SealedError },
-    #[error("the wallet index in {path} is not readable ({reason}); restore the wallet from a backup")]
+    #[error(
+        "the wallet index in {path} is not readable ({reason}); restore the wallet from a backup"
+    )]
     BadIndex { path: PathBuf, reason: String },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
@@ -130,12 +134,13 @@ pub struct Index {
 impl Index {
     /// The holder's key pair.
     pub fn holder(&self) -> Result<KeyPair, StoreError> {
-        let seed = Zeroizing::new(hex::decode(&self.holder_seed).map_err(|e| {
-            StoreError::BadIndex {
-                path: PathBuf::from(INDEX),
-                reason: format!("holder key: {e}"),
-            }
-        })?);
+        let seed =
+            Zeroizing::new(
+                hex::decode(&self.holder_seed).map_err(|e| StoreError::BadIndex {
+                    path: PathBuf::from(INDEX),
+                    reason: format!("holder key: {e}"),
+                })?,
+            );
         KeyPair::from_seed_slice(&seed).map_err(|e| StoreError::BadIndex {
             path: PathBuf::from(INDEX),
             reason: format!("holder key: {e}"),
@@ -333,11 +338,10 @@ impl Wallet {
             path: path.clone(),
             source,
         })?;
-        let index: Index =
-            serde_json::from_slice(&plain).map_err(|e| StoreError::BadIndex {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+        let index: Index = serde_json::from_slice(&plain).map_err(|e| StoreError::BadIndex {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
         if index.format != 1 {
             return Err(StoreError::BadIndex {
                 path,
@@ -374,12 +378,13 @@ impl Wallet {
 
     /// Replaces the index on disk with `self.index`, then removes files it no longer names.
     pub fn save_index(&self) -> Result<(), StoreError> {
-        let json = Zeroizing::new(serde_json::to_vec(&self.index).map_err(|e| {
-            StoreError::BadIndex {
-                path: self.dir.join(INDEX),
-                reason: e.to_string(),
-            }
-        })?);
+        let json =
+            Zeroizing::new(
+                serde_json::to_vec(&self.index).map_err(|e| StoreError::BadIndex {
+                    path: self.dir.join(INDEX),
+                    reason: e.to_string(),
+                })?,
+            );
         write_atomic(&self.dir.join(INDEX), &self.seal(&json)?)?;
         self.remove_unnamed_files();
         Ok(())
@@ -545,7 +550,11 @@ impl Wallet {
     }
 
     /// Everything in the wallet, as one sealed backup blob (under `passphrase`, fresh salt).
-    pub fn backup(&self, passphrase: &Passphrase, params: KdfParams) -> Result<Vec<u8>, StoreError> {
+    pub fn backup(
+        &self,
+        passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<Vec<u8>, StoreError> {
         let mut credentials = Vec::new();
         for entry in &self.index.credentials {
             credentials.push(BackupCredential {
@@ -572,12 +581,13 @@ impl Wallet {
             credentials,
             cache,
         };
-        let json = Zeroizing::new(serde_json::to_vec(&backup).map_err(|e| {
-            StoreError::BadIndex {
-                path: PathBuf::from("backup"),
-                reason: e.to_string(),
-            }
-        })?);
+        let json =
+            Zeroizing::new(
+                serde_json::to_vec(&backup).map_err(|e| StoreError::BadIndex {
+                    path: PathBuf::from("backup"),
+                    reason: e.to_string(),
+                })?,
+            );
         Ok(sealed::seal(
             BACKUP_TAG,
             passphrase,
@@ -702,7 +712,10 @@ mod tests {
             let path = file.unwrap().path();
             let bytes = fs::read(&path).unwrap();
             assert!(!String::from_utf8_lossy(&bytes).contains("secret"));
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         assert!(matches!(
             Wallet::open(&dir, &Passphrase::new("wrong"), Access::Read),
@@ -727,7 +740,12 @@ mod tests {
         let mut wallet = Wallet::create(&dir, &old, FAST).unwrap();
         wallet.add(entry(), "one").unwrap();
         wallet
-            .cache("https://x.example/list", "status", &serde_json::json!({"a": 1}), "t")
+            .cache(
+                "https://x.example/list",
+                "status",
+                &serde_json::json!({"a": 1}),
+                "t",
+            )
             .unwrap();
         wallet.change_passphrase(&new, FAST).unwrap();
         drop(wallet);
@@ -737,8 +755,22 @@ mod tests {
         let blob = wallet.backup(&new, FAST).unwrap();
         let (restored, count) = Wallet::restore(&tmp.path().join("r"), &blob, &new, FAST).unwrap();
         assert_eq!(count, 1);
-        assert_eq!(restored.index.credentials, wallet.index.credentials.iter().map(|e| Entry { file: restored.index.credentials[0].file.clone(), ..e.clone() }).collect::<Vec<_>>());
-        assert_eq!(restored.document(&restored.index.credentials[0]).unwrap(), "one");
+        assert_eq!(
+            restored.index.credentials,
+            wallet
+                .index
+                .credentials
+                .iter()
+                .map(|e| Entry {
+                    file: restored.index.credentials[0].file.clone(),
+                    ..e.clone()
+                })
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            restored.document(&restored.index.credentials[0]).unwrap(),
+            "one"
+        );
         assert!(restored.cached("https://x.example/list").unwrap().is_some());
         assert!(matches!(
             Wallet::restore(&tmp.path().join("s"), &blob, &old, FAST),
