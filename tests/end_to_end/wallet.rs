@@ -200,8 +200,11 @@ fn tiny_badge() -> Value {
     })
 }
 
-/// A fixture HTTP server on 127.0.0.1: path → (content type, body); anything else is a 404.
-fn serve(routes: Arc<Mutex<BTreeMap<String, (String, Vec<u8>)>>>) -> String {
+/// What the fixture server answers: path → (content type, body).
+type Routes = Arc<Mutex<BTreeMap<String, (String, Vec<u8>)>>>;
+
+/// A fixture HTTP server on 127.0.0.1 serving `routes`; anything else is a 404.
+fn serve(routes: Routes) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -500,18 +503,18 @@ fn baked_images_qr_codes_and_claim_links() {
         stderr(&out)
     );
 
-    // A claim link served over HTTP: {link}/credential.json; the link is kept, so `qr` of a
-    // credential too large for a code gives the link.
-    let routes = Arc::new(Mutex::new(BTreeMap::new()));
+    // A claim link served over HTTP: {link}/credential.json, here a VC-JOSE JWS; the link is
+    // kept, so `qr` of a credential too large for a code gives the link.
+    let routes: Routes = Arc::new(Mutex::new(BTreeMap::new()));
     let base = serve(routes.clone());
     let other_badge = {
         let mut b = model::sample::data_literacy_badge();
         b["id"] = "urn:uuid:5b1d8a34-2222-4c5e-9f00-000000000002".into();
-        issuer.sign(&b, "eddsa-jcs-2022")
+        issuer.sign(&b, "vc-jose")
     };
     routes.lock().unwrap().insert(
         "/claim/tok123/credential.json".into(),
-        ("application/json".into(), other_badge.into_bytes()),
+        ("application/vc+jwt".into(), other_badge.into_bytes()),
     );
     let link = format!("{base}/claim/tok123");
     let out = wallet.run(&["import", &link], None);
@@ -760,7 +763,7 @@ fn backup_restore_passphrase_change_and_delete() {
 fn online_verification_caches_status_and_offline_says_as_of_when() {
     let issuer = Issuer::new();
     let wallet = Wallet::new();
-    let routes = Arc::new(Mutex::new(BTreeMap::new()));
+    let routes: Routes = Arc::new(Mutex::new(BTreeMap::new()));
     let base = serve(routes.clone());
     let list_url = format!("{base}/status/1");
     let mut badge = model::sample::data_literacy_badge();

@@ -460,6 +460,20 @@ impl Wallet {
         Ok(number)
     }
 
+    /// Stores many credentials with one index write (restores and benchmarks).
+    pub fn add_many(&mut self, items: Vec<(Entry, String)>) -> Result<Vec<u64>, StoreError> {
+        let mut numbers = Vec::with_capacity(items.len());
+        for (mut entry, text) in items {
+            entry.file = self.write_new(ITEMS, text.as_bytes())?;
+            entry.number = self.index.next_number;
+            self.index.next_number += 1;
+            numbers.push(entry.number);
+            self.index.credentials.push(entry);
+        }
+        self.save_index()?;
+        Ok(numbers)
+    }
+
     /// Removes a credential (its file goes once the index no longer names it).
     pub fn remove(&mut self, number: u64) -> Result<Option<Entry>, StoreError> {
         let Some(at) = self
