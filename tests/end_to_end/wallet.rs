@@ -881,9 +881,16 @@ fn a_killed_import_leaves_a_readable_wallet() {
             );
         }
     }
-    // No temporary files are left behind once a later command wrote the index.
+    // What a crash between the steps of a write leaves: a half-written temporary index and a
+    // credential file the index does not name yet. Reading still works; the next write clears them.
+    std::fs::write(store.join(".index.pwl.tmp-0123"), b"half an ind").unwrap();
+    std::fs::write(store.join("items").join("0123abcd.pwl"), b"PWL1 garbage").unwrap();
+    assert!(wallet.list().len() <= 1);
+    // No temporary or unnamed files are left behind once a later command wrote the index.
     let out = wallet.import(&file);
     assert_eq!(code(&out), Some(0));
+    assert!(!store.join("items").join("0123abcd.pwl").exists());
+    assert_eq!(wallet.list().len(), 1);
     let stray: Vec<_> = std::fs::read_dir(&store)
         .unwrap()
         .flatten()
