@@ -1,13 +1,9 @@
-//! Encryption at rest of issuer private keys.
+//! Encryption at rest of issuer private keys: a thin wrapper over the core's passphrase-sealing
+//! primitive ([`passerelle_core::sealed`], Argon2id + XChaCha20-Poly1305) that fixes the format tag
+//! `PSK1`, draws the salt and nonce from the operating system, and checks that the plaintext is an
+//! Ed25519 seed.
 //!
-//! A key-encryption key (KEK) is derived from the operator's passphrase with Argon2id and a random
-//! 16-byte salt; the Ed25519 seed is sealed with XChaCha20-Poly1305 under a random 24-byte nonce.
-//! Argon2id yields 64 bytes: the first 32 are the KEK, the last 32 a *check value* stored in the
-//! blob, so that a wrong passphrase is told apart from a damaged blob. (The check value gives an
-//! attacker nothing the ciphertext does not: either lets them test a guessed passphrase, at the
-//! cost of one Argon2id derivation per guess.)
-//!
-//! Blob layout (all integers big-endian), the header being authenticated as AEAD associated data:
+//! Blob layout (see the core module for the header):
 //!
 //! ```text
 //! "PSK1" | m_cost u32 | t_cost u32 | p_cost u32 | salt[16] | check[32] | nonce[24] | ciphertext[32 + 16]
@@ -16,29 +12,16 @@
 //! The plaintext seed never leaves this module except inside a [`KeyPair`], whose `Debug` is
 //! redacted; intermediate buffers are zeroed.
 
-use std::fmt;
-
-use argon2::{Algorithm, Argon2, Params, Version};
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use passerelle_core::keys::KeyPair;
-use zeroize::{Zeroize, Zeroizing};
+use passerelle_core::sealed::{self, SealedError, HEADER_LEN, NONCE_LEN, SALT_LEN, TAG_LEN};
+use zeroize::Zeroizing;
 
-const MAGIC: &[u8; 4] = b"PSK1";
-const SALT_LEN: usize = 16;
-const CHECK_LEN: usize = 32;
-const NONCE_LEN: usize = 24;
+pub use passerelle_core::sealed::{KdfParams, Passphrase};
+
+const MAGIC: [u8; 4] = *b"PSK1";
 const SEED_LEN: usize = 32;
-const TAG_LEN: usize = 16;
-const HEADER_LEN: usize = 4 + 12 + SALT_LEN + CHECK_LEN + NONCE_LEN;
 /// Length of a sealed key blob.
 pub const SEALED_LEN: usize = HEADER_LEN + SEED_LEN + TAG_LEN;
-
-/// Largest Argon2 memory cost accepted when opening a blob (1 GiB), so that a forged blob cannot
-/// make the issuer allocate without bound.
-const MAX_M_COST_KIB: u32 = 1024 * 1024;
-/// Largest Argon2 time cost accepted when opening a blob.
-const MAX_T_COST: u32 = 64;
 
 /// Why a key could not be sealed or opened.
 #[derive(Debug, thiserror::Error)]
@@ -69,44 +52,27 @@ pub enum SecretError {
     Random(String),
 }
 
-/// Argon2id cost parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KdfParams {
-    /// Memory in KiB.
-    pub m_cost: u32,
-    /// Iterations.
-    pub t_cost: u32,
-    /// Parallelism.
-    pub p_cost: u32,
-}
-
-impl Default for KdfParams {
-    /// OWASP's Argon2id recommendation: 19 MiB, 2 iterations, 1 lane.
-    fn default() -> Self {
-        Self {
-            m_cost: 19 * 1024,
-            t_cost: 2,
-            p_cost: 1,
+impl From<SealedError> for SecretError {
+    fn from(error: SealedError) -> Self {
+        match error {
+            SealedError::WrongPassphrase => Self::WrongPassphrase,
+            SealedError::Tampered => Self::Tampered,
+            SealedError::Params {
+                m_cost,
+                t_cost,
+                p_cost,
+                reason,
+            } => Self::Params {
+                m_cost,
+                t_cost,
+                p_cost,
+                reason,
+            },
+            SealedError::EmptyPassphrase => Self::EmptyPassphrase,
+            other => Self::Malformed {
+                reason: other.to_string(),
+            },
         }
-    }
-}
-
-/// A passphrase held in memory that is zeroed on drop; its `Debug` is redacted.
-pub struct Passphrase(Zeroizing<Vec<u8>>);
-
-impl Passphrase {
-    pub fn new(value: impl Into<Vec<u8>>) -> Self {
-        Self(Zeroizing::new(value.into()))
-    }
-
-    fn bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Passphrase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Passphrase(<redacted>)")
     }
 }
 
@@ -116,39 +82,19 @@ pub fn seal(
     passphrase: &Passphrase,
     params: KdfParams,
 ) -> Result<Vec<u8>, SecretError> {
-    if passphrase.bytes().is_empty() {
-        return Err(SecretError::EmptyPassphrase);
-    }
     let mut salt = [0u8; SALT_LEN];
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::fill(&mut salt).map_err(|e| SecretError::Random(e.to_string()))?;
     getrandom::fill(&mut nonce).map_err(|e| SecretError::Random(e.to_string()))?;
-    let derived = derive(passphrase, &salt, params)?;
-
-    let mut blob = Vec::with_capacity(SEALED_LEN);
-    blob.extend_from_slice(MAGIC);
-    blob.extend_from_slice(&params.m_cost.to_be_bytes());
-    blob.extend_from_slice(&params.t_cost.to_be_bytes());
-    blob.extend_from_slice(&params.p_cost.to_be_bytes());
-    blob.extend_from_slice(&salt);
-    blob.extend_from_slice(&derived[SEED_LEN..]);
-    blob.extend_from_slice(&nonce);
-
-    let cipher = XChaCha20Poly1305::new(Key::from_slice(&derived[..SEED_LEN]));
     let seed = Zeroizing::new(key.seed());
-    let ciphertext = cipher
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: seed.as_slice(),
-                aad: &blob,
-            },
-        )
-        .map_err(|_| SecretError::Malformed {
-            reason: "encryption failed".into(),
-        })?;
-    blob.extend_from_slice(&ciphertext);
-    Ok(blob)
+    Ok(sealed::seal(
+        MAGIC,
+        passphrase,
+        params,
+        salt,
+        nonce,
+        seed.as_slice(),
+    )?)
 }
 
 /// Decrypts a blob made by [`seal`].
@@ -158,73 +104,10 @@ pub fn open(blob: &[u8], passphrase: &Passphrase) -> Result<KeyPair, SecretError
             reason: format!("{} bytes, expected {SEALED_LEN}", blob.len()),
         });
     }
-    if &blob[..4] != MAGIC {
-        return Err(SecretError::Malformed {
-            reason: "unknown format tag (expected PSK1)".into(),
-        });
-    }
-    let be = |at: usize| u32::from_be_bytes([blob[at], blob[at + 1], blob[at + 2], blob[at + 3]]);
-    let params = KdfParams {
-        m_cost: be(4),
-        t_cost: be(8),
-        p_cost: be(12),
-    };
-    if params.m_cost > MAX_M_COST_KIB || params.t_cost > MAX_T_COST {
-        return Err(SecretError::Params {
-            m_cost: params.m_cost,
-            t_cost: params.t_cost,
-            p_cost: params.p_cost,
-            reason: "above the accepted maximum".into(),
-        });
-    }
-    let salt = &blob[16..16 + SALT_LEN];
-    let check = &blob[16 + SALT_LEN..16 + SALT_LEN + CHECK_LEN];
-    let nonce = &blob[16 + SALT_LEN + CHECK_LEN..HEADER_LEN];
-    let derived = derive(passphrase, salt, params)?;
-    if !constant_time_eq(&derived[SEED_LEN..], check) {
-        return Err(SecretError::WrongPassphrase);
-    }
-    let cipher = XChaCha20Poly1305::new(Key::from_slice(&derived[..SEED_LEN]));
-    let mut seed = cipher
-        .decrypt(
-            XNonce::from_slice(nonce),
-            Payload {
-                msg: &blob[HEADER_LEN..],
-                aad: &blob[..HEADER_LEN],
-            },
-        )
-        .map_err(|_| SecretError::Tampered)?;
-    let pair = KeyPair::from_seed_slice(&seed).map_err(|e| SecretError::Malformed {
+    let seed = sealed::open(MAGIC, blob, passphrase)?;
+    KeyPair::from_seed_slice(&seed).map_err(|e| SecretError::Malformed {
         reason: e.to_string(),
-    });
-    seed.zeroize();
-    pair
-}
-
-/// Argon2id(passphrase, salt) → 64 bytes: KEK ‖ check value.
-fn derive(
-    passphrase: &Passphrase,
-    salt: &[u8],
-    params: KdfParams,
-) -> Result<Zeroizing<[u8; 64]>, SecretError> {
-    let bad = |reason: String| SecretError::Params {
-        m_cost: params.m_cost,
-        t_cost: params.t_cost,
-        p_cost: params.p_cost,
-        reason,
-    };
-    let argon_params = Params::new(params.m_cost, params.t_cost, params.p_cost, Some(64))
-        .map_err(|e| bad(e.to_string()))?;
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, argon_params);
-    let mut out = Zeroizing::new([0u8; 64]);
-    argon
-        .hash_password_into(passphrase.bytes(), salt, out.as_mut())
-        .map_err(|e| bad(e.to_string()))?;
-    Ok(out)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    })
 }
 
 #[cfg(test)]

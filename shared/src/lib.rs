@@ -14,6 +14,7 @@
 //! - [`verify`]: sans-I/O verification: [`verify::needs`] then [`verify::check`] → a report.
 //! - [`bake`]: baked badge images: the credential inside a PNG (`iTXt`) or an SVG.
 //! - [`qr`]: credentials in QR codes (compact `VC1:` form or a link), rendering and scanning.
+//! - [`sealed`]: passphrase-sealed bytes (Argon2id + XChaCha20-Poly1305), for keys and wallets.
 //! - [`keys`], [`multibase`], [`input`]: Ed25519 keys, encodings and caps on untrusted input.
 #![forbid(unsafe_code)]
 
@@ -29,5 +30,6 @@ pub mod multibase;
 pub mod proof;
 pub mod qr;
 pub mod schema;
+pub mod sealed;
 pub mod status;
 pub mod verify;

@@ -8,3 +8,4 @@ mod issuer_cli;
 mod issuer_serve;
 mod negative;
 mod presentation;
+mod wallet;

@@ -1,28 +1,1102 @@
-//! `passerelle-wallet` — the learner's wallet. Its encrypted store and commands (`init`, `import`,
-//! `list`, `show`, `verify`, `present`, `qr`, `backup`) are not built yet; until they are, this
-//! binary says so plainly and points to what works today, instead of pretending.
+//! `passerelle-wallet` — the learner's wallet. Glue code: arguments, passphrases, terminal output
+//! and exit codes over the `passerelle_wallet` library and `passerelle-core`.
+//!
+//! Exit codes: 0 done; 1 a credential did not verify (or could not be fully verified, for
+//! `verify`) or `import` refused one; 2 bad usage or input (unknown credential number, unreadable
+//! source, …); 3 wrong passphrase, or the wallet is in use by another command; 4 the wallet is
+//! damaged or the disk failed.
 
+use std::fs;
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::{SecondsFormat, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use passerelle_core::model::{self, Iri, VerifiablePresentation};
+use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
+use passerelle_core::sealed::{KdfParams, Passphrase};
+use passerelle_core::verify::{Presented, Report, Verdict};
+use passerelle_core::{bake, did, qr};
+use passerelle_wallet::checking::{self, Checked};
+use passerelle_wallet::fetch::Fetcher;
+use passerelle_wallet::source;
+use passerelle_wallet::store::{self, Access, Entry, RestoreError, StoreError, Wallet};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const PASSPHRASE_ENV: &str = "PASSERELLE_WALLET_PASSPHRASE";
+const NEW_PASSPHRASE_ENV: &str = "PASSERELLE_WALLET_NEW_PASSPHRASE";
+const WALLET_ENV: &str = "PASSERELLE_WALLET_DIR";
+const MIN_PASSPHRASE_CHARS: usize = 10;
 
 #[derive(Parser)]
 #[command(
     name = "passerelle-wallet",
     version,
-    about = "The learner's wallet for Open Badges 3.0 credentials (not available yet)",
-    long_about = "The learner's wallet for Open Badges 3.0 credentials.\n\n\
-        Its commands (init, import, list, show, verify, present, qr, backup) are not available in \
-        this version. To check a credential offline today, use:\n\n    \
-        passerelle-verifier verify FILE"
+    about = "The learner's wallet for Open Badges 3.0 credentials: encrypted, offline, yours",
+    after_help = "Passphrase: a prompt on the terminal, or --passphrase-stdin (first line of standard \
+        input), or $PASSERELLE_WALLET_PASSPHRASE for scripts.\n\
+        Exit codes: 0 done; 1 not verified / incomplete, or import refused a credential; \
+        2 usage or input error; 3 wrong passphrase or wallet in use; 4 wallet damaged or disk error."
 )]
-struct Cli {}
+struct Cli {
+    /// The wallet directory (default: $PASSERELLE_WALLET_DIR, else the user's data directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    wallet: Option<PathBuf>,
+    /// Read the passphrase from the first line of standard input (for `passphrase`: the new one
+    /// from the second line).
+    #[arg(long, global = true)]
+    passphrase_stdin: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the wallet and the holder key (did:key).
+    Init {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import credentials: a JSON credential or presentation, a compact JWS, a baked PNG or SVG,
+    /// an image of a QR code, QR text (VC1:…), or an issuer's claim link.
+    Import {
+        source: String,
+        /// Store a credential even if it fails verification (it is marked as such).
+        #[arg(long)]
+        force: bool,
+        /// Do not use the network (no claim links; status lists and did:web keys unchecked).
+        #[arg(long)]
+        offline: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the credentials.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one credential as a card (`--json`: the credential itself).
+    Show {
+        number: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a credential, offline with what the wallet cached (`--online` refreshes it).
+    Verify {
+        number: u64,
+        #[arg(long)]
+        online: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a credential.
+    Delete {
+        number: u64,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Sign a presentation of credentials with the holder key, for a verifier's challenge.
+    Present {
+        #[arg(required = true)]
+        numbers: Vec<u64>,
+        #[arg(long)]
+        challenge: String,
+        #[arg(long)]
+        domain: String,
+        /// Write it to FILE instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = SuiteArg::EddsaRdfc2022)]
+        suite: SuiteArg,
+    },
+    /// A QR code of a credential: in the terminal, or as PNG / SVG files.
+    Qr {
+        number: u64,
+        #[arg(long)]
+        png: Option<PathBuf>,
+        #[arg(long)]
+        svg: Option<PathBuf>,
+        /// Print the QR code's text instead of drawing it.
+        #[arg(long)]
+        text: bool,
+    },
+    /// Export a credential baked into an image (FILE.png or FILE.svg).
+    Export {
+        number: u64,
+        #[arg(long, value_name = "FILE")]
+        baked: PathBuf,
+    },
+    /// Write the whole wallet into one encrypted file (sealed with the wallet's passphrase).
+    Backup { file: PathBuf },
+    /// Create a wallet from a backup (the backup's passphrase becomes the wallet's).
+    Restore { file: PathBuf },
+    /// Change the passphrase (every file is re-encrypted; atomic).
+    Passphrase,
+    /// Print the holder DID.
+    Holder {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SuiteArg {
+    #[value(name = "eddsa-rdfc-2022")]
+    EddsaRdfc2022,
+    #[value(name = "eddsa-jcs-2022")]
+    EddsaJcs2022,
+}
+
+/// An error with the exit code it maps to.
+#[derive(Debug)]
+struct Exit(u8);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+
+impl std::error::Error for Exit {}
 
 fn main() -> ExitCode {
-    let _ = Cli::parse();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if let Some(Exit(code)) = e.downcast_ref::<Exit>() {
+                return ExitCode::from(*code);
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit_code_of(&e))
+        }
+    }
+}
+
+fn exit_code_of(e: &anyhow::Error) -> u8 {
+    for cause in e.chain() {
+        let store = cause.downcast_ref::<StoreError>().or_else(|| {
+            cause.downcast_ref::<RestoreError>().and_then(|r| match r {
+                RestoreError::Store(s) => Some(s),
+                _ => None,
+            })
+        });
+        if let Some(store) = store {
+            return match store {
+                StoreError::WrongPassphrase { .. } | StoreError::Locked { .. } => 3,
+                StoreError::NotFound { .. } | StoreError::AlreadyExists { .. } => 2,
+                _ => 4,
+            };
+        }
+        if let Some(RestoreError::Open(passerelle_core::sealed::SealedError::WrongPassphrase)) =
+            cause.downcast_ref::<RestoreError>()
+        {
+            return 3;
+        }
+    }
+    2
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    let dir = wallet_dir(cli.wallet)?;
+    let stdin_pass = cli.passphrase_stdin;
+    match cli.command {
+        Command::Init { json } => init(&dir, stdin_pass, json),
+        Command::Import {
+            source,
+            force,
+            offline,
+            json,
+        } => import(&dir, stdin_pass, &source, force, offline, json),
+        Command::List { json } => list(&dir, stdin_pass, json),
+        Command::Show { number, json } => show(&dir, stdin_pass, number, json),
+        Command::Verify {
+            number,
+            online,
+            json,
+        } => verify(&dir, stdin_pass, number, online, json),
+        Command::Delete { number, yes } => delete(&dir, stdin_pass, number, yes),
+        Command::Present {
+            numbers,
+            challenge,
+            domain,
+            out,
+            suite,
+        } => present(
+            &dir,
+            stdin_pass,
+            &numbers,
+            &challenge,
+            &domain,
+            out.as_deref(),
+            suite,
+        ),
+        Command::Qr {
+            number,
+            png,
+            svg,
+            text,
+        } => qr_code(
+            &dir,
+            stdin_pass,
+            number,
+            png.as_deref(),
+            svg.as_deref(),
+            text,
+        ),
+        Command::Export { number, baked } => export(&dir, stdin_pass, number, &baked),
+        Command::Backup { file } => backup(&dir, stdin_pass, &file),
+        Command::Restore { file } => restore(&dir, stdin_pass, &file),
+        Command::Passphrase => change_passphrase(&dir, stdin_pass),
+        Command::Holder { json } => holder(&dir, stdin_pass, json),
+    }
+}
+
+fn wallet_dir(given: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(dir) = given {
+        return Ok(dir);
+    }
+    if let Some(dir) = std::env::var_os(WALLET_ENV).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    dirs::data_dir()
+        .map(|d| d.join("passerelle").join("wallet"))
+        .ok_or_else(|| {
+            anyhow!(
+                "cannot tell where your data directory is: pass --wallet DIR or set ${WALLET_ENV}"
+            )
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passphrases
+
+/// Lines of standard input, read once (`--passphrase-stdin`).
+fn stdin_lines() -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for line in io::stdin().lock().lines().take(2) {
+        lines.push(line.context("cannot read the passphrase from standard input")?);
+    }
+    Ok(lines)
+}
+
+struct Passphrases {
+    stdin: Option<Vec<String>>,
+}
+
+impl Passphrases {
+    fn new(from_stdin: bool) -> Result<Self> {
+        Ok(Self {
+            stdin: if from_stdin {
+                Some(stdin_lines()?)
+            } else {
+                None
+            },
+        })
+    }
+
+    /// The wallet's current passphrase.
+    fn current(&self, prompt: &str) -> Result<Passphrase> {
+        if let Some(lines) = &self.stdin {
+            return match lines.first() {
+                Some(line) if !line.is_empty() => Ok(Passphrase::new(line.as_bytes())),
+                _ => bail!("--passphrase-stdin: the first line of standard input is empty"),
+            };
+        }
+        if let Ok(value) = std::env::var(PASSPHRASE_ENV) {
+            if value.is_empty() {
+                bail!("${PASSPHRASE_ENV} is set but empty: set it to the wallet's passphrase, or unset it to be asked");
+            }
+            return Ok(Passphrase::new(value));
+        }
+        prompt_passphrase(prompt)
+    }
+
+    /// A new passphrase (init, passphrase change): confirmed when typed.
+    fn new_one(&self, line: usize, env: &str) -> Result<Passphrase> {
+        let text = if let Some(lines) = &self.stdin {
+            lines.get(line).cloned().ok_or_else(|| {
+                anyhow!(
+                    "--passphrase-stdin: expected the new passphrase on line {} of standard input",
+                    line + 1
+                )
+            })?
+        } else if let Ok(value) = std::env::var(env) {
+            value
+        } else {
+            let first = prompt_text("New wallet passphrase: ")?;
+            let second = prompt_text("Repeat it: ")?;
+            if first != second {
+                bail!("the two passphrases differ; nothing was changed — run the command again");
+            }
+            first
+        };
+        if text.chars().count() < MIN_PASSPHRASE_CHARS {
+            bail!("the passphrase is too short: use at least {MIN_PASSPHRASE_CHARS} characters (a few words are easy to remember)");
+        }
+        Ok(Passphrase::new(text))
+    }
+}
+
+fn prompt_text(prompt: &str) -> Result<String> {
+    if !io::stdin().is_terminal() && !Path::new("/dev/tty").exists() {
+        bail!("no terminal to ask for the passphrase: use --passphrase-stdin or set ${PASSPHRASE_ENV}");
+    }
+    rpassword::prompt_password(prompt).map_err(|e| {
+        anyhow!(
+            "cannot ask for the passphrase ({e}): use --passphrase-stdin or set ${PASSPHRASE_ENV}"
+        )
+    })
+}
+
+fn prompt_passphrase(prompt: &str) -> Result<Passphrase> {
+    Ok(Passphrase::new(prompt_text(prompt)?))
+}
+
+fn open(dir: &Path, stdin_pass: bool, access: Access) -> Result<Wallet> {
+    if !store::exists(dir) {
+        return Err(StoreError::NotFound {
+            dir: dir.to_owned(),
+        }
+        .into());
+    }
+    let passphrases = Passphrases::new(stdin_pass)?;
+    let pass = passphrases.current("Wallet passphrase: ")?;
+    Ok(Wallet::open(dir, &pass, access)?)
+}
+
+fn kdf_params() -> KdfParams {
+    KdfParams::default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output helpers
+
+fn colour(code: &str, text: &str) -> String {
+    let enabled = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    if enabled {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn verdict_label(entry: &Entry) -> String {
+    let word = match entry.verdict.as_str() {
+        "verified" => colour("32", "verified"),
+        "not_verified" if entry.forced => colour("31", "NOT VERIFIED (forced)"),
+        "not_verified" => colour("31", "NOT VERIFIED"),
+        _ => colour("33", "incomplete"),
+    };
+    format!("{word} {}", entry.verified_at.get(..10).unwrap_or(""))
+}
+
+fn verdict_name(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Verified => "verified",
+        Verdict::NotVerified => "not_verified",
+        _ => "incomplete",
+    }
+}
+
+fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn entry_json(entry: &Entry) -> Value {
+    json!({
+        "number": entry.number,
+        "achievement": entry.achievement,
+        "issuer": {"name": entry.issuer_name, "id": entry.issuer_id},
+        "issued": entry.issued,
+        "expires": entry.expires,
+        "credential_id": entry.credential_id,
+        "format": entry.format,
+        "status": entry.verdict,
+        "checked_at": entry.verified_at,
+        "forced": entry.forced,
+        "link": entry.link,
+        "source": entry.source,
+        "imported_at": entry.imported_at,
+    })
+}
+
+fn print_json(value: &Value) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn find(wallet: &Wallet, number: u64) -> Result<Entry> {
+    wallet.index.entry(number).cloned().ok_or_else(|| {
+        anyhow!("there is no credential #{number} in the wallet; `passerelle-wallet list` shows the numbers")
+    })
+}
+
+/// The stored text's identity: JSON re-serialised (whitespace does not matter), a JWS as is.
+fn digest_of(text: &str) -> String {
+    let normal = serde_json::from_str::<Value>(text)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| text.trim().to_owned());
+    hex::encode(Sha256::digest(normal.as_bytes()))
+}
+
+/// The credential (JSON) inside a stored text.
+fn credential_value(presented: &Presented) -> Option<Value> {
+    match presented {
+        Presented::Credential(v) => Some(v.clone()),
+        Presented::Jws(jws) => jws.credential.clone(),
+        _ => None,
+    }
+}
+
+fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
+    let absolute = if path.is_absolute() {
+        path.to_owned()
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    store::write_atomic(&absolute, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+fn init(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
+    if store::exists(dir) {
+        return Err(StoreError::AlreadyExists {
+            dir: dir.to_owned(),
+        }
+        .into());
+    }
+    let passphrases = Passphrases::new(stdin_pass)?;
+    let pass = if stdin_pass || std::env::var_os(PASSPHRASE_ENV).is_some() {
+        let pass = passphrases.current("")?;
+        if pass.bytes().len() < MIN_PASSPHRASE_CHARS {
+            bail!("the passphrase is too short: use at least {MIN_PASSPHRASE_CHARS} characters");
+        }
+        pass
+    } else {
+        passphrases.new_one(0, NEW_PASSPHRASE_ENV)?
+    };
+    let wallet = Wallet::create(dir, &pass, kdf_params())?;
+    let holder = did::did_key(&wallet.index.holder()?.public()).to_string();
+    if json {
+        print_json(&json!({"wallet": dir, "holder": holder}))?;
+    } else {
+        println!("{holder}");
+    }
     eprintln!(
-        "passerelle-wallet: the wallet's commands are not available in this version; \
-         to check a credential offline, run `passerelle-verifier verify FILE`"
+        "Created the wallet in {} with your holder key {holder}.\n\
+         Keep your passphrase safe: without it nobody, not even you, can open the wallet. \
+         Make a backup now and then: `passerelle-wallet backup FILE`.",
+        dir.display()
     );
-    ExitCode::from(2)
+    Ok(0)
+}
+
+fn holder(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
+    let wallet = open(dir, stdin_pass, Access::Read)?;
+    let holder = did::did_key(&wallet.index.holder()?.public()).to_string();
+    if json {
+        print_json(&json!({"holder": holder}))?;
+    } else {
+        println!("{holder}");
+    }
+    Ok(0)
+}
+
+fn import(
+    dir: &Path,
+    stdin_pass: bool,
+    source_text: &str,
+    force: bool,
+    offline: bool,
+    json: bool,
+) -> Result<u8> {
+    // Open first: a wrong passphrase costs no download.
+    let mut wallet = open(dir, stdin_pass, Access::Write)?;
+    let fetcher = if offline { None } else { Some(Fetcher::new()?) };
+    let found = source::read(source_text, fetcher.as_ref())
+        .with_context(|| format!("nothing imported from {source_text}"))?;
+    let now = Utc::now();
+    let mut results = Vec::new();
+    let mut refused = 0;
+    for item in found {
+        let digest = digest_of(&item.text);
+        if let Some(existing) = wallet.find_digest(&digest) {
+            let number = existing.number;
+            eprintln!(
+                "{}: already in your wallet as #{number}",
+                existing.achievement.as_deref().unwrap_or("credential")
+            );
+            results.push(json!({"found": item.how, "outcome": "duplicate", "number": number}));
+            continue;
+        }
+        let presented = checking::parse(&item.text)
+            .with_context(|| format!("the {} is not a readable credential", item.how))?;
+        let checked = checking::check(&mut wallet, &presented, now, fetcher.as_ref(), false)?;
+        let report = &checked.report;
+        let mut entry = entry_from(
+            &item,
+            &presented,
+            report,
+            &now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        );
+        let achievement = entry
+            .achievement
+            .clone()
+            .unwrap_or_else(|| "(unnamed)".into());
+        let issuer = entry
+            .issuer_name
+            .clone()
+            .or(entry.issuer_id.clone())
+            .unwrap_or_else(|| "(unknown issuer)".into());
+        eprintln!(
+            "Found a {} credential: {achievement}, issued by {issuer}: {}",
+            item.how,
+            match report.verdict {
+                Verdict::Verified => "verified".to_owned(),
+                Verdict::NotVerified => "NOT VERIFIED".to_owned(),
+                _ => "no check failed, but not everything could be checked".to_owned(),
+            }
+        );
+        if report.verdict == Verdict::NotVerified && !force {
+            refused += 1;
+            eprint!("{report}");
+            eprintln!(
+                "Not stored: it failed verification (see above). If you still want to keep it, \
+                 run the import again with --force; it will be marked as not verified."
+            );
+            results.push(
+                json!({"found": item.how, "outcome": "refused", "achievement": achievement,
+                "issuer": issuer, "report": report.to_json()}),
+            );
+            wallet.save_index()?;
+            continue;
+        }
+        entry.forced = report.verdict == Verdict::NotVerified;
+        let number = wallet.add(entry, &item.text)?;
+        if report.verdict == Verdict::Incomplete {
+            for check in report
+                .checks
+                .iter()
+                .filter(|c| c.required && c.outcome == passerelle_core::verify::Outcome::NotChecked)
+            {
+                eprintln!("  not checked: {}: {}", check.id, check.message);
+            }
+        }
+        eprintln!("Stored as #{number}.");
+        results.push(
+            json!({"found": item.how, "outcome": "stored", "number": number,
+            "achievement": achievement, "issuer": issuer, "verdict": verdict_name(report.verdict)}),
+        );
+    }
+    wallet.save_index()?;
+    if json {
+        print_json(&Value::Array(results))?;
+    }
+    Ok(if refused > 0 { 1 } else { 0 })
+}
+
+fn entry_from(item: &source::Found, presented: &Presented, report: &Report, now: &str) -> Entry {
+    let summary = report.summary.as_ref();
+    let credential = credential_value(presented);
+    Entry {
+        number: 0,
+        file: String::new(),
+        digest: digest_of(&item.text),
+        format: if matches!(presented, Presented::Jws(_)) {
+            "jws".into()
+        } else {
+            "json".into()
+        },
+        credential_id: credential
+            .as_ref()
+            .and_then(|c| c.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        achievement: summary
+            .and_then(|s| {
+                s.achievement
+                    .as_ref()
+                    .map(|a| a.name.clone())
+                    .or(s.name.clone())
+            })
+            .or_else(|| {
+                credential.as_ref().and_then(|c| {
+                    c.pointer("/credentialSubject/achievement/name")
+                        .or_else(|| c.get("name"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+            }),
+        issuer_name: summary.and_then(|s| s.issuer.name.clone()),
+        issuer_id: summary
+            .map(|s| s.issuer.id.as_str().to_owned())
+            .or_else(|| credential.as_ref().and_then(verify_issuer_id)),
+        issued: summary.and_then(|s| s.valid_from.map(|d| d.to_rfc3339())),
+        expires: summary.and_then(|s| s.valid_until.map(|d| d.to_rfc3339())),
+        verdict: verdict_name(report.verdict).into(),
+        verified_at: now.into(),
+        forced: false,
+        link: item.link.clone(),
+        source: item.how.clone(),
+        imported_at: now.into(),
+    }
+}
+
+fn verify_issuer_id(credential: &Value) -> Option<String> {
+    passerelle_core::verify::issuer_id(credential)
+}
+
+fn list(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
+    let wallet = open(dir, stdin_pass, Access::Read)?;
+    if json {
+        let items: Vec<Value> = wallet.index.credentials.iter().map(entry_json).collect();
+        print_json(&Value::Array(items))?;
+        return Ok(0);
+    }
+    if wallet.index.credentials.is_empty() {
+        eprintln!("The wallet is empty: add a badge with `passerelle-wallet import FILE-OR-LINK`.");
+        return Ok(0);
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    writeln!(
+        out,
+        "{:>4}  {:<40}  {:<30}  {:<10}  STATUS (LAST CHECKED)",
+        "#", "ACHIEVEMENT", "ISSUER", "ISSUED"
+    )?;
+    for entry in &wallet.index.credentials {
+        let issuer = entry
+            .issuer_name
+            .as_deref()
+            .or(entry.issuer_id.as_deref())
+            .unwrap_or("?");
+        writeln!(
+            out,
+            "{:>4}  {:<40}  {:<30}  {:<10}  {}",
+            entry.number,
+            truncate(entry.achievement.as_deref().unwrap_or("(unnamed)"), 40),
+            truncate(issuer, 30),
+            entry
+                .issued
+                .as_deref()
+                .and_then(|d| d.get(..10))
+                .unwrap_or("?"),
+            verdict_label(entry)
+        )?;
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(width - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+fn show(dir: &Path, stdin_pass: bool, number: u64, json: bool) -> Result<u8> {
+    let wallet = open(dir, stdin_pass, Access::Read)?;
+    let entry = find(&wallet, number)?;
+    let text = wallet.document(&entry)?;
+    if json {
+        match serde_json::from_str::<Value>(&text) {
+            Ok(value) => print_json(&value)?,
+            Err(_) => print_json(&Value::String(text))?,
+        }
+        return Ok(0);
+    }
+    let presented = checking::parse(&text)?;
+    let credential = credential_value(&presented).unwrap_or(Value::Null);
+    let model = model::check_credential(&credential).ok();
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    lines.push((
+        "Achievement",
+        entry
+            .achievement
+            .clone()
+            .unwrap_or_else(|| "(unnamed)".into()),
+    ));
+    if let Some(achievement) = model.as_ref().and_then(|m| m.achievement.as_ref()) {
+        lines.push(("Description", achievement.description.clone()));
+        if let Some(narrative) = &achievement.criteria_narrative {
+            lines.push(("Criteria", narrative.clone()));
+        }
+        if let Some(kind) = &achievement.achievement_type {
+            lines.push(("Type", kind.clone()));
+        }
+    }
+    lines.push((
+        "Issuer",
+        match (&entry.issuer_name, &entry.issuer_id) {
+            (Some(name), Some(id)) => format!("{name} ({id})"),
+            (None, Some(id)) => id.clone(),
+            (Some(name), None) => name.clone(),
+            (None, None) => "?".into(),
+        },
+    ));
+    if let Some(model) = &model {
+        for recipient in &model.recipients {
+            let who = recipient
+                .name
+                .clone()
+                .or(recipient.id.as_ref().map(|i| i.as_str().to_owned()))
+                .unwrap_or_else(|| "you (identified by a hashed identifier)".into());
+            lines.push(("Recipient", who));
+        }
+    }
+    if let Some(issued) = &entry.issued {
+        lines.push(("Issued", issued.clone()));
+    }
+    if let Some(expires) = &entry.expires {
+        lines.push(("Expires", expires.clone()));
+    }
+    lines.push((
+        "Format",
+        if entry.format == "jws" {
+            "compact JWS (VC-JOSE)".into()
+        } else {
+            "JSON with an embedded proof".into()
+        },
+    ));
+    lines.push(("Status", verdict_label(&entry)));
+    lines.push((
+        "Imported",
+        format!("{} from {}", entry.imported_at, entry.source),
+    ));
+    if let Some(link) = &entry.link {
+        lines.push(("Link", link.clone()));
+    }
+    println!("#{number}");
+    for (label, value) in lines {
+        println!("  {:<12} {}", colour("1", label), value);
+    }
+    Ok(0)
+}
+
+fn verify(dir: &Path, stdin_pass: bool, number: u64, online: bool, json: bool) -> Result<u8> {
+    let mut wallet = open(dir, stdin_pass, Access::Write)?;
+    let entry = find(&wallet, number)?;
+    let text = wallet.document(&entry)?;
+    let presented = checking::parse(&text)?;
+    let fetcher = if online { Some(Fetcher::new()?) } else { None };
+    let Checked {
+        report,
+        status_as_of,
+        fetched_now,
+    } = checking::check(
+        &mut wallet,
+        &presented,
+        Utc::now(),
+        fetcher.as_ref(),
+        online,
+    )?;
+    if let Some(stored) = wallet
+        .index
+        .credentials
+        .iter_mut()
+        .find(|e| e.number == number)
+    {
+        stored.verdict = verdict_name(report.verdict).into();
+        stored.verified_at = now_text();
+    }
+    wallet.save_index()?;
+    if json {
+        let mut value = report.to_json();
+        value["status_as_of"] = json!(status_as_of);
+        value["fetched_now"] = json!(fetched_now);
+        print_json(&value)?;
+    } else {
+        print!("{report}");
+        if let Some(oldest) = status_as_of.first() {
+            println!(
+                "\nStatus as of {oldest} (from the wallet's cache, not current): run `passerelle-wallet verify {number} --online` for the current status."
+            );
+        }
+    }
+    Ok(if report.is_verified() { 0 } else { 1 })
+}
+
+fn delete(dir: &Path, stdin_pass: bool, number: u64, yes: bool) -> Result<u8> {
+    let mut wallet = open(dir, stdin_pass, Access::Write)?;
+    let entry = find(&wallet, number)?;
+    let name = entry
+        .achievement
+        .clone()
+        .unwrap_or_else(|| "(unnamed)".into());
+    if !yes {
+        if stdin_pass || !io::stdin().is_terminal() {
+            bail!("deleting needs a confirmation: run it on a terminal, or add --yes");
+        }
+        eprint!("Delete #{number} \"{name}\" from the wallet? This cannot be undone (unless you have a backup). [y/N] ");
+        io::stderr().flush()?;
+        let mut answer = String::new();
+        io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("Nothing deleted.");
+            return Ok(0);
+        }
+    }
+    wallet.remove(number)?;
+    eprintln!("Deleted #{number} \"{name}\".");
+    Ok(0)
+}
+
+fn present(
+    dir: &Path,
+    stdin_pass: bool,
+    numbers: &[u64],
+    challenge: &str,
+    domain: &str,
+    out: Option<&Path>,
+    suite: SuiteArg,
+) -> Result<u8> {
+    if challenge.trim().is_empty() || domain.trim().is_empty() {
+        bail!("--challenge and --domain must not be empty: use the values the verifier gave you");
+    }
+    let wallet = open(dir, stdin_pass, Access::Read)?;
+    let holder = wallet.index.holder()?;
+    let holder_did = did::did_key(&holder.public()).to_string();
+    let mut builder = VerifiablePresentation::builder(Iri::parse(&holder_did)?);
+    for &number in numbers {
+        let entry = find(&wallet, number)?;
+        if entry.forced {
+            eprintln!("warning: #{number} failed verification when it was imported; the verifier will likely refuse it");
+        }
+        let text = wallet.document(&entry)?;
+        match checking::parse(&text)? {
+            Presented::Jws(jws) => builder = builder.enveloped_jwt(&jws.compact),
+            Presented::Credential(value) => builder = builder.credential(value),
+            _ => bail!("#{number} is not a credential"),
+        }
+    }
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(|e| anyhow!("no randomness available: {e}"))?;
+    id[6] = (id[6] & 0x0f) | 0x40;
+    id[8] = (id[8] & 0x3f) | 0x80;
+    let uuid = hex::encode(id);
+    let urn = format!(
+        "urn:uuid:{}-{}-{}-{}-{}",
+        &uuid[..8],
+        &uuid[8..12],
+        &uuid[12..16],
+        &uuid[16..20],
+        &uuid[20..]
+    );
+    let presentation = builder.id(Iri::parse(&urn)?).build();
+    let cryptosuite = match suite {
+        SuiteArg::EddsaRdfc2022 => Cryptosuite::EddsaRdfc2022,
+        SuiteArg::EddsaJcs2022 => Cryptosuite::EddsaJcs2022,
+    };
+    let options = ProofOptions::authentication(
+        cryptosuite,
+        did::did_key_verification_method(&holder.public()),
+        now_text(),
+        challenge,
+        domain,
+    );
+    let signed =
+        proof::sign(&presentation, &holder, &options).context("cannot sign the presentation")?;
+    let text = serde_json::to_string_pretty(&signed)? + "\n";
+    match out {
+        Some(path) => {
+            write_output(path, text.as_bytes())?;
+            eprintln!(
+                "Wrote a presentation of {} credential(s) for {domain} to {}.",
+                numbers.len(),
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}
+
+fn qr_code(
+    dir: &Path,
+    stdin_pass: bool,
+    number: u64,
+    png: Option<&Path>,
+    svg: Option<&Path>,
+    text_only: bool,
+) -> Result<u8> {
+    let wallet = open(dir, stdin_pass, Access::Read)?;
+    let entry = find(&wallet, number)?;
+    let document = wallet.document(&entry)?;
+    let payload = qr::payload_for(document.trim(), entry.link.as_deref()).map_err(|e| {
+        anyhow!("{e}. Share the credential as a file instead: `passerelle-wallet export {number} --baked badge.png`")
+    })?;
+    if payload.starts_with("http") {
+        eprintln!(
+            "The credential is too large for a QR code; the code holds the link it came from."
+        );
+    }
+    if let Some(path) = png {
+        write_output(path, &qr::render_png(&payload, 8)?)?;
+        eprintln!("Wrote {}.", path.display());
+    }
+    if let Some(path) = svg {
+        write_output(path, qr::render_svg(&payload)?.as_bytes())?;
+        eprintln!("Wrote {}.", path.display());
+    }
+    if text_only {
+        println!("{payload}");
+    } else if png.is_none() && svg.is_none() {
+        print!("{}", qr::render_terminal(&payload)?);
+    }
+    Ok(0)
+}
+
+fn export(dir: &Path, stdin_pass: bool, number: u64, out: &Path) -> Result<u8> {
+    let wallet = open(dir, stdin_pass, Access::Read)?;
+    let entry = find(&wallet, number)?;
+    let text = wallet.document(&entry)?;
+    let presented = checking::parse(&text)?;
+    let credential = credential_value(&presented).unwrap_or(Value::Null);
+    let image = credential
+        .pointer("/credentialSubject/achievement/image/id")
+        .or_else(|| credential.pointer("/credentialSubject/achievement/image"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let extension = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let bytes = match extension.as_deref() {
+        Some("png") => {
+            let base = data_url(image, "image/png").unwrap_or_else(plain_png);
+            bake::bake_png(&base, text.trim())?
+        }
+        Some("svg") => {
+            let base = data_url(image, "image/svg+xml")
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_else(|| plain_svg(entry.achievement.as_deref().unwrap_or("Badge")));
+            bake::bake_svg(&base, text.trim())?.into_bytes()
+        }
+        _ => bail!(
+            "--baked {}: the file name must end in .png or .svg",
+            out.display()
+        ),
+    };
+    write_output(out, &bytes)?;
+    eprintln!("Wrote #{number} baked into {}.", out.display());
+    Ok(0)
+}
+
+/// The bytes of a base64 `data:` URL of this media type.
+fn data_url(url: &str, media_type: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let rest = url.strip_prefix("data:")?;
+    let (meta, data) = rest.split_once(',')?;
+    let meta = meta.to_ascii_lowercase();
+    if !meta.starts_with(media_type) || !meta.ends_with(";base64") {
+        return None;
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .ok()
+}
+
+/// A plain 256×256 PNG (a blue disc on white) when the achievement has no PNG image.
+fn plain_png() -> Vec<u8> {
+    const SIZE: u32 = 256;
+    let mut pixels = Vec::with_capacity((SIZE * SIZE * 3) as usize);
+    let centre = SIZE as i64 / 2;
+    for y in 0..SIZE as i64 {
+        for x in 0..SIZE as i64 {
+            let inside = (x - centre).pow(2) + (y - centre).pow(2) < (centre - 8).pow(2);
+            pixels.extend_from_slice(if inside {
+                &[0x1f, 0x4e, 0x9c]
+            } else {
+                &[0xff; 3]
+            });
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, SIZE, SIZE);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    // Encoding into a Vec with a consistent size and format cannot fail.
+    if let Ok(mut writer) = encoder.write_header() {
+        let _ = writer.write_image_data(&pixels);
+    }
+    out
+}
+
+fn plain_svg(title: &str) -> String {
+    let escaped = title
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"256\" height=\"256\" viewBox=\"0 0 256 256\">\
+         <circle cx=\"128\" cy=\"128\" r=\"120\" fill=\"#1f4e9c\"/>\
+         <text x=\"128\" y=\"136\" font-family=\"sans-serif\" font-size=\"16\" fill=\"#fff\" text-anchor=\"middle\">{escaped}</text></svg>\n"
+    )
+}
+
+fn backup(dir: &Path, stdin_pass: bool, file: &Path) -> Result<u8> {
+    let passphrases = Passphrases::new(stdin_pass)?;
+    if !store::exists(dir) {
+        return Err(StoreError::NotFound {
+            dir: dir.to_owned(),
+        }
+        .into());
+    }
+    let pass = passphrases.current("Wallet passphrase: ")?;
+    let wallet = Wallet::open(dir, &pass, Access::Read)?;
+    let blob = wallet.backup(&pass, kdf_params())?;
+    write_output(file, &blob)?;
+    eprintln!(
+        "Backed up {} credential(s) to {} (encrypted with the wallet's passphrase). Keep it somewhere else than this computer.",
+        wallet.index.credentials.len(),
+        file.display()
+    );
+    Ok(0)
+}
+
+fn restore(dir: &Path, stdin_pass: bool, file: &Path) -> Result<u8> {
+    if store::exists(dir) {
+        bail!(
+            "a wallet already exists in {}: restore into a new directory with --wallet DIR (nothing was changed)",
+            dir.display()
+        );
+    }
+    let blob =
+        fs::read(file).with_context(|| format!("cannot read the backup {}", file.display()))?;
+    let passphrases = Passphrases::new(stdin_pass)?;
+    let pass = passphrases.current("Backup passphrase: ")?;
+    let (wallet, count) = Wallet::restore(dir, &blob, &pass, kdf_params())?;
+    eprintln!(
+        "Restored {count} credential(s) into {}; the backup's passphrase opens it.",
+        wallet.dir().display()
+    );
+    Ok(0)
+}
+
+fn change_passphrase(dir: &Path, stdin_pass: bool) -> Result<u8> {
+    if !store::exists(dir) {
+        return Err(StoreError::NotFound {
+            dir: dir.to_owned(),
+        }
+        .into());
+    }
+    let passphrases = Passphrases::new(stdin_pass)?;
+    let old = passphrases.current("Current wallet passphrase: ")?;
+    let mut wallet = Wallet::open(dir, &old, Access::Write)?;
+    let new = passphrases.new_one(1, NEW_PASSPHRASE_ENV)?;
+    wallet.change_passphrase(&new, kdf_params())?;
+    eprintln!("Passphrase changed; backups made before still open with the old one.");
+    Ok(0)
 }

@@ -1,0 +1,900 @@
+//! The learner journey with the real `passerelle-wallet` binary in scratch directories: init (through
+//! a pseudo-terminal and through stdin), import of every format the issuer and the reference JS
+//! signer produce (JSON, JWS, baked PNG/SVG, QR images and text, claim links over HTTP), duplicates,
+//! wrong passphrases, presentations checked by our verifier and by the reference JS, backup and
+//! restore, passphrase change, offline status "as of", and a killed import.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use passerelle_core::keys::KeyPair;
+use passerelle_core::status::{self, Bitstring, StatusEntry, StatusPurpose};
+use passerelle_core::{bake, did, model, proof, qr};
+use passerelle_tests::{binary, node, run, run_env, stderr, stdout};
+use serde_json::{json, Value};
+
+const PASS: &str = "a wallet passphrase 4e1c";
+const CREATED: &str = "2026-06-30T12:00:00Z";
+
+/// A wallet in a scratch directory, driven with the passphrase in the environment.
+struct Wallet {
+    tmp: tempfile::TempDir,
+}
+
+impl Wallet {
+    fn new() -> Self {
+        let wallet = Self {
+            tmp: tempfile::tempdir().unwrap(),
+        };
+        let out = wallet.run(&["init"], None);
+        assert!(out.status.success(), "init failed: {}", stderr(&out));
+        assert!(stdout(&out).trim().starts_with("did:key:z6Mk"));
+        wallet
+    }
+
+    fn dir(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    fn store(&self) -> PathBuf {
+        self.dir().join("wallet")
+    }
+
+    fn run_with(&self, args: &[&str], stdin: Option<&[u8]>, pass: Option<&str>) -> Output {
+        let store = self.store();
+        let mut all = vec!["--wallet", store.to_str().unwrap()];
+        all.extend_from_slice(args);
+        run_env(
+            "passerelle-wallet",
+            self.dir(),
+            &all,
+            stdin,
+            &[
+                ("PASSERELLE_WALLET_PASSPHRASE", pass),
+                ("PASSERELLE_WALLET_NEW_PASSPHRASE", None),
+                ("PASSERELLE_WALLET_DIR", None),
+                ("NO_COLOR", Some("1")),
+            ],
+        )
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        self.run_with(args, stdin, Some(PASS))
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args, None);
+        assert!(
+            out.status.success(),
+            "wallet {args:?} failed ({:?}): {}",
+            out.status.code(),
+            stderr(&out)
+        );
+        stdout(&out)
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.run(&all, None);
+        let text = stdout(&out);
+        serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!(
+                "wallet {args:?} --json is not JSON ({e}): {text}\nstderr: {}",
+                stderr(&out)
+            )
+        })
+    }
+
+    fn import(&self, source: &str) -> Output {
+        self.run(&["import", "--offline", source], None)
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> String {
+        std::fs::write(self.dir().join(name), bytes).unwrap();
+        self.dir().join(name).to_str().unwrap().to_owned()
+    }
+
+    fn list(&self) -> Vec<Value> {
+        self.json(&["list"]).as_array().cloned().unwrap_or_default()
+    }
+
+    /// Every file of the store with its bytes.
+    fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        let mut stack = vec![self.store()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    files.insert(path.clone(), std::fs::read(&path).unwrap());
+                }
+            }
+        }
+        files
+    }
+}
+
+/// An issuer key made by `passerelle-issuer keygen`, with the sample badge signed in every format.
+struct Issuer {
+    tmp: tempfile::TempDir,
+    key: KeyPair,
+}
+
+impl Issuer {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = run(
+            "passerelle-issuer",
+            tmp.path(),
+            &["keygen", "--out", "key.jwk"],
+            None,
+        );
+        assert!(out.status.success(), "keygen: {}", stderr(&out));
+        let jwk: Value =
+            serde_json::from_slice(&std::fs::read(tmp.path().join("key.jwk")).unwrap()).unwrap();
+        let key = KeyPair::from_jwk(&jwk).unwrap();
+        Self { tmp, key }
+    }
+
+    fn did(&self) -> String {
+        did::did_key(&self.key.public()).to_string()
+    }
+
+    /// `passerelle-issuer sign --suite SUITE` of `credential`: JSON text or a compact JWS.
+    fn sign(&self, credential: &Value, suite: &str) -> String {
+        std::fs::write(
+            self.tmp.path().join("unsigned.json"),
+            serde_json::to_vec(credential).unwrap(),
+        )
+        .unwrap();
+        let out = run(
+            "passerelle-issuer",
+            self.tmp.path(),
+            &[
+                "sign",
+                "--key",
+                "key.jwk",
+                "--suite",
+                suite,
+                "--created",
+                CREATED,
+                "unsigned.json",
+            ],
+            None,
+        );
+        assert!(out.status.success(), "sign {suite}: {}", stderr(&out));
+        stdout(&out).trim().to_owned()
+    }
+}
+
+/// A small badge (no status, few fields) whose compact form fits in a QR code.
+fn tiny_badge() -> Value {
+    let sample = model::sample::data_literacy_badge();
+    json!({
+        "@context": sample["@context"],
+        "id": "urn:uuid:7d0c9c52-7c1f-4a43-9a5e-2b7f0c3f1a01",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": "did:example:replaced", "type": ["Profile"], "name": "Tiny School"},
+        "validFrom": "2026-01-01T00:00:00Z",
+        "name": "Knots",
+        "credentialSubject": {
+            "id": "did:example:learner",
+            "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "https://tiny.example/achievements/knots",
+                "type": ["Achievement"],
+                "name": "Knots",
+                "description": "Ties three knots.",
+                "criteria": {"narrative": "Tie them."}
+            }
+        }
+    })
+}
+
+/// What the fixture server answers: path → (content type, body).
+type Routes = Arc<Mutex<BTreeMap<String, (String, Vec<u8>)>>>;
+
+/// A fixture HTTP server on 127.0.0.1 serving `routes`; anything else is a 404.
+fn serve(routes: Routes) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let text = String::from_utf8_lossy(&request);
+            let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
+            let found = routes.lock().unwrap().get(&path).cloned();
+            let (status, kind, body) = match found {
+                Some((kind, body)) => ("200 OK", kind, body),
+                None => ("404 Not Found", "text/plain".into(), b"not found".to_vec()),
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    base
+}
+
+fn code(out: &Output) -> Option<i32> {
+    out.status.code()
+}
+
+#[test]
+fn init_asks_the_passphrase_on_a_terminal_and_reads_it_from_stdin() {
+    // Through a pseudo-terminal: asked twice, not echoed.
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("w");
+    let mut command = Command::new(binary("passerelle-wallet"));
+    command
+        .args(["--wallet", store.to_str().unwrap(), "init"])
+        .env_remove("PASSERELLE_WALLET_PASSPHRASE")
+        .env_remove("PASSERELLE_WALLET_NEW_PASSPHRASE");
+    let mut session = rexpect::session::spawn_command(command, Some(30_000)).unwrap();
+    session.exp_string("New wallet passphrase:").unwrap();
+    session.send_line(PASS).unwrap();
+    session.exp_string("Repeat it:").unwrap();
+    session.send_line(PASS).unwrap();
+    let rest = session.exp_eof().unwrap();
+    assert!(rest.contains("did:key:z6Mk"), "{rest}");
+    assert!(!rest.contains(PASS), "the passphrase was echoed: {rest}");
+
+    // The prompt opens it; a wrong one typed at the prompt is refused with exit code 3.
+    for (typed, expected) in [(PASS, 0), ("not the passphrase", 3)] {
+        let mut command = Command::new(binary("passerelle-wallet"));
+        command
+            .args(["--wallet", store.to_str().unwrap(), "list"])
+            .env_remove("PASSERELLE_WALLET_PASSPHRASE");
+        let mut session = rexpect::session::spawn_command(command, Some(30_000)).unwrap();
+        session.exp_string("Wallet passphrase:").unwrap();
+        session.send_line(typed).unwrap();
+        let rest = session.exp_eof().unwrap();
+        let status = session.process.wait().unwrap();
+        match status {
+            rexpect::process::wait::WaitStatus::Exited(_, got) => {
+                assert_eq!(got, expected, "{rest}")
+            }
+            other => panic!("unexpected end {other:?}: {rest}"),
+        }
+    }
+
+    // --passphrase-stdin.
+    let other = tmp.path().join("v");
+    let out = run_env(
+        "passerelle-wallet",
+        tmp.path(),
+        &[
+            "--wallet",
+            other.to_str().unwrap(),
+            "--passphrase-stdin",
+            "init",
+        ],
+        Some(format!("{PASS}\n").as_bytes()),
+        &[("PASSERELLE_WALLET_PASSPHRASE", None)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_env(
+        "passerelle-wallet",
+        tmp.path(),
+        &[
+            "--wallet",
+            other.to_str().unwrap(),
+            "--passphrase-stdin",
+            "list",
+            "--json",
+        ],
+        Some(format!("{PASS}\n").as_bytes()),
+        &[("PASSERELLE_WALLET_PASSPHRASE", None)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "[]");
+    // Too short, and no terminal nor passphrase at all: usage errors that say what to do.
+    let out = run_env(
+        "passerelle-wallet",
+        tmp.path(),
+        &["--wallet", "x", "--passphrase-stdin", "init"],
+        Some(b"short\n"),
+        &[("PASSERELLE_WALLET_PASSPHRASE", None)],
+    );
+    assert_eq!(code(&out), Some(2));
+    assert!(stderr(&out).contains("too short"), "{}", stderr(&out));
+}
+
+#[test]
+fn imports_every_format_recognises_duplicates_and_refuses_tampered_credentials() {
+    let issuer = Issuer::new();
+    let badge = model::sample::data_literacy_badge();
+    let wallet = Wallet::new();
+    let mut expected = 0;
+    for suite in ["eddsa-rdfc-2022", "eddsa-jcs-2022", "vc-jose"] {
+        let signed = issuer.sign(&badge, suite);
+        let file = wallet.write(&format!("{suite}.out"), signed.as_bytes());
+        let out = wallet.import(&file);
+        assert_eq!(code(&out), Some(0), "{suite}: {}", stderr(&out));
+        expected += 1;
+        assert!(
+            stderr(&out).contains("Data Literacy Foundations")
+                && stderr(&out).contains("Open Learning Lab")
+                && stderr(&out).contains(&format!("Stored as #{expected}")),
+            "{suite}: {}",
+            stderr(&out)
+        );
+        // Same credential again, even re-indented: recognised.
+        let again = if suite == "vc-jose" {
+            signed.clone()
+        } else {
+            serde_json::to_string_pretty(&serde_json::from_str::<Value>(&signed).unwrap()).unwrap()
+        };
+        let file = wallet.write("again.out", again.as_bytes());
+        let out = wallet.import(&file);
+        assert_eq!(code(&out), Some(0));
+        assert!(
+            stderr(&out).contains(&format!("already in your wallet as #{expected}")),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let listed = wallet.list();
+    assert_eq!(listed.len(), 3);
+    for item in &listed {
+        assert_eq!(item["achievement"], "Data Literacy Foundations");
+        assert_eq!(item["issuer"]["id"], issuer.did());
+        assert_eq!(item["issued"], "2026-06-30T12:00:00+00:00");
+        // Offline the status list cannot be fetched: incomplete, never "verified".
+        assert_eq!(item["status"], "incomplete", "{item}");
+    }
+    assert_eq!(listed[2]["format"], "jws");
+    let table = wallet.ok(&["list"]);
+    assert!(table.contains("Data Literacy Foundations") && table.contains("incomplete"));
+    let card = wallet.ok(&["show", "2"]);
+    assert!(
+        card.contains("Ties") || card.contains("six course modules"),
+        "{card}"
+    );
+    // show --json gives the credential exactly as imported (the JWS as a JSON string).
+    let raw = wallet.json(&["show", "1"]);
+    assert_eq!(
+        raw,
+        serde_json::from_str::<Value>(&issuer.sign(&badge, "eddsa-rdfc-2022")).unwrap()
+    );
+    assert_eq!(
+        wallet.json(&["show", "3"]),
+        Value::String(issuer.sign(&badge, "vc-jose"))
+    );
+
+    // The reference JavaScript signer's credentials, both suites.
+    let seed = hex_seed(&issuer.key);
+    let mut unsigned = badge.clone();
+    unsigned["issuer"]["id"] = issuer.did().into();
+    unsigned["id"] = "urn:uuid:0b7e2c2e-1d0a-4a4b-8a0e-5f7d5f1b0c11".into();
+    for suite in ["eddsa-rdfc-2022", "eddsa-jcs-2022"] {
+        let signed = node(
+            "sign.mjs",
+            &json!({"suite": suite, "document": unsigned, "seedHex": seed,
+                "verificationMethod": did::did_key_verification_method(&issuer.key.public()),
+                "created": CREATED}),
+        )["signed"]
+            .clone();
+        let file = wallet.write("js.json", signed.to_string().as_bytes());
+        let out = wallet.import(&file);
+        assert_eq!(code(&out), Some(0), "JS {suite}: {}", stderr(&out));
+        assert!(stderr(&out).contains("Stored as #"), "{}", stderr(&out));
+    }
+    assert_eq!(wallet.list().len(), 5);
+
+    // A tampered credential is refused (exit 1, nothing stored) unless --force.
+    let mut tampered: Value =
+        serde_json::from_str(&issuer.sign(&badge, "eddsa-rdfc-2022")).unwrap();
+    tampered["credentialSubject"]["achievement"]["name"] = "Rocket Science".into();
+    let file = wallet.write("tampered.json", tampered.to_string().as_bytes());
+    let out = wallet.import(&file);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_eq!(wallet.list().len(), 5);
+    let out = wallet.run(&["import", "--offline", "--force", &file], None);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let listed = wallet.list();
+    assert_eq!(listed[5]["status"], "not_verified");
+    assert_eq!(listed[5]["forced"], true);
+
+    // Not a credential at all: a usage error that names the source.
+    let file = wallet.write("notes.txt", b"hello");
+    let out = wallet.import(&file);
+    assert_eq!(code(&out), Some(2));
+    assert!(stderr(&out).contains("notes.txt"), "{}", stderr(&out));
+}
+
+fn hex_seed(key: &KeyPair) -> String {
+    key.seed().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn baked_images_qr_codes_and_claim_links() {
+    let issuer = Issuer::new();
+    let wallet = Wallet::new();
+    let big = issuer.sign(&model::sample::data_literacy_badge(), "eddsa-rdfc-2022");
+    let jws = issuer.sign(&model::sample::data_literacy_badge(), "vc-jose");
+    let tiny = issuer.sign(&tiny_badge(), "eddsa-rdfc-2022");
+
+    // Baked PNG and SVG made with the core.
+    let base_png = qr::render_png("just a picture", 4).unwrap();
+    let png = bake::bake_png(&base_png, &big).unwrap();
+    let svg = bake::bake_svg("<svg xmlns=\"http://www.w3.org/2000/svg\"/>", &jws).unwrap();
+    let out = wallet.import(&wallet.write("badge.png", &png));
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("baked PNG"), "{}", stderr(&out));
+    let out = wallet.import(&wallet.write("badge.svg", svg.as_bytes()));
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("baked SVG"), "{}", stderr(&out));
+
+    // An image of a QR code holding the compact form, and the QR text itself.
+    let compact = qr::encode_compact(&tiny).unwrap();
+    let out = wallet.import(&wallet.write("code.png", &qr::render_png(&compact, 4).unwrap()));
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("QR code image") && stderr(&out).contains("Knots"),
+        "{}",
+        stderr(&out)
+    );
+    let out = wallet.import(&compact);
+    assert!(
+        stderr(&out).contains("already in your wallet as #3"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The wallet's own exports come back as the same credentials.
+    let other = Wallet::new();
+    for (number, name) in [("1", "out.png"), ("2", "out.svg"), ("1", "out.svg")] {
+        let out = wallet.run(&["export", number, "--baked", name], None);
+        assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+        let bytes = std::fs::read(wallet.dir().join(name)).unwrap();
+        let path = other.write(name, &bytes);
+        let out = other.import(&path);
+        assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    }
+    assert_eq!(
+        other.list().len(),
+        2,
+        "out.svg of #1 is a duplicate of out.png"
+    );
+
+    // qr: the compact form when it fits, with images; a clear error when nothing fits.
+    let text = wallet.ok(&["qr", "3", "--text"]);
+    assert_eq!(text.trim(), compact);
+    wallet.ok(&["qr", "3", "--png", "q.png", "--svg", "q.svg"]);
+    let scanned = qr::scan(&std::fs::read(wallet.dir().join("q.png")).unwrap()).unwrap();
+    assert_eq!(scanned, vec![compact.clone()]);
+    assert!(std::fs::read_to_string(wallet.dir().join("q.svg"))
+        .unwrap()
+        .contains("<svg"));
+    let terminal = wallet.ok(&["qr", "3"]);
+    assert!(
+        terminal.contains('█') || terminal.contains('▀'),
+        "{terminal}"
+    );
+    // #2, the VC-JOSE badge from the SVG: too large for a code, and it came from no link.
+    let out = wallet.run(&["qr", "2"], None);
+    assert_eq!(code(&out), Some(2));
+    assert!(
+        stderr(&out).contains("too large") && stderr(&out).contains("export"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A claim link served over HTTP: {link}/credential.json, here a VC-JOSE JWS; the link is
+    // kept, so `qr` of a credential too large for a code gives the link.
+    let routes: Routes = Arc::new(Mutex::new(BTreeMap::new()));
+    let base = serve(routes.clone());
+    let other_badge = {
+        let mut b = model::sample::data_literacy_badge();
+        b["id"] = "urn:uuid:5b1d8a34-2222-4c5e-9f00-000000000002".into();
+        issuer.sign(&b, "vc-jose")
+    };
+    routes.lock().unwrap().insert(
+        "/claim/tok123/credential.json".into(),
+        ("application/vc+jwt".into(), other_badge.into_bytes()),
+    );
+    let link = format!("{base}/claim/tok123");
+    let out = wallet.run(&["import", &link], None);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Stored as #4"), "{}", stderr(&out));
+    assert_eq!(wallet.ok(&["qr", "4", "--text"]).trim(), link);
+    // Offline, a link is refused with advice; an unknown claim is an error naming the URL.
+    let out = wallet.run(&["import", "--offline", &link], None);
+    assert_eq!(code(&out), Some(2));
+    assert!(
+        stderr(&out).contains("without --offline"),
+        "{}",
+        stderr(&out)
+    );
+    let out = wallet.run(&["import", &format!("{base}/claim/nope")], None);
+    assert_eq!(code(&out), Some(2));
+    assert!(stderr(&out).contains("404"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_wrong_passphrase_changes_nothing_and_says_so() {
+    let issuer = Issuer::new();
+    let wallet = Wallet::new();
+    let file = wallet.write(
+        "b.json",
+        issuer.sign(&tiny_badge(), "eddsa-jcs-2022").as_bytes(),
+    );
+    assert_eq!(code(&wallet.import(&file)), Some(0));
+    let before = wallet.snapshot();
+    for args in [
+        vec!["list"],
+        vec!["import", "--offline", file.as_str()],
+        vec!["delete", "1", "--yes"],
+        vec!["passphrase"],
+    ] {
+        let out = wallet.run_with(&args, None, Some("not the passphrase"));
+        assert_eq!(code(&out), Some(3), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("wrong passphrase"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains(PASS));
+    }
+    assert_eq!(wallet.snapshot(), before);
+    // Nothing on disk holds the credential in clear.
+    for bytes in before.values() {
+        assert!(!String::from_utf8_lossy(bytes).contains("Knots"));
+    }
+    // No wallet: exit 2 and how to make one.
+    let out = run_env(
+        "passerelle-wallet",
+        wallet.dir(),
+        &["--wallet", "missing", "list"],
+        None,
+        &[("PASSERELLE_WALLET_PASSPHRASE", Some(PASS))],
+    );
+    assert_eq!(code(&out), Some(2));
+    assert!(
+        stderr(&out).contains("passerelle-wallet init"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn presentations_verify_with_our_verifier_and_the_reference_js() {
+    let issuer = Issuer::new();
+    let wallet = Wallet::new();
+    let holder = wallet.ok(&["holder"]).trim().to_owned();
+    let mut badge = tiny_badge();
+    badge["credentialSubject"]["id"] = holder.clone().into();
+    for suite in ["eddsa-rdfc-2022", "vc-jose"] {
+        let file = wallet.write("b.out", issuer.sign(&badge, suite).as_bytes());
+        assert_eq!(code(&wallet.import(&file)), Some(0));
+    }
+    for suite in ["eddsa-rdfc-2022", "eddsa-jcs-2022"] {
+        let out = wallet.run(
+            &[
+                "present",
+                "1",
+                "2",
+                "--challenge",
+                "c-91f2",
+                "--domain",
+                "employer.example",
+                "--suite",
+                suite,
+                "--out",
+                "vp.json",
+            ],
+            None,
+        );
+        assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+        let vp: Value =
+            serde_json::from_slice(&std::fs::read(wallet.dir().join("vp.json")).unwrap()).unwrap();
+        assert_eq!(vp["holder"], holder);
+        let proof = if vp["proof"].is_array() {
+            &vp["proof"][0]
+        } else {
+            &vp["proof"]
+        };
+        assert_eq!(proof["cryptosuite"], suite);
+        assert_eq!(proof["proofPurpose"], "authentication");
+
+        // Our verifier: verified, and a wrong challenge fails.
+        let verifier = |challenge: &str| {
+            run(
+                "passerelle-verifier",
+                wallet.dir(),
+                &[
+                    "verify",
+                    "vp.json",
+                    "--json",
+                    "--challenge",
+                    challenge,
+                    "--domain",
+                    "employer.example",
+                ],
+                None,
+            )
+        };
+        let out = verifier("c-91f2");
+        assert_eq!(code(&out), Some(0), "{}", stdout(&out));
+        let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(report["verdict"], "verified");
+        assert_eq!(report["credentials"].as_array().unwrap().len(), 2);
+        assert_eq!(code(&verifier("c-other")), Some(1));
+
+        // The reference JavaScript library (it cannot read the enveloped VC-JOSE credential, so it
+        // gets a presentation of the Data Integrity credential alone).
+        if suite == "eddsa-rdfc-2022" || suite == "eddsa-jcs-2022" {
+            let out = wallet.run(
+                &[
+                    "present",
+                    "1",
+                    "--challenge",
+                    "c-91f2",
+                    "--domain",
+                    "employer.example",
+                    "--suite",
+                    suite,
+                ],
+                None,
+            );
+            assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+            let single: Value = serde_json::from_str(&stdout(&out)).unwrap();
+            let answer = node(
+                "verify.mjs",
+                &json!({"document": single, "challenge": "c-91f2", "domain": "employer.example"}),
+            );
+            assert_eq!(answer["verified"], true, "{suite}: {answer}");
+            let answer = node(
+                "verify.mjs",
+                &json!({"document": single, "challenge": "c-other", "domain": "employer.example"}),
+            );
+            assert_eq!(answer["verified"], false, "{suite}: {answer}");
+        }
+    }
+    // A missing credential number: exit 2, pointing at `list`.
+    let out = wallet.run(&["present", "9", "--challenge", "c", "--domain", "d"], None);
+    assert_eq!(code(&out), Some(2));
+    assert!(stderr(&out).contains("list"), "{}", stderr(&out));
+}
+
+#[test]
+fn backup_restore_passphrase_change_and_delete() {
+    let issuer = Issuer::new();
+    let wallet = Wallet::new();
+    for suite in ["eddsa-rdfc-2022", "eddsa-jcs-2022", "vc-jose"] {
+        let file = wallet.write(
+            "b.out",
+            issuer
+                .sign(&model::sample::data_literacy_badge(), suite)
+                .as_bytes(),
+        );
+        assert_eq!(code(&wallet.import(&file)), Some(0));
+    }
+    let holder = wallet.ok(&["holder"]);
+    wallet.ok(&["backup", "backup.pwb"]);
+    let blob = std::fs::read(wallet.dir().join("backup.pwb")).unwrap();
+    assert!(!String::from_utf8_lossy(&blob).contains("Data Literacy"));
+
+    // Restore into a fresh directory: the same credentials, numbers and holder key.
+    let fresh = tempfile::tempdir().unwrap();
+    let restored = Wallet { tmp: fresh };
+    std::fs::copy(
+        wallet.dir().join("backup.pwb"),
+        restored.dir().join("backup.pwb"),
+    )
+    .unwrap();
+    let out = restored.run_with(&["restore", "backup.pwb"], None, Some("not the passphrase"));
+    assert_eq!(code(&out), Some(3), "{}", stderr(&out));
+    assert!(!restored.store().join("index.pwl").exists());
+    restored.ok(&["restore", "backup.pwb"]);
+    assert_eq!(restored.list(), wallet.list());
+    for n in ["1", "2", "3"] {
+        assert_eq!(restored.json(&["show", n]), wallet.json(&["show", n]));
+    }
+    assert_eq!(restored.ok(&["holder"]), holder);
+    // Restoring over an existing wallet is refused.
+    let out = restored.run(&["restore", "backup.pwb"], None);
+    assert_eq!(code(&out), Some(2));
+
+    // Passphrase change: the new one opens it, the old one no longer does, nothing lost.
+    let before = wallet.list();
+    let new = "another passphrase 99c2";
+    let out = wallet.run(
+        &["--passphrase-stdin", "passphrase"],
+        Some(format!("{PASS}\n{new}\n").as_bytes()),
+    );
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert_eq!(code(&wallet.run(&["list"], None)), Some(3));
+    let out = wallet.run_with(&["list", "--json"], None, Some(new));
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap(),
+        Value::Array(before)
+    );
+    let out = wallet.run_with(&["show", "1", "--json"], None, Some(new));
+    assert_eq!(code(&out), Some(0));
+
+    // Delete needs --yes without a terminal; then the number is gone for good.
+    let out = wallet.run_with(&["delete", "2"], None, Some(new));
+    assert_eq!(code(&out), Some(2));
+    assert!(stderr(&out).contains("--yes"));
+    let out = wallet.run_with(&["delete", "2", "--yes"], None, Some(new));
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let out = wallet.run_with(&["list", "--json"], None, Some(new));
+    let numbers: Vec<u64> = serde_json::from_str::<Value>(&stdout(&out))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, vec![1, 3]);
+    assert_eq!(
+        std::fs::read_dir(wallet.store().join("items"))
+            .unwrap()
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn online_verification_caches_status_and_offline_says_as_of_when() {
+    let issuer = Issuer::new();
+    let wallet = Wallet::new();
+    let routes: Routes = Arc::new(Mutex::new(BTreeMap::new()));
+    let base = serve(routes.clone());
+    let list_url = format!("{base}/status/1");
+    let mut badge = model::sample::data_literacy_badge();
+    badge["credentialStatus"]["statusListCredential"] = list_url.clone().into();
+    badge["credentialStatus"]["id"] = format!("{list_url}#94567").into();
+    let signed = issuer.sign(&badge, "eddsa-rdfc-2022");
+    let signed_value: Value = serde_json::from_str(&signed).unwrap();
+    let entries = status::parse_status_entries(&signed_value).unwrap();
+    let StatusEntry::Bitstring(entry) = &entries[0] else {
+        panic!("the sample uses a BitstringStatusListEntry")
+    };
+    let status_list = |revoked: bool| {
+        let mut bits = Bitstring::new(status::MIN_ENTRIES, 1).unwrap();
+        if revoked {
+            bits.set(entry.index.into(), 1).unwrap();
+        }
+        let created: DateTime<Utc> = DateTime::parse_from_rfc3339(CREATED).unwrap().into();
+        let list = status::status_list_credential(
+            &list_url,
+            &issuer.did(),
+            &StatusPurpose::Revocation,
+            &bits,
+            created,
+        );
+        let options = proof::ProofOptions::assertion(
+            proof::Cryptosuite::EddsaRdfc2022,
+            did::did_key_verification_method(&issuer.key.public()),
+            CREATED,
+        );
+        proof::sign(&list, &issuer.key, &options)
+            .unwrap()
+            .to_string()
+            .into_bytes()
+    };
+    routes.lock().unwrap().insert(
+        "/status/1".into(),
+        ("application/json".into(), status_list(false)),
+    );
+    let file = wallet.write("b.json", signed.as_bytes());
+    let out = wallet.run(&["import", &file], None);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+
+    let report = wallet.json(&["verify", "1", "--online"]);
+    assert_eq!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "status")
+            .unwrap()["outcome"],
+        "pass",
+        "{report}"
+    );
+    assert_eq!(report["fetched_now"], true);
+
+    // The issuer revokes; offline the wallet still shows the cached answer, dated, never "current".
+    routes.lock().unwrap().insert(
+        "/status/1".into(),
+        ("application/json".into(), status_list(true)),
+    );
+    let offline = wallet.run(&["verify", "1"], None);
+    let text = stdout(&offline);
+    assert!(
+        text.contains("Status as of") && text.contains("not current"),
+        "{text}"
+    );
+    let report = wallet.json(&["verify", "1"]);
+    assert_eq!(
+        report["status_as_of"].as_array().unwrap().len(),
+        1,
+        "{report}"
+    );
+    // Online again: the revocation is seen, exit code 1.
+    let out = wallet.run(&["verify", "1", "--online"], None);
+    assert_eq!(code(&out), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("NOT VERIFIED"), "{}", stdout(&out));
+    assert_eq!(wallet.list()[0]["status"], "not_verified");
+}
+
+#[test]
+fn a_killed_import_leaves_a_readable_wallet() {
+    let issuer = Issuer::new();
+    let wallet = Wallet::new();
+    let signed = issuer.sign(&model::sample::data_literacy_badge(), "eddsa-rdfc-2022");
+    let file = wallet.write("b.json", signed.as_bytes());
+    let store = wallet.store();
+    for delay_ms in [0u64, 2, 5, 10, 20, 40, 80, 160] {
+        // Start from an empty wallet each time so the import has work to do.
+        for item in wallet.list() {
+            let out = wallet.run(&["delete", &item["number"].to_string(), "--yes"], None);
+            assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+        }
+        let mut child = Command::new(binary("passerelle-wallet"))
+            .args([
+                "--wallet",
+                store.to_str().unwrap(),
+                "import",
+                "--offline",
+                &file,
+            ])
+            .env("PASSERELLE_WALLET_PASSPHRASE", PASS)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let listed = wallet.list();
+        assert!(listed.len() <= 1, "{listed:?}");
+        if listed.len() == 1 {
+            assert_eq!(
+                wallet.json(&["show", &listed[0]["number"].to_string()])["id"],
+                serde_json::from_str::<Value>(&signed).unwrap()["id"]
+            );
+        }
+    }
+    // What a crash between the steps of a write leaves: a half-written temporary index and a
+    // credential file the index does not name yet. Reading still works; the next write clears them.
+    std::fs::write(store.join(".index.pwl.tmp-0123"), b"half an ind").unwrap();
+    std::fs::write(store.join("items").join("0123abcd.pwl"), b"PWL1 garbage").unwrap();
+    assert!(wallet.list().len() <= 1);
+    // No temporary or unnamed files are left behind once a later command wrote the index.
+    let out = wallet.import(&file);
+    assert_eq!(code(&out), Some(0));
+    assert!(!store.join("items").join("0123abcd.pwl").exists());
+    assert_eq!(wallet.list().len(), 1);
+    let stray: Vec<_> = std::fs::read_dir(&store)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}

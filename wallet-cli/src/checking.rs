@@ -1,0 +1,161 @@
+//! Verification of a stored or imported credential with the core's sans-I/O `verify`: the wallet
+//! supplies what it cached and, online, what it fetches (did:web documents, status lists, JSON
+//! Schemas), caching every fetched document with its fetch time.
+//!
+//! Offline, a cached status list is labelled with the time it was fetched ("status as of …"), never
+//! as current.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use passerelle_core::did::Did;
+use passerelle_core::input;
+use passerelle_core::verify::{self, CheckOptions, Fetched, Presented, Report};
+use serde_json::Value;
+
+use crate::fetch::Fetcher;
+use crate::store::{StoreError, Wallet};
+
+/// A verification and what it relied on.
+#[derive(Debug)]
+pub struct Checked {
+    pub report: Report,
+    /// Fetch times of the cached status lists used ("status as of …"), oldest first.
+    pub status_as_of: Vec<String>,
+    /// Whether anything was fetched now.
+    pub fetched_now: bool,
+}
+
+/// Reads a credential text for the core.
+pub fn parse(text: &str) -> Result<Presented, verify::VerifyInputError> {
+    verify::parse_input(text.as_bytes(), &input::InputLimits::default())
+}
+
+/// Verifies `presented` at `now`. With a fetcher, missing or (when `refresh`) cached documents are
+/// fetched and cached in `wallet` (the caller saves the index).
+pub fn check(
+    wallet: &mut Wallet,
+    presented: &Presented,
+    now: DateTime<Utc>,
+    fetcher: Option<&Fetcher>,
+    refresh: bool,
+) -> Result<Checked, StoreError> {
+    let mut fetched = Fetched::default();
+    let mut status_as_of = Vec::new();
+    let mut fetched_now = false;
+    let now_text = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    // Each round adds what `needs` asks for; a fetched status list may name another key.
+    for _round in 0..4 {
+        let needs = verify::needs(presented, &fetched);
+        if needs.is_empty() {
+            break;
+        }
+        for need in &needs.did_documents {
+            let Ok(did) = Did::parse(&need.did) else {
+                fetched
+                    .failures
+                    .insert(need.url.clone(), "not a valid DID".into());
+                continue;
+            };
+            match obtain(wallet, &need.url, "did", fetcher, refresh, &now_text)? {
+                Obtained::Document(document, _) => {
+                    fetched.did_documents.insert(&did, document);
+                }
+                Obtained::Fetched(document) => {
+                    fetched_now = true;
+                    fetched.did_documents.insert(&did, document);
+                }
+                Obtained::Failed(reason) => {
+                    fetched.failures.insert(need.url.clone(), reason);
+                }
+            }
+        }
+        for url in &needs.status_lists {
+            match obtain(wallet, url, "status", fetcher, refresh, &now_text)? {
+                Obtained::Document(document, fetched_at) => {
+                    let provenance = format!(
+                        "from the wallet's cache: status as of {fetched_at}, not current \
+                         (`verify N --online` refreshes it)"
+                    );
+                    status_as_of.push(fetched_at);
+                    fetched.add_status_list(url, document, &provenance);
+                }
+                Obtained::Fetched(document) => {
+                    fetched_now = true;
+                    fetched.add_status_list(url, document, &format!("fetched at {now_text}"));
+                }
+                Obtained::Failed(reason) => {
+                    fetched.failures.insert(url.clone(), reason);
+                }
+            }
+        }
+        for url in &needs.schemas {
+            match obtain(wallet, url, "schema", fetcher, false, &now_text)? {
+                Obtained::Document(document, _) | Obtained::Fetched(document) => {
+                    if let Err(e) = fetched.schemas.insert(document, &[url.as_str()]) {
+                        fetched
+                            .failures
+                            .insert(url.clone(), format!("unusable schema: {e}"));
+                    }
+                }
+                Obtained::Failed(reason) => {
+                    fetched.failures.insert(url.clone(), reason);
+                }
+            }
+        }
+    }
+    status_as_of.sort();
+    let report = verify::check(presented, &fetched, now, &CheckOptions::default());
+    Ok(Checked {
+        report,
+        status_as_of,
+        fetched_now,
+    })
+}
+
+enum Obtained {
+    /// From the cache, with its fetch time.
+    Document(Value, String),
+    Fetched(Value),
+    Failed(String),
+}
+
+fn obtain(
+    wallet: &mut Wallet,
+    url: &str,
+    kind: &str,
+    fetcher: Option<&Fetcher>,
+    refresh: bool,
+    now_text: &str,
+) -> Result<Obtained, StoreError> {
+    let cached = wallet.cached(url)?;
+    let fetcher = fetcher.filter(|_| refresh || cached.is_none());
+    match (fetcher, cached) {
+        (Some(fetcher), cached) => {
+            let accept = match kind {
+                "did" => "application/did+json, application/json",
+                "schema" => "application/schema+json, application/json",
+                _ => "application/vc, application/vc+ld+json, application/json",
+            };
+            let fetched = fetcher
+                .get(url, accept)
+                .map_err(|e| e.to_string())
+                .and_then(|response| {
+                    input::parse_json_object(&response.body, &input::InputLimits::default())
+                        .map_err(|e| format!("{url} did not answer a JSON object: {e}"))
+                });
+            match (fetched, cached) {
+                (Ok(document), _) => {
+                    wallet.cache(url, kind, &document, now_text)?;
+                    Ok(Obtained::Fetched(document))
+                }
+                // The network failed: fall back to the cache, labelled with its age.
+                (Err(_), Some((document, at))) => Ok(Obtained::Document(document, at)),
+                (Err(reason), None) => Ok(Obtained::Failed(reason)),
+            }
+        }
+        (_, Some((document, at))) => Ok(Obtained::Document(document, at)),
+        (None, None) => Ok(Obtained::Failed(
+            "offline and not in the wallet's cache: run `passerelle-wallet verify N --online`"
+                .into(),
+        )),
+    }
+}
