@@ -14,6 +14,11 @@ use serde_json::Value;
 
 mod cli;
 
+/// mimalloc instead of the system allocator: JSON-LD processing allocates heavily, and signing
+/// and verifying eddsa-rdfc-2022 run faster with it (BENCHMARKS.md, "The allocator").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "passerelle-issuer",
