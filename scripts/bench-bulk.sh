@@ -41,7 +41,7 @@ run_one() {
     env "$@" PASSERELLE_ISSUER_DIR="$dir" /usr/bin/time -v "$bin" issue --achievement data-101 \
         --csv "$csv" 2> "$work/$label.log" || true
     grep -E "issued, .* failed" "$work/$label.log" || { cat "$work/$label.log"; exit 1; }
-    grep -E "Maximum resident set size|Elapsed \(wall clock\)|Percent of CPU" "$work/$label.log" | sed 's/^\s*/   /'
+    grep -E "Maximum resident set size|Elapsed \(wall clock\)|Percent of CPU|User time|System time" "$work/$label.log" | sed 's/^\s*/   /'
 }
 
 run_one sqlite "$work/sqlite" DATABASE_URL=
@@ -51,7 +51,7 @@ if [[ -n "$pg_url" ]]; then
     psql "$pg_url" -qc "CREATE SCHEMA $schema"
     sep='?'; [[ "$pg_url" == *\?* ]] && sep='&'
     run_one postgres "$work/postgres" DATABASE_URL="$pg_url${sep}options=-c%20search_path%3D$schema"
-    psql "$pg_url" -qc "DROP SCHEMA $schema CASCADE"
+    PGOPTIONS=--client-min-messages=warning psql "$pg_url" -qc "DROP SCHEMA $schema CASCADE"
 else
     echo "== postgres: skipped (set PASSERELLE_BENCH_POSTGRES_URL or PASSERELLE_TEST_POSTGRES_URL)"
 fi

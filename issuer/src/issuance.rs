@@ -274,6 +274,14 @@ fn normalise_email(email: &str) -> String {
 /// schema URL if given (each `credentialStatus` entry checked on its own, since VC 2.0 allows
 /// several and the OB schema one), and JSON-LD safe mode (no undefined term).
 pub fn validate_credential(doc: &Value, schemas: Option<&SchemaSet>) -> Result<(), IssueError> {
+    validate_model_and_schema(doc, schemas)?;
+    check_safe_mode(doc)
+}
+
+/// The data-model and JSON Schema part of [`validate_credential`]. Signing runs JSON-LD safe
+/// mode itself (the rdfc signer expands the document anyway), so the signing path uses this and
+/// pays for JSON-LD processing once.
+fn validate_model_and_schema(doc: &Value, schemas: Option<&SchemaSet>) -> Result<(), IssueError> {
     if let Err(violations) = model::check_credential(doc) {
         let first = violations.first();
         let field = first.map_or_else(
@@ -334,19 +342,28 @@ pub fn validate_credential(doc: &Value, schemas: Option<&SchemaSet>) -> Result<(
             }
         }
     }
-    if let Err(e) = passerelle_core::jsonld::canonical_nquads(doc) {
-        let text = e.to_string();
-        let field = text
-            .split_once(": ")
-            .map(|(path, _)| path.to_owned())
-            .filter(|p| !p.contains(' '))
-            .unwrap_or_else(|| "credential".into());
-        return Err(IssueError::Invalid {
-            field,
-            reason: text,
-        });
-    }
     Ok(())
+}
+
+/// JSON-LD safe mode: every term defined, nothing dropped.
+fn check_safe_mode(doc: &Value) -> Result<(), IssueError> {
+    passerelle_core::jsonld::canonical_nquads(doc)
+        .map(|_| ())
+        .map_err(|e| safe_mode_error(&e))
+}
+
+/// An [`IssueError::Invalid`] naming the JSON path a JSON-LD error points at.
+fn safe_mode_error(e: &passerelle_core::jsonld::JsonLdError) -> IssueError {
+    let text = e.to_string();
+    let field = text
+        .split_once(": ")
+        .map(|(path, _)| path.to_owned())
+        .filter(|p| !p.contains(' '))
+        .unwrap_or_else(|| "credential".into());
+    IssueError::Invalid {
+        field,
+        reason: text,
+    }
 }
 
 /// A checked request, ready to be built and signed once its status slots are known.
@@ -394,7 +411,8 @@ impl Prepared {
     ) -> Result<Signed, IssueError> {
         let id = CredentialId::generate();
         let unsigned = self.build(context, &id, &revocation, suspension.as_ref(), now)?;
-        validate_credential(&unsigned, context.schemas.as_deref())?;
+        // Safe mode is checked by the signer below (a failure there is the input's fault).
+        validate_model_and_schema(&unsigned, context.schemas.as_deref())?;
         let created = now.to_rfc3339_opts(SecondsFormat::Secs, true);
         let options = proof::ProofOptions::assertion(
             proof::Cryptosuite::EddsaRdfc2022,
@@ -404,9 +422,7 @@ impl Prepared {
         let signed = proof::sign(&unsigned, &context.key.pair, &options).map_err(|e| {
             // Safe mode failures are the input's fault; anything else is ours.
             match e {
-                proof::ProofError::Document(inner) => {
-                    IssueError::invalid("credential", inner.to_string())
-                }
+                proof::ProofError::Document(inner) => safe_mode_error(&inner),
                 other => IssueError::Signing {
                     reason: other.to_string(),
                 },

@@ -13,6 +13,7 @@ use passerelle_core::model::{self, Achievement, Criteria, IdentityObject, Iri, P
 use passerelle_core::schema::SchemaSet;
 use passerelle_core::verify::{self, CheckOptions, Fetched, Outcome, Verdict};
 use passerelle_core::{did, status};
+use passerelle_issuer::bulk::{self, BulkOptions, Progress, RowOutcome};
 use passerelle_issuer::config::{
     DatabaseConfig, IssuanceConfig, IssuerConfig, KeyConfig, KeyStorage,
 };
@@ -20,7 +21,9 @@ use passerelle_issuer::issuance::{
     self, IssueError, IssueRequest, Issuer, Recipient, StatusChange,
 };
 use passerelle_issuer::secret::{KdfParams, Passphrase};
-use passerelle_issuer::store::{ListPurpose, NewIssuerProfile, Store};
+use passerelle_issuer::store::{
+    BulkJobStatus, BulkRowOutcome, ListPurpose, NewIssuerProfile, Store,
+};
 use serde_json::Value;
 
 const PG_ENV: &str = "PASSERELLE_TEST_POSTGRES_URL";
@@ -125,6 +128,7 @@ on_both!(
     rotated_keys_keep_old_credentials_verifiable,
     status_lists_are_re_signed_only_when_they_change,
     learner_emails_are_kept_only_when_configured,
+    bulk_jobs_record_progress_and_per_row_results,
 );
 
 fn sample_config(key: &KeyPair) -> IssuerConfig {
@@ -721,6 +725,87 @@ async fn learner_emails_are_kept_only_when_configured(db: &TestDb) {
     );
     let r = report(&issuer, &issued.credential.credential).await;
     assert_eq!(r.verdict, Verdict::Verified);
+}
+
+async fn bulk_jobs_record_progress_and_per_row_results(db: &TestDb) {
+    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let issuer = Arc::new(issuer);
+    let mut lines = String::new();
+    for i in 0..40 {
+        lines.push_str(&format!(
+            "{{\"email\":\"l{i}@example.org\",\"completion_date\":\"2026-03-01\",\"external_id\":\"r{i}\"}}\n"
+        ));
+    }
+    lines.push_str(
+        "{\"email\":\"nope\",\"completion_date\":\"2026-03-01\",\"external_id\":\"bad\"}\n",
+    );
+    lines.push_str("{\"email\":\"x@example.org\"}\n");
+    let options = BulkOptions {
+        batch_size: 7,
+        source: "api".into(),
+        actor: "token-1".into(),
+        ..BulkOptions::default()
+    };
+    let progress = Progress::default();
+    let mut seen = Vec::new();
+    let summary = bulk::run(
+        &issuer,
+        "data-101",
+        bulk::json_lines_rows(&lines, "data-101"),
+        &options,
+        &progress,
+        |r| seen.push(r.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.totals.issued, 40);
+    assert_eq!(summary.totals.failed, 2);
+    assert_eq!(summary.totals.processed, 42);
+    assert_eq!(seen.len(), 42);
+    let rows: Vec<u64> = seen.iter().map(|r| r.row).collect();
+    assert_eq!(rows, (1..=42).collect::<Vec<_>>(), "results in row order");
+    let job = issuer
+        .store()
+        .bulk_job(&summary.job_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.status, BulkJobStatus::Completed);
+    assert_eq!((job.issued, job.failed, job.processed), (40, 2, 42));
+    let stored = issuer
+        .store()
+        .bulk_job_rows(&summary.job_id, 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 42);
+    assert_eq!(stored[40].outcome, BulkRowOutcome::Failed);
+    assert_eq!(stored[40].column.as_deref(), Some("email"));
+    assert_eq!(stored[41].column.as_deref(), Some("completion_date"));
+    assert!(stored[0].credential_id.is_some());
+    // Issued credentials verify; a second run finds them all.
+    if let RowOutcome::Issued { credential, .. } = &seen[3].outcome {
+        assert_eq!(report(&issuer, credential).await.verdict, Verdict::Verified);
+    } else {
+        panic!("row 4 not issued: {:?}", seen[3]);
+    }
+    let again = bulk::run(
+        &issuer,
+        "data-101",
+        bulk::json_lines_rows(&lines, "data-101"),
+        &options,
+        &Progress::default(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!((again.totals.issued, again.totals.existing), (0, 40));
+    // The future is Send, so the HTTP service can spawn a job.
+    fn is_send<T: Send>(_: &T) {}
+    let rows: Vec<bulk::InputRow> = Vec::new();
+    let p = Progress::default();
+    let fut = bulk::run(&issuer, "data-101", rows, &options, &p, |_| {});
+    is_send(&fut);
+    drop(fut);
 }
 
 /// What the VCDM 2.0 negative vectors represent is refused before signing, with a field.

@@ -168,6 +168,7 @@ on_both!(
     audit_log_is_append_only,
     api_tokens_are_hashed,
     claim_tokens,
+    batched_allocation_is_unique_and_rolls_over,
 );
 
 async fn migrations_are_idempotent(db: &TestDb) {
@@ -177,7 +178,16 @@ async fn migrations_are_idempotent(db: &TestDb) {
     let again = db.store().await;
     assert!(again.achievements().await.unwrap().is_empty());
     let count = db.raw_count("SELECT COUNT(*) FROM _sqlx_migrations").await;
-    assert_eq!(count, 1);
+    // Each migration applied exactly once: as many rows as migration files.
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql"))
+        })
+        .count();
+    assert!(files >= 2);
+    assert_eq!(count, files as i64);
 }
 
 async fn issuer_profile_upsert(db: &TestDb) {
@@ -405,6 +415,45 @@ async fn credential_insert_is_idempotent(db: &TestDb) {
     reuse.external_id = None;
     let err = store.insert_credential(&reuse).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+}
+
+async fn batched_allocation_is_unique_and_rolls_over(db: &TestDb) {
+    // Small lists (test-support) so that batches fill a list and the next one opens.
+    const SIZE: u64 = 500;
+    let a = db
+        .store_with(StoreOptions::default().test_status_list_size(SIZE))
+        .await;
+    let b = db
+        .store_with(StoreOptions::default().test_status_list_size(SIZE))
+        .await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            s.allocate_status_indices(ListPurpose::Revocation, 100)
+                .await
+        }));
+    }
+    let mut seen = HashSet::new();
+    for t in tasks {
+        let slots = t.await.unwrap().unwrap();
+        assert_eq!(slots.len(), 100);
+        for slot in slots {
+            assert!(slot.index.value() < SIZE, "{slot:?}");
+            assert!(seen.insert(slot.clone()), "handed out twice: {slot:?}");
+        }
+    }
+    assert_eq!(seen.len(), 1_200);
+    let lists = a.status_lists(ListPurpose::Revocation).await.unwrap();
+    assert!(lists.len() >= 3, "1,200 entries need three lists of 500");
+    let mut total = 0;
+    for list in &lists {
+        total += a.allocated_count(&list.id).await.unwrap();
+    }
+    assert_eq!(
+        total, 1_200,
+        "every allocated index is handed out exactly once"
+    );
 }
 
 async fn concurrent_allocation_is_unique(db: &TestDb) {

@@ -2,10 +2,23 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
+use passerelle_issuer::config::{IssuerConfig, KeyStorage};
 use passerelle_issuer::issuance::CLI_ACTOR;
 
 pub fn rotate(dir: &Path, passphrase_stdin: bool) -> Result<()> {
+    // Refuse what cannot work before asking for a passphrase.
+    let config = IssuerConfig::load(dir)?;
+    if config.did.starts_with("did:key:") {
+        bail!(
+            "this issuer's DID is a did:key, which IS its key: a new key would be a new issuer \
+             that no verifier links to this one. Credentials already issued stay valid; to be \
+             able to change keys, initialise a did:web issuer"
+        );
+    }
+    if config.key.storage != KeyStorage::Sealed {
+        bail!("key rotation needs a sealed key; this issuer keeps a plain key file (--plain-key)");
+    }
     super::runtime()?.block_on(async {
         let secret = super::unlock::passphrase(passphrase_stdin)?;
         let issuer = passerelle_issuer::issuance::Issuer::open(dir, Some(&secret)).await?;
