@@ -6,3 +6,4 @@ mod interop;
 mod issuer_cli;
 mod negative;
 mod presentation;
+mod verifier_serve;
