@@ -25,7 +25,8 @@ command -v wrk >/dev/null || { echo "error: wrk is needed (apt-get install wrk)"
 command -v node >/dev/null || { echo "error: node is needed" >&2; exit 1; }
 
 cargo build --quiet --release -p passerelle-verifier
-cargo build --quiet -p passerelle-issuer -p passerelle-examples --examples
+cargo build --quiet -p passerelle-issuer
+cargo build --quiet -p passerelle-examples --examples
 
 work="$(mktemp -d)"
 server_pid=""
