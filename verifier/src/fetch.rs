@@ -103,7 +103,9 @@ impl Freshness {
 pub struct Fetcher {
     client: reqwest::Client,
     policy: FetchPolicy,
-    cache: Mutex<HashMap<String, (Instant, Arc<Value>)>>,
+    /// Successes and failures; a failure is remembered for [`NEGATIVE_TTL`] at most, so an
+    /// unreachable host is not asked again by every request.
+    cache: Mutex<HashMap<String, CacheEntry>>,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -113,6 +115,12 @@ impl std::fmt::Debug for Fetcher {
             .finish_non_exhaustive()
     }
 }
+
+/// When a URL was fetched, and what came back.
+type CacheEntry = (Instant, Result<Arc<Value>, FetchError>);
+
+/// Longest time a failed fetch is remembered.
+pub const NEGATIVE_TTL: Duration = Duration::from_secs(30);
 
 /// Is this an address a public verifier may contact?
 pub fn is_public(address: IpAddr) -> bool {
@@ -327,8 +335,18 @@ impl Fetcher {
     /// Fetches a JSON document, from the cache when it is younger than the TTL.
     pub async fn get_json(&self, url: &str) -> Result<(Arc<Value>, Freshness), FetchError> {
         if let Some(hit) = self.cached(url) {
-            return Ok(hit);
+            return hit;
         }
+        let fetched = self.fetch_json(url).await;
+        if let Ok(mut cache) = self.cache.lock() {
+            let ttl = self.policy.cache_ttl;
+            cache.retain(|_, (at, _)| at.elapsed() < ttl);
+            cache.insert(url.to_owned(), (Instant::now(), fetched.clone()));
+        }
+        fetched.map(|value| (value, Freshness::Fresh))
+    }
+
+    async fn fetch_json(&self, url: &str) -> Result<Arc<Value>, FetchError> {
         let bytes = self
             .get_bytes(url, "application/json, application/did+json, application/ld+json, application/vc+ld+json;q=0.9, */*;q=0.1")
             .await?;
@@ -340,20 +358,20 @@ impl Fetcher {
             url: url.to_owned(),
             reason: e.to_string(),
         })?;
-        let value = Arc::new(value);
-        if let Ok(mut cache) = self.cache.lock() {
-            let ttl = self.policy.cache_ttl;
-            cache.retain(|_, (at, _)| at.elapsed() < ttl);
-            cache.insert(url.to_owned(), (Instant::now(), Arc::clone(&value)));
-        }
-        Ok((value, Freshness::Fresh))
+        Ok(Arc::new(value))
     }
 
-    fn cached(&self, url: &str) -> Option<(Arc<Value>, Freshness)> {
+    fn cached(&self, url: &str) -> Option<Result<(Arc<Value>, Freshness), FetchError>> {
         let cache = self.cache.lock().ok()?;
-        let (at, value) = cache.get(url)?;
+        let (at, entry) = cache.get(url)?;
         let age = at.elapsed();
-        (age < self.policy.cache_ttl).then(|| (Arc::clone(value), Freshness::Cached { age }))
+        match entry {
+            Ok(value) => (age < self.policy.cache_ttl)
+                .then(|| Ok((Arc::clone(value), Freshness::Cached { age }))),
+            Err(error) => {
+                (age < self.policy.cache_ttl.min(NEGATIVE_TTL)).then(|| Err(error.clone()))
+            }
+        }
     }
 
     fn describe_error(&self, url: &str, error: reqwest::Error) -> FetchError {
