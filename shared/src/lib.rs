@@ -12,6 +12,7 @@
 //! - [`schema`]: JSON Schema validation against caller-supplied schemas; nothing is fetched.
 //! - [`status`]: Bitstring Status List and 1EdTechRevocationList.
 //! - [`verify`]: sans-I/O verification: [`verify::needs`] then [`verify::check`] → a report.
+//! - [`trust`]: trust registries (ours and the DCC issuer-registry format): who recognises an issuer.
 //! - [`bake`]: baked badge images: the credential inside a PNG (`iTXt`) or an SVG.
 //! - [`qr`]: credentials in QR codes (compact `VC1:` form or a link), rendering and scanning.
 //! - [`sealed`]: passphrase-sealed bytes (Argon2id + XChaCha20-Poly1305), for keys and wallets.
@@ -32,4 +33,5 @@ pub mod qr;
 pub mod schema;
 pub mod sealed;
 pub mod status;
+pub mod trust;
 pub mod verify;

@@ -40,6 +40,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -53,6 +54,7 @@ use crate::model::{self, CredentialKind, CredentialModel, VcVersion};
 use crate::proof::{self, ParsedProof, ProofError, Suite};
 use crate::schema::{SchemaOutcome, SchemaSet};
 use crate::status::{self, StatusEntry};
+use crate::trust::{TrustDecision, TrustRegistries};
 
 /// Why the input could not even be read as a credential, presentation or JWS.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -319,6 +321,10 @@ pub struct CheckOptions {
     pub challenge: Option<String>,
     /// The domain the verifier expects in a presentation's proof.
     pub domain: Option<String>,
+    /// The trust registries the verifier relies on. When given, each credential's report gets an
+    /// `issuer_recognised` check: a pass naming the registries, or a warning when the issuer is
+    /// in none (unknown is not invalid, so it never fails).
+    pub trust: Option<Arc<TrustRegistries>>,
 }
 
 /// The result of one check.
@@ -377,8 +383,9 @@ pub enum Verdict {
 /// One check in a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
-    /// Stable identifier: `proof`, `verification_method`, `data_model`, `open_badges`,
-    /// `json_schema`, `validity_period`, `status`, `challenge`, `credentials`.
+    /// Stable identifier: `proof`, `verification_method`, `json_ld`, `data_model`,
+    /// `open_badges`, `json_schema`, `validity_period`, `status`, `challenge`, `credentials`,
+    /// `issuer_recognised`.
     pub id: &'static str,
     pub outcome: Outcome,
     /// One plain-language sentence.
@@ -546,11 +553,89 @@ pub fn check(
     now: DateTime<Utc>,
     options: &CheckOptions,
 ) -> Report {
-    match presented {
+    let mut report = match presented {
         Presented::Credential(doc) => check_json_credential(doc, fetched, now),
         Presented::Presentation(doc) => check_presentation(doc, fetched, now, options),
         Presented::Jws(jws) => check_jws_credential(jws, fetched, now),
+    };
+    if let Some(trust) = &options.trust {
+        add_trust_checks(&mut report, trust, now);
     }
+    report
+}
+
+/// Adds `issuer_recognised` to a credential's report (and to each credential of a presentation).
+fn add_trust_checks(report: &mut Report, trust: &TrustRegistries, now: DateTime<Utc>) {
+    for inner in &mut report.credentials {
+        add_trust_checks(inner, trust, now);
+    }
+    if report.kind != DocumentKind::Credential {
+        return;
+    }
+    let Some(summary) = &report.summary else {
+        return;
+    };
+    let issuer = summary.issuer.id.as_str();
+    let registries = if trust.registry_names().is_empty() {
+        "no trust registry is configured".to_owned()
+    } else {
+        format!(
+            "registries consulted: {}",
+            trust.registry_names().join(", ")
+        )
+    };
+    let check = match trust.decide(issuer, now) {
+        TrustDecision::Recognised(listings) => {
+            let by: Vec<String> = listings.iter().map(|l| l.registry.clone()).collect();
+            let mut details: Vec<String> = listings
+                .iter()
+                .map(|l| match &l.jurisdiction {
+                    Some(j) => format!("{}: listed as {} ({j})", l.registry, l.name),
+                    None => format!("{}: listed as {}", l.registry, l.name),
+                })
+                .collect();
+            details.push(registries);
+            pass(
+                "issuer_recognised",
+                &format!("The issuer is recognised by {}.", by.join(", ")),
+                details,
+                false,
+            )
+        }
+        TrustDecision::NotCurrent(listings) => Check {
+            id: "issuer_recognised",
+            outcome: Outcome::Warning,
+            message: "The issuer is listed in a registry you trust, but not for this date.".into(),
+            details: listings
+                .iter()
+                .map(|l| {
+                    let dates = |d: Option<DateTime<Utc>>| {
+                        d.map(|d| d.format("%Y-%m-%d").to_string())
+                            .unwrap_or_else(|| "…".into())
+                    };
+                    format!(
+                        "{}: {} listed from {} to {}",
+                        l.registry,
+                        l.name,
+                        dates(l.valid_from),
+                        dates(l.valid_until)
+                    )
+                })
+                .chain(std::iter::once(registries))
+                .collect(),
+            required: false,
+        },
+        TrustDecision::Unknown => Check {
+            id: "issuer_recognised",
+            outcome: Outcome::Warning,
+            message: "The issuer is not in any registry you trust (unknown is not invalid).".into(),
+            details: vec![format!("issuer {issuer}"), registries],
+            required: false,
+        },
+    };
+    report.checks.push(check);
+    let verdict = verdict_of(&report.checks);
+    report.verdict = verdict;
 }
 
 fn new_report(kind: DocumentKind, secured_by: SecuringMechanism, now: DateTime<Utc>) -> Report {

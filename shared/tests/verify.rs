@@ -89,3 +89,63 @@ fn every_report_is_well_formed() {
     }
     assert!(checked > 60, "only {checked} vector documents were checked");
 }
+
+#[test]
+fn trust_registries_add_a_warning_or_a_pass_never_a_failure() {
+    use std::sync::Arc;
+
+    use passerelle_core::keys::KeyPair;
+    use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
+    use passerelle_core::trust::TrustRegistries;
+    use passerelle_core::{did, model};
+
+    let key = KeyPair::from_seed(&[7; 32]);
+    let issuer = did::did_key(&key.public()).to_string();
+    let mut badge = model::sample::data_literacy_badge();
+    badge["issuer"]["id"] = issuer.clone().into();
+    badge.as_object_mut().unwrap().remove("credentialStatus");
+    let options = ProofOptions::assertion(
+        Cryptosuite::EddsaRdfc2022,
+        did::did_key_verification_method(&key.public()),
+        "2026-06-30T12:00:00Z",
+    );
+    let signed = proof::sign(&badge, &key, &options).unwrap();
+    let presented =
+        verify::parse_input(&serde_json::to_vec(&signed).unwrap(), &Default::default()).unwrap();
+    let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z")
+        .unwrap()
+        .into();
+    let report_with = |trust: TrustRegistries| {
+        let options = CheckOptions {
+            trust: Some(Arc::new(trust)),
+            ..Default::default()
+        };
+        verify::check(&presented, &Fetched::default(), now, &options)
+    };
+
+    let without = verify::check(
+        &presented,
+        &Fetched::default(),
+        now,
+        &CheckOptions::default(),
+    );
+    assert!(without.check("issuer_recognised").is_none());
+
+    let unknown = report_with(TrustRegistries::new());
+    let check = unknown.check("issuer_recognised").unwrap();
+    assert_eq!(check.outcome, Outcome::Warning, "{unknown}");
+    assert_eq!(unknown.verdict, without.verdict, "{unknown}");
+
+    let mut trust = TrustRegistries::new();
+    trust
+        .load(
+            &serde_json::json!({"name": "MOOC alliance", "entries": [{"id": issuer, "name": "Example MOOC"}]}),
+            "f.json",
+        )
+        .unwrap();
+    let known = report_with(trust);
+    let check = known.check("issuer_recognised").unwrap();
+    assert_eq!(check.outcome, Outcome::Pass, "{known}");
+    assert!(check.message.contains("MOOC alliance"), "{known}");
+    assert_eq!(known.verdict, Verdict::Verified, "{known}");
+}

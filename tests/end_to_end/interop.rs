@@ -540,6 +540,7 @@ fn we_verify_a_presentation_js_signs_only_with_its_challenge() {
         let right = CheckOptions {
             challenge: Some(CHALLENGE.into()),
             domain: Some(DOMAIN.into()),
+            ..Default::default()
         };
         let report = our_report(&signed, &right);
         for id in ["proof", "challenge"] {
@@ -560,6 +561,7 @@ fn we_verify_a_presentation_js_signs_only_with_its_challenge() {
         let wrong = CheckOptions {
             challenge: Some("another-challenge".into()),
             domain: Some(DOMAIN.into()),
+            ..Default::default()
         };
         let refused = our_report(&signed, &wrong);
         assert_eq!(refused.verdict, Verdict::NotVerified, "{refused}");

@@ -9,3 +9,4 @@ mod issuer_serve;
 mod negative;
 mod presentation;
 mod wallet;
+mod verifier_serve;

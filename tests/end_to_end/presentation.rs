@@ -85,6 +85,7 @@ fn check(world: &World, presentation: &Value, challenge: &str, domain: &str) -> 
     let options = CheckOptions {
         challenge: Some(challenge.into()),
         domain: Some(domain.into()),
+        ..Default::default()
     };
     verify::check(&presented, &world.fetched, now(), &options)
 }

@@ -1,17 +1,27 @@
-//! `passerelle-verifier` — the verifier's command line. Thin glue over `passerelle-core`: it reads
-//! the files it is given in place of what a service would fetch, takes the clock, and prints the
-//! report. Exit code 0 = verified, 1 = not verified (or incomplete), 2 = bad input or usage.
+//! `passerelle-verifier` — the verifier's command line. Thin glue over `passerelle-core` and the
+//! verifier library:
+//! - `verify FILE` reads the files it is given in place of what a service would fetch, takes the
+//!   clock, and prints the report. Exit code 0 = verified, 1 = not verified (or incomplete),
+//!   2 = bad input or usage.
+//! - `serve` starts the web page and API (see `passerelle_verifier::server`).
 
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use passerelle_core::did::Did;
+use passerelle_core::trust::TrustRegistries;
 use passerelle_core::verify::{self, CheckOptions, Fetched};
 use passerelle_core::{input, schema};
+use passerelle_verifier::fetch::{FetchPolicy, Fetcher};
+use passerelle_verifier::i18n::Catalogues;
+use passerelle_verifier::server::{self, AppState};
+use passerelle_verifier::service::Service;
 
 #[derive(Parser)]
 #[command(
@@ -52,6 +62,36 @@ enum Command {
         /// For a presentation: the domain it must be bound to.
         #[arg(long)]
         domain: Option<String>,
+        /// A trust registry (our JSON format or the DCC issuer registry). Repeatable.
+        #[arg(long = "trust", value_name = "FILE")]
+        trust: Vec<PathBuf>,
+    },
+    /// Serve the verification page and API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        bind: String,
+        /// A trust registry (our JSON format or the DCC issuer registry). Repeatable.
+        #[arg(long = "trust", value_name = "FILE")]
+        trust: Vec<PathBuf>,
+        /// The domain presentations must be bound to (`proof.domain`).
+        #[arg(long, default_value = "localhost")]
+        domain: String,
+        /// Allow fetching from loopback, private and link-local addresses (tests, intranets).
+        #[arg(long)]
+        allow_private_network: bool,
+        /// Allow plain http URLs for DID documents, status lists and QR links.
+        #[arg(long)]
+        allow_http: bool,
+        /// How long fetched status lists and DID documents are reused, in seconds.
+        #[arg(long, default_value_t = 300)]
+        cache_ttl: u64,
+        /// Timeout of each fetch, in seconds.
+        #[arg(long, default_value_t = 5)]
+        fetch_timeout: u64,
+        /// An extra trusted root certificate (PEM) for issuers behind a private CA. Repeatable.
+        #[arg(long = "ca-cert", value_name = "FILE")]
+        ca_certs: Vec<PathBuf>,
     },
 }
 
@@ -67,6 +107,84 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Serve {
+            bind,
+            trust,
+            domain,
+            allow_private_network,
+            allow_http,
+            cache_ttl,
+            fetch_timeout,
+            ca_certs,
+        } => {
+            let mut extra_root_certificates = Vec::new();
+            for path in &ca_certs {
+                extra_root_certificates.push(
+                    fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+                );
+            }
+            let policy = FetchPolicy {
+                allow_private_network,
+                allow_http,
+                timeout: Duration::from_secs(fetch_timeout),
+                cache_ttl: Duration::from_secs(cache_ttl),
+                extra_root_certificates,
+                ..FetchPolicy::default()
+            };
+            serve(&bind, load_trust(&trust)?, domain, policy)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        verify @ Command::Verify { .. } => run_verify(verify),
+    }
+}
+
+fn serve(bind: &str, trust: TrustRegistries, domain: String, policy: FetchPolicy) -> Result<()> {
+    let fetcher = Fetcher::new(policy).context("cannot set up the HTTP client")?;
+    let catalogues = Catalogues::builtin().context("built-in message catalogues")?;
+    let state = Arc::new(AppState::new(
+        Service::new(fetcher, trust),
+        catalogues,
+        domain,
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("cannot listen on {bind}"))?;
+        let address = listener.local_addr().context("listening address")?;
+        // The one line a script or test waits for.
+        println!("passerelle-verifier listening on http://{address}/");
+        axum::serve(listener, server::router(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("server stopped")
+    })
+}
+
+/// Reads the trust registries named on the command line.
+fn load_trust(paths: &[PathBuf]) -> Result<TrustRegistries> {
+    let limits = input::InputLimits::default();
+    let mut trust = TrustRegistries::new();
+    for path in paths {
+        let document = read_json(path, &limits)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        trust
+            .load(&document, &name)
+            .with_context(|| format!("trust registry {}", path.display()))?;
+    }
+    Ok(trust)
+}
+
+fn run_verify(command: Command) -> Result<ExitCode> {
     let Command::Verify {
         file,
         json,
@@ -76,7 +194,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         schema_dir,
         challenge,
         domain,
-    } = cli.command;
+        trust,
+    } = command
+    else {
+        bail!("not a verify command");
+    };
+    let trust = if trust.is_empty() {
+        None
+    } else {
+        Some(Arc::new(load_trust(&trust)?))
+    };
     let limits = input::InputLimits::default();
     let bytes = read_input(&file, &limits)?;
     let presented = verify::parse_input(&bytes, &limits)
@@ -140,7 +267,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         );
     }
 
-    let options = CheckOptions { challenge, domain };
+    let options = CheckOptions {
+        challenge,
+        domain,
+        trust,
+    };
     let report = verify::check(&presented, &fetched, now, &options);
     if json {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);

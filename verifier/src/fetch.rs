@@ -1,0 +1,477 @@
+//! Safe fetching of what a verification needs: did:web documents, status list credentials, JSON
+//! Schemas, and the documents a QR code links to. JSON-LD contexts are never fetched (the core
+//! bundles the ones it accepts).
+//!
+//! Every request goes through the same guards:
+//! - only `https` (and `http` when the operator allows it);
+//! - every address a host name resolves to is checked, and private, loopback, link-local,
+//!   multicast, unspecified, shared and documentation addresses (IPv4 and IPv6, including
+//!   IPv4-mapped IPv6) are refused unless the operator allows private networks; a literal IP in
+//!   a URL is checked the same way;
+//! - redirects are followed only a few times, and each target is checked like the first URL;
+//! - a timeout on the whole request and a cap on the body size (read in chunks, never whole).
+//!
+//! JSON answers are cached for a TTL; the caller learns whether a document came fresh or from
+//! the cache, and how old it is, so the report can say so.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use serde_json::Value;
+use url::Url;
+
+use passerelle_core::input::{self, InputLimits};
+
+/// What the operator allows.
+#[derive(Debug, Clone)]
+pub struct FetchPolicy {
+    /// Allow loopback, private, link-local … addresses (tests, intranets).
+    pub allow_private_network: bool,
+    /// Allow plain `http` URLs.
+    pub allow_http: bool,
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// Largest body accepted.
+    pub max_bytes: usize,
+    /// How long a fetched JSON document is reused.
+    pub cache_ttl: Duration,
+    /// Most redirects followed.
+    pub max_redirects: usize,
+    /// Extra trusted root certificates (PEM), for intranet issuers with a private CA.
+    pub extra_root_certificates: Vec<Vec<u8>>,
+}
+
+impl Default for FetchPolicy {
+    fn default() -> Self {
+        Self {
+            allow_private_network: false,
+            allow_http: false,
+            timeout: Duration::from_secs(5),
+            max_bytes: 1024 * 1024,
+            cache_ttl: Duration::from_secs(300),
+            max_redirects: 3,
+            extra_root_certificates: Vec::new(),
+        }
+    }
+}
+
+/// Why a fetch failed. The message is shown in reports: it names the URL, never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    #[error("{url} is not a valid absolute URL")]
+    BadUrl { url: String },
+    #[error("{url}: only https URLs are fetched{}", if *.http_allowed { " (or http)" } else { "" })]
+    Scheme { url: String, http_allowed: bool },
+    #[error("{host} resolves to {address}, a private, loopback or otherwise non-public address this verifier does not contact")]
+    NonPublicAddress { host: String, address: IpAddr },
+    #[error("{url}: could not be fetched: {reason}")]
+    Transport { url: String, reason: String },
+    #[error("{url}: no answer within {seconds} s")]
+    Timeout { url: String, seconds: u64 },
+    #[error("{url}: the server answered HTTP {code}")]
+    HttpStatus { url: String, code: u16 },
+    #[error("{url}: the answer is larger than {cap} bytes")]
+    TooLarge { url: String, cap: usize },
+    #[error("{url}: the answer is not acceptable JSON: {reason}")]
+    NotJson { url: String, reason: String },
+}
+
+/// Whether a document came from the network now or from the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Fresh,
+    Cached { age: Duration },
+}
+
+impl Freshness {
+    /// Plain-language provenance for the report.
+    pub fn describe(self, url: &str) -> String {
+        match self {
+            Freshness::Fresh => format!("fetched now from {url}"),
+            Freshness::Cached { age } => {
+                format!("from cache, {} s old, fetched from {url}", age.as_secs())
+            }
+        }
+    }
+}
+
+/// A guarded HTTP client with a JSON cache. Cheap to share (`Arc`).
+pub struct Fetcher {
+    client: reqwest::Client,
+    policy: FetchPolicy,
+    /// Successes and failures; a failure is remembered for [`NEGATIVE_TTL`] at most, so an
+    /// unreachable host is not asked again by every request.
+    cache: Mutex<HashMap<String, CacheEntry>>,
+}
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetcher")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// When a URL was fetched, and what came back.
+type CacheEntry = (Instant, Result<Arc<Value>, FetchError>);
+
+/// Longest time a failed fetch is remembered.
+pub const NEGATIVE_TTL: Duration = Duration::from_secs(30);
+
+/// Is this an address a public verifier may contact?
+pub fn is_public(address: IpAddr) -> bool {
+    match address {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_v4(v4);
+            }
+            let segments = v6.segments();
+            // IPv4-compatible (::a.b.c.d, deprecated) and NAT64 (64:ff9b::/96) embed IPv4.
+            if segments[..6] == [0, 0, 0, 0, 0, 0] && !v6.is_loopback() && !v6.is_unspecified() {
+                let embedded =
+                    Ipv4Addr::from(u32::try_from(u128::from(v6) & 0xffff_ffff).unwrap_or(0));
+                return is_public_v4(embedded);
+            }
+            if segments[0] == 0x64 && segments[1] == 0xff9b && segments[2..6] == [0, 0, 0, 0] {
+                let embedded =
+                    Ipv4Addr::from(u32::try_from(u128::from(v6) & 0xffff_ffff).unwrap_or(0));
+                return is_public_v4(embedded);
+            }
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (segments[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (segments[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
+                || (segments[0] & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated)
+                || (segments[0] == 0x2001 && segments[1] == 0x0db8)) // documentation
+        }
+    }
+}
+
+fn is_public_v4(v4: Ipv4Addr) -> bool {
+    let [a, b, ..] = v4.octets();
+    !(v4.is_private()
+        || v4.is_loopback()
+        || v4.is_link_local()
+        || v4.is_multicast()
+        || v4.is_unspecified()
+        || v4.is_broadcast()
+        || v4.is_documentation()
+        || a == 0 // "this network"
+        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || a >= 240) // reserved
+}
+
+/// Resolves host names, keeping only addresses the policy allows.
+struct GuardedResolver {
+    allow_private_network: bool,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private_network;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut refused = None;
+            let allowed: Vec<SocketAddr> = resolved
+                .into_iter()
+                .filter(|a| {
+                    let ok = allow_private || is_public(a.ip());
+                    if !ok {
+                        refused = Some(a.ip());
+                    }
+                    ok
+                })
+                .collect();
+            if allowed.is_empty() {
+                let error: Box<dyn std::error::Error + Send + Sync> = match refused {
+                    Some(address) => Box::new(FetchError::NonPublicAddress { host, address }),
+                    None => format!("{host} has no address").into(),
+                };
+                return Err(error);
+            }
+            let addrs: Addrs = Box::new(allowed.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// Checks a URL's scheme and, for a literal IP host, its address.
+fn check_url(url: &Url, policy: &FetchPolicy) -> Result<(), FetchError> {
+    match url.scheme() {
+        "https" => {}
+        "http" if policy.allow_http => {}
+        _ => {
+            return Err(FetchError::Scheme {
+                url: url.to_string(),
+                http_allowed: policy.allow_http,
+            })
+        }
+    }
+    let address = match url.host() {
+        Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+        Some(url::Host::Domain(_)) => None,
+        None => {
+            return Err(FetchError::BadUrl {
+                url: url.to_string(),
+            })
+        }
+    };
+    if let Some(address) = address {
+        if !policy.allow_private_network && !is_public(address) {
+            return Err(FetchError::NonPublicAddress {
+                host: url.host_str().unwrap_or_default().to_owned(),
+                address,
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Fetcher {
+    /// A fetcher following `policy`.
+    pub fn new(policy: FetchPolicy) -> Result<Self, FetchError> {
+        let redirect_policy = {
+            let policy = policy.clone();
+            reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() > policy.max_redirects {
+                    let error = FetchError::Transport {
+                        url: attempt.url().to_string(),
+                        reason: format!("more than {} redirects", policy.max_redirects),
+                    };
+                    return attempt.error(error);
+                }
+                match check_url(attempt.url(), &policy) {
+                    Ok(()) => attempt.follow(),
+                    Err(e) => attempt.error(e),
+                }
+            })
+        };
+        let mut builder = reqwest::Client::builder();
+        for pem in &policy.extra_root_certificates {
+            let certificate =
+                reqwest::Certificate::from_pem(pem).map_err(|e| FetchError::Transport {
+                    url: String::new(),
+                    reason: format!("an extra root certificate is not valid PEM: {e}"),
+                })?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        let client = builder
+            .timeout(policy.timeout)
+            .connect_timeout(policy.timeout)
+            .redirect(redirect_policy)
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_private_network: policy.allow_private_network,
+            }))
+            .user_agent(concat!("passerelle-verifier/", env!("CARGO_PKG_VERSION")))
+            .no_proxy()
+            .build()
+            .map_err(|e| FetchError::Transport {
+                url: String::new(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            client,
+            policy,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &FetchPolicy {
+        &self.policy
+    }
+
+    /// Fetches the bytes at `url` (not cached), under every guard.
+    pub async fn get_bytes(&self, url: &str, accept: &str) -> Result<Vec<u8>, FetchError> {
+        let parsed = Url::parse(url).map_err(|_| FetchError::BadUrl {
+            url: url.to_owned(),
+        })?;
+        check_url(&parsed, &self.policy)?;
+        let cap = self.policy.max_bytes;
+        let describe = |e: reqwest::Error| self.describe_error(url, e);
+        let mut response = self
+            .client
+            .get(parsed)
+            .header(reqwest::header::ACCEPT, accept)
+            .send()
+            .await
+            .map_err(describe)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(FetchError::HttpStatus {
+                url: url.to_owned(),
+                code: status.as_u16(),
+            });
+        }
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(FetchError::TooLarge {
+                url: url.to_owned(),
+                cap,
+            });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(describe)? {
+            if body.len() + chunk.len() > cap {
+                return Err(FetchError::TooLarge {
+                    url: url.to_owned(),
+                    cap,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    /// Fetches a JSON document, from the cache when it is younger than the TTL.
+    pub async fn get_json(&self, url: &str) -> Result<(Arc<Value>, Freshness), FetchError> {
+        if let Some(hit) = self.cached(url) {
+            return hit;
+        }
+        let fetched = self.fetch_json(url).await;
+        if let Ok(mut cache) = self.cache.lock() {
+            let ttl = self.policy.cache_ttl;
+            cache.retain(|_, (at, _)| at.elapsed() < ttl);
+            cache.insert(url.to_owned(), (Instant::now(), fetched.clone()));
+        }
+        fetched.map(|value| (value, Freshness::Fresh))
+    }
+
+    async fn fetch_json(&self, url: &str) -> Result<Arc<Value>, FetchError> {
+        let bytes = self
+            .get_bytes(url, "application/json, application/did+json, application/ld+json, application/vc+ld+json;q=0.9, */*;q=0.1")
+            .await?;
+        let limits = InputLimits {
+            max_bytes: self.policy.max_bytes,
+            ..InputLimits::default()
+        };
+        let value = input::parse_json(&bytes, &limits).map_err(|e| FetchError::NotJson {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Ok(Arc::new(value))
+    }
+
+    fn cached(&self, url: &str) -> Option<Result<(Arc<Value>, Freshness), FetchError>> {
+        let cache = self.cache.lock().ok()?;
+        let (at, entry) = cache.get(url)?;
+        let age = at.elapsed();
+        match entry {
+            Ok(value) => (age < self.policy.cache_ttl)
+                .then(|| Ok((Arc::clone(value), Freshness::Cached { age }))),
+            Err(error) => {
+                (age < self.policy.cache_ttl.min(NEGATIVE_TTL)).then(|| Err(error.clone()))
+            }
+        }
+    }
+
+    fn describe_error(&self, url: &str, error: reqwest::Error) -> FetchError {
+        if error.is_timeout() {
+            return FetchError::Timeout {
+                url: url.to_owned(),
+                seconds: self.policy.timeout.as_secs(),
+            };
+        }
+        // Our own refusals (resolver, redirect policy) are inside the error chain.
+        let mut source: Option<&dyn std::error::Error> = Some(&error);
+        while let Some(inner) = source {
+            if let Some(ours) = inner.downcast_ref::<FetchError>() {
+                return ours.clone();
+            }
+            source = inner.source();
+        }
+        let mut source = std::error::Error::source(&error);
+        let mut reason = match error.url() {
+            Some(_) => "request failed".to_owned(),
+            None => error.to_string(),
+        };
+        while let Some(inner) = source {
+            reason.push_str(": ");
+            reason.push_str(&inner.to_string());
+            source = inner.source();
+        }
+        FetchError::Transport {
+            url: url.to_owned(),
+            reason,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_public_addresses_are_recognised() {
+        for refused in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "224.0.0.1",
+            "0.0.0.0",
+            "100.64.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd00::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+        ] {
+            let address: IpAddr = refused.parse().unwrap();
+            assert!(!is_public(address), "{refused} must be refused");
+        }
+        for allowed in [
+            "93.184.215.14",
+            "2606:4700::1111",
+            "::ffff:93.184.215.14",
+            "1.1.1.1",
+        ] {
+            let address: IpAddr = allowed.parse().unwrap();
+            assert!(is_public(address), "{allowed} must be allowed");
+        }
+    }
+
+    #[test]
+    fn urls_are_checked_before_any_request() {
+        let policy = FetchPolicy::default();
+        let check = |u: &str| check_url(&Url::parse(u).unwrap(), &policy);
+        assert!(matches!(
+            check("http://example.org/"),
+            Err(FetchError::Scheme { .. })
+        ));
+        assert!(matches!(
+            check("file:///etc/passwd"),
+            Err(FetchError::Scheme { .. })
+        ));
+        assert!(matches!(
+            check("https://127.0.0.1/x"),
+            Err(FetchError::NonPublicAddress { .. })
+        ));
+        assert!(matches!(
+            check("https://[::ffff:192.168.0.1]/x"),
+            Err(FetchError::NonPublicAddress { .. })
+        ));
+        assert!(check("https://example.org/").is_ok());
+        let open = FetchPolicy {
+            allow_http: true,
+            allow_private_network: true,
+            ..FetchPolicy::default()
+        };
+        assert!(check_url(&Url::parse("http://127.0.0.1:8080/").unwrap(), &open).is_ok());
+    }
+}

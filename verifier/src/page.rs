@@ -1,0 +1,567 @@
+//! The server-rendered page: a form to paste or upload, and the result — a badge card above
+//! every check of the core report, in the viewer's language.
+//!
+//! Rendering uses `maud`, which escapes every interpolated string: credential content (names,
+//! descriptions, ids) can never become markup or script. Images inside credentials are shown
+//! only when they are `data:` URLs (no request leaves the viewer's browser for a third party);
+//! other images are named by a link. The page needs no JavaScript: `app.js` only adds
+//! drag-and-drop and camera QR scanning where the browser offers `BarcodeDetector`.
+
+use base64::Engine as _;
+use maud::{html, Markup, DOCTYPE};
+use serde_json::Value;
+
+use passerelle_core::model::identity::identity_matches;
+use passerelle_core::model::CredentialModel;
+use passerelle_core::verify::{Check, DocumentKind, Outcome, Report, Verdict};
+
+use crate::i18n::Messages;
+use crate::service::{Source, Verification};
+
+/// The page's stylesheet (served at `/assets/style.css`).
+pub const STYLE_CSS: &str = include_str!("../assets/style.css");
+/// The page's optional script (served at `/assets/app.js`).
+pub const APP_JS: &str = include_str!("../assets/app.js");
+
+/// Everything the page shows for a verification.
+pub struct ResultView<'a> {
+    pub verification: &'a Verification,
+    /// An email the viewer asked to compare with a hashed recipient (never stored or logged).
+    pub email: Option<&'a str>,
+}
+
+fn layout(m: &Messages<'_>, title: &str, resubmit: Option<&str>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(m.lang()) dir=(m.dir()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — " (m.t("app.name")) }
+                link rel="stylesheet" href="/assets/style.css";
+            }
+            body {
+                a class="skip" href="#main" { (m.t("page.skip")) }
+                header class="top" {
+                    p class="brand" { (m.t("app.name")) }
+                    (language_switcher(m, resubmit))
+                }
+                main id="main" { (body) }
+                footer {
+                    p { (m.t("page.footer")) }
+                }
+                script src="/assets/app.js" defer {}
+            }
+        }
+    }
+}
+
+/// Links to every language; on a result page, buttons that verify the same text again in the
+/// chosen language (the result is not stored anywhere, so it is re-computed).
+fn language_switcher(m: &Messages<'_>, resubmit: Option<&str>) -> Markup {
+    html! {
+        nav class="languages" aria-label=(m.t("page.languages")) {
+            @match resubmit {
+                None => {
+                    ul {
+                        @for language in m.languages() {
+                            li {
+                                @if language.lang == m.lang() {
+                                    span aria-current="true" lang=(language.lang) { (language.name) }
+                                } @else {
+                                    a href={ "/?lang=" (language.lang) } lang=(language.lang) hreflang=(language.lang) { (language.name) }
+                                }
+                            }
+                        }
+                    }
+                }
+                Some(text) => {
+                    form method="post" action="/verify" enctype="multipart/form-data" {
+                        input type="hidden" name="credential" value=(text);
+                        ul {
+                            @for language in m.languages() {
+                                li {
+                                    @if language.lang == m.lang() {
+                                        span aria-current="true" lang=(language.lang) { (language.name) }
+                                    } @else {
+                                        button type="submit" name="lang" value=(language.lang) lang=(language.lang) class="link" { (language.name) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn verify_form(m: &Messages<'_>) -> Markup {
+    html! {
+        form method="post" action="/verify" enctype="multipart/form-data" class="verify" id="verify-form" {
+            input type="hidden" name="lang" value=(m.lang());
+            div class="field" {
+                label for="credential" { (m.t("form.paste.label")) }
+                p class="hint" id="credential-hint" { (m.t("form.paste.hint")) }
+                textarea id="credential" name="credential" rows="8" spellcheck="false" aria-describedby="credential-hint" {}
+            }
+            div class="field drop" id="drop-zone" {
+                label for="file" { (m.t("form.file.label")) }
+                p class="hint" id="file-hint" { (m.t("form.file.hint")) }
+                input type="file" id="file" name="file" aria-describedby="file-hint"
+                    accept=".json,.jsonld,.jwt,.txt,.png,.svg,.jpg,.jpeg,.gif,.webp,application/json,image/*";
+            }
+            div class="field camera" id="camera" hidden
+                data-scanning=(m.t("form.camera.scanning")) data-error=(m.t("form.camera.error")) {
+                button type="button" id="camera-start" class="secondary" { (m.t("form.camera.start")) }
+                video id="camera-video" muted playsinline hidden aria-label=(m.t("form.camera.video")) {}
+                p id="camera-status" role="status" {}
+            }
+            button type="submit" class="primary" { (m.t("form.submit")) }
+        }
+    }
+}
+
+/// The start page.
+pub fn index(m: &Messages<'_>) -> String {
+    layout(
+        m,
+        m.t("index.title"),
+        None,
+        html! {
+            h1 { (m.t("index.title")) }
+            p class="lead" { (m.t("index.lead")) }
+            (verify_form(m))
+            section aria-labelledby="privacy" {
+                h2 id="privacy" { (m.t("index.privacy.title")) }
+                p { (m.t("index.privacy.text")) }
+            }
+        },
+    )
+    .into_string()
+}
+
+/// A page for input that could not be read at all.
+pub fn input_error(m: &Messages<'_>, reason: &str) -> String {
+    layout(
+        m,
+        m.t("error.title"),
+        None,
+        html! {
+            h1 { (m.t("error.title")) }
+            div class="verdict verdict-not_verified" role="alert" {
+                p { (m.t("error.lead")) }
+                p class="reason" lang="en" { (reason) }
+            }
+            (verify_form(m))
+        },
+    )
+    .into_string()
+}
+
+/// The result page.
+pub fn result(m: &Messages<'_>, view: &ResultView<'_>) -> String {
+    let verification = view.verification;
+    let report = &verification.report;
+    let title = verdict_title(m, report);
+    let body = html! {
+        h1 { (title) }
+        (verdict_block(m, report))
+        p class="source" { (m.t(source_key(verification.source))) }
+        @match report.kind {
+            DocumentKind::Credential => {
+                (badge_card(m, report, verification.document.as_ref(), view.email, &verification.text))
+                (checks_list(m, report, "checks"))
+            }
+            DocumentKind::Presentation => {
+                (checks_list(m, report, "checks"))
+                @for (n, inner) in report.credentials.iter().enumerate() {
+                    @let raw = verification.document.as_ref().and_then(|d| embedded_json(d, n));
+                    section class="inner" aria-labelledby={ "credential-" (n) } {
+                        h2 id={ "credential-" (n) } { (m.format("presentation.credential", &[("n", &(n + 1).to_string())])) }
+                        (verdict_block(m, inner))
+                        (badge_card(m, inner, raw, None, &verification.text))
+                        (checks_list(m, inner, &format!("checks-{n}")))
+                    }
+                }
+            }
+        }
+        section class="actions" aria-labelledby="actions" {
+            h2 id="actions" { (m.t("actions.title")) }
+            form method="post" action="/verify" enctype="multipart/form-data" class="inline" {
+                input type="hidden" name="credential" value=(verification.text);
+                input type="hidden" name="lang" value=(m.lang());
+                button type="submit" class="secondary" { (m.t("actions.reverify")) }
+            }
+            a class="button secondary" download="verification-report.json"
+                href={ "data:application/json;base64," (report_base64(report)) } { (m.t("actions.download")) }
+            a class="button secondary" href={ "/?lang=" (m.lang()) } { (m.t("actions.another")) }
+        }
+    };
+    layout(m, &title, Some(&verification.text), body).into_string()
+}
+
+fn report_base64(report: &Report) -> String {
+    let json = serde_json::to_vec_pretty(&report.to_json()).unwrap_or_default();
+    base64::engine::general_purpose::STANDARD.encode(json)
+}
+
+fn source_key(source: Source) -> &'static str {
+    match source {
+        Source::Text => "source.text",
+        Source::BakedImage => "source.baked",
+        Source::QrImage => "source.qr_image",
+        Source::QrText => "source.qr_text",
+        Source::QrLink => "source.qr_link",
+    }
+}
+
+fn verdict_title(m: &Messages<'_>, report: &Report) -> String {
+    m.t(match report.verdict {
+        Verdict::Verified => "verdict.verified",
+        Verdict::NotVerified => "verdict.not_verified",
+        Verdict::Incomplete => "verdict.incomplete",
+    })
+    .to_owned()
+}
+
+fn verdict_block(m: &Messages<'_>, report: &Report) -> Markup {
+    let (class, icon, text) = match report.verdict {
+        Verdict::Verified => ("verified", "✓", "verdict.verified.text"),
+        Verdict::NotVerified => ("not_verified", "✗", "verdict.not_verified.text"),
+        Verdict::Incomplete => ("incomplete", "?", "verdict.incomplete.text"),
+    };
+    let count = |o: Outcome| report.checks.iter().filter(|c| c.outcome == o).count();
+    html! {
+        div class={ "verdict verdict-" (class) } role="status" {
+            p class="verdict-title" {
+                span class="icon" aria-hidden="true" { (icon) }
+                strong { (verdict_title(m, report)) }
+            }
+            p { (m.t(text)) }
+            p class="counts" {
+                (m.format("verdict.counts", &[
+                    ("pass", &count(Outcome::Pass).to_string()),
+                    ("fail", &count(Outcome::Fail).to_string()),
+                    ("warning", &count(Outcome::Warning).to_string()),
+                    ("not_checked", &count(Outcome::NotChecked).to_string()),
+                ]))
+            }
+        }
+    }
+}
+
+fn outcome_key(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Pass => "pass",
+        Outcome::Fail => "fail",
+        Outcome::Warning => "warning",
+        Outcome::NotChecked => "not_checked",
+    }
+}
+
+fn checks_list(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
+    // Failures first, then what could not be checked, warnings, passes: a failure is never
+    // below the fold under a column of passes.
+    let mut checks: Vec<&Check> = report.checks.iter().collect();
+    checks.sort_by_key(|c| match c.outcome {
+        Outcome::Fail => 0,
+        Outcome::NotChecked => 1,
+        Outcome::Warning => 2,
+        Outcome::Pass => 3,
+    });
+    html! {
+        section class="checks" aria-labelledby=(id) {
+            h2 id=(id) { (m.t("checks.title")) }
+            ul {
+                @for check in checks {
+                    @let outcome = outcome_key(check.outcome);
+                    // "Not checked" of an optional check means "does not apply" (no status list,
+                    // no schema named): its own sentence, never "could not be obtained".
+                    @let sentence_key = if check.outcome == Outcome::NotChecked && !check.required {
+                        format!("check.{}.not_applicable", check.id)
+                    } else {
+                        format!("check.{}.{}", check.id, outcome)
+                    };
+                    @let sentence = m.t(&sentence_key);
+                    li class={ "check outcome-" (outcome) } data-check=(check.id) data-outcome=(outcome) {
+                        p class="check-head" {
+                            span class={ "tag tag-" (outcome) } { (m.t(&format!("outcome.{outcome}"))) }
+                            " "
+                            strong { (check_title(m, check.id)) }
+                        }
+                        p class="check-text" {
+                            @if sentence.is_empty() { span lang="en" { (check.message) } } @else { (sentence) }
+                        }
+                        details {
+                            summary { (m.t("checks.details")) }
+                            p lang="en" { (check.message) }
+                            @if !check.details.is_empty() {
+                                ul class="facts" lang="en" {
+                                    @for detail in &check.details { li { (detail) } }
+                                }
+                            }
+                            @if check.required {
+                                p class="hint" { (m.t("checks.required")) }
+                            } @else {
+                                p class="hint" { (m.t("checks.optional")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn check_title<'a>(m: &Messages<'a>, id: &str) -> &'a str {
+    let text = m.t(&format!("check.{id}.title"));
+    if text.is_empty() {
+        m.t("check.other.title")
+    } else {
+        text
+    }
+}
+
+/// A credential embedded as JSON in a presentation, by position.
+fn embedded_json(presentation: &Value, n: usize) -> Option<&Value> {
+    match presentation.get("verifiableCredential")? {
+        Value::Array(items) => items.get(n).filter(|v| v.is_object()),
+        item @ Value::Object(_) if n == 0 => Some(item),
+        _ => None,
+    }
+}
+
+/// The text of a property that may be a string, a language value object or an array of them,
+/// in the viewer's language when the credential offers it.
+pub fn localized(value: &Value, lang: &str) -> Option<String> {
+    let candidates: Vec<&Value> = match value {
+        Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let primary = |tag: &str| tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
+    let mut first = None;
+    let mut untagged = None;
+    for candidate in candidates {
+        let (text, language) = match candidate {
+            Value::String(s) => (s.as_str(), None),
+            Value::Object(map) => match map.get("@value").and_then(Value::as_str) {
+                Some(text) => (text, map.get("@language").and_then(Value::as_str)),
+                None => continue,
+            },
+            _ => continue,
+        };
+        match language {
+            Some(tag) if primary(tag) == primary(lang) => return Some(text.to_owned()),
+            Some(_) => {
+                first.get_or_insert(text);
+            }
+            None => {
+                untagged.get_or_insert(text);
+            }
+        }
+    }
+    untagged.or(first).map(str::to_owned)
+}
+
+fn subject(doc: &Value) -> Option<&Value> {
+    match doc.get("credentialSubject")? {
+        Value::Array(items) => items.first(),
+        other => Some(other),
+    }
+}
+
+fn field(doc: Option<&Value>, path: &[&str], lang: &str) -> Option<String> {
+    let mut value = doc?;
+    for step in path {
+        value = value.get(step)?;
+    }
+    localized(value, lang).filter(|s| !s.trim().is_empty())
+}
+
+fn badge_card(
+    m: &Messages<'_>,
+    report: &Report,
+    raw: Option<&Value>,
+    email: Option<&str>,
+    text: &str,
+) -> Markup {
+    let Some(model) = &report.summary else {
+        return html! {
+            section class="card" aria-label=(m.t("card.title")) {
+                p { (m.t("card.unreadable")) }
+            }
+        };
+    };
+    let lang = m.lang();
+    let achievement = raw.and_then(subject).and_then(|s| s.get("achievement"));
+    let name = field(achievement, &["name"], lang)
+        .or_else(|| model.achievement.as_ref().map(|a| a.name.clone()))
+        .or_else(|| field(raw, &["name"], lang))
+        .or_else(|| model.name.clone());
+    let description = field(achievement, &["description"], lang)
+        .or_else(|| model.achievement.as_ref().map(|a| a.description.clone()))
+        .or_else(|| field(raw, &["description"], lang));
+    let criteria = field(achievement, &["criteria", "narrative"], lang).or_else(|| {
+        model
+            .achievement
+            .as_ref()
+            .and_then(|a| a.criteria_narrative.clone())
+    });
+    let issuer_name = field(raw, &["issuer", "name"], lang).or_else(|| model.issuer.name.clone());
+    let image = model
+        .achievement
+        .as_ref()
+        .and_then(|a| a.image.as_ref())
+        .or(model.image.as_ref())
+        .map(|i| i.id.as_str().to_owned());
+    let recognised = report.check("issuer_recognised");
+    html! {
+        section class="card" aria-labelledby="card-title" {
+            div class="card-body" {
+                @if let Some(image) = &image {
+                    @if image.starts_with("data:image/") {
+                        img class="badge-image" src=(image) alt=(name.clone().unwrap_or_default()) width="120" height="120";
+                    }
+                }
+                div {
+                    p class="kind" { (m.t("card.title")) }
+                    h2 id="card-title" { (name.clone().unwrap_or_else(|| m.t("card.unnamed").to_owned())) }
+                    @if let Some(description) = &description { p { (description) } }
+                    @if let Some(image) = &image {
+                        @if !image.starts_with("data:image/") {
+                            p class="hint" { a href=(image) rel="noopener noreferrer nofollow" { (m.t("card.image_link")) } }
+                        }
+                    }
+                }
+            }
+            dl {
+                @if let Some(criteria) = &criteria {
+                    dt { (m.t("card.criteria")) }
+                    dd { (criteria) }
+                }
+                dt { (m.t("card.issuer")) }
+                dd {
+                    @if let Some(issuer_name) = &issuer_name { (issuer_name) br; }
+                    span class="id" { (model.issuer.id.as_str()) }
+                    @if let Some(check) = recognised {
+                        br;
+                        span class={ "tag tag-" (outcome_key(check.outcome)) } {
+                            @if check.outcome == Outcome::Pass { (m.t("card.recognised")) } @else { (m.t("card.unknown_issuer")) }
+                        }
+                        " " span lang="en" { (check.message) }
+                    }
+                }
+                dt { (m.t("card.recipient")) }
+                dd { (recipient(m, model, email, text)) }
+                @if let Some(from) = &model.valid_from {
+                    dt { (m.t("card.issued")) }
+                    dd { time datetime=(from.to_rfc3339()) { (from.format("%Y-%m-%d")) } }
+                }
+                dt { (m.t("card.expires")) }
+                dd {
+                    @match &model.valid_until {
+                        Some(until) => { time datetime=(until.to_rfc3339()) { (until.format("%Y-%m-%d")) } }
+                        None => { (m.t("card.never_expires")) }
+                    }
+                }
+                dt { (m.t("card.status")) }
+                dd { (status_line(m, report)) }
+            }
+        }
+    }
+}
+
+/// The status in words. "Could not check" is never shown as "not revoked".
+fn status_line(m: &Messages<'_>, report: &Report) -> Markup {
+    let (key, outcome) = match report.check("status") {
+        None => ("status.none", Outcome::Pass),
+        Some(check) => match check.outcome {
+            Outcome::Pass => {
+                if check.details.is_empty() {
+                    ("status.none", Outcome::Pass)
+                } else {
+                    ("status.good", Outcome::Pass)
+                }
+            }
+            Outcome::Fail => ("status.bad", Outcome::Fail),
+            Outcome::Warning => ("status.warning", Outcome::Warning),
+            // Not required and not checked: the credential has no status entry at all.
+            Outcome::NotChecked if !check.required => ("status.none", Outcome::NotChecked),
+            Outcome::NotChecked => ("status.unknown", Outcome::NotChecked),
+        },
+    };
+    html! {
+        span class={ "tag tag-" (outcome_key(outcome)) } { (m.t(&format!("outcome.{}", outcome_key(outcome)))) }
+        " " (m.t(key))
+    }
+}
+
+fn recipient(m: &Messages<'_>, model: &CredentialModel, email: Option<&str>, text: &str) -> Markup {
+    let hashed: Vec<_> = model
+        .recipients
+        .iter()
+        .flat_map(|r| r.identifiers.iter())
+        .filter(|i| i.hashed() && i.identity_type() == "emailAddress")
+        .collect();
+    let names: Vec<String> = model
+        .recipients
+        .iter()
+        .filter_map(|r| {
+            r.name
+                .clone()
+                .or_else(|| r.id.as_ref().map(|id| id.as_str().to_owned()))
+        })
+        .collect();
+    let verdict = email.map(|email| {
+        hashed
+            .iter()
+            .any(|identity| identity_matches(email, identity))
+    });
+    html! {
+        @if names.is_empty() && hashed.is_empty() { (m.t("card.recipient_unnamed")) }
+        @for name in &names { span class="id" { (name) } br; }
+        @if !hashed.is_empty() {
+            p { (m.t("card.hashed")) }
+            form method="post" action="/verify" enctype="multipart/form-data" class="email-check" {
+                input type="hidden" name="credential" value=(text);
+                input type="hidden" name="lang" value=(m.lang());
+                label for="email" { (m.t("card.email.label")) }
+                input type="email" id="email" name="email" autocomplete="off" required;
+                button type="submit" class="secondary" { (m.t("card.email.submit")) }
+            }
+            @match verdict {
+                Some(true) => { p class="tag tag-pass" role="status" { (m.t("card.email.match")) } }
+                Some(false) => { p class="tag tag-fail" role="status" { (m.t("card.email.nomatch")) } }
+                None => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn language_value_objects_follow_the_viewer() {
+        let value = json!([
+            {"@value": "Data literacy", "@language": "en"},
+            {"@value": "Culture des données", "@language": "fr-FR"}
+        ]);
+        assert_eq!(
+            localized(&value, "fr").as_deref(),
+            Some("Culture des données")
+        );
+        assert_eq!(localized(&value, "en").as_deref(), Some("Data literacy"));
+        assert_eq!(localized(&value, "de").as_deref(), Some("Data literacy"));
+        assert_eq!(localized(&json!("plain"), "fr").as_deref(), Some("plain"));
+        assert_eq!(
+            localized(&json!({"@value": "seul", "@language": "fr"}), "en").as_deref(),
+            Some("seul")
+        );
+        assert_eq!(localized(&json!(42), "en"), None);
+    }
+}

@@ -1,0 +1,301 @@
+//! The verification service the page, the API and the CLI share: turn what a user gave (text,
+//! a file, a QR code's content) into a document, fetch what the core says it needs, and run the
+//! core check off the async workers. Every caller renders the same [`verify::Report`].
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use passerelle_core::bake::{self, BakeError, BakedCredential};
+use passerelle_core::did::Did;
+use passerelle_core::input::InputLimits;
+use passerelle_core::qr::{self, QrError, QrPayload};
+use passerelle_core::trust::TrustRegistries;
+use passerelle_core::verify::{self, CheckOptions, Fetched, Presented, Report, VerifyInputError};
+
+use crate::fetch::{FetchError, Fetcher};
+
+/// How many rounds of "needs → fetch" a verification may take (a fetched status list can name
+/// another did:web key, whose document is fetched in the next round).
+const MAX_FETCH_ROUNDS: usize = 4;
+
+/// Why what the user gave could not be turned into a document to check.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputProblem {
+    #[error("nothing was given to verify")]
+    Empty,
+    #[error("the input is larger than {cap} bytes")]
+    TooLarge { cap: usize },
+    #[error("the image carries no baked credential and no readable QR code")]
+    NothingInImage,
+    #[error("the baked image could not be read: {0}")]
+    Bake(#[from] BakeError),
+    #[error("the QR code could not be used: {0}")]
+    Qr(#[from] QrError),
+    #[error("the link in the QR code could not be followed: {0}")]
+    Fetch(#[from] FetchError),
+    #[error("the link in the QR code leads to another link; only one is followed")]
+    LinkLoop,
+    #[error("{0}")]
+    Document(#[from] VerifyInputError),
+    #[error("the verification task stopped unexpectedly")]
+    Internal,
+}
+
+/// Where the document came from, for the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Text,
+    BakedImage,
+    QrImage,
+    QrText,
+    QrLink,
+}
+
+/// A document recovered from the user's input, as exact text.
+#[derive(Debug, Clone)]
+pub struct Recovered {
+    pub text: String,
+    pub source: Source,
+}
+
+/// A finished verification: the core report and the credential JSON it is about (for display).
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub report: Report,
+    /// The credential (or presentation) JSON; for a JWS, the credential inside it.
+    pub document: Option<Value>,
+    pub source: Source,
+    /// The exact text verified (so the page can offer to verify it again).
+    pub text: String,
+}
+
+/// Verification with fetching and trust, shared by every request.
+#[derive(Debug)]
+pub struct Service {
+    fetcher: Fetcher,
+    trust: Arc<TrustRegistries>,
+    limits: InputLimits,
+}
+
+impl Service {
+    pub fn new(fetcher: Fetcher, trust: TrustRegistries) -> Self {
+        Self {
+            fetcher,
+            trust: Arc::new(trust),
+            limits: InputLimits::default(),
+        }
+    }
+
+    pub fn trust(&self) -> &TrustRegistries {
+        &self.trust
+    }
+
+    pub fn limits(&self) -> &InputLimits {
+        &self.limits
+    }
+
+    /// Recovers the document from raw input: a baked PNG or SVG, a photo or screenshot of a QR
+    /// code, a QR code's text (`VC1:…` or a link), or the document itself.
+    pub async fn recover(&self, bytes: &[u8]) -> Result<Recovered, InputProblem> {
+        if bytes.len() > self.limits.max_bytes * 8 {
+            return Err(InputProblem::TooLarge {
+                cap: self.limits.max_bytes * 8,
+            });
+        }
+        if is_raster_image(bytes) {
+            if bytes.starts_with(b"\x89PNG") {
+                if let Some(baked) = bake::extract(bytes)? {
+                    return Ok(Recovered {
+                        text: baked.into_string(),
+                        source: Source::BakedImage,
+                    });
+                }
+            }
+            let texts = qr::scan(bytes).map_err(|e| match e {
+                QrError::NoCode => InputProblem::NothingInImage,
+                other => InputProblem::Qr(other),
+            })?;
+            let Some(first) = texts.into_iter().next() else {
+                return Err(InputProblem::NothingInImage);
+            };
+            let recovered = self.from_qr_text(&first).await?;
+            return Ok(Recovered {
+                source: if recovered.source == Source::QrLink {
+                    Source::QrLink
+                } else {
+                    Source::QrImage
+                },
+                ..recovered
+            });
+        }
+        if bytes.len() > self.limits.max_bytes {
+            return Err(InputProblem::TooLarge {
+                cap: self.limits.max_bytes,
+            });
+        }
+        let text = String::from_utf8_lossy(bytes);
+        let trimmed = text.trim_start_matches('\u{feff}').trim();
+        if trimmed.is_empty() {
+            return Err(InputProblem::Empty);
+        }
+        if trimmed.starts_with('<') {
+            return match bake::extract(trimmed.as_bytes())? {
+                Some(baked) => Ok(Recovered {
+                    text: baked.into_string(),
+                    source: Source::BakedImage,
+                }),
+                None => Err(InputProblem::NothingInImage),
+            };
+        }
+        if trimmed.starts_with(qr::COMPACT_PREFIX)
+            || trimmed.starts_with("https://")
+            || trimmed.starts_with("http://")
+        {
+            return self.from_qr_text(trimmed).await;
+        }
+        Ok(Recovered {
+            text: trimmed.to_owned(),
+            source: Source::Text,
+        })
+    }
+
+    /// Follows a QR code's text: a compact document, or a link fetched with the safe fetcher
+    /// (which may answer a credential JSON, a JWS, or a baked image).
+    pub async fn from_qr_text(&self, text: &str) -> Result<Recovered, InputProblem> {
+        match qr::decode(text)? {
+            QrPayload::Document(document) => Ok(Recovered {
+                text: document,
+                source: Source::QrText,
+            }),
+            QrPayload::Link(url) => {
+                let body = self
+                    .fetcher
+                    .get_bytes(
+                        &url,
+                        "application/vc+ld+json, application/vc+jwt, application/ld+json, application/json, image/png, image/svg+xml;q=0.8, */*;q=0.1",
+                    )
+                    .await?;
+                let text = if body.starts_with(b"\x89PNG") {
+                    bake::extract(&body)?.map(BakedCredential::into_string)
+                } else {
+                    let text = String::from_utf8_lossy(&body).trim().to_owned();
+                    if text.starts_with('<') {
+                        bake::extract(text.as_bytes())?.map(BakedCredential::into_string)
+                    } else if text.starts_with("http://")
+                        || text.starts_with("https://")
+                        || text.starts_with(qr::COMPACT_PREFIX)
+                    {
+                        return Err(InputProblem::LinkLoop);
+                    } else {
+                        Some(text)
+                    }
+                };
+                match text {
+                    Some(text) => Ok(Recovered {
+                        text,
+                        source: Source::QrLink,
+                    }),
+                    None => Err(InputProblem::NothingInImage),
+                }
+            }
+        }
+    }
+
+    /// Verifies a document's exact text at `now`.
+    pub async fn verify_text(
+        &self,
+        recovered: Recovered,
+        now: DateTime<Utc>,
+        challenge: Option<String>,
+        domain: Option<String>,
+    ) -> Result<Verification, InputProblem> {
+        let presented = verify::parse_input(recovered.text.as_bytes(), &self.limits)?;
+        let fetched = self.gather(&presented).await;
+        let options = CheckOptions {
+            challenge,
+            domain,
+            trust: Some(Arc::clone(&self.trust)),
+        };
+        // The check is CPU work (canonicalisation, signatures): keep it off the async workers.
+        let (report, presented) = tokio::task::spawn_blocking(move || {
+            let report = verify::check(&presented, &fetched, now, &options);
+            (report, presented)
+        })
+        .await
+        .map_err(|_| InputProblem::Internal)?;
+        let document = match presented {
+            Presented::Credential(doc) | Presented::Presentation(doc) => Some(doc),
+            Presented::Jws(jws) => jws.credential,
+            _ => None,
+        };
+        Ok(Verification {
+            report,
+            document,
+            source: recovered.source,
+            text: recovered.text,
+        })
+    }
+
+    /// Fetches what the core needs, round after round, recording failures for the report.
+    pub async fn gather(&self, presented: &Presented) -> Fetched {
+        let mut fetched = Fetched::default();
+        for _ in 0..MAX_FETCH_ROUNDS {
+            let needs = verify::needs(presented, &fetched);
+            if needs.is_empty() {
+                break;
+            }
+            for need in needs.did_documents {
+                let did = match Did::parse(&need.did) {
+                    Ok(did) => did,
+                    Err(e) => {
+                        fetched.failures.insert(need.url, e.to_string());
+                        continue;
+                    }
+                };
+                match self.fetcher.get_json(&need.url).await {
+                    Ok((document, _)) => fetched.did_documents.insert(&did, (*document).clone()),
+                    Err(e) => {
+                        fetched.failures.insert(need.url, e.to_string());
+                    }
+                }
+            }
+            for url in needs.status_lists {
+                match self.fetcher.get_json(&url).await {
+                    Ok((document, freshness)) => {
+                        let provenance = freshness.describe(&url);
+                        fetched.add_status_list(&url, (*document).clone(), &provenance);
+                    }
+                    Err(e) => {
+                        fetched
+                            .failures
+                            .insert(url, format!("could not be checked: {e}"));
+                    }
+                }
+            }
+            for url in needs.schemas {
+                let outcome = match self.fetcher.get_json(&url).await {
+                    Ok((schema, _)) => fetched
+                        .schemas
+                        .insert((*schema).clone(), &[url.as_str()])
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(reason) = outcome {
+                    fetched.failures.insert(url, reason);
+                }
+            }
+        }
+        fetched
+    }
+}
+
+/// PNG, JPEG, GIF or WebP, by magic number.
+fn is_raster_image(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+        || bytes.starts_with(&[0xff, 0xd8, 0xff])
+        || bytes.starts_with(b"GIF8")
+        || (bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP")
+}

@@ -1,0 +1,741 @@
+//! The verifier service over real HTTP on loopback, against a fixture issuer served over real
+//! TLS (a self-signed certificate the verifier is told to trust): a did:web DID document and
+//! status list credentials signed with the core. Covers valid, tampered, expired, not yet valid,
+//! revoked, suspended, status unreachable, unknown and recognised issuers, key rotation, cached
+//! status, refused private addresses, QR and baked inputs, challenges and replays, escaping,
+//! API errors and the OpenAPI document.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::IntoResponse;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use passerelle_core::did::{self, Did, DocumentKey, Relationship};
+use passerelle_core::keys::KeyPair;
+use passerelle_core::model::{self, Iri, VerifiablePresentation};
+use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
+use passerelle_core::status::{self, Bitstring, BitstringEntry, StatusIndex, StatusPurpose};
+use passerelle_core::trust::TrustRegistries;
+use passerelle_core::{bake, qr};
+use passerelle_verifier::fetch::{FetchPolicy, Fetcher};
+use passerelle_verifier::i18n::Catalogues;
+use passerelle_verifier::server::{self, AppState, ROUTES};
+use passerelle_verifier::service::Service;
+
+/// The fixture's files: path → (status, body).
+type Files = Arc<Mutex<HashMap<String, (StatusCode, String)>>>;
+
+const REVOKED: u64 = 17;
+const SUSPENDED: u64 = 23;
+
+/// The fixture issuer: paths → (status, body), changeable while it runs.
+#[derive(Clone)]
+struct Issuer {
+    base: String,
+    did: String,
+    cert_pem: String,
+    keys: Arc<Mutex<HashMap<String, KeyPair>>>,
+    files: Files,
+}
+
+async fn serve_file(State(files): State<Files>, uri: Uri) -> impl IntoResponse {
+    let found = files.lock().unwrap().get(uri.path()).cloned();
+    match found {
+        Some((status, body)) => (status, [("content-type", "application/json")], body),
+        None => (
+            StatusCode::NOT_FOUND,
+            [("content-type", "text/plain")],
+            "not found".to_owned(),
+        ),
+    }
+}
+
+fn at_offset(hours: i64) -> DateTime<Utc> {
+    Utc::now() + chrono::Duration::hours(hours)
+}
+
+fn stamp(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl Issuer {
+    async fn start() -> Issuer {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let cert_pem = certified.cert.pem();
+        let key_pem = certified.key_pair.serialize_pem();
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+            cert_pem.clone().into_bytes(),
+            key_pem.into_bytes(),
+        )
+        .await
+        .unwrap();
+        let files = Arc::new(Mutex::new(HashMap::new()));
+        let app = Router::new()
+            .fallback(serve_file)
+            .with_state(Arc::clone(&files));
+        tokio::spawn(async move {
+            axum_server::from_tcp_rustls(listener, config)
+                .serve(app.into_make_service())
+                .await
+                .unwrap();
+        });
+        let issuer = Issuer {
+            base: format!("https://localhost:{port}"),
+            did: format!("did:web:localhost%3A{port}"),
+            cert_pem,
+            keys: Arc::new(Mutex::new(HashMap::new())),
+            files,
+        };
+        issuer.add_key("key-1", 1);
+        issuer.publish_did_document(&[("key-1", true)]);
+        issuer.publish_status_list("revocation", StatusPurpose::Revocation, &[]);
+        issuer.publish_status_list("suspension", StatusPurpose::Suspension, &[]);
+        issuer
+    }
+
+    fn add_key(&self, fragment: &str, seed: u8) {
+        self.keys
+            .lock()
+            .unwrap()
+            .insert(fragment.to_owned(), KeyPair::from_seed(&[seed; 32]));
+    }
+
+    fn key(&self, fragment: &str) -> KeyPair {
+        self.keys.lock().unwrap().get(fragment).unwrap().clone()
+    }
+
+    /// Publishes the DID document: each key with whether it is current (current keys may also
+    /// authenticate; retired keys keep only assertionMethod, so old credentials still verify).
+    fn publish_did_document(&self, keys: &[(&str, bool)]) {
+        let did = Did::parse(&self.did).unwrap();
+        let listed: Vec<DocumentKey> = keys
+            .iter()
+            .map(|(fragment, current)| DocumentKey {
+                fragment: (*fragment).to_owned(),
+                public_key: self.key(fragment).public(),
+                relationships: if *current {
+                    vec![Relationship::AssertionMethod, Relationship::Authentication]
+                } else {
+                    vec![Relationship::AssertionMethod]
+                },
+            })
+            .collect();
+        let document = did::build_did_document(&did, &listed).unwrap();
+        self.put("/.well-known/did.json", StatusCode::OK, &document);
+    }
+
+    fn status_url(&self, name: &str) -> String {
+        format!("{}/status/{name}", self.base)
+    }
+
+    fn publish_status_list(&self, name: &str, purpose: StatusPurpose, set: &[u64]) {
+        self.publish_status_list_signed_by(name, purpose, set, "key-1");
+    }
+
+    fn publish_status_list_signed_by(
+        &self,
+        name: &str,
+        purpose: StatusPurpose,
+        set: &[u64],
+        fragment: &str,
+    ) {
+        let mut bits = Bitstring::new(status::MIN_ENTRIES, 1).unwrap();
+        for index in set {
+            bits.set(*index, 1).unwrap();
+        }
+        let list = status::status_list_credential(
+            &self.status_url(name),
+            &self.did,
+            &purpose,
+            &bits,
+            at_offset(-48),
+        );
+        let signed = self.sign(&list, fragment);
+        self.put(&format!("/status/{name}"), StatusCode::OK, &signed);
+    }
+
+    fn put(&self, path: &str, status: StatusCode, body: &Value) {
+        self.files
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), (status, body.to_string()));
+    }
+
+    fn sign(&self, document: &Value, fragment: &str) -> Value {
+        let options = ProofOptions::assertion(
+            Cryptosuite::EddsaRdfc2022,
+            format!("{}#{fragment}", self.did),
+            stamp(at_offset(-24)),
+        );
+        proof::sign(document, &self.key(fragment), &options).unwrap()
+    }
+
+    /// The sample badge issued by this issuer with status entries at `index`, signed by
+    /// `fragment`, after `edit`.
+    fn badge(&self, index: u64, fragment: &str, edit: impl FnOnce(&mut Value)) -> Value {
+        let mut badge = model::sample::data_literacy_badge();
+        badge["issuer"]["id"] = self.did.clone().into();
+        badge["validFrom"] = stamp(at_offset(-24)).into();
+        badge.as_object_mut().unwrap().remove("validUntil");
+        badge["credentialStatus"] = json!([
+            BitstringEntry::new(
+                StatusPurpose::Revocation,
+                StatusIndex::new(index),
+                &self.status_url("revocation")
+            )
+            .to_json(),
+            BitstringEntry::new(
+                StatusPurpose::Suspension,
+                StatusIndex::new(index),
+                &self.status_url("suspension")
+            )
+            .to_json(),
+        ]);
+        edit(&mut badge);
+        self.sign(&badge, fragment)
+    }
+}
+
+/// A running verifier; `trusted` lists issuer DIDs in an operator registry.
+struct Verifier {
+    base: String,
+    client: reqwest::Client,
+}
+
+async fn start_verifier(issuer: &Issuer, allow_private: bool, trusted: &[&str]) -> Verifier {
+    let policy = FetchPolicy {
+        allow_private_network: allow_private,
+        extra_root_certificates: vec![issuer.cert_pem.clone().into_bytes()],
+        timeout: Duration::from_secs(3),
+        ..FetchPolicy::default()
+    };
+    let mut trust = TrustRegistries::new();
+    if !trusted.is_empty() {
+        let entries: Vec<Value> = trusted
+            .iter()
+            .map(|id| json!({"id": id, "name": "Open Learning Lab", "jurisdiction": "FR"}))
+            .collect();
+        trust
+            .load(
+                &json!({"name": "MOOC Alliance", "entries": entries}),
+                "x.json",
+            )
+            .unwrap();
+    }
+    let state = Arc::new(AppState::new(
+        Service::new(Fetcher::new(policy).unwrap(), trust),
+        Catalogues::builtin().unwrap(),
+        "verifier.example".into(),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, server::router(state)).await.unwrap();
+    });
+    Verifier {
+        base,
+        client: reqwest::Client::builder().no_proxy().build().unwrap(),
+    }
+}
+
+impl Verifier {
+    async fn post_raw(&self, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn verify(&self, document: &Value) -> Value {
+        let (status, report) = self
+            .post_raw("/api/v1/verify", document.to_string().into_bytes())
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        report
+    }
+
+    async fn page(
+        &self,
+        fields: Vec<(&'static str, String)>,
+        file: Option<Vec<u8>>,
+    ) -> (StatusCode, String) {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name, value);
+        }
+        if let Some(bytes) = file {
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name("upload"),
+            );
+        }
+        let response = self
+            .client
+            .post(format!("{}/verify", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+        (status, response.text().await.unwrap())
+    }
+}
+
+fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} check in {report:#}"))
+}
+
+fn outcome(report: &Value, id: &str) -> String {
+    check(report, id)["outcome"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn valid_badge_verifies_and_status_comes_fresh_then_from_cache() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let badge = issuer.badge(5, "key-1", |_| {});
+    let report = verifier.verify(&badge).await;
+    assert_eq!(report["verdict"], "verified", "{report:#}");
+    for id in [
+        "proof",
+        "verification_method",
+        "status",
+        "validity_period",
+        "open_badges",
+    ] {
+        assert_eq!(outcome(&report, id), "pass", "{id}: {report:#}");
+    }
+    let status = check(&report, "status")["details"].to_string();
+    assert!(status.contains("fetched now"), "{status}");
+    // Unknown issuer: a warning, never a failure.
+    assert_eq!(outcome(&report, "issuer_recognised"), "warning");
+
+    let again = verifier.verify(&badge).await;
+    let status = check(&again, "status")["details"].to_string();
+    assert!(status.contains("from cache"), "{status}");
+    assert_eq!(again["verdict"], "verified");
+}
+
+#[tokio::test]
+async fn tampered_expired_and_not_yet_valid_badges_fail() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+
+    let mut tampered = issuer.badge(5, "key-1", |_| {});
+    tampered["credentialSubject"]["achievement"]["name"] = "Rocket Science".into();
+    let report = verifier.verify(&tampered).await;
+    assert_eq!(report["verdict"], "not_verified");
+    assert_eq!(outcome(&report, "proof"), "fail", "{report:#}");
+
+    let expired = issuer.badge(5, "key-1", |b| {
+        b["validUntil"] = stamp(at_offset(-1)).into()
+    });
+    let report = verifier.verify(&expired).await;
+    assert_eq!(report["verdict"], "not_verified");
+    assert_eq!(outcome(&report, "validity_period"), "fail", "{report:#}");
+    assert_eq!(outcome(&report, "proof"), "pass");
+
+    let early = issuer.badge(5, "key-1", |b| b["validFrom"] = stamp(at_offset(48)).into());
+    let report = verifier.verify(&early).await;
+    assert_eq!(report["verdict"], "not_verified");
+    assert_eq!(outcome(&report, "validity_period"), "fail", "{report:#}");
+}
+
+#[tokio::test]
+async fn revoked_and_suspended_badges_fail_on_status() {
+    let issuer = Issuer::start().await;
+    issuer.publish_status_list("revocation", StatusPurpose::Revocation, &[REVOKED]);
+    issuer.publish_status_list("suspension", StatusPurpose::Suspension, &[SUSPENDED]);
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    for index in [REVOKED, SUSPENDED] {
+        let report = verifier.verify(&issuer.badge(index, "key-1", |_| {})).await;
+        assert_eq!(report["verdict"], "not_verified", "{report:#}");
+        assert_eq!(outcome(&report, "status"), "fail", "{report:#}");
+        assert_eq!(outcome(&report, "proof"), "pass");
+    }
+    let fine = verifier.verify(&issuer.badge(5, "key-1", |_| {})).await;
+    assert_eq!(fine["verdict"], "verified", "{fine:#}");
+}
+
+#[tokio::test]
+async fn unreachable_status_is_incomplete_never_not_revoked() {
+    let issuer = Issuer::start().await;
+    issuer.put(
+        "/status/revocation",
+        StatusCode::SERVICE_UNAVAILABLE,
+        &json!({}),
+    );
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let badge = issuer.badge(5, "key-1", |_| {});
+    let report = verifier.verify(&badge).await;
+    assert_eq!(report["verdict"], "incomplete", "{report:#}");
+    assert_eq!(outcome(&report, "status"), "not_checked", "{report:#}");
+    assert!(
+        check(&report, "status").to_string().contains("503"),
+        "{report:#}"
+    );
+
+    // The page says it could not check revocation, not that it is not revoked.
+    let (status, html) = verifier
+        .page(vec![("credential", badge.to_string())], None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Could not check revocation"), "{html}");
+    assert!(!html.contains("Not revoked or suspended"));
+}
+
+#[tokio::test]
+async fn private_addresses_are_refused_unless_allowed() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, false, &[]).await;
+    let report = verifier.verify(&issuer.badge(5, "key-1", |_| {})).await;
+    assert_eq!(report["verdict"], "incomplete", "{report:#}");
+    let key = check(&report, "verification_method").to_string();
+    assert!(key.contains("non-public address"), "{key}");
+    assert_eq!(outcome(&report, "status"), "not_checked");
+}
+
+#[tokio::test]
+async fn recognised_issuers_are_named_and_unknown_ones_warned() {
+    let issuer = Issuer::start().await;
+    let trusted = start_verifier(&issuer, true, &[issuer.did.as_str()]).await;
+    let badge = issuer.badge(5, "key-1", |_| {});
+    let report = trusted.verify(&badge).await;
+    assert_eq!(outcome(&report, "issuer_recognised"), "pass", "{report:#}");
+    assert!(check(&report, "issuer_recognised")["message"]
+        .as_str()
+        .unwrap()
+        .contains("MOOC Alliance"));
+
+    let other = start_verifier(&issuer, true, &["did:web:someone.else"]).await;
+    let report = other.verify(&badge).await;
+    assert_eq!(outcome(&report, "issuer_recognised"), "warning");
+    assert_eq!(
+        report["verdict"], "verified",
+        "unknown is not invalid: {report:#}"
+    );
+}
+
+#[tokio::test]
+async fn did_web_key_rotation_keeps_old_badges_valid_until_the_key_is_removed() {
+    let issuer = Issuer::start().await;
+    let old_badge = issuer.badge(5, "key-1", |_| {});
+    issuer.add_key("key-2", 2);
+    issuer.publish_did_document(&[("key-2", true), ("key-1", false)]);
+    let new_badge = issuer.badge(6, "key-2", |_| {});
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    for badge in [&old_badge, &new_badge] {
+        let report = verifier.verify(badge).await;
+        assert_eq!(report["verdict"], "verified", "{report:#}");
+    }
+
+    // The key is withdrawn entirely (the issuer re-signs its status lists with the new key):
+    // what the old key signed no longer verifies (a fresh verifier, so nothing is from cache).
+    issuer.publish_did_document(&[("key-2", true)]);
+    issuer.publish_status_list_signed_by("revocation", StatusPurpose::Revocation, &[], "key-2");
+    issuer.publish_status_list_signed_by("suspension", StatusPurpose::Suspension, &[], "key-2");
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let report = verifier.verify(&old_badge).await;
+    assert_eq!(report["verdict"], "not_verified", "{report:#}");
+    assert_eq!(
+        outcome(&report, "verification_method"),
+        "fail",
+        "{report:#}"
+    );
+    assert_eq!(verifier.verify(&new_badge).await["verdict"], "verified");
+}
+
+#[tokio::test]
+async fn qr_texts_images_links_and_baked_badges_are_read() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let badge = issuer.badge(5, "key-1", |_| {});
+    let text = badge.to_string();
+    issuer.put("/badges/5", StatusCode::OK, &badge);
+    let link = format!("{}/badges/5", issuer.base);
+
+    // {"qr": "VC1:…"} and {"qr": link}.
+    let compact = qr::encode_compact(&text).unwrap();
+    for payload in [compact.clone(), link.clone()] {
+        let (status, report) = verifier
+            .post_raw(
+                "/api/v1/verify",
+                json!({ "qr": payload }).to_string().into_bytes(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["verdict"], "verified", "{report:#}");
+    }
+
+    // A QR image uploaded to the page, and a baked PNG.
+    let qr_png = qr::render_png(&compact, 4).unwrap();
+    let (status, html) = verifier
+        .page(vec![("lang", "en".into())], Some(qr_png.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("QR code of the image"), "{html}");
+    assert!(html.contains("<h1>Verified</h1>"), "{html}");
+    let baked = bake::bake_png(&qr::render_png("badge", 4).unwrap(), &text).unwrap();
+    let (status, html) = verifier.page(vec![], Some(baked.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("baked into the image"), "{html}");
+    assert!(html.contains("<h1>Verified</h1>"));
+    let (_, report) = verifier.post_raw("/api/v1/verify", baked).await;
+    assert_eq!(report["verdict"], "verified", "{report:#}");
+
+    // A link that is not https is refused (http is not allowed by default).
+    let (status, report) = verifier
+        .post_raw(
+            "/api/v1/verify",
+            json!({"qr": link.replace("https://", "http://")})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    assert!(
+        report["error"].as_str().unwrap().contains("only https"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn challenges_are_single_use_and_a_replay_fails() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let badge = issuer.badge(5, "key-1", |_| {});
+    let (status, issued) = verifier.post_raw("/api/v1/challenges", vec![]).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let challenge = issued["challenge"].as_str().unwrap().to_owned();
+    assert_eq!(issued["domain"], "verifier.example");
+    assert!(issued["qrSvg"].as_str().unwrap().starts_with("<svg"));
+
+    let holder = KeyPair::from_seed(&[9; 32]);
+    let holder_did = did::did_key(&holder.public()).to_string();
+    let presentation = VerifiablePresentation::builder(Iri::parse(&holder_did).unwrap())
+        .credential(badge)
+        .build();
+    let options = ProofOptions::authentication(
+        Cryptosuite::EddsaRdfc2022,
+        did::did_key_verification_method(&holder.public()),
+        stamp(at_offset(-1)),
+        challenge.as_str(),
+        "verifier.example",
+    );
+    let signed = proof::sign(&presentation, &holder, &options).unwrap();
+    let request = json!({
+        "verifiablePresentation": signed,
+        "options": {"challenge": challenge, "domain": "verifier.example"}
+    })
+    .to_string()
+    .into_bytes();
+    let (status, first) = verifier
+        .post_raw("/presentations/verify", request.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first:#}");
+    assert_eq!(first["verified"], true);
+    assert!(first["checks"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("challenge")));
+
+    let (status, replay) = verifier.post_raw("/presentations/verify", request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{replay:#}");
+    assert_eq!(replay["verified"], false);
+    assert!(
+        replay["errors"].to_string().contains("replay"),
+        "{replay:#}"
+    );
+}
+
+#[tokio::test]
+async fn credential_content_is_rendered_inert() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let badge = issuer.badge(5, "key-1", |b| {
+        b["credentialSubject"]["achievement"]["name"] =
+            "<script>alert('pwned')</script><img src=x onerror=alert(1)>".into();
+        b["credentialSubject"]["achievement"]["description"] =
+            "\"><b onmouseover=x>bold</b>".into();
+    });
+    let (status, html) = verifier
+        .page(vec![("credential", badge.to_string())], None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("&lt;script&gt;alert('pwned')&lt;/script&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>alert"));
+    assert!(!html.contains("<img src=x"));
+    assert!(!html.contains("<b onmouseover"));
+    assert!(html.contains("&quot;&gt;&lt;b onmouseover=x&gt;"));
+}
+
+#[tokio::test]
+async fn the_page_speaks_the_viewers_language_and_checks_hashed_emails() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let index = verifier
+        .client
+        .get(format!("{}/", verifier.base))
+        .header("accept-language", "fr-FR,fr;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(index.contains("<html lang=\"fr\" dir=\"ltr\">"), "{index}");
+    assert!(index.contains("Vérifier"));
+
+    let badge = issuer.badge(5, "key-1", |b| {
+        b["credentialSubject"]["achievement"]["name"] = json!([
+            {"@value": "Data Literacy Foundations", "@language": "en"},
+            {"@value": "Fondamentaux de la culture des données", "@language": "fr"}
+        ]);
+    });
+    let (_, html) = verifier
+        .page(
+            vec![("credential", badge.to_string()), ("lang", "fr".into())],
+            None,
+        )
+        .await;
+    assert!(
+        html.contains("Fondamentaux de la culture des données"),
+        "{html}"
+    );
+    assert!(html.contains("<h1>Vérifiée</h1>"), "{html}");
+    let (_, html) = verifier
+        .page(
+            vec![("credential", badge.to_string()), ("lang", "en".into())],
+            None,
+        )
+        .await;
+    assert!(
+        html.contains("<h2 id=\"card-title\">Data Literacy Foundations</h2>"),
+        "{html}"
+    );
+
+    // The sample names its learner by a salted, hashed email address.
+    let sample = model::sample::data_literacy_badge();
+    let identifier = sample["credentialSubject"]["identifier"].to_string();
+    assert!(
+        identifier.contains("sha256$"),
+        "the sample has a hashed email: {identifier}"
+    );
+    let (_, html) = verifier
+        .page(
+            vec![
+                ("credential", badge.to_string()),
+                ("email", "nobody@example.org".into()),
+            ],
+            None,
+        )
+        .await;
+    assert!(html.contains("does not match"), "{html}");
+    assert!(
+        !html.contains("nobody@example.org"),
+        "the email is not echoed"
+    );
+}
+
+#[tokio::test]
+async fn api_errors_name_the_field_and_bodies_are_capped() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let (status, error) = verifier
+        .post_raw("/api/v1/verify", json!({"qr": 5}).to_string().into_bytes())
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["field"], "qr");
+    let (status, error) = verifier
+        .post_raw(
+            "/credentials/verify",
+            json!({"credential": {}}).to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["field"], "verifiableCredential");
+    let (status, error) = verifier
+        .post_raw(
+            "/presentations/verify",
+            json!({"verifiablePresentation": {}, "options": {"challenge": 1}})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["field"], "options.challenge");
+    let (status, _) = verifier
+        .post_raw("/api/v1/verify", vec![b' '; server::MAX_API_BYTES + 10])
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, error) = verifier.post_raw("/api/v1/verify", b"hello".to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+}
+
+#[tokio::test]
+async fn the_openapi_document_matches_the_routes() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let document: Value = verifier
+        .client
+        .get(format!("{}/api/v1/openapi.json", verifier.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    documented.sort();
+    let mut served: Vec<(String, String)> = ROUTES
+        .iter()
+        .filter(|(_, path)| path.starts_with("/api/") || path.ends_with("s/verify"))
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    served.sort();
+    assert_eq!(documented, served);
+    // Every route answers (no 404/405) on its method.
+    for (method, path) in ROUTES {
+        let request = match method {
+            "GET" => verifier.client.get(format!("{}{path}", verifier.base)),
+            _ => verifier
+                .client
+                .post(format!("{}{path}", verifier.base))
+                .body("{}"),
+        };
+        let status = request.send().await.unwrap().status().as_u16();
+        assert!(status != 404 && status != 405, "{method} {path} → {status}");
+    }
+}
