@@ -8,5 +8,5 @@ mod issuer_cli;
 mod issuer_serve;
 mod negative;
 mod presentation;
-mod wallet;
 mod verifier_serve;
+mod wallet;

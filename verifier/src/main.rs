@@ -23,7 +23,6 @@ use passerelle_verifier::i18n::Catalogues;
 use passerelle_verifier::server::{self, AppState};
 use passerelle_verifier::service::Service;
 
-
 /// mimalloc instead of the system allocator: JSON-LD processing allocates heavily, and
 /// verifying eddsa-rdfc-2022 runs faster with it (BENCHMARKS.md, "The allocator").
 #[global_allocator]
