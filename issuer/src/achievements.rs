@@ -10,7 +10,7 @@ use base64::Engine as _;
 use chrono::DateTime;
 use passerelle_core::model::{
     Achievement, AchievementCredential, AchievementSubject, Alignment, Criteria, Image, Iri,
-    Profile,
+    Profile, Related,
 };
 use serde_json::Value;
 
@@ -73,6 +73,13 @@ pub struct AlignmentInput {
     pub url: String,
 }
 
+/// Another version of the achievement, typically a translation: its id and language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelatedInput {
+    pub id: String,
+    pub language: Option<String>,
+}
+
 /// What a provider describes; see [`build_definition`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AchievementInput {
@@ -93,6 +100,17 @@ pub struct AchievementInput {
     pub alignments: Vec<AlignmentInput>,
     /// BCP 47 language tag.
     pub language: Option<String>,
+    /// Other versions of this achievement (e.g. the same badge in other languages), recorded as
+    /// OB 3.0 `related` entries.
+    pub related: Vec<RelatedInput>,
+}
+
+/// A `related` entry pointing at a stored achievement definition: its id and its language.
+pub fn related_to(definition: &Value) -> RelatedInput {
+    RelatedInput {
+        id: definition["id"].as_str().unwrap_or_default().to_owned(),
+        language: definition["inLanguage"].as_str().map(str::to_owned),
+    }
 }
 
 /// Builds the OB 3.0 Achievement JSON with the core builders and checks it inside a probe
@@ -172,6 +190,19 @@ pub fn build_definition(
             ));
         }
         achievement = achievement.in_language(lang.clone());
+    }
+    for (i, related) in input.related.iter().enumerate() {
+        let mut entry = Related::new(web_url(&format!("related[{i}].id"), &related.id)?);
+        if let Some(lang) = &related.language {
+            if !passerelle_core::model::is_language_tag(lang) {
+                return Err(AchievementError::invalid(
+                    format!("related[{i}].language"),
+                    format!("{lang:?} is not a BCP 47 language tag (e.g. en, fr-CA)"),
+                ));
+            }
+            entry = entry.in_language(lang.clone());
+        }
+        achievement = achievement.related(entry);
     }
 
     // Probe: the achievement inside a credential from this issuer must pass the core's checks.

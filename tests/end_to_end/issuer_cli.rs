@@ -445,3 +445,79 @@ fn achievement_create_refuses_duplicates_and_bad_input() {
         "only the first was stored"
     );
 }
+
+#[test]
+fn a_translation_is_a_related_achievement_and_its_credentials_sign() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    assert_ok(&init(dir, &[]), "init");
+    let create = |slug: &str, name: &str, language: &str, extra: &[&str]| {
+        let mut args = vec![
+            "achievement",
+            "create",
+            "--slug",
+            slug,
+            "--name",
+            name,
+            "--description",
+            "Data, charts and ethics.",
+            "--criteria",
+            "Pass the final project.",
+            "--language",
+            language,
+        ];
+        args.extend_from_slice(extra);
+        issuer(dir, &args, None, &[])
+    };
+    assert_ok(
+        &create("data-101", "Data Literacy Foundations", "en", &[]),
+        "create en",
+    );
+    let out = create(
+        "data-101-fr",
+        "Fondamentaux de la littératie des données",
+        "fr",
+        &["--translation-of", "data-101"],
+    );
+    assert_ok(&out, "create fr");
+    let out = issuer(
+        dir,
+        &["achievement", "show", "data-101-fr", "--json"],
+        None,
+        &[],
+    );
+    assert_ok(&out, "show fr");
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let achievement = shown.get("achievement").unwrap_or(&shown);
+    assert_eq!(
+        achievement["related"],
+        serde_json::json!([{
+            "id": "https://learn.example/achievements/data-101",
+            "type": ["Related"],
+            "inLanguage": "en"
+        }])
+    );
+    // An unknown slug is refused with the flag named.
+    let out = create(
+        "data-101-de",
+        "Datenkompetenz",
+        "de",
+        &["--translation-of", "nope"],
+    );
+    assert_refused(&out, "unknown translation", "--translation-of");
+    // A credential for the translated achievement passes the signer's JSON-LD safe mode
+    // (every term of `related` is defined by the OB context).
+    std::fs::write(
+        dir.join("rows.csv"),
+        "email,completion_date,external_id\nada@example.org,2026-06-30,e-1\n",
+    )
+    .unwrap();
+    let out = issuer(
+        dir,
+        &["issue", "--achievement", "data-101-fr", "--csv", "rows.csv"],
+        None,
+        &[("PASSERELLE_ISSUER_PASSPHRASE", PASSPHRASE)],
+    );
+    assert_ok(&out, "issue for the translation");
+    assert!(stderr(&out).contains("1 issued"), "{}", stderr(&out));
+}

@@ -48,6 +48,10 @@ pub struct CreateArgs {
     /// The language of the definition (BCP 47, e.g. en, fr-CA).
     #[arg(long)]
     pub language: Option<String>,
+    /// This achievement is a version (e.g. a translation) of the achievement with this slug:
+    /// recorded as an OB 3.0 `related` entry with that achievement's id and language; repeatable.
+    #[arg(long = "translation-of")]
+    pub translation_of: Vec<String>,
 }
 
 async fn open_store(dir: &Path) -> Result<(IssuerConfig, Store)> {
@@ -61,13 +65,29 @@ async fn open_store(dir: &Path) -> Result<(IssuerConfig, Store)> {
 
 pub fn create(dir: &Path, args: CreateArgs) -> Result<()> {
     let config = IssuerConfig::load(dir)?;
-    let definition = build_definition(&config, &args)?;
-    super::runtime()?.block_on(async {
+    let definition = super::runtime()?.block_on(async {
         let (_, store) = open_store(dir).await?;
+        let mut related = Vec::new();
+        for slug in &args.translation_of {
+            match store.achievement_by_slug(slug).await? {
+                Some(other) => related.push(achievements::related_to(&other.definition)),
+                None => {
+                    store.close().await;
+                    bail!("--translation-of {slug:?}: no achievement has this slug (see `achievement list`)");
+                }
+            }
+        }
+        let definition = match build_definition(&config, &args, related) {
+            Ok(definition) => definition,
+            Err(e) => {
+                store.close().await;
+                return Err(e);
+            }
+        };
         let result = store.create_achievement(&args.slug, &definition).await;
         store.close().await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(definition),
             Err(StoreError::Conflict { .. }) => bail!(
                 "an achievement with the slug {:?} already exists; choose another slug",
                 args.slug
@@ -169,7 +189,11 @@ pub fn show(dir: &Path, slug: &str, json: bool) -> Result<()> {
 
 /// Reads the image file and the `--alignment NAME=URL` flags, then builds the definition with
 /// the library's [`achievements::build_definition`] (the same code the HTTP API uses).
-fn build_definition(config: &IssuerConfig, args: &CreateArgs) -> Result<Value> {
+fn build_definition(
+    config: &IssuerConfig,
+    args: &CreateArgs,
+    related: Vec<achievements::RelatedInput>,
+) -> Result<Value> {
     let image = match &args.image {
         Some(path) => Some(read_image(path)?),
         None => None,
@@ -196,6 +220,7 @@ fn build_definition(config: &IssuerConfig, args: &CreateArgs) -> Result<Value> {
         credits: args.credits,
         alignments,
         language: args.language.clone(),
+        related,
     };
     let identity = IssuerIdentity {
         did: &config.did,
@@ -215,6 +240,9 @@ fn build_definition(config: &IssuerConfig, args: &CreateArgs) -> Result<Value> {
 fn flag_for(field: &str) -> String {
     if field.starts_with("alignments[") {
         return "--alignment".to_owned();
+    }
+    if field.starts_with("related[") {
+        return "--translation-of".to_owned();
     }
     format!("--{}", field.replace('_', "-"))
 }

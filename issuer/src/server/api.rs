@@ -179,6 +179,9 @@ pub struct AchievementBody {
     pub alignments: Vec<AlignmentBody>,
     #[serde(default)]
     pub language: Option<String>,
+    /// Slugs of achievements this one is a version (e.g. a translation) of.
+    #[serde(default)]
+    pub translation_of: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,8 +222,24 @@ fn decode_image(data_url: &str) -> Result<ImageInput, ApiError> {
     })
 }
 
-fn achievement_input(slug: String, body: AchievementBody) -> Result<AchievementInput, ApiError> {
+async fn achievement_input(
+    state: &AppState,
+    slug: String,
+    body: AchievementBody,
+) -> Result<AchievementInput, ApiError> {
     let image = body.image.as_deref().map(decode_image).transpose()?;
+    let mut related = Vec::new();
+    for (i, other) in body.translation_of.iter().enumerate() {
+        match state.issuer.store().achievement_by_slug(other).await? {
+            Some(found) => related.push(achievements::related_to(&found.definition)),
+            None => {
+                return Err(ApiError::invalid(
+                    format!("translation_of[{i}]"),
+                    format!("no achievement has the slug {other:?}"),
+                ))
+            }
+        }
+    }
     Ok(AchievementInput {
         slug,
         name: body.name,
@@ -240,6 +259,7 @@ fn achievement_input(slug: String, body: AchievementBody) -> Result<AchievementI
             })
             .collect(),
         language: body.language,
+        related,
     })
 }
 
@@ -291,7 +311,7 @@ async fn create_achievement(
         .slug
         .take()
         .ok_or_else(|| ApiError::invalid("slug", "missing field `slug`"))?;
-    let input = achievement_input(slug.clone(), body)?;
+    let input = achievement_input(&state, slug.clone(), body).await?;
     let definition = build(&state, &input)?;
     let stored = match state
         .issuer
@@ -342,7 +362,7 @@ async fn update_achievement(
         }
     }
     let existing = find_achievement(&state, &slug).await?;
-    let input = achievement_input(slug.clone(), body)?;
+    let input = achievement_input(&state, slug.clone(), body).await?;
     let definition = build(&state, &input)?;
     state
         .issuer

@@ -287,6 +287,44 @@ impl ResultDescription {
     }
 }
 
+/// OB 3.0 `Related`: a link from an achievement to another version of it — typically the same
+/// achievement defined in another language (`inLanguage`), so a displayer can show the viewer's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Related {
+    id: Iri,
+    #[serde(rename = "type")]
+    kind: [&'static str; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+}
+
+impl Related {
+    /// A link to the related achievement's id.
+    pub fn new(id: Iri) -> Self {
+        Self {
+            id,
+            kind: ["Related"],
+            in_language: None,
+            version: None,
+        }
+    }
+
+    /// The related achievement's language (BCP 47).
+    pub fn in_language(mut self, value: impl Into<String>) -> Self {
+        self.in_language = Some(value.into());
+        self
+    }
+
+    /// The related achievement's version.
+    pub fn version(mut self, value: impl Into<String>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+}
+
 /// OB 3.0 `Achievement`: what was learnt.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -319,6 +357,8 @@ pub struct Achievement {
     alignment: Vec<Alignment>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     result_description: Vec<ResultDescription>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<Related>,
     #[serde(skip_serializing_if = "Option::is_none")]
     creator: Option<Profile>,
 }
@@ -348,6 +388,7 @@ impl Achievement {
             tag: Vec::new(),
             alignment: Vec::new(),
             result_description: Vec::new(),
+            related: Vec::new(),
             creator: None,
         }
     }
@@ -391,6 +432,12 @@ impl Achievement {
     /// Credits (e.g. ECTS) awarded for it. Must be finite: `build()` refuses NaN or infinity.
     pub fn credits_available(mut self, credits: f64) -> Self {
         self.credits_available = Some(credits);
+        self
+    }
+
+    /// Another version of this achievement, e.g. the same badge defined in another language.
+    pub fn related(mut self, related: Related) -> Self {
+        self.related.push(related);
         self
     }
 

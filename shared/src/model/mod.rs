@@ -33,8 +33,8 @@ pub mod sample;
 pub use build::{
     Achievement, AchievementCredential, AchievementCredentialBuilder, AchievementResult,
     AchievementSubject, Alignment, BuildError, CredentialSchema, Criteria, EndorsementCredential,
-    EndorsementCredentialBuilder, Evidence, Image, Profile, ResultDescription, ResultStatus,
-    VerifiablePresentation, VerifiablePresentationBuilder,
+    EndorsementCredentialBuilder, Evidence, Image, Profile, Related, ResultDescription,
+    ResultStatus, VerifiablePresentation, VerifiablePresentationBuilder,
 };
 pub use check::{
     check_credential, check_presentation, AchievementSummary, CredentialKind, CredentialModel,
