@@ -2,12 +2,15 @@
 //! set (CI sets it), a real PostgreSQL server: every test runs on both. Issued credentials are
 //! checked by the core verifier with the DID document and status lists this issuer publishes.
 
+#[macro_use]
+mod common;
+
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use common::{TestDb, FAST_KDF};
 use passerelle_core::keys::KeyPair;
 use passerelle_core::model::{self, Achievement, Criteria, IdentityObject, Iri, Profile};
 use passerelle_core::schema::SchemaSet;
@@ -20,104 +23,15 @@ use passerelle_issuer::config::{
 use passerelle_issuer::issuance::{
     self, IssueError, IssueRequest, Issuer, Recipient, StatusChange,
 };
-use passerelle_issuer::secret::{KdfParams, Passphrase};
+use passerelle_issuer::secret::Passphrase;
 use passerelle_issuer::store::{
     BulkJobStatus, BulkRowOutcome, ListPurpose, NewIssuerProfile, Store,
 };
 use serde_json::Value;
 
-const PG_ENV: &str = "PASSERELLE_TEST_POSTGRES_URL";
-const FAST_KDF: KdfParams = KdfParams {
-    m_cost: 256,
-    t_cost: 1,
-    p_cost: 1,
-};
 const BASE: &str = "https://learn.example";
 const DID: &str = "did:web:learn.example";
 const PASSPHRASE: &str = "correct horse battery staple";
-
-enum Kind {
-    Sqlite { _dir: tempfile::TempDir },
-    Postgres { base: String, schema: String },
-}
-
-struct TestDb {
-    url: String,
-    kind: Kind,
-}
-
-impl TestDb {
-    fn sqlite() -> Self {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("issuer.db").display()
-        );
-        Self {
-            url,
-            kind: Kind::Sqlite { _dir: dir },
-        }
-    }
-
-    async fn postgres() -> Option<Self> {
-        let Ok(base) = std::env::var(PG_ENV) else {
-            static SAID: Once = Once::new();
-            SAID.call_once(|| {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "\nSKIPPED (set {PG_ENV}): the PostgreSQL variants of the issuance tests\n"
-                );
-            });
-            return None;
-        };
-        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let admin = sqlx::PgPool::connect(&base)
-            .await
-            .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin)
-            .await
-            .expect("create a test schema");
-        admin.close().await;
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        Some(Self {
-            url,
-            kind: Kind::Postgres { base, schema },
-        })
-    }
-
-    async fn finish(self) {
-        if let Kind::Postgres { base, schema } = &self.kind {
-            let admin = sqlx::PgPool::connect(base).await.expect("reconnect");
-            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(&admin)
-                .await
-                .expect("drop the test schema");
-            admin.close().await;
-        }
-    }
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let db = super::TestDb::sqlite();
-                super::$name(&db).await;
-                db.finish().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let Some(db) = super::TestDb::postgres().await else { return };
-                super::$name(&db).await;
-                db.finish().await;
-            }
-        }
-    )*};
-}
 
 on_both!(
     issued_credentials_verify_and_follow_their_status,

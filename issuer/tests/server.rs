@@ -4,10 +4,12 @@
 //! HTTP client. Credentials issued through the API are checked by the core verifier with the DID
 //! document and status lists the service serves.
 
+#[macro_use]
+mod common;
+
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -23,18 +25,14 @@ use passerelle_issuer::config::{
     DatabaseConfig, IssuanceConfig, IssuerConfig, KeyConfig, KeyStorage,
 };
 use passerelle_issuer::issuance::Issuer;
-use passerelle_issuer::secret::{KdfParams, Passphrase};
+use passerelle_issuer::secret::Passphrase;
 use passerelle_issuer::server::{self, AppState, ServerOptions};
 use passerelle_issuer::store::{CredentialId, NewIssuerProfile, Store};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-const PG_ENV: &str = "PASSERELLE_TEST_POSTGRES_URL";
-const FAST_KDF: KdfParams = KdfParams {
-    m_cost: 256,
-    t_cost: 1,
-    p_cost: 1,
-};
+use common::{TestDb, FAST_KDF};
+
 const BASE: &str = "https://learn.example";
 const DID: &str = "did:web:learn.example";
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -42,69 +40,6 @@ const EMAIL: &str = "ada.lovelace@example.org";
 const STATUS_MAX_AGE: u64 = 120;
 
 // ----- databases ---------------------------------------------------------------------------------
-
-enum Kind {
-    Sqlite { _dir: tempfile::TempDir },
-    Postgres { base: String, schema: String },
-}
-
-struct TestDb {
-    url: String,
-    kind: Kind,
-}
-
-impl TestDb {
-    fn sqlite() -> Self {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("issuer.db").display()
-        );
-        Self {
-            url,
-            kind: Kind::Sqlite { _dir: dir },
-        }
-    }
-
-    async fn postgres() -> Option<Self> {
-        let Ok(base) = std::env::var(PG_ENV) else {
-            static SAID: Once = Once::new();
-            SAID.call_once(|| {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "\nSKIPPED (set {PG_ENV}): the PostgreSQL variants of the server tests\n"
-                );
-            });
-            return None;
-        };
-        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let admin = sqlx::PgPool::connect(&base)
-            .await
-            .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin)
-            .await
-            .expect("create a test schema");
-        admin.close().await;
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        Some(Self {
-            url,
-            kind: Kind::Postgres { base, schema },
-        })
-    }
-
-    async fn finish(self) {
-        if let Kind::Postgres { base, schema } = &self.kind {
-            let admin = sqlx::PgPool::connect(base).await.expect("reconnect");
-            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(&admin)
-                .await
-                .expect("drop the test schema");
-            admin.close().await;
-        }
-    }
-}
 
 // ----- clients: the router itself, or a real socket ------------------------------------------------
 
