@@ -1,7 +1,7 @@
 //! `passerelle-issuer init`: create the issuer directory, its config, database, profile and key.
 
 use std::fs;
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -323,15 +323,8 @@ fn database_url_choice(url: &str, from_env: bool) -> Result<DbChoice> {
 /// The passphrase sealing the key: `--passphrase-stdin`, else `$PASSERELLE_ISSUER_PASSPHRASE`,
 /// else an interactive prompt (asked twice). Never echoed, never printed.
 fn read_passphrase(from_stdin: bool) -> Result<Passphrase> {
-    let text = if from_stdin {
-        let mut line = Zeroizing::new(String::new());
-        io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("cannot read the passphrase from standard input")?;
-        Zeroizing::new(line.trim_end_matches(['\n', '\r']).to_owned())
-    } else if let Ok(value) = std::env::var(PASSPHRASE_ENV) {
-        Zeroizing::new(value)
+    let text = if let Some(text) = super::unlock::given_passphrase(from_stdin)? {
+        text
     } else if io::stdin().is_terminal() {
         let first = Zeroizing::new(
             rpassword::prompt_password("Passphrase to seal the issuer key: ")

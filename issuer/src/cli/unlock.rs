@@ -11,18 +11,27 @@ use zeroize::Zeroizing;
 
 use super::init::PASSPHRASE_ENV;
 
-/// The passphrase of the sealed key: `--passphrase-stdin`, else `$PASSERELLE_ISSUER_PASSPHRASE`,
-/// else a prompt (asked once). Never echoed.
-pub fn passphrase(from_stdin: bool) -> Result<Passphrase> {
-    let text = if from_stdin {
+/// The passphrase given without a prompt: the first line of standard input with
+/// `--passphrase-stdin`, else `$PASSERELLE_ISSUER_PASSPHRASE`; `None` when neither applies.
+pub fn given_passphrase(from_stdin: bool) -> Result<Option<Zeroizing<String>>> {
+    if from_stdin {
         let mut line = Zeroizing::new(String::new());
         io::stdin()
             .lock()
             .read_line(&mut line)
             .context("cannot read the passphrase from standard input")?;
-        Zeroizing::new(line.trim_end_matches(['\n', '\r']).to_owned())
-    } else if let Ok(value) = std::env::var(PASSPHRASE_ENV) {
-        Zeroizing::new(value)
+        return Ok(Some(Zeroizing::new(
+            line.trim_end_matches(['\n', '\r']).to_owned(),
+        )));
+    }
+    Ok(std::env::var(PASSPHRASE_ENV).ok().map(Zeroizing::new))
+}
+
+/// The passphrase of the sealed key: `--passphrase-stdin`, else `$PASSERELLE_ISSUER_PASSPHRASE`,
+/// else a prompt (asked once). Never echoed.
+pub fn passphrase(from_stdin: bool) -> Result<Passphrase> {
+    let text = if let Some(text) = given_passphrase(from_stdin)? {
+        text
     } else if io::stdin().is_terminal() {
         Zeroizing::new(
             rpassword::prompt_password("Passphrase of the issuer key: ")

@@ -58,27 +58,8 @@ impl Store {
             for (record, token) in records.iter().zip(tokens) {
                 let new = &record.credential;
                 let external = new.external_id.as_deref().unwrap_or("");
-                let (rl, ri) = super::slot_columns(new.revocation.as_ref());
-                let (sl, si) = super::slot_columns(new.suspension.as_ref());
-                let inserted = sqlx::query(
-                    "INSERT INTO credentials (id, achievement_id, learner_key, external_id, \
-                     revocation_list_id, revocation_index, suspension_list_id, suspension_index, \
-                     credential, issued_at, learner_email) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                     ON CONFLICT (achievement_id, learner_key, external_id) DO NOTHING",
-                )
-                .bind(new.id.as_str())
-                .bind(new.achievement_id.as_str())
-                .bind(&new.learner_key)
-                .bind(external)
-                .bind(rl)
-                .bind(ri)
-                .bind(sl)
-                .bind(si)
-                .bind(&new.credential)
-                .bind(new.issued_at)
-                .bind(&new.learner_email)
-                .execute(&mut *tx)
+                let inserted = insert_credential_query!(new)
+                    .execute(&mut *tx)
                 .await
                 .map_err(unique("credential (id or status entry)"))?
                 .rows_affected();

@@ -38,6 +38,35 @@ macro_rules! on_pool {
     };
 }
 
+/// The INSERT of one [`NewCredential`] with all its binds, for any executor (a pool or a
+/// transaction) of either backend. Idempotent: a repeat of achievement + learner + external id
+/// inserts nothing (0 rows affected).
+macro_rules! insert_credential_query {
+    ($new:expr) => {{
+        let new: &$crate::store::NewCredential = $new;
+        let (rl, ri) = $crate::store::slot_columns(new.revocation.as_ref());
+        let (sl, si) = $crate::store::slot_columns(new.suspension.as_ref());
+        sqlx::query(
+            "INSERT INTO credentials (id, achievement_id, learner_key, external_id, \
+             revocation_list_id, revocation_index, suspension_list_id, suspension_index, \
+             credential, issued_at, learner_email) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (achievement_id, learner_key, external_id) DO NOTHING",
+        )
+        .bind(new.id.as_str())
+        .bind(new.achievement_id.as_str())
+        .bind(&new.learner_key)
+        .bind(new.external_id.as_deref().unwrap_or(""))
+        .bind(rl)
+        .bind(ri)
+        .bind(sl)
+        .bind(si)
+        .bind(&new.credential)
+        .bind(new.issued_at)
+        .bind(&new.learner_email)
+    }};
+}
+
 pub mod bulk;
 pub mod issue;
 pub mod queries;
@@ -547,29 +576,9 @@ impl Store {
     /// allocating in vain.) The slots must come from [`Store::allocate_status_index`] with the
     /// matching purpose; the database checks that they exist and are held by no other credential.
     pub async fn insert_credential(&self, new: &NewCredential) -> Result<Inserted, StoreError> {
-        let external = new.external_id.as_deref().unwrap_or("");
-        let (rl, ri) = slot_columns(new.revocation.as_ref());
-        let (sl, si) = slot_columns(new.suspension.as_ref());
         let inserted = on_pool!(self, p => {
-            sqlx::query(
-                "INSERT INTO credentials (id, achievement_id, learner_key, external_id, \
-                 revocation_list_id, revocation_index, suspension_list_id, suspension_index, \
-                 credential, issued_at, learner_email) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 ON CONFLICT (achievement_id, learner_key, external_id) DO NOTHING",
-            )
-            .bind(&new.id.0)
-            .bind(&new.achievement_id.0)
-            .bind(&new.learner_key)
-            .bind(external)
-            .bind(rl)
-            .bind(ri)
-            .bind(sl)
-            .bind(si)
-            .bind(&new.credential)
-            .bind(new.issued_at)
-            .bind(&new.learner_email)
-            .execute(p)
+            insert_credential_query!(new)
+                .execute(p)
             .await
             .map_err(unique("credential (id or status entry)"))?
             .rows_affected()
