@@ -6,32 +6,24 @@
 mod common;
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use common::{TestDb, FAST_KDF};
+use common::{
+    ob_schemas, rand_seed, sample_config, seed_issuer, vectors, TestDb, BASE, DID, PASSPHRASE,
+};
 use passerelle_core::keys::KeyPair;
-use passerelle_core::model::{self, Achievement, Criteria, IdentityObject, Iri, Profile};
-use passerelle_core::schema::SchemaSet;
+use passerelle_core::model::{self, Achievement, Criteria, IdentityObject, Iri};
 use passerelle_core::verify::{self, CheckOptions, Fetched, Outcome, Verdict};
 use passerelle_core::{did, status};
 use passerelle_issuer::bulk::{self, BulkOptions, Progress, RowOutcome};
-use passerelle_issuer::config::{
-    DatabaseConfig, IssuanceConfig, IssuerConfig, KeyConfig, KeyStorage,
-};
+use passerelle_issuer::config::{IssuanceConfig, IssuerConfig};
 use passerelle_issuer::issuance::{
     self, IssueError, IssueRequest, Issuer, Recipient, StatusChange,
 };
 use passerelle_issuer::secret::Passphrase;
-use passerelle_issuer::store::{
-    BulkJobStatus, BulkRowOutcome, ListPurpose, NewIssuerProfile, Store,
-};
+use passerelle_issuer::store::{BulkJobStatus, BulkRowOutcome, ListPurpose, Store};
 use serde_json::Value;
-
-const BASE: &str = "https://learn.example";
-const DID: &str = "did:web:learn.example";
-const PASSPHRASE: &str = "correct horse battery staple";
 
 on_both!(
     issued_credentials_verify_and_follow_their_status,
@@ -45,51 +37,13 @@ on_both!(
     bulk_jobs_record_progress_and_per_row_results,
 );
 
-fn sample_config(key: &KeyPair) -> IssuerConfig {
-    IssuerConfig {
-        name: "Open Learning Lab".into(),
-        url: BASE.into(),
-        did: DID.into(),
-        database: DatabaseConfig {
-            sqlite_file: None,
-            url: Some("unused".into()),
-            url_env: None,
-        },
-        key: KeyConfig {
-            fragment: "key-1".into(),
-            verification_method: format!("{DID}#key-1"),
-            public_multikey: key.public().to_multikey(),
-            storage: KeyStorage::Sealed,
-            file: None,
-        },
-        issuance: IssuanceConfig::default(),
-    }
-}
-
 /// A fresh issuer (profile, sealed key, one achievement `data-101`) on `db`.
 async fn setup(db: &TestDb, issuance: IssuanceConfig) -> (Issuer, IssuerConfig) {
     let store = Store::connect(&db.url).await.expect("connect");
     let key = KeyPair::from_seed(&rand_seed());
     let mut config = sample_config(&key);
     config.issuance = issuance;
-    let profile = Profile::new(
-        Iri::parse(DID).unwrap(),
-        "Open Learning Lab",
-        Iri::parse(BASE).unwrap(),
-    );
-    store
-        .set_issuer_profile(&NewIssuerProfile {
-            name: config.name.clone(),
-            url: BASE.into(),
-            did: DID.into(),
-            profile: serde_json::to_value(&profile).unwrap(),
-        })
-        .await
-        .unwrap();
-    store
-        .add_key("key-1", &key, Passphrase::new(PASSPHRASE), FAST_KDF)
-        .await
-        .unwrap();
+    seed_issuer(&store, &config, &key).await;
     let achievement = Achievement::new(
         Iri::parse(&format!("{BASE}/achievements/data-101")).unwrap(),
         "Data literacy 101",
@@ -106,30 +60,6 @@ async fn setup(db: &TestDb, issuance: IssuanceConfig) -> (Issuer, IssuerConfig) 
         .expect("issuer")
         .with_schemas(ob_schemas());
     (issuer, config)
-}
-
-fn rand_seed() -> [u8; 32] {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).unwrap();
-    seed
-}
-
-fn vectors() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
-}
-
-/// The OB 3.0 AchievementCredential JSON Schema from the vectors, under its published URL.
-fn ob_schemas() -> SchemaSet {
-    let path = vectors().join("openbadges/schema/ob_v3p0_achievementcredential_schema.json");
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let mut set = SchemaSet::new();
-    set.insert(
-        serde_json::from_str(&text).unwrap(),
-        &[model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA],
-    )
-    .unwrap();
-    set
 }
 
 fn request(email: &str) -> IssueRequest {

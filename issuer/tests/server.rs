@@ -8,7 +8,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,25 +16,17 @@ use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use chrono::Utc;
 use passerelle_core::keys::KeyPair;
-use passerelle_core::model::{self, Iri, Profile};
-use passerelle_core::schema::SchemaSet;
 use passerelle_core::verify::{self, CheckOptions, Fetched, Outcome, Verdict};
 use passerelle_core::{bake, did, status};
-use passerelle_issuer::config::{
-    DatabaseConfig, IssuanceConfig, IssuerConfig, KeyConfig, KeyStorage,
-};
 use passerelle_issuer::issuance::Issuer;
 use passerelle_issuer::secret::Passphrase;
 use passerelle_issuer::server::{self, AppState, ServerOptions};
-use passerelle_issuer::store::{CredentialId, NewIssuerProfile, Store};
+use passerelle_issuer::store::{CredentialId, Store};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use common::{TestDb, FAST_KDF};
+use common::{ob_schemas, rand_seed, sample_config, seed_issuer, TestDb, BASE, DID, PASSPHRASE};
 
-const BASE: &str = "https://learn.example";
-const DID: &str = "did:web:learn.example";
-const PASSPHRASE: &str = "correct horse battery staple";
 const EMAIL: &str = "ada.lovelace@example.org";
 const STATUS_MAX_AGE: u64 = 120;
 
@@ -203,65 +194,11 @@ struct Fixture {
     token_id: String,
 }
 
-fn vectors() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
-}
-
-/// The OB 3.0 AchievementCredential JSON Schema from the vectors, under its published URL.
-fn ob_schemas() -> SchemaSet {
-    let path = vectors().join("openbadges/schema/ob_v3p0_achievementcredential_schema.json");
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let mut set = SchemaSet::new();
-    set.insert(
-        serde_json::from_str(&text).unwrap(),
-        &[model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA],
-    )
-    .unwrap();
-    set
-}
-
 async fn fixture(db: &TestDb, transport: Transport) -> Fixture {
     let store = Store::connect(&db.url).await.expect("connect");
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).unwrap();
-    let key = KeyPair::from_seed(&seed);
-    let config = IssuerConfig {
-        name: "Open Learning Lab".into(),
-        url: BASE.into(),
-        did: DID.into(),
-        database: DatabaseConfig {
-            sqlite_file: None,
-            url: Some("unused".into()),
-            url_env: None,
-        },
-        key: KeyConfig {
-            fragment: "key-1".into(),
-            verification_method: format!("{DID}#key-1"),
-            public_multikey: key.public().to_multikey(),
-            storage: KeyStorage::Sealed,
-            file: None,
-        },
-        issuance: IssuanceConfig::default(),
-    };
-    let profile = Profile::new(
-        Iri::parse(DID).unwrap(),
-        "Open Learning Lab",
-        Iri::parse(BASE).unwrap(),
-    );
-    store
-        .set_issuer_profile(&NewIssuerProfile {
-            name: config.name.clone(),
-            url: BASE.into(),
-            did: DID.into(),
-            profile: serde_json::to_value(&profile).unwrap(),
-        })
-        .await
-        .unwrap();
-    store
-        .add_key("key-1", &key, Passphrase::new(PASSPHRASE), FAST_KDF)
-        .await
-        .unwrap();
+    let key = KeyPair::from_seed(&rand_seed());
+    let config = sample_config(&key);
+    seed_issuer(&store, &config, &key).await;
     let (token, secret) = store.create_api_token("tests").await.unwrap();
     let issuer = Arc::new(
         Issuer::from_parts(config, store, key)

@@ -6,8 +6,20 @@
 use std::io::Write;
 use std::sync::Once;
 
-use passerelle_issuer::secret::KdfParams;
+use std::path::PathBuf;
 
+use passerelle_core::keys::KeyPair;
+use passerelle_core::model::{self, Iri, Profile};
+use passerelle_core::schema::SchemaSet;
+use passerelle_issuer::config::{
+    DatabaseConfig, IssuanceConfig, IssuerConfig, KeyConfig, KeyStorage,
+};
+use passerelle_issuer::secret::{KdfParams, Passphrase};
+use passerelle_issuer::store::{NewIssuerProfile, Store};
+
+pub const BASE: &str = "https://learn.example";
+pub const DID: &str = "did:web:learn.example";
+pub const PASSPHRASE: &str = "correct horse battery staple";
 pub const PG_ENV: &str = "PASSERELLE_TEST_POSTGRES_URL";
 
 /// Cheap Argon2id parameters: same code path, fast in debug builds.
@@ -84,6 +96,73 @@ impl TestDb {
             admin.close().await;
         }
     }
+}
+
+pub fn sample_config(key: &KeyPair) -> IssuerConfig {
+    IssuerConfig {
+        name: "Open Learning Lab".into(),
+        url: BASE.into(),
+        did: DID.into(),
+        database: DatabaseConfig {
+            sqlite_file: None,
+            url: Some("unused".into()),
+            url_env: None,
+        },
+        key: KeyConfig {
+            fragment: "key-1".into(),
+            verification_method: format!("{DID}#key-1"),
+            public_multikey: key.public().to_multikey(),
+            storage: KeyStorage::Sealed,
+            file: None,
+        },
+        issuance: IssuanceConfig::default(),
+    }
+}
+
+pub fn rand_seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).unwrap();
+    seed
+}
+
+pub fn vectors() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
+}
+
+/// The OB 3.0 AchievementCredential JSON Schema from the vectors, under its published URL.
+pub fn ob_schemas() -> SchemaSet {
+    let path = vectors().join("openbadges/schema/ob_v3p0_achievementcredential_schema.json");
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let mut set = SchemaSet::new();
+    set.insert(
+        serde_json::from_str(&text).unwrap(),
+        &[model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA],
+    )
+    .unwrap();
+    set
+}
+
+/// Writes the issuer profile and seals `key` as the active key (`key-1`) under [`PASSPHRASE`].
+pub async fn seed_issuer(store: &Store, config: &IssuerConfig, key: &KeyPair) {
+    let profile = Profile::new(
+        Iri::parse(DID).unwrap(),
+        "Open Learning Lab",
+        Iri::parse(BASE).unwrap(),
+    );
+    store
+        .set_issuer_profile(&NewIssuerProfile {
+            name: config.name.clone(),
+            url: BASE.into(),
+            did: DID.into(),
+            profile: serde_json::to_value(&profile).unwrap(),
+        })
+        .await
+        .unwrap();
+    store
+        .add_key("key-1", key, Passphrase::new(PASSPHRASE), FAST_KDF)
+        .await
+        .unwrap();
 }
 
 /// Runs each named `async fn(&TestDb)` as two tests: on SQLite, and on PostgreSQL when configured.
