@@ -220,7 +220,10 @@ pub fn run_env(
             Stdio::null()
         })
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        // `passerelle-issuer init` installs the OB schema from here instead of fetching it
+        // (tests run without network); a test can remove it through `env`.
+        .env(OB_SCHEMA_ENV, ob_schema_file());
     for (key, value) in env {
         match value {
             Some(value) => command.env(key, value),
@@ -245,4 +248,29 @@ pub fn run_env(
     child
         .wait_with_output()
         .expect("the child process can be awaited")
+}
+
+/// The environment variable `passerelle-issuer init` and `schema install` read a local copy of
+/// the OB 3.0 schema from.
+pub const OB_SCHEMA_ENV: &str = "PASSERELLE_OB_SCHEMA";
+
+/// The OB 3.0 AchievementCredential JSON Schema from the official vectors.
+pub fn ob_schema_file() -> PathBuf {
+    vectors().join("openbadges/schema/ob_v3p0_achievementcredential_schema.json")
+}
+
+/// Turns on suspension entries (`[issuance] suspension = true`) in the issuer directory `dir`,
+/// as an operator would by editing `issuer.toml`.
+pub fn enable_suspension(dir: &Path) {
+    let path = dir.join("issuer.toml");
+    let text = std::fs::read_to_string(&path).expect("issuer.toml is readable");
+    assert!(
+        text.contains("suspension = false"),
+        "issuer.toml has no `suspension = false` to turn on:\n{text}"
+    );
+    std::fs::write(
+        &path,
+        text.replace("suspension = false", "suspension = true"),
+    )
+    .expect("issuer.toml is writable");
 }

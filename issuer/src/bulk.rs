@@ -465,6 +465,8 @@ where
     F: FnMut(&RowResult),
 {
     let started = Instant::now();
+    // Refused before a job exists: no row could be issued.
+    issuer.ensure_schema()?;
     let achievement = issuer.achievement(achievement).await?;
     let store = issuer.store();
     let job = store

@@ -123,12 +123,18 @@ pub struct IssuanceConfig {
     #[serde(default)]
     pub keep_learner_emails: bool,
     /// Give every credential a suspension entry besides its revocation entry, so it can be
-    /// suspended and reinstated. On by default. VC 2.0 allows several `credentialStatus`
-    /// entries, but the OB 3.0 data model and JSON Schema allow ONE: set this to false for
-    /// credentials that pass the OB 3.0 schema strictly (they can then be revoked, not
-    /// suspended).
-    #[serde(default = "yes")]
+    /// suspended and reinstated. Off by default: VC 2.0 allows several `credentialStatus`
+    /// entries, but the OB 3.0 data model and its JSON Schema allow ONE, so credentials with
+    /// two are refused by strict OB validators (1EdTech's among them). Turn it on only for
+    /// verifiers known to accept them.
+    #[serde(default)]
     pub suspension: bool,
+    /// Refuse to issue until the OB 3.0 JSON Schema is installed in `DIR/schemas/` (see
+    /// `passerelle-issuer schema install`), so that no credential is signed unchecked. On by
+    /// default; turning it off lets an offline machine issue with the data-model and JSON-LD
+    /// checks only, and says so at every start.
+    #[serde(default = "yes")]
+    pub require_ob_schema: bool,
 }
 
 fn yes() -> bool {
@@ -139,7 +145,8 @@ impl Default for IssuanceConfig {
     fn default() -> Self {
         Self {
             keep_learner_emails: false,
-            suspension: true,
+            suspension: false,
+            require_ob_schema: true,
         }
     }
 }

@@ -84,6 +84,17 @@ pub enum IssueError {
     /// A background task died.
     #[error("internal task failed: {reason}")]
     Task { reason: String },
+    /// The OB 3.0 JSON Schema every credential is checked against is not installed, and the
+    /// configuration requires it (`[issuance] require_ob_schema`).
+    #[error(
+        "the OB 3.0 JSON Schema is not installed{where_}, and every credential must be checked \
+         against it before signing: run `passerelle-issuer schema install` (it fetches {url} \
+         once), or `passerelle-issuer schema install --from FILE` on a machine without network"
+    )]
+    SchemaMissing { where_: String, url: &'static str },
+    /// An installed schema could not be read or is damaged.
+    #[error("installed schemas: {reason}")]
+    Schema { reason: String },
 }
 
 impl From<StoreError> for IssueError {
@@ -218,6 +229,8 @@ pub struct Issuer {
     profile: Value,
     signing: RwLock<Arc<SigningKey>>,
     schemas: Option<Arc<SchemaSet>>,
+    /// Whether issuing without the OB schema in `schemas` is refused.
+    schema_required: bool,
     status_cache: Mutex<HashMap<String, SignedStatusList>>,
 }
 
@@ -396,6 +409,31 @@ pub struct SigningContext {
     profile: Value,
     base_url: String,
     schemas: Option<Arc<SchemaSet>>,
+    schema_required: bool,
+}
+
+impl SigningContext {
+    /// [`IssueError::SchemaMissing`] when the OB schema is required but not loaded.
+    fn ensure_schema(&self) -> Result<(), IssueError> {
+        ensure_schema(self.schemas.as_deref(), self.schema_required, None)
+    }
+}
+
+fn ensure_schema(
+    schemas: Option<&SchemaSet>,
+    required: bool,
+    dir: Option<&Path>,
+) -> Result<(), IssueError> {
+    let url = model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA;
+    if required && !schemas.is_some_and(|set| set.contains(url)) {
+        return Err(IssueError::SchemaMissing {
+            where_: dir.map_or_else(String::new, |d| {
+                format!(" in {}", d.join(crate::schemas::SCHEMA_DIR).display())
+            }),
+            url,
+        });
+    }
+    Ok(())
 }
 
 impl Prepared {
@@ -412,6 +450,7 @@ impl Prepared {
         let id = CredentialId::generate();
         let unsigned = self.build(context, &id, &revocation, suspension.as_ref(), now)?;
         // Safe mode is checked by the signer below (a failure there is the input's fault).
+        context.ensure_schema()?;
         validate_model_and_schema(&unsigned, context.schemas.as_deref())?;
         let created = now.to_rfc3339_opts(SecondsFormat::Secs, true);
         let options = proof::ProofOptions::assertion(
@@ -478,6 +517,7 @@ impl Prepared {
             suspension.as_ref(),
             now,
         )?;
+        context.ensure_schema()?;
         validate_credential(&unsigned, context.schemas.as_deref())
     }
 
@@ -715,8 +755,14 @@ impl Issuer {
                 })?
             }
         };
+        let schemas = crate::schemas::load(dir).map_err(|e| IssueError::Schema {
+            reason: e.to_string(),
+        })?;
         let mut issuer = Self::from_parts(config, store, key).await?;
         issuer.dir = Some(dir.to_path_buf());
+        if schemas.contains(model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA) {
+            issuer.schemas = Some(Arc::new(schemas));
+        }
         Ok(issuer)
     }
 
@@ -741,6 +787,7 @@ impl Issuer {
                 id: config.did.clone(),
             })?
             .profile;
+        let config_requires_schema = config.issuance.require_ob_schema;
         let signing = SigningKey {
             pair: key,
             verification_method: config.key.verification_method.clone(),
@@ -753,6 +800,7 @@ impl Issuer {
             profile,
             signing: RwLock::new(Arc::new(signing)),
             schemas: None,
+            schema_required: config_requires_schema,
             status_cache: Mutex::new(HashMap::new()),
         })
     }
@@ -762,6 +810,25 @@ impl Issuer {
     pub fn with_schemas(mut self, schemas: SchemaSet) -> Self {
         self.schemas = Some(Arc::new(schemas));
         self
+    }
+
+    /// Whether credentials can be issued as far as the OB schema goes: an
+    /// [`IssueError::SchemaMissing`] when the configuration requires the schema and it is not
+    /// loaded. [`Issuer::open`] loads it from `DIR/schemas/`; an issuer made with
+    /// [`Issuer::from_parts`] gets it from [`Issuer::with_schemas`].
+    pub fn ensure_schema(&self) -> Result<(), IssueError> {
+        ensure_schema(
+            self.schemas.as_deref(),
+            self.schema_required,
+            self.dir.as_deref(),
+        )
+    }
+
+    /// Whether the OB 3.0 JSON Schema is loaded (every credential is then checked against it).
+    pub fn has_ob_schema(&self) -> bool {
+        self.schemas
+            .as_deref()
+            .is_some_and(|set| set.contains(model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA))
     }
 
     pub fn store(&self) -> &Store {
@@ -804,6 +871,7 @@ impl Issuer {
             profile: self.profile.clone(),
             base_url: self.base_url(),
             schemas: self.schemas.clone(),
+            schema_required: self.schema_required,
         }
     }
 
@@ -904,6 +972,7 @@ impl Issuer {
     /// Issues one credential (see the module documentation for the steps). Idempotent by
     /// achievement + learner + external id.
     pub async fn issue(&self, request: &IssueRequest, actor: &str) -> Result<Issued, IssueError> {
+        self.ensure_schema()?;
         let now = crate::store::now_seconds();
         let achievement = self.achievement(&request.achievement).await?;
         let prepared = self.check_request(request, &achievement, now)?;

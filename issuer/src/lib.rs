@@ -27,6 +27,7 @@ pub mod artifacts;
 pub mod bulk;
 pub mod config;
 pub mod issuance;
+pub mod schemas;
 pub mod secret;
 pub mod server;
 pub mod store;

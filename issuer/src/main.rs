@@ -88,6 +88,10 @@ enum Command {
         /// The issuer's image (logo): a PNG or SVG of at most 256 KiB, embedded in the Profile.
         #[arg(long)]
         image: Option<PathBuf>,
+        /// A local copy of the OB 3.0 AchievementCredential JSON Schema to install; without it,
+        /// init fetches the schema once from its published URL.
+        #[arg(long, env = cli::schema::OB_SCHEMA_ENV)]
+        ob_schema: Option<PathBuf>,
     },
     /// Issue one credential per row of a CSV export (idempotent: re-running issues nothing twice).
     Issue(cli::issue::IssueArgs),
@@ -106,6 +110,11 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// The OB 3.0 JSON Schema every credential is checked against before signing.
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
     },
     /// Run the HTTP service: public DID document, profile, achievements, status lists and claim
     /// pages, and the admin API under /api/v1.
@@ -177,6 +186,22 @@ enum TokenCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// Install (or update) the OB 3.0 AchievementCredential schema: fetched once from the URL
+    /// credentials cite, or copied from a file.
+    Install {
+        /// A local copy of the schema, for a machine without network.
+        #[arg(long, env = cli::schema::OB_SCHEMA_ENV)]
+        from: Option<PathBuf>,
+    },
+    /// Show the installed schemas, where they came from and their SHA-256.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Suite {
     #[value(name = "eddsa-rdfc-2022")]
@@ -223,6 +248,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             TokenCommand::List => cli::token::list(&dir),
             TokenCommand::Revoke { id } => cli::token::revoke(&dir, &id),
         },
+        Command::Schema { command } => match command {
+            SchemaCommand::Install { from } => cli::schema::install(&dir, from.as_deref()),
+            SchemaCommand::Show { json } => cli::schema::show(&dir, json),
+        },
         Command::Init {
             name,
             url,
@@ -231,6 +260,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             passphrase_stdin,
             plain_key,
             image,
+            ob_schema,
         } => cli::init::init(cli::init::InitArgs {
             dir: dir.clone(),
             name,
@@ -240,6 +270,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             plain_key,
             passphrase_stdin,
             image,
+            ob_schema,
         }),
         Command::Achievement { command } => match command {
             AchievementCommand::Create(args) => cli::achievement::create(&dir, args),

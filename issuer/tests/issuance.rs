@@ -62,6 +62,15 @@ async fn setup(db: &TestDb, issuance: IssuanceConfig) -> (Issuer, IssuerConfig) 
     (issuer, config)
 }
 
+/// The configuration most tests use: a suspension entry besides the revocation entry, so every
+/// status path is exercised (the default, one revocation entry, has its own test).
+fn suspending() -> IssuanceConfig {
+    IssuanceConfig {
+        suspension: true,
+        ..IssuanceConfig::default()
+    }
+}
+
 fn request(email: &str) -> IssueRequest {
     IssueRequest {
         achievement: "data-101".into(),
@@ -107,7 +116,7 @@ fn status_outcome(report: &verify::Report) -> Outcome {
 }
 
 async fn issued_credentials_verify_and_follow_their_status(db: &TestDb) {
-    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let (issuer, _) = setup(db, suspending()).await;
     let issued = issuer
         .issue(&request("ada@example.org"), "test")
         .await
@@ -198,7 +207,7 @@ async fn issued_credentials_verify_and_follow_their_status(db: &TestDb) {
 }
 
 async fn issuance_is_idempotent(db: &TestDb) {
-    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let (issuer, _) = setup(db, suspending()).await;
     let first = issuer
         .issue(&request("ada@example.org"), "test")
         .await
@@ -250,7 +259,7 @@ async fn issuance_is_idempotent(db: &TestDb) {
 type Mutation = Box<dyn Fn(&mut IssueRequest)>;
 
 async fn invalid_requests_name_the_field(db: &TestDb) {
-    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let (issuer, _) = setup(db, suspending()).await;
     let cases: Vec<(&str, Mutation)> = vec![
         (
             "email",
@@ -321,7 +330,7 @@ async fn invalid_requests_name_the_field(db: &TestDb) {
 }
 
 async fn the_email_never_appears_in_the_credential(db: &TestDb) {
-    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let (issuer, _) = setup(db, suspending()).await;
     let email = "Grace.Hopper@Example.org";
     let a = issuer.issue(&request(email), "test").await.unwrap();
     let mut other = request(email);
@@ -357,7 +366,7 @@ async fn the_email_never_appears_in_the_credential(db: &TestDb) {
 async fn concurrent_issuance_gives_distinct_credentials_and_indices(db: &TestDb) {
     const TOTAL: usize = 2_000;
     const TASKS: usize = 40;
-    let (first, config) = setup(db, IssuanceConfig::default()).await;
+    let (first, config) = setup(db, suspending()).await;
     let first = Arc::new(first);
     // A second instance on the same database: its own pool, its own unlocked key.
     let store2 = Store::connect(&db.url).await.unwrap();
@@ -366,7 +375,12 @@ async fn concurrent_issuance_gives_distinct_credentials_and_indices(db: &TestDb)
         .unlock_key(&active.id, Passphrase::new(PASSPHRASE))
         .await
         .unwrap();
-    let second = Arc::new(Issuer::from_parts(config, store2, key2).await.unwrap());
+    let second = Arc::new(
+        Issuer::from_parts(config, store2, key2)
+            .await
+            .unwrap()
+            .with_schemas(ob_schemas()),
+    );
     let mut handles = Vec::new();
     for task in 0..TASKS {
         let issuer = if task % 2 == 0 {
@@ -427,7 +441,7 @@ async fn concurrent_issuance_gives_distinct_credentials_and_indices(db: &TestDb)
 }
 
 async fn rotated_keys_keep_old_credentials_verifiable(db: &TestDb) {
-    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let (issuer, _) = setup(db, suspending()).await;
     let before = issuer
         .issue(&request("ada@example.org"), "test")
         .await
@@ -488,7 +502,7 @@ async fn rotated_keys_keep_old_credentials_verifiable(db: &TestDb) {
 }
 
 async fn status_lists_are_re_signed_only_when_they_change(db: &TestDb) {
-    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let (issuer, _) = setup(db, suspending()).await;
     let issued = issuer
         .issue(&request("ada@example.org"), "test")
         .await
@@ -540,7 +554,7 @@ async fn learner_emails_are_kept_only_when_configured(db: &TestDb) {
         db,
         IssuanceConfig {
             keep_learner_emails: true,
-            suspension: false,
+            ..IssuanceConfig::default()
         },
     )
     .await;
@@ -560,6 +574,11 @@ async fn learner_emails_are_kept_only_when_configured(db: &TestDb) {
     let mut unsigned = doc.clone();
     unsigned.as_object_mut().unwrap().remove("proof");
     issuance::validate_credential(&unsigned, Some(&ob_schemas())).unwrap();
+    // The signed credential as a whole, as 1EdTech's validator sees it.
+    assert!(matches!(
+        ob_schemas().validate(model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, &doc),
+        Some(Ok(()))
+    ));
     let suspend = issuer
         .set_status(&issued.credential.id, StatusChange::Suspend, None, "test")
         .await;
@@ -572,7 +591,7 @@ async fn learner_emails_are_kept_only_when_configured(db: &TestDb) {
 }
 
 async fn bulk_jobs_record_progress_and_per_row_results(db: &TestDb) {
-    let (issuer, _) = setup(db, IssuanceConfig::default()).await;
+    let (issuer, _) = setup(db, suspending()).await;
     let issuer = Arc::new(issuer);
     let mut lines = String::new();
     for i in 0..40 {

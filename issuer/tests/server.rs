@@ -195,17 +195,23 @@ struct Fixture {
 }
 
 async fn fixture(db: &TestDb, transport: Transport) -> Fixture {
+    fixture_with(db, transport, true).await
+}
+
+/// [`fixture`], with or without the OB 3.0 schema installed.
+async fn fixture_with(db: &TestDb, transport: Transport, ob_schema: bool) -> Fixture {
     let store = Store::connect(&db.url).await.expect("connect");
     let key = KeyPair::from_seed(&rand_seed());
     let config = sample_config(&key);
     seed_issuer(&store, &config, &key).await;
     let (token, secret) = store.create_api_token("tests").await.unwrap();
-    let issuer = Arc::new(
-        Issuer::from_parts(config, store, key)
-            .await
-            .expect("issuer")
-            .with_schemas(ob_schemas()),
-    );
+    let mut issuer = Issuer::from_parts(config, store, key)
+        .await
+        .expect("issuer");
+    if ob_schema {
+        issuer = issuer.with_schemas(ob_schemas());
+    }
+    let issuer = Arc::new(issuer);
     let options = ServerOptions {
         status_max_age: Duration::from_secs(STATUS_MAX_AGE),
         ..ServerOptions::default()
@@ -333,6 +339,7 @@ four_ways!(
     bulk_jobs_run_to_completion,
     stats_and_audit_carry_no_personal_data,
     every_documented_operation_is_routed,
+    issuing_waits_for_the_ob_schema,
 );
 
 // ----- tests ---------------------------------------------------------------------------------------
@@ -1222,4 +1229,45 @@ async fn every_documented_operation_is_routed(db: &TestDb, transport: Transport)
             );
         }
     }
+}
+
+/// Without the OB 3.0 schema installed, issuing (one or in bulk) answers 503 with what the
+/// operator must do, and nothing is issued; the public side keeps serving.
+async fn issuing_waits_for_the_ob_schema(db: &TestDb, transport: Transport) {
+    let f = fixture_with(db, transport, false).await;
+    let c = &f.client;
+    create_achievement(c, "data-101", "Data literacy 101").await;
+    let reply = issue(c, "data-101", EMAIL, "e-1").await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.text()
+    );
+    let body = reply.json();
+    assert_eq!(body["error"]["code"], "unavailable");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("schema install"), "{message}");
+    assert!(!message.contains("schemas/"), "no server path: {message}");
+    let bulk = c
+        .send(
+            Method::POST,
+            "/api/v1/jobs?achievement=data-101",
+            &[
+                ("authorization", &format!("Bearer {}", c.token)),
+                ("content-type", "text/csv"),
+            ],
+            b"email,completion_date\nada@example.org,2026-03-01\n".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        bulk.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        bulk.text()
+    );
+    let listed = c.api(Method::GET, "/api/v1/credentials", None).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.json()["items"], json!([]), "{}", listed.text());
+    assert_eq!(c.get("/.well-known/did.json").await.status, StatusCode::OK);
 }

@@ -17,7 +17,9 @@ use passerelle_issuer::config::IssuerConfig;
 use passerelle_issuer::issuance::{self, Issuer};
 use passerelle_issuer::secret::Passphrase;
 use passerelle_issuer::store::Store;
-use passerelle_tests::{binary, run_env, stderr, stdout};
+use passerelle_tests::{
+    binary, enable_suspension, ob_schema_file, run_env, stderr, stdout, OB_SCHEMA_ENV,
+};
 use serde_json::Value;
 
 const PASSPHRASE: &str = "bulk passphrase nobody guesses 42";
@@ -123,7 +125,12 @@ async fn open_at(dir: &Path, env: &[(&str, &str)]) -> Issuer {
         .unlock_key(&active.id, Passphrase::new(PASSPHRASE))
         .await
         .unwrap();
-    Issuer::from_parts(config, store, key).await.unwrap()
+    // `open` reads the installed schema from the directory; from parts, it is given.
+    let schemas = passerelle_issuer::schemas::load(&dir.join("iss")).unwrap();
+    Issuer::from_parts(config, store, key)
+        .await
+        .unwrap()
+        .with_schemas(schemas)
 }
 
 /// The core verifier's verdict on `credential` with what this issuer publishes now.
@@ -323,6 +330,7 @@ fn revoke_suspend_rotate_and_tokens() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     setup(dir, &[]);
+    enable_suspension(&dir.join("iss"));
     let csv = dir.join("c.csv");
     fs::write(
         &csv,
@@ -629,4 +637,165 @@ fn killed_bulk_run_resumes_without_loss_or_duplicates_postgres() {
             .unwrap();
         admin.close().await;
     });
+}
+
+/// Nothing is signed unchecked: without the OB 3.0 JSON Schema (no network at `init`, no local
+/// copy) the issuer refuses to issue and says how to install it; a wrong file is refused at
+/// install time; once installed, issued credentials pass the official schema as a whole (one
+/// `credentialStatus` object by default); a schema file changed after install is refused.
+#[test]
+fn the_ob_schema_is_installed_before_anything_is_issued() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let iss = dir.join("iss");
+    let iss_str = iss.to_str().unwrap().to_owned();
+    // No local copy, and every https request goes to a proxy that refuses connections, so the
+    // fetch fails here as it would on a machine without network.
+    let offline = |args: &[&str]| {
+        run_env(
+            "passerelle-issuer",
+            dir,
+            args,
+            None,
+            &[
+                ("PASSERELLE_ISSUER_PASSPHRASE", Some(PASSPHRASE)),
+                ("PASSERELLE_ISSUER_DIR", Some(iss_str.as_str())),
+                ("DATABASE_URL", None),
+                (OB_SCHEMA_ENV, None),
+                ("HTTPS_PROXY", Some("http://127.0.0.1:9")),
+                ("https_proxy", Some("http://127.0.0.1:9")),
+                ("ALL_PROXY", None),
+                ("all_proxy", None),
+                ("NO_PROXY", None),
+                ("no_proxy", None),
+            ],
+        )
+    };
+    let init = offline(&["init", "--name", "Lab", "--url", "https://learn.example"]);
+    ok(&init, "init");
+    assert!(
+        stderr(&init).contains("WARNING: the OB 3.0 JSON Schema could not be installed"),
+        "{}",
+        stderr(&init)
+    );
+    ok(
+        &offline(&[
+            "achievement",
+            "create",
+            "--slug",
+            "data-101",
+            "--name",
+            "Data literacy 101",
+            "--description",
+            "Reads, cleans and charts tabular data.",
+            "--criteria",
+            "Passed.",
+        ]),
+        "achievement create",
+    );
+    let csv = dir.join("c.csv");
+    fs::write(
+        &csv,
+        "email,completion_date,external_id\nada@example.org,2026-03-01,1\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let issue_args = [
+        "issue",
+        "--achievement",
+        "data-101",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let refused = offline(&issue_args);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("passerelle-issuer schema install"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!out.join("claims.csv").exists(), "nothing may be issued");
+    let shown = offline(&["schema", "show"]);
+    assert!(
+        stdout(&shown).contains("no schema installed"),
+        "{}",
+        stdout(&shown)
+    );
+    assert!(
+        stderr(&shown).contains("issuing is refused"),
+        "{}",
+        stderr(&shown)
+    );
+
+    // Wrong files are refused at install time, and change nothing.
+    let html = dir.join("not-found.html");
+    fs::write(&html, "<html><body>Not Found</body></html>").unwrap();
+    let profile_schema = ob_schema_file().with_file_name("ob_v3p0_profile_schema.json");
+    for (wrong, expected) in [
+        (html.as_path(), "not a JSON object"),
+        (
+            profile_schema.as_path(),
+            "rejects the reference OB 3.0 badge",
+        ),
+    ] {
+        let refused = offline(&["schema", "install", "--from", wrong.to_str().unwrap()]);
+        assert!(!refused.status.success());
+        assert!(stderr(&refused).contains(expected), "{}", stderr(&refused));
+    }
+    assert!(!iss.join("schemas/manifest.toml").exists());
+
+    let official = ob_schema_file();
+    let installed = offline(&["schema", "install", "--from", official.to_str().unwrap()]);
+    ok(&installed, "schema install");
+    let shown: Value =
+        serde_json::from_str(&ok(&offline(&["schema", "show", "--json"]), "schema show")).unwrap();
+    let digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(fs::read(&official).unwrap()))
+    };
+    assert_eq!(shown["schemas"][0]["sha256"], digest.as_str());
+    assert_eq!(shown["require_ob_schema"], true);
+
+    ok(&offline(&issue_args), "issue");
+    let claims = read_csv(&out.join("claims.csv"));
+    let doc: Value = serde_json::from_str(
+        &fs::read_to_string(out.join(format!("{}.json", claims[1][5]))).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        doc["credentialStatus"].is_object(),
+        "{}",
+        doc["credentialStatus"]
+    );
+    let mut set = passerelle_core::schema::SchemaSet::new();
+    set.insert(
+        serde_json::from_slice(&fs::read(&official).unwrap()).unwrap(),
+        &[passerelle_core::model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA],
+    )
+    .unwrap();
+    let verdict = set.validate(
+        passerelle_core::model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA,
+        &doc,
+    );
+    assert!(matches!(verdict, Some(Ok(()))), "{verdict:?}");
+
+    // A schema file changed behind the manifest's back is never used.
+    let file = iss.join("schemas/ob_v3p0_achievementcredential_schema.json");
+    let mut text = fs::read_to_string(&file).unwrap();
+    text.push('\n');
+    fs::write(&file, text).unwrap();
+    fs::write(
+        &csv,
+        "email,completion_date,external_id\nbob@example.org,2026-03-01,2\n",
+    )
+    .unwrap();
+    let refused = offline(&issue_args);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("does not match its record"),
+        "{}",
+        stderr(&refused)
+    );
 }

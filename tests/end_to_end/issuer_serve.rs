@@ -286,8 +286,7 @@ fn served_credentials_verify_with_the_reference_implementation_through_revocatio
     assert_eq!(
         answer["status"],
         json!([
-            {"purpose": "revocation", "set": false, "listVerified": true},
-            {"purpose": "suspension", "set": false, "listVerified": true}
+            {"purpose": "revocation", "set": false, "listVerified": true}
         ])
     );
     let answer = js_verify(&revoked, &public_origin, &service);

@@ -47,6 +47,8 @@ pub struct InitArgs {
     pub passphrase_stdin: bool,
     /// The issuer's image (PNG or SVG), embedded in the Profile.
     pub image: Option<PathBuf>,
+    /// A local copy of the OB 3.0 schema to install (else it is fetched).
+    pub ob_schema: Option<PathBuf>,
 }
 
 /// Where the database URL came from.
@@ -77,6 +79,15 @@ pub fn init(args: InitArgs) -> Result<()> {
     }
     let url = normalise_url(&args.url)?;
     let db = choose_database(dir, args.db.as_deref())?;
+    // A given schema file must be the right one before anything is created.
+    if let Some(path) = &args.ob_schema {
+        let bytes = super::schema::read_local(path)?;
+        passerelle_issuer::schemas::candidate(
+            passerelle_core::model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA,
+            &bytes,
+            &path.display().to_string(),
+        )?;
+    }
     let passphrase = if args.plain_key {
         None
     } else {
@@ -219,6 +230,9 @@ pub fn init(args: InitArgs) -> Result<()> {
     };
     let config_path = config.create(dir)?;
     cleanup.disarm();
+    // The issuer exists from here on; without the schema it refuses to issue, and says how to
+    // install it.
+    let schema = super::schema::install_ob_schema(dir, args.ob_schema.as_deref());
 
     println!("{issuer_did}");
     eprintln!("initialised the issuer {name:?} in {}", dir.display());
@@ -231,6 +245,17 @@ pub fn init(args: InitArgs) -> Result<()> {
     eprintln!("  verification method: {verification_method}");
     if args.did == DidMethod::Web {
         eprintln!("  publish the DID document at {}", did_json_url(&url));
+    }
+    match schema {
+        Ok(record) => eprintln!(
+            "  OB 3.0 schema: installed from {} (sha256 {})",
+            record.source, record.sha256
+        ),
+        Err(e) => eprintln!(
+            "WARNING: the OB 3.0 JSON Schema could not be installed: {e:#}\n\
+             WARNING: issuing is refused until it is: run `passerelle-issuer schema install` \
+             when this machine is online, or `schema install --from FILE`"
+        ),
     }
     Ok(())
 }

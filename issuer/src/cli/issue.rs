@@ -147,6 +147,13 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode> {
 
     super::runtime()?.block_on(async {
         let issuer = Arc::new(super::unlock::open_issuer(dir, args.passphrase_stdin).await?);
+        issuer.ensure_schema()?;
+        if !issuer.has_ob_schema() {
+            eprintln!(
+                "WARNING: credentials are issued WITHOUT the OB 3.0 JSON Schema check \
+                 (require_ob_schema = false in issuer.toml)"
+            );
+        }
         let achievement = issuer
             .achievement(&args.achievement)
             .await

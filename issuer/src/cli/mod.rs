@@ -1,5 +1,5 @@
 //! The issuer-directory commands: `init`, `achievement create|list|show`, `issue`,
-//! `revoke|suspend|unsuspend`, `key rotate` and `token create|list|revoke`. They read and
+//! `revoke|suspend|unsuspend`, `key rotate`, `token create|list|revoke` and `schema install|show`. They read and
 //! write `DIR/issuer.toml` and the database through `passerelle_issuer`.
 
 use std::path::PathBuf;
@@ -10,6 +10,7 @@ pub mod achievement;
 pub mod init;
 pub mod issue;
 pub mod key;
+pub mod schema;
 pub mod status;
 pub mod token;
 pub mod unlock;

@@ -111,6 +111,16 @@ pub fn run(dir: &Path, args: ServeArgs) -> Result<(), ServeError> {
     runtime.block_on(async move {
         let issuer = Issuer::open(dir, passphrase.as_ref()).await?;
         drop(passphrase);
+        if let Err(e) = issuer.ensure_schema() {
+            // The public side (DID document, status lists, claim pages) still serves; issuing
+            // answers 503 until the schema is installed.
+            tracing::warn!("{e}");
+        } else if !issuer.has_ob_schema() {
+            tracing::warn!(
+                "credentials are issued WITHOUT the OB 3.0 JSON Schema check \
+                 (require_ob_schema = false in issuer.toml)"
+            );
+        }
         let options = ServerOptions {
             status_max_age: Duration::from_secs(args.status_max_age),
             request_timeout: Duration::from_secs(args.request_timeout.max(1)),

@@ -40,6 +40,10 @@ pub enum ApiError {
     /// The body's media type is not one this endpoint reads.
     #[error("unsupported content type: expected {expected}")]
     UnsupportedMediaType { expected: &'static str },
+    /// The service cannot do this until its operator fixes its setup (the message says how;
+    /// it names nothing secret).
+    #[error("{message}")]
+    Unavailable { message: String },
     /// Our fault: the cause is logged, never sent.
     #[error("internal error")]
     Internal { cause: String },
@@ -67,6 +71,7 @@ impl ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,6 +85,7 @@ impl ApiError {
             Self::Conflict { .. } => "conflict",
             Self::TooLarge { .. } => "too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::Unavailable { .. } => "unavailable",
             Self::Internal { .. } => "internal",
         }
     }
@@ -124,6 +130,13 @@ impl From<IssueError> for ApiError {
             },
             IssueError::NotFound { what, id } => Self::NotFound { what, id },
             IssueError::Conflict { reason } => Self::Conflict { message: reason },
+            // Said without the server's paths: the operator's log has the full message.
+            IssueError::SchemaMissing { .. } => Self::Unavailable {
+                message: "this issuer cannot issue yet: the OB 3.0 JSON Schema that every \
+                          credential is checked against is not installed (its operator runs \
+                          `passerelle-issuer schema install`)"
+                    .into(),
+            },
             other => Self::internal(other),
         }
     }

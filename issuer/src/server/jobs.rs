@@ -81,6 +81,8 @@ impl JobRunner {
         rows: Vec<InputRow>,
         actor: &str,
     ) -> Result<BulkJob, ApiError> {
+        // Refused before the job exists: no row could be issued.
+        self.issuer.ensure_schema()?;
         let source = format!("api:{}", uuid::Uuid::new_v4());
         let options = BulkOptions {
             actor: actor.to_owned(),

@@ -115,7 +115,12 @@ pub fn sample_config(key: &KeyPair) -> IssuerConfig {
             storage: KeyStorage::Sealed,
             file: None,
         },
-        issuance: IssuanceConfig::default(),
+        // Suspension on, so the suspend/unsuspend paths are exercised; the default (one
+        // revocation entry) has its own tests.
+        issuance: IssuanceConfig {
+            suspension: true,
+            ..IssuanceConfig::default()
+        },
     }
 }
 
