@@ -30,6 +30,12 @@ awk -v n="$rows" 'BEGIN {
 echo "== $rows rows, $(nproc) cores, $(du -h "$csv" | cut -f1) of CSV"
 
 export PASSERELLE_ISSUER_PASSPHRASE="bench passphrase, not a secret"
+# The OB 3.0 schema every credential is checked against: a local copy if given or beside the
+# repository (the team's vectors), else `init` fetches it from its published URL.
+vectors_schema="$(dirname "$0")/../../shared/vectors/openbadges/schema/ob_v3p0_achievementcredential_schema.json"
+if [ -z "${PASSERELLE_OB_SCHEMA:-}" ] && [ -f "$vectors_schema" ]; then
+    export PASSERELLE_OB_SCHEMA="$vectors_schema"
+fi
 
 run_one() {
     local label="$1" dir="$2"

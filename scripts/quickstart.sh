@@ -29,6 +29,12 @@ if [ ! -f "$work/issuer/issuer.toml" ]; then
     # The public URL a verifier would use. Locally the service speaks plain HTTP on the port;
     # in production a TLS proxy serves https://your-domain in front of it.
     "$issuer" init --name "Open Learning Lab (quick start)" --url "https://localhost:$port"
+    # init installs the OB 3.0 JSON Schema (fetched once from its URL, or from
+    # $PASSERELLE_OB_SCHEMA). Without network it cannot: a production issuer then refuses to issue
+    # until `passerelle-issuer schema install` succeeds; this demo issues anyway, saying so.
+    if ! "$issuer" schema show --json | grep -q '"sha256"'; then
+        sed -i 's/^require_ob_schema = true$/require_ob_schema = false/' "$work/issuer/issuer.toml"
+    fi
     "$issuer" achievement create --slug data-101 --name "Data Literacy Foundations" \
         --description "Reading, cleaning and charting data responsibly." \
         --criteria "Pass all graded quizzes and the final project." \
@@ -58,4 +64,13 @@ Passerelle issuer (quick start) on http://127.0.0.1:$port — data in $work/
 Ctrl-C stops the service.
 
 EOF
+if ! "$issuer" schema show --json | grep -q '"sha256"'; then
+    cat >&2 <<EOF
+WARNING: the OB 3.0 JSON Schema is not installed (it could not be fetched: no network?), so this
+WARNING: demo issuer signs credentials without that check (require_ob_schema = false in
+WARNING: $work/issuer/issuer.toml). Online, run: $issuer schema install
+WARNING: A production issuer refuses to issue without it.
+
+EOF
+fi
 exec "$issuer" serve --bind "127.0.0.1:$port"

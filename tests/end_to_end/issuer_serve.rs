@@ -356,7 +356,12 @@ fn served_credentials_verify_with_the_reference_implementation_through_revocatio
             "--did-document".to_owned(),
             did_path.display().to_string(),
         ];
-        for entry in credential["credentialStatus"].as_array().unwrap() {
+        // One object by default (OB 3.0), an array when suspension is on.
+        let entries = match &credential["credentialStatus"] {
+            Value::Array(entries) => entries.clone(),
+            one => vec![one.clone()],
+        };
+        for entry in &entries {
             let url = entry["statusListCredential"].as_str().unwrap();
             let path = url.strip_prefix(&public_origin).unwrap();
             let (status, bytes) =
