@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bulk issuance benchmark: N rows (default 100,000) of a generated CSV issued with
-# `passerelle-issuer issue --csv` (eddsa-rdfc-2022, two status entries per credential, baked
+# `passerelle-issuer issue --csv` (eddsa-rdfc-2022, one status entry per credential, every
+# credential checked against the OB 3.0 JSON Schema, baked
 # output off) into a fresh SQLite issuer, then the same into PostgreSQL when
 # PASSERELLE_BENCH_POSTGRES_URL (or PASSERELLE_TEST_POSTGRES_URL) is set. Prints rows/s (the
 # tool's own summary line) and peak RSS (/usr/bin/time -v).

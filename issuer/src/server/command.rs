@@ -150,12 +150,15 @@ pub fn run(dir: &Path, args: ServeArgs) -> Result<(), ServeError> {
     })
 }
 
-/// Logs to standard error; `RUST_LOG` filters (default `info`).
+/// Logs to standard error; `RUST_LOG` filters (default `info`). Colour only on a terminal and
+/// never with `NO_COLOR` set, so log files and journald get plain text.
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let colour = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
+        .with_ansi(colour)
         .try_init();
 }
