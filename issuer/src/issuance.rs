@@ -30,7 +30,7 @@ use passerelle_core::did::{self, DocumentKey, Relationship};
 use passerelle_core::keys::KeyPair;
 use passerelle_core::model::{
     self, Achievement as CoreAchievement, AchievementCredential, AchievementResult,
-    AchievementSubject, Criteria, Evidence, Iri, Profile,
+    AchievementSubject, CredentialSchema, Criteria, Evidence, Iri, Profile,
 };
 use passerelle_core::schema::SchemaSet;
 use passerelle_core::status::{self as core_status, BitstringEntry, StatusPurpose};
@@ -563,6 +563,12 @@ impl Prepared {
             valid_from,
         )
         .awarded_date(self.completed);
+        // Cited so that verifiers check it against the schema it was checked against before
+        // signing — only when it conforms whole: with a suspension entry too, its two
+        // `credentialStatus` entries break the schema's one-entry rule (each is checked alone).
+        if suspension.is_none() {
+            builder = builder.credential_schema(CredentialSchema::ob_achievement_credential());
+        }
         if let Some(name) = def.get("name").and_then(Value::as_str) {
             builder = builder.name(name);
         }

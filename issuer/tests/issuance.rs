@@ -90,7 +90,10 @@ fn request(email: &str) -> IssueRequest {
 async fn report(issuer: &Issuer, credential: &str) -> verify::Report {
     let doc: Value = serde_json::from_str(credential).unwrap();
     let presented = verify::classify_json(doc.clone());
-    let mut fetched = Fetched::default();
+    let mut fetched = Fetched {
+        schemas: ob_schemas(),
+        ..Fetched::default()
+    };
     let did_doc = issuer.did_document().await.unwrap();
     fetched
         .did_documents
@@ -588,6 +591,17 @@ async fn learner_emails_are_kept_only_when_configured(db: &TestDb) {
     );
     let r = report(&issuer, &issued.credential.credential).await;
     assert_eq!(r.verdict, Verdict::Verified);
+    // It cites the schema it conforms to, and the verifier checks it.
+    assert_eq!(
+        doc["credentialSchema"][0]["id"],
+        model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA
+    );
+    assert_eq!(
+        r.check("json_schema").unwrap().outcome,
+        Outcome::Pass,
+        "{}",
+        r.to_json()
+    );
 }
 
 async fn bulk_jobs_record_progress_and_per_row_results(db: &TestDb) {
