@@ -27,6 +27,12 @@ const PG_ENV: &str = "PASSERELLE_TEST_POSTGRES_URL";
 
 /// Runs the issuer in `dir` with the issuer directory `dir/iss`, the passphrase, and `env`.
 fn issuer(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let env: Vec<(&str, Option<&str>)> = env.iter().map(|(k, v)| (*k, Some(*v))).collect();
+    issuer_env(dir, args, &env)
+}
+
+/// [`issuer`], where `env` can also remove variables (`None`).
+fn issuer_env(dir: &Path, args: &[&str], env: &[(&str, Option<&str>)]) -> Output {
     let iss = dir.join("iss");
     let iss = iss.to_str().unwrap().to_owned();
     let mut all: Vec<(&str, Option<&str>)> = vec![
@@ -36,7 +42,7 @@ fn issuer(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     ];
     for (k, v) in env {
         all.retain(|(name, _)| name != k);
-        all.push((k, Some(v)));
+        all.push((k, *v));
     }
     run_env("passerelle-issuer", dir, args, None, &all)
 }
@@ -648,22 +654,17 @@ fn the_ob_schema_is_installed_before_anything_is_issued() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let iss = dir.join("iss");
-    let iss_str = iss.to_str().unwrap().to_owned();
     // No local copy, and every https request goes to a proxy that refuses connections, so the
     // fetch fails here as it would on a machine without network.
     let offline = |args: &[&str]| {
-        run_env(
-            "passerelle-issuer",
+        let refused = Some("http://127.0.0.1:9");
+        issuer_env(
             dir,
             args,
-            None,
             &[
-                ("PASSERELLE_ISSUER_PASSPHRASE", Some(PASSPHRASE)),
-                ("PASSERELLE_ISSUER_DIR", Some(iss_str.as_str())),
-                ("DATABASE_URL", None),
                 (OB_SCHEMA_ENV, None),
-                ("HTTPS_PROXY", Some("http://127.0.0.1:9")),
-                ("https_proxy", Some("http://127.0.0.1:9")),
+                ("HTTPS_PROXY", refused),
+                ("https_proxy", refused),
                 ("ALL_PROXY", None),
                 ("all_proxy", None),
                 ("NO_PROXY", None),
