@@ -1154,16 +1154,15 @@ impl Issuer {
 
     /// The signed `BitstringStatusListCredential` for `list_id` with the current bits, as of
     /// this call (the database's revision of the list is read). Signed again only when the bits
-    /// (or the signing key) changed; `now` is the `validFrom` of a newly signed list.
+    /// (or the signing key) changed; `now` is the `validFrom` of a newly signed list. A copy of
+    /// the cached list: [`Issuer::serve_status_list`] shares it instead.
     pub async fn status_list_credential(
         &self,
         list_id: &StatusListId,
         now: DateTime<Utc>,
-    ) -> Result<Arc<SignedStatusList>, IssueError> {
-        Ok(self
-            .serve_status_list(list_id, now, Duration::ZERO)
-            .await?
-            .list)
+    ) -> Result<SignedStatusList, IssueError> {
+        let served = self.serve_status_list(list_id, now, Duration::ZERO).await?;
+        Ok(SignedStatusList::clone(&served.list))
     }
 
     /// [`Issuer::status_list_credential`] for serving: a list whose revision the database

@@ -106,7 +106,7 @@ async fn report(issuer: &Issuer, credential: &str) -> verify::Report {
             .status_list_credential(&list_id, Utc::now())
             .await
             .unwrap();
-        fetched.add_status_list(&url, list.credential.clone(), "served by the issuer");
+        fetched.add_status_list(&url, list.credential, "served by the issuer");
     }
     assert!(
         verify::needs(&presented, &fetched).did_documents.is_empty(),
@@ -780,7 +780,12 @@ async fn status_list_etags_change_iff_bits_or_key_change(db: &TestDb) {
         .unwrap()
         .credential;
     let slot = ada.suspension.clone().unwrap();
-    let get = || issuer.status_list_credential(&slot.list_id, Utc::now());
+    let get = || async {
+        issuer
+            .serve_status_list(&slot.list_id, Utc::now(), std::time::Duration::ZERO)
+            .await
+            .map(|served| served.list)
+    };
     let initial = get().await.unwrap();
     assert!(initial.etag.starts_with("W/\""), "{}", initial.etag);
     assert_eq!(
@@ -918,9 +923,10 @@ async fn concurrent_requests_for_an_uncached_list_sign_it_once(db: &TestDb) {
         let list_id = list_id.clone();
         tasks.push(tokio::spawn(async move {
             issuer
-                .status_list_credential(&list_id, Utc::now())
+                .serve_status_list(&list_id, Utc::now(), std::time::Duration::ZERO)
                 .await
                 .unwrap()
+                .list
         }));
     }
     let mut lists = Vec::new();
