@@ -1165,6 +1165,12 @@ impl Issuer {
         Ok(SignedStatusList::clone(&served.list))
     }
 
+    /// How many status lists this process holds signed in memory (never more than the
+    /// database has lists).
+    pub fn cached_status_lists(&self) -> usize {
+        self.status_cache.len()
+    }
+
     /// [`Issuer::status_list_credential`] for serving: a list whose revision the database
     /// confirmed less than `window` ago is answered from memory without asking it again (the
     /// answer's `age` says how long ago; see [`crate::status_cache`] for why a caller that
@@ -1176,21 +1182,28 @@ impl Issuer {
         window: Duration,
     ) -> Result<ServedStatusList, IssueError> {
         let key = self.signing_key();
-        let cache = self.status_cache.list(list_id);
-        if let Some(served) = cache.fresh(&key.verification_method, window) {
+        let known = self.status_cache.get(list_id);
+        if let Some(served) = known
+            .as_ref()
+            .and_then(|cache| cache.fresh(&key.verification_method, window))
+        {
             return Ok(served);
         }
         let not_found = || IssueError::NotFound {
             what: "status list",
             id: list_id.to_string(),
         };
-        let observed = cache.observe();
+        let observed = known.as_ref().map(|cache| cache.observe());
         let revision = self
             .store
             .status_list_revision(list_id)
             .await?
             .ok_or_else(not_found)?;
-        if let Some(list) = cache.confirm(revision, &key.verification_method, observed) {
+        // Only lists the database knows get a cache: made-up ids cannot grow it.
+        let cache = known.unwrap_or_else(|| self.status_cache.list(list_id));
+        if let Some(list) = observed
+            .and_then(|observed| cache.confirm(revision, &key.verification_method, observed))
+        {
             return Ok(ServedStatusList {
                 list,
                 age: Duration::ZERO,

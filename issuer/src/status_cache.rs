@@ -138,7 +138,24 @@ pub struct Observation {
 }
 
 impl StatusListCache {
-    /// The cache of `list_id` (created empty on first use).
+    /// The cache of `list_id`, if this process has one.
+    pub fn get(&self, list_id: &StatusListId) -> Option<Arc<ListCache>> {
+        lock(&self.lists).get(list_id.as_str()).cloned()
+    }
+
+    /// Number of lists cached (at most the number of lists in the database: create a list's
+    /// cache only once the database has said that it exists, so requests for made-up list ids
+    /// cannot grow it).
+    pub fn len(&self) -> usize {
+        lock(&self.lists).len()
+    }
+
+    /// Whether no list is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The cache of `list_id` (created empty on first use; see [`StatusListCache::len`]).
     pub fn list(&self, list_id: &StatusListId) -> Arc<ListCache> {
         let mut lists = lock(&self.lists);
         Arc::clone(lists.entry(list_id.as_str().to_owned()).or_default())
@@ -147,8 +164,7 @@ impl StatusListCache {
     /// Ends the freshness window of `list_id`: the next request reads the revision from the
     /// database. Called after a status change made through this process.
     pub fn expire(&self, list_id: &StatusListId) {
-        let list = lock(&self.lists).get(list_id.as_str()).cloned();
-        if let Some(list) = list {
+        if let Some(list) = self.get(list_id) {
             let mut state = lock(&list.state);
             state.generation += 1;
             if let Some(entry) = state.entry.as_mut() {

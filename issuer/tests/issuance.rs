@@ -546,6 +546,18 @@ async fn status_lists_are_re_signed_only_when_they_change(db: &TestDb) {
         issuer.status_list_credential(&unknown, t1).await,
         Err(IssueError::NotFound { .. })
     ));
+    // Requests for lists that do not exist leave nothing in memory.
+    assert_eq!(issuer.cached_status_lists(), 1);
+    for n in 0..20 {
+        let made_up =
+            issuance::status_list_id_from_path(&format!("6f1c2a5e-1d2b-4c3a-9e8f-0a1b2c3d{n:04}"))
+                .unwrap();
+        assert!(issuer
+            .serve_status_list(&made_up, t1, std::time::Duration::from_secs(60))
+            .await
+            .is_err());
+    }
+    assert_eq!(issuer.cached_status_lists(), 1);
 }
 
 async fn learner_emails_are_kept_only_when_configured(db: &TestDb) {
