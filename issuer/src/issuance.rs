@@ -21,9 +21,9 @@
 //!
 //! **Architecture invariant:** a credential leaves this module only after its row is committed.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use passerelle_core::did::{self, DocumentKey, Relationship};
@@ -40,6 +40,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{ConfigError, IssuerConfig, KeyStorage};
 use crate::secret::{self, KdfParams, Passphrase, SecretError};
+use crate::status_cache::{self, StatusListCache};
+pub use crate::status_cache::{ServedStatusList, SignedStatusList};
 use crate::store::{
     Achievement, AchievementId, CredentialId, Inserted, IssueRecord, IssuedCredential, IssuerKey,
     ListPurpose, NewAuditEntry, NewCredential, StatusListId, StatusSlot, Store, StoreError,
@@ -205,15 +207,6 @@ impl StatusChange {
     }
 }
 
-/// A signed `BitstringStatusListCredential` and its entity tag.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SignedStatusList {
-    pub credential: Value,
-    /// A strong HTTP entity tag (quoted) derived from the bits and the signing key: it changes
-    /// exactly when the published list changes.
-    pub etag: String,
-}
-
 /// The unlocked signing key and how credentials name it.
 struct SigningKey {
     pair: KeyPair,
@@ -231,7 +224,7 @@ pub struct Issuer {
     schemas: Option<Arc<SchemaSet>>,
     /// Whether issuing without the OB schema in `schemas` is refused.
     schema_required: bool,
-    status_cache: Mutex<HashMap<String, SignedStatusList>>,
+    status_cache: StatusListCache,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -807,7 +800,7 @@ impl Issuer {
             signing: RwLock::new(Arc::new(signing)),
             schemas: None,
             schema_required: config_requires_schema,
-            status_cache: Mutex::new(HashMap::new()),
+            status_cache: StatusListCache::default(),
         })
     }
 
@@ -1083,6 +1076,15 @@ impl Issuer {
             StatusChange::Suspend => self.store.set_suspended(id, true, reason).await?,
             StatusChange::Unsuspend => self.store.set_suspended(id, false, reason).await?,
         };
+        // This process serves the change at once; other instances within their freshness
+        // window (see `status_cache`).
+        let touched = match change {
+            StatusChange::Revoke => current.revocation.as_ref(),
+            StatusChange::Suspend | StatusChange::Unsuspend => current.suspension.as_ref(),
+        };
+        if let Some(slot) = touched {
+            self.status_cache.expire(&slot.list_id);
+        }
         self.store
             .append_audit(&NewAuditEntry {
                 actor: actor.to_owned(),
@@ -1225,62 +1227,122 @@ impl Issuer {
         })
     }
 
-    /// The signed `BitstringStatusListCredential` for `list_id` with the current bits. Signed
-    /// again only when the bits (or the signing key) changed; `now` is the `validFrom` of a
-    /// newly signed list.
+    /// The signed `BitstringStatusListCredential` for `list_id` with the current bits, as of
+    /// this call (the database's revision of the list is read). Signed again only when the bits
+    /// (or the signing key) changed; `now` is the `validFrom` of a newly signed list. A copy of
+    /// the cached list: [`Issuer::serve_status_list`] shares it instead.
     pub async fn status_list_credential(
         &self,
         list_id: &StatusListId,
         now: DateTime<Utc>,
     ) -> Result<SignedStatusList, IssueError> {
+        let served = self.serve_status_list(list_id, now, Duration::ZERO).await?;
+        Ok(SignedStatusList::clone(&served.list))
+    }
+
+    /// How many status lists this process holds signed in memory (never more than the
+    /// database has lists).
+    pub fn cached_status_lists(&self) -> usize {
+        self.status_cache.len()
+    }
+
+    /// [`Issuer::status_list_credential`] for serving: a list whose revision the database
+    /// confirmed less than `window` ago is answered from memory without asking it again (the
+    /// answer's `age` says how long ago; see [`crate::status_cache`] for why a caller that
+    /// advertises `max-age` should pass at most a fraction of it and subtract the age).
+    pub async fn serve_status_list(
+        &self,
+        list_id: &StatusListId,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<ServedStatusList, IssueError> {
+        let key = self.signing_key();
+        let known = self.status_cache.get(list_id);
+        if let Some(served) = known
+            .as_ref()
+            .and_then(|cache| cache.fresh(&key.verification_method, window))
+        {
+            return Ok(served);
+        }
+        let not_found = || IssueError::NotFound {
+            what: "status list",
+            id: list_id.to_string(),
+        };
+        let observed = known.as_ref().map(|cache| cache.observe());
+        let revision = self
+            .store
+            .status_list_revision(list_id)
+            .await?
+            .ok_or_else(not_found)?;
+        // Only lists the database knows get a cache: made-up ids cannot grow it.
+        let cache = known.unwrap_or_else(|| self.status_cache.list(list_id));
+        if let Some(list) = observed
+            .and_then(|observed| cache.confirm(revision, &key.verification_method, observed))
+        {
+            return Ok(ServedStatusList {
+                list,
+                age: Duration::ZERO,
+            });
+        }
+        // Single flight: one task per list rebuilds; the others wait here and then find the
+        // list current (one more revision read each, no bits, no signing).
+        let _rebuilding = cache.rebuilding().await;
+        let observed = cache.observe();
+        let revision = self
+            .store
+            .status_list_revision(list_id)
+            .await?
+            .ok_or_else(not_found)?;
+        if let Some(list) = cache.confirm(revision, &key.verification_method, observed) {
+            return Ok(ServedStatusList {
+                list,
+                age: Duration::ZERO,
+            });
+        }
+        // The revision was read first, so these bits are at least that new.
         let info = self
             .store
             .status_list(list_id)
             .await?
-            .ok_or_else(|| IssueError::NotFound {
-                what: "status list",
-                id: list_id.to_string(),
-            })?;
-        let bits = self.store.status_list_bits(list_id).await?;
-        let key = self.signing_key();
-        let mut hasher = Sha256::new();
-        hasher.update(list_id.as_str().as_bytes());
-        hasher.update(b"\0");
-        hasher.update(key.verification_method.as_bytes());
-        hasher.update(b"\0");
-        hasher.update(bits.as_bytes());
-        let digest = hex::encode(hasher.finalize());
-        let etag = format!("\"{}\"", &digest[..32]);
-        if let Some(cached) = lock(&self.status_cache).get(list_id.as_str()) {
-            if cached.etag == etag {
-                return Ok(cached.clone());
+            .ok_or_else(not_found)?;
+        let bits = self.store.status_list_bits_of(&info).await?;
+        let etag = status_cache::entity_tag(list_id, &key.verification_method, &bits);
+        let list = match cache.with_etag(&etag) {
+            // A change that changed nothing visible (suspended and reinstated meanwhile).
+            Some(unchanged) => unchanged,
+            None => {
+                let purpose: StatusPurpose = info.purpose.into();
+                let url = status_list_url(&self.base_url(), list_id);
+                let unsigned =
+                    core_status::status_list_credential(&url, &self.did(), &purpose, &bits, now);
+                let created = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+                let signing = Arc::clone(&key);
+                let signed = tokio::task::spawn_blocking(move || {
+                    let options = proof::ProofOptions::assertion(
+                        proof::Cryptosuite::EddsaRdfc2022,
+                        signing.verification_method.clone(),
+                        created,
+                    );
+                    proof::sign(&unsigned, &signing.pair, &options).map(|signed| {
+                        // Serialized here, off the async workers, once for every answer.
+                        SignedStatusList::new(signed, etag, signing.verification_method.clone())
+                    })
+                })
+                .await
+                .map_err(|e| IssueError::Task {
+                    reason: e.to_string(),
+                })?
+                .map_err(|e| IssueError::Signing {
+                    reason: e.to_string(),
+                })?;
+                Arc::new(signed)
             }
-        }
-        let purpose: StatusPurpose = info.purpose.into();
-        let url = status_list_url(&self.base_url(), list_id);
-        let unsigned = core_status::status_list_credential(&url, &self.did(), &purpose, &bits, now);
-        let created = now.to_rfc3339_opts(SecondsFormat::Secs, true);
-        let signed = tokio::task::spawn_blocking(move || {
-            let options = proof::ProofOptions::assertion(
-                proof::Cryptosuite::EddsaRdfc2022,
-                key.verification_method.clone(),
-                created,
-            );
-            proof::sign(&unsigned, &key.pair, &options)
-        })
-        .await
-        .map_err(|e| IssueError::Task {
-            reason: e.to_string(),
-        })?
-        .map_err(|e| IssueError::Signing {
-            reason: e.to_string(),
-        })?;
-        let result = SignedStatusList {
-            credential: signed,
-            etag,
         };
-        lock(&self.status_cache).insert(list_id.as_str().to_owned(), result.clone());
-        Ok(result)
+        cache.install(revision, Arc::clone(&list), observed);
+        Ok(ServedStatusList {
+            list,
+            age: Duration::ZERO,
+        })
     }
 }
 
@@ -1293,12 +1355,6 @@ fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 

@@ -9,6 +9,7 @@
 //! - [`bulk`]: bulk issuance from CSV or JSON lines, with progress and per-row results.
 //! - [`issuance`]: the issuance engine ([`issuance::Issuer`]) the CLI and the server share.
 //! - [`server`]: the HTTP service (`passerelle-issuer serve`).
+//! - [`status_cache`]: signed status lists kept in memory, checked by one revision read.
 //! - [`store`]: the database (SQLite by default, PostgreSQL at scale), behind one async [`Store`].
 //!
 //! ```no_run
@@ -30,6 +31,7 @@ pub mod issuance;
 pub mod schemas;
 pub mod secret;
 pub mod server;
+pub mod status_cache;
 pub mod store;
 
 pub use store::{Store, StoreError};

@@ -22,7 +22,9 @@ use passerelle_issuer::issuance::{
     self, IssueError, IssueRequest, Issuer, Recipient, StatusChange,
 };
 use passerelle_issuer::secret::Passphrase;
-use passerelle_issuer::store::{BulkJobStatus, BulkRowOutcome, ListPurpose, Store};
+use passerelle_issuer::store::{
+    BulkJobStatus, BulkRowOutcome, CredentialId, ListPurpose, StatusSlot, Store,
+};
 use serde_json::Value;
 
 on_both!(
@@ -35,10 +37,21 @@ on_both!(
     status_lists_are_re_signed_only_when_they_change,
     learner_emails_are_kept_only_when_configured,
     bulk_jobs_record_progress_and_per_row_results,
+    status_list_revisions_count_status_changes,
+    status_list_etags_change_iff_bits_or_key_change,
+    a_changed_list_is_never_served_under_its_old_etag,
+    concurrent_requests_for_an_uncached_list_sign_it_once,
+    another_instance_sees_a_revocation_within_its_window,
 );
 
 /// A fresh issuer (profile, sealed key, one achievement `data-101`) on `db`.
 async fn setup(db: &TestDb, issuance: IssuanceConfig) -> (Issuer, IssuerConfig) {
+    let (issuer, config, _) = setup_with_key(db, issuance).await;
+    (issuer, config)
+}
+
+/// [`setup`], also returning the signing key (to start a second instance on the same database).
+async fn setup_with_key(db: &TestDb, issuance: IssuanceConfig) -> (Issuer, IssuerConfig, KeyPair) {
     let store = Store::connect(&db.url).await.expect("connect");
     let key = KeyPair::from_seed(&rand_seed());
     let mut config = sample_config(&key);
@@ -55,11 +68,11 @@ async fn setup(db: &TestDb, issuance: IssuanceConfig) -> (Issuer, IssuerConfig) 
         .create_achievement("data-101", &serde_json::to_value(&achievement).unwrap())
         .await
         .unwrap();
-    let issuer = Issuer::from_parts(config.clone(), store, key)
+    let issuer = Issuer::from_parts(config.clone(), store, key.clone())
         .await
         .expect("issuer")
         .with_schemas(ob_schemas());
-    (issuer, config)
+    (issuer, config, key)
 }
 
 /// The configuration most tests use: a suspension entry besides the revocation entry, so every
@@ -550,6 +563,18 @@ async fn status_lists_are_re_signed_only_when_they_change(db: &TestDb) {
         issuer.status_list_credential(&unknown, t1).await,
         Err(IssueError::NotFound { .. })
     ));
+    // Requests for lists that do not exist leave nothing in memory.
+    assert_eq!(issuer.cached_status_lists(), 1);
+    for n in 0..20 {
+        let made_up =
+            issuance::status_list_id_from_path(&format!("6f1c2a5e-1d2b-4c3a-9e8f-0a1b2c3d{n:04}"))
+                .unwrap();
+        assert!(issuer
+            .serve_status_list(&made_up, t1, std::time::Duration::from_secs(60))
+            .await
+            .is_err());
+    }
+    assert_eq!(issuer.cached_status_lists(), 1);
 }
 
 async fn learner_emails_are_kept_only_when_configured(db: &TestDb) {
@@ -720,4 +745,313 @@ fn negative_vectors_are_refused_before_signing() {
         accepted.is_empty(),
         "accepted negative vectors: {accepted:?}"
     );
+}
+
+// ----- status lists: revisions, the in-memory cache, several instances -------------------------
+
+/// The bit of `slot` in a served status list credential.
+fn served_bit(list: &Value, slot: &StatusSlot) -> u64 {
+    let encoded = list["credentialSubject"]["encodedList"].as_str().unwrap();
+    status::Bitstring::decode(encoded, 1)
+        .unwrap()
+        .get(slot.index.value())
+        .unwrap()
+}
+
+async fn revision(issuer: &Issuer, slot: &StatusSlot) -> u64 {
+    issuer
+        .store()
+        .status_list_revision(&slot.list_id)
+        .await
+        .unwrap()
+        .expect("the list exists")
+}
+
+async fn status_list_revisions_count_status_changes(db: &TestDb) {
+    let (issuer, _) = setup(db, suspending()).await;
+    let first = issuer
+        .issue(&request("ada@example.org"), "test")
+        .await
+        .unwrap()
+        .credential;
+    let revocation = first.revocation.clone().unwrap();
+    let suspension = first.suspension.clone().unwrap();
+    assert_eq!(revision(&issuer, &revocation).await, 0);
+    assert_eq!(revision(&issuer, &suspension).await, 0);
+    // Issuing allocates entries (0 bits): nothing a verifier sees changes.
+    let second = issuer
+        .issue(&request("grace@example.org"), "test")
+        .await
+        .unwrap()
+        .credential;
+    assert_eq!(revision(&issuer, &revocation).await, 0, "issue bumped it");
+    assert_eq!(revision(&issuer, &suspension).await, 0, "issue bumped it");
+
+    let change = |id: &CredentialId, change| {
+        let issuer = &issuer;
+        let id = id.clone();
+        async move {
+            issuer.set_status(&id, change, None, "test").await.unwrap();
+        }
+    };
+    change(&first.id, StatusChange::Suspend).await;
+    assert_eq!(revision(&issuer, &suspension).await, 1);
+    assert_eq!(revision(&issuer, &revocation).await, 0, "wrong list bumped");
+    // Suspending a suspended credential writes no bit and bumps nothing.
+    change(&first.id, StatusChange::Suspend).await;
+    assert_eq!(revision(&issuer, &suspension).await, 1);
+    change(&first.id, StatusChange::Unsuspend).await;
+    assert_eq!(revision(&issuer, &suspension).await, 2);
+    change(&first.id, StatusChange::Revoke).await;
+    assert_eq!(revision(&issuer, &revocation).await, 1);
+    change(&first.id, StatusChange::Revoke).await;
+    assert_eq!(revision(&issuer, &revocation).await, 1, "already revoked");
+    change(&second.id, StatusChange::Revoke).await;
+    assert_eq!(revision(&issuer, &revocation).await, 2);
+    assert_eq!(revision(&issuer, &suspension).await, 2);
+    let unknown =
+        issuance::status_list_id_from_path("6f1c2a5e-1d2b-4c3a-9e8f-0a1b2c3d4e5f").unwrap();
+    assert_eq!(
+        issuer.store().status_list_revision(&unknown).await.unwrap(),
+        None
+    );
+}
+
+async fn status_list_etags_change_iff_bits_or_key_change(db: &TestDb) {
+    let (issuer, _) = setup(db, suspending()).await;
+    let ada = issuer
+        .issue(&request("ada@example.org"), "test")
+        .await
+        .unwrap()
+        .credential;
+    let slot = ada.suspension.clone().unwrap();
+    let get = || async {
+        issuer
+            .serve_status_list(&slot.list_id, Utc::now(), std::time::Duration::ZERO)
+            .await
+            .map(|served| served.list)
+    };
+    let initial = get().await.unwrap();
+    assert!(initial.etag.starts_with("W/\""), "{}", initial.etag);
+    assert_eq!(
+        initial.body,
+        initial.credential.to_string().as_bytes(),
+        "the body is the signed credential"
+    );
+
+    // Another credential: an allocated 0 bit; the same list, not even signed again.
+    issuer
+        .issue(&request("grace@example.org"), "test")
+        .await
+        .unwrap();
+    let after_issue = get().await.unwrap();
+    assert!(
+        Arc::ptr_eq(&initial, &after_issue),
+        "re-signed after an issue"
+    );
+
+    issuer
+        .set_status(&ada.id, StatusChange::Suspend, None, "test")
+        .await
+        .unwrap();
+    let suspended = get().await.unwrap();
+    assert_ne!(suspended.etag, initial.etag, "the bits changed");
+    assert_eq!(served_bit(&suspended.credential, &slot), 1);
+
+    // Reinstated: the bits are those of the start again, and so is the tag.
+    issuer
+        .set_status(&ada.id, StatusChange::Unsuspend, None, "test")
+        .await
+        .unwrap();
+    let reinstated = get().await.unwrap();
+    assert_eq!(reinstated.etag, initial.etag, "same bits, same key");
+    assert_eq!(served_bit(&reinstated.credential, &slot), 0);
+
+    // A new key: same bits, new tag, signed by the new key.
+    issuer
+        .rotate_key(&Passphrase::new(PASSPHRASE), "test")
+        .await
+        .unwrap();
+    let rotated = get().await.unwrap();
+    assert_ne!(rotated.etag, initial.etag, "the key changed");
+    assert_eq!(
+        rotated.credential["proof"][0]["verificationMethod"],
+        issuer.verification_method().as_str()
+    );
+    assert_eq!(rotated.verification_method, issuer.verification_method());
+    assert_eq!(
+        rotated.credential["credentialSubject"]["encodedList"],
+        initial.credential["credentialSubject"]["encodedList"]
+    );
+}
+
+async fn a_changed_list_is_never_served_under_its_old_etag(db: &TestDb) {
+    let (issuer, _) = setup(db, suspending()).await;
+    let mut credentials = Vec::new();
+    for n in 0..6 {
+        let issued = issuer
+            .issue(&request(&format!("learner-{n}@example.org")), "test")
+            .await
+            .unwrap();
+        credentials.push(issued.credential);
+    }
+    let list_id = credentials[0].revocation.clone().unwrap().list_id;
+    // A window far longer than the test: only the expiry by `set_status` can end it.
+    let window = std::time::Duration::from_secs(600);
+    let serve = || issuer.serve_status_list(&list_id, Utc::now(), window);
+    // Each tag ever served, with the list it was served with.
+    let mut seen: std::collections::HashMap<String, Value> = Default::default();
+    let mut record = |served: &issuance::ServedStatusList| {
+        let encoded = served.list.credential["credentialSubject"]["encodedList"].clone();
+        let previous = seen.insert(served.list.etag.clone(), encoded.clone());
+        assert!(
+            previous.is_none_or(|p| p == encoded),
+            "one tag, two lists: {}",
+            served.list.etag
+        );
+    };
+    let first = serve().await.unwrap();
+    record(&first);
+    let again = serve().await.unwrap();
+    assert!(
+        Arc::ptr_eq(&first.list, &again.list),
+        "not served from memory"
+    );
+    assert!(again.age < window);
+    record(&again);
+    let mut previous_etag = first.list.etag.clone();
+    for credential in &credentials {
+        issuer
+            .set_status(&credential.id, StatusChange::Revoke, None, "test")
+            .await
+            .unwrap();
+        let served = serve().await.unwrap();
+        record(&served);
+        assert_ne!(
+            served.list.etag, previous_etag,
+            "the changed list was served under its old tag"
+        );
+        assert_eq!(
+            served_bit(
+                &served.list.credential,
+                credential.revocation.as_ref().unwrap()
+            ),
+            1
+        );
+        // And the engine's verifier agrees, on exactly the bytes served.
+        let entries = status::parse_status_entries(
+            &serde_json::from_str::<Value>(&credential.credential).unwrap(),
+        )
+        .unwrap();
+        let body: Value = serde_json::from_slice(&served.list.body).unwrap();
+        assert!(status::check_entry(&entries[0], &body)
+            .unwrap()
+            .is_invalidating());
+        previous_etag = served.list.etag.clone();
+    }
+    let report = report(&issuer, &credentials[0].credential).await;
+    assert_eq!(report.verdict, Verdict::NotVerified, "{}", report.to_json());
+    assert_eq!(status_outcome(&report), Outcome::Fail);
+}
+
+async fn concurrent_requests_for_an_uncached_list_sign_it_once(db: &TestDb) {
+    let (issuer, _) = setup(db, suspending()).await;
+    let issued = issuer
+        .issue(&request("ada@example.org"), "test")
+        .await
+        .unwrap();
+    let list_id = issued.credential.revocation.unwrap().list_id;
+    let issuer = Arc::new(issuer);
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let issuer = Arc::clone(&issuer);
+        let list_id = list_id.clone();
+        tasks.push(tokio::spawn(async move {
+            issuer
+                .serve_status_list(&list_id, Utc::now(), std::time::Duration::ZERO)
+                .await
+                .unwrap()
+                .list
+        }));
+    }
+    let mut lists = Vec::new();
+    for task in tasks {
+        lists.push(task.await.unwrap());
+    }
+    // Every request got the one list signed by the first; a second signature (made in another
+    // second, or even in the same one) would be a different allocation.
+    assert!(
+        lists.iter().all(|l| Arc::ptr_eq(l, &lists[0])),
+        "the list was signed more than once"
+    );
+}
+
+async fn another_instance_sees_a_revocation_within_its_window(db: &TestDb) {
+    let (a, config, key) = setup_with_key(db, suspending()).await;
+    let b = Issuer::from_parts(config, Store::connect(&db.url).await.unwrap(), key)
+        .await
+        .expect("a second instance");
+    let issued = a
+        .issue(&request("ada@example.org"), "test")
+        .await
+        .unwrap()
+        .credential;
+    let slot = issued.revocation.clone().unwrap();
+    let window = std::time::Duration::from_millis(400);
+    let before = b
+        .serve_status_list(&slot.list_id, Utc::now(), window)
+        .await
+        .unwrap();
+    assert_eq!(served_bit(&before.list.credential, &slot), 0);
+
+    a.set_status(&issued.id, StatusChange::Revoke, None, "test")
+        .await
+        .unwrap();
+    let revoked_at = std::time::Instant::now();
+    // Within the window B may still answer from memory — but only with the list as it was
+    // confirmed (before the revocation), and saying how old that confirmation is.
+    let since_revocation = revoked_at.elapsed();
+    let during = b
+        .serve_status_list(&slot.list_id, Utc::now(), window)
+        .await
+        .unwrap();
+    if Arc::ptr_eq(&during.list, &before.list) {
+        assert!(
+            during.age < window,
+            "stale beyond the window: {:?}",
+            during.age
+        );
+        assert!(
+            during.age >= since_revocation,
+            "its age hides the staleness"
+        );
+    } else {
+        assert_eq!(served_bit(&during.list.credential, &slot), 1);
+    }
+    // Past the window, B reads the revision and serves the change.
+    tokio::time::sleep(window).await;
+    let after = b
+        .serve_status_list(&slot.list_id, Utc::now(), window)
+        .await
+        .unwrap();
+    assert_eq!(served_bit(&after.list.credential, &slot), 1, "not visible");
+    assert_ne!(after.list.etag, before.list.etag);
+    assert_eq!(after.age, std::time::Duration::ZERO);
+    // Without a window the change is visible at once (a fresh third look through B).
+    assert_eq!(
+        b.status_list_credential(&slot.list_id, Utc::now())
+            .await
+            .unwrap()
+            .etag,
+        after.list.etag
+    );
+    // Both instances publish the same bits under the same tag, and what B serves verifies.
+    let from_a = a
+        .status_list_credential(&slot.list_id, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(from_a.etag, after.list.etag);
+    let report = report(&b, &issued.credential).await;
+    assert_eq!(report.verdict, Verdict::NotVerified, "{}", report.to_json());
+    assert_eq!(status_outcome(&report), Outcome::Fail);
 }

@@ -192,6 +192,8 @@ struct Fixture {
     issuer: Arc<Issuer>,
     client: Client,
     token_id: String,
+    /// The signing key (a second instance on the same database needs it).
+    key: KeyPair,
 }
 
 async fn fixture(db: &TestDb, transport: Transport) -> Fixture {
@@ -205,7 +207,7 @@ async fn fixture_with(db: &TestDb, transport: Transport, ob_schema: bool) -> Fix
     let config = sample_config(&key);
     seed_issuer(&store, &config, &key).await;
     let (token, secret) = store.create_api_token("tests").await.unwrap();
-    let mut issuer = Issuer::from_parts(config, store, key)
+    let mut issuer = Issuer::from_parts(config, store, key.clone())
         .await
         .expect("issuer");
     if ob_schema {
@@ -222,6 +224,7 @@ async fn fixture_with(db: &TestDb, transport: Transport, ob_schema: bool) -> Fix
         issuer,
         client,
         token_id: token.id,
+        key,
     }
 }
 
@@ -331,6 +334,7 @@ four_ways!(
     did_document_profile_and_achievements_are_public,
     issued_credentials_verify_with_what_the_service_serves,
     status_lists_carry_cache_headers_and_flip_after_revocation,
+    status_lists_show_another_instances_revocation_within_one_cache_period,
     claim_pages,
     the_api_needs_a_valid_token,
     every_client_error_names_the_field,
@@ -537,6 +541,114 @@ async fn status_lists_carry_cache_headers_and_flip_after_revocation(
         c.get("/status/..%2Fetc").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// Two issuer services on one database: a revocation made through the first reaches the second's
+/// status list within its freshness window, and what the second serves meanwhile tells verifiers
+/// to keep it no longer than the advertised cache period after the database was read.
+async fn status_lists_show_another_instances_revocation_within_one_cache_period(
+    db: &TestDb,
+    transport: Transport,
+) {
+    let a = fixture(db, transport).await;
+    create_achievement(&a.client, "data-101", "Data Literacy").await;
+    let issued = issue(&a.client, "data-101", EMAIL, "e-1").await.json();
+    let id = issued["id"].as_str().unwrap().to_owned();
+    let entry = issued["credential"]["credentialStatus"][0].clone();
+    let url = entry["statusListCredential"].as_str().unwrap();
+    let index: u64 = entry["statusListIndex"].as_str().unwrap().parse().unwrap();
+
+    // Instance B: its own pool and cache, the same database and key, a 10 s cache period (so a
+    // 1 s freshness window).
+    let max_age = 10;
+    let b_issuer = Issuer::from_parts(
+        a.issuer.config(),
+        Store::connect(&db.url).await.unwrap(),
+        a.key.clone(),
+    )
+    .await
+    .expect("a second instance");
+    let options = ServerOptions {
+        status_max_age: Duration::from_secs(max_age),
+        ..ServerOptions::default()
+    };
+    let b_router = server::app(AppState::new(Arc::new(b_issuer), options));
+    let b = Client::new(b_router, transport, String::new()).await;
+
+    let bit = |reply: &Reply| -> u64 {
+        let list = reply.json();
+        let encoded = list["credentialSubject"]["encodedList"].as_str().unwrap();
+        status::Bitstring::decode(encoded, 1)
+            .unwrap()
+            .get(index)
+            .unwrap()
+    };
+    let advertised = |reply: &Reply| -> u64 {
+        let value = reply.header(header::CACHE_CONTROL).expect("Cache-Control");
+        value
+            .strip_prefix("public, max-age=")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected Cache-Control {value:?}"))
+    };
+    let first = b.get(path_of(url)).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(bit(&first), 0);
+    assert_eq!(
+        advertised(&first),
+        max_age,
+        "read from the database just now"
+    );
+    let etag = first.header(header::ETAG).unwrap().to_owned();
+    let body = first.body.clone();
+    // Served from memory within the window: the same bytes, the same tag, max-age lowered.
+    let cached = b.get(path_of(url)).await;
+    assert_eq!(cached.body, body);
+    assert_eq!(cached.header(header::ETAG), Some(etag.as_str()));
+    assert!(advertised(&cached) == max_age || advertised(&cached) == max_age - 1);
+
+    let revoked = a
+        .client
+        .api(
+            Method::POST,
+            &format!("/api/v1/credentials/{id}/revoke"),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text());
+    let revoked_at = std::time::Instant::now();
+    // A has it at once.
+    let from_a = a.client.get(path_of(url)).await;
+    assert_eq!(bit(&from_a), 1);
+    // B may answer 304 from memory for at most its window, and then only with a max-age that
+    // ends its verifiers' copies a cache period after the read that preceded the revocation.
+    loop {
+        let since = revoked_at.elapsed();
+        let reply = b
+            .send(
+                Method::GET,
+                path_of(url),
+                &[("if-none-match", &etag)],
+                Vec::new(),
+            )
+            .await;
+        if reply.status == StatusCode::OK {
+            assert_eq!(bit(&reply), 1);
+            assert_ne!(reply.header(header::ETAG), Some(etag.as_str()));
+            assert_eq!(reply.header(header::ETAG), from_a.header(header::ETAG));
+            break;
+        }
+        assert_eq!(reply.status, StatusCode::NOT_MODIFIED);
+        assert!(
+            since < Duration::from_millis(1000),
+            "B still served the old list {since:?} after the revocation"
+        );
+        assert_eq!(
+            advertised(&reply),
+            max_age - 1,
+            "stale but not marked older"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn claim_pages(db: &TestDb, transport: Transport) {

@@ -1,6 +1,9 @@
 //! What anyone may fetch: the DID document, the issuer Profile, achievement definitions and the
 //! signed status lists verifiers read.
 
+use std::time::Duration;
+
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +17,24 @@ use crate::issuance;
 
 /// Media type of status list credentials (a JSON-LD verifiable credential).
 pub const STATUS_LIST_MEDIA_TYPE: &str = "application/vc+ld+json";
+
+/// Longest time a status list is served from memory without reading its revision from the
+/// database. The window actually used is the smaller of this and a tenth of the advertised
+/// `max-age`, which is lowered by the answer's age: see [`status_freshness_window`].
+pub const STATUS_FRESHNESS_CAP: Duration = Duration::from_secs(1);
+
+/// The freshness window for status lists advertised with `max_age`.
+///
+/// Chosen so that the promise "a revocation reaches verifiers within one cache period" holds
+/// across issuer instances sharing one database: an answer served from memory reflects the
+/// database as of at most this long ago, and its `max-age` is lowered by exactly that age
+/// (rounded up to whole seconds), so no verifier's copy outlives the moment the list was last
+/// read plus `max_age`. A tenth of `max_age` keeps the loss of cache lifetime small; the
+/// one-second cap keeps another instance's revocation visible through this one almost at once,
+/// while a burst of verifier requests still costs at most one database read per list per window.
+pub fn status_freshness_window(max_age: Duration) -> Duration {
+    (max_age / 10).min(STATUS_FRESHNESS_CAP)
+}
 
 /// The path at which a did:web DID's document is served (`/.well-known/did.json` or
 /// `/<path>/did.json`); `None` for other DID methods.
@@ -75,7 +96,8 @@ async fn achievement(
     }
 }
 
-/// A signed `BitstringStatusListCredential`, re-signed by the engine only when its bits change.
+/// A signed `BitstringStatusListCredential`, re-signed by the engine only when its bits change
+/// and answered from bytes serialized once (see [`crate::status_cache`]).
 async fn status_list(
     State(state): State<AppState>,
     Path(uuid): Path<String>,
@@ -88,8 +110,16 @@ async fn status_list(
         });
     };
     let now = crate::store::now_seconds();
-    let signed = state.issuer.status_list_credential(&list_id, now).await?;
-    let cache_control = format!("public, max-age={}", state.options.status_max_age.as_secs());
+    let max_age = state.options.status_max_age;
+    let served = state
+        .issuer
+        .serve_status_list(&list_id, now, status_freshness_window(max_age))
+        .await?;
+    let signed = &served.list;
+    let cache_control = format!(
+        "public, max-age={}",
+        remaining_max_age(max_age, served.age).as_secs()
+    );
     let etag = HeaderValue::from_str(&signed.etag).map_err(ApiError::internal)?;
     let cache = HeaderValue::from_str(&cache_control).map_err(ApiError::internal)?;
     if if_none_match(&headers, &signed.etag) {
@@ -99,22 +129,38 @@ async fn status_list(
         )
             .into_response());
     }
-    let mut response = json_response(&signed.credential, STATUS_LIST_MEDIA_TYPE);
-    response.headers_mut().insert(header::ETAG, etag);
-    response.headers_mut().insert(header::CACHE_CONTROL, cache);
-    Ok(response)
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(STATUS_LIST_MEDIA_TYPE),
+            ),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, cache),
+        ],
+        Body::from(signed.body.clone()),
+    )
+        .into_response())
+}
+
+/// `max_age` less `age` rounded up to whole seconds (HTTP's unit): a copy served `age` after the
+/// database confirmed it must expire that much sooner.
+fn remaining_max_age(max_age: Duration, age: Duration) -> Duration {
+    let whole = age.as_secs() + u64::from(age.subsec_nanos() > 0);
+    max_age.saturating_sub(Duration::from_secs(whole))
 }
 
 /// Whether `If-None-Match` names `etag` (or is `*`). Weak tags match too (RFC 9110 §13.1.2 uses
 /// the weak comparison for `If-None-Match`).
 fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    let ours = etag.strip_prefix("W/").unwrap_or(etag);
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == ours)
 }
 
 #[cfg(test)]
@@ -142,6 +188,25 @@ mod tests {
     }
 
     #[test]
+    fn freshness_window_and_remaining_max_age() {
+        let secs = Duration::from_secs;
+        assert_eq!(status_freshness_window(secs(300)), STATUS_FRESHNESS_CAP);
+        assert_eq!(status_freshness_window(secs(5)), Duration::from_millis(500));
+        assert_eq!(status_freshness_window(Duration::ZERO), Duration::ZERO);
+        assert_eq!(remaining_max_age(secs(300), Duration::ZERO), secs(300));
+        assert_eq!(
+            remaining_max_age(secs(300), Duration::from_millis(1)),
+            secs(299)
+        );
+        assert_eq!(remaining_max_age(secs(300), secs(1)), secs(299));
+        assert_eq!(
+            remaining_max_age(secs(300), Duration::from_millis(1001)),
+            secs(298)
+        );
+        assert_eq!(remaining_max_age(secs(0), secs(1)), secs(0));
+    }
+
+    #[test]
     fn if_none_match_lists() {
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -152,5 +217,9 @@ mod tests {
         assert!(if_none_match(&headers, "\"a\""));
         assert!(!if_none_match(&headers, "\"c\""));
         assert!(!if_none_match(&HeaderMap::new(), "\"a\""));
+        // Our weak tags, sent back as they are or stripped of W/.
+        assert!(if_none_match(&headers, "W/\"b\""));
+        assert!(if_none_match(&headers, "W/\"a\""));
+        assert!(!if_none_match(&headers, "W/\"c\""));
     }
 }

@@ -18,6 +18,13 @@
 //! The bit a verifier reads lives in `status_entries.status`, changed together with the
 //! credential's status columns in one transaction; [`Store::status_list_bits`] builds the
 //! published bitstring from those rows.
+//!
+//! ## Revisions
+//! Each list carries a change counter, `status_lists.revision`, bumped in the same transaction
+//! as every write of a bit (the only such write is in `set_status`). A reader that reads the
+//! revision *before* the bits gets bits at least as new as that revision, so a signed list
+//! cached under revision `r` is current for as long as [`Store::status_list_revision`] still
+//! answers `r` — one indexed row instead of every set entry (see `crate::status_cache`).
 
 use chrono::{DateTime, Utc};
 use passerelle_core::status::{Bitstring, StatusIndex, StatusPurpose, MIN_ENTRIES};
@@ -357,6 +364,26 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    /// The list's change counter (`None` if there is no such list): bumped by every status
+    /// change of one of its entries, in the transaction that makes it. Read it before the bits
+    /// ([`Store::status_list_bits_of`]) and the bits are at least that new.
+    pub async fn status_list_revision(&self, id: &StatusListId) -> Result<Option<u64>, StoreError> {
+        let revision: Option<i64> = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT revision FROM status_lists WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(p)
+                .await?
+        });
+        revision
+            .map(|r| {
+                u64::try_from(r).map_err(|_| StoreError::Corrupt {
+                    what: "status list revision",
+                    reason: format!("{r} is negative"),
+                })
+            })
+            .transpose()
+    }
+
     /// The list's bitstring (one bit per entry) as verifiers must see it. Lists smaller than the
     /// spec's minimum (only possible in tests) are padded to [`MIN_ENTRIES`] entries.
     pub async fn status_list_bits(&self, id: &StatusListId) -> Result<Bitstring, StoreError> {
@@ -367,6 +394,15 @@ impl Store {
                 what: "status list",
                 id: id.to_string(),
             })?;
+        self.status_list_bits_of(&info).await
+    }
+
+    /// [`Store::status_list_bits`] for a list whose record the caller already holds.
+    pub async fn status_list_bits_of(
+        &self,
+        info: &StatusListInfo,
+    ) -> Result<Bitstring, StoreError> {
+        let id = &info.id;
         let corrupt = |e: passerelle_core::status::StatusError| StoreError::Corrupt {
             what: "status list",
             reason: e.to_string(),
@@ -423,6 +459,9 @@ impl Store {
     ) -> Result<bool, StoreError> {
         // The first statement is a write, so an SQLite transaction takes the write lock at once
         // (no deferred-lock upgrade that could fail with SQLITE_BUSY).
+        // The entry's bit and its list's revision change in the same transaction, so a reader
+        // never sees a new bit under an old revision for longer than its own read takes (it
+        // reads the revision first; see the module documentation).
         let (update_credential, entry_columns) = match purpose {
             ListPurpose::Revocation => (
                 "UPDATE credentials SET revoked_at = $1, revocation_reason = $2 \
@@ -441,6 +480,11 @@ impl Store {
              AND idx = (SELECT {1} FROM credentials WHERE id = $2)",
             entry_columns.0, entry_columns.1
         );
+        let bump_revision = format!(
+            "UPDATE status_lists SET revision = revision + 1 \
+             WHERE id = (SELECT {0} FROM credentials WHERE id = $1)",
+            entry_columns.0
+        );
         let at = now();
         let changed = on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -458,6 +502,10 @@ impl Store {
             if n == 1 {
                 sqlx::query(&update_entry)
                     .bind(i16::from(on))
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(&bump_revision)
                     .bind(id.as_str())
                     .execute(&mut *tx)
                     .await?;
