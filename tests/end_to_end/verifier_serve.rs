@@ -3,7 +3,8 @@
 //! a credential, uploads a baked PNG and a QR image, switches language, and axe-core finds no
 //! WCAG 2.1 A/AA violation on the result pages. Screenshots are saved under the target dir.
 //! The camera scanner runs in the same browser with a fake camera (a YUV4MPEG2 video written
-//! here) showing a real credential's QR code, then no code, then with camera access refused.
+//! here) showing a real credential's QR code (read by the server, then by a stand-in
+//! BarcodeDetector), then no code, then with camera access refused.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -309,7 +310,7 @@ fn a_real_browser_scans_a_qr_code_with_a_fake_camera() {
         "browser.mjs",
         &json!({
             "url": served.url,
-            "camera": {"with_code": with_code, "without_code": without_code},
+            "camera": {"with_code": with_code, "without_code": without_code, "detector_text": compact},
             "screenshot_dir": shots,
         }),
     );
@@ -342,6 +343,19 @@ fn a_real_browser_scans_a_qr_code_with_a_fake_camera() {
     assert!(frames >= 1, "frames went to /api/v1/scan: {scan:#}");
     assert_eq!(scan["focus_while_scanning"], "camera-stop", "{scan:#}");
     assert_eq!(scan["last_status"], "found", "{scan:#}");
+
+    // 1b. Where the browser has a BarcodeDetector (a stand-in here: headless chromium has
+    //     none), the page uses it and no frame leaves the browser.
+    let detector = &out["camera_detector"];
+    assert_eq!(detector["title"], "Verified", "{detector:#}");
+    assert!(
+        detector["source"]
+            .as_str()
+            .unwrap()
+            .contains("QR code's text"),
+        "{detector:#}"
+    );
+    assert_eq!(detector["scan_requests"], 0, "{detector:#}");
 
     // 2. No code in sight: the status line says it is still looking; Stop ends it.
     let idle = &out["camera_idle"];

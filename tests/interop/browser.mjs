@@ -3,9 +3,10 @@
 //
 // stdin: {"url": "http://127.0.0.1:PORT", "screenshot_dir": PATH, and either
 //         "credential": "<JSON text>", "baked_png": PATH, "qr_png": PATH   (paste and upload), or
-//         "camera": {"with_code": Y4M, "without_code": Y4M}                 (camera scanning)}
+//         "camera": {"with_code": Y4M, "without_code": Y4M, "detector_text": TEXT} (camera)}
 // stdout: paste and upload: {"paste", "baked", "qr", "french", "axe", "screenshots"};
-//         camera: {"camera_scan", "camera_idle", "camera_denied", "csp_violations", "axe",
+//         camera: {"camera_scan", "camera_detector", "camera_idle", "camera_denied",
+//         "csp_violations", "axe",
 //         "screenshots"}.
 //
 // The camera runs use chromium's fake camera (--use-fake-device-for-media-stream with
@@ -189,6 +190,30 @@ async function cameraScan(page) {
   await shoot(page, 'verifier-camera-result');
 }
 
+// Headless chromium on Linux has no BarcodeDetector: this run gives the page a stand-in with
+// the same interface (it "reads" the text the test supplies once the camera shows frames) to
+// check that the page prefers the browser's reader and then sends no frame to the server.
+async function cameraDetector(page) {
+  const seen = await watch(page);
+  await page.addInitScript((text) => {
+    window.BarcodeDetector = class {
+      static async getSupportedFormats() { return ['qr_code', 'ean_13']; }
+      constructor(options) { this.formats = options.formats; }
+      async detect(source) {
+        window.passerelleDetectCalls = (window.passerelleDetectCalls || 0) + 1;
+        return source.videoWidth > 0 && this.formats.includes('qr_code') ? [{ rawValue: text, format: 'qr_code' }] : [];
+      }
+    };
+  }, request.camera.detector_text);
+  await page.goto(`${request.url}/?lang=en`);
+  await Promise.all([
+    page.waitForURL(`${request.url}/verify`, { timeout: 60000 }),
+    page.click('#camera-start'),
+  ]);
+  await page.waitForSelector('li.check');
+  out.camera_detector = { ...await result(page), scan_requests: seen.requests };
+}
+
 async function cameraIdle(page) {
   const seen = await watch(page);
   await page.goto(`${request.url}/?lang=en`);
@@ -235,6 +260,7 @@ async function cameraDenied(page) {
 if (request.camera) {
   const camera = request.camera;
   await withBrowser({ args: [...fakeCamera(camera.with_code), '--use-fake-ui-for-media-stream'] }, cameraScan);
+  await withBrowser({ args: [...fakeCamera(camera.with_code), '--use-fake-ui-for-media-stream'] }, cameraDetector);
   await withBrowser({ args: [...fakeCamera(camera.without_code), '--use-fake-ui-for-media-stream'] }, cameraIdle);
   // Without --use-fake-ui-for-media-stream, headless chromium refuses camera access.
   await withBrowser({ args: fakeCamera(camera.without_code) }, cameraDenied);
