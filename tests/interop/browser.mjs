@@ -219,6 +219,10 @@ async function cameraIdle(page) {
   await page.goto(`${request.url}/?lang=en`);
   await page.click('#camera-start');
   await page.waitForSelector('#camera-status[data-state="looking"]', { timeout: 30000 });
+  // At least three frames answered (a loaded machine may be slower than the "looking" delay).
+  for (let waited = 0; seen.answers.length < 3 && waited < 30000; waited += 100) {
+    await page.waitForTimeout(100);
+  }
   const sides = await page.evaluate(() => {
     const video = document.getElementById('camera-video');
     window.passerelleStream = video.srcObject;
