@@ -4,7 +4,8 @@
 //! WCAG 2.1 A/AA violation on the result pages. Screenshots are saved under the target dir.
 //! The camera scanner runs in the same browser with a fake camera (a YUV4MPEG2 video written
 //! here) showing a real credential's QR code (read by the server, then by a stand-in
-//! BarcodeDetector), then no code, then with camera access refused.
+//! BarcodeDetector), then no code, then a code that is not a credential, then with camera
+//! access refused.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -303,6 +304,8 @@ fn a_real_browser_scans_a_qr_code_with_a_fake_camera() {
     std::fs::write(&with_code, camera_picture(Some(&compact))).unwrap();
     let without_code = dir.path().join("camera-empty.y4m");
     std::fs::write(&without_code, camera_picture(None)).unwrap();
+    let other_code = dir.path().join("camera-other.y4m");
+    std::fs::write(&other_code, camera_picture(Some("Table 12"))).unwrap();
     let shots = screenshot_dir();
     let served = serve(&[]);
 
@@ -310,7 +313,12 @@ fn a_real_browser_scans_a_qr_code_with_a_fake_camera() {
         "browser.mjs",
         &json!({
             "url": served.url,
-            "camera": {"with_code": with_code, "without_code": without_code, "detector_text": compact},
+            "camera": {
+                "with_code": with_code,
+                "without_code": without_code,
+                "other_code": other_code,
+                "detector_text": compact,
+            },
             "screenshot_dir": shots,
         }),
     );
@@ -398,6 +406,26 @@ fn a_real_browser_scans_a_qr_code_with_a_fake_camera() {
     assert_eq!(
         idle["after_stop"]["scan_requests_later"], idle["after_stop"]["scan_requests"],
         "no frame is sent once stopped: {idle:#}"
+    );
+
+    // 2b. A QR code with neither a credential nor a link: said so, nothing submitted.
+    let other = &out["camera_other"];
+    assert_eq!(other["status_state"], "unusable", "{other:#}");
+    assert!(
+        other["status_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("This QR code holds no credential and no link"),
+        "{other:#}"
+    );
+    assert_eq!(other["path"], "/", "{other:#}");
+    assert!(
+        other["scan_answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == &json!({"status": 200, "codes": 1})),
+        "{other:#}"
     );
 
     // 3. Camera access refused: a clear message, in the page's language (French here).

@@ -3,9 +3,9 @@
 //
 // stdin: {"url": "http://127.0.0.1:PORT", "screenshot_dir": PATH, and either
 //         "credential": "<JSON text>", "baked_png": PATH, "qr_png": PATH   (paste and upload), or
-//         "camera": {"with_code": Y4M, "without_code": Y4M, "detector_text": TEXT} (camera)}
+//         "camera": {"with_code", "without_code", "other_code": Y4M, "detector_text"}}
 // stdout: paste and upload: {"paste", "baked", "qr", "french", "axe", "screenshots"};
-//         camera: {"camera_scan", "camera_detector", "camera_idle", "camera_denied",
+//         camera: {"camera_scan", "camera_detector", "camera_idle", "camera_other", "camera_denied",
 //         "csp_violations", "axe",
 //         "screenshots"}.
 //
@@ -253,6 +253,22 @@ async function cameraIdle(page) {
   };
 }
 
+// A QR code that holds neither a credential nor a link (a restaurant table's, say): the page
+// says so and keeps looking; nothing is submitted.
+async function cameraOther(page) {
+  const seen = await watch(page);
+  await page.goto(`${request.url}/?lang=en`);
+  await page.click('#camera-start');
+  await page.waitForSelector('#camera-status[data-state="unusable"]', { timeout: 30000 });
+  await page.waitForTimeout(1000);
+  out.camera_other = {
+    ...await statusNow(page),
+    path: new URL(page.url()).pathname,
+    scan_answers: seen.answers.slice(),
+  };
+  await page.click('#camera-stop');
+}
+
 async function cameraDenied(page) {
   await watch(page);
   await page.goto(`${request.url}/?lang=fr`);
@@ -266,6 +282,7 @@ if (request.camera) {
   await withBrowser({ args: [...fakeCamera(camera.with_code), '--use-fake-ui-for-media-stream'] }, cameraScan);
   await withBrowser({ args: [...fakeCamera(camera.with_code), '--use-fake-ui-for-media-stream'] }, cameraDetector);
   await withBrowser({ args: [...fakeCamera(camera.without_code), '--use-fake-ui-for-media-stream'] }, cameraIdle);
+  await withBrowser({ args: [...fakeCamera(camera.other_code), '--use-fake-ui-for-media-stream'] }, cameraOther);
   // Without --use-fake-ui-for-media-stream, headless chromium refuses camera access.
   await withBrowser({ args: fakeCamera(camera.without_code) }, cameraDenied);
 } else {
