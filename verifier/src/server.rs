@@ -156,10 +156,12 @@ fn page_headers() -> [(header::HeaderName, HeaderValue); 4] {
     [
         (
             header::CONTENT_SECURITY_POLICY,
+            // Own scripts and styles only, no inline code or eval. `connect-src 'self'`: the
+            // camera scanner's frames may go to this server's /api/v1/scan and nowhere else.
             HeaderValue::from_static(
                 "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
-                 media-src 'self' blob: mediastream:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
-                 frame-ancestors 'none'",
+                 media-src 'self' blob: mediastream:; connect-src 'self'; form-action 'self'; \
+                 base-uri 'none'; frame-ancestors 'none'",
             ),
         ),
         (
