@@ -2,6 +2,10 @@
 //! the same core report; and a real browser (Debian's chromium driven by playwright-core) pastes
 //! a credential, uploads a baked PNG and a QR image, switches language, and axe-core finds no
 //! WCAG 2.1 A/AA violation on the result pages. Screenshots are saved under the target dir.
+//! The camera scanner runs in the same browser with a fake camera (a YUV4MPEG2 video written
+//! here) showing a real credential's QR code (read by the server, then by a stand-in
+//! BarcodeDetector), then no code, then a code that is not a credential, then with camera
+//! access refused.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -228,6 +232,221 @@ fn a_real_browser_verifies_pasted_baked_and_qr_badges_accessibly() {
         );
         assert!(audit["passes"].as_u64().unwrap() > 10, "axe ran: {audit:#}");
     }
+    for shot in out["screenshots"].as_array().unwrap() {
+        let path = Path::new(shot.as_str().unwrap());
+        assert!(path.is_file());
+        println!("screenshot: {}", path.display());
+    }
+}
+
+/// Frame size of the fake camera (a 720p webcam).
+const CAMERA_WIDTH: usize = 1280;
+const CAMERA_HEIGHT: usize = 720;
+
+/// A YUV4MPEG2 video (4:2:0, full-range, one frame, which chromium's fake camera repeats) of a
+/// grey picture: the luma plane is the picture, the chroma planes neutral. Chromium reads this
+/// format with `--use-file-for-fake-video-capture`.
+fn y4m_video(width: usize, height: usize, luma: &[u8]) -> Vec<u8> {
+    assert!(width % 2 == 0 && height % 2 == 0 && luma.len() == width * height);
+    let mut video = format!("YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
+    video.extend_from_slice(b"FRAME\n");
+    video.extend_from_slice(luma);
+    video.extend(std::iter::repeat_n(128u8, width * height / 2));
+    video
+}
+
+/// A camera picture: a grey desk with a darker object on it, and the QR code of `text` (if
+/// any) in the middle, as large as fits in 90 % of the frame's height.
+fn camera_picture(text: Option<&str>) -> Vec<u8> {
+    let (width, height) = (CAMERA_WIDTH, CAMERA_HEIGHT);
+    let mut luma: Vec<u8> = (0..width * height)
+        .map(|i| {
+            let (x, y) = (i % width, i / width);
+            // A soft diagonal gradient, as lighting on a desk.
+            u8::try_from(150 + (x + y) * 60 / (width + height)).unwrap()
+        })
+        .collect();
+    for y in 80..260 {
+        luma[y * width + 60..y * width + 300].fill(70);
+    }
+    if let Some(text) = text {
+        let modules = qr_luma(text, 1).0;
+        let module_pixels = u32::try_from(height * 9 / 10 / modules).unwrap().max(1);
+        let (side, code) = qr_luma(text, module_pixels);
+        assert!(side <= height, "the QR code fits in the frame");
+        let (left, top) = ((width - side) / 2, (height - side) / 2);
+        for y in 0..side {
+            luma[(top + y) * width + left..(top + y) * width + left + side]
+                .copy_from_slice(&code[y * side..(y + 1) * side]);
+        }
+    }
+    y4m_video(width, height, &luma)
+}
+
+/// The QR code of `text` as grey pixels (from the core's PNG rendering): side and pixels.
+fn qr_luma(text: &str, module_pixels: u32) -> (usize, Vec<u8>) {
+    let png = qr::render_png(text, module_pixels).unwrap();
+    let image = image::load_from_memory(&png).unwrap().into_luma8();
+    let side = usize::try_from(image.width()).unwrap();
+    (side, image.into_raw())
+}
+
+#[test]
+fn a_real_browser_scans_a_qr_code_with_a_fake_camera() {
+    assert!(
+        Path::new("/usr/bin/chromium").is_file(),
+        "/usr/bin/chromium is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does it)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (badge, _) = signed_badge();
+    let compact = qr::encode_compact(&badge.to_string()).unwrap();
+    let with_code = dir.path().join("camera-qr.y4m");
+    std::fs::write(&with_code, camera_picture(Some(&compact))).unwrap();
+    let without_code = dir.path().join("camera-empty.y4m");
+    std::fs::write(&without_code, camera_picture(None)).unwrap();
+    let other_code = dir.path().join("camera-other.y4m");
+    std::fs::write(&other_code, camera_picture(Some("Table 12"))).unwrap();
+    let shots = screenshot_dir();
+    let served = serve(&[]);
+
+    let out = node(
+        "browser.mjs",
+        &json!({
+            "url": served.url,
+            "camera": {
+                "with_code": with_code,
+                "without_code": without_code,
+                "other_code": other_code,
+                "detector_text": compact,
+            },
+            "screenshot_dir": shots,
+        }),
+    );
+
+    // 1. The camera shows a credential's QR code: opened from the keyboard, frames read by the
+    //    server (headless chromium has no BarcodeDetector), the text verified as if pasted.
+    let scan = &out["camera_scan"];
+    assert_eq!(scan["barcode_detector"], false, "{scan:#}");
+    assert_eq!(scan["title"], "Verified", "{scan:#}");
+    assert!(
+        scan["source"].as_str().unwrap().contains("QR code's text"),
+        "{scan:#}"
+    );
+    let checks = scan["checks"].as_array().unwrap();
+    for id in [
+        "proof",
+        "verification_method",
+        "json_ld",
+        "data_model",
+        "open_badges",
+    ] {
+        assert!(
+            checks
+                .iter()
+                .any(|c| c["id"] == id && c["outcome"] == "pass"),
+            "{id}: {scan:#}"
+        );
+    }
+    let frames = scan["scan_requests"].as_u64().unwrap();
+    assert!(frames >= 1, "frames went to /api/v1/scan: {scan:#}");
+    assert_eq!(scan["focus_while_scanning"], "camera-stop", "{scan:#}");
+    assert_eq!(scan["last_status"], "found", "{scan:#}");
+
+    // 1b. Where the browser has a BarcodeDetector (a stand-in here: headless chromium has
+    //     none), the page uses it and no frame leaves the browser.
+    let detector = &out["camera_detector"];
+    assert_eq!(detector["title"], "Verified", "{detector:#}");
+    assert!(
+        detector["source"]
+            .as_str()
+            .unwrap()
+            .contains("QR code's text"),
+        "{detector:#}"
+    );
+    assert_eq!(detector["scan_requests"], 0, "{detector:#}");
+
+    // 2. No code in sight: the status line says it is still looking; Stop ends it.
+    let idle = &out["camera_idle"];
+    assert_eq!(idle["status_state"], "looking", "{idle:#}");
+    assert!(
+        idle["status_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Still looking for a QR code"),
+        "{idle:#}"
+    );
+    assert_eq!(idle["focus"], "camera-stop", "{idle:#}");
+    assert!(idle["video_width"].as_u64().unwrap() > 0, "{idle:#}");
+    // 1280 × 720 frames go to the server scaled to 960 pixels on their long side, as JPEG.
+    let sides = idle["frame_sides"].as_array().unwrap();
+    assert!(
+        !sides.is_empty() && sides.iter().all(|side| side == 960),
+        "{idle:#}"
+    );
+    assert!(
+        idle["scan_answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a == &json!({"status": 200, "codes": 0})),
+        "{idle:#}"
+    );
+    assert!(
+        idle["scan_answers"].as_array().unwrap().len() >= 3,
+        "{idle:#}"
+    );
+    assert_eq!(idle["after_stop"]["status_state"], "stopped", "{idle:#}");
+    assert_eq!(
+        idle["after_stop"]["status_text"], "Camera stopped.",
+        "{idle:#}"
+    );
+    assert_eq!(idle["after_stop"]["panel_hidden"], true, "{idle:#}");
+    assert_eq!(idle["after_stop"]["tracks_ended"], true, "{idle:#}");
+    assert_eq!(idle["after_stop"]["focus"], "camera-start", "{idle:#}");
+    assert_eq!(
+        idle["after_stop"]["scan_requests_later"], idle["after_stop"]["scan_requests"],
+        "no frame is sent once stopped: {idle:#}"
+    );
+
+    // 2b. A QR code with neither a credential nor a link: said so, nothing submitted.
+    let other = &out["camera_other"];
+    assert_eq!(other["status_state"], "unusable", "{other:#}");
+    assert!(
+        other["status_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("This QR code holds no credential and no link"),
+        "{other:#}"
+    );
+    assert_eq!(other["path"], "/", "{other:#}");
+    assert!(
+        other["scan_answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == &json!({"status": 200, "codes": 1})),
+        "{other:#}"
+    );
+
+    // 3. Camera access refused: a clear message, in the page's language (French here).
+    let denied = &out["camera_denied"];
+    assert_eq!(denied["status_state"], "denied", "{denied:#}");
+    assert!(
+        denied["status_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("L’accès à la caméra a été refusé"),
+        "{denied:#}"
+    );
+    assert_eq!(denied["focus"], "camera-start", "{denied:#}");
+
+    // The page's Content-Security-Policy was enforced throughout and nothing broke it.
+    assert_eq!(out["csp_violations"], json!([]), "{out:#}");
+    let audits = out["axe"].as_array().unwrap();
+    assert_eq!(audits.len(), 1, "{out:#}");
+    assert_eq!(audits[0]["page"], "camera-open");
+    assert_eq!(audits[0]["violations"], json!([]), "axe-core: {out:#}");
+    assert!(audits[0]["passes"].as_u64().unwrap() > 10, "{out:#}");
     for shot in out["screenshots"].as_array().unwrap() {
         let path = Path::new(shot.as_str().unwrap());
         assert!(path.is_file());

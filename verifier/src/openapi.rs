@@ -80,6 +80,32 @@ pub fn document(domain: &str) -> Value {
                     "503": json_error("Too many open challenges")
                 }
             }},
+            "/api/v1/scan": {"post": {
+                "summary": "Read the QR codes in an image (a camera frame, a photo or a screenshot); decodes only, verifies nothing",
+                "description": "The page's camera scanner posts a frame about every 400 ms when the browser cannot read QR codes itself. Each code found says what it carries; post a `document` or `link` code's text to /api/v1/verify as {\"qr\": text}. Nothing is kept.",
+                "requestBody": {"required": true, "content": {
+                    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                    "image/png": {"schema": {"type": "string", "format": "binary"}},
+                    "image/webp": {"schema": {"type": "string", "format": "binary"}},
+                    "image/gif": {"schema": {"type": "string", "format": "binary"}}
+                }},
+                "responses": {
+                    "200": {"description": "The codes found, in the order found (empty when the image shows none)", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["codes"],
+                        "properties": {"codes": {"type": "array", "items": {
+                            "type": "object", "required": ["text", "kind"],
+                            "properties": {
+                                "text": {"type": "string", "description": "The code's text, exactly as read"},
+                                "kind": {"type": "string", "enum": ["document", "link", "unusable"], "description": "A credential or presentation (VC1:…, JSON, JWS), an http(s) link, or neither"},
+                                "problem": {"type": "string", "description": "Why an `unusable` code cannot be verified"}
+                            }
+                        }}}
+                    }}}},
+                    "400": json_error("An empty body"),
+                    "413": json_error("The image is larger than the caps (8 MiB, 48 megapixels)"),
+                    "422": json_error("The body is not an image this service can read")
+                }
+            }},
             "/api/v1/openapi.json": {"get": {
                 "summary": "This document",
                 "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}

@@ -5,7 +5,8 @@
 //! descriptions, ids) can never become markup or script. Images inside credentials are shown
 //! only when they are `data:` URLs (no request leaves the viewer's browser for a third party);
 //! other images are named by a link. The page needs no JavaScript: `app.js` only adds
-//! drag-and-drop and camera QR scanning where the browser offers `BarcodeDetector`.
+//! drag-and-drop and camera QR scanning where the browser can open a camera (frames are read by
+//! `BarcodeDetector` where the browser has one, else by this server's `POST /api/v1/scan`).
 
 use base64::Engine as _;
 use maud::{html, Markup, DOCTYPE};
@@ -111,13 +112,37 @@ fn verify_form(m: &Messages<'_>) -> Markup {
                 input type="file" id="file" name="file" aria-describedby="file-hint"
                     accept=".json,.jsonld,.jwt,.txt,.png,.svg,.jpg,.jpeg,.gif,.webp,application/json,image/*";
             }
-            div class="field camera" id="camera" hidden
-                data-scanning=(m.t("form.camera.scanning")) data-error=(m.t("form.camera.error")) {
-                button type="button" id="camera-start" class="secondary" { (m.t("form.camera.start")) }
-                video id="camera-video" muted playsinline hidden aria-label=(m.t("form.camera.video")) {}
-                p id="camera-status" role="status" {}
-            }
+            (camera_scanner(m))
             button type="submit" class="primary" { (m.t("form.submit")) }
+        }
+    }
+}
+
+/// The camera QR scanner: hidden, and left hidden without JavaScript; `app.js` shows it when
+/// the browser can open a camera (`getUserMedia`). Its messages travel as `data-` attributes so
+/// the script speaks the page's language.
+fn camera_scanner(m: &Messages<'_>) -> Markup {
+    html! {
+        div class="field camera" id="camera" hidden
+            data-starting=(m.t("form.camera.starting"))
+            data-scanning=(m.t("form.camera.scanning"))
+            data-looking=(m.t("form.camera.looking"))
+            data-unusable=(m.t("form.camera.unusable"))
+            data-found=(m.t("form.camera.found"))
+            data-stopped=(m.t("form.camera.stopped"))
+            data-offline=(m.t("form.camera.offline"))
+            data-denied=(m.t("form.camera.denied"))
+            data-none=(m.t("form.camera.none"))
+            data-busy=(m.t("form.camera.busy"))
+            data-error=(m.t("form.camera.error")) {
+            button type="button" id="camera-start" class="secondary" aria-controls="camera-panel"
+                aria-describedby="camera-hint" { (m.t("form.camera.start")) }
+            p class="hint" id="camera-hint" { (m.t("form.camera.hint")) }
+            div id="camera-panel" class="camera-panel" hidden {
+                video id="camera-video" muted playsinline aria-label=(m.t("form.camera.video")) {}
+                button type="button" id="camera-stop" class="secondary" { (m.t("form.camera.stop")) }
+            }
+            p id="camera-status" class="camera-status" role="status" aria-live="polite" {}
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP service: the page (`GET /`, `POST /verify`), the JSON API (`POST /api/v1/verify`),
 //! W3C VC-API (`POST /credentials/verify`, `POST /presentations/verify`), single-use challenges
-//! (`POST /api/v1/challenges`) and the OpenAPI document (`GET /api/v1/openapi.json`).
+//! (`POST /api/v1/challenges`), QR decoding of camera frames (`POST /api/v1/scan`) and the
+//! OpenAPI document (`GET /api/v1/openapi.json`).
 //!
 //! Nothing submitted is stored or logged. Verification runs on the blocking pool (see
 //! [`Service::verify_text`]); request bodies are capped before they are read.
@@ -18,7 +19,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use passerelle_core::qr;
+use passerelle_core::qr::{self, QrError, QrPayload};
 use passerelle_core::verify::{Check, Outcome, Report, Verdict};
 
 use crate::i18n::{Catalogues, Messages};
@@ -36,7 +37,7 @@ pub const MAX_LIVE_CHALLENGES: usize = 100_000;
 
 /// The routes the service answers, as (method, path); the OpenAPI document must describe
 /// exactly the API ones (tested).
-pub const ROUTES: [(&str, &str); 9] = [
+pub const ROUTES: [(&str, &str); 10] = [
     ("GET", "/"),
     ("POST", "/verify"),
     ("GET", "/assets/style.css"),
@@ -45,6 +46,7 @@ pub const ROUTES: [(&str, &str); 9] = [
     ("POST", "/credentials/verify"),
     ("POST", "/presentations/verify"),
     ("POST", "/api/v1/challenges"),
+    ("POST", "/api/v1/scan"),
     ("GET", "/api/v1/openapi.json"),
 ];
 
@@ -141,6 +143,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/credentials/verify", post(vcapi_credentials))
         .route("/presentations/verify", post(vcapi_presentations))
         .route("/api/v1/challenges", post(issue_challenge))
+        .route(
+            "/api/v1/scan",
+            post(scan_image).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
         .route("/api/v1/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_API_BYTES))
         .with_state(state)
@@ -150,10 +156,12 @@ fn page_headers() -> [(header::HeaderName, HeaderValue); 4] {
     [
         (
             header::CONTENT_SECURITY_POLICY,
+            // Own scripts and styles only, no inline code or eval. `connect-src 'self'`: the
+            // camera scanner's frames may go to this server's /api/v1/scan and nowhere else.
             HeaderValue::from_static(
                 "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
-                 media-src 'self' blob: mediastream:; form-action 'self'; base-uri 'none'; \
-                 frame-ancestors 'none'",
+                 media-src 'self' blob: mediastream:; connect-src 'self'; form-action 'self'; \
+                 base-uri 'none'; frame-ancestors 'none'",
             ),
         ),
         (
@@ -641,4 +649,53 @@ async fn issue_challenge(State(state): State<Arc<AppState>>) -> Response {
 
 async fn openapi(State(state): State<Arc<AppState>>) -> Response {
     Json(crate::openapi::document(&state.domain)).into_response()
+}
+
+/// What one QR code found by `POST /api/v1/scan` carries, for the page's camera scanner.
+fn scanned_code(text: String) -> Value {
+    match qr::decode(&text) {
+        Ok(QrPayload::Document(_)) => json!({"text": text, "kind": "document"}),
+        Ok(QrPayload::Link(_)) => json!({"text": text, "kind": "link"}),
+        Err(problem) => json!({"text": text, "kind": "unusable", "problem": problem.to_string()}),
+    }
+}
+
+/// `POST /api/v1/scan`: an image (a camera frame, a photo, a screenshot: PNG, JPEG, GIF or
+/// WebP) → every QR code in it, each with what it carries (`document`, `link` or `unusable`).
+/// It only decodes: nothing is fetched or verified, and nothing is kept or logged. An image
+/// without a readable code is a normal answer (`{"codes": []}`), since the page's camera
+/// scanner sends frames until one shows a code.
+async fn scan_image(body: Bytes) -> Response {
+    if body.is_empty() {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            "the request body must be an image (PNG, JPEG, GIF or WebP)",
+        );
+    }
+    // Decoding is CPU work: keep it off the async workers, like verification.
+    let scanned = tokio::task::spawn_blocking(move || match qr::scan(&body) {
+        Ok(texts) => Ok(texts.into_iter().map(scanned_code).collect::<Vec<_>>()),
+        Err(QrError::NoCode) => Ok(Vec::new()),
+        Err(other) => Err(other),
+    })
+    .await;
+    match scanned {
+        Ok(Ok(codes)) => (
+            [(header::CACHE_CONTROL, "no-store")],
+            Json(json!({ "codes": codes })),
+        )
+            .into_response(),
+        Ok(Err(problem @ QrError::ImageTooLarge { .. })) => {
+            json_error(StatusCode::PAYLOAD_TOO_LARGE, None, &problem.to_string())
+        }
+        Ok(Err(problem)) => {
+            json_error(StatusCode::UNPROCESSABLE_ENTITY, None, &problem.to_string())
+        }
+        Err(_) => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+            "the scan stopped unexpectedly",
+        ),
+    }
 }

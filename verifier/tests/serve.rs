@@ -2,8 +2,8 @@
 //! TLS (a self-signed certificate the verifier is told to trust): a did:web DID document and
 //! status list credentials signed with the core. Covers valid, tampered, expired, not yet valid,
 //! revoked, suspended, status unreachable, unknown and recognised issuers, key rotation, cached
-//! status, refused private addresses, QR and baked inputs, challenges and replays, escaping,
-//! API errors and the OpenAPI document.
+//! status, refused private addresses, QR and baked inputs, camera frames decoded by
+//! `/api/v1/scan`, challenges and replays, escaping, API errors and the OpenAPI document.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -521,6 +521,166 @@ async fn qr_texts_images_links_and_baked_badges_are_read() {
         report["error"].as_str().unwrap().contains("only https"),
         "{report}"
     );
+}
+
+/// A camera frame as the page's scanner sends it: a 960 × 540 JPEG of a grey scene with the
+/// QR code of `text` in the middle at `module_pixels` pixels a module.
+fn camera_frame(text: &str, module_pixels: u32) -> Vec<u8> {
+    let code = image::load_from_memory(&qr::render_png(text, module_pixels).unwrap())
+        .unwrap()
+        .into_luma8();
+    let mut frame = image::GrayImage::from_fn(960, 540, |x, y| {
+        image::Luma([u8::try_from(140 + (x + y) / 20).unwrap()])
+    });
+    let left = (960 - i64::from(code.width())) / 2;
+    let top = (540 - i64::from(code.height())) / 2;
+    image::imageops::overlay(&mut frame, &code, left, top);
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageLuma8(frame)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    jpeg
+}
+
+#[tokio::test]
+async fn camera_frames_are_decoded_by_the_scan_endpoint() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let badge = issuer.badge(5, "key-1", |_| {});
+    let compact = qr::encode_compact(&badge.to_string()).unwrap();
+
+    // A JPEG frame with a credential's code: its text, which /api/v1/verify then verifies.
+    let response = verifier
+        .client
+        .post(format!("{}/api/v1/scan", verifier.base))
+        .header("content-type", "image/jpeg")
+        .body(camera_frame(&compact, 3))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(
+        answer,
+        json!({"codes": [{"text": compact, "kind": "document"}]})
+    );
+    let (status, report) = verifier
+        .post_raw(
+            "/api/v1/verify",
+            json!({ "qr": answer["codes"][0]["text"] })
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["verdict"], "verified", "{report:#}");
+
+    // A link, and a code that carries neither a credential nor a link (PNG screenshots).
+    let link = "https://learn.example/claim/clm_3f2a";
+    let (status, answer) = verifier
+        .post_raw("/api/v1/scan", qr::render_png(link, 4).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer, json!({"codes": [{"text": link, "kind": "link"}]}));
+    let (status, answer) = verifier
+        .post_raw("/api/v1/scan", qr::render_png("Table 12", 4).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["codes"][0]["kind"], "unusable", "{answer}");
+    assert!(
+        answer["codes"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("neither a credential"),
+        "{answer}"
+    );
+
+    // No code in sight is an answer, not an error: the scanner sends the next frame.
+    let mut empty = Vec::new();
+    image::DynamicImage::ImageLuma8(image::GrayImage::from_pixel(640, 480, image::Luma([180])))
+        .write_to(
+            &mut std::io::Cursor::new(&mut empty),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    let (status, answer) = verifier.post_raw("/api/v1/scan", empty).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer, json!({"codes": []}));
+
+    // Errors: nothing sent, not an image, over the upload cap.
+    let (status, error) = verifier.post_raw("/api/v1/scan", Vec::new()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert!(error["error"]
+        .as_str()
+        .unwrap()
+        .contains("must be an image"));
+    let (status, error) = verifier
+        .post_raw("/api/v1/scan", b"VC1:NOT-AN-IMAGE".to_vec())
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("image could not be read"),
+        "{error}"
+    );
+    let (status, _) = verifier
+        .post_raw("/api/v1/scan", vec![0xff; server::MAX_UPLOAD_BYTES + 1])
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn the_camera_scanner_is_an_enhancement_under_a_strict_csp() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let response = verifier
+        .client
+        .get(format!("{}/?lang=fr", verifier.base))
+        .send()
+        .await
+        .unwrap();
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = response.text().await.unwrap();
+    // Scripts only from this server, no inline script or eval; frames only to this server.
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "connect-src 'self'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert!(!csp.contains("unsafe"), "{csp}");
+    // Without JavaScript the control stays hidden; the script shows it, in the page's language.
+    assert!(
+        html.contains(r#"<div class="field camera" id="camera" hidden"#),
+        "{html}"
+    );
+    assert!(html.contains("Scanner un code QR avec la caméra"), "{html}");
+    assert!(
+        html.contains(r#"data-denied="L’accès à la caméra a été refusé"#),
+        "{html}"
+    );
+    assert!(!html.contains("<script>"), "no inline script: {html}");
+    let script = verifier
+        .client
+        .get(format!("{}/assets/app.js", verifier.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(script.contains("\"/api/v1/scan\""));
+    assert!(!script.contains("eval(") && !script.contains("new Function"));
 }
 
 #[tokio::test]
