@@ -324,7 +324,7 @@ fn situations() -> Vec<(String, Report)> {
     let stranger = KeyPair::from_seed(&[4; 32]);
     let mut foreign_list = status::status_list_credential(
         &list_url("r"),
-        &did::did_key(&stranger.public()).to_string(),
+        did::did_key(&stranger.public()).as_ref(),
         &StatusPurpose::Revocation,
         &Bitstring::new(status::MIN_ENTRIES, 1).unwrap(),
         now,
