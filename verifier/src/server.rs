@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use passerelle_core::qr;
-use passerelle_core::verify::{Check, Outcome, Report, Verdict};
+use passerelle_core::verify::{Check, Message, MessageCode, Outcome, Report, Verdict};
 
 use crate::i18n::{Catalogues, Messages};
 use crate::page::{self, ResultView};
@@ -393,12 +393,8 @@ async fn verify_with_challenge(
         .verify_text(recovered, chrono::Utc::now(), challenge, domain)
         .await?;
     let refusal = match usage {
-        Some(ChallengeUse::Replayed) => {
-            Some("The challenge was already used by an earlier presentation: this one is a replay.")
-        }
-        Some(ChallengeUse::Expired) => {
-            Some("The challenge has expired; ask the holder for a new presentation.")
-        }
+        Some(ChallengeUse::Replayed) => Some(MessageCode::ChallengeReplayed),
+        Some(ChallengeUse::Expired) => Some(MessageCode::ChallengeExpired),
         _ => None,
     };
     if let Some(message) = refusal {
@@ -408,14 +404,14 @@ async fn verify_with_challenge(
 }
 
 /// Marks the report's challenge check failed (a replay or an expired challenge).
-fn refuse_challenge(report: &mut Report, message: &str) {
-    let check = Check {
-        id: "challenge",
-        outcome: Outcome::Fail,
-        message: message.to_owned(),
-        details: vec!["challenges issued by this verifier are single-use".into()],
-        required: true,
-    };
+fn refuse_challenge(report: &mut Report, code: MessageCode) {
+    let check = Check::new(
+        "challenge",
+        Outcome::Fail,
+        Message::new(code),
+        vec![Message::new(MessageCode::ChallengeDetailSingleUse)],
+        true,
+    );
     match report.checks.iter_mut().find(|c| c.id == "challenge") {
         Some(existing) => *existing = check,
         None => report.checks.push(check),
@@ -474,7 +470,7 @@ fn vcapi_response(report: &Report) -> Response {
         json!({
             "type": format!("https://passerelle.example/problems/{}", c.id),
             "title": c.id,
-            "detail": c.message,
+            "detail": c.message.english(),
         })
     };
     let checks: Vec<&str> = report

@@ -739,3 +739,181 @@ async fn the_openapi_document_matches_the_routes() {
         assert!(status != 404 && status != 405, "{method} {path} → {status}");
     }
 }
+
+/// Fragments of English text the French page must not show: every core message template
+/// and every English catalogue entry that French translates, cut at their placeholders.
+fn english_fragments() -> Vec<String> {
+    use passerelle_core::verify::MessageCode;
+
+    let all = Catalogues::builtin().unwrap();
+    let english = all.negotiate(Some("en"), None);
+    let french = all.negotiate(Some("fr"), None);
+    let mut texts: Vec<String> = MessageCode::ALL
+        .iter()
+        .map(|c| c.english().to_owned())
+        .collect();
+    for key in all.languages()[0].keys() {
+        if english.t(key) != french.t(key) {
+            texts.push(english.t(key).to_owned());
+        }
+    }
+    let mut fragments = Vec::new();
+    for text in texts {
+        for piece in text.split(['{', '}']) {
+            let piece = piece.trim();
+            // Long enough to be a sentence, not a term both languages share.
+            if piece.len() >= 18 {
+                fragments.push(piece.replace('&', "&amp;").replace('"', "&quot;"));
+            }
+        }
+    }
+    fragments
+}
+
+/// The part of a result page that lists checks (verdict, card and checks), without the
+/// language switcher, which names each language in its own language.
+fn result_body(html: &str) -> &str {
+    let start = html.find("<main").unwrap_or(0);
+    let end = html.find("class=\"actions\"").unwrap_or(html.len());
+    &html[start..end]
+}
+
+fn assert_french_only(label: &str, html: &str) {
+    assert!(html.contains("<html lang=\"fr\""), "{label}: {html}");
+    let body = result_body(html);
+    for fragment in english_fragments() {
+        assert!(
+            !body.contains(&fragment),
+            "{label}: English text {fragment:?} on the French page:\n{body}"
+        );
+    }
+    // `lang="en"` only marks raw technical values in <code>.
+    let marked = body.matches("lang=\"en\"").count();
+    let in_code = body.matches("<code lang=\"en\">").count();
+    assert_eq!(marked, in_code, "{label}: {body}");
+}
+
+#[tokio::test]
+async fn french_result_pages_have_no_english_check_text() {
+    let issuer = Issuer::start().await;
+    issuer.publish_status_list("revocation", StatusPurpose::Revocation, &[REVOKED]);
+    let verifier = start_verifier(&issuer, true, &[issuer.did.as_str()]).await;
+    let french_page = |document: Value| {
+        let verifier = &verifier;
+        async move {
+            let (status, html) = verifier
+                .page(
+                    vec![("credential", document.to_string()), ("lang", "fr".into())],
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{html}");
+            html
+        }
+    };
+
+    let valid = issuer.badge(5, "key-1", |_| {});
+    let html = french_page(valid.clone()).await;
+    assert_french_only("valid", &html);
+    assert!(html.contains("<h1>Vérifiée</h1>"), "{html}");
+    assert!(
+        html.contains("La signature de l’émetteur est valide"),
+        "{html}"
+    );
+    assert!(html.contains("obtenue à l’instant"), "{html}");
+    assert!(html.contains("L’émetteur est reconnu par"), "{html}");
+    // Served from the cache the second time, and said so in French.
+    let html = french_page(valid.clone()).await;
+    assert!(html.contains("tirée du cache de ce service"), "{html}");
+
+    let mut tampered = valid.clone();
+    tampered["credentialSubject"]["achievement"]["name"] = "Rocket Science".into();
+    let html = french_page(tampered.clone()).await;
+    assert_french_only("tampered", &html);
+    // The same page in English does show those fragments: the check above can fail.
+    let (_, english) = verifier
+        .page(
+            vec![("credential", tampered.to_string()), ("lang", "en".into())],
+            None,
+        )
+        .await;
+    let shown = english_fragments()
+        .into_iter()
+        .filter(|f| result_body(&english).contains(f.as_str()))
+        .count();
+    assert!(
+        shown > 5,
+        "only {shown} English fragments on the English page"
+    );
+    assert!(html.contains("La signature ne tient pas"), "{html}");
+    assert!(
+        html.contains("la signature <code>eddsa-rdfc-2022</code> ne correspond pas"),
+        "{html}"
+    );
+
+    let html = french_page(issuer.badge(REVOKED, "key-1", |_| {})).await;
+    assert_french_only("revoked", &html);
+    assert!(
+        html.contains("L’émetteur a révoqué cette attestation."),
+        "{html}"
+    );
+
+    let expired = issuer.badge(5, "key-1", |b| {
+        b["validUntil"] = stamp(at_offset(-1)).into()
+    });
+    let html = french_page(expired).await;
+    assert_french_only("expired", &html);
+    assert!(html.contains("L’attestation a expiré le"), "{html}");
+
+    // A presentation: its own checks and each credential's, all in French.
+    let holder = KeyPair::from_seed(&[9; 32]);
+    let holder_did = did::did_key(&holder.public()).to_string();
+    let presentation = VerifiablePresentation::builder(Iri::parse(&holder_did).unwrap())
+        .credential(valid.clone())
+        .credential(issuer.badge(REVOKED, "key-1", |_| {}))
+        .build();
+    let options = ProofOptions::authentication(
+        Cryptosuite::EddsaRdfc2022,
+        did::did_key_verification_method(&holder.public()),
+        stamp(at_offset(-1)),
+        "c-1",
+        "verifier.example",
+    );
+    let html = french_page(proof::sign(&presentation, &holder, &options).unwrap()).await;
+    assert_french_only("presentation", &html);
+    assert!(
+        html.contains("Attestations de la présentation en échec : 1 sur 2."),
+        "{html}"
+    );
+
+    // Status unreachable: "could not check", in French, with the raw reason as code.
+    let unreachable = Issuer::start().await;
+    unreachable.put(
+        "/status/revocation",
+        StatusCode::SERVICE_UNAVAILABLE,
+        &json!({}),
+    );
+    let verifier = start_verifier(&unreachable, true, &[]).await;
+    let (_, html) = verifier
+        .page(
+            vec![
+                (
+                    "credential",
+                    unreachable.badge(5, "key-1", |_| {}).to_string(),
+                ),
+                ("lang", "fr".into()),
+            ],
+            None,
+        )
+        .await;
+    assert_french_only("status unreachable", &html);
+    assert!(
+        html.contains("Impossible de vérifier si l’émetteur a révoqué cette attestation."),
+        "{html}"
+    );
+    assert!(
+        html.contains("n’a pas pu être lue : <code lang=\"en\">"),
+        "{html}"
+    );
+    assert!(html.contains("503"), "{html}");
+}
