@@ -14,7 +14,7 @@ use serde_json::Value;
 use passerelle_core::model::identity::identity_matches;
 use passerelle_core::model::CredentialModel;
 use passerelle_core::verify::{
-    placeholders, Arg, ArgKind, Check, DocumentKind, Message, Outcome, Report, Verdict,
+    placeholders, Arg, ArgKind, Check, DocumentKind, Message, MessageCode, Outcome, Report, Verdict,
 };
 
 use crate::i18n::Messages;
@@ -278,9 +278,10 @@ fn checks_list(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
             ul {
                 @for check in checks {
                     @let outcome = outcome_key(check.outcome);
-                    // "Not checked" of an optional check means "does not apply" (no status list,
-                    // no schema named): its own sentence, never "could not be obtained".
-                    @let sentence_key = if check.outcome == Outcome::NotChecked && !check.required {
+                    // "Not checked" because there was nothing to check (no status entry, no
+                    // schema named) has its own sentence, never "could not be obtained"; a
+                    // schema named but not available is "could not be checked".
+                    @let sentence_key = if does_not_apply(check) {
                         format!("check.{}.not_applicable", check.id)
                     } else {
                         format!("check.{}.{}", check.id, outcome)
@@ -461,6 +462,16 @@ fn provenance_localized(m: &Messages<'_>, value: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether a check was not made because it does not apply to this document.
+fn does_not_apply(check: &Check) -> bool {
+    check.outcome == Outcome::NotChecked
+        && !check.required
+        && matches!(
+            check.message.code,
+            MessageCode::StatusNone | MessageCode::SchemaNone
+        )
 }
 
 fn check_title<'a>(m: &Messages<'a>, id: &str) -> &'a str {
@@ -696,8 +707,6 @@ mod tests {
 
     #[test]
     fn messages_render_in_the_viewers_language_with_arguments_set_apart() {
-        use passerelle_core::verify::MessageCode;
-
         use crate::fetch::Freshness;
         use crate::i18n::Catalogues;
 
