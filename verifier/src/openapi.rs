@@ -26,7 +26,8 @@ pub fn document(domain: &str) -> Value {
                 "summary": "Verify a credential, a presentation, a compact JWS or the text of a QR code",
                 "parameters": [
                     {"name": "challenge", "in": "query", "required": false, "schema": {"type": "string"}, "description": "The challenge a presentation must answer (single-use if issued by /api/v1/challenges)."},
-                    {"name": "domain", "in": "query", "required": false, "schema": {"type": "string"}}
+                    {"name": "domain", "in": "query", "required": false, "schema": {"type": "string"}},
+                    {"name": "lang", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Adds `localized` (message and details in this language, e.g. fr) to every check"}
                 ],
                 "requestBody": {"required": true, "content": {
                     "application/json": {"schema": {"oneOf": [
@@ -123,7 +124,11 @@ pub fn document(domain: &str) -> Value {
                         "proof": {"type": "integer", "description": "Which proof (1-based) the fact is about, when there are several"}
                     }
                 }},
-                "required": {"type": "boolean"}
+                "required": {"type": "boolean"},
+                "localized": {"type": "object", "description": "With ?lang= on /api/v1/verify", "properties": {
+                    "lang": {"type": "string"}, "message": {"type": "string"},
+                    "details": {"type": "array", "items": {"type": "string"}}
+                }}
             }},
             "Report": {"type": "object", "required": ["verdict", "kind", "secured_by", "checked_at", "checks"], "properties": {
                 "verdict": {"type": "string", "enum": ["verified", "not_verified", "incomplete"]},

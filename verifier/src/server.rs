@@ -334,6 +334,40 @@ fn problem_response(problem: &InputProblem, field: Option<&str>) -> Response {
 struct ChallengeQuery {
     challenge: Option<String>,
     domain: Option<String>,
+    /// A language for the messages (`localized` members), e.g. `fr`.
+    lang: Option<String>,
+}
+
+/// The report as JSON; with a language, each check also carries `localized`:
+/// `{"lang", "message", "details"}` in that language (nested credential reports too).
+fn report_json(report: &Report, m: Option<&Messages<'_>>) -> Value {
+    let mut json = report.to_json();
+    if let Some(m) = m {
+        localize(&mut json, report, m);
+    }
+    json
+}
+
+fn localize(json: &mut Value, report: &Report, m: &Messages<'_>) {
+    if let Some(checks) = json.get_mut("checks").and_then(Value::as_array_mut) {
+        for (json_check, check) in checks.iter_mut().zip(&report.checks) {
+            let details: Vec<String> = check
+                .details
+                .iter()
+                .map(|d| page::message_text(m, d))
+                .collect();
+            json_check["localized"] = json!({
+                "lang": m.lang(),
+                "message": page::message_text(m, &check.message),
+                "details": details,
+            });
+        }
+    }
+    if let Some(inner) = json.get_mut("credentials").and_then(Value::as_array_mut) {
+        for (json_inner, inner_report) in inner.iter_mut().zip(&report.credentials) {
+            localize(json_inner, inner_report, m);
+        }
+    }
 }
 
 /// `POST /api/v1/verify`: a credential, presentation, compact JWS, or `{"qr": "…"}`; answers
@@ -353,7 +387,13 @@ async fn api_verify(
         Err(problem) => return problem_response(&problem, None),
     };
     match verify_with_challenge(&state, recovered, query.challenge, query.domain).await {
-        Ok(verification) => Json(verification.report.to_json()).into_response(),
+        Ok(verification) => {
+            let m = query
+                .lang
+                .as_deref()
+                .map(|lang| state.catalogues.negotiate(Some(lang), None));
+            Json(report_json(&verification.report, m.as_ref())).into_response()
+        }
         Err(problem) => problem_response(&problem, None),
     }
 }

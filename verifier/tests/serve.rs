@@ -862,6 +862,23 @@ async fn french_result_pages_have_no_english_check_text() {
 
     let mut tampered = valid.clone();
     tampered["credentialSubject"]["achievement"]["name"] = "Rocket Science".into();
+    // The API localises on request (?lang=), and only then.
+    let (_, report) = verifier
+        .post_raw("/api/v1/verify?lang=fr", tampered.to_string().into_bytes())
+        .await;
+    let localized = &check(&report, "proof")["localized"];
+    assert_eq!(localized["lang"], "fr", "{report:#}");
+    assert!(localized["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("La signature ne tient pas"));
+    assert!(localized["details"][0]
+        .as_str()
+        .unwrap()
+        .contains("ne correspond pas"));
+    assert_eq!(check(&report, "proof")["code"], "proof.invalid");
+    let plain = verifier.verify(&tampered).await;
+    assert!(check(&plain, "proof").get("localized").is_none());
     let html = french_page(tampered.clone()).await;
     assert_french_only("tampered", &html);
     // The same page in English does show those fragments: the check above can fail.
