@@ -153,7 +153,7 @@ pub fn input_error(m: &Messages<'_>, reason: &str) -> String {
             h1 { (m.t("error.title")) }
             div class="verdict verdict-not_verified" role="alert" {
                 p { (m.t("error.lead")) }
-                p class="reason" lang="en" { (reason) }
+                p class="reason" { code lang="en" { (reason) } }
             }
             (verify_form(m))
         },
