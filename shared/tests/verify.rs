@@ -367,6 +367,88 @@ fn situations() -> Vec<(String, Report)> {
         check(&two, &fetched_lists(), &plain),
     ));
 
+    // VC-JOSE: a valid JWS, and one whose key is not published.
+    let mut unsigned_status = model::sample::data_literacy_badge();
+    unsigned_status["issuer"]["id"] = issuer.clone().into();
+    unsigned_status
+        .as_object_mut()
+        .unwrap()
+        .remove("credentialStatus");
+    let jws = passerelle_core::jose::sign_vc_jwt(&unsigned_status, &key, &method).unwrap();
+    out.push((
+        "VC-JOSE".into(),
+        check(&json!(jws), &Fetched::default(), &plain),
+    ));
+    let mut web = unsigned_status.clone();
+    web["issuer"]["id"] = "did:web:issuer.example".into();
+    let web_jws =
+        passerelle_core::jose::sign_vc_jwt(&web, &key, "did:web:issuer.example#key-1").unwrap();
+    out.push((
+        "VC-JOSE, did:web not fetched".into(),
+        check(&json!(web_jws), &Fetched::default(), &plain),
+    ));
+    let mut down = Fetched::default();
+    down.failures.insert(
+        "https://issuer.example/.well-known/did.json".into(),
+        "the server answered HTTP 502".into(),
+    );
+    out.push((
+        "VC-JOSE, did:web unreachable".into(),
+        check(&json!(web_jws), &down, &plain),
+    ));
+
+    // A status list altered after signing, and one out of date.
+    let mut altered = fetched_lists();
+    let mut list_r = list("r", StatusPurpose::Revocation, &[]);
+    list_r["credentialSubject"]["statusPurpose"] = "suspension".into();
+    altered.add_status_list(&list_url("r"), list_r, "fetched now");
+    out.push((
+        "altered status list".into(),
+        check(&valid, &altered, &plain),
+    ));
+    let mut stale = fetched_lists();
+    let mut bits = Bitstring::new(status::MIN_ENTRIES, 1).unwrap();
+    bits.set(0, 0).unwrap();
+    let mut old_list = status::status_list_credential(
+        &list_url("r"),
+        &issuer,
+        &StatusPurpose::Revocation,
+        &bits,
+        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .into(),
+    );
+    old_list["validUntil"] = "2026-02-01T00:00:00Z".into();
+    stale.add_status_list(
+        &list_url("r"),
+        sign(&old_list, Cryptosuite::EddsaRdfc2022),
+        "fetched now",
+    );
+    out.push(("stale status list".into(), check(&valid, &stale, &plain)));
+
+    // The JSON Schema the sample names, given locally: satisfied, then not.
+    let schema_id = valid["credentialSchema"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (label, schema) in [
+        (
+            "schema satisfied",
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"}),
+        ),
+        (
+            "schema violated",
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "required": ["nickname"]}),
+        ),
+    ] {
+        let mut fetched = fetched_lists();
+        fetched
+            .schemas
+            .insert(schema, &[schema_id.as_str()])
+            .unwrap();
+        out.push((label.into(), check(&valid, &fetched, &plain)));
+    }
+
     // Presentations: a holder signs with a challenge.
     let holder = KeyPair::from_seed(&[5; 32]);
     let holder_did = did::did_key(&holder.public()).to_string();
@@ -382,6 +464,31 @@ fn situations() -> Vec<(String, Report)> {
         "verifier.example",
     );
     let vp = proof::sign(&presentation, &holder, &options).unwrap();
+    let lone = VerifiablePresentation::builder(Iri::parse(&holder_did).unwrap())
+        .credential(valid.clone())
+        .build();
+    let lone = proof::sign(&lone, &holder, &options).unwrap();
+    out.push((
+        "presentation of one valid credential".into(),
+        check(
+            &lone,
+            &fetched_lists(),
+            &CheckOptions {
+                challenge: Some("challenge-1".into()),
+                domain: Some("verifier.example".into()),
+                ..Default::default()
+            },
+        ),
+    ));
+    let mut empty = lone.clone();
+    empty
+        .as_object_mut()
+        .unwrap()
+        .remove("verifiableCredential");
+    out.push((
+        "empty presentation".into(),
+        check(&empty, &fetched_lists(), &plain),
+    ));
     for (label, challenge, domain) in [
         (
             "presentation",
@@ -577,11 +684,67 @@ fn every_message_has_a_listed_code_and_exactly_its_arguments() {
         .iter()
         .any(|d| d.code == MessageCode::StatusDetailListUnreadable
             && d.arg("reason").is_some_and(|r| r.contains("503"))));
+    assert_eq!(
+        outcome("VC-JOSE", "proof"),
+        (Outcome::Pass, MessageCode::ProofValidIssuer)
+    );
+    assert_eq!(
+        outcome("VC-JOSE, did:web not fetched", "proof"),
+        (Outcome::NotChecked, MessageCode::ProofJwsKeyUnavailable)
+    );
+    assert!(
+        details("VC-JOSE, did:web unreachable", "verification_method")
+            .iter()
+            .any(|d| d.code == MessageCode::KeyDetailDocumentUnavailable
+                && d.arg("reason") == Some("the server answered HTTP 502"))
+    );
+    assert_eq!(
+        outcome("altered status list", "status"),
+        (Outcome::Fail, MessageCode::StatusUntrustworthy)
+    );
+    assert_eq!(
+        details("altered status list", "status")[0].code,
+        MessageCode::StatusDetailListSignatureInvalid
+    );
+    assert_eq!(
+        outcome("stale status list", "status"),
+        (Outcome::NotChecked, MessageCode::StatusNotChecked)
+    );
+    assert_eq!(
+        details("stale status list", "status")[0].code,
+        MessageCode::StatusDetailListOutOfDate
+    );
+    assert_eq!(
+        outcome("schema satisfied", "json_schema"),
+        (Outcome::Pass, MessageCode::SchemaValid)
+    );
+    assert_eq!(
+        outcome("schema violated", "json_schema"),
+        (Outcome::Fail, MessageCode::SchemaInvalid)
+    );
+    assert_eq!(
+        outcome("presentation of one valid credential", "credentials"),
+        (Outcome::Pass, MessageCode::CredentialsAllVerified)
+    );
+    assert_eq!(
+        outcome("empty presentation", "credentials"),
+        (Outcome::Warning, MessageCode::CredentialsNone)
+    );
     assert!(details("two proofs, altered", "proof")
         .iter()
         .all(|d| d.proof.is_some()));
+    println!(
+        "{} of {} message codes exercised; not exercised: {:?}",
+        seen.len(),
+        MESSAGE_CODES.len(),
+        MessageCode::ALL
+            .iter()
+            .filter(|c| !seen.contains(c))
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+    );
     assert!(
-        seen.len() > 60,
+        seen.len() > 90,
         "only {} of {} codes were exercised: {seen:?}",
         seen.len(),
         MESSAGE_CODES.len()
