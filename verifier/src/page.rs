@@ -286,7 +286,9 @@ fn checks_list(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
                     } else {
                         format!("check.{}.{}", check.id, outcome)
                     };
-                    @let sentence = m.t(&sentence_key);
+                    // The short sentences speak of the issuer; a presentation's signature and
+                    // key are the holder's, which its own message says.
+                    @let sentence = if about_holder(check) { "" } else { m.t(&sentence_key) };
                     li class={ "check outcome-" (outcome) } data-check=(check.id) data-outcome=(outcome) {
                         p class="check-head" {
                             span class={ "tag tag-" (outcome) } { (m.t(&format!("outcome.{outcome}"))) }
@@ -462,6 +464,18 @@ fn provenance_localized(m: &Messages<'_>, value: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether the check is about a presentation holder's signature or key.
+fn about_holder(check: &Check) -> bool {
+    matches!(
+        check.message.code,
+        MessageCode::ProofValidHolder
+            | MessageCode::ProofCaveatHolder
+            | MessageCode::KeyValidHolder
+            | MessageCode::KeyUnvouchedHolder
+            | MessageCode::KeyWrongHolder
+    )
 }
 
 /// Whether a check was not made because it does not apply to this document.

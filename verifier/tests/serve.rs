@@ -936,6 +936,11 @@ async fn french_result_pages_have_no_english_check_text() {
         html.contains("Attestations de la présentation en échec : 1 sur 2."),
         "{html}"
     );
+    // The presentation's key is the holder's, and the page says so.
+    assert!(
+        html.contains("La clé de signature appartient au titulaire"),
+        "{html}"
+    );
 
     // Status unreachable: "could not check", in French, with the raw reason as code.
     let unreachable = Issuer::start().await;
