@@ -43,18 +43,25 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::did::{self, FetchedDocuments, KeyReference, Relationship, ResolvedKey, ResolvedVia};
 use crate::input::{self, InputError, InputLimits};
 use crate::jose::{self, ParsedJws, VcForm};
-use crate::jsonld;
+use crate::jsonld::{self, JsonLdError};
 use crate::model::{self, CredentialKind, CredentialModel, VcVersion};
 use crate::proof::{self, ParsedProof, ProofError, Suite};
 use crate::schema::{SchemaOutcome, SchemaSet};
 use crate::status::{self, StatusEntry};
 use crate::trust::{TrustDecision, TrustRegistries};
+
+mod messages;
+
+pub use messages::{placeholders, Arg, ArgKind, Message, MessageCode, MESSAGE_CODES};
+
+use MessageCode as C;
 
 /// Why the input could not even be read as a credential, presentation or JWS.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -381,20 +388,75 @@ pub enum Verdict {
 }
 
 /// One check in a report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// Its JSON form keeps the English text under `message` and `details` and adds the stable
+/// `code` and `args` of the message, and `detail_codes` (one `{code, args}` per detail, in the
+/// same order), so a client can show every sentence in its own language.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
     /// Stable identifier: `proof`, `verification_method`, `json_ld`, `data_model`,
     /// `open_badges`, `json_schema`, `validity_period`, `status`, `challenge`, `credentials`,
     /// `issuer_recognised`.
     pub id: &'static str,
     pub outcome: Outcome,
-    /// One plain-language sentence.
-    pub message: String,
+    /// One plain-language sentence (`message.english()` is the English text).
+    pub message: Message,
     /// Supporting facts, one per line.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub details: Vec<String>,
+    pub details: Vec<Message>,
     /// Whether the verdict requires this check to pass (a `not_checked` here means incomplete).
     pub required: bool,
+}
+
+impl Check {
+    /// A check with its outcome, message, details and whether it is required.
+    pub fn new(
+        id: &'static str,
+        outcome: Outcome,
+        message: Message,
+        details: Vec<Message>,
+        required: bool,
+    ) -> Self {
+        Self {
+            id,
+            outcome,
+            message,
+            details,
+            required,
+        }
+    }
+}
+
+impl Serialize for Check {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let fields = if self.details.is_empty() { 6 } else { 8 };
+        let mut out = serializer.serialize_struct("Check", fields)?;
+        out.serialize_field("id", self.id)?;
+        out.serialize_field("outcome", &self.outcome)?;
+        out.serialize_field("message", &self.message.english())?;
+        out.serialize_field("code", &self.message.code)?;
+        out.serialize_field("args", &messages::ArgsMap(&self.message.args))?;
+        if !self.details.is_empty() {
+            let english: Vec<String> = self.details.iter().map(Message::english).collect();
+            out.serialize_field("details", &english)?;
+            out.serialize_field("detail_codes", &self.details)?;
+        }
+        out.serialize_field("required", &self.required)?;
+        out.end()
+    }
+}
+
+/// Every message of a report, nested credential reports included: each check's message and
+/// details.
+pub fn report_messages(report: &Report) -> Vec<&Message> {
+    let mut all = Vec::new();
+    for check in &report.checks {
+        all.push(&check.message);
+        all.extend(check.details.iter());
+    }
+    for inner in &report.credentials {
+        all.extend(report_messages(inner));
+    }
+    all
 }
 
 /// What was presented.
@@ -577,61 +639,64 @@ fn add_trust_checks(report: &mut Report, trust: &TrustRegistries, now: DateTime<
     };
     let issuer = summary.issuer.id.as_str();
     let registries = if trust.registry_names().is_empty() {
-        "no trust registry is configured".to_owned()
+        Message::new(C::TrustDetailNoRegistry)
     } else {
-        format!(
-            "registries consulted: {}",
-            trust.registry_names().join(", ")
-        )
+        Message::new(C::TrustDetailConsulted).text("registries", trust.registry_names().join(", "))
     };
     let check = match trust.decide(issuer, now) {
         TrustDecision::Recognised(listings) => {
             let by: Vec<String> = listings.iter().map(|l| l.registry.clone()).collect();
-            let mut details: Vec<String> = listings
+            let mut details: Vec<Message> = listings
                 .iter()
                 .map(|l| match &l.jurisdiction {
-                    Some(j) => format!("{}: listed as {} ({j})", l.registry, l.name),
-                    None => format!("{}: listed as {}", l.registry, l.name),
+                    Some(j) => Message::new(C::TrustDetailListedIn)
+                        .text("registry", &l.registry)
+                        .text("name", &l.name)
+                        .text("jurisdiction", j),
+                    None => Message::new(C::TrustDetailListed)
+                        .text("registry", &l.registry)
+                        .text("name", &l.name),
                 })
                 .collect();
             details.push(registries);
             pass(
                 "issuer_recognised",
-                &format!("The issuer is recognised by {}.", by.join(", ")),
+                Message::new(C::TrustRecognised).text("registries", by.join(", ")),
                 details,
                 false,
             )
         }
-        TrustDecision::NotCurrent(listings) => Check {
-            id: "issuer_recognised",
-            outcome: Outcome::Warning,
-            message: "The issuer is listed in a registry you trust, but not for this date.".into(),
-            details: listings
+        TrustDecision::NotCurrent(listings) => Check::new(
+            "issuer_recognised",
+            Outcome::Warning,
+            Message::new(C::TrustNotCurrent),
+            listings
                 .iter()
                 .map(|l| {
                     let dates = |d: Option<DateTime<Utc>>| {
                         d.map(|d| d.format("%Y-%m-%d").to_string())
                             .unwrap_or_else(|| "…".into())
                     };
-                    format!(
-                        "{}: {} listed from {} to {}",
-                        l.registry,
-                        l.name,
-                        dates(l.valid_from),
-                        dates(l.valid_until)
-                    )
+                    Message::new(C::TrustDetailListedDates)
+                        .text("registry", &l.registry)
+                        .text("name", &l.name)
+                        .text("from", dates(l.valid_from))
+                        .text("until", dates(l.valid_until))
                 })
                 .chain(std::iter::once(registries))
                 .collect(),
-            required: false,
-        },
-        TrustDecision::Unknown => Check {
-            id: "issuer_recognised",
-            outcome: Outcome::Warning,
-            message: "The issuer is not in any registry you trust (unknown is not invalid).".into(),
-            details: vec![format!("issuer {issuer}"), registries],
-            required: false,
-        },
+            false,
+        ),
+        TrustDecision::Unknown => Check::new(
+            "issuer_recognised",
+            Outcome::Warning,
+            Message::new(C::TrustUnknown),
+            vec![
+                Message::new(C::TrustDetailIssuer).id("issuer", issuer),
+                registries,
+            ],
+            false,
+        ),
     };
     report.checks.push(check);
     let verdict = verdict_of(&report.checks);
@@ -682,8 +747,11 @@ fn check_jws_credential(jws: &JwsCredential, fetched: &Fetched, now: DateTime<Ut
     let Some(credential) = &jws.credential else {
         report.checks.push(fail(
             "data_model",
-            "The JWT's claims contradict the credential inside it.",
-            jws.claims_error.iter().cloned().collect(),
+            Message::new(C::DataModelJwtClaims),
+            jws.claims_error
+                .iter()
+                .map(|e| Message::new(C::DataModelDetailJwtClaims).raw("error", e))
+                .collect(),
             true,
         ));
         return report.finish();
@@ -695,10 +763,9 @@ fn check_jws_credential(jws: &JwsCredential, fetched: &Fetched, now: DateTime<Ut
     report.checks.push(json_ld_check(credential, None));
     if credential.get("proof").is_some() {
         if let Some(check) = report.checks.iter_mut().find(|c| c.id == "proof") {
-            check.details.push(
-                "the credential also carries embedded proofs; only the JWS signature was checked"
-                    .into(),
-            );
+            check
+                .details
+                .push(Message::new(C::ProofDetailJwsEmbeddedProofsIgnored));
         }
     }
     credential_content_checks(credential, fetched, now, &mut report);
@@ -738,14 +805,14 @@ fn check_presentation(
     match model::check_presentation(doc) {
         Ok(_) => report.checks.push(pass(
             "data_model",
-            "The presentation follows the Verifiable Credentials data model.",
+            Message::new(C::DataModelPresentationValid),
             vec![],
             true,
         )),
         Err(violations) => report.checks.push(fail(
             "data_model",
-            "The presentation does not follow the Verifiable Credentials data model.",
-            violations.iter().map(|v| v.to_string()).collect(),
+            Message::new(C::DataModelPresentationInvalid),
+            violations.iter().map(violation_detail).collect(),
             true,
         )),
     }
@@ -761,8 +828,8 @@ fn check_presentation(
                         new_report(DocumentKind::Credential, SecuringMechanism::VcJose, now);
                     r.checks.push(fail(
                         "proof",
-                        "A credential in the presentation is not a readable JWS.",
-                        vec![e.to_string()],
+                        Message::new(C::ProofEmbeddedJwsUnreadable),
+                        vec![Message::new(C::ProofDetailError).raw("error", e)],
                         true,
                     ));
                     r.finish()
@@ -785,31 +852,33 @@ fn check_presentation(
     report.checks.push(if failed > 0 {
         fail(
             "credentials",
-            &format!(
-                "{failed} of the {total} credentials in the presentation failed verification."
-            ),
+            Message::new(C::CredentialsFailed)
+                .number("failed", failed)
+                .number("total", total),
             vec![],
             true,
         )
     } else if incomplete > 0 {
         not_checked(
             "credentials",
-            &format!("{incomplete} of the {total} credentials could not be fully checked."),
+            Message::new(C::CredentialsIncomplete)
+                .number("incomplete", incomplete)
+                .number("total", total),
             vec![],
             true,
         )
     } else if total == 0 {
-        Check {
-            id: "credentials",
-            outcome: Outcome::Warning,
-            message: "The presentation contains no credential.".into(),
-            details: vec![],
-            required: false,
-        }
+        Check::new(
+            "credentials",
+            Outcome::Warning,
+            Message::new(C::CredentialsNone),
+            vec![],
+            false,
+        )
     } else {
         pass(
             "credentials",
-            &format!("All {total} credentials in the presentation are verified."),
+            Message::new(C::CredentialsAllVerified).number("total", total),
             vec![],
             true,
         )
@@ -821,7 +890,7 @@ fn unreachable_report(now: DateTime<Utc>) -> Report {
     let mut r = new_report(DocumentKind::Credential, SecuringMechanism::Unsecured, now);
     r.checks.push(fail(
         "proof",
-        "A credential in the presentation could not be read.",
+        Message::new(C::ProofEmbeddedUnreadable),
         vec![],
         true,
     ));
@@ -856,7 +925,7 @@ fn embedded_credentials(doc: &Value) -> Vec<Embedded<'_>> {
 
 /// The compact JWS inside a VCDM 2.0 `EnvelopedVerifiableCredential` id
 /// (`data:application/vc+jwt,<jws>`). Other media types are not JWS credentials.
-fn enveloped_jws(id: &str) -> Option<&str> {
+pub fn enveloped_jws(id: &str) -> Option<&str> {
     let rest = id.strip_prefix("data:")?;
     let (media_type, data) = rest.split_once(',')?;
     let media_type = media_type.split(';').next().unwrap_or_default();
@@ -870,16 +939,47 @@ fn enveloped_jws(id: &str) -> Option<&str> {
 // ---------------------------------------------------------------------------------------------
 // Signature and key checks
 
-/// Checks every Data Integrity proof of `doc`: returns the `proof` check and the
-/// `verification_method` check.
 /// The `proof` and `verification_method` checks, and what canonicalization learnt about the
 /// document's JSON-LD (`None` when no RDFC proof got that far).
 struct SignatureChecks {
     proof: Check,
     key: Check,
-    json_ld: Option<Result<(), String>>,
+    json_ld: Option<Result<(), JsonLdError>>,
 }
 
+/// Whose signature a check is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signer {
+    Issuer,
+    Holder,
+}
+
+impl Signer {
+    fn proof_message(self, outcome: Outcome) -> Message {
+        Message::new(match (outcome, self) {
+            (Outcome::Pass, Signer::Issuer) => C::ProofValidIssuer,
+            (Outcome::Pass, Signer::Holder) => C::ProofValidHolder,
+            (Outcome::Warning, Signer::Issuer) => C::ProofCaveatIssuer,
+            (Outcome::Warning, Signer::Holder) => C::ProofCaveatHolder,
+            (Outcome::Fail, _) => C::ProofInvalid,
+            (Outcome::NotChecked, _) => C::ProofNotChecked,
+        })
+    }
+
+    fn key_message(self, outcome: Outcome) -> Message {
+        Message::new(match (outcome, self) {
+            (Outcome::Pass, Signer::Issuer) => C::KeyValidIssuer,
+            (Outcome::Pass, Signer::Holder) => C::KeyValidHolder,
+            (Outcome::Warning, Signer::Issuer) => C::KeyUnvouchedIssuer,
+            (Outcome::Warning, Signer::Holder) => C::KeyUnvouchedHolder,
+            (Outcome::Fail, Signer::Issuer) => C::KeyWrongIssuer,
+            (Outcome::Fail, Signer::Holder) => C::KeyWrongHolder,
+            (Outcome::NotChecked, _) => C::KeyNotChecked,
+        })
+    }
+}
+
+/// Checks every Data Integrity proof of `doc`.
 fn data_integrity_checks(
     doc: &Value,
     proofs: Result<Vec<ParsedProof>, ProofError>,
@@ -894,13 +994,13 @@ fn data_integrity_checks(
             return SignatureChecks {
                 proof: fail(
                     "proof",
-                    "The proof cannot be read.",
-                    vec![e.to_string()],
+                    Message::new(C::ProofUnreadable),
+                    vec![Message::new(C::ProofDetailError).raw("error", e)],
                     true,
                 ),
                 key: not_checked(
                     "verification_method",
-                    "The signing key could not be looked up because the proof cannot be read.",
+                    Message::new(C::KeyProofUnreadable),
                     vec![],
                     true,
                 ),
@@ -910,40 +1010,43 @@ fn data_integrity_checks(
     };
     if proofs.is_empty() {
         return SignatureChecks {
-            proof: fail(
-                "proof",
-                "The document is not signed: it has no proof, so anyone could have written it.",
-                vec![],
-                true,
-            ),
+            proof: fail("proof", Message::new(C::ProofMissing), vec![], true),
             key: not_checked(
                 "verification_method",
-                "There is no signing key to look up (no proof).",
+                Message::new(C::KeyNoProof),
                 vec![],
                 true,
             ),
             json_ld: None,
         };
     }
+    let signer = if presentation.is_some() {
+        Signer::Holder
+    } else {
+        Signer::Issuer
+    };
     let mut proof_outcome = Outcome::Pass;
     let mut key_outcome = Outcome::Pass;
     let mut proof_details = Vec::new();
     let mut key_details = Vec::new();
     let several = proofs.len() > 1;
-    let mut json_ld: Option<Result<(), String>> = None;
+    let mut json_ld: Option<Result<(), JsonLdError>> = None;
     for (n, parsed) in proofs.iter().enumerate() {
-        let label = if several {
-            format!("proof {}: ", n + 1)
-        } else {
-            String::new()
+        let label = |message: Message| {
+            if several {
+                message.about_proof(n + 1)
+            } else {
+                message
+            }
         };
         let suite = parsed.suite.to_string();
         // The suite must be one we know.
         if let Suite::Unsupported { .. } = &parsed.suite {
             proof_outcome = proof_outcome.worst(Outcome::Fail);
-            proof_details.push(format!(
-                "{label}{}: proof type {suite} is not one this verifier supports (eddsa-rdfc-2022, eddsa-jcs-2022, eddsa-2022, Ed25519Signature2020)",
-                parsed.path
+            proof_details.push(label(
+                Message::new(C::ProofDetailUnsupportedSuite)
+                    .id("path", &parsed.path)
+                    .id("suite", &suite),
             ));
             continue;
         }
@@ -951,16 +1054,20 @@ fn data_integrity_checks(
         let expected_purpose = relationship.as_str();
         if parsed.proof_purpose.as_deref() != Some(expected_purpose) {
             proof_outcome = proof_outcome.worst(Outcome::Fail);
-            proof_details.push(format!(
-                "{label}proofPurpose is {:?}, expected {expected_purpose:?}",
-                parsed.proof_purpose.as_deref().unwrap_or("(missing)")
+            proof_details.push(label(
+                Message::new(C::ProofDetailWrongPurpose)
+                    .id(
+                        "found",
+                        parsed.proof_purpose.as_deref().unwrap_or("(missing)"),
+                    )
+                    .id("expected", expected_purpose),
             ));
             continue;
         }
         if let Some(options) = presentation {
             if let Some(problem) = challenge_problem(parsed, options) {
                 proof_outcome = proof_outcome.worst(Outcome::Fail);
-                proof_details.push(format!("{label}{problem}"));
+                proof_details.push(label(problem));
                 continue;
             }
         }
@@ -968,25 +1075,25 @@ fn data_integrity_checks(
         let Some(vm) = parsed.verification_method.as_deref() else {
             proof_outcome = proof_outcome.worst(Outcome::Fail);
             key_outcome = key_outcome.worst(Outcome::Fail);
-            key_details.push(format!("{label}the proof names no verificationMethod"));
+            key_details.push(label(Message::new(C::KeyDetailNoVerificationMethod)));
             continue;
         };
         let key = match resolve_key(vm, fetched, relationship, expected_controller) {
             KeyLookup::Found { key, outcome, note } => {
                 key_outcome = key_outcome.worst(outcome);
-                key_details.push(format!("{label}{note}"));
+                key_details.push(label(note));
                 key
             }
             KeyLookup::Failed { outcome, reason } => {
                 key_outcome = key_outcome.worst(outcome);
-                key_details.push(format!("{label}{reason}"));
+                key_details.push(label(reason));
                 proof_outcome = proof_outcome.worst(if outcome == Outcome::Fail {
                     Outcome::Fail
                 } else {
                     Outcome::NotChecked
                 });
-                proof_details.push(format!(
-                    "{label}the {suite} signature was not checked: the key is not available"
+                proof_details.push(label(
+                    Message::new(C::ProofDetailKeyUnavailable).id("suite", &suite),
                 ));
                 continue;
             }
@@ -997,85 +1104,69 @@ fn data_integrity_checks(
                 if uses_rdfc {
                     json_ld.get_or_insert(Ok(()));
                 }
-                if verified.legacy {
+                let code = if verified.legacy {
                     proof_outcome = proof_outcome.worst(Outcome::Warning);
-                    proof_details.push(format!(
-                        "{label}{suite} signature is valid, but this proof format predates the W3C Recommendation; ask the issuer to re-issue with eddsa-rdfc-2022"
-                    ));
+                    C::ProofDetailValidLegacy
                 } else if verified.utf16_order {
                     proof_outcome = proof_outcome.worst(Outcome::Warning);
-                    proof_details.push(format!(
-                        "{label}{suite} signature is valid over the statement order of the JavaScript reference implementation (UTF-16 code units) rather than RDFC-1.0's (code points); accepted for compatibility"
-                    ));
+                    C::ProofDetailValidUtf16
                 } else {
-                    proof_details.push(format!("{label}{suite} signature is valid"));
-                }
+                    C::ProofDetailValid
+                };
+                proof_details.push(label(Message::new(code).id("suite", &suite)));
             }
             Err(ProofError::Document(e)) => {
-                json_ld = Some(Err(e.to_string()));
                 proof_outcome = proof_outcome.worst(Outcome::Fail);
-                proof_details.push(format!(
-                    "{label}the signed data cannot be computed because the document is not valid JSON-LD: {e}"
+                proof_details.push(label(
+                    Message::new(C::ProofDetailNotJsonLd).raw("error", &e),
                 ));
+                json_ld = Some(Err(e));
             }
-            Err(e) => {
-                if uses_rdfc && matches!(e, ProofError::BadSignature { .. }) {
+            Err(ProofError::BadSignature { path }) => {
+                if uses_rdfc {
                     json_ld.get_or_insert(Ok(()));
                 }
                 proof_outcome = proof_outcome.worst(Outcome::Fail);
-                proof_details.push(format!("{label}{e}"));
+                proof_details.push(label(
+                    Message::new(C::ProofDetailSignatureMismatch)
+                        .id("path", path)
+                        .id("suite", &suite),
+                ));
+            }
+            Err(e) => {
+                proof_outcome = proof_outcome.worst(Outcome::Fail);
+                proof_details.push(label(Message::new(C::ProofDetailError).raw("error", e)));
             }
         }
     }
-    let subject = if presentation.is_some() {
-        "holder"
-    } else {
-        "issuer"
-    };
-    let proof_message = match proof_outcome {
-        Outcome::Pass => format!("The {subject}'s signature is valid: the document has not been changed since it was signed."),
-        Outcome::Warning => format!("The {subject}'s signature is valid, with a caveat."),
-        Outcome::Fail => "The signature does not hold: the document was altered, or it was not signed by this key.".to_owned(),
-        Outcome::NotChecked => "The signature could not be checked.".to_owned(),
-    };
-    let key_message = match key_outcome {
-        Outcome::Pass => {
-            format!("The signing key belongs to the {subject} and is authorised for this use.")
-        }
-        Outcome::Warning => format!(
-            "The signing key was found, but nothing published by the {subject} vouches for it."
-        ),
-        Outcome::Fail => format!(
-            "The signing key does not belong to the {subject}, or is not authorised for this use."
-        ),
-        Outcome::NotChecked => "The signing key could not be looked up.".to_owned(),
-    };
     SignatureChecks {
-        proof: Check {
-            id: "proof",
-            outcome: proof_outcome,
-            message: proof_message,
-            details: proof_details,
-            required: true,
-        },
-        key: Check {
-            id: "verification_method",
-            outcome: key_outcome,
-            message: key_message,
-            details: key_details,
-            required: true,
-        },
+        proof: Check::new(
+            "proof",
+            proof_outcome,
+            signer.proof_message(proof_outcome),
+            proof_details,
+            true,
+        ),
+        key: Check::new(
+            "verification_method",
+            key_outcome,
+            signer.key_message(key_outcome),
+            key_details,
+            true,
+        ),
         json_ld,
     }
 }
 
-fn challenge_problem(parsed: &ParsedProof, options: &CheckOptions) -> Option<String> {
+/// Why a presentation proof does not answer this verifier's challenge and domain, if it does not.
+fn challenge_problem(parsed: &ParsedProof, options: &CheckOptions) -> Option<Message> {
     if let Some(expected) = &options.challenge {
-        if parsed.challenge.as_deref() != Some(expected.as_str()) {
-            return Some(format!(
-                "the proof's challenge {:?} is not the one this verifier issued",
-                parsed.challenge.as_deref().unwrap_or("(missing)")
-            ));
+        match parsed.challenge.as_deref() {
+            None => return Some(Message::new(C::ChallengeDetailMissingChallenge)),
+            Some(found) if found != expected => {
+                return Some(Message::new(C::ChallengeDetailWrongChallenge).id("found", found))
+            }
+            Some(_) => {}
         }
     }
     if let Some(expected) = &options.domain {
@@ -1084,10 +1175,15 @@ fn challenge_problem(parsed: &ParsedProof, options: &CheckOptions) -> Option<Str
             Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
             _ => vec![],
         };
+        if domains.is_empty() {
+            return Some(Message::new(C::ChallengeDetailMissingDomain).id("expected", expected));
+        }
         if !domains.contains(&expected.as_str()) {
-            return Some(format!(
-                "the proof's domain {domains:?} does not include {expected:?}"
-            ));
+            return Some(
+                Message::new(C::ChallengeDetailWrongDomain)
+                    .id("found", domains.join(", "))
+                    .id("expected", expected),
+            );
         }
     }
     None
@@ -1095,31 +1191,24 @@ fn challenge_problem(parsed: &ParsedProof, options: &CheckOptions) -> Option<Str
 
 fn challenge_check(proofs: &[ParsedProof], options: &CheckOptions) -> Check {
     if options.challenge.is_none() && options.domain.is_none() {
-        return Check {
-            id: "challenge",
-            outcome: Outcome::Warning,
-            message:
-                "No challenge was required, so this presentation could be a replay of an old one."
-                    .into(),
-            details: vec![],
-            required: false,
-        };
+        return Check::new(
+            "challenge",
+            Outcome::Warning,
+            Message::new(C::ChallengeNotRequired),
+            vec![],
+            false,
+        );
     }
-    let problems: Vec<String> = proofs
+    let problems: Vec<Message> = proofs
         .iter()
         .filter_map(|p| challenge_problem(p, options))
         .collect();
     if problems.is_empty() && !proofs.is_empty() {
-        pass(
-            "challenge",
-            "The presentation answers this verifier's challenge and domain.",
-            vec![],
-            true,
-        )
+        pass("challenge", Message::new(C::ChallengeValid), vec![], true)
     } else {
         fail(
             "challenge",
-            "The presentation was not made for this request (challenge or domain differ).",
+            Message::new(C::ChallengeInvalid),
             problems,
             true,
         )
@@ -1130,11 +1219,11 @@ enum KeyLookup {
     Found {
         key: Box<ResolvedKey>,
         outcome: Outcome,
-        note: String,
+        note: Message,
     },
     Failed {
         outcome: Outcome,
-        reason: String,
+        reason: Message,
     },
 }
 
@@ -1144,35 +1233,44 @@ fn resolve_key(
     relationship: Relationship,
     expected_controller: Option<&str>,
 ) -> KeyLookup {
-    if let Err(e) = did::parse_verification_method(vm) {
-        return KeyLookup::Failed {
-            outcome: Outcome::Fail,
-            reason: e.to_string(),
-        };
-    }
-    if let Ok(KeyReference::Unsupported { vm, reason }) = did::parse_verification_method(vm) {
-        return KeyLookup::Failed {
-            outcome: Outcome::Fail,
-            reason: format!("verification method {vm:?}: {reason}"),
-        };
+    match did::parse_verification_method(vm) {
+        Err(e) => {
+            return KeyLookup::Failed {
+                outcome: Outcome::Fail,
+                reason: Message::new(C::KeyDetailInvalidReference).raw("error", e),
+            }
+        }
+        Ok(KeyReference::Unsupported { vm, reason }) => {
+            return KeyLookup::Failed {
+                outcome: Outcome::Fail,
+                reason: Message::new(C::KeyDetailUnsupported)
+                    .id("method", vm)
+                    .raw("reason", reason),
+            }
+        }
+        Ok(_) => {}
     }
     let key = match did::dereference(vm, &fetched.did_documents) {
         Ok(key) => key,
         Err(did::DidError::DocumentMissing { did, url }) => {
-            let why = fetched
-                .failures
-                .get(&url)
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default();
+            let reason = match fetched.failures.get(&url) {
+                Some(why) => Message::new(C::KeyDetailDocumentUnavailable)
+                    .id("did", did.to_string())
+                    .id("url", url)
+                    .raw("reason", why),
+                None => Message::new(C::KeyDetailDocumentNotFetched)
+                    .id("did", did.to_string())
+                    .id("url", url),
+            };
             return KeyLookup::Failed {
                 outcome: Outcome::NotChecked,
-                reason: format!("the DID document of {did} could not be fetched from {url}{why}"),
+                reason,
             };
         }
         Err(e) => {
             return KeyLookup::Failed {
                 outcome: Outcome::Fail,
-                reason: e.to_string(),
+                reason: Message::new(C::KeyDetailError).raw("error", e),
             }
         }
     };
@@ -1180,17 +1278,16 @@ fn resolve_key(
     // (or not authorised for this purpose) fails the key check.
     if let Some(expected) = expected_controller {
         if key.controller != expected {
+            let code = if relationship == Relationship::Authentication {
+                C::KeyDetailWrongControllerHolder
+            } else {
+                C::KeyDetailWrongControllerIssuer
+            };
             return KeyLookup::Found {
-                note: format!(
-                    "the key {} is controlled by {}, not by {expected}: nothing ties it to the {}",
-                    key.id,
-                    key.controller,
-                    if relationship == Relationship::Authentication {
-                        "holder"
-                    } else {
-                        "issuer"
-                    }
-                ),
+                note: Message::new(code)
+                    .id("key", &key.id)
+                    .id("controller", &key.controller)
+                    .id("expected", expected),
                 key: Box::new(key),
                 outcome: Outcome::Fail,
             };
@@ -1198,35 +1295,28 @@ fn resolve_key(
     }
     match key.via {
         ResolvedVia::HttpsFragment => KeyLookup::Found {
-            note: format!(
-                "key {} is given in the verification method URL itself; {} publishes no DID document listing it",
-                key.public_key.to_multikey(),
-                key.controller
-            ),
+            note: Message::new(C::KeyDetailUrlOnly)
+                .id("key", key.public_key.to_multikey())
+                .id("controller", &key.controller),
             key: Box::new(key),
             outcome: Outcome::Warning,
         },
         _ if !key.has_relationship(relationship) => KeyLookup::Found {
-            note: format!(
-                "key {} is not listed under {} in the DID document of {}",
-                key.id,
-                relationship.as_str(),
-                key.controller
-            ),
+            note: Message::new(C::KeyDetailNotListed)
+                .id("key", &key.id)
+                .id("relationship", relationship.as_str())
+                .id("controller", &key.controller),
             key: Box::new(key),
             outcome: Outcome::Fail,
         },
         via => KeyLookup::Found {
-            note: format!(
-                "key {} ({}) is listed under {}",
-                key.id,
-                match via {
-                    ResolvedVia::DidKey => "did:key, self-certifying",
-                    ResolvedVia::DidWebDocument => "from the did:web document",
-                    _ => "resolved",
-                },
-                relationship.as_str()
-            ),
+            note: Message::new(match via {
+                ResolvedVia::DidKey => C::KeyDetailListedDidKey,
+                ResolvedVia::DidWebDocument => C::KeyDetailListedDidWeb,
+                _ => C::KeyDetailListed,
+            })
+            .id("key", &key.id)
+            .id("relationship", relationship.as_str()),
             key: Box::new(key),
             outcome: Outcome::Pass,
         },
@@ -1251,15 +1341,10 @@ fn jws_key_reference(jws: &JwsCredential) -> Option<String> {
 fn jws_checks(jws: &JwsCredential, fetched: &Fetched, issuer: Option<&str>) -> (Check, Check) {
     let Some(vm) = jws_key_reference(jws) else {
         return (
-            fail(
-                "proof",
-                "The JWS signature cannot be checked: its header names no key (kid).",
-                vec![],
-                true,
-            ),
+            fail("proof", Message::new(C::ProofJwsNoKey), vec![], true),
             fail(
                 "verification_method",
-                "The JWS names no key, and the issuer is not a did:key.",
+                Message::new(C::KeyJwsNoKey),
                 vec![],
                 true,
             ),
@@ -1270,27 +1355,22 @@ fn jws_checks(jws: &JwsCredential, fetched: &Fetched, issuer: Option<&str>) -> (
         KeyLookup::Failed { outcome, reason } => {
             return (
                 if outcome == Outcome::Fail {
-                    fail(
-                        "proof",
-                        "The JWS signature was not checked: the key is unusable.",
-                        vec![],
-                        true,
-                    )
+                    fail("proof", Message::new(C::ProofJwsKeyUnusable), vec![], true)
                 } else {
                     not_checked(
                         "proof",
-                        "The JWS signature could not be checked: the key is not available.",
+                        Message::new(C::ProofJwsKeyUnavailable),
                         vec![],
                         true,
                     )
                 },
-                Check {
-                    id: "verification_method",
+                Check::new(
+                    "verification_method",
                     outcome,
-                    message: "The signing key could not be used.".into(),
-                    details: vec![reason],
-                    required: true,
-                },
+                    Message::new(C::KeyUnusable),
+                    vec![reason],
+                    true,
+                ),
             )
         }
     };
@@ -1302,39 +1382,45 @@ fn jws_checks(jws: &JwsCredential, fetched: &Fetched, issuer: Option<&str>) -> (
     let proof_check = match jose::verify_compact(&jws.compact, &key.public_key) {
         Ok(_) => pass(
             "proof",
-            "The issuer's signature is valid: the document has not been changed since it was signed.",
-            vec![format!("{form} compact JWS, EdDSA (Ed25519) signature is valid")],
+            Message::new(C::ProofValidIssuer),
+            vec![Message::new(C::ProofDetailJwsValid).id("form", form)],
             true,
         ),
         Err(e) => fail(
             "proof",
-            "The signature does not hold: the document was altered, or it was not signed by this key.",
-            vec![e.to_string()],
+            Message::new(C::ProofInvalid),
+            vec![Message::new(C::ProofDetailError).raw("error", e)],
             true,
         ),
     };
-    let key_check = Check {
-        id: "verification_method",
-        outcome: key_outcome,
-        message: match key_outcome {
-            Outcome::Pass => {
-                "The signing key belongs to the issuer and is authorised for this use.".into()
-            }
-            Outcome::Fail => {
-                "The signing key does not belong to the issuer, or is not authorised for this use."
-                    .into()
-            }
-            _ => "The signing key was found, but nothing published by the issuer vouches for it."
-                .into(),
-        },
-        details: vec![note],
-        required: true,
+    let key_outcome_shown = match key_outcome {
+        Outcome::Pass | Outcome::Fail => key_outcome,
+        _ => Outcome::Warning,
     };
+    let key_check = Check::new(
+        "verification_method",
+        key_outcome,
+        Signer::Issuer.key_message(key_outcome_shown),
+        vec![note],
+        true,
+    );
     (proof_check, key_check)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Content checks (shared by every securing mechanism)
+
+/// A broken data-model rule as a detail.
+fn violation_detail(violation: &model::ModelViolation) -> Message {
+    let path = if violation.path.is_empty() {
+        "(document)"
+    } else {
+        violation.path.as_str()
+    };
+    Message::new(C::DataModelDetailViolation)
+        .id("path", path)
+        .raw("rule", &violation.rule)
+}
 
 fn credential_content_checks(
     doc: &Value,
@@ -1345,41 +1431,29 @@ fn credential_content_checks(
     match model::check_credential(doc) {
         Ok(parsed) => {
             report.checks.push(match parsed.version {
-                VcVersion::V2 => pass(
+                VcVersion::V2 => pass("data_model", Message::new(C::DataModelV2), vec![], true),
+                VcVersion::V1 => Check::new(
                     "data_model",
-                    "The credential follows the Verifiable Credentials 2.0 data model.",
+                    Outcome::Warning,
+                    Message::new(C::DataModelV1),
                     vec![],
                     true,
                 ),
-                VcVersion::V1 => Check {
-                    id: "data_model",
-                    outcome: Outcome::Warning,
-                    message: "The credential follows the older Verifiable Credentials 1.1 data \
-                              model; it is accepted, but issuers should move to 2.0."
-                        .into(),
-                    details: vec![],
-                    required: true,
-                },
             });
             let profile = match parsed.kind {
-                CredentialKind::OpenBadge => Some("achievement credential"),
-                CredentialKind::Endorsement => Some("endorsement credential"),
+                CredentialKind::OpenBadge => Some(C::OpenBadgesAchievement),
+                CredentialKind::Endorsement => Some(C::OpenBadgesEndorsement),
                 _ => None,
             };
             report.checks.push(match profile {
-                Some(profile) => pass(
+                Some(code) => pass("open_badges", Message::new(code), vec![], false),
+                None => Check::new(
                     "open_badges",
-                    &format!("The credential is a well-formed Open Badges 3.0 {profile}."),
+                    Outcome::Warning,
+                    Message::new(C::OpenBadgesNotABadge),
                     vec![],
                     false,
                 ),
-                None => Check {
-                    id: "open_badges",
-                    outcome: Outcome::Warning,
-                    message: "This is a Verifiable Credential, but not an Open Badge.".into(),
-                    details: vec![],
-                    required: false,
-                },
             });
             report.summary = Some(parsed);
         }
@@ -1388,23 +1462,23 @@ fn credential_content_checks(
             if vc.is_empty() {
                 report.checks.push(pass(
                     "data_model",
-                    "The credential follows the Verifiable Credentials data model.",
+                    Message::new(C::DataModelValid),
                     vec![],
                     true,
                 ));
             } else {
                 report.checks.push(fail(
                     "data_model",
-                    "The credential does not follow the Verifiable Credentials data model.",
-                    vc.iter().map(|v| v.to_string()).collect(),
+                    Message::new(C::DataModelInvalid),
+                    vc.iter().map(|v| violation_detail(v)).collect(),
                     true,
                 ));
             }
             if !ob.is_empty() {
                 report.checks.push(fail(
                     "open_badges",
-                    "The credential claims to be an Open Badge but does not have the required shape.",
-                    ob.iter().map(|v| v.to_string()).collect(),
+                    Message::new(C::OpenBadgesInvalid),
+                    ob.iter().map(|v| violation_detail(v)).collect(),
                     true,
                 ));
             }
@@ -1415,25 +1489,33 @@ fn credential_content_checks(
     report.checks.push(status_check(doc, fetched, now));
 }
 
+/// A JSON-LD error as a detail: an undefined term names the term and where it is.
+fn json_ld_detail(error: &JsonLdError) -> Message {
+    match error {
+        JsonLdError::UndefinedTerm { term, path } => Message::new(C::JsonLdDetailUndefinedTerm)
+            .id("path", path)
+            .id("term", term),
+        JsonLdError::UnknownContext(e) => {
+            Message::new(C::JsonLdDetailUnknownContext).raw("error", e)
+        }
+        other => Message::new(C::JsonLdDetailError).raw("error", other),
+    }
+}
+
 /// Data Integrity "safe mode" for the whole document: every term and type must be defined by the
 /// contexts, or it would be silently dropped. An RDFC signature check already established it;
 /// otherwise (JCS, JOSE, unsigned) the document is expanded here.
-fn json_ld_check(doc: &Value, from_signature: Option<Result<(), String>>) -> Check {
+fn json_ld_check(doc: &Value, from_signature: Option<Result<(), JsonLdError>>) -> Check {
     let result = match from_signature {
         Some(result) => result,
-        None => jsonld::to_rdf(doc).map(|_| ()).map_err(|e| e.to_string()),
+        None => jsonld::to_rdf(doc).map(|_| ()),
     };
     match result {
-        Ok(()) => pass(
+        Ok(()) => pass("json_ld", Message::new(C::JsonLdValid), vec![], true),
+        Err(error) => fail(
             "json_ld",
-            "Every property and type in the document is defined by its JSON-LD contexts.",
-            vec![],
-            true,
-        ),
-        Err(reason) => fail(
-            "json_ld",
-            "The document uses terms its JSON-LD contexts do not define, or is not valid JSON-LD.",
-            vec![reason],
+            Message::new(C::JsonLdInvalid),
+            vec![json_ld_detail(&error)],
             true,
         ),
     }
@@ -1442,52 +1524,61 @@ fn json_ld_check(doc: &Value, from_signature: Option<Result<(), String>>) -> Che
 fn schema_check(doc: &Value, fetched: &Fetched) -> Check {
     let cited = crate::schema::credential_schemas(doc);
     if cited.is_empty() {
-        return not_checked(
-            "json_schema",
-            "The credential names no JSON Schema to check it against.",
-            vec![],
-            false,
-        );
+        return not_checked("json_schema", Message::new(C::SchemaNone), vec![], false);
     }
     let mut outcome = Outcome::Pass;
     let mut details = Vec::new();
     for result in fetched.schemas.check(doc) {
         let id = &result.id;
         match result.outcome {
-            SchemaOutcome::Validated => details.push(format!("valid against {id}")),
+            SchemaOutcome::Validated => {
+                details.push(Message::new(C::SchemaDetailValid).id("schema", id))
+            }
             SchemaOutcome::Failed(violations) => {
                 outcome = outcome.worst(Outcome::Fail);
-                details.extend(violations.iter().map(|v| format!("{id}: {v}")));
+                details.extend(violations.iter().map(|v| {
+                    let path = if v.instance_path.is_empty() {
+                        "(document)"
+                    } else {
+                        v.instance_path.as_str()
+                    };
+                    Message::new(C::SchemaDetailViolation)
+                        .id("schema", id)
+                        .id("path", path)
+                        .raw("error", &v.message)
+                }));
             }
             SchemaOutcome::NotChecked { .. } => {
                 outcome = outcome.worst(Outcome::NotChecked);
-                let why = fetched
-                    .failures
-                    .get(id)
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default();
-                details.push(format!("schema {id} is not available here{why}"));
+                details.push(match fetched.failures.get(id) {
+                    Some(reason) => Message::new(C::SchemaDetailNotFetched)
+                        .id("schema", id)
+                        .raw("reason", reason),
+                    None => Message::new(C::SchemaDetailNotAvailable).id("schema", id),
+                });
             }
             SchemaOutcome::UnsupportedType { schema_type } => {
                 outcome = outcome.worst(Outcome::NotChecked);
-                details.push(format!(
-                    "schema {id} has type {schema_type:?}, which is not supported"
-                ));
+                details.push(
+                    Message::new(C::SchemaDetailUnsupportedType)
+                        .id("schema", id)
+                        .id("schema_type", schema_type),
+                );
             }
         }
     }
     let message = match outcome {
-        Outcome::Pass => "The credential matches every JSON Schema it names.",
-        Outcome::Fail => "The credential does not match a JSON Schema it names.",
-        _ => "Not every JSON Schema the credential names could be checked.",
+        Outcome::Pass => C::SchemaValid,
+        Outcome::Fail => C::SchemaInvalid,
+        _ => C::SchemaIncomplete,
     };
-    Check {
-        id: "json_schema",
+    Check::new(
+        "json_schema",
         outcome,
-        message: message.into(),
+        Message::new(message),
         details,
-        required: false,
-    }
+        false,
+    )
 }
 
 fn validity_check(doc: &Value, now: DateTime<Utc>) -> Check {
@@ -1501,13 +1592,17 @@ fn validity_check(doc: &Value, now: DateTime<Utc>) -> Check {
     } else {
         "expirationDate"
     };
-    let read = |key: &str| -> Result<Option<DateTime<Utc>>, String> {
+    let read = |key: &'static str| -> Result<Option<DateTime<Utc>>, Message> {
         match doc.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => model::parse_date_time_stamp(s)
                 .map(|d| Some(d.with_timezone(&Utc)))
-                .map_err(|e| format!("{key}: {e}")),
-            Some(_) => Err(format!("{key} must be a date-time string")),
+                .map_err(|e| {
+                    Message::new(C::ValidityDetailBadDate)
+                        .id("field", key)
+                        .raw("error", e)
+                }),
+            Some(_) => Err(Message::new(C::ValidityDetailNotAString).id("field", key)),
         }
     };
     let (from, until) = match (read(from_key), read(until_key)) {
@@ -1515,22 +1610,20 @@ fn validity_check(doc: &Value, now: DateTime<Utc>) -> Check {
         (Err(e), _) | (_, Err(e)) => {
             return fail(
                 "validity_period",
-                "The credential's validity dates cannot be read.",
+                Message::new(C::ValidityUnreadable),
                 vec![e],
                 true,
             )
         }
     };
-    let fmt = |d: DateTime<Utc>| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if let Some(from) = from {
         if now < from {
             return fail(
                 "validity_period",
-                &format!(
-                    "The credential is not valid yet: it becomes valid on {}.",
-                    fmt(from)
-                ),
-                vec![format!("{from_key} {}", fmt(from))],
+                Message::new(C::ValidityNotYet).date("date", from),
+                vec![Message::new(C::ValidityDetailField)
+                    .id("field", from_key)
+                    .date("date", from)],
                 true,
             );
         }
@@ -1539,46 +1632,77 @@ fn validity_check(doc: &Value, now: DateTime<Utc>) -> Check {
         if now > until {
             return fail(
                 "validity_period",
-                &format!("The credential expired on {}.", fmt(until)),
-                vec![format!("{until_key} {}", fmt(until))],
+                Message::new(C::ValidityExpired).date("date", until),
+                vec![Message::new(C::ValidityDetailField)
+                    .id("field", until_key)
+                    .date("date", until)],
                 true,
             );
         }
     }
     let mut details = Vec::new();
     if let Some(from) = from {
-        details.push(format!("valid from {}", fmt(from)));
+        details.push(Message::new(C::ValidityDetailFrom).date("date", from));
     }
-    match until {
-        Some(until) => details.push(format!("valid until {}", fmt(until))),
-        None => details.push("no expiry date".into()),
-    }
+    details.push(match until {
+        Some(until) => Message::new(C::ValidityDetailUntil).date("date", until),
+        None => Message::new(C::ValidityDetailNoExpiry),
+    });
     pass(
         "validity_period",
-        "The credential is within its validity period.",
+        Message::new(C::ValidityValid),
         details,
         true,
     )
 }
 
+/// The detail line of one status entry's answer.
+fn status_entry_detail(result: &status::StatusOutcome, url: &str, provenance: &str) -> Message {
+    use crate::status::StatusPurpose;
+    let set = result.value != 0;
+    let Some(index) = result.index else {
+        // 1EdTechRevocationList: the list names revoked credential ids, not indices.
+        let code = if set {
+            C::StatusDetailRevocationListRevoked
+        } else {
+            C::StatusDetailRevocationListClear
+        };
+        return Message::new(code)
+            .id("url", url)
+            .raw("provenance", provenance);
+    };
+    let message = match (&result.purpose, set) {
+        (StatusPurpose::Revocation, false) => Message::new(C::StatusDetailNotRevoked),
+        (StatusPurpose::Revocation, true) => Message::new(C::StatusDetailRevoked),
+        (StatusPurpose::Suspension, false) => Message::new(C::StatusDetailNotSuspended),
+        (StatusPurpose::Suspension, true) => Message::new(C::StatusDetailSuspended),
+        (purpose, _) => Message::new(C::StatusDetailOther)
+            .id("purpose", purpose.as_str())
+            .text("meaning", &result.meaning),
+    };
+    message
+        .id("url", url)
+        .raw("provenance", provenance)
+        .number("index", index)
+}
+
 fn status_check(doc: &Value, fetched: &Fetched, now: DateTime<Utc>) -> Check {
     if doc.get("credentialStatus").is_none() {
-        return Check {
-            id: "status",
-            outcome: Outcome::NotChecked,
-            message: "The issuer gave no way to revoke this credential (no credentialStatus)."
-                .into(),
-            details: vec![],
-            required: false,
-        };
+        return Check::new(
+            "status",
+            Outcome::NotChecked,
+            Message::new(C::StatusNone),
+            vec![],
+            false,
+        );
     }
     let entries = match status::parse_status_entries(doc) {
         Ok(entries) => entries,
         Err(e) => {
             return fail(
                 "status",
-                "The credential's status entry cannot be read.",
-                vec![e.to_string()],
+                Message::new(C::StatusUnreadable),
+                vec![Message::new(C::StatusDetailEntryError).raw("error", e)],
                 true,
             )
         }
@@ -1586,89 +1710,84 @@ fn status_check(doc: &Value, fetched: &Fetched, now: DateTime<Utc>) -> Check {
     let issuer = issuer_id(doc);
     let mut outcome = Outcome::Pass;
     let mut details = Vec::new();
-    let mut invalidating: Vec<String> = Vec::new();
+    let (mut revoked, mut suspended) = (false, false);
     for entry in &entries {
         let url = entry.list_url().to_owned();
         let Some(list) = fetched.status_lists.get(&url) else {
             outcome = outcome.worst(Outcome::NotChecked);
-            let why = fetched
-                .failures
-                .get(&url)
-                .cloned()
-                .unwrap_or_else(|| "it was not fetched".into());
-            details.push(format!("status list {url} could not be read: {why}"));
+            details.push(match fetched.failures.get(&url) {
+                Some(why) => Message::new(C::StatusDetailListUnreadable)
+                    .id("url", &url)
+                    .raw("reason", why),
+                None => Message::new(C::StatusDetailListNotFetched).id("url", &url),
+            });
             continue;
         };
         // The list must itself be genuine: signed by the credential's issuer, and current.
-        if let Err(problem) =
-            check_status_list_credential(&list.document, issuer.as_deref(), fetched, now)
+        if let Err((o, problem)) =
+            check_status_list_credential(&list.document, &url, issuer.as_deref(), fetched, now)
         {
-            let (o, text) = problem;
             outcome = outcome.worst(o);
-            details.push(format!("status list {url}: {text}"));
+            details.extend(problem);
             continue;
         }
         match status::check_entry(entry, &list.document) {
             Ok(result) => {
-                let purpose = result.purpose.as_str().to_owned();
                 if result.is_invalidating() {
                     outcome = outcome.worst(Outcome::Fail);
-                    invalidating.push(result.meaning.clone());
-                } else if purpose == "message" && result.value != 0 {
+                    match result.purpose {
+                        status::StatusPurpose::Suspension => suspended = true,
+                        _ => revoked = true,
+                    }
+                } else if result.purpose.as_str() == "message" && result.value != 0 {
                     outcome = outcome.worst(Outcome::Warning);
                 }
-                let mut line = format!(
-                    "{purpose}: {} ({}; {})",
-                    result.meaning, url, list.provenance
-                );
-                if let Some(index) = result.index {
-                    line.push_str(&format!(", index {index}"));
-                }
-                details.push(line);
+                details.push(status_entry_detail(&result, &url, &list.provenance));
                 if let Some(id) = &result.list_id_mismatch {
                     outcome = outcome.worst(Outcome::Warning);
-                    details.push(format!("the list fetched from {url} calls itself {id}"));
+                    details.push(
+                        Message::new(C::StatusDetailListIdMismatch)
+                            .id("url", &url)
+                            .id("id", id),
+                    );
                 }
             }
             Err(e) => {
                 outcome = outcome.worst(Outcome::Fail);
-                details.push(format!("status list {url}: {e}"));
+                details.push(
+                    Message::new(C::StatusDetailCheckError)
+                        .id("url", &url)
+                        .raw("error", e),
+                );
             }
         }
         if let StatusEntry::OneEdTechRevocationList(_) = entry {
-            details.push("1EdTechRevocationList (1EdTech's own revocation format)".into());
+            details.push(Message::new(C::StatusDetailRevocationListFormat));
         }
     }
     let message = match outcome {
-        Outcome::Pass => "The issuer has not revoked or suspended this credential.".to_owned(),
-        Outcome::Fail if !invalidating.is_empty() => {
-            format!(
-                "The issuer has {} this credential.",
-                invalidating.join(" and ")
-            )
-        }
-        Outcome::Fail => "The credential's status list is not trustworthy.".to_owned(),
-        Outcome::Warning => "The status list carries a message about this credential.".to_owned(),
-        Outcome::NotChecked => {
-            "Could not check whether the issuer revoked this credential.".to_owned()
-        }
+        Outcome::Pass => C::StatusClear,
+        Outcome::Fail => match (revoked, suspended) {
+            (true, true) => C::StatusRevokedAndSuspended,
+            (true, false) => C::StatusRevoked,
+            (false, true) => C::StatusSuspended,
+            (false, false) => C::StatusUntrustworthy,
+        },
+        Outcome::Warning => C::StatusMessage,
+        Outcome::NotChecked => C::StatusNotChecked,
     };
-    Check {
-        id: "status",
-        outcome,
-        message,
-        details,
-        required: true,
-    }
+    Check::new("status", outcome, Message::new(message), details, true)
 }
 
-/// Checks a status list credential's own proof, issuer and validity period.
+/// Checks a status list credential's own proof, issuer and validity period; on failure, the
+/// outcome and the detail lines that explain it.
 fn check_status_list_credential(
     list: &Value,
+    url: &str,
     credential_issuer: Option<&str>,
     fetched: &Fetched,
     now: DateTime<Utc>,
-) -> Result<(), (Outcome, String)> {
+) -> Result<(), (Outcome, Vec<Message>)> {
     // 1EdTechRevocationList documents are plain JSON, not credentials: nothing to check here.
     if !has_type(list, "VerifiableCredential") {
         return Ok(());
@@ -1678,7 +1797,10 @@ fn check_status_list_credential(
         if expected != found {
             return Err((
                 Outcome::Fail,
-                format!("it was issued by {found}, not by the credential's issuer {expected}"),
+                vec![Message::new(C::StatusDetailListWrongIssuer)
+                    .id("url", url)
+                    .id("found", found)
+                    .id("expected", expected)],
             ));
         }
     }
@@ -1691,30 +1813,23 @@ fn check_status_list_credential(
         None,
     );
     for check in [&signature.proof, &signature.key] {
-        match check.outcome {
-            Outcome::Fail => {
-                return Err((
-                    Outcome::Fail,
-                    format!("its signature does not hold ({})", check.details.join("; ")),
-                ))
-            }
-            Outcome::NotChecked => {
-                return Err((
-                    Outcome::NotChecked,
-                    format!(
-                        "its signature could not be checked ({})",
-                        check.details.join("; ")
-                    ),
-                ))
-            }
-            _ => {}
-        }
+        let code = match check.outcome {
+            Outcome::Fail => C::StatusDetailListSignatureInvalid,
+            Outcome::NotChecked => C::StatusDetailListSignatureUnchecked,
+            _ => continue,
+        };
+        let mut lines = vec![Message::new(code).id("url", url)];
+        lines.extend(check.details.iter().cloned());
+        return Err((check.outcome, lines));
     }
     let validity = validity_check(list, now);
     if validity.outcome == Outcome::Fail {
         return Err((
             Outcome::NotChecked,
-            format!("the list is out of date: {}", validity.message),
+            vec![
+                Message::new(C::StatusDetailListOutOfDate).id("url", url),
+                validity.message,
+            ],
         ));
     }
     Ok(())
@@ -1723,34 +1838,16 @@ fn check_status_list_credential(
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn pass(id: &'static str, message: &str, details: Vec<String>, required: bool) -> Check {
-    Check {
-        id,
-        outcome: Outcome::Pass,
-        message: message.to_owned(),
-        details,
-        required,
-    }
+fn pass(id: &'static str, message: Message, details: Vec<Message>, required: bool) -> Check {
+    Check::new(id, Outcome::Pass, message, details, required)
 }
 
-fn fail(id: &'static str, message: &str, details: Vec<String>, required: bool) -> Check {
-    Check {
-        id,
-        outcome: Outcome::Fail,
-        message: message.to_owned(),
-        details,
-        required,
-    }
+fn fail(id: &'static str, message: Message, details: Vec<Message>, required: bool) -> Check {
+    Check::new(id, Outcome::Fail, message, details, required)
 }
 
-fn not_checked(id: &'static str, message: &str, details: Vec<String>, required: bool) -> Check {
-    Check {
-        id,
-        outcome: Outcome::NotChecked,
-        message: message.to_owned(),
-        details,
-        required,
-    }
+fn not_checked(id: &'static str, message: Message, details: Vec<Message>, required: bool) -> Check {
+    Check::new(id, Outcome::NotChecked, message, details, required)
 }
 
 fn has_type(doc: &Value, wanted: &str) -> bool {

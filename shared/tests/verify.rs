@@ -2,7 +2,9 @@
 //! id, never a pass without having checked, and a verdict consistent with the checks.
 
 use chrono::{DateTime, Utc};
-use passerelle_core::verify::{self, CheckOptions, Fetched, Outcome, Verdict};
+use passerelle_core::verify::{
+    self, CheckOptions, Fetched, Message, MessageCode, Outcome, Report, Verdict, MESSAGE_CODES,
+};
 
 use crate::util::vectors;
 
@@ -59,7 +61,7 @@ fn every_report_is_well_formed() {
         );
         for check in &report.checks {
             assert!(
-                !check.message.is_empty(),
+                !check.message.english().is_empty(),
                 "{name}: {} has no message",
                 check.id
             );
@@ -146,6 +148,605 @@ fn trust_registries_add_a_warning_or_a_pass_never_a_failure() {
     let known = report_with(trust);
     let check = known.check("issuer_recognised").unwrap();
     assert_eq!(check.outcome, Outcome::Pass, "{known}");
-    assert!(check.message.contains("MOOC alliance"), "{known}");
+    assert!(check.message.english().contains("MOOC alliance"), "{known}");
     assert_eq!(known.verdict, Verdict::Verified, "{known}");
+}
+
+/// Every message a report holds names a code of the one list, with exactly the arguments its
+/// template names, and its English text leaves no placeholder unfilled.
+fn assert_messages_well_formed(
+    report: &Report,
+    name: &str,
+    seen: &mut std::collections::BTreeSet<MessageCode>,
+) {
+    for message in verify::report_messages(report) {
+        assert!(
+            MESSAGE_CODES.contains(&message.code.as_str()),
+            "{name}: {} is not in MESSAGE_CODES",
+            message.code
+        );
+        let mut given: Vec<&str> = message.args.iter().map(|a| a.name).collect();
+        given.sort_unstable();
+        let mut wanted = message.code.params();
+        wanted.sort_unstable();
+        assert_eq!(given, wanted, "{name}: arguments of {}", message.code);
+        let english = message.english();
+        for param in message.code.params() {
+            assert!(
+                !english.contains(&format!("{{{param}}}")),
+                "{name}: {english}"
+            );
+        }
+        let json = serde_json::to_value(message).unwrap();
+        assert_eq!(json["code"], message.code.as_str(), "{name}");
+        seen.insert(message.code);
+    }
+    let json = report.to_json();
+    for check in json["checks"].as_array().unwrap() {
+        assert!(check["code"].is_string(), "{name}: {check}");
+        assert!(check["args"].is_object(), "{name}: {check}");
+        let details = check["details"].as_array().map_or(0, Vec::len);
+        let codes = check["detail_codes"].as_array().map_or(0, Vec::len);
+        assert_eq!(details, codes, "{name}: {check}");
+    }
+}
+
+/// The situations a verifier meets beyond the vectors: valid, tampered, expired, not yet valid,
+/// revoked, suspended, status unreachable, wrong key, presentations with and without the
+/// challenge, trust registries. Returns (name, report).
+fn situations() -> Vec<(String, Report)> {
+    use std::sync::Arc;
+
+    use passerelle_core::did;
+    use passerelle_core::keys::KeyPair;
+    use passerelle_core::model::{self, Iri, VerifiablePresentation};
+    use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
+    use passerelle_core::status::{self, Bitstring, BitstringEntry, StatusIndex, StatusPurpose};
+    use passerelle_core::trust::TrustRegistries;
+    use serde_json::{json, Value};
+
+    let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z")
+        .unwrap()
+        .into();
+    let key = KeyPair::from_seed(&[3; 32]);
+    let issuer = did::did_key(&key.public()).to_string();
+    let method = did::did_key_verification_method(&key.public());
+    let sign = |doc: &Value, suite: Cryptosuite| {
+        let options = ProofOptions::assertion(suite, method.clone(), "2026-06-30T12:00:00Z");
+        proof::sign(doc, &key, &options).unwrap()
+    };
+    let list_url = |name: &str| format!("https://status.example/{name}");
+    let badge = |index: u64, edit: &dyn Fn(&mut Value)| {
+        let mut badge = model::sample::data_literacy_badge();
+        badge["issuer"]["id"] = issuer.clone().into();
+        badge["credentialStatus"] = json!([
+            BitstringEntry::new(
+                StatusPurpose::Revocation,
+                StatusIndex::new(index),
+                &list_url("r")
+            )
+            .to_json(),
+            BitstringEntry::new(
+                StatusPurpose::Suspension,
+                StatusIndex::new(index),
+                &list_url("s")
+            )
+            .to_json(),
+        ]);
+        edit(&mut badge);
+        sign(&badge, Cryptosuite::EddsaRdfc2022)
+    };
+    let list = |name: &str, purpose: StatusPurpose, set: &[u64]| {
+        let mut bits = Bitstring::new(status::MIN_ENTRIES, 1).unwrap();
+        for index in set {
+            bits.set(*index, 1).unwrap();
+        }
+        let from = DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z")
+            .unwrap()
+            .into();
+        sign(
+            &status::status_list_credential(&list_url(name), &issuer, &purpose, &bits, from),
+            Cryptosuite::EddsaRdfc2022,
+        )
+    };
+    let fetched_lists = || {
+        let mut fetched = Fetched::default();
+        fetched.add_status_list(
+            &list_url("r"),
+            list("r", StatusPurpose::Revocation, &[7]),
+            "fetched now",
+        );
+        fetched.add_status_list(
+            &list_url("s"),
+            list("s", StatusPurpose::Suspension, &[9]),
+            "from cache, 5 s old",
+        );
+        fetched
+    };
+    let check = |doc: &Value, fetched: &Fetched, options: &CheckOptions| {
+        let presented =
+            verify::parse_input(&serde_json::to_vec(doc).unwrap(), &Default::default()).unwrap();
+        verify::check(&presented, fetched, now, options)
+    };
+    let plain = CheckOptions::default();
+    let mut out = Vec::new();
+
+    let valid = badge(1, &|_| {});
+    out.push(("valid".to_owned(), check(&valid, &fetched_lists(), &plain)));
+    let mut tampered = valid.clone();
+    tampered["credentialSubject"]["achievement"]["name"] = "Rocket Science".into();
+    out.push((
+        "tampered".into(),
+        check(&tampered, &fetched_lists(), &plain),
+    ));
+    out.push((
+        "expired".into(),
+        check(
+            &badge(1, &|b| b["validUntil"] = "2026-07-01T00:00:00Z".into()),
+            &fetched_lists(),
+            &plain,
+        ),
+    ));
+    out.push((
+        "not yet valid".into(),
+        check(
+            &badge(1, &|b| b["validFrom"] = "2027-01-01T00:00:00Z".into()),
+            &fetched_lists(),
+            &plain,
+        ),
+    ));
+    out.push((
+        "bad date".into(),
+        check(
+            &badge(1, &|b| b["validFrom"] = json!(5)),
+            &fetched_lists(),
+            &plain,
+        ),
+    ));
+    out.push((
+        "revoked".into(),
+        check(&badge(7, &|_| {}), &fetched_lists(), &plain),
+    ));
+    out.push((
+        "suspended".into(),
+        check(&badge(9, &|_| {}), &fetched_lists(), &plain),
+    ));
+    let mut unreachable = Fetched::default();
+    unreachable.failures.insert(
+        list_url("r"),
+        "https://status.example/r: the server answered HTTP 503".into(),
+    );
+    out.push((
+        "status unreachable".into(),
+        check(&valid, &unreachable, &plain),
+    ));
+    let mut foreign = Fetched::default();
+    let stranger = KeyPair::from_seed(&[4; 32]);
+    let mut foreign_list = status::status_list_credential(
+        &list_url("r"),
+        did::did_key(&stranger.public()).as_ref(),
+        &StatusPurpose::Revocation,
+        &Bitstring::new(status::MIN_ENTRIES, 1).unwrap(),
+        now,
+    );
+    foreign_list = proof::sign(
+        &foreign_list,
+        &stranger,
+        &ProofOptions::assertion(
+            Cryptosuite::EddsaRdfc2022,
+            did::did_key_verification_method(&stranger.public()),
+            "2026-06-30T12:00:00Z",
+        ),
+    )
+    .unwrap();
+    foreign.add_status_list(&list_url("r"), foreign_list, "fetched now");
+    out.push((
+        "status list by a stranger".into(),
+        check(&valid, &foreign, &plain),
+    ));
+    let mut undefined = model::sample::data_literacy_badge();
+    undefined["issuer"]["id"] = issuer.clone().into();
+    // Signing refuses undefined terms: one is added after signing (JCS, so the vocabulary is
+    // checked on its own).
+    let mut undefined = sign(&undefined, Cryptosuite::EddsaJcs2022);
+    undefined["favouriteColour"] = "blue".into();
+    out.push((
+        "undefined term (JCS)".into(),
+        check(&undefined, &fetched_lists(), &plain),
+    ));
+    let mut unsigned = model::sample::data_literacy_badge();
+    unsigned.as_object_mut().unwrap().remove("credentialStatus");
+    out.push((
+        "unsigned".into(),
+        check(&unsigned, &Fetched::default(), &plain),
+    ));
+    let mut two = sign(&valid, Cryptosuite::EddsaJcs2022);
+    two["credentialSubject"]["achievement"]["name"] = "Altered".into();
+    out.push((
+        "two proofs, altered".into(),
+        check(&two, &fetched_lists(), &plain),
+    ));
+
+    // VC-JOSE: a valid JWS, and one whose key is not published.
+    let mut unsigned_status = model::sample::data_literacy_badge();
+    unsigned_status["issuer"]["id"] = issuer.clone().into();
+    unsigned_status
+        .as_object_mut()
+        .unwrap()
+        .remove("credentialStatus");
+    let jws = passerelle_core::jose::sign_vc_jwt(&unsigned_status, &key, &method).unwrap();
+    out.push((
+        "VC-JOSE".into(),
+        check(&json!(jws), &Fetched::default(), &plain),
+    ));
+    let mut web = unsigned_status.clone();
+    web["issuer"]["id"] = "did:web:issuer.example".into();
+    let web_jws =
+        passerelle_core::jose::sign_vc_jwt(&web, &key, "did:web:issuer.example#key-1").unwrap();
+    out.push((
+        "VC-JOSE, did:web not fetched".into(),
+        check(&json!(web_jws), &Fetched::default(), &plain),
+    ));
+    let mut down = Fetched::default();
+    down.failures.insert(
+        "https://issuer.example/.well-known/did.json".into(),
+        "the server answered HTTP 502".into(),
+    );
+    out.push((
+        "VC-JOSE, did:web unreachable".into(),
+        check(&json!(web_jws), &down, &plain),
+    ));
+
+    // A status list altered after signing, and one out of date.
+    let mut altered = fetched_lists();
+    let mut list_r = list("r", StatusPurpose::Revocation, &[]);
+    list_r["credentialSubject"]["statusPurpose"] = "suspension".into();
+    altered.add_status_list(&list_url("r"), list_r, "fetched now");
+    out.push((
+        "altered status list".into(),
+        check(&valid, &altered, &plain),
+    ));
+    let mut stale = fetched_lists();
+    let mut bits = Bitstring::new(status::MIN_ENTRIES, 1).unwrap();
+    bits.set(0, 0).unwrap();
+    let mut old_list = status::status_list_credential(
+        &list_url("r"),
+        &issuer,
+        &StatusPurpose::Revocation,
+        &bits,
+        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .into(),
+    );
+    old_list["validUntil"] = "2026-02-01T00:00:00Z".into();
+    stale.add_status_list(
+        &list_url("r"),
+        sign(&old_list, Cryptosuite::EddsaRdfc2022),
+        "fetched now",
+    );
+    out.push(("stale status list".into(), check(&valid, &stale, &plain)));
+
+    // The JSON Schema the sample names, given locally: satisfied, then not.
+    let schema_id = valid["credentialSchema"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (label, schema) in [
+        (
+            "schema satisfied",
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"}),
+        ),
+        (
+            "schema violated",
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "required": ["nickname"]}),
+        ),
+    ] {
+        let mut fetched = fetched_lists();
+        fetched
+            .schemas
+            .insert(schema, &[schema_id.as_str()])
+            .unwrap();
+        out.push((label.into(), check(&valid, &fetched, &plain)));
+    }
+
+    // Presentations: a holder signs with a challenge.
+    let holder = KeyPair::from_seed(&[5; 32]);
+    let holder_did = did::did_key(&holder.public()).to_string();
+    let presentation = VerifiablePresentation::builder(Iri::parse(&holder_did).unwrap())
+        .credential(valid.clone())
+        .credential(badge(7, &|_| {}))
+        .build();
+    let options = ProofOptions::authentication(
+        Cryptosuite::EddsaRdfc2022,
+        did::did_key_verification_method(&holder.public()),
+        "2026-08-31T12:00:00Z",
+        "challenge-1",
+        "verifier.example",
+    );
+    let vp = proof::sign(&presentation, &holder, &options).unwrap();
+    let lone = VerifiablePresentation::builder(Iri::parse(&holder_did).unwrap())
+        .credential(valid.clone())
+        .build();
+    let lone = proof::sign(&lone, &holder, &options).unwrap();
+    out.push((
+        "presentation of one valid credential".into(),
+        check(
+            &lone,
+            &fetched_lists(),
+            &CheckOptions {
+                challenge: Some("challenge-1".into()),
+                domain: Some("verifier.example".into()),
+                ..Default::default()
+            },
+        ),
+    ));
+    let mut empty = lone.clone();
+    empty
+        .as_object_mut()
+        .unwrap()
+        .remove("verifiableCredential");
+    out.push((
+        "empty presentation".into(),
+        check(&empty, &fetched_lists(), &plain),
+    ));
+    for (label, challenge, domain) in [
+        (
+            "presentation",
+            Some("challenge-1"),
+            Some("verifier.example"),
+        ),
+        (
+            "presentation, other challenge",
+            Some("challenge-2"),
+            Some("verifier.example"),
+        ),
+        (
+            "presentation, other domain",
+            Some("challenge-1"),
+            Some("other.example"),
+        ),
+        ("presentation, no challenge asked", None, None),
+    ] {
+        let options = CheckOptions {
+            challenge: challenge.map(str::to_owned),
+            domain: domain.map(str::to_owned),
+            ..Default::default()
+        };
+        out.push((label.into(), check(&vp, &fetched_lists(), &options)));
+    }
+
+    // Trust registries: recognised, listed out of date, unknown.
+    let mut trust = TrustRegistries::new();
+    trust
+        .load(
+            &json!({"name": "MOOC alliance", "entries": [
+        {"id": issuer, "name": "Example MOOC", "jurisdiction": "FR"}]}),
+            "a.json",
+        )
+        .unwrap();
+    trust
+        .load(
+            &json!({"name": "Old list", "entries": [
+        {"id": issuer, "name": "Example MOOC", "validUntil": "2020-01-01T00:00:00Z"}]}),
+            "b.json",
+        )
+        .unwrap();
+    let trusted = CheckOptions {
+        trust: Some(Arc::new(trust)),
+        ..Default::default()
+    };
+    out.push((
+        "recognised".into(),
+        check(&valid, &fetched_lists(), &trusted),
+    ));
+    let mut old = TrustRegistries::new();
+    old.load(
+        &json!({"name": "Old list", "entries": [
+        {"id": issuer, "name": "Example MOOC", "validUntil": "2020-01-01T00:00:00Z"}]}),
+        "b.json",
+    )
+    .unwrap();
+    out.push((
+        "listed, not current".into(),
+        check(
+            &valid,
+            &fetched_lists(),
+            &CheckOptions {
+                trust: Some(Arc::new(old)),
+                ..Default::default()
+            },
+        ),
+    ));
+    out.push((
+        "unknown issuer".into(),
+        check(
+            &valid,
+            &fetched_lists(),
+            &CheckOptions {
+                trust: Some(Arc::new(TrustRegistries::new())),
+                ..Default::default()
+            },
+        ),
+    ));
+    out
+}
+
+#[test]
+fn every_message_has_a_listed_code_and_exactly_its_arguments() {
+    let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z")
+        .unwrap()
+        .into();
+    let mut seen = std::collections::BTreeSet::new();
+    for path in all_vector_documents() {
+        let bytes = std::fs::read(&path).unwrap();
+        let Ok(presented) = verify::parse_input(&bytes, &Default::default()) else {
+            continue;
+        };
+        let report = verify::check(
+            &presented,
+            &Fetched::default(),
+            now,
+            &CheckOptions::default(),
+        );
+        assert_messages_well_formed(&report, &path.display().to_string(), &mut seen);
+    }
+    let situations = situations();
+    for (name, report) in &situations {
+        assert_messages_well_formed(report, name, &mut seen);
+    }
+    let outcome = |name: &str, id: &str| {
+        let (_, report) = situations.iter().find(|(n, _)| n == name).unwrap();
+        let check = report
+            .check(id)
+            .unwrap_or_else(|| panic!("{name}: no {id}: {report}"));
+        (check.outcome, check.message.code)
+    };
+    assert_eq!(
+        outcome("valid", "status"),
+        (Outcome::Pass, MessageCode::StatusClear)
+    );
+    assert_eq!(
+        outcome("valid", "proof"),
+        (Outcome::Pass, MessageCode::ProofValidIssuer)
+    );
+    assert_eq!(
+        outcome("tampered", "proof"),
+        (Outcome::Fail, MessageCode::ProofInvalid)
+    );
+    assert_eq!(
+        outcome("expired", "validity_period"),
+        (Outcome::Fail, MessageCode::ValidityExpired)
+    );
+    assert_eq!(
+        outcome("not yet valid", "validity_period"),
+        (Outcome::Fail, MessageCode::ValidityNotYet)
+    );
+    assert_eq!(
+        outcome("revoked", "status"),
+        (Outcome::Fail, MessageCode::StatusRevoked)
+    );
+    assert_eq!(
+        outcome("suspended", "status"),
+        (Outcome::Fail, MessageCode::StatusSuspended)
+    );
+    assert_eq!(
+        outcome("status unreachable", "status"),
+        (Outcome::NotChecked, MessageCode::StatusNotChecked)
+    );
+    assert_eq!(
+        outcome("status list by a stranger", "status"),
+        (Outcome::Fail, MessageCode::StatusUntrustworthy)
+    );
+    assert_eq!(
+        outcome("undefined term (JCS)", "json_ld"),
+        (Outcome::Fail, MessageCode::JsonLdInvalid)
+    );
+    assert_eq!(
+        outcome("presentation", "challenge"),
+        (Outcome::Pass, MessageCode::ChallengeValid)
+    );
+    assert_eq!(
+        outcome("presentation", "credentials"),
+        (Outcome::Fail, MessageCode::CredentialsFailed)
+    );
+    assert_eq!(
+        outcome("presentation, other challenge", "challenge"),
+        (Outcome::Fail, MessageCode::ChallengeInvalid)
+    );
+    assert_eq!(
+        outcome("recognised", "issuer_recognised"),
+        (Outcome::Pass, MessageCode::TrustRecognised)
+    );
+    assert_eq!(
+        outcome("listed, not current", "issuer_recognised"),
+        (Outcome::Warning, MessageCode::TrustNotCurrent)
+    );
+
+    // The specific facts carry codes too: the tampered signature, the undefined term, the
+    // unreachable list with its raw reason.
+    let details = |name: &str, id: &str| -> Vec<Message> {
+        let (_, report) = situations.iter().find(|(n, _)| n == name).unwrap();
+        report.check(id).unwrap().details.clone()
+    };
+    assert!(details("tampered", "proof")
+        .iter()
+        .any(|d| d.code == MessageCode::ProofDetailSignatureMismatch
+            && d.arg("suite") == Some("eddsa-rdfc-2022")));
+    assert!(
+        details("undefined term (JCS)", "json_ld")
+            .iter()
+            .any(|d| d.code == MessageCode::JsonLdDetailUndefinedTerm
+                && d.arg("term") == Some("favouriteColour")),
+        "{:?}",
+        details("undefined term (JCS)", "json_ld")
+    );
+    assert!(details("status unreachable", "status")
+        .iter()
+        .any(|d| d.code == MessageCode::StatusDetailListUnreadable
+            && d.arg("reason").is_some_and(|r| r.contains("503"))));
+    assert_eq!(
+        outcome("VC-JOSE", "proof"),
+        (Outcome::Pass, MessageCode::ProofValidIssuer)
+    );
+    assert_eq!(
+        outcome("VC-JOSE, did:web not fetched", "proof"),
+        (Outcome::NotChecked, MessageCode::ProofJwsKeyUnavailable)
+    );
+    assert!(
+        details("VC-JOSE, did:web unreachable", "verification_method")
+            .iter()
+            .any(|d| d.code == MessageCode::KeyDetailDocumentUnavailable
+                && d.arg("reason") == Some("the server answered HTTP 502"))
+    );
+    assert_eq!(
+        outcome("altered status list", "status"),
+        (Outcome::Fail, MessageCode::StatusUntrustworthy)
+    );
+    assert_eq!(
+        details("altered status list", "status")[0].code,
+        MessageCode::StatusDetailListSignatureInvalid
+    );
+    assert_eq!(
+        outcome("stale status list", "status"),
+        (Outcome::NotChecked, MessageCode::StatusNotChecked)
+    );
+    assert_eq!(
+        details("stale status list", "status")[0].code,
+        MessageCode::StatusDetailListOutOfDate
+    );
+    assert_eq!(
+        outcome("schema satisfied", "json_schema"),
+        (Outcome::Pass, MessageCode::SchemaValid)
+    );
+    assert_eq!(
+        outcome("schema violated", "json_schema"),
+        (Outcome::Fail, MessageCode::SchemaInvalid)
+    );
+    assert_eq!(
+        outcome("presentation of one valid credential", "credentials"),
+        (Outcome::Pass, MessageCode::CredentialsAllVerified)
+    );
+    assert_eq!(
+        outcome("empty presentation", "credentials"),
+        (Outcome::Warning, MessageCode::CredentialsNone)
+    );
+    assert!(details("two proofs, altered", "proof")
+        .iter()
+        .all(|d| d.proof.is_some()));
+    println!(
+        "{} of {} message codes exercised; not exercised: {:?}",
+        seen.len(),
+        MESSAGE_CODES.len(),
+        MessageCode::ALL
+            .iter()
+            .filter(|c| !seen.contains(c))
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        seen.len() > 90,
+        "only {} of {} codes were exercised: {seen:?}",
+        seen.len(),
+        MESSAGE_CODES.len()
+    );
 }

@@ -125,6 +125,28 @@ fn api_and_cli_give_the_same_report_and_registries_are_read() {
         .as_str()
         .unwrap()
         .contains("dcc-registry.json"));
+    // The message's code and arguments come with it; ?lang= adds the text in that language.
+    assert_eq!(recognised["code"], "trust.recognised", "{api:#}");
+    assert_eq!(recognised["args"]["registries"], "dcc-registry.json");
+    let french: Value = client
+        .post(format!("{}/api/v1/verify?lang=fr", served.url))
+        .body(badge.to_string())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let localized = french["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "issuer_recognised")
+        .unwrap()["localized"]
+        .clone();
+    assert_eq!(localized["lang"], "fr", "{french:#}");
+    assert_eq!(
+        localized["message"],
+        "L’émetteur est reconnu par : dcc-registry.json."
+    );
 
     let cli = run(
         "passerelle-verifier",
@@ -221,6 +243,22 @@ fn a_real_browser_verifies_pasted_baked_and_qr_badges_accessibly() {
     }
     assert_eq!(out["french"]["lang"], "fr");
     assert_eq!(out["french"]["title"], "Vérifiée", "{out:#}");
+    // After switching, every check reads in French: no sentence is the English one, and none
+    // is a message template of the core.
+    let english_checks = out["paste"]["checks"].as_array().unwrap();
+    let french_checks = out["french"]["checks"].as_array().unwrap();
+    assert_eq!(english_checks.len(), french_checks.len(), "{out:#}");
+    for check in french_checks {
+        let text = check["text"].as_str().unwrap();
+        let english = english_checks
+            .iter()
+            .find(|c| c["id"] == check["id"])
+            .unwrap_or_else(|| panic!("{out:#}"));
+        assert_ne!(english["text"].as_str().unwrap(), text, "{out:#}");
+        for code in passerelle_core::verify::MessageCode::ALL {
+            assert!(!text.contains(code.english()), "{text}");
+        }
+    }
     let audits = out["axe"].as_array().unwrap();
     assert_eq!(audits.len(), 3, "{out:#}");
     for audit in audits {

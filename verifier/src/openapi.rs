@@ -3,12 +3,17 @@
 
 use serde_json::{json, Value};
 
+use passerelle_core::verify::MESSAGE_CODES;
+
 /// The document; `domain` is the domain presentations must be bound to.
 pub fn document(domain: &str) -> Value {
     let report = json!({"$ref": "#/components/schemas/Report"});
     let error = json!({"$ref": "#/components/schemas/Error"});
     let json_error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": error}}});
     let vcapi_result = json!({"$ref": "#/components/schemas/VerificationResult"});
+    let request_problem = json!({"$ref": "#/components/schemas/RequestProblem"});
+    let lang_parameter = json!({"name": "lang", "in": "query", "required": false, "schema": {"type": "string"},
+        "description": "Language of the problem details' `detail` (else Accept-Language; English by default)"});
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -21,7 +26,8 @@ pub fn document(domain: &str) -> Value {
                 "summary": "Verify a credential, a presentation, a compact JWS or the text of a QR code",
                 "parameters": [
                     {"name": "challenge", "in": "query", "required": false, "schema": {"type": "string"}, "description": "The challenge a presentation must answer (single-use if issued by /api/v1/challenges)."},
-                    {"name": "domain", "in": "query", "required": false, "schema": {"type": "string"}}
+                    {"name": "domain", "in": "query", "required": false, "schema": {"type": "string"}},
+                    {"name": "lang", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Adds `localized` (message and details in this language, e.g. fr) to every check"}
                 ],
                 "requestBody": {"required": true, "content": {
                     "application/json": {"schema": {"oneOf": [
@@ -40,29 +46,46 @@ pub fn document(domain: &str) -> Value {
             }},
             "/credentials/verify": {"post": {
                 "summary": "W3C VC-API: verify a credential",
+                "description": "200 when verified; 400 with the same VerificationResult when not (as the W3C VC-API verifier test suite expects), or with problem details when the request is malformed. Status and validity-period problems are errors here, never warnings: a revoked or expired credential is never `verified: true`.",
+                "parameters": [lang_parameter],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["verifiableCredential"],
-                    "properties": {"verifiableCredential": {"oneOf": [{"type": "object"}, {"type": "string"}]}, "options": {"type": "object"}}
-                }}}},
-                "responses": {
-                    "200": {"description": "Verified", "content": {"application/json": {"schema": vcapi_result}}},
-                    "400": {"description": "Not verified (with the checks), or a malformed request", "content": {"application/json": {"schema": {"oneOf": [vcapi_result, error]}}}},
-                    "422": json_error("The input is not a credential this service can read")
-                }
-            }},
-            "/presentations/verify": {"post": {
-                "summary": "W3C VC-API: verify a presentation, with its challenge and domain",
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["verifiablePresentation"],
                     "properties": {
-                        "verifiablePresentation": {"type": "object"},
-                        "options": {"type": "object", "properties": {"challenge": {"type": "string"}, "domain": {"type": "string"}}}
+                        "verifiableCredential": {"oneOf": [
+                            {"type": "object", "description": "A credential secured with Data Integrity proofs"},
+                            {"type": "object", "description": "An EnvelopedVerifiableCredential whose id is data:application/vc+jwt,<JWS>", "required": ["type", "id"]},
+                            {"type": "string", "description": "A compact JWS (vc+jwt)"}
+                        ]},
+                        "options": {"type": "object", "additionalProperties": false, "properties": {
+                            "returnCredential": {"type": "boolean", "description": "Return the verified credential"}
+                        }}
                     }
                 }}}},
                 "responses": {
                     "200": {"description": "Verified", "content": {"application/json": {"schema": vcapi_result}}},
-                    "400": {"description": "Not verified (with the checks; a replayed challenge fails), or a malformed request", "content": {"application/json": {"schema": {"oneOf": [vcapi_result, error]}}}},
-                    "422": json_error("The input is not a presentation this service can read")
+                    "400": {"description": "Not verified (with the problems), or a malformed request (problem details; an unknown option is UNKNOWN_OPTION_PROVIDED)", "content": {
+                        "application/json": {"schema": vcapi_result},
+                        "application/problem+json": {"schema": request_problem}
+                    }}
+                }
+            }},
+            "/presentations/verify": {"post": {
+                "summary": "W3C VC-API: verify a presentation, with its challenge and domain",
+                "description": "200 whenever the verification ran, whatever its outcome (`verified` says it); 400 with problem details for a malformed request. A challenge issued by /api/v1/challenges is single-use: a replay is `verified: false` with INVALID_CHALLENGE_ERROR.",
+                "parameters": [lang_parameter],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["verifiablePresentation"],
+                    "properties": {
+                        "verifiablePresentation": {"type": "object", "description": "A presentation signed by its holder (Data Integrity)"},
+                        "options": {"type": "object", "additionalProperties": false, "properties": {
+                            "challenge": {"type": "string"}, "domain": {"type": "string"},
+                            "returnPresentation": {"type": "boolean", "description": "Return the verified presentation"}
+                        }}
+                    }
+                }}}},
+                "responses": {
+                    "200": {"description": "The verification result, verified or not", "content": {"application/json": {"schema": vcapi_result}}},
+                    "400": {"description": "A malformed request", "content": {"application/problem+json": {"schema": request_problem}}}
                 }
             }},
             "/api/v1/challenges": {"post": {
@@ -113,12 +136,25 @@ pub fn document(domain: &str) -> Value {
         },
         "components": {"schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}, "field": {"type": "string"}}},
-            "Check": {"type": "object", "required": ["id", "outcome", "message", "required"], "properties": {
+            "Check": {"type": "object", "required": ["id", "outcome", "message", "code", "args", "required"], "properties": {
                 "id": {"type": "string", "enum": ["proof", "verification_method", "json_ld", "data_model", "open_badges", "json_schema", "validity_period", "status", "challenge", "credentials", "issuer_recognised"]},
                 "outcome": {"type": "string", "enum": ["pass", "fail", "warning", "not_checked"]},
-                "message": {"type": "string"},
-                "details": {"type": "array", "items": {"type": "string"}},
-                "required": {"type": "boolean"}
+                "message": {"type": "string", "description": "The message in English"},
+                "code": {"type": "string", "enum": MESSAGE_CODES, "description": "The message's stable code (translate it with its args)"},
+                "args": {"type": "object", "additionalProperties": {"type": "string"}, "description": "The message's named arguments"},
+                "details": {"type": "array", "items": {"type": "string"}, "description": "Supporting facts in English"},
+                "detail_codes": {"type": "array", "description": "The same facts as codes, in the same order", "items": {
+                    "type": "object", "required": ["code", "args"], "properties": {
+                        "code": {"type": "string", "enum": MESSAGE_CODES},
+                        "args": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "proof": {"type": "integer", "description": "Which proof (1-based) the fact is about, when there are several"}
+                    }
+                }},
+                "required": {"type": "boolean"},
+                "localized": {"type": "object", "description": "With ?lang= on /api/v1/verify", "properties": {
+                    "lang": {"type": "string"}, "message": {"type": "string"},
+                    "details": {"type": "array", "items": {"type": "string"}}
+                }}
             }},
             "Report": {"type": "object", "required": ["verdict", "kind", "secured_by", "checked_at", "checks"], "properties": {
                 "verdict": {"type": "string", "enum": ["verified", "not_verified", "incomplete"]},
@@ -129,11 +165,29 @@ pub fn document(domain: &str) -> Value {
                 "summary": {"type": "object"},
                 "credentials": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}}
             }},
-            "VerificationResult": {"type": "object", "required": ["verified", "checks", "warnings", "errors"], "properties": {
-                "verified": {"type": "boolean"},
-                "checks": {"type": "array", "items": {"type": "string"}},
-                "warnings": {"type": "array", "items": {"type": "object"}},
-                "errors": {"type": "array", "items": {"type": "object"}},
+            "ProblemDetails": {"type": "object", "required": ["type", "title", "detail", "check", "messageCode"], "description": "RFC 9457 problem details. W3C types (VC Data Model, Data Integrity, Bitstring Status List) carry their integer code; Passerelle's own are urn:passerelle:problem:<message code>.", "properties": {
+                "type": {"type": "string", "format": "uri"},
+                "code": {"type": "integer"},
+                "title": {"type": "string"},
+                "detail": {"type": "string", "description": "The check's message, in the asked language"},
+                "check": {"type": "string"},
+                "messageCode": {"type": "string", "enum": MESSAGE_CODES},
+                "credential": {"type": "integer", "description": "In a presentation: which credential (1-based)"}
+            }},
+            "RequestProblem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
+                "type": {"type": "string", "format": "uri"}, "code": {"type": "integer"}, "title": {"type": "string"},
+                "status": {"type": "integer"}, "detail": {"type": "string"},
+                "field": {"type": "string", "description": "The request member at fault"}
+            }},
+            "VerificationResult": {"type": "object", "required": ["verified", "problemDetails", "errors", "warnings", "checks", "report"], "properties": {
+                "verified": {"type": "boolean", "description": "False if and only if there is an error"},
+                "problemDetails": {"type": "array", "items": {"$ref": "#/components/schemas/ProblemDetails"}, "description": "Errors, then warnings"},
+                "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ProblemDetails"}},
+                "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/ProblemDetails"}},
+                "checks": {"type": "array", "items": {"type": "string"}, "description": "The checks that passed"},
+                "results": {"type": "object", "description": "Presentations: challenge, domain, holder ({valid, input}) and proof ([{valid, input}])"},
+                "verifiableCredential": {"type": "object", "description": "With options.returnCredential"},
+                "verifiablePresentation": {"type": "object", "description": "With options.returnPresentation"},
                 "report": {"$ref": "#/components/schemas/Report"}
             }}
         }}

@@ -14,7 +14,9 @@ use serde_json::Value;
 
 use passerelle_core::model::identity::identity_matches;
 use passerelle_core::model::CredentialModel;
-use passerelle_core::verify::{Check, DocumentKind, Outcome, Report, Verdict};
+use passerelle_core::verify::{
+    placeholders, Arg, ArgKind, Check, DocumentKind, Message, MessageCode, Outcome, Report, Verdict,
+};
 
 use crate::i18n::Messages;
 use crate::service::{Source, Verification};
@@ -176,7 +178,7 @@ pub fn input_error(m: &Messages<'_>, reason: &str) -> String {
             h1 { (m.t("error.title")) }
             div class="verdict verdict-not_verified" role="alert" {
                 p { (m.t("error.lead")) }
-                p class="reason" lang="en" { (reason) }
+                p class="reason" { code lang="en" { (reason) } }
             }
             (verify_form(m))
         },
@@ -301,14 +303,17 @@ fn checks_list(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
             ul {
                 @for check in checks {
                     @let outcome = outcome_key(check.outcome);
-                    // "Not checked" of an optional check means "does not apply" (no status list,
-                    // no schema named): its own sentence, never "could not be obtained".
-                    @let sentence_key = if check.outcome == Outcome::NotChecked && !check.required {
+                    // "Not checked" because there was nothing to check (no status entry, no
+                    // schema named) has its own sentence, never "could not be obtained"; a
+                    // schema named but not available is "could not be checked".
+                    @let sentence_key = if does_not_apply(check) {
                         format!("check.{}.not_applicable", check.id)
                     } else {
                         format!("check.{}.{}", check.id, outcome)
                     };
-                    @let sentence = m.t(&sentence_key);
+                    // The short sentences speak of the issuer; a presentation's signature and
+                    // key are the holder's, which its own message says.
+                    @let sentence = if about_holder(check) { "" } else { m.t(&sentence_key) };
                     li class={ "check outcome-" (outcome) } data-check=(check.id) data-outcome=(outcome) {
                         p class="check-head" {
                             span class={ "tag tag-" (outcome) } { (m.t(&format!("outcome.{outcome}"))) }
@@ -316,14 +321,16 @@ fn checks_list(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
                             strong { (check_title(m, check.id)) }
                         }
                         p class="check-text" {
-                            @if sentence.is_empty() { span lang="en" { (check.message) } } @else { (sentence) }
+                            @if sentence.is_empty() { (message(m, &check.message)) } @else { (sentence) }
                         }
                         details {
                             summary { (m.t("checks.details")) }
-                            p lang="en" { (check.message) }
+                            p data-code=(check.message.code) { (message(m, &check.message)) }
                             @if !check.details.is_empty() {
-                                ul class="facts" lang="en" {
-                                    @for detail in &check.details { li { (detail) } }
+                                ul class="facts" {
+                                    @for detail in &check.details {
+                                        li data-code=(detail.code) { (message(m, detail)) }
+                                    }
                                 }
                             }
                             @if check.required {
@@ -337,6 +344,173 @@ fn checks_list(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
             }
         }
     }
+}
+
+/// A report message in the viewer's language: the catalogue's `msg.<code>` template with each
+/// argument set apart by kind (identifiers and raw technical text in `<code>`, the latter marked
+/// English, dates in `<time>`). maud escapes every piece. A code missing from the catalogue
+/// falls back to the core's English template (a test keeps every shipped catalogue complete).
+pub fn message(m: &Messages<'_>, message: &Message) -> Markup {
+    let translated = m.t(&format!("msg.{}", message.code));
+    let template = if translated.is_empty() {
+        message.code.english()
+    } else {
+        translated
+    };
+    let prefix = message
+        .proof
+        .map(|n| m.format("report.proof_prefix", &[("n", &n.to_string())]));
+    html! {
+        @if let Some(prefix) = &prefix { (prefix) }
+        @for piece in pieces(template) {
+            @match piece {
+                Piece::Text(text) => (text),
+                Piece::Arg(name) => {
+                    @match message.args.iter().find(|a| a.name == name) {
+                        Some(arg) => (argument(m, arg)),
+                        None => { "{" (name) "}" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A message as plain text in the viewer's language (for JSON answers).
+pub fn message_text(m: &Messages<'_>, message: &Message) -> String {
+    let translated = m.t(&format!("msg.{}", message.code));
+    let template = if translated.is_empty() {
+        message.code.english()
+    } else {
+        translated
+    };
+    let mut text = message
+        .proof
+        .map(|n| m.format("report.proof_prefix", &[("n", &n.to_string())]))
+        .unwrap_or_default();
+    for piece in pieces(template) {
+        match piece {
+            Piece::Text(t) => text.push_str(t),
+            Piece::Arg(name) => match message.args.iter().find(|a| a.name == name) {
+                Some(arg) if arg.name == "provenance" => text.push_str(
+                    &provenance_localized(m, &arg.value).unwrap_or_else(|| arg.value.clone()),
+                ),
+                Some(arg) if arg.kind == ArgKind::Date => text.push_str(&display_date(&arg.value)),
+                Some(arg) => text.push_str(&arg.value),
+                None => {
+                    text.push('{');
+                    text.push_str(name);
+                    text.push('}');
+                }
+            },
+        }
+    }
+    text
+}
+
+enum Piece<'t> {
+    Text(&'t str),
+    Arg(&'t str),
+}
+
+/// Splits a template into literal text and `{name}` placeholders (the core's placeholder
+/// syntax: lower-case names with underscores; any other brace is text).
+fn pieces(template: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let name = after.find('}').map(|close| &after[..close]);
+        match name {
+            Some(name) if placeholders(&rest[open..open + name.len() + 2]) == [name] => {
+                if open > 0 {
+                    out.push(Piece::Text(&rest[..open]));
+                }
+                out.push(Piece::Arg(name));
+                rest = &after[name.len() + 1..];
+            }
+            _ => {
+                out.push(Piece::Text(&rest[..=open]));
+                rest = after;
+            }
+        }
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest));
+    }
+    out
+}
+
+fn argument(m: &Messages<'_>, arg: &Arg) -> Markup {
+    if arg.name == "provenance" {
+        if let Some(text) = provenance_localized(m, &arg.value) {
+            return html! { (text) };
+        }
+    }
+    match arg.kind {
+        ArgKind::Identifier => html! { code { (arg.value) } },
+        ArgKind::Technical => html! { code lang="en" { (arg.value) } },
+        ArgKind::Date => html! { time datetime=(arg.value) { (display_date(&arg.value)) } },
+        _ => html! { (arg.value) },
+    }
+}
+
+/// `2026-07-01T00:00:00Z` → `2026-07-01`; a time other than midnight is kept
+/// (`2026-07-01 12:30 UTC`).
+fn display_date(value: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(value) {
+        Ok(date) => {
+            let utc = date.with_timezone(&chrono::Utc);
+            if utc.format("%H:%M:%S").to_string() == "00:00:00" {
+                utc.format("%Y-%m-%d").to_string()
+            } else {
+                utc.format("%Y-%m-%d %H:%M UTC").to_string()
+            }
+        }
+        Err(_) => value.to_owned(),
+    }
+}
+
+/// Where a status list came from, in the viewer's language. This service's fetcher describes
+/// it with [`crate::fetch::Freshness::describe`] (tested against it); any other provenance is
+/// raw text, shown as such.
+fn provenance_localized(m: &Messages<'_>, value: &str) -> Option<String> {
+    if let Some(url) = value.strip_prefix("fetched now from ") {
+        return Some(m.format("report.provenance.fresh", &[("url", url)]));
+    }
+    if let Some(rest) = value.strip_prefix("from cache, ") {
+        if let Some((seconds, url)) = rest.split_once(" s old, fetched from ") {
+            if seconds.bytes().all(|b| b.is_ascii_digit()) {
+                return Some(m.format(
+                    "report.provenance.cached",
+                    &[("seconds", seconds), ("url", url)],
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Whether the check is about a presentation holder's signature or key.
+fn about_holder(check: &Check) -> bool {
+    matches!(
+        check.message.code,
+        MessageCode::ProofValidHolder
+            | MessageCode::ProofCaveatHolder
+            | MessageCode::KeyValidHolder
+            | MessageCode::KeyUnvouchedHolder
+            | MessageCode::KeyWrongHolder
+    )
+}
+
+/// Whether a check was not made because it does not apply to this document.
+fn does_not_apply(check: &Check) -> bool {
+    check.outcome == Outcome::NotChecked
+        && !check.required
+        && matches!(
+            check.message.code,
+            MessageCode::StatusNone | MessageCode::SchemaNone
+        )
 }
 
 fn check_title<'a>(m: &Messages<'a>, id: &str) -> &'a str {
@@ -474,7 +648,7 @@ fn badge_card(
                         span class={ "tag tag-" (outcome_key(check.outcome)) } {
                             @if check.outcome == Outcome::Pass { (m.t("card.recognised")) } @else { (m.t("card.unknown_issuer")) }
                         }
-                        " " span lang="en" { (check.message) }
+                        " " span { (message(m, &check.message)) }
                     }
                 }
                 dt { (m.t("card.recipient")) }
@@ -569,6 +743,69 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn messages_render_in_the_viewers_language_with_arguments_set_apart() {
+        use crate::fetch::Freshness;
+        use crate::i18n::Catalogues;
+
+        let all = Catalogues::builtin().unwrap();
+        let fr = all.negotiate(Some("fr"), None);
+        let detail = Message::new(MessageCode::StatusDetailListUnreadable)
+            .id("url", "https://x.example/s?a=1&b=<2>")
+            .raw("reason", "HTTP 503")
+            .about_proof(2);
+        assert_eq!(
+            message(&fr, &detail).into_string(),
+            "Preuve 2 : La liste de statut <code>https://x.example/s?a=1&amp;b=&lt;2&gt;</code> \
+             n’a pas pu être lue : <code lang=\"en\">HTTP 503</code>"
+        );
+        // This service's own provenance texts are translated; others stay as given.
+        for (freshness, french) in [
+            (
+                Freshness::Fresh,
+                "obtenue à l’instant à l’adresse https://x.example/l",
+            ),
+            (
+                Freshness::Cached {
+                    age: std::time::Duration::from_secs(42),
+                },
+                "tirée du cache de ce service, obtenue il y a 42 s à l’adresse https://x.example/l",
+            ),
+        ] {
+            let provenance = freshness.describe("https://x.example/l");
+            assert_eq!(
+                provenance_localized(&fr, &provenance).as_deref(),
+                Some(french)
+            );
+        }
+        assert_eq!(
+            provenance_localized(&fr, "from the local file l.json"),
+            None
+        );
+        let dated = Message::new(MessageCode::ValidityExpired).date(
+            "date",
+            chrono::DateTime::parse_from_rfc3339("2026-07-01T00:00:00Z")
+                .unwrap()
+                .into(),
+        );
+        assert_eq!(
+            message_text(&fr, &dated),
+            "L’attestation a expiré le 2026-07-01."
+        );
+        assert!(message(&fr, &dated)
+            .into_string()
+            .contains("<time datetime=\"2026-07-01T00:00:00Z\">2026-07-01</time>"));
+        // Braces that are not placeholders are text.
+        let texts: Vec<String> = pieces("a {b} {C} {")
+            .into_iter()
+            .map(|p| match p {
+                Piece::Text(t) => format!("T{t}"),
+                Piece::Arg(a) => format!("A{a}"),
+            })
+            .collect();
+        assert_eq!(texts, ["Ta ", "Ab", "T {", "TC} {"]);
+    }
 
     #[test]
     fn language_value_objects_follow_the_viewer() {

@@ -20,7 +20,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use passerelle_core::qr::{self, QrError, QrPayload};
-use passerelle_core::verify::{Check, Outcome, Report, Verdict};
+use passerelle_core::verify::{
+    Check, DocumentKind, Message, MessageCode, Outcome, Report, Verdict,
+};
 
 use crate::i18n::{Catalogues, Messages};
 use crate::page::{self, ResultView};
@@ -340,6 +342,40 @@ fn problem_response(problem: &InputProblem, field: Option<&str>) -> Response {
 struct ChallengeQuery {
     challenge: Option<String>,
     domain: Option<String>,
+    /// A language for the messages (`localized` members), e.g. `fr`.
+    lang: Option<String>,
+}
+
+/// The report as JSON; with a language, each check also carries `localized`:
+/// `{"lang", "message", "details"}` in that language (nested credential reports too).
+fn report_json(report: &Report, m: Option<&Messages<'_>>) -> Value {
+    let mut json = report.to_json();
+    if let Some(m) = m {
+        localize(&mut json, report, m);
+    }
+    json
+}
+
+fn localize(json: &mut Value, report: &Report, m: &Messages<'_>) {
+    if let Some(checks) = json.get_mut("checks").and_then(Value::as_array_mut) {
+        for (json_check, check) in checks.iter_mut().zip(&report.checks) {
+            let details: Vec<String> = check
+                .details
+                .iter()
+                .map(|d| page::message_text(m, d))
+                .collect();
+            json_check["localized"] = json!({
+                "lang": m.lang(),
+                "message": page::message_text(m, &check.message),
+                "details": details,
+            });
+        }
+    }
+    if let Some(inner) = json.get_mut("credentials").and_then(Value::as_array_mut) {
+        for (json_inner, inner_report) in inner.iter_mut().zip(&report.credentials) {
+            localize(json_inner, inner_report, m);
+        }
+    }
 }
 
 /// `POST /api/v1/verify`: a credential, presentation, compact JWS, or `{"qr": "…"}`; answers
@@ -359,7 +395,13 @@ async fn api_verify(
         Err(problem) => return problem_response(&problem, None),
     };
     match verify_with_challenge(&state, recovered, query.challenge, query.domain).await {
-        Ok(verification) => Json(verification.report.to_json()).into_response(),
+        Ok(verification) => {
+            let m = query
+                .lang
+                .as_deref()
+                .map(|lang| state.catalogues.negotiate(Some(lang), None));
+            Json(report_json(&verification.report, m.as_ref())).into_response()
+        }
         Err(problem) => problem_response(&problem, None),
     }
 }
@@ -401,12 +443,8 @@ async fn verify_with_challenge(
         .verify_text(recovered, chrono::Utc::now(), challenge, domain)
         .await?;
     let refusal = match usage {
-        Some(ChallengeUse::Replayed) => {
-            Some("The challenge was already used by an earlier presentation: this one is a replay.")
-        }
-        Some(ChallengeUse::Expired) => {
-            Some("The challenge has expired; ask the holder for a new presentation.")
-        }
+        Some(ChallengeUse::Replayed) => Some(MessageCode::ChallengeReplayed),
+        Some(ChallengeUse::Expired) => Some(MessageCode::ChallengeExpired),
         _ => None,
     };
     if let Some(message) = refusal {
@@ -416,14 +454,14 @@ async fn verify_with_challenge(
 }
 
 /// Marks the report's challenge check failed (a replay or an expired challenge).
-fn refuse_challenge(report: &mut Report, message: &str) {
-    let check = Check {
-        id: "challenge",
-        outcome: Outcome::Fail,
-        message: message.to_owned(),
-        details: vec!["challenges issued by this verifier are single-use".into()],
-        required: true,
-    };
+fn refuse_challenge(report: &mut Report, code: MessageCode) {
+    let check = Check::new(
+        "challenge",
+        Outcome::Fail,
+        Message::new(code),
+        vec![Message::new(MessageCode::ChallengeDetailSingleUse)],
+        true,
+    );
     match report.checks.iter_mut().find(|c| c.id == "challenge") {
         Some(existing) => *existing = check,
         None => report.checks.push(check),
@@ -431,161 +469,571 @@ fn refuse_challenge(report: &mut Report, message: &str) {
     report.verdict = Verdict::NotVerified;
 }
 
-fn parse_json_body(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            None,
-            "the request body must be a JSON object",
-        )),
-        Err(e) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            None,
-            &format!("the request body is not valid JSON: {e}"),
-        )),
+// ---------------------------------------------------------------------------------------------
+// W3C VC-API
+
+/// A problem type of the W3C specifications (VC Data Model 2.0 §7, Data Integrity §4.7,
+/// Bitstring Status List §3.5): its `type` URL, name (`title`) and integer `code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ProblemType {
+    base: &'static str,
+    name: &'static str,
+    code: i32,
+}
+
+const VCDM: &str = "https://www.w3.org/TR/vc-data-model#";
+const DATA_INTEGRITY: &str = "https://w3id.org/security#";
+const STATUS_LIST: &str = "https://www.w3.org/ns/credentials/status-list#";
+const VC_API: &str = "https://www.w3.org/TR/vc-api#";
+
+const PARSING_ERROR: ProblemType = ProblemType {
+    base: VCDM,
+    name: "PARSING_ERROR",
+    code: -64,
+};
+const CRYPTOGRAPHIC_SECURITY_ERROR: ProblemType = ProblemType {
+    base: VCDM,
+    name: "CRYPTOGRAPHIC_SECURITY_ERROR",
+    code: -65,
+};
+const MALFORMED_VALUE_ERROR: ProblemType = ProblemType {
+    base: VCDM,
+    name: "MALFORMED_VALUE_ERROR",
+    code: -66,
+};
+const RANGE_ERROR: ProblemType = ProblemType {
+    base: VCDM,
+    name: "RANGE_ERROR",
+    code: -67,
+};
+const INVALID_DOMAIN_ERROR: ProblemType = ProblemType {
+    base: DATA_INTEGRITY,
+    name: "INVALID_DOMAIN_ERROR",
+    code: -19,
+};
+const INVALID_CHALLENGE_ERROR: ProblemType = ProblemType {
+    base: DATA_INTEGRITY,
+    name: "INVALID_CHALLENGE_ERROR",
+    code: -20,
+};
+const STATUS_RETRIEVAL_ERROR: ProblemType = ProblemType {
+    base: STATUS_LIST,
+    name: "STATUS_RETRIEVAL_ERROR",
+    code: -128,
+};
+const STATUS_VERIFICATION_ERROR: ProblemType = ProblemType {
+    base: STATUS_LIST,
+    name: "STATUS_VERIFICATION_ERROR",
+    code: -129,
+};
+
+/// Passerelle's own problem types (warnings the W3C lists have no name for), by message code.
+const PASSERELLE_PROBLEMS: &str = "urn:passerelle:problem:";
+
+/// The W3C problem type of a check that failed or could not be made, if one fits.
+fn problem_type(check: &Check) -> Option<ProblemType> {
+    let has = |codes: &[MessageCode]| check.details.iter().any(|d| codes.contains(&d.code));
+    Some(match check.id {
+        "proof" | "verification_method" => CRYPTOGRAPHIC_SECURITY_ERROR,
+        "json_ld" | "data_model" | "open_badges" | "json_schema" => MALFORMED_VALUE_ERROR,
+        "validity_period" => RANGE_ERROR,
+        "status" if check.outcome == Outcome::NotChecked => STATUS_RETRIEVAL_ERROR,
+        "status" => STATUS_VERIFICATION_ERROR,
+        "challenge"
+            if has(&[
+                MessageCode::ChallengeDetailMissingDomain,
+                MessageCode::ChallengeDetailWrongDomain,
+            ]) && !has(&[
+                MessageCode::ChallengeDetailMissingChallenge,
+                MessageCode::ChallengeDetailWrongChallenge,
+            ]) =>
+        {
+            INVALID_DOMAIN_ERROR
+        }
+        "challenge" => INVALID_CHALLENGE_ERROR,
+        _ => return None,
+    })
+}
+
+/// Whether a check is a VC-API error (`verified` must be false), a warning, or neither.
+///
+/// Stricter than the VC-API's classification, which calls status and validity-period problems
+/// warnings: a revoked, suspended or expired credential, or one whose revocation could not be
+/// checked, is never reported `verified: true` here (the same verdict as the page and
+/// `/api/v1/verify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Severity {
+    Error,
+    Warning,
+}
+
+fn severity(check: &Check) -> Option<Severity> {
+    match check.outcome {
+        Outcome::Fail => Some(Severity::Error),
+        Outcome::NotChecked if check.required => Some(Severity::Error),
+        Outcome::Warning => Some(Severity::Warning),
+        // An optional check that could not be made (a schema not available) is a remark; one
+        // that does not apply (no status entry, no schema named) is nothing.
+        Outcome::NotChecked if check.message.code == MessageCode::SchemaIncomplete => {
+            Some(Severity::Warning)
+        }
+        _ => None,
     }
 }
 
-/// VC-API options: `challenge` and `domain` strings.
-fn vcapi_options(
-    map: &serde_json::Map<String, Value>,
-) -> Result<(Option<String>, Option<String>), ApiError> {
-    let Some(options) = map.get("options") else {
-        return Ok((None, None));
-    };
-    let Value::Object(options) = options else {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            Some("options"),
-            "`options` must be an object",
-        ));
-    };
-    let text = |name: &str| -> Result<Option<String>, ApiError> {
-        match options.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                Some(&format!("options.{name}")),
-                &format!("`options.{name}` must be a string"),
-            )),
+/// One RFC 9457 problem details object for a check: the W3C `type`, `code` and `title` when
+/// one fits (else a Passerelle URN and the message code), the check's message as `detail` in
+/// the asker's language, plus `check`, `messageCode` and, inside a presentation, `credential`
+/// (1-based) as extension members.
+fn problem_details(
+    m: &Messages<'_>,
+    check: &Check,
+    credential: Option<usize>,
+) -> serde_json::Map<String, Value> {
+    let mut problem = serde_json::Map::new();
+    match problem_type(check) {
+        Some(kind) => {
+            problem.insert("type".into(), format!("{}{}", kind.base, kind.name).into());
+            problem.insert("code".into(), kind.code.into());
+            problem.insert("title".into(), kind.name.into());
         }
-    };
-    Ok((text("challenge")?, text("domain")?))
+        None => {
+            let code = check.message.code.as_str();
+            problem.insert("type".into(), format!("{PASSERELLE_PROBLEMS}{code}").into());
+            problem.insert("title".into(), code.into());
+        }
+    }
+    problem.insert(
+        "detail".into(),
+        page::message_text(m, &check.message).into(),
+    );
+    problem.insert("check".into(), check.id.into());
+    problem.insert("messageCode".into(), check.message.code.as_str().into());
+    if let Some(n) = credential {
+        problem.insert("credential".into(), n.into());
+    }
+    problem
 }
 
-/// The VC-API answer: `checks` passed, `warnings` and `errors` as problem details, plus our
-/// full report under `report`.
-fn vcapi_response(report: &Report) -> Response {
-    let problem = |c: &Check| {
-        json!({
-            "type": format!("https://passerelle.example/problems/{}", c.id),
-            "title": c.id,
-            "detail": c.message,
-        })
+/// The problems of a report, errors and warnings apart; a presentation's credentials' problems
+/// follow its own, each naming its credential.
+fn problems(m: &Messages<'_>, report: &Report) -> (Vec<Value>, Vec<Value>) {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut add = |report: &Report, credential: Option<usize>| {
+        for check in &report.checks {
+            match severity(check) {
+                Some(Severity::Error) => errors.push(problem_details(m, check, credential).into()),
+                Some(Severity::Warning) => {
+                    warnings.push(problem_details(m, check, credential).into())
+                }
+                None => {}
+            }
+        }
     };
-    let checks: Vec<&str> = report
+    add(report, None);
+    for (n, inner) in report.credentials.iter().enumerate() {
+        add(inner, Some(n + 1));
+    }
+    (errors, warnings)
+}
+
+/// The VC-API verification result:
+/// - `verified`, and every problem as RFC 9457 problem details in `problemDetails` (the
+///   current VerificationResult schema), also split into `errors` and `warnings` (the
+///   specification's error-handling section);
+/// - `checks`: the checks that passed (earlier VC-API drafts);
+/// - for a presentation, `results` with `challenge`, `domain`, `holder` and `proof`;
+/// - the verified document when `returnCredential` / `returnPresentation` asked for it;
+/// - `report`: Passerelle's full report (an extension member).
+fn vcapi_result(
+    m: &Messages<'_>,
+    verification: &Verification,
+    options: &VcApiOptions,
+) -> serde_json::Map<String, Value> {
+    let report = &verification.report;
+    let (errors, warnings) = problems(m, report);
+    let mut result = serde_json::Map::new();
+    result.insert("verified".into(), report.is_verified().into());
+    let all: Vec<Value> = errors.iter().chain(&warnings).cloned().collect();
+    result.insert("problemDetails".into(), all.into());
+    result.insert("errors".into(), errors.into());
+    result.insert("warnings".into(), warnings.into());
+    let passed: Vec<&str> = report
         .checks
         .iter()
         .filter(|c| c.outcome == Outcome::Pass)
         .map(|c| c.id)
         .collect();
-    let warnings: Vec<Value> = report
-        .checks
-        .iter()
-        .filter(|c| {
-            c.outcome == Outcome::Warning || (c.outcome == Outcome::NotChecked && !c.required)
-        })
-        .map(problem)
-        .collect();
-    let errors: Vec<Value> = report
-        .checks
-        .iter()
-        .filter(|c| c.outcome == Outcome::Fail || (c.outcome == Outcome::NotChecked && c.required))
-        .map(problem)
-        .collect();
-    let body = json!({
-        "verified": report.is_verified(),
-        "checks": checks,
-        "warnings": warnings,
-        "errors": errors,
-        "report": report.to_json(),
-    });
-    let status = if report.is_verified() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    (status, Json(body)).into_response()
+    result.insert("checks".into(), json!(passed));
+    if report.kind == DocumentKind::Presentation {
+        result.insert(
+            "results".into(),
+            presentation_results(report, verification.document.as_ref(), options).into(),
+        );
+    }
+    if options.return_document {
+        if let Some(document) = &verification.document {
+            let key = match report.kind {
+                DocumentKind::Presentation => "verifiablePresentation",
+                _ => "verifiableCredential",
+            };
+            result.insert(key.into(), document.clone());
+        }
+    }
+    result.insert("report".into(), report.to_json());
+    result
 }
 
-/// `POST /credentials/verify` (W3C VC-API): `{"verifiableCredential": …, "options": {…}}`.
-async fn vcapi_credentials(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let map = match parse_json_body(&body) {
+/// `results` of a presentation's verification (VC-API VerifyPresentationResult).
+fn presentation_results(
+    report: &Report,
+    document: Option<&Value>,
+    options: &VcApiOptions,
+) -> serde_json::Map<String, Value> {
+    let mut results = serde_json::Map::new();
+    let challenge_check = report.check("challenge");
+    let failed_for = |codes: &[MessageCode]| {
+        challenge_check.is_some_and(|c| {
+            c.outcome == Outcome::Fail
+                && (codes.contains(&c.message.code)
+                    || c.details.iter().any(|d| codes.contains(&d.code))
+                    || (c.message.code == MessageCode::ChallengeInvalid && c.details.is_empty()))
+        })
+    };
+    if let Some(challenge) = &options.challenge {
+        let valid = !failed_for(&[
+            MessageCode::ChallengeDetailMissingChallenge,
+            MessageCode::ChallengeDetailWrongChallenge,
+            MessageCode::ChallengeReplayed,
+            MessageCode::ChallengeExpired,
+        ]);
+        results.insert(
+            "challenge".into(),
+            json!({"valid": valid, "input": challenge}),
+        );
+    }
+    if let Some(domain) = &options.domain {
+        let valid = !failed_for(&[
+            MessageCode::ChallengeDetailMissingDomain,
+            MessageCode::ChallengeDetailWrongDomain,
+        ]);
+        results.insert("domain".into(), json!({"valid": valid, "input": domain}));
+    }
+    let holder = document.and_then(|d| match d.get("holder")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => o.get("id").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    });
+    let passed = |id: &str| report.check(id).is_some_and(|c| c.outcome == Outcome::Pass);
+    if let Some(holder) = holder {
+        results.insert(
+            "holder".into(),
+            json!({"valid": passed("verification_method"), "input": holder}),
+        );
+    }
+    let proofs: Vec<Value> = match document.and_then(|d| d.get("proof")) {
+        Some(Value::Array(items)) => items.clone(),
+        Some(proof @ Value::Object(_)) => vec![proof.clone()],
+        _ => vec![],
+    };
+    let proof_valid = passed("proof") && passed("verification_method");
+    results.insert(
+        "proof".into(),
+        proofs
+            .into_iter()
+            .map(|proof| json!({"valid": proof_valid, "input": proof}))
+            .collect::<Vec<_>>()
+            .into(),
+    );
+    results
+}
+
+/// A VC-API request that cannot be processed: a 400 answer as RFC 9457 problem details (plus
+/// `field`, the request member at fault).
+#[derive(Debug)]
+struct VcApiRequestError {
+    type_url: String,
+    title: &'static str,
+    code: Option<i32>,
+    field: Option<String>,
+    detail: String,
+}
+
+impl VcApiRequestError {
+    fn new(kind: ProblemType, field: Option<&str>, detail: impl Into<String>) -> Self {
+        Self {
+            type_url: format!("{}{}", kind.base, kind.name),
+            title: kind.name,
+            code: Some(kind.code),
+            field: field.map(str::to_owned),
+            detail: detail.into(),
+        }
+    }
+
+    /// An unknown option (VC-API `UNKNOWN_OPTION_PROVIDED`).
+    fn unknown_option(name: &str) -> Self {
+        Self {
+            type_url: format!("{VC_API}UNKNOWN_OPTION_PROVIDED"),
+            title: "UNKNOWN_OPTION_PROVIDED",
+            code: None,
+            field: Some(format!("options.{name}")),
+            detail: format!("option `{name}` is not known to this verifier"),
+        }
+    }
+}
+
+impl IntoResponse for VcApiRequestError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "type": self.type_url,
+            "title": self.title,
+            "status": 400,
+            "detail": self.detail,
+        });
+        if let Some(code) = self.code {
+            body["code"] = code.into();
+        }
+        if let Some(field) = self.field {
+            body["field"] = field.into();
+        }
+        (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}
+
+/// A malformed VC-API request's answer.
+fn vcapi_error(kind: ProblemType, field: Option<&str>, detail: &str) -> Response {
+    VcApiRequestError::new(kind, field, detail).into_response()
+}
+
+/// The VC-API options this verifier understands.
+#[derive(Debug, Default)]
+struct VcApiOptions {
+    challenge: Option<String>,
+    domain: Option<String>,
+    /// `returnCredential` / `returnPresentation`.
+    return_document: bool,
+}
+
+/// Reads `options`: `known` names the options this endpoint accepts; any other is refused.
+fn vcapi_options(
+    map: &serde_json::Map<String, Value>,
+    known: &[&str],
+) -> Result<VcApiOptions, VcApiRequestError> {
+    let mut options = VcApiOptions::default();
+    let Some(given) = map.get("options") else {
+        return Ok(options);
+    };
+    let Value::Object(given) = given else {
+        return Err(VcApiRequestError::new(
+            PARSING_ERROR,
+            Some("options"),
+            "`options` must be an object",
+        ));
+    };
+    for (name, value) in given {
+        if !known.contains(&name.as_str()) {
+            return Err(VcApiRequestError::unknown_option(name));
+        }
+        let field = format!("options.{name}");
+        match (name.as_str(), value) {
+            (_, Value::Null) => {}
+            ("challenge", Value::String(s)) => options.challenge = Some(s.clone()),
+            ("domain", Value::String(s)) => options.domain = Some(s.clone()),
+            ("returnCredential" | "returnPresentation", Value::Bool(b)) => {
+                options.return_document = *b
+            }
+            ("challenge" | "domain", _) => {
+                return Err(VcApiRequestError::new(
+                    MALFORMED_VALUE_ERROR,
+                    Some(&field),
+                    format!("`{field}` must be a string"),
+                ))
+            }
+            _ => {
+                return Err(VcApiRequestError::new(
+                    MALFORMED_VALUE_ERROR,
+                    Some(&field),
+                    format!("`{field}` must be a boolean"),
+                ))
+            }
+        }
+    }
+    Ok(options)
+}
+
+/// The request body as a JSON object, or a 400 problem.
+fn vcapi_body(body: &[u8]) -> Result<serde_json::Map<String, Value>, VcApiRequestError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(VcApiRequestError::new(
+            PARSING_ERROR,
+            None,
+            "the request body must be a JSON object",
+        )),
+        Err(e) => Err(VcApiRequestError::new(
+            PARSING_ERROR,
+            None,
+            format!("the request body is not valid JSON: {e}"),
+        )),
+    }
+}
+
+/// The compact JWS inside an `EnvelopedVerifiableCredential`, or a 400 problem.
+fn enveloped_credential(envelope: &Value) -> Result<String, VcApiRequestError> {
+    let id = envelope
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    passerelle_core::verify::enveloped_jws(id)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            VcApiRequestError::new(
+                MALFORMED_VALUE_ERROR,
+                Some("verifiableCredential.id"),
+                "an EnvelopedVerifiableCredential must carry a `data:application/vc+jwt,…` URL \
+                 (the only enveloped media type this verifier reads)",
+            )
+        })
+}
+
+fn is_type(value: &Value, wanted: &str) -> bool {
+    match value.get("type") {
+        Some(Value::String(t)) => t == wanted,
+        Some(Value::Array(items)) => items.iter().any(|t| t.as_str() == Some(wanted)),
+        _ => false,
+    }
+}
+
+/// `POST /credentials/verify` (W3C VC-API): `{"verifiableCredential": …, "options": {…}}`,
+/// the credential as an object, an `EnvelopedVerifiableCredential` (vc+jwt) or a compact JWS
+/// string. 200 when verified, 400 (with the problems) when not, as the W3C VC-API verifier
+/// test suite expects; 400 with a problem details body for a malformed request.
+async fn vcapi_credentials(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let map = match vcapi_body(&body) {
         Ok(map) => map,
         Err(error) => return error.into_response(),
     };
     let text = match map.get("verifiableCredential") {
-        Some(Value::Object(_)) => map
-            .get("verifiableCredential")
-            .map(Value::to_string)
-            .unwrap_or_default(),
+        Some(envelope @ Value::Object(_)) if is_type(envelope, "EnvelopedVerifiableCredential") => {
+            match enveloped_credential(envelope) {
+                Ok(jws) => jws,
+                Err(error) => return error.into_response(),
+            }
+        }
+        Some(credential @ Value::Object(_)) => credential.to_string(),
         Some(Value::String(jws)) => jws.clone(),
         Some(_) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
+            return vcapi_error(
+                PARSING_ERROR,
                 Some("verifiableCredential"),
                 "`verifiableCredential` must be a credential object or a compact JWS string",
             )
         }
         None => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
+            return vcapi_error(
+                PARSING_ERROR,
                 Some("verifiableCredential"),
                 "`verifiableCredential` is required",
             )
         }
     };
-    if let Err(error) = vcapi_options(&map) {
-        return error.into_response();
-    }
+    let options = match vcapi_options(&map, &["returnCredential"]) {
+        Ok(options) => options,
+        Err(error) => return error.into_response(),
+    };
     let recovered = Recovered {
         text,
         source: Source::Text,
     };
+    let m = messages(&state, query.lang.as_deref(), &headers);
     match state
         .service
         .verify_text(recovered, chrono::Utc::now(), None, None)
         .await
     {
-        Ok(v) if v.report.kind == passerelle_core::verify::DocumentKind::Credential => {
-            vcapi_response(&v.report)
+        Ok(v) if v.report.kind == DocumentKind::Credential => {
+            let status = if v.report.is_verified() {
+                StatusCode::OK
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            (status, Json(vcapi_result(&m, &v, &options))).into_response()
         }
-        Ok(_) => json_error(
-            StatusCode::BAD_REQUEST,
+        Ok(_) => vcapi_error(
+            MALFORMED_VALUE_ERROR,
             Some("verifiableCredential"),
             "`verifiableCredential` holds a presentation; use /presentations/verify",
         ),
-        Err(problem) => problem_response(&problem, Some("verifiableCredential")),
+        Err(InputProblem::Internal) => problem_response(&InputProblem::Internal, None),
+        Err(problem) => vcapi_error(
+            PARSING_ERROR,
+            Some("verifiableCredential"),
+            &problem.to_string(),
+        ),
     }
 }
 
 /// `POST /presentations/verify` (W3C VC-API): `{"verifiablePresentation": …, "options":
-/// {"challenge", "domain"}}`. A challenge issued here is single-use.
-async fn vcapi_presentations(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let map = match parse_json_body(&body) {
+/// {"challenge", "domain", "returnPresentation"}}`. A challenge issued here is single-use.
+/// 200 whenever the verification ran, whatever its outcome (`verified` says it), as the VC-API
+/// specifies for this endpoint; 400 with a problem details body for a malformed request.
+async fn vcapi_presentations(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let map = match vcapi_body(&body) {
         Ok(map) => map,
         Err(error) => return error.into_response(),
     };
-    let Some(presentation @ Value::Object(_)) = map.get("verifiablePresentation") else {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            Some("verifiablePresentation"),
-            "`verifiablePresentation` is required and must be a presentation object",
-        );
+    let presentation = match map.get("verifiablePresentation") {
+        Some(envelope @ Value::Object(_))
+            if is_type(envelope, "EnvelopedVerifiablePresentation") =>
+        {
+            return vcapi_error(
+                MALFORMED_VALUE_ERROR,
+                Some("verifiablePresentation"),
+                "enveloped presentations (vp+jwt) are not supported; send the presentation \
+                 object with its Data Integrity proof",
+            )
+        }
+        Some(presentation @ Value::Object(_)) => presentation,
+        Some(_) => {
+            return vcapi_error(
+                PARSING_ERROR,
+                Some("verifiablePresentation"),
+                "`verifiablePresentation` must be a presentation object",
+            )
+        }
+        None if map.contains_key("presentation") => {
+            return vcapi_error(
+                MALFORMED_VALUE_ERROR,
+                Some("presentation"),
+                "proofless presentations are not verified here: a presentation must be signed \
+                 by its holder (send it as `verifiablePresentation`)",
+            )
+        }
+        None => {
+            return vcapi_error(
+                PARSING_ERROR,
+                Some("verifiablePresentation"),
+                "`verifiablePresentation` is required",
+            )
+        }
     };
-    let (challenge, domain) = match vcapi_options(&map) {
+    let options = match vcapi_options(&map, &["challenge", "domain", "returnPresentation"]) {
         Ok(options) => options,
         Err(error) => return error.into_response(),
     };
@@ -593,16 +1041,29 @@ async fn vcapi_presentations(State(state): State<Arc<AppState>>, body: Bytes) ->
         text: presentation.to_string(),
         source: Source::Text,
     };
-    match verify_with_challenge(&state, recovered, challenge, domain).await {
-        Ok(v) if v.report.kind == passerelle_core::verify::DocumentKind::Presentation => {
-            vcapi_response(&v.report)
+    let m = messages(&state, query.lang.as_deref(), &headers);
+    match verify_with_challenge(
+        &state,
+        recovered,
+        options.challenge.clone(),
+        options.domain.clone(),
+    )
+    .await
+    {
+        Ok(v) if v.report.kind == DocumentKind::Presentation => {
+            (StatusCode::OK, Json(vcapi_result(&m, &v, &options))).into_response()
         }
-        Ok(_) => json_error(
-            StatusCode::BAD_REQUEST,
+        Ok(_) => vcapi_error(
+            MALFORMED_VALUE_ERROR,
             Some("verifiablePresentation"),
             "`verifiablePresentation` holds a credential; use /credentials/verify",
         ),
-        Err(problem) => problem_response(&problem, Some("verifiablePresentation")),
+        Err(InputProblem::Internal) => problem_response(&InputProblem::Internal, None),
+        Err(problem) => vcapi_error(
+            PARSING_ERROR,
+            Some("verifiablePresentation"),
+            &problem.to_string(),
+        ),
     }
 }
 

@@ -723,13 +723,15 @@ async fn challenges_are_single_use_and_a_replay_fails() {
         .unwrap()
         .contains(&json!("challenge")));
 
+    // The verification ran, so 200 (VC-API /presentations/verify), but not verified.
     let (status, replay) = verifier.post_raw("/presentations/verify", request).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{replay:#}");
+    assert_eq!(status, StatusCode::OK, "{replay:#}");
     assert_eq!(replay["verified"], false);
     assert!(
         replay["errors"].to_string().contains("replay"),
         "{replay:#}"
     );
+    assert_eq!(replay["results"]["challenge"]["valid"], false, "{replay:#}");
 }
 
 #[tokio::test]
@@ -886,6 +888,38 @@ async fn the_openapi_document_matches_the_routes() {
         .collect();
     served.sort();
     assert_eq!(documented, served);
+    // Real answers use only documented members: the VC-API result, its problem details and
+    // the report's checks (with their message codes, every one listed).
+    let schemas = &document["components"]["schemas"];
+    let documented = |schema: &str| -> Vec<String> { keys(&schemas[schema]["properties"]) };
+    let badge = issuer.badge(5, "key-1", |_| {});
+    let (_, _, result) = post_json(
+        &verifier,
+        "/credentials/verify",
+        &json!({"verifiableCredential": badge}),
+        &[],
+    )
+    .await;
+    for key in keys(&result) {
+        assert!(documented("VerificationResult").contains(&key), "{key}");
+    }
+    for problem in result["problemDetails"].as_array().unwrap() {
+        for key in keys(problem) {
+            assert!(documented("ProblemDetails").contains(&key), "{key}");
+        }
+    }
+    for check in result["report"]["checks"].as_array().unwrap() {
+        for key in keys(check) {
+            assert!(documented("Check").contains(&key), "{key}");
+        }
+    }
+    assert_eq!(
+        schemas["Check"]["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .len(),
+        passerelle_core::verify::MESSAGE_CODES.len()
+    );
     // Every route answers (no 404/405) on its method.
     for (method, path) in ROUTES {
         let request = match method {
@@ -897,5 +931,569 @@ async fn the_openapi_document_matches_the_routes() {
         };
         let status = request.send().await.unwrap().status().as_u16();
         assert!(status != 404 && status != 405, "{method} {path} → {status}");
+    }
+}
+
+/// Fragments of English text the French page must not show: every core message template
+/// and every English catalogue entry that French translates, cut at their placeholders.
+fn english_fragments() -> Vec<String> {
+    use passerelle_core::verify::MessageCode;
+
+    let all = Catalogues::builtin().unwrap();
+    let english = all.negotiate(Some("en"), None);
+    let french = all.negotiate(Some("fr"), None);
+    let mut texts: Vec<String> = MessageCode::ALL
+        .iter()
+        .map(|c| c.english().to_owned())
+        .collect();
+    for key in all.languages()[0].keys() {
+        if english.t(key) != french.t(key) {
+            texts.push(english.t(key).to_owned());
+        }
+    }
+    let mut fragments = Vec::new();
+    for text in texts {
+        for piece in text.split(['{', '}']) {
+            let piece = piece.trim();
+            // Long enough to be a sentence, not a term both languages share.
+            if piece.len() >= 18 {
+                fragments.push(piece.replace('&', "&amp;").replace('"', "&quot;"));
+            }
+        }
+    }
+    fragments
+}
+
+/// The part of a result page that lists checks (verdict, card and checks), without the
+/// language switcher, which names each language in its own language.
+fn result_body(html: &str) -> &str {
+    let start = html.find("<main").unwrap_or(0);
+    let end = html.find("class=\"actions\"").unwrap_or(html.len());
+    &html[start..end]
+}
+
+fn assert_french_only(label: &str, html: &str) {
+    assert!(html.contains("<html lang=\"fr\""), "{label}: {html}");
+    let body = result_body(html);
+    for fragment in english_fragments() {
+        assert!(
+            !body.contains(&fragment),
+            "{label}: English text {fragment:?} on the French page:\n{body}"
+        );
+    }
+    // `lang="en"` only marks raw technical values in <code>.
+    let marked = body.matches("lang=\"en\"").count();
+    let in_code = body.matches("<code lang=\"en\">").count();
+    assert_eq!(marked, in_code, "{label}: {body}");
+}
+
+#[tokio::test]
+async fn french_result_pages_have_no_english_check_text() {
+    let issuer = Issuer::start().await;
+    issuer.publish_status_list("revocation", StatusPurpose::Revocation, &[REVOKED]);
+    let verifier = start_verifier(&issuer, true, &[issuer.did.as_str()]).await;
+    let french_page = |document: Value| {
+        let verifier = &verifier;
+        async move {
+            let (status, html) = verifier
+                .page(
+                    vec![("credential", document.to_string()), ("lang", "fr".into())],
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{html}");
+            html
+        }
+    };
+
+    let valid = issuer.badge(5, "key-1", |_| {});
+    let html = french_page(valid.clone()).await;
+    assert_french_only("valid", &html);
+    assert!(html.contains("<h1>Vérifiée</h1>"), "{html}");
+    assert!(
+        html.contains("La signature de l’émetteur est valide"),
+        "{html}"
+    );
+    assert!(html.contains("obtenue à l’instant"), "{html}");
+    assert!(html.contains("L’émetteur est reconnu par"), "{html}");
+    // Served from the cache the second time, and said so in French.
+    let html = french_page(valid.clone()).await;
+    assert!(html.contains("tirée du cache de ce service"), "{html}");
+
+    let mut tampered = valid.clone();
+    tampered["credentialSubject"]["achievement"]["name"] = "Rocket Science".into();
+    // The API localises on request (?lang=), and only then.
+    let (_, report) = verifier
+        .post_raw("/api/v1/verify?lang=fr", tampered.to_string().into_bytes())
+        .await;
+    let localized = &check(&report, "proof")["localized"];
+    assert_eq!(localized["lang"], "fr", "{report:#}");
+    assert!(localized["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("La signature ne tient pas"));
+    assert!(localized["details"][0]
+        .as_str()
+        .unwrap()
+        .contains("ne correspond pas"));
+    assert_eq!(check(&report, "proof")["code"], "proof.invalid");
+    let plain = verifier.verify(&tampered).await;
+    assert!(check(&plain, "proof").get("localized").is_none());
+    let html = french_page(tampered.clone()).await;
+    assert_french_only("tampered", &html);
+    // The same page in English does show those fragments: the check above can fail.
+    let (_, english) = verifier
+        .page(
+            vec![("credential", tampered.to_string()), ("lang", "en".into())],
+            None,
+        )
+        .await;
+    let shown = english_fragments()
+        .into_iter()
+        .filter(|f| result_body(&english).contains(f.as_str()))
+        .count();
+    assert!(
+        shown > 5,
+        "only {shown} English fragments on the English page"
+    );
+    assert!(html.contains("La signature ne tient pas"), "{html}");
+    assert!(
+        html.contains("la signature <code>eddsa-rdfc-2022</code> ne correspond pas"),
+        "{html}"
+    );
+
+    let html = french_page(issuer.badge(REVOKED, "key-1", |_| {})).await;
+    assert_french_only("revoked", &html);
+    assert!(
+        html.contains("L’émetteur a révoqué cette attestation."),
+        "{html}"
+    );
+
+    let expired = issuer.badge(5, "key-1", |b| {
+        b["validUntil"] = stamp(at_offset(-1)).into()
+    });
+    let html = french_page(expired).await;
+    assert_french_only("expired", &html);
+    assert!(html.contains("L’attestation a expiré le"), "{html}");
+
+    // A presentation: its own checks and each credential's, all in French.
+    let holder = KeyPair::from_seed(&[9; 32]);
+    let holder_did = did::did_key(&holder.public()).to_string();
+    let presentation = VerifiablePresentation::builder(Iri::parse(&holder_did).unwrap())
+        .credential(valid.clone())
+        .credential(issuer.badge(REVOKED, "key-1", |_| {}))
+        .build();
+    let options = ProofOptions::authentication(
+        Cryptosuite::EddsaRdfc2022,
+        did::did_key_verification_method(&holder.public()),
+        stamp(at_offset(-1)),
+        "c-1",
+        "verifier.example",
+    );
+    let html = french_page(proof::sign(&presentation, &holder, &options).unwrap()).await;
+    assert_french_only("presentation", &html);
+    assert!(
+        html.contains("Attestations de la présentation en échec : 1 sur 2."),
+        "{html}"
+    );
+    // The presentation's key is the holder's, and the page says so.
+    assert!(
+        html.contains("La clé de signature appartient au titulaire"),
+        "{html}"
+    );
+
+    // Status unreachable: "could not check", in French, with the raw reason as code.
+    let unreachable = Issuer::start().await;
+    unreachable.put(
+        "/status/revocation",
+        StatusCode::SERVICE_UNAVAILABLE,
+        &json!({}),
+    );
+    let verifier = start_verifier(&unreachable, true, &[]).await;
+    let (_, html) = verifier
+        .page(
+            vec![
+                (
+                    "credential",
+                    unreachable.badge(5, "key-1", |_| {}).to_string(),
+                ),
+                ("lang", "fr".into()),
+            ],
+            None,
+        )
+        .await;
+    assert_french_only("status unreachable", &html);
+    assert!(
+        html.contains("Impossible de vérifier si l’émetteur a révoqué cette attestation."),
+        "{html}"
+    );
+    assert!(
+        html.contains("n’a pas pu être lue : <code lang=\"en\">"),
+        "{html}"
+    );
+    assert!(html.contains("503"), "{html}");
+}
+
+/// POSTs JSON with headers; answers (status, content type, body).
+async fn post_json(
+    verifier: &Verifier,
+    path: &str,
+    body: &Value,
+    headers: &[(&str, &str)],
+) -> (StatusCode, String, Value) {
+    let mut request = verifier
+        .client
+        .post(format!("{}{path}", verifier.base))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let json = response.json().await.unwrap_or(Value::Null);
+    (status, content_type, json)
+}
+
+fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+/// Every problem is RFC 9457 problem details naming its check and message code.
+fn assert_problem_details(result: &Value) {
+    let errors = result["errors"].as_array().unwrap();
+    let warnings = result["warnings"].as_array().unwrap();
+    let all = result["problemDetails"].as_array().unwrap();
+    assert_eq!(all.len(), errors.len() + warnings.len(), "{result:#}");
+    for problem in all {
+        for member in ["type", "title", "detail", "check", "messageCode"] {
+            assert!(problem[member].is_string(), "{member}: {problem:#}");
+        }
+        if problem["type"].as_str().unwrap().starts_with("https://") {
+            assert!(problem["code"].is_i64(), "{problem:#}");
+        } else {
+            assert!(problem["type"]
+                .as_str()
+                .unwrap()
+                .starts_with("urn:passerelle:problem:"));
+        }
+    }
+    assert_eq!(result["verified"], errors.is_empty(), "{result:#}");
+}
+
+fn has_problem(list: &Value, kind: &str, code: i64) -> bool {
+    list.as_array().unwrap().iter().any(|p| {
+        p["type"]
+            .as_str()
+            .is_some_and(|t| t.ends_with(&format!("#{kind}")))
+            && p["title"] == kind
+            && p["code"] == code
+    })
+}
+
+#[tokio::test]
+async fn vc_api_credential_answers_follow_the_specification() {
+    let issuer = Issuer::start().await;
+    issuer.publish_status_list("revocation", StatusPurpose::Revocation, &[REVOKED]);
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let valid = issuer.badge(5, "key-1", |_| {});
+
+    // Verified: 200, the VerificationResult members and our report; warnings only.
+    let (status, content_type, result) = post_json(
+        &verifier,
+        "/credentials/verify",
+        &json!({"verifiableCredential": valid}),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{result:#}");
+    assert!(content_type.starts_with("application/json"));
+    assert_eq!(
+        keys(&result),
+        [
+            "checks",
+            "errors",
+            "problemDetails",
+            "report",
+            "verified",
+            "warnings"
+        ]
+    );
+    assert_eq!(result["verified"], true);
+    assert_problem_details(&result);
+    assert_eq!(result["errors"], json!([]));
+    assert!(result["checks"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("proof")));
+    let unknown = result["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["check"] == "issuer_recognised")
+        .unwrap_or_else(|| panic!("{result:#}"));
+    assert_eq!(unknown["type"], "urn:passerelle:problem:trust.unknown");
+    assert_eq!(unknown["messageCode"], "trust.unknown");
+    assert_eq!(result["report"]["verdict"], "verified");
+
+    // returnCredential gives the document back; the detail follows Accept-Language.
+    let (_, _, result) = post_json(
+        &verifier,
+        "/credentials/verify",
+        &json!({"verifiableCredential": valid, "options": {"returnCredential": true}}),
+        &[("accept-language", "fr")],
+    )
+    .await;
+    assert_eq!(result["verifiableCredential"], valid);
+    let detail = result["warnings"].to_string();
+    assert!(detail.contains("aucun registre"), "{result:#}");
+
+    // Not verified: 400 with the W3C problem types.
+    let mut tampered = valid.clone();
+    tampered["credentialSubject"]["achievement"]["name"] = "Rocket Science".into();
+    let expired = issuer.badge(5, "key-1", |b| {
+        b["validUntil"] = stamp(at_offset(-1)).into()
+    });
+    for (label, document, kind, code) in [
+        ("tampered", tampered, "CRYPTOGRAPHIC_SECURITY_ERROR", -65),
+        (
+            "revoked",
+            issuer.badge(REVOKED, "key-1", |_| {}),
+            "STATUS_VERIFICATION_ERROR",
+            -129,
+        ),
+        ("expired", expired, "RANGE_ERROR", -67),
+    ] {
+        let (status, _, result) = post_json(
+            &verifier,
+            "/credentials/verify",
+            &json!({"verifiableCredential": document}),
+            &[],
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{label}: {result:#}");
+        assert_eq!(result["verified"], false, "{label}");
+        assert_problem_details(&result);
+        assert!(
+            has_problem(&result["errors"], kind, code),
+            "{label}: {result:#}"
+        );
+    }
+
+    // A VC-JOSE credential, bare or enveloped (VC 2.0 EnvelopedVerifiableCredential).
+    let mut unsigned = valid.clone();
+    unsigned.as_object_mut().unwrap().remove("proof");
+    let jws = passerelle_core::jose::sign_vc_jwt(
+        &unsigned,
+        &issuer.key("key-1"),
+        &format!("{}#key-1", issuer.did),
+    )
+    .unwrap();
+    for credential in [
+        json!(jws),
+        json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": "EnvelopedVerifiableCredential",
+            "id": format!("data:application/vc+jwt,{jws}")
+        }),
+    ] {
+        let (status, _, result) = post_json(
+            &verifier,
+            "/credentials/verify",
+            &json!({"verifiableCredential": credential}),
+            &[],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{result:#}");
+        assert_eq!(result["report"]["secured_by"], "vc-jose", "{result:#}");
+    }
+
+    // Malformed requests: 400 problem details naming the field; an unknown option is refused.
+    for (body, field, kind) in [
+        (
+            json!({"credential": {}}),
+            "verifiableCredential",
+            "PARSING_ERROR",
+        ),
+        (
+            json!({"verifiableCredential": 5}),
+            "verifiableCredential",
+            "PARSING_ERROR",
+        ),
+        (
+            json!({"verifiableCredential": valid, "options": {"returnCredential": "yes"}}),
+            "options.returnCredential",
+            "MALFORMED_VALUE_ERROR",
+        ),
+        (
+            json!({"verifiableCredential": valid, "options": {"checks": ["proof"]}}),
+            "options.checks",
+            "UNKNOWN_OPTION_PROVIDED",
+        ),
+        (
+            json!({"verifiableCredential": {"type": "EnvelopedVerifiableCredential", "id": "data:text/plain,hello"}}),
+            "verifiableCredential.id",
+            "MALFORMED_VALUE_ERROR",
+        ),
+        (
+            json!({"verifiableCredential": "not a jws"}),
+            "verifiableCredential",
+            "PARSING_ERROR",
+        ),
+    ] {
+        let (status, content_type, problem) =
+            post_json(&verifier, "/credentials/verify", &body, &[]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {problem:#}");
+        assert_eq!(content_type, "application/problem+json", "{body}");
+        assert_eq!(problem["field"], field, "{body}: {problem:#}");
+        assert_eq!(problem["title"], kind, "{body}: {problem:#}");
+        assert!(problem["type"].as_str().unwrap().ends_with(kind));
+        assert_eq!(problem["status"], 400);
+        assert!(problem["detail"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn vc_api_presentation_answers_report_challenge_domain_holder_and_proof() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let (_, issued) = verifier.post_raw("/api/v1/challenges", vec![]).await;
+    let challenge = issued["challenge"].as_str().unwrap().to_owned();
+    let holder = KeyPair::from_seed(&[9; 32]);
+    let holder_did = did::did_key(&holder.public()).to_string();
+    let presentation = VerifiablePresentation::builder(Iri::parse(&holder_did).unwrap())
+        .credential(issuer.badge(5, "key-1", |_| {}))
+        .build();
+    let sign = |challenge: &str, domain: &str| {
+        let options = ProofOptions::authentication(
+            Cryptosuite::EddsaRdfc2022,
+            did::did_key_verification_method(&holder.public()),
+            stamp(at_offset(-1)),
+            challenge,
+            domain,
+        );
+        proof::sign(&presentation, &holder, &options).unwrap()
+    };
+
+    let signed = sign(&challenge, "verifier.example");
+    let (status, _, result) = post_json(
+        &verifier,
+        "/presentations/verify",
+        &json!({"verifiablePresentation": signed,
+                "options": {"challenge": challenge, "domain": "verifier.example", "returnPresentation": true}}),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{result:#}");
+    assert_eq!(result["verified"], true, "{result:#}");
+    assert_problem_details(&result);
+    assert_eq!(
+        keys(&result),
+        [
+            "checks",
+            "errors",
+            "problemDetails",
+            "report",
+            "results",
+            "verifiablePresentation",
+            "verified",
+            "warnings"
+        ]
+    );
+    let results = &result["results"];
+    assert_eq!(
+        results["challenge"],
+        json!({"valid": true, "input": challenge})
+    );
+    assert_eq!(
+        results["domain"],
+        json!({"valid": true, "input": "verifier.example"})
+    );
+    assert_eq!(
+        results["holder"],
+        json!({"valid": true, "input": holder_did})
+    );
+    let proofs = results["proof"].as_array().unwrap();
+    assert_eq!(proofs.len(), 1);
+    assert_eq!(proofs[0]["valid"], true);
+    assert_eq!(proofs[0]["input"]["proofPurpose"], "authentication");
+    assert_eq!(result["verifiablePresentation"], signed);
+
+    // Another domain: verified false (200: the verification ran), INVALID_DOMAIN_ERROR.
+    let (_, issued) = verifier.post_raw("/api/v1/challenges", vec![]).await;
+    let second = issued["challenge"].as_str().unwrap().to_owned();
+    let (status, _, result) = post_json(
+        &verifier,
+        "/presentations/verify",
+        &json!({"verifiablePresentation": sign(&second, "elsewhere.example"),
+                "options": {"challenge": second, "domain": "verifier.example"}}),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{result:#}");
+    assert_eq!(result["verified"], false);
+    assert_problem_details(&result);
+    assert!(
+        has_problem(&result["errors"], "INVALID_DOMAIN_ERROR", -19),
+        "{result:#}"
+    );
+    assert_eq!(result["results"]["domain"]["valid"], false);
+    assert_eq!(result["results"]["challenge"]["valid"], true);
+    assert!(result.get("verifiablePresentation").is_none());
+
+    // Another challenge: INVALID_CHALLENGE_ERROR.
+    let (_, issued) = verifier.post_raw("/api/v1/challenges", vec![]).await;
+    let third = issued["challenge"].as_str().unwrap().to_owned();
+    let (_, _, result) = post_json(
+        &verifier,
+        "/presentations/verify",
+        &json!({"verifiablePresentation": sign("made-up", "verifier.example"),
+                "options": {"challenge": third, "domain": "verifier.example"}}),
+        &[],
+    )
+    .await;
+    assert!(
+        has_problem(&result["errors"], "INVALID_CHALLENGE_ERROR", -20),
+        "{result:#}"
+    );
+    assert_eq!(result["results"]["challenge"]["valid"], false);
+
+    // Malformed requests.
+    for (body, field, kind) in [
+        (
+            json!({"presentation": {}}),
+            "presentation",
+            "MALFORMED_VALUE_ERROR",
+        ),
+        (
+            json!({"verifiablePresentation": {"type": "EnvelopedVerifiablePresentation", "id": "data:application/vp+jwt,x"}}),
+            "verifiablePresentation",
+            "MALFORMED_VALUE_ERROR",
+        ),
+        (
+            json!({"verifiablePresentation": []}),
+            "verifiablePresentation",
+            "PARSING_ERROR",
+        ),
+        (
+            json!({"verifiablePresentation": {}, "options": {"returnCredential": true}}),
+            "options.returnCredential",
+            "UNKNOWN_OPTION_PROVIDED",
+        ),
+    ] {
+        let (status, content_type, problem) =
+            post_json(&verifier, "/presentations/verify", &body, &[]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {problem:#}");
+        assert_eq!(content_type, "application/problem+json");
+        assert_eq!(problem["field"], field, "{body}: {problem:#}");
+        assert_eq!(problem["title"], kind, "{body}: {problem:#}");
     }
 }
