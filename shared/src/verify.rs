@@ -1144,17 +1144,20 @@ fn resolve_key(
     relationship: Relationship,
     expected_controller: Option<&str>,
 ) -> KeyLookup {
-    if let Err(e) = did::parse_verification_method(vm) {
-        return KeyLookup::Failed {
-            outcome: Outcome::Fail,
-            reason: e.to_string(),
-        };
-    }
-    if let Ok(KeyReference::Unsupported { vm, reason }) = did::parse_verification_method(vm) {
-        return KeyLookup::Failed {
-            outcome: Outcome::Fail,
-            reason: format!("verification method {vm:?}: {reason}"),
-        };
+    match did::parse_verification_method(vm) {
+        Err(e) => {
+            return KeyLookup::Failed {
+                outcome: Outcome::Fail,
+                reason: e.to_string(),
+            }
+        }
+        Ok(KeyReference::Unsupported { vm, reason }) => {
+            return KeyLookup::Failed {
+                outcome: Outcome::Fail,
+                reason: format!("verification method {vm:?}: {reason}"),
+            }
+        }
+        Ok(_) => {}
     }
     let key = match did::dereference(vm, &fetched.did_documents) {
         Ok(key) => key,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use passerelle_core::bake::{self, BakeError, BakedCredential};
 use passerelle_core::did::Did;
@@ -78,14 +79,28 @@ pub struct Service {
     fetcher: Fetcher,
     trust: Arc<TrustRegistries>,
     limits: InputLimits,
+    /// One permit per core: how many checks run on the blocking pool at once.
+    check_slots: Arc<Semaphore>,
 }
 
 impl Service {
     pub fn new(fetcher: Fetcher, trust: TrustRegistries) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Self::with_check_slots(fetcher, trust, cores)
+    }
+
+    /// A service running at most `slots` checks at once (at least one).
+    ///
+    /// A check is CPU-bound (JSON-LD, canonicalisation, signatures). With more checks than
+    /// cores running at once they only share the cores: each one takes longer and the tail
+    /// latency grows, for no more throughput. Extra requests wait for a slot (in arrival
+    /// order) without holding a thread; fetching is done before and needs no slot.
+    pub fn with_check_slots(fetcher: Fetcher, trust: TrustRegistries, slots: usize) -> Self {
         Self {
             fetcher,
             trust: Arc::new(trust),
             limits: InputLimits::default(),
+            check_slots: Arc::new(Semaphore::new(slots.max(1))),
         }
     }
 
@@ -219,9 +234,16 @@ impl Service {
             domain,
             trust: Some(Arc::clone(&self.trust)),
         };
-        // The check is CPU work (canonicalisation, signatures): keep it off the async workers.
+        // The check is CPU work (canonicalisation, signatures): keep it off the async workers,
+        // and run no more at once than there are cores. The permit moves into the blocking
+        // task, so a request dropped by its client frees the slot only when its check ends.
+        let slot = Arc::clone(&self.check_slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| InputProblem::Internal)?;
         let (report, presented) = tokio::task::spawn_blocking(move || {
             let report = verify::check(&presented, &fetched, now, &options);
+            drop(slot);
             (report, presented)
         })
         .await
