@@ -51,10 +51,15 @@ use crate::contexts::{self, ContextError};
 /// document with many indistinguishable blank nodes cannot make canonicalization run for ever.
 pub const HNDQ_CALL_LIMIT: usize = 4_000;
 
-/// Stack given to JSON-LD processing. The `json-ld` crate expands recursively with large
+/// Stack JSON-LD processing runs with. The `json-ld` crate expands recursively with large
 /// futures: a debug build overflows a 2 MiB thread stack (tokio's default) at ~16 levels of
-/// nesting. On its own stack (mapped lazily), the depth cap of `to_rdf` is reached safely.
-const PROCESSING_STACK_BYTES: usize = 64 * 1024 * 1024;
+/// nesting; with this much, the depth cap of `to_rdf` is reached safely.
+///
+/// A thread with at least this much stack left runs the processing in place; on any other
+/// thread each call gets a fresh stack of this size (mapped lazily, unmapped afterwards: a few
+/// system calls and page faults per call). A service that processes many documents can give
+/// its worker threads a stack this large plus its own needs, and skip that cost.
+pub const PROCESSING_STACK_BYTES: usize = 64 * 1024 * 1024;
 
 const RDF_JSON: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON";
 const I18N_PREFIX: &str = "https://www.w3.org/ns/i18n#";
@@ -308,7 +313,9 @@ impl ContextCache {
 
     /// [`to_rdf`] with this cache.
     pub fn to_rdf(&self, document: &Value) -> Result<Dataset, JsonLdError> {
-        stacker::grow(PROCESSING_STACK_BYTES, || to_rdf_on_stack(document, self))
+        stacker::maybe_grow(PROCESSING_STACK_BYTES, PROCESSING_STACK_BYTES, || {
+            to_rdf_on_stack(document, self)
+        })
     }
 
     /// [`canonical_nquads`] with this cache.

@@ -2,11 +2,14 @@
 //! a file, a QR code's content) into a document, fetch what the core says it needs, and run the
 //! core check off the async workers. Every caller renders the same [`verify::Report`].
 
-use std::sync::Arc;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use passerelle_core::bake::{self, BakeError, BakedCredential};
 use passerelle_core::did::Did;
@@ -79,28 +82,28 @@ pub struct Service {
     fetcher: Fetcher,
     trust: Arc<TrustRegistries>,
     limits: InputLimits,
-    /// One permit per core: how many checks run on the blocking pool at once.
-    check_slots: Arc<Semaphore>,
+    /// The threads the checks run on.
+    checks: CheckPool,
 }
 
 impl Service {
     pub fn new(fetcher: Fetcher, trust: TrustRegistries) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        Self::with_check_slots(fetcher, trust, cores)
+        let cores = thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Self::with_check_threads(fetcher, trust, cores)
     }
 
-    /// A service running at most `slots` checks at once (at least one).
+    /// A service running its checks on `threads` threads of its own (at least one).
     ///
     /// A check is CPU-bound (JSON-LD, canonicalisation, signatures). With more checks than
     /// cores running at once they only share the cores: each one takes longer and the tail
-    /// latency grows, for no more throughput. Extra requests wait for a slot (in arrival
-    /// order) without holding a thread; fetching is done before and needs no slot.
-    pub fn with_check_slots(fetcher: Fetcher, trust: TrustRegistries, slots: usize) -> Self {
+    /// latency grows, for no more throughput. Extra requests wait in arrival order without
+    /// holding a thread; fetching is done before, on the async workers.
+    pub fn with_check_threads(fetcher: Fetcher, trust: TrustRegistries, threads: usize) -> Self {
         Self {
             fetcher,
             trust: Arc::new(trust),
             limits: InputLimits::default(),
-            check_slots: Arc::new(Semaphore::new(slots.max(1))),
+            checks: CheckPool::new(threads),
         }
     }
 
@@ -234,20 +237,14 @@ impl Service {
             domain,
             trust: Some(Arc::clone(&self.trust)),
         };
-        // The check is CPU work (canonicalisation, signatures): keep it off the async workers,
-        // and run no more at once than there are cores. The permit moves into the blocking
-        // task, so a request dropped by its client frees the slot only when its check ends.
-        let slot = Arc::clone(&self.check_slots)
-            .acquire_owned()
-            .await
-            .map_err(|_| InputProblem::Internal)?;
-        let (report, presented) = tokio::task::spawn_blocking(move || {
-            let report = verify::check(&presented, &fetched, now, &options);
-            drop(slot);
-            (report, presented)
-        })
-        .await
-        .map_err(|_| InputProblem::Internal)?;
+        // The check is CPU work (canonicalisation, signatures): keep it off the async workers.
+        let (report, presented) = self
+            .checks
+            .run(move || {
+                let report = verify::check(&presented, &fetched, now, &options);
+                (report, presented)
+            })
+            .await?;
         let document = match presented {
             Presented::Credential(doc) | Presented::Presentation(doc) => Some(doc),
             Presented::Jws(jws) => jws.credential,
@@ -311,6 +308,80 @@ impl Service {
             }
         }
         fetched
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed set of threads that run the checks, first come first served.
+///
+/// Each thread has the stack JSON-LD processing wants
+/// ([`passerelle_core::jsonld::PROCESSING_STACK_BYTES`]) plus room for the check around it,
+/// so the core processes documents in place instead of mapping a fresh stack for each one (as
+/// it must on a thread of tokio's blocking pool, whose stacks are 2 MiB). The stacks are
+/// reserved address space; only the pages used are ever backed by memory.
+#[derive(Debug)]
+struct CheckPool {
+    jobs: mpsc::Sender<Job>,
+    /// Threads actually started; with none (the system refused them all), jobs run on
+    /// tokio's blocking pool instead.
+    threads: usize,
+}
+
+/// Stack of a check thread: JSON-LD processing's, and the check's own frames.
+const CHECK_STACK_BYTES: usize = passerelle_core::jsonld::PROCESSING_STACK_BYTES + 8 * 1024 * 1024;
+
+impl CheckPool {
+    fn new(threads: usize) -> Self {
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let mut started = 0;
+        for n in 0..threads.max(1) {
+            let receiver = Arc::clone(&receiver);
+            let spawned = thread::Builder::new()
+                .name(format!("passerelle-check-{n}"))
+                .stack_size(CHECK_STACK_BYTES)
+                .spawn(move || loop {
+                    // The lock is held only to take the next job, never while running it.
+                    let next = receiver
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .recv();
+                    let Ok(job) = next else {
+                        return; // the service is gone
+                    };
+                    // A panicking check drops its answer channel (the request gets
+                    // `Internal`); the thread goes on with the next job.
+                    let _ = panic::catch_unwind(AssertUnwindSafe(job));
+                });
+            if spawned.is_ok() {
+                started += 1;
+            }
+        }
+        Self {
+            jobs: sender,
+            threads: started,
+        }
+    }
+
+    /// Runs `work` on a check thread and waits for its result without blocking the caller's
+    /// async worker.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, InputProblem> {
+        if self.threads == 0 {
+            return tokio::task::spawn_blocking(work)
+                .await
+                .map_err(|_| InputProblem::Internal);
+        }
+        let (answer, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            // The request may have been dropped meanwhile: then nobody wants the answer.
+            let _ = answer.send(work());
+        });
+        self.jobs.send(job).map_err(|_| InputProblem::Internal)?;
+        result.await.map_err(|_| InputProblem::Internal)
     }
 }
 
