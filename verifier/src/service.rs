@@ -331,6 +331,10 @@ struct CheckPool {
 /// Stack of a check thread: JSON-LD processing's, and the check's own frames.
 const CHECK_STACK_BYTES: usize = passerelle_core::jsonld::PROCESSING_STACK_BYTES + 8 * 1024 * 1024;
 
+// JSON-LD processing runs in place on a check thread (no stack mapped per call) only with at
+// least `PROCESSING_STACK_BYTES` left when it starts.
+const _: () = assert!(CHECK_STACK_BYTES > passerelle_core::jsonld::PROCESSING_STACK_BYTES);
+
 impl CheckPool {
     fn new(threads: usize) -> Self {
         let (sender, receiver) = mpsc::channel::<Job>();
@@ -391,4 +395,39 @@ fn is_raster_image(bytes: &[u8]) -> bool {
         || bytes.starts_with(&[0xff, 0xd8, 0xff])
         || bytes.starts_with(b"GIF8")
         || (bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_check_answers_internal_and_its_thread_goes_on() {
+        let pool = CheckPool::new(1);
+        assert_eq!(pool.threads, 1);
+        let panicked: Result<(), InputProblem> = pool
+            .run(|| panic!("a check that panics (expected in this test)"))
+            .await;
+        assert!(
+            matches!(panicked, Err(InputProblem::Internal)),
+            "{panicked:?}"
+        );
+        // The one thread survived and takes the next jobs, in order.
+        let (a, b) = tokio::join!(pool.run(|| 1), pool.run(|| 2));
+        assert_eq!((a.unwrap(), b.unwrap()), (1, 2));
+    }
+
+    #[tokio::test]
+    async fn checks_run_on_the_pool_threads_with_room_for_json_ld() {
+        let pool = CheckPool::new(2);
+        let name = pool
+            .run(|| thread::current().name().map(str::to_owned))
+            .await
+            .unwrap();
+        assert!(
+            name.as_deref()
+                .is_some_and(|n| n.starts_with("passerelle-check-")),
+            "{name:?}"
+        );
+    }
 }
