@@ -2,7 +2,7 @@
 //! W3C VC-API (`POST /credentials/verify`, `POST /presentations/verify`), single-use challenges
 //! (`POST /api/v1/challenges`) and the OpenAPI document (`GET /api/v1/openapi.json`).
 //!
-//! Nothing submitted is stored or logged. Verification runs on the blocking pool (see
+//! Nothing submitted is stored or logged. Verification runs on the service's check threads (see
 //! [`Service::verify_text`]); request bodies are capped before they are read.
 
 use std::collections::{BTreeMap, HashMap};
