@@ -5,6 +5,14 @@
 #
 #   scripts/bench-verify.sh                  # 30 s per suite, 8 connections, 2 wrk threads
 #   DURATION=10s CONNECTIONS=16 scripts/bench-verify.sh
+#   CALLGRIND=20 scripts/bench-verify.sh     # instructions per request instead (valgrind)
+#
+# CALLGRIND=N runs the server under `valgrind --tool=callgrind`, sends 5 warm-up requests per
+# suite, zeroes the counters, sends N requests one after the other with curl and reports the
+# instructions the whole server process executed per request (HTTP, fetch cache, check, report).
+# Instruction counts barely move with the machine's load, unlike wall-clock numbers, so they
+# are what to compare before and after a change. The callgrind files are kept in
+# $CALLGRIND_DIR (default: a temporary directory, removed) for callgrind_annotate.
 #
 # Needs wrk (Debian: apt-get install wrk) and node (to drop the badge's credentialStatus: its
 # status list URL is an example domain, and the benchmark measures verification, not fetching).
@@ -45,12 +53,46 @@ for suite in eddsa-rdfc-2022 eddsa-jcs-2022 vc-jose; do
         --created 2026-06-30T12:00:00Z "$work/badge.json" > "$work/signed-$suite.txt"
 done
 
+wait_for_server() {
+    for _ in $(seq 1 300); do
+        curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && return 0
+        sleep 0.2
+    done
+    echo "error: the verifier did not start" >&2
+    exit 1
+}
+
+if [ -n "${CALLGRIND:-}" ]; then
+    command -v valgrind >/dev/null || { echo "error: valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
+    out_dir="${CALLGRIND_DIR:-$work}"
+    mkdir -p "$out_dir"
+    echo "machine: $(nproc) cores; $(uptime)"
+    for suite in eddsa-rdfc-2022 eddsa-jcs-2022 vc-jose; do
+        body="$work/signed-$suite.txt"
+        valgrind --tool=callgrind --callgrind-out-file="$out_dir/callgrind-$suite.%p" \
+            "$target/release/passerelle-verifier" serve --bind "127.0.0.1:$port" > "$work/server.log" 2>&1 &
+        server_pid=$!
+        wait_for_server
+        for _ in 1 2 3 4 5; do
+            curl -fsS -o /dev/null --data-binary "@$body" "http://127.0.0.1:$port/api/v1/verify"
+        done
+        callgrind_control -z "$server_pid" >/dev/null 2>&1
+        for _ in $(seq 1 "$CALLGRIND"); do
+            curl -fsS -o /dev/null --data-binary "@$body" "http://127.0.0.1:$port/api/v1/verify"
+        done
+        callgrind_control -d "$server_pid" >/dev/null 2>&1
+        kill -INT "$server_pid"; wait "$server_pid" 2>/dev/null || true
+        dump="$(ls -t "$out_dir/callgrind-$suite.$server_pid".* 2>/dev/null | head -1)"
+        server_pid=""
+        total="$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')"
+        echo "$suite: $total instructions for $CALLGRIND requests = $((total / CALLGRIND)) per request"
+    done
+    exit 0
+fi
+
 "$target/release/passerelle-verifier" serve --bind "127.0.0.1:$port" > "$work/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
-    sleep 0.1
-done
+wait_for_server
 
 cat > "$work/post.lua" <<'LUA'
 local f = assert(io.open(os.getenv("BODY_FILE"), "rb"))
@@ -60,7 +102,8 @@ f:close()
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
-echo "machine: $(nproc) cores; wrk -t$threads -c$connections -d$duration --latency"
+echo "machine: $(nproc) cores; $(uptime)"
+echo "wrk -t$threads -c$connections -d$duration --latency"
 for suite in eddsa-rdfc-2022 eddsa-jcs-2022 vc-jose; do
     body="$work/signed-$suite.txt"
     verdict="$(curl -fsS --data-binary "@$body" "http://127.0.0.1:$port/api/v1/verify" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).verdict))')"

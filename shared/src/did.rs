@@ -30,8 +30,9 @@
 //! # Ok::<(), did::DidError>(())
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 
 use serde_json::{json, Map, Value};
 
@@ -311,6 +312,11 @@ pub fn did_key_verification_method(public_key: &PublicKey) -> String {
 }
 
 /// Reads the Ed25519 public key out of a `did:key` DID.
+///
+/// The last [`DID_KEY_CACHE_ENTRIES`] keys read are remembered (decoding one takes a base58
+/// decode and an Ed25519 point decompression; a verifier meets the same issuers' keys again and
+/// again). Only valid keys are remembered, under their exact method-specific id, so the result
+/// is the same with or without the cache.
 pub fn did_key_public_key(did: &Did) -> Result<PublicKey, DidError> {
     if did.method() != "key" {
         return Err(DidError::WrongMethod {
@@ -319,6 +325,48 @@ pub fn did_key_public_key(did: &Did) -> Result<PublicKey, DidError> {
         });
     }
     let id = did.method_specific_id();
+    if let Some(public_key) = DidKeyCache::shared().get(id) {
+        return Ok(public_key);
+    }
+    let public_key = decode_did_key(did, id)?;
+    DidKeyCache::shared().insert(id, public_key);
+    Ok(public_key)
+}
+
+/// How many decoded `did:key`s [`did_key_public_key`] remembers.
+pub const DID_KEY_CACHE_ENTRIES: usize = 64;
+
+/// The last decoded `did:key`s, oldest first (a small ring: lookups compare a few strings).
+struct DidKeyCache(Mutex<VecDeque<(String, PublicKey)>>);
+
+impl DidKeyCache {
+    fn shared() -> &'static DidKeyCache {
+        static SHARED: DidKeyCache = DidKeyCache(Mutex::new(VecDeque::new()));
+        &SHARED
+    }
+
+    fn get(&self, id: &str) -> Option<PublicKey> {
+        // Entries are pushed and popped whole: the ring is consistent after any panic.
+        let entries = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .iter()
+            .find(|(known, _)| known == id)
+            .map(|(_, key)| *key)
+    }
+
+    fn insert(&self, id: &str, public_key: PublicKey) {
+        let mut entries = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.iter().any(|(known, _)| known == id) {
+            return;
+        }
+        if entries.len() >= DID_KEY_CACHE_ENTRIES {
+            entries.pop_front();
+        }
+        entries.push_back((id.to_owned(), public_key));
+    }
+}
+
+fn decode_did_key(did: &Did, id: &str) -> Result<PublicKey, DidError> {
     let did_s = || did.to_string();
     // did:key has a version-prefixed form `did:key:1:z…`; only the default version is in use.
     match id.chars().next() {
@@ -1122,6 +1170,31 @@ fn split_ci<'a>(haystack: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn did_key_cache_gives_the_decoded_keys_and_never_hides_errors() {
+        use crate::keys::KeyPair;
+        // More keys than the cache holds, each read twice (first decoded, then remembered
+        // or, once evicted, decoded again): always the key the DID names.
+        let keys: Vec<PublicKey> = (0..DID_KEY_CACHE_ENTRIES + 8)
+            .map(|i| KeyPair::from_seed(&[u8::try_from(i % 251).unwrap(); 32]).public())
+            .collect();
+        for _ in 0..2 {
+            for key in &keys {
+                assert_eq!(did_key_public_key(&did_key(key)).unwrap(), *key);
+            }
+        }
+        assert!(DidKeyCache::shared().0.lock().unwrap().len() <= DID_KEY_CACHE_ENTRIES);
+        // A did:key one character away from a remembered one is decoded, and refused.
+        let good = did_key(&keys[0]).to_string();
+        let mut bad = good.clone();
+        bad.pop();
+        bad.push(if good.ends_with('A') { 'B' } else { 'A' });
+        for _ in 0..2 {
+            let parsed = Did::parse(&bad).unwrap();
+            assert_ne!(did_key_public_key(&parsed).ok(), Some(keys[0]));
+        }
+    }
 
     #[test]
     fn uri_schemes() {

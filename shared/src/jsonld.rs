@@ -51,10 +51,15 @@ use crate::contexts::{self, ContextError};
 /// document with many indistinguishable blank nodes cannot make canonicalization run for ever.
 pub const HNDQ_CALL_LIMIT: usize = 4_000;
 
-/// Stack given to JSON-LD processing. The `json-ld` crate expands recursively with large
+/// Stack JSON-LD processing runs with. The `json-ld` crate expands recursively with large
 /// futures: a debug build overflows a 2 MiB thread stack (tokio's default) at ~16 levels of
-/// nesting. On its own stack (mapped lazily), the depth cap of `to_rdf` is reached safely.
-const PROCESSING_STACK_BYTES: usize = 64 * 1024 * 1024;
+/// nesting; with this much, the depth cap of `to_rdf` is reached safely.
+///
+/// A thread with at least this much stack left runs the processing in place; on any other
+/// thread each call gets a fresh stack of this size (mapped lazily, unmapped afterwards: a few
+/// system calls and page faults per call). A service that processes many documents can give
+/// its worker threads a stack this large plus its own needs, and skip that cost.
+pub const PROCESSING_STACK_BYTES: usize = 64 * 1024 * 1024;
 
 const RDF_JSON: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON";
 const I18N_PREFIX: &str = "https://www.w3.org/ns/i18n#";
@@ -198,7 +203,7 @@ fn expand(
 ) -> Result<Expanded, Expansion> {
     let options = expansion_options(allow_undefined);
     let (input, initial) = match cache.active_context_for(document, options) {
-        Some((body, context)) => (body, ActiveContext::clone(&context)),
+        Some((body, context)) => (body, ActiveContext::clone(&context.active)),
         None => (
             json_syntax::Value::from_serde_json(normalize_numbers(document)),
             ActiveContext::default(),
@@ -256,8 +261,19 @@ struct CacheState {
 
 struct CacheEntry {
     key: String,
-    context: Arc<ActiveContext>,
+    context: Arc<CachedContext>,
     last_used: u64,
+}
+
+/// A processed top-level `@context` and what is known about it.
+struct CachedContext {
+    active: ActiveContext,
+    /// Processing the same `@context` again on top of `active` gives `active` back, exactly
+    /// (every term definition equal), and the `@context` is made of bundled context URLs only.
+    /// Then a proof of the top-level node that repeats the document's `@context` (as
+    /// eddsa-jcs-2022 proofs do) changes nothing when expanded, and its copy of the `@context`
+    /// is left out of the expansion input (see [`strip_repeated_proof_context`]).
+    reapplying_is_identity: bool,
 }
 
 /// How a [`ContextCache`] has been used so far.
@@ -297,7 +313,9 @@ impl ContextCache {
 
     /// [`to_rdf`] with this cache.
     pub fn to_rdf(&self, document: &Value) -> Result<Dataset, JsonLdError> {
-        stacker::grow(PROCESSING_STACK_BYTES, || to_rdf_on_stack(document, self))
+        stacker::maybe_grow(PROCESSING_STACK_BYTES, PROCESSING_STACK_BYTES, || {
+            to_rdf_on_stack(document, self)
+        })
     }
 
     /// [`canonical_nquads`] with this cache.
@@ -331,7 +349,7 @@ impl ContextCache {
         &self,
         document: &Value,
         options: json_ld::expansion::Options,
-    ) -> Option<(json_syntax::Value, Arc<ActiveContext>)> {
+    ) -> Option<(json_syntax::Value, Arc<CachedContext>)> {
         if self.capacity == 0 {
             return None;
         }
@@ -347,7 +365,13 @@ impl ContextCache {
                 active
             }
             None => {
-                let active = Arc::new(process_top_level_context(context, options)?);
+                let processed = process_top_level_context(context, options)?;
+                let reapplying_is_identity =
+                    is_url_list(context) && reapplying_is_identity(context, &processed, options);
+                let active = Arc::new(CachedContext {
+                    active: processed,
+                    reapplying_is_identity,
+                });
                 self.misses.fetch_add(1, Ordering::Relaxed);
                 self.insert(key, Arc::clone(&active));
                 active
@@ -356,7 +380,13 @@ impl ContextCache {
         let body: serde_json::Map<String, Value> = map
             .iter()
             .filter(|(name, _)| name.as_str() != "@context")
-            .map(|(name, value)| (name.clone(), normalize_numbers(value)))
+            .map(|(name, value)| {
+                let mut value = normalize_numbers(value);
+                if name == "proof" && active.reapplying_is_identity {
+                    strip_repeated_proof_context(&mut value, context);
+                }
+                (name.clone(), value)
+            })
             .collect();
         Some((
             json_syntax::Value::from_serde_json(Value::Object(body)),
@@ -364,7 +394,7 @@ impl ContextCache {
         ))
     }
 
-    fn get(&self, key: &str) -> Option<Arc<ActiveContext>> {
+    fn get(&self, key: &str) -> Option<Arc<CachedContext>> {
         let mut state = self.lock();
         state.clock += 1;
         let now = state.clock;
@@ -373,7 +403,7 @@ impl ContextCache {
         Some(Arc::clone(&entry.context))
     }
 
-    fn insert(&self, key: String, context: Arc<ActiveContext>) {
+    fn insert(&self, key: String, context: Arc<CachedContext>) {
         let mut state = self.lock();
         state.clock += 1;
         let now = state.clock;
@@ -430,6 +460,87 @@ fn process_top_level_context(
         return None;
     }
     Some(processed)
+}
+
+/// A `@context` that is one context URL or a list of them (no inline context objects): every
+/// term definition then comes from the bundled contexts, none of which uses `@propagate`, gives
+/// `proof` a scoped context, or aliases `@value` (checked by the tests).
+fn is_url_list(context: &Value) -> bool {
+    match context {
+        Value::String(_) => true,
+        Value::Array(items) => items.iter().all(Value::is_string),
+        _ => false,
+    }
+}
+
+/// Whether processing `context` once more on top of `processed` (its own result) gives
+/// `processed` back: no error (a protected term redefined differently by a later context of
+/// the list would fail the second time) and every term definition equal.
+fn reapplying_is_identity(
+    context: &Value,
+    processed: &ActiveContext,
+    options: json_ld::expansion::Options,
+) -> bool {
+    let json = json_syntax::Value::from_serde_json(normalize_numbers(context));
+    let Ok(local) = json_ld::syntax::context::Context::try_from_json(json) else {
+        return false;
+    };
+    let loader = BundledLoader::default();
+    let Ok(again) =
+        pollster::block_on(local.process_with(&mut (), processed, &loader, None, options.into()))
+    else {
+        return false;
+    };
+    same_context(&again.into_processed(), processed)
+}
+
+/// Full equality of two active contexts. (`json_ld::Context`'s `PartialEq` leaves the term
+/// definitions out.)
+fn same_context(a: &ActiveContext, b: &ActiveContext) -> bool {
+    use json_ld::context::BindingRef;
+    a == b
+        && a.definitions().len() == b.definitions().len()
+        && a.definitions().iter().all(|binding| match binding {
+            BindingRef::Normal(key, definition) => {
+                b.definitions().get_normal(key) == Some(definition)
+            }
+            BindingRef::Type(definition) => b.definitions().get_type() == Some(definition),
+        })
+}
+
+/// Removes the `@context` member of the top-level node's proofs (`value` is the `proof`
+/// member: one object or an array of them) where it is exactly the document's `@context`.
+///
+/// Only called when reprocessing that `@context` over its own result is the identity
+/// ([`CachedContext::reapplying_is_identity`]). Expanding a proof node, JSON-LD first reverts
+/// the type-scoped contexts of the credential (they do not propagate; `proof` has no scoped
+/// context), so the proof's `@context` is processed over the top-level active context, which
+/// gives it back unchanged: the expansion, its errors and their JSON paths are the same with or
+/// without it. A proof is left as it is when it would become a lone `id` (not reverted then) or
+/// has `@`-keys. The safe-mode walks still see the original document, this `@context` included.
+fn strip_repeated_proof_context(value: &mut Value, context: &Value) {
+    let strip = |proof: &mut serde_json::Map<String, Value>| {
+        if proof.get("@context") == Some(context)
+            && proof.len() >= 3
+            && proof.contains_key("type")
+            && proof
+                .keys()
+                .all(|key| key == "@context" || !key.starts_with('@'))
+        {
+            proof.remove("@context");
+        }
+    };
+    match value {
+        Value::Object(proof) => strip(proof),
+        Value::Array(items) => {
+            for item in items {
+                if let Value::Object(proof) = item {
+                    strip(proof);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Caps the re-expansions spent locating an undefined property among same-named members.
@@ -1471,6 +1582,126 @@ mod tests {
             uncached.to_rdf(&document).map(|d| d.len())
         );
         assert_eq!(cache.stats().entries, 0);
+    }
+
+    /// What [`strip_repeated_proof_context`] relies on, for every bundled context: no
+    /// `@propagate` (type-scoped contexts never reach a proof node), no scoped context on a
+    /// `proof` term, no alias of `@value`.
+    #[test]
+    fn bundled_contexts_allow_stripping_a_repeated_proof_context() {
+        fn walk(value: &Value, url: &str) {
+            match value {
+                Value::Object(map) => {
+                    assert!(!map.contains_key("@propagate"), "{url} uses @propagate");
+                    if let Some(Value::Object(proof)) = map.get("proof") {
+                        assert!(
+                            !proof.contains_key("@context"),
+                            "{url} gives `proof` a scoped context"
+                        );
+                    }
+                    for (term, definition) in map {
+                        let aliases_value = definition == "@value"
+                            || definition.get("@id").is_some_and(|id| id == "@value");
+                        assert!(!aliases_value, "{url} aliases @value as {term:?}");
+                        walk(definition, url);
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|item| walk(item, url)),
+                _ => {}
+            }
+        }
+        for bundled in contexts::all() {
+            let json: Value = serde_json::from_str(bundled.json).unwrap();
+            walk(&json, bundled.url);
+        }
+    }
+
+    /// An eddsa-jcs-2022 proof repeats the document's `@context`; expanding the document with a
+    /// warm cache leaves that copy out. The results and errors must be those of the full
+    /// expansion (the uncached path never strips anything).
+    #[test]
+    fn repeated_proof_context_gives_the_uncached_results() {
+        use crate::keys::KeyPair;
+        use crate::proof::{self, Cryptosuite, ProofOptions};
+
+        let key = KeyPair::from_seed(&[7u8; 32]);
+        let options = ProofOptions::assertion(
+            Cryptosuite::EddsaJcs2022,
+            "did:example:issuer#key-1",
+            "2025-01-01T00:00:00Z",
+        );
+        let badge = crate::model::sample::data_literacy_badge();
+        let signed = proof::sign(&badge, &key, &options).unwrap();
+        assert_eq!(signed["proof"][0]["@context"], signed["@context"]);
+        let single = {
+            let mut single = signed.clone();
+            single["proof"] = single["proof"][0].clone();
+            single
+        };
+        let with_undefined_term = {
+            let mut bad = signed.clone();
+            bad["proof"][0]["nickname"] = json!("x");
+            bad
+        };
+        let with_other_context = {
+            let mut other = signed.clone();
+            other["proof"][0]["@context"] = json!([VC_V2]);
+            other
+        };
+        let with_bad_type = {
+            let mut bad = signed.clone();
+            bad["proof"][0]["type"] = json!("MadeUpProof");
+            bad
+        };
+        let inline_context = {
+            let mut inline = credential(
+                json!([VC_V2, {"level": "https://a.example/level"}]),
+                json!({"id": "did:example:l", "level": "gold"}),
+            );
+            let context = inline["@context"].clone();
+            inline["proof"] = json!({"@context": context, "type": "DataIntegrityProof",
+                "cryptosuite": "eddsa-jcs-2022", "proofPurpose": "assertionMethod"});
+            inline
+        };
+        let uncached = ContextCache::new(0);
+        let cache = ContextCache::new(8);
+        for document in [
+            &signed,
+            &single,
+            &with_undefined_term,
+            &with_other_context,
+            &with_bad_type,
+            &inline_context,
+        ] {
+            let expected = uncached.canonical_nquads(document);
+            assert_eq!(cache.canonical_nquads(document), expected, "{document}");
+            assert_eq!(cache.canonical_nquads(document), expected, "{document}");
+        }
+        assert_eq!(
+            cache.to_rdf(&with_undefined_term).unwrap_err(),
+            JsonLdError::UndefinedTerm {
+                term: "nickname".into(),
+                path: "proof[0].nickname".into()
+            }
+        );
+        let nquads = cache.canonical_nquads(&signed).unwrap();
+        assert!(
+            nquads.contains("<https://w3id.org/security#cryptosuite> \"eddsa-jcs-2022\""),
+            "{nquads}"
+        );
+    }
+
+    #[test]
+    fn reapplying_the_badge_context_is_the_identity() {
+        let options = expansion_options(false);
+        let badge = crate::model::sample::data_literacy_badge();
+        let context = &badge["@context"];
+        let processed = process_top_level_context(context, options).unwrap();
+        assert!(is_url_list(context));
+        assert!(reapplying_is_identity(context, &processed, options));
+        // A different context processed over it does change it.
+        let other = process_top_level_context(&json!([VC_V2]), options).unwrap();
+        assert!(!same_context(&other, &processed));
     }
 
     #[test]

@@ -3,10 +3,10 @@
 //! (`POST /api/v1/challenges`), QR decoding of camera frames (`POST /api/v1/scan`) and the
 //! OpenAPI document (`GET /api/v1/openapi.json`).
 //!
-//! Nothing submitted is stored or logged. Verification runs on the blocking pool (see
+//! Nothing submitted is stored or logged. Verification runs on the service's check threads (see
 //! [`Service::verify_text`]); request bodies are capped before they are read.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -410,6 +410,15 @@ async fn api_verify(
 fn qr_field(body: &[u8]) -> Result<Option<String>, ApiError> {
     let trimmed = body.trim_ascii_start();
     if !trimmed.starts_with(b"{") {
+        return Ok(None);
+    }
+    // Nearly every body is a credential or presentation (no `qr` member): look at the member
+    // names only, without building the document the check parses again anyway.
+    let Ok(members) = serde_json::from_slice::<BTreeMap<String, serde::de::IgnoredAny>>(trimmed)
+    else {
+        return Ok(None);
+    };
+    if !members.contains_key("qr") {
         return Ok(None);
     }
     let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(trimmed) else {

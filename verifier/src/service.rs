@@ -2,10 +2,14 @@
 //! a file, a QR code's content) into a document, fetch what the core says it needs, and run the
 //! core check off the async workers. Every caller renders the same [`verify::Report`].
 
-use std::sync::Arc;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use tokio::sync::oneshot;
 
 use passerelle_core::bake::{self, BakeError, BakedCredential};
 use passerelle_core::did::Did;
@@ -78,14 +82,28 @@ pub struct Service {
     fetcher: Fetcher,
     trust: Arc<TrustRegistries>,
     limits: InputLimits,
+    /// The threads the checks run on.
+    checks: CheckPool,
 }
 
 impl Service {
     pub fn new(fetcher: Fetcher, trust: TrustRegistries) -> Self {
+        let cores = thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Self::with_check_threads(fetcher, trust, cores)
+    }
+
+    /// A service running its checks on `threads` threads of its own (at least one).
+    ///
+    /// A check is CPU-bound (JSON-LD, canonicalisation, signatures). With more checks than
+    /// cores running at once they only share the cores: each one takes longer and the tail
+    /// latency grows, for no more throughput. Extra requests wait in arrival order without
+    /// holding a thread; fetching is done before, on the async workers.
+    pub fn with_check_threads(fetcher: Fetcher, trust: TrustRegistries, threads: usize) -> Self {
         Self {
             fetcher,
             trust: Arc::new(trust),
             limits: InputLimits::default(),
+            checks: CheckPool::new(threads),
         }
     }
 
@@ -220,12 +238,13 @@ impl Service {
             trust: Some(Arc::clone(&self.trust)),
         };
         // The check is CPU work (canonicalisation, signatures): keep it off the async workers.
-        let (report, presented) = tokio::task::spawn_blocking(move || {
-            let report = verify::check(&presented, &fetched, now, &options);
-            (report, presented)
-        })
-        .await
-        .map_err(|_| InputProblem::Internal)?;
+        let (report, presented) = self
+            .checks
+            .run(move || {
+                let report = verify::check(&presented, &fetched, now, &options);
+                (report, presented)
+            })
+            .await?;
         let document = match presented {
             Presented::Credential(doc) | Presented::Presentation(doc) => Some(doc),
             Presented::Jws(jws) => jws.credential,
@@ -292,10 +311,123 @@ impl Service {
     }
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed set of threads that run the checks, first come first served.
+///
+/// Each thread has the stack JSON-LD processing wants
+/// ([`passerelle_core::jsonld::PROCESSING_STACK_BYTES`]) plus room for the check around it,
+/// so the core processes documents in place instead of mapping a fresh stack for each one (as
+/// it must on a thread of tokio's blocking pool, whose stacks are 2 MiB). The stacks are
+/// reserved address space; only the pages used are ever backed by memory.
+#[derive(Debug)]
+struct CheckPool {
+    jobs: mpsc::Sender<Job>,
+    /// Threads actually started; with none (the system refused them all), jobs run on
+    /// tokio's blocking pool instead.
+    threads: usize,
+}
+
+/// Stack of a check thread: JSON-LD processing's, and the check's own frames.
+const CHECK_STACK_BYTES: usize = passerelle_core::jsonld::PROCESSING_STACK_BYTES + 8 * 1024 * 1024;
+
+// JSON-LD processing runs in place on a check thread (no stack mapped per call) only with at
+// least `PROCESSING_STACK_BYTES` left when it starts.
+const _: () = assert!(CHECK_STACK_BYTES > passerelle_core::jsonld::PROCESSING_STACK_BYTES);
+
+impl CheckPool {
+    fn new(threads: usize) -> Self {
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let mut started = 0;
+        for n in 0..threads.max(1) {
+            let receiver = Arc::clone(&receiver);
+            let spawned = thread::Builder::new()
+                .name(format!("passerelle-check-{n}"))
+                .stack_size(CHECK_STACK_BYTES)
+                .spawn(move || loop {
+                    // The lock is held only to take the next job, never while running it.
+                    let next = receiver
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .recv();
+                    let Ok(job) = next else {
+                        return; // the service is gone
+                    };
+                    // A panicking check drops its answer channel (the request gets
+                    // `Internal`); the thread goes on with the next job.
+                    let _ = panic::catch_unwind(AssertUnwindSafe(job));
+                });
+            if spawned.is_ok() {
+                started += 1;
+            }
+        }
+        Self {
+            jobs: sender,
+            threads: started,
+        }
+    }
+
+    /// Runs `work` on a check thread and waits for its result without blocking the caller's
+    /// async worker.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, InputProblem> {
+        if self.threads == 0 {
+            return tokio::task::spawn_blocking(work)
+                .await
+                .map_err(|_| InputProblem::Internal);
+        }
+        let (answer, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            // The request may have been dropped meanwhile: then nobody wants the answer.
+            let _ = answer.send(work());
+        });
+        self.jobs.send(job).map_err(|_| InputProblem::Internal)?;
+        result.await.map_err(|_| InputProblem::Internal)
+    }
+}
+
 /// PNG, JPEG, GIF or WebP, by magic number.
 fn is_raster_image(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\x89PNG\r\n\x1a\n")
         || bytes.starts_with(&[0xff, 0xd8, 0xff])
         || bytes.starts_with(b"GIF8")
         || (bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_check_answers_internal_and_its_thread_goes_on() {
+        let pool = CheckPool::new(1);
+        assert_eq!(pool.threads, 1);
+        let panicked: Result<(), InputProblem> = pool
+            .run(|| panic!("a check that panics (expected in this test)"))
+            .await;
+        assert!(
+            matches!(panicked, Err(InputProblem::Internal)),
+            "{panicked:?}"
+        );
+        // The one thread survived and takes the next jobs, in order.
+        let (a, b) = tokio::join!(pool.run(|| 1), pool.run(|| 2));
+        assert_eq!((a.unwrap(), b.unwrap()), (1, 2));
+    }
+
+    #[tokio::test]
+    async fn checks_run_on_the_pool_threads_with_room_for_json_ld() {
+        let pool = CheckPool::new(2);
+        let name = pool
+            .run(|| thread::current().name().map(str::to_owned))
+            .await
+            .unwrap();
+        assert!(
+            name.as_deref()
+                .is_some_and(|n| n.starts_with("passerelle-check-")),
+            "{name:?}"
+        );
+    }
 }
