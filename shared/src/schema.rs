@@ -232,9 +232,12 @@ pub fn proof_as_array(doc: &Value) -> Cow<'_, Value> {
 }
 
 /// The JSON Schemas a verifier has locally, compiled, keyed by `$id` and aliases.
-#[derive(Default)]
+///
+/// Cloning is cheap (compiled validators are shared), and [`SchemaSet::adopt`] copies one
+/// compiled schema into another set, so a server compiles a fetched schema once, not per request.
+#[derive(Default, Clone)]
 pub struct SchemaSet {
-    validators: Vec<Validator>,
+    validators: Vec<Arc<Validator>>,
     by_url: HashMap<String, usize>,
     sources: HashMap<String, Value>,
 }
@@ -269,12 +272,31 @@ impl SchemaSet {
         }
         let validator = compile(&schema, Arc::new(self.sources.clone()))?;
         let slot = self.validators.len();
-        self.validators.push(validator);
+        self.validators.push(Arc::new(validator));
         for url in urls {
             self.sources.insert(url.clone(), schema.clone());
             self.by_url.insert(url, slot);
         }
         Ok(())
+    }
+
+    /// Files the schema `other` has under `url` here too, under the same URL, without compiling
+    /// it again. Returns whether `other` had one.
+    pub fn adopt(&mut self, url: &str, other: &SchemaSet) -> bool {
+        let Some(validator) = other
+            .by_url
+            .get(url)
+            .and_then(|&slot| other.validators.get(slot))
+        else {
+            return false;
+        };
+        let slot = self.validators.len();
+        self.validators.push(Arc::clone(validator));
+        self.by_url.insert(url.to_owned(), slot);
+        if let Some(source) = other.sources.get(url) {
+            self.sources.insert(url.to_owned(), source.clone());
+        }
+        true
     }
 
     /// Is a schema filed under `url`?
@@ -316,5 +338,33 @@ impl SchemaSet {
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_adopted_schema_validates_like_the_original() {
+        let url = "https://schemas.example/badge.json";
+        let mut source = SchemaSet::new();
+        source
+            .insert(json!({"type": "object", "required": ["issuer"]}), &[url])
+            .unwrap();
+        let mut per_request = SchemaSet::new();
+        assert!(!per_request.adopt("https://schemas.example/other.json", &source));
+        assert!(per_request.adopt(url, &source));
+        assert!(per_request.contains(url));
+        assert!(matches!(
+            per_request.validate(url, &json!({"issuer": "did:web:learn.example"})),
+            Some(Ok(()))
+        ));
+        assert!(matches!(
+            per_request.validate(url, &json!({})),
+            Some(Err(SchemaError::Violations(_)))
+        ));
     }
 }

@@ -2,6 +2,7 @@
 //! a file, a QR code's content) into a document, fetch what the core says it needs, and run the
 //! core check off the async workers. Every caller renders the same [`verify::Report`].
 
+use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -15,6 +16,7 @@ use passerelle_core::bake::{self, BakeError, BakedCredential};
 use passerelle_core::did::Did;
 use passerelle_core::input::InputLimits;
 use passerelle_core::qr::{self, QrError, QrPayload};
+use passerelle_core::schema::SchemaSet;
 use passerelle_core::trust::TrustRegistries;
 use passerelle_core::verify::{self, CheckOptions, Fetched, Presented, Report, VerifyInputError};
 
@@ -84,7 +86,21 @@ pub struct Service {
     limits: InputLimits,
     /// The threads the checks run on.
     checks: CheckPool,
+    /// Fetched JSON Schemas, compiled once per fetched copy (compiling the OB 3.0 schema costs
+    /// far more than a verification).
+    schemas: Mutex<HashMap<String, CompiledSchema>>,
 }
+
+/// A schema compiled from one fetched copy (the fetcher's cache hands out the same `Arc` until
+/// it fetches again).
+#[derive(Debug)]
+struct CompiledSchema {
+    source: Arc<Value>,
+    set: SchemaSet,
+}
+
+/// Compiled schemas kept at most (a verifier meets few distinct schemas).
+const MAX_COMPILED_SCHEMAS: usize = 64;
 
 impl Service {
     pub fn new(fetcher: Fetcher, trust: TrustRegistries) -> Self {
@@ -104,6 +120,7 @@ impl Service {
             trust: Arc::new(trust),
             limits: InputLimits::default(),
             checks: CheckPool::new(threads),
+            schemas: Mutex::new(HashMap::new()),
         }
     }
 
@@ -258,6 +275,30 @@ impl Service {
         })
     }
 
+    /// The schema fetched from `url` as `source`, compiled (once per fetched copy).
+    fn compiled_schema(&self, url: &str, source: Arc<Value>) -> Result<SchemaSet, String> {
+        let mut cache = self.schemas.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(hit) = cache.get(url) {
+            if Arc::ptr_eq(&hit.source, &source) {
+                return Ok(hit.set.clone());
+            }
+        }
+        let mut set = SchemaSet::new();
+        set.insert((*source).clone(), &[url])
+            .map_err(|e| e.to_string())?;
+        if cache.len() >= MAX_COMPILED_SCHEMAS && !cache.contains_key(url) {
+            cache.clear();
+        }
+        cache.insert(
+            url.to_owned(),
+            CompiledSchema {
+                source,
+                set: set.clone(),
+            },
+        );
+        Ok(set)
+    }
+
     /// Fetches what the core needs, round after round, recording failures for the report.
     pub async fn gather(&self, presented: &Presented) -> Fetched {
         let mut fetched = Fetched::default();
@@ -296,10 +337,9 @@ impl Service {
             }
             for url in needs.schemas {
                 let outcome = match self.fetcher.get_json(&url).await {
-                    Ok((schema, _)) => fetched
-                        .schemas
-                        .insert((*schema).clone(), &[url.as_str()])
-                        .map_err(|e| e.to_string()),
+                    Ok((schema, _)) => self.compiled_schema(&url, schema).map(|compiled| {
+                        fetched.schemas.adopt(&url, &compiled);
+                    }),
                     Err(e) => Err(e.to_string()),
                 };
                 if let Err(reason) = outcome {

@@ -340,6 +340,44 @@ async fn valid_badge_verifies_and_status_comes_fresh_then_from_cache() {
     assert_eq!(again["verdict"], "verified");
 }
 
+/// A credential citing a JSON Schema the verifier may fetch: checked against it (pass, then
+/// pass again, through the service's compiled copy), and a credential that breaks it fails
+/// `json_schema`.
+#[tokio::test]
+async fn cited_schemas_are_fetched_and_enforced() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/vectors/openbadges/schema/ob_v3p0_achievementcredential_schema.json");
+    let schema: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    issuer.put("/schemas/ob.json", StatusCode::OK, &schema);
+    let schema_url = format!("{}/schemas/ob.json", issuer.base);
+    let cite = |badge: &mut Value| {
+        badge["credentialSchema"] =
+            json!([{"id": schema_url, "type": "1EdTechJsonSchemaValidator2019"}]);
+        // OB 3.0 allows one status entry.
+        badge["credentialStatus"] = badge["credentialStatus"][0].clone();
+    };
+    let badge = issuer.badge(5, "key-1", cite);
+    for round in ["fetched", "compiled copy"] {
+        let report = verifier.verify(&badge).await;
+        assert_eq!(
+            outcome(&report, "json_schema"),
+            "pass",
+            "{round}: {report:#}"
+        );
+        assert_eq!(report["verdict"], "verified", "{round}: {report:#}");
+    }
+    // Signed and valid JSON-LD, but the OB schema wants the achievement's name as a string.
+    let breaking = issuer.badge(6, "key-1", |badge| {
+        cite(badge);
+        badge["credentialSubject"]["achievement"]["name"] = json!(42);
+    });
+    let report = verifier.verify(&breaking).await;
+    assert_eq!(outcome(&report, "json_schema"), "fail", "{report:#}");
+    assert_eq!(report["verdict"], "not_verified", "{report:#}");
+}
+
 #[tokio::test]
 async fn tampered_expired_and_not_yet_valid_badges_fail() {
     let issuer = Issuer::start().await;
