@@ -31,7 +31,8 @@
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -439,6 +440,32 @@ impl BulkSummary {
     }
 }
 
+/// The threads that check and sign: one per core, each with a stack large enough for JSON-LD
+/// processing ([`passerelle_core::jsonld::PROCESSING_STACK_BYTES`]) so that it runs in place
+/// instead of mapping a fresh stack for every credential (system calls and page faults each
+/// time). The stack is reserved address space; only the pages used become memory.
+fn signing_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+            .stack_size(passerelle_core::jsonld::PROCESSING_STACK_BYTES + (8 << 20))
+            .thread_name(|i| format!("passerelle-sign-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Runs `work` (rayon parallel iterators inside it included) on [`signing_pool`]; on the
+/// global rayon pool if that pool could not be started.
+pub(crate) fn on_signing_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    match signing_pool() {
+        Some(pool) => pool.install(work),
+        None => work(),
+    }
+}
+
 /// A batch between preparation and commit.
 struct PendingBatch {
     /// Results known before signing (failed rows, existing rows), in row order with the rest.
@@ -640,13 +667,15 @@ async fn prepare_batch(
     let context = issuer.signing_context();
     if options.dry_run {
         let checked = tokio::task::spawn_blocking(move || {
-            to_sign
-                .into_par_iter()
-                .map(|(row, p)| {
-                    let outcome = p.check_only(&context, now);
-                    (row, p.external_id.clone(), outcome)
-                })
-                .collect::<Vec<_>>()
+            on_signing_pool(move || {
+                to_sign
+                    .into_par_iter()
+                    .map(|(row, p)| {
+                        let outcome = p.check_only(&context, now);
+                        (row, p.external_id.clone(), outcome)
+                    })
+                    .collect::<Vec<_>>()
+            })
         })
         .await
         .map_err(|e| IssueError::Task {
@@ -691,12 +720,14 @@ async fn prepare_batch(
         .collect();
     let actor = options.actor.clone();
     let signing = tokio::task::spawn_blocking(move || {
-        to_sign
-            .into_par_iter()
-            .zip(revocation)
-            .zip(suspension)
-            .map(|(((_, p), r), s)| p.sign(&context, r, s, now, &actor))
-            .collect::<Vec<_>>()
+        on_signing_pool(move || {
+            to_sign
+                .into_par_iter()
+                .zip(revocation)
+                .zip(suspension)
+                .map(|(((_, p), r), s)| p.sign(&context, r, s, now, &actor))
+                .collect::<Vec<_>>()
+        })
     });
     Ok(Prepd::Signing(PendingBatch {
         early,

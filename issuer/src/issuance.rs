@@ -1012,8 +1012,11 @@ impl Issuer {
         };
         let context = self.signing_context();
         let actor_owned = actor.to_owned();
+        // On the signing threads (one per core, with a stack JSON-LD runs on in place).
         let signed = tokio::task::spawn_blocking(move || {
-            prepared.sign(&context, revocation, suspension, now, &actor_owned)
+            crate::bulk::on_signing_pool(move || {
+                prepared.sign(&context, revocation, suspension, now, &actor_owned)
+            })
         })
         .await
         .map_err(|e| IssueError::Task {
