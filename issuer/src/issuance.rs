@@ -21,6 +21,7 @@
 //!
 //! **Architecture invariant:** a credential leaves this module only after its row is committed.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -289,66 +290,63 @@ pub fn validate_credential(doc: &Value, schemas: Option<&SchemaSet>) -> Result<(
 /// pays for JSON-LD processing once.
 fn validate_model_and_schema(doc: &Value, schemas: Option<&SchemaSet>) -> Result<(), IssueError> {
     if let Err(violations) = model::check_credential(doc) {
-        let first = violations.first();
-        let field = first.map_or_else(
-            || "credential".to_owned(),
-            |v| {
-                if v.path.is_empty() {
-                    "credential".to_owned()
-                } else {
-                    v.path.clone()
-                }
-            },
-        );
-        let reason = violations
-            .iter()
-            .map(|v| v.to_string())
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(IssueError::Invalid { field, reason });
+        let field = violations.first().map_or("", |v| v.path.as_str());
+        return Err(violations_error(field, &violations));
     }
-    if let Some(set) = schemas {
-        let url = model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA;
-        let mut variants = Vec::new();
-        match doc.get("credentialStatus") {
-            Some(Value::Array(entries)) => {
-                for entry in entries {
-                    let mut one = doc.clone();
-                    one["credentialStatus"] = entry.clone();
-                    variants.push(one);
-                }
+    let Some(set) = schemas else {
+        return Ok(());
+    };
+    let url = model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA;
+    // The OB schema allows one status entry: with several, each is checked on its own (the
+    // document is copied only then; one entry, the default, is checked in place).
+    let variants: Vec<Cow<'_, Value>> = match doc.get("credentialStatus") {
+        Some(Value::Array(entries)) => entries
+            .iter()
+            .map(|entry| {
+                let mut one = doc.clone();
+                one["credentialStatus"] = entry.clone();
+                Cow::Owned(one)
+            })
+            .collect(),
+        _ => vec![Cow::Borrowed(doc)],
+    };
+    for variant in &variants {
+        match set.validate(url, variant) {
+            Some(Ok(())) => {}
+            Some(Err(passerelle_core::schema::SchemaError::Violations(violations))) => {
+                let field = violations.first().map_or_else(String::new, |v| {
+                    v.instance_path.trim_start_matches('/').replace('/', ".")
+                });
+                return Err(violations_error(&field, &violations));
             }
-            _ => variants.push(doc.clone()),
-        }
-        for variant in &variants {
-            match set.validate(url, variant) {
-                Some(Ok(())) => {}
-                Some(Err(passerelle_core::schema::SchemaError::Violations(violations))) => {
-                    let field = violations
-                        .first()
-                        .map(|v| v.instance_path.trim_start_matches('/').replace('/', "."))
-                        .filter(|p| !p.is_empty())
-                        .unwrap_or_else(|| "credential".into());
-                    let reason = violations
-                        .iter()
-                        .map(|v| v.to_string())
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    return Err(IssueError::Invalid { field, reason });
-                }
-                Some(Err(other)) => {
-                    return Err(IssueError::invalid("credentialSchema", other.to_string()))
-                }
-                None => {
-                    return Err(IssueError::invalid(
-                        "credentialSchema",
-                        format!("the schema {url} is not loaded"),
-                    ))
-                }
+            Some(Err(other)) => {
+                return Err(IssueError::invalid("credentialSchema", other.to_string()))
+            }
+            None => {
+                return Err(IssueError::invalid(
+                    "credentialSchema",
+                    format!("the schema {url} is not loaded"),
+                ))
             }
         }
     }
     Ok(())
+}
+
+/// An [`IssueError::Invalid`] at `field` (the whole credential when empty) listing every
+/// violation.
+fn violations_error<V: std::fmt::Display>(field: &str, violations: &[V]) -> IssueError {
+    let field = if field.is_empty() {
+        "credential"
+    } else {
+        field
+    };
+    let reason = violations
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    IssueError::invalid(field, reason)
 }
 
 /// JSON-LD safe mode: every term defined, nothing dropped.

@@ -22,7 +22,6 @@ use passerelle_core::input::{self, InputLimits};
 use passerelle_core::model;
 use passerelle_core::schema::{SchemaError, SchemaSet};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// The directory, inside the issuer directory, holding installed schemas.
@@ -142,17 +141,25 @@ pub fn load(dir: &Path) -> Result<SchemaSet, SchemaStoreError> {
                 found,
             });
         }
-        let schema = candidate(&entry.url, &bytes, &path.display().to_string())?;
-        set.insert(schema, &[entry.url.as_str()])
-            .map_err(|e| invalid(&path.display().to_string(), &entry.url, e))?;
+        add_checked(&mut set, &entry.url, &bytes, &path.display().to_string())?;
     }
     Ok(set)
 }
 
 /// Checks that `bytes` (from `source_name`) are a usable schema for `url`: JSON within the
 /// size cap, compiling as a JSON Schema, and — for the OB AchievementCredential schema —
-/// accepting the core's reference badge. Returns the parsed schema.
-pub fn candidate(url: &str, bytes: &[u8], source_name: &str) -> Result<Value, SchemaStoreError> {
+/// accepting the core's reference badge.
+pub fn candidate(url: &str, bytes: &[u8], source_name: &str) -> Result<(), SchemaStoreError> {
+    add_checked(&mut SchemaSet::new(), url, bytes, source_name)
+}
+
+/// [`candidate`]'s checks, filing the schema in `set` under `url` (compiled once).
+fn add_checked(
+    set: &mut SchemaSet,
+    url: &str,
+    bytes: &[u8],
+    source_name: &str,
+) -> Result<(), SchemaStoreError> {
     let limits = InputLimits {
         max_bytes: MAX_SCHEMA_BYTES,
         ..InputLimits::default()
@@ -163,8 +170,7 @@ pub fn candidate(url: &str, bytes: &[u8], source_name: &str) -> Result<Value, Sc
             url: url.to_owned(),
             reason: format!("not a JSON object: {e}"),
         })?;
-    let mut set = SchemaSet::new();
-    set.insert(schema.clone(), &[url])
+    set.insert(schema, &[url])
         .map_err(|e| invalid(source_name, url, e))?;
     if url == model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA {
         let reference = model::sample::data_literacy_badge();
@@ -186,7 +192,7 @@ pub fn candidate(url: &str, bytes: &[u8], source_name: &str) -> Result<Value, Sc
             }
         }
     }
-    Ok(schema)
+    Ok(())
 }
 
 fn invalid(source_name: &str, url: &str, e: SchemaError) -> SchemaStoreError {

@@ -80,12 +80,16 @@ pub fn init(args: InitArgs) -> Result<()> {
     let url = normalise_url(&args.url)?;
     let db = choose_database(dir, args.db.as_deref())?;
     // A given schema file must be the right one before anything is created.
-    if let Some(path) = &args.ob_schema {
-        let bytes = super::schema::read_local(path)?;
+    let local_schema = args
+        .ob_schema
+        .as_deref()
+        .map(super::schema::LocalSchema::read)
+        .transpose()?;
+    if let Some(local) = &local_schema {
         passerelle_issuer::schemas::candidate(
             passerelle_core::model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA,
-            &bytes,
-            &path.display().to_string(),
+            &local.bytes,
+            &local.source,
         )?;
     }
     let passphrase = if args.plain_key {
@@ -232,7 +236,7 @@ pub fn init(args: InitArgs) -> Result<()> {
     cleanup.disarm();
     // The issuer exists from here on; without the schema it refuses to issue, and says how to
     // install it.
-    let schema = super::schema::install_ob_schema(dir, args.ob_schema.as_deref());
+    let schema = super::schema::install_ob_schema(dir, local_schema);
 
     println!("{issuer_did}");
     eprintln!("initialised the issuer {name:?} in {}", dir.display());

@@ -12,12 +12,40 @@ use passerelle_issuer::schemas::{self, InstalledSchema, MAX_SCHEMA_BYTES, OB_SCH
 /// The environment variable naming a local copy of the OB schema (`--from` / `init --ob-schema`).
 pub const OB_SCHEMA_ENV: &str = "PASSERELLE_OB_SCHEMA";
 
-/// Installs the OB 3.0 AchievementCredential schema in `dir`: copied from `from`, or fetched
-/// from its published URL.
-pub fn install_ob_schema(dir: &Path, from: Option<&Path>) -> Result<InstalledSchema> {
+/// A local copy of a schema, read once.
+pub struct LocalSchema {
+    pub bytes: Vec<u8>,
+    /// Where it was read from (recorded in the manifest).
+    pub source: String,
+}
+
+impl LocalSchema {
+    /// Reads `path`, refusing a file larger than the cap before reading it whole.
+    pub fn read(path: &Path) -> Result<Self> {
+        let size = std::fs::metadata(path)
+            .with_context(|| format!("cannot read the schema file {}", path.display()))?
+            .len();
+        if size > MAX_SCHEMA_BYTES as u64 {
+            anyhow::bail!(
+                "{} is {size} bytes; a schema may be at most {MAX_SCHEMA_BYTES}",
+                path.display()
+            );
+        }
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read the schema file {}", path.display()))?;
+        Ok(Self {
+            bytes,
+            source: path.display().to_string(),
+        })
+    }
+}
+
+/// Installs the OB 3.0 AchievementCredential schema in `dir`: a local copy, or fetched from its
+/// published URL.
+pub fn install_ob_schema(dir: &Path, local: Option<LocalSchema>) -> Result<InstalledSchema> {
     let url = OB_ACHIEVEMENT_CREDENTIAL_SCHEMA;
-    let (bytes, source) = match from {
-        Some(path) => (read_local(path)?, path.display().to_string()),
+    let (bytes, source) = match local {
+        Some(local) => (local.bytes, local.source),
         None => {
             let bytes = super::runtime()?.block_on(schemas::fetch(url))?;
             (bytes, url.to_owned())
@@ -34,25 +62,11 @@ pub fn install_ob_schema(dir: &Path, from: Option<&Path>) -> Result<InstalledSch
     )?)
 }
 
-/// Reads a local schema file, refusing one larger than the cap before reading it whole.
-pub fn read_local(path: &Path) -> Result<Vec<u8>> {
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("cannot read the schema file {}", path.display()))?
-        .len();
-    if size > MAX_SCHEMA_BYTES as u64 {
-        anyhow::bail!(
-            "{} is {size} bytes; a schema may be at most {MAX_SCHEMA_BYTES}",
-            path.display()
-        );
-    }
-    std::fs::read(path).with_context(|| format!("cannot read the schema file {}", path.display()))
-}
-
 /// `schema install [--from FILE]`.
 pub fn install(dir: &Path, from: Option<&Path>) -> Result<()> {
     // Only an issuer directory gets schemas (a typo in --dir must not create a stray folder).
     IssuerConfig::load(dir)?;
-    let record = install_ob_schema(dir, from)?;
+    let record = install_ob_schema(dir, from.map(LocalSchema::read).transpose()?)?;
     print_record(&record);
     eprintln!("every credential issued from now on is checked against it before signing");
     Ok(())

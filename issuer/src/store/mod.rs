@@ -376,28 +376,7 @@ impl Store {
                     what: "key sealing task",
                     reason: e.to_string(),
                 })??;
-        let record = IssuerKey {
-            id: KeyId(new_urn()),
-            fragment: fragment.to_owned(),
-            public,
-            created_at: now(),
-            retired_at: None,
-        };
-        on_pool!(self, p => {
-            sqlx::query(
-                "INSERT INTO issuer_keys (id, fragment, public_multikey, sealed_private, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&record.id.0)
-            .bind(&record.fragment)
-            .bind(record.public.to_multikey())
-            .bind(&sealed)
-            .bind(record.created_at)
-            .execute(p)
-            .await
-            .map_err(unique("issuer key (fragment or public key)"))?;
-        });
-        Ok(record)
+        self.add_sealed_key(fragment, public, &sealed).await
     }
 
     /// Every key, current and retired, oldest first (a did:web document lists them all).
