@@ -21,7 +21,6 @@
 //!
 //! **Architecture invariant:** a credential leaves this module only after its row is committed.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -297,40 +296,21 @@ fn validate_model_and_schema(doc: &Value, schemas: Option<&SchemaSet>) -> Result
         return Ok(());
     };
     let url = model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA;
-    // The OB schema allows one status entry: with several, each is checked on its own (the
-    // document is copied only then; one entry, the default, is checked in place).
-    let variants: Vec<Cow<'_, Value>> = match doc.get("credentialStatus") {
-        Some(Value::Array(entries)) => entries
-            .iter()
-            .map(|entry| {
-                let mut one = doc.clone();
-                one["credentialStatus"] = entry.clone();
-                Cow::Owned(one)
-            })
-            .collect(),
-        _ => vec![Cow::Borrowed(doc)],
-    };
-    for variant in &variants {
-        match set.validate(url, variant) {
-            Some(Ok(())) => {}
-            Some(Err(passerelle_core::schema::SchemaError::Violations(violations))) => {
-                let field = violations.first().map_or_else(String::new, |v| {
-                    v.instance_path.trim_start_matches('/').replace('/', ".")
-                });
-                return Err(violations_error(&field, &violations));
-            }
-            Some(Err(other)) => {
-                return Err(IssueError::invalid("credentialSchema", other.to_string()))
-            }
-            None => {
-                return Err(IssueError::invalid(
-                    "credentialSchema",
-                    format!("the schema {url} is not loaded"),
-                ))
-            }
+    // With a suspension entry too, each status entry is checked on its own (OB allows one).
+    match set.validate_each_status_entry(url, doc) {
+        Some(Ok(())) => Ok(()),
+        Some(Err(passerelle_core::schema::SchemaError::Violations(violations))) => {
+            let field = violations.first().map_or_else(String::new, |v| {
+                v.instance_path.trim_start_matches('/').replace('/', ".")
+            });
+            Err(violations_error(&field, &violations))
         }
+        Some(Err(other)) => Err(IssueError::invalid("credentialSchema", other.to_string())),
+        None => Err(IssueError::invalid(
+            "credentialSchema",
+            format!("the schema {url} is not loaded"),
+        )),
     }
-    Ok(())
 }
 
 /// An [`IssueError::Invalid`] at `field` (the whole credential when empty) listing every

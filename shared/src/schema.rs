@@ -311,6 +311,29 @@ impl SchemaSet {
         Some(run(validator, &proof_as_array(doc)))
     }
 
+    /// [`SchemaSet::validate`], but a document with several `credentialStatus` entries (VC 2.0
+    /// allows several; the OB 3.0 schema one) is checked once per entry, as if it had only
+    /// that one: every rule of the schema but the count holds. The document is copied only in
+    /// that case.
+    pub fn validate_each_status_entry(
+        &self,
+        url: &str,
+        doc: &Value,
+    ) -> Option<Result<(), SchemaError>> {
+        let Some(Value::Array(entries)) = doc.get("credentialStatus") else {
+            return self.validate(url, doc);
+        };
+        for entry in entries {
+            let mut one = doc.clone();
+            one["credentialStatus"] = entry.clone();
+            match self.validate(url, &one)? {
+                Ok(()) => {}
+                failed => return Some(failed),
+            }
+        }
+        Some(Ok(()))
+    }
+
     /// Checks a credential against every schema it cites in `credentialSchema`.
     pub fn check(&self, doc: &Value) -> Vec<SchemaCheck> {
         credential_schemas(doc)
@@ -346,6 +369,36 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn several_status_entries_are_checked_one_at_a_time() {
+        let url = "https://schemas.example/one-status.json";
+        let mut set = SchemaSet::new();
+        set.insert(
+            json!({"properties": {"credentialStatus": {"type": "object", "required": ["id"]}}}),
+            &[url],
+        )
+        .unwrap();
+        let one = json!({"credentialStatus": {"id": "a"}});
+        let two = json!({"credentialStatus": [{"id": "a"}, {"id": "b"}]});
+        let broken = json!({"credentialStatus": [{"id": "a"}, {"type": "x"}]});
+        assert!(matches!(
+            set.validate_each_status_entry(url, &one),
+            Some(Ok(()))
+        ));
+        assert!(matches!(set.validate(url, &two), Some(Err(_))));
+        assert!(matches!(
+            set.validate_each_status_entry(url, &two),
+            Some(Ok(()))
+        ));
+        assert!(matches!(
+            set.validate_each_status_entry(url, &broken),
+            Some(Err(SchemaError::Violations(_)))
+        ));
+        assert!(set
+            .validate_each_status_entry("https://other.example", &one)
+            .is_none());
+    }
 
     #[test]
     fn an_adopted_schema_validates_like_the_original() {
