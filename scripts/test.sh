@@ -11,6 +11,13 @@ if [ ! -d ../shared/vectors ]; then
     exit 1
 fi
 
+if [ -z "${PASSERELLE_TEST_POSTGRES_URL:-}" ]; then
+    echo "error: the issuer's PostgreSQL tests need a server: set PASSERELLE_TEST_POSTGRES_URL, e.g." >&2
+    echo "       postgres://passerelle:passerelle@127.0.0.1:5432/passerelle_test (a role with CREATEDB)." >&2
+    echo "       .ci/run starts the machine's PostgreSQL, creates that role and database, and sets it." >&2
+    exit 1
+fi
+
 echo "== npm ci (reference JavaScript implementations for the interop tests)"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "error: Node.js and npm are needed for the interop tests (Debian: apt-get install nodejs npm)" >&2
@@ -32,5 +39,5 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
 # One closing line for the whole run (cargo prints one summary per test binary).
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
-     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1); if ($(i) ~ /^ignored;?$/) g += $(i-1) } }
+     END { printf "tests: %d passed, %d failed, %d not run (ignored)\n", p, f, g }' "$log"

@@ -1,5 +1,5 @@
-//! The issuance engine against a real SQLite file and, when `PASSERELLE_TEST_POSTGRES_URL` is
-//! set (CI sets it), a real PostgreSQL server: every test runs on both. Issued credentials are
+//! The issuance engine against a real SQLite file and a real PostgreSQL server
+//! (`PASSERELLE_TEST_POSTGRES_URL`, which CI sets; unset, the PostgreSQL tests fail): every test runs on both. Issued credentials are
 //! checked by the core verifier with the DID document and status lists this issuer publishes.
 
 #[macro_use]

@@ -1,5 +1,5 @@
 //! The HTTP service, end to end inside one process: every test runs four ways — on a real SQLite
-//! file and on PostgreSQL (`PASSERELLE_TEST_POSTGRES_URL`; skipped with a message when unset),
+//! file and on PostgreSQL (`PASSERELLE_TEST_POSTGRES_URL`; without it those tests fail, saying how to start it),
 //! each through the router with `oneshot` (no socket) and over a real loopback socket with an
 //! HTTP client. Credentials issued through the API are checked by the core verifier with the DID
 //! document and status lists the service serves.
@@ -315,14 +315,14 @@ macro_rules! four_ways {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres_oneshot() {
-                let Some(db) = super::TestDb::postgres().await else { return };
+                let db = super::TestDb::postgres().await;
                 super::$name(&db, Transport::Oneshot).await;
                 db.finish().await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres_loopback() {
-                let Some(db) = super::TestDb::postgres().await else { return };
+                let db = super::TestDb::postgres().await;
                 super::$name(&db, Transport::Loopback).await;
                 db.finish().await;
             }

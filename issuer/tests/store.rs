@@ -1,5 +1,5 @@
-//! The issuer store against a real SQLite file and, when `PASSERELLE_TEST_POSTGRES_URL` is set
-//! (CI sets it), a real PostgreSQL server. Every test runs on both; each PostgreSQL test gets a
+//! The issuer store against a real SQLite file and a real PostgreSQL server (named by
+//! `PASSERELLE_TEST_POSTGRES_URL`, which CI sets; unset, the PostgreSQL tests fail). Every test runs on both; each PostgreSQL test gets a
 //! fresh schema, each SQLite test a fresh file.
 
 #[macro_use]
@@ -666,4 +666,37 @@ fn credential_ids_are_urn_uuids() {
         Err(StoreError::InvalidId { .. })
     ));
     assert!(CredentialId::parse("http://example.com/1").is_err());
+}
+
+/// Issue 10.8: a PostgreSQL test that could not run must fail, not pass. This runs one of this
+/// binary's own PostgreSQL tests again, in a child process without the URL, and expects a failure
+/// that says how to start PostgreSQL.
+#[test]
+fn the_postgres_tests_fail_when_postgres_is_not_configured() {
+    let this_binary = std::env::current_exe().expect("the test binary's path");
+    let output = std::process::Command::new(this_binary)
+        .args([
+            "--exact",
+            "migrations_are_idempotent::postgres",
+            "--test-threads=1",
+        ])
+        .env_remove(common::PG_ENV)
+        .output()
+        .expect("run the test binary again");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "without {} the PostgreSQL test passed:\n{stdout}",
+        common::PG_ENV
+    );
+    assert!(
+        stdout.contains("1 failed"),
+        "exactly the one test should have run and failed:\n{stdout}"
+    );
+    let said = format!("{stdout}{stderr}");
+    assert!(
+        said.contains(common::PG_MISSING) && said.contains("pg_ctlcluster"),
+        "the failure should say how to start PostgreSQL:\n{said}"
+    );
 }

@@ -1,8 +1,8 @@
 //! The provider's issuing journey with the real `passerelle-issuer` binary: bulk issuance from a
 //! CSV (error CSV, idempotent re-run, dry run, `--out` artefacts checked by extracting the baked
 //! credential and verifying it), revocation, key rotation, API tokens, and a crash test that
-//! SIGKILLs a bulk run and re-runs it (SQLite, and PostgreSQL when
-//! `PASSERELLE_TEST_POSTGRES_URL` is set).
+//! SIGKILLs a bulk run and re-runs it (SQLite, and PostgreSQL: `PASSERELLE_TEST_POSTGRES_URL`,
+//! which CI sets; unset, that test fails).
 
 use std::collections::HashSet;
 use std::fs;
@@ -617,10 +617,13 @@ fn killed_bulk_run_resumes_without_loss_or_duplicates_sqlite() {
 
 #[test]
 fn killed_bulk_run_resumes_without_loss_or_duplicates_postgres() {
-    let Ok(base) = std::env::var(PG_ENV) else {
-        eprintln!("SKIPPED (set {PG_ENV})");
-        return;
-    };
+    // A test that did not run must not pass: without the server this fails, saying how.
+    let base = std::env::var(PG_ENV).unwrap_or_else(|_| {
+        panic!(
+            "PostgreSQL tests need a server: {PG_ENV} is not set \
+             (.ci/run starts PostgreSQL and sets it; see README, 'Tests')"
+        )
+    });
     let schema = format!("e2e_{}", uuid::Uuid::new_v4().simple());
     let rt = runtime();
     rt.block_on(async {

@@ -3,9 +3,6 @@
 //! `on_both!` macro that runs a test body on each.
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::sync::Once;
-
 use std::path::PathBuf;
 
 use passerelle_core::keys::KeyPair;
@@ -21,6 +18,25 @@ pub const BASE: &str = "https://learn.example";
 pub const DID: &str = "did:web:learn.example";
 pub const PASSPHRASE: &str = "correct horse battery staple";
 pub const PG_ENV: &str = "PASSERELLE_TEST_POSTGRES_URL";
+
+/// What a PostgreSQL test says when it cannot run; `the_postgres_tests_fail_when_postgres_is_not_configured`
+/// (in `store.rs`) looks for it.
+pub const PG_MISSING: &str = "PostgreSQL tests need a server";
+
+/// The base URL of the test PostgreSQL server, or a panic saying how to get one.
+pub fn postgres_base_url() -> String {
+    match std::env::var(PG_ENV) {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "{PG_MISSING}: {PG_ENV} is not set. Start PostgreSQL and point the tests at it, e.g.\n  \
+             pg_ctlcluster 15 main start\n  \
+             sudo -u postgres psql -c \"CREATE ROLE passerelle LOGIN PASSWORD 'passerelle' CREATEDB\"\n  \
+             sudo -u postgres createdb -O passerelle passerelle_test\n  \
+             export {PG_ENV}=postgres://passerelle:passerelle@127.0.0.1:5432/passerelle_test\n\
+             (.ci/run does all of this; scripts/test.sh refuses to start without it)"
+        ),
+    }
+}
 
 /// Cheap Argon2id parameters: same code path, fast in debug builds.
 pub const FAST_KDF: KdfParams = KdfParams {
@@ -53,22 +69,11 @@ impl TestDb {
         }
     }
 
-    /// `None` (after saying so on the terminal, past the test harness's capture) when the
-    /// variable is unset.
-    pub async fn postgres() -> Option<Self> {
-        let Ok(base) = std::env::var(PG_ENV) else {
-            static SAID: Once = Once::new();
-            SAID.call_once(|| {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "\nSKIPPED: the PostgreSQL variants of the issuer's {} tests \
-                     ({PG_ENV} is not set; e.g. \
-                     postgres://passerelle:passerelle@127.0.0.1:5432/passerelle_test)\n",
-                    env!("CARGO_CRATE_NAME")
-                );
-            });
-            return None;
-        };
+    /// A fresh schema on the PostgreSQL server named by `PASSERELLE_TEST_POSTGRES_URL`. A test that
+    /// did not run must not count as passed: when the variable is unset this panics with how to
+    /// start PostgreSQL (`.ci/run` does it and sets the variable).
+    pub async fn postgres() -> Self {
+        let base = postgres_base_url();
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
         let admin = sqlx::PgPool::connect(&base)
             .await
@@ -80,10 +85,10 @@ impl TestDb {
         admin.close().await;
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        Some(Self {
+        Self {
             url,
             kind: Kind::Postgres { base, schema },
-        })
+        }
     }
 
     pub async fn finish(self) {
@@ -170,7 +175,8 @@ pub async fn seed_issuer(store: &Store, config: &IssuerConfig, key: &KeyPair) {
         .unwrap();
 }
 
-/// Runs each named `async fn(&TestDb)` as two tests: on SQLite, and on PostgreSQL when configured.
+/// Runs each named `async fn(&TestDb)` as two tests: on SQLite, and on PostgreSQL (which must be
+/// configured: see [`TestDb::postgres`]).
 #[macro_export]
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {$(
@@ -184,7 +190,7 @@ macro_rules! on_both {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                let Some(db) = super::TestDb::postgres().await else { return };
+                let db = super::TestDb::postgres().await;
                 super::$name(&db).await;
                 db.finish().await;
             }
