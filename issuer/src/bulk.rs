@@ -628,6 +628,8 @@ async fn prepare_batch(
         }
     }
     // Skip what an earlier run committed.
+    let lookups: Vec<&Prepared> = prepared.iter().map(|(_, p)| p).collect();
+    issuer.rekey_before_lookup(&lookups).await?;
     let keys: Vec<(String, Option<String>)> = prepared
         .iter()
         .map(|(_, p)| (p.learner_key.clone(), p.external_id.clone()))

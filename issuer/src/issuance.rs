@@ -22,6 +22,7 @@
 //! **Architecture invariant:** a credential leaves this module only after its row is committed.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -39,9 +40,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::config::{ConfigError, IssuerConfig, KeyStorage};
-use crate::secret::{self, KdfParams, Passphrase, SecretError};
+use crate::secret::{self, KdfParams, LearnerSecret, Passphrase, SecretError};
 use crate::status_cache::{self, StatusListCache};
 pub use crate::status_cache::{ServedStatusList, SignedStatusList};
+use crate::store::learners::LEGACY_LEARNER_KEY_PREFIX;
 use crate::store::{
     Achievement, AchievementId, CredentialId, Inserted, IssueRecord, IssuedCredential, IssuerKey,
     ListPurpose, NewAuditEntry, NewCredential, StatusListId, StatusSlot, Store, StoreError,
@@ -225,6 +227,11 @@ pub struct Issuer {
     /// Whether issuing without the OB schema in `schemas` is refused.
     schema_required: bool,
     status_cache: StatusListCache,
+    /// What learner keys are keyed with ([`learner_key`]).
+    learner_secret: LearnerSecret,
+    /// Whether credentials with an unkeyed learner key remain: then each lookup first re-keys
+    /// the row of the learner asked about.
+    legacy_learner_keys: AtomicBool,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -254,21 +261,95 @@ pub fn claim_url(base_url: &str, token: &str) -> String {
     format!("{}/claim/{token}", base_url.trim_end_matches('/'))
 }
 
-/// The learner key for idempotency: a DID as is; an email as `email-sha256:` + SHA-256 of the
-/// issuer DID and the normalised (trimmed, lower-cased) address. Stable across runs, stored only
-/// in the database, never in a credential (which carries a salted hash instead).
-pub fn learner_key(issuer_did: &str, recipient: &Recipient) -> String {
+/// The learner key for idempotency: a DID as is; an email as `email-hmac:` + HMAC-SHA256, under
+/// the issuer's [`LearnerSecret`], of the issuer DID and the normalised (trimmed, lower-cased)
+/// address. Stable across runs, stored only in the database, never in a credential (which
+/// carries a salted hash instead); without the secret, which is kept wrapped under the signing
+/// key, a copy of the database does not give addresses back by dictionary.
+pub fn learner_key(secret: &LearnerSecret, issuer_did: &str, recipient: &Recipient) -> String {
     match recipient {
         Recipient::Did(did) => did.clone(),
+        Recipient::Email(email) => {
+            secret::learner_key_hmac(secret, issuer_did, &normalise_email(email))
+        }
+    }
+}
+
+/// The unkeyed learner key of earlier versions (`email-sha256:` + SHA-256 of public inputs),
+/// computed only to find and re-key the rows that still carry it.
+pub fn legacy_learner_key(issuer_did: &str, recipient: &Recipient) -> Option<String> {
+    match recipient {
+        Recipient::Did(_) => None,
         Recipient::Email(email) => {
             let mut hasher = Sha256::new();
             hasher.update(b"passerelle learner key v1\0");
             hasher.update(issuer_did.as_bytes());
             hasher.update(b"\0");
             hasher.update(normalise_email(email).as_bytes());
-            format!("email-sha256:{}", hex::encode(hasher.finalize()))
+            Some(format!(
+                "{LEGACY_LEARNER_KEY_PREFIX}{}",
+                hex::encode(hasher.finalize())
+            ))
         }
     }
+}
+
+/// The issuer's learner secret: the copy wrapped for `key`, or a new one (recorded wrapped for
+/// `key`) when the issuer has none yet. Refuses when copies exist but none opens with `key`:
+/// a new secret would silently change every learner key.
+async fn learner_secret_for(store: &Store, key: &KeyPair) -> Result<LearnerSecret, IssueError> {
+    let multikey = key.public().to_multikey();
+    let locked = |reason: String| IssueError::Locked { reason };
+    for _ in 0..2 {
+        let wraps = store.learner_secret_wraps().await?;
+        if let Some((_, blob)) = wraps.iter().find(|(k, _)| *k == multikey) {
+            return LearnerSecret::unwrap(blob, key).map_err(|e| {
+                locked(format!(
+                    "the learner-key secret does not open with this key: {e}"
+                ))
+            });
+        }
+        if !wraps.is_empty() {
+            return Err(locked(format!(
+                "the learner-key secret is kept for {} other key(s) but not for the active key                  {multikey}: was the key replaced outside `key rotate`?",
+                wraps.len()
+            )));
+        }
+        let fresh = LearnerSecret::generate().map_err(|e| locked(e.to_string()))?;
+        let wrapped = fresh.wrap(key).map_err(|e| locked(e.to_string()))?;
+        if store.add_learner_secret_wrap(&multikey, &wrapped).await? {
+            return Ok(fresh);
+        }
+        // Another process made one at the same moment: use theirs.
+    }
+    Err(locked("the learner-key secret could not be set up".into()))
+}
+
+/// Re-keys the credentials whose unkeyed learner key can be recomputed because their address
+/// was kept; returns how many unkeyed keys remain (re-keyed when their learner is next issued
+/// to, since only the address gives the keyed value).
+async fn rekey_kept_addresses(
+    store: &Store,
+    secret: &LearnerSecret,
+    issuer_did: &str,
+) -> Result<i64, IssueError> {
+    let remaining = store.legacy_learner_keys().await?;
+    if remaining == 0 {
+        return Ok(0);
+    }
+    for (id, email) in store.legacy_learner_keys_with_email().await? {
+        let keyed = learner_key(secret, issuer_did, &Recipient::Email(email));
+        store.set_learner_key(&id, &keyed).await?;
+    }
+    let remaining = store.legacy_learner_keys().await?;
+    if remaining > 0 {
+        tracing::warn!(
+            remaining,
+            "credentials still carry an unkeyed learner key (their addresses were not kept); \
+             each is re-keyed when its learner is next issued to"
+        );
+    }
+    Ok(remaining)
 }
 
 fn normalise_email(email: &str) -> String {
@@ -355,6 +436,8 @@ fn safe_mode_error(e: &passerelle_core::jsonld::JsonLdError) -> IssueError {
 pub struct Prepared {
     pub achievement: Achievement,
     pub learner_key: String,
+    /// The unkeyed key of earlier versions, while rows with such keys remain.
+    pub legacy_learner_key: Option<String>,
     pub external_id: Option<String>,
     pub learner_email: Option<String>,
     recipient: Recipient,
@@ -765,6 +848,8 @@ impl Issuer {
             })?
             .profile;
         let config_requires_schema = config.issuance.require_ob_schema;
+        let learner_secret = learner_secret_for(&store, &key).await?;
+        let legacy = rekey_kept_addresses(&store, &learner_secret, &config.did).await?;
         let signing = SigningKey {
             pair: key,
             verification_method: config.key.verification_method.clone(),
@@ -779,7 +864,34 @@ impl Issuer {
             schemas: None,
             schema_required: config_requires_schema,
             status_cache: StatusListCache::default(),
+            learner_secret,
+            legacy_learner_keys: AtomicBool::new(legacy > 0),
         })
+    }
+
+    /// The learner key of `recipient` (see [`learner_key`]).
+    pub fn learner_key(&self, recipient: &Recipient) -> String {
+        learner_key(&self.learner_secret, &self.did(), recipient)
+    }
+
+    /// Before looking learners up: re-keys the rows that still carry the unkeyed key of any of
+    /// these (a no-op once no such row remains).
+    pub(crate) async fn rekey_before_lookup(
+        &self,
+        prepared: &[&Prepared],
+    ) -> Result<(), IssueError> {
+        if !self.legacy_learner_keys.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let pairs: Vec<(String, String)> = prepared
+            .iter()
+            .filter_map(|p| Some((p.legacy_learner_key.clone()?, p.learner_key.clone())))
+            .collect();
+        self.store.rekey_learners(&pairs).await?;
+        if self.store.legacy_learner_keys().await? == 0 {
+            self.legacy_learner_keys.store(false, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// Also validates every credential against this JSON Schema set before signing (it must
@@ -934,7 +1046,12 @@ impl Issuer {
         }
         Ok(Prepared {
             achievement: achievement.clone(),
-            learner_key: learner_key(&self.did(), &recipient),
+            learner_key: self.learner_key(&recipient),
+            legacy_learner_key: if self.legacy_learner_keys.load(Ordering::Relaxed) {
+                legacy_learner_key(&self.did(), &recipient)
+            } else {
+                None
+            },
             external_id,
             learner_email,
             recipient,
@@ -953,6 +1070,7 @@ impl Issuer {
         let now = crate::store::now_seconds();
         let achievement = self.achievement(&request.achievement).await?;
         let prepared = self.check_request(request, &achievement, now)?;
+        self.rekey_before_lookup(&[&prepared]).await?;
         if let Some(existing) = self
             .store
             .credential_by_key(
@@ -1138,6 +1256,17 @@ impl Issuer {
                 reason: e.to_string(),
             }
         })?;
+        // The learner secret must open with the new key before the new key signs (a crash in
+        // between leaves a spare copy, never a key without one).
+        let wrapped = self
+            .learner_secret
+            .wrap(&pair)
+            .map_err(|e| IssueError::Locked {
+                reason: e.to_string(),
+            })?;
+        self.store
+            .add_learner_secret_wrap(&pair.public().to_multikey(), &wrapped)
+            .await?;
         let record = self
             .store
             .add_sealed_key(&fragment, pair.public(), &sealed)
@@ -1358,16 +1487,28 @@ mod tests {
 
     #[test]
     fn learner_keys_are_stable_and_normalised_but_not_the_email() {
-        let a = learner_key("did:web:x", &Recipient::Email(" Ada@Example.org ".into()));
-        let b = learner_key("did:web:x", &Recipient::Email("ada@example.org".into()));
+        let secret = LearnerSecret::from_bytes([3u8; 32]);
+        let email = |e: &str| Recipient::Email(e.into());
+        let a = learner_key(&secret, "did:web:x", &email(" Ada@Example.org "));
+        let b = learner_key(&secret, "did:web:x", &email("ada@example.org"));
         assert_eq!(a, b);
-        assert!(!a.contains("ada"));
+        assert!(a.starts_with("email-hmac:") && !a.contains("ada"));
         assert_ne!(
             a,
-            learner_key("did:web:y", &Recipient::Email("ada@example.org".into()))
+            learner_key(&secret, "did:web:y", &email("ada@example.org"))
+        );
+        // Keyed: anyone can compute the old unkeyed value from an address, not this one.
+        let other = LearnerSecret::from_bytes([4u8; 32]);
+        assert_ne!(
+            a,
+            learner_key(&other, "did:web:x", &email("ada@example.org"))
+        );
+        assert_ne!(
+            Some(a),
+            legacy_learner_key("did:web:x", &email("ada@example.org"))
         );
         assert_eq!(
-            learner_key("did:web:x", &Recipient::Did("did:key:z6Mk".into())),
+            learner_key(&secret, "did:web:x", &Recipient::Did("did:key:z6Mk".into())),
             "did:key:z6Mk"
         );
     }

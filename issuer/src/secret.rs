@@ -12,8 +12,12 @@
 //! The plaintext seed never leaves this module except inside a [`KeyPair`], whose `Debug` is
 //! redacted; intermediate buffers are zeroed.
 
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
 use passerelle_core::keys::KeyPair;
 use passerelle_core::sealed::{self, SealedError, HEADER_LEN, NONCE_LEN, SALT_LEN, TAG_LEN};
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 pub use passerelle_core::sealed::{KdfParams, Passphrase};
@@ -109,6 +113,127 @@ pub fn open(blob: &[u8], passphrase: &Passphrase) -> Result<KeyPair, SecretError
         reason: e.to_string(),
     })
 }
+
+/// The secret under which learner keys are computed ([`learner_key_hmac`]): 32 random bytes made
+/// once per issuer. It is stored only wrapped (encrypted) under the signing key, so it is kept
+/// exactly as well as that key is — sealed under the passphrase, or in the 0600 key file — and a
+/// copy of the database alone cannot turn learner keys back into addresses by dictionary.
+pub struct LearnerSecret(Zeroizing<[u8; LEARNER_SECRET_LEN]>);
+
+const LEARNER_SECRET_LEN: usize = 32;
+/// Format tag of a wrapped learner secret.
+const WRAP_MAGIC: [u8; 4] = *b"PLW1";
+const WRAP_LEN: usize = 4 + NONCE_LEN + LEARNER_SECRET_LEN + TAG_LEN;
+
+impl std::fmt::Debug for LearnerSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LearnerSecret(<redacted>)")
+    }
+}
+
+impl LearnerSecret {
+    /// A new random secret from the operating system.
+    pub fn generate() -> Result<Self, SecretError> {
+        let mut bytes = Zeroizing::new([0u8; LEARNER_SECRET_LEN]);
+        getrandom::fill(bytes.as_mut()).map_err(|e| SecretError::Random(e.to_string()))?;
+        Ok(Self(bytes))
+    }
+
+    /// A fixed secret (tests and embedding).
+    pub fn from_bytes(bytes: [u8; LEARNER_SECRET_LEN]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// Encrypts the secret under `key` (XChaCha20-Poly1305 under a key derived from the signing
+    /// seed; the public key is authenticated data, so a blob only opens for the key it names):
+    /// `"PLW1" | nonce[24] | ciphertext[32 + 16]`.
+    pub fn wrap(&self, key: &KeyPair) -> Result<Vec<u8>, SecretError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).map_err(|e| SecretError::Random(e.to_string()))?;
+        let mut blob = Vec::with_capacity(WRAP_LEN);
+        blob.extend_from_slice(&WRAP_MAGIC);
+        blob.extend_from_slice(&nonce);
+        let aad = wrap_aad(key);
+        let ciphertext = wrap_cipher(key)
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: self.0.as_slice(),
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| SecretError::Malformed {
+                reason: "the learner secret could not be encrypted".into(),
+            })?;
+        blob.extend_from_slice(&ciphertext);
+        Ok(blob)
+    }
+
+    /// Opens a blob made by [`LearnerSecret::wrap`] with the same key.
+    pub fn unwrap(blob: &[u8], key: &KeyPair) -> Result<Self, SecretError> {
+        if blob.len() != WRAP_LEN || blob[..4] != WRAP_MAGIC {
+            return Err(SecretError::Malformed {
+                reason: format!(
+                    "a wrapped learner secret is {WRAP_LEN} bytes starting PLW1 (got {} bytes)",
+                    blob.len()
+                ),
+            });
+        }
+        let nonce = &blob[4..4 + NONCE_LEN];
+        let plain = Zeroizing::new(
+            wrap_cipher(key)
+                .decrypt(
+                    XNonce::from_slice(nonce),
+                    Payload {
+                        msg: &blob[4 + NONCE_LEN..],
+                        aad: &wrap_aad(key),
+                    },
+                )
+                .map_err(|_| SecretError::Tampered)?,
+        );
+        let mut bytes = Zeroizing::new([0u8; LEARNER_SECRET_LEN]);
+        bytes.copy_from_slice(&plain);
+        Ok(Self(bytes))
+    }
+}
+
+fn wrap_cipher(key: &KeyPair) -> XChaCha20Poly1305 {
+    let seed = Zeroizing::new(key.seed());
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(seed.as_slice())
+        .expect("HMAC takes keys of any length");
+    mac.update(b"passerelle learner-secret wrapping key v1");
+    let mut derived = Zeroizing::new([0u8; 32]);
+    derived.copy_from_slice(&mac.finalize().into_bytes());
+    XChaCha20Poly1305::new(Key::from_slice(derived.as_slice()))
+}
+
+fn wrap_aad(key: &KeyPair) -> Vec<u8> {
+    let mut aad = WRAP_MAGIC.to_vec();
+    aad.extend_from_slice(key.public().to_multikey().as_bytes());
+    aad
+}
+
+/// The keyed learner key of a normalised email address: HMAC-SHA256 under the issuer's
+/// [`LearnerSecret`] of the issuer DID and the address, as `email-hmac:` + hex.
+pub fn learner_key_hmac(
+    secret: &LearnerSecret,
+    issuer_did: &str,
+    normalised_email: &str,
+) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.0.as_slice())
+        .expect("HMAC takes keys of any length");
+    mac.update(b"passerelle learner key v2\0");
+    mac.update(issuer_did.as_bytes());
+    mac.update(b"\0");
+    mac.update(normalised_email.as_bytes());
+    format!(
+        "{LEARNER_KEY_HMAC_PREFIX}{}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+/// Prefix of keyed learner keys.
+pub const LEARNER_KEY_HMAC_PREFIX: &str = "email-hmac:";
 
 #[cfg(test)]
 mod tests {
@@ -207,5 +332,41 @@ mod tests {
             format!("{:?}", Passphrase::new("hunter2")),
             "Passphrase(<redacted>)"
         );
+    }
+
+    #[test]
+    fn a_learner_secret_opens_only_with_the_key_it_was_wrapped_for() {
+        let secret = LearnerSecret::from_bytes([9u8; 32]);
+        let blob = secret.wrap(&key()).unwrap();
+        assert!(!blob.windows(32).any(|w| w == [9u8; 32]), "stored in clear");
+        let opened = LearnerSecret::unwrap(&blob, &key()).unwrap();
+        assert_eq!(opened.0.as_slice(), &[9u8; 32]);
+        let other = KeyPair::from_seed(&[8u8; 32]);
+        assert!(matches!(
+            LearnerSecret::unwrap(&blob, &other),
+            Err(SecretError::Tampered)
+        ));
+        let mut altered = blob.clone();
+        *altered.last_mut().unwrap() ^= 1;
+        assert!(matches!(
+            LearnerSecret::unwrap(&altered, &key()),
+            Err(SecretError::Tampered)
+        ));
+        assert!(matches!(
+            LearnerSecret::unwrap(&blob[..10], &key()),
+            Err(SecretError::Malformed { .. })
+        ));
+        assert_eq!(format!("{secret:?}"), "LearnerSecret(<redacted>)");
+    }
+
+    #[test]
+    fn learner_keys_depend_on_the_secret() {
+        let a = LearnerSecret::from_bytes([1u8; 32]);
+        let b = LearnerSecret::from_bytes([2u8; 32]);
+        let ka = learner_key_hmac(&a, "did:web:x", "ada@example.org");
+        assert!(ka.starts_with("email-hmac:") && ka.len() == "email-hmac:".len() + 64);
+        assert_eq!(ka, learner_key_hmac(&a, "did:web:x", "ada@example.org"));
+        assert_ne!(ka, learner_key_hmac(&b, "did:web:x", "ada@example.org"));
+        assert_ne!(ka, learner_key_hmac(&a, "did:web:y", "ada@example.org"));
     }
 }

@@ -1,6 +1,7 @@
 //! The issuance engine against a real SQLite file and a real PostgreSQL server
-//! (`PASSERELLE_TEST_POSTGRES_URL`, which CI sets; unset, the PostgreSQL tests fail): every test runs on both. Issued credentials are
-//! checked by the core verifier with the DID document and status lists this issuer publishes.
+//! (`PASSERELLE_TEST_POSTGRES_URL`, which CI sets; unset, the PostgreSQL tests fail): every test
+//! runs on both. Issued credentials are checked by the core verifier with the DID document and
+//! status lists this issuer publishes.
 
 #[macro_use]
 mod common;
@@ -42,6 +43,7 @@ on_both!(
     a_changed_list_is_never_served_under_its_old_etag,
     concurrent_requests_for_an_uncached_list_sign_it_once,
     another_instance_sees_a_revocation_within_its_window,
+    learner_keys_are_keyed_and_unkeyed_rows_are_re_keyed,
 );
 
 /// A fresh issuer (profile, sealed key, one achievement `data-101`) on `db`.
@@ -1054,4 +1056,109 @@ async fn another_instance_sees_a_revocation_within_its_window(db: &TestDb) {
     let report = report(&b, &issued.credential).await;
     assert_eq!(report.verdict, Verdict::NotVerified, "{}", report.to_json());
     assert_eq!(status_outcome(&report), Outcome::Fail);
+}
+
+/// Issue 11.6: a learner key is an HMAC under a secret wrapped under the signing key, not a hash
+/// of public inputs; rows of an older database are re-keyed — at start when their address was
+/// kept, at the learner's next issuance otherwise — and key rotation keeps every learner key.
+async fn learner_keys_are_keyed_and_unkeyed_rows_are_re_keyed(db: &TestDb) {
+    let keeping = IssuanceConfig {
+        keep_learner_emails: true,
+        ..IssuanceConfig::default()
+    };
+    let (a, config, key) = setup_with_key(db, keeping).await;
+    let email = |e: &str| Recipient::Email(e.into());
+    let ada = a.issue(&request("ada@example.org"), "test").await.unwrap();
+    let ada_keyed = ada.credential.learner_key.clone();
+    assert!(ada_keyed.starts_with("email-hmac:"), "{ada_keyed}");
+    let ada_unkeyed = issuance::legacy_learner_key(DID, &email("ada@example.org")).unwrap();
+    assert_ne!(
+        ada_keyed, ada_unkeyed,
+        "anyone with the address computes this one"
+    );
+    // A second instance on the same database and key that does not keep addresses.
+    let mut forgetting = config.clone();
+    forgetting.issuance.keep_learner_emails = false;
+    let b = Issuer::from_parts(
+        forgetting.clone(),
+        Store::connect(&db.url).await.unwrap(),
+        key.clone(),
+    )
+    .await
+    .unwrap()
+    .with_schemas(ob_schemas());
+    assert_eq!(
+        b.learner_key(&email(" ADA@example.org")),
+        ada_keyed,
+        "one secret per issuer"
+    );
+    let bob = b.issue(&request("bob@example.org"), "test").await.unwrap();
+    assert!(bob.credential.learner_email.is_none());
+    let bob_keyed = bob.credential.learner_key.clone();
+
+    // Make it an older database: both rows carry the unkeyed key.
+    let bob_unkeyed = issuance::legacy_learner_key(DID, &email("bob@example.org")).unwrap();
+    a.store()
+        .set_learner_key(ada.credential.id.as_str(), &ada_unkeyed)
+        .await
+        .unwrap();
+    a.store()
+        .set_learner_key(bob.credential.id.as_str(), &bob_unkeyed)
+        .await
+        .unwrap();
+    assert_eq!(a.store().legacy_learner_keys().await.unwrap(), 2);
+
+    // At start, the row whose address was kept is re-keyed; Bob's waits for Bob.
+    let c = Issuer::from_parts(
+        forgetting,
+        Store::connect(&db.url).await.unwrap(),
+        key.clone(),
+    )
+    .await
+    .unwrap()
+    .with_schemas(ob_schemas());
+    assert_eq!(c.store().legacy_learner_keys().await.unwrap(), 1);
+    let again = c.issue(&request("bob@example.org"), "test").await.unwrap();
+    assert!(
+        !again.new,
+        "Bob's old row was not found: a duplicate was issued"
+    );
+    assert_eq!(again.credential.id, bob.credential.id);
+    assert_eq!(again.credential.learner_key, bob_keyed);
+    assert_eq!(c.store().legacy_learner_keys().await.unwrap(), 0);
+    let ada_again = c.issue(&request("ada@example.org"), "test").await.unwrap();
+    assert!(!ada_again.new);
+    assert_eq!(ada_again.credential.learner_key, ada_keyed);
+
+    // Rotation: the new key opens the same secret, so learner keys do not change.
+    c.rotate_key(&Passphrase::new(PASSPHRASE), "test")
+        .await
+        .unwrap();
+    let new_key_pair = {
+        let store = c.store();
+        let active = store.active_key().await.unwrap().unwrap();
+        store
+            .unlock_key(&active.id, Passphrase::new(PASSPHRASE))
+            .await
+            .unwrap()
+    };
+    let d = Issuer::from_parts(
+        c.config(),
+        Store::connect(&db.url).await.unwrap(),
+        new_key_pair,
+    )
+    .await
+    .expect("the rotated key opens the learner secret");
+    assert_eq!(d.learner_key(&email("ada@example.org")), ada_keyed);
+
+    // A key that was never given the secret is refused rather than given a new one.
+    let stranger = KeyPair::from_seed(&rand_seed());
+    let mut strange = config.clone();
+    strange.key.public_multikey = stranger.public().to_multikey();
+    let refused =
+        Issuer::from_parts(strange, Store::connect(&db.url).await.unwrap(), stranger).await;
+    assert!(
+        matches!(&refused, Err(IssueError::Locked { reason }) if reason.contains("learner-key secret")),
+        "{refused:?}"
+    );
 }

@@ -586,10 +586,9 @@ fn kill_and_rerun(dir: &Path, env: &[(&str, &str)]) {
         // Every row once; every credential's status slots distinct.
         let mut revocation = HashSet::new();
         for i in 0..ROWS {
-            let key = issuance::learner_key(
-                &iss.did(),
-                &issuance::Recipient::Email(format!("learner{i}@example.org")),
-            );
+            let key = iss.learner_key(&issuance::Recipient::Email(format!(
+                "learner{i}@example.org"
+            )));
             let c = iss
                 .store()
                 .credential_by_key(&a.id, &key, Some(&format!("row-{i}")))

@@ -69,6 +69,7 @@ macro_rules! insert_credential_query {
 
 pub mod bulk;
 pub mod issue;
+pub mod learners;
 pub mod queries;
 pub mod status;
 pub mod tokens;
