@@ -151,6 +151,18 @@ impl Default for IssuanceConfig {
     }
 }
 
+/// Options that write a file readable only by its owner (mode 0600, whatever the umask).
+fn private_options() -> fs::OpenOptions {
+    let mut options = fs::OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(crate::files::FILE_MODE);
+    }
+    options
+}
+
 impl IssuerConfig {
     /// Reads `DIR/issuer.toml`.
     pub fn load(dir: &Path) -> Result<Self, ConfigError> {
@@ -169,8 +181,7 @@ impl IssuerConfig {
     pub fn create(&self, dir: &Path) -> Result<PathBuf, ConfigError> {
         let path = dir.join(CONFIG_FILE);
         let text = toml::to_string_pretty(self)?;
-        let result = fs::OpenOptions::new()
-            .write(true)
+        let result = private_options()
             .create_new(true)
             .open(&path)
             .and_then(|mut file| {
@@ -193,7 +204,10 @@ impl IssuerConfig {
         let path = dir.join(CONFIG_FILE);
         let temporary = dir.join(format!("{CONFIG_FILE}.new"));
         let text = toml::to_string_pretty(self)?;
-        let result = fs::File::create(&temporary)
+        let result = private_options()
+            .create(true)
+            .truncate(true)
+            .open(&temporary)
             .and_then(|mut file| {
                 file.write_all(
                     b"# Passerelle issuer configuration, written by `passerelle-issuer`.\n\

@@ -79,6 +79,9 @@ pub enum IssueError {
     /// The configuration could not be read or written.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A file of the issuer directory is readable by others and could not be made private.
+    #[error(transparent)]
+    FileMode(#[from] crate::files::ModeError),
     /// The database failed.
     #[error("database: {0}")]
     Store(#[source] StoreError),
@@ -232,6 +235,8 @@ pub struct Issuer {
     /// Whether credentials with an unkeyed learner key remain: then each lookup first re-keys
     /// the row of the learner asked about.
     legacy_learner_keys: AtomicBool,
+    /// See [`Issuer::start_notes`].
+    start_notes: Vec<String>,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -341,15 +346,7 @@ async fn rekey_kept_addresses(
         let keyed = learner_key(secret, issuer_did, &Recipient::Email(email));
         store.set_learner_key(&id, &keyed).await?;
     }
-    let remaining = store.legacy_learner_keys().await?;
-    if remaining > 0 {
-        tracing::warn!(
-            remaining,
-            "credentials still carry an unkeyed learner key (their addresses were not kept); \
-             each is re-keyed when its learner is next issued to"
-        );
-    }
-    Ok(remaining)
+    Ok(store.legacy_learner_keys().await?)
 }
 
 fn normalise_email(email: &str) -> String {
@@ -770,6 +767,9 @@ impl Issuer {
     /// database, and unlocks the active key (a sealed key needs `passphrase`).
     pub async fn open(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Self, IssueError> {
         let config = IssuerConfig::load(dir)?;
+        // Private before anything is read: the directory 0700, the database, its companions,
+        // the config and a plain key 0600 (tightened here if another tool loosened them).
+        let mut notes = crate::files::secure(dir, &config)?;
         let url = config.database_url(dir)?;
         let store = Store::connect(&url).await?;
         let key = match config.key.storage {
@@ -820,6 +820,8 @@ impl Issuer {
         })?;
         let mut issuer = Self::from_parts(config, store, key).await?;
         issuer.dir = Some(dir.to_path_buf());
+        notes.append(&mut issuer.start_notes);
+        issuer.start_notes = notes;
         if schemas.contains(model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA) {
             issuer.schemas = Some(Arc::new(schemas));
         }
@@ -866,7 +868,21 @@ impl Issuer {
             status_cache: StatusListCache::default(),
             learner_secret,
             legacy_learner_keys: AtomicBool::new(legacy > 0),
+            start_notes: if legacy > 0 {
+                vec![format!(
+                    "{legacy} credential(s) still carry an unkeyed learner key (their addresses \
+                     were not kept); each is re-keyed when its learner is next issued to"
+                )]
+            } else {
+                Vec::new()
+            },
         })
+    }
+
+    /// What opening the issuer changed or found that the operator should know (file modes
+    /// tightened, learner keys still to re-key): one sentence each, for the start-up log.
+    pub fn start_notes(&self) -> &[String] {
+        &self.start_notes
     }
 
     /// The learner key of `recipient` (see [`learner_key`]).

@@ -27,6 +27,7 @@ pub mod achievements;
 pub mod artifacts;
 pub mod bulk;
 pub mod config;
+pub mod files;
 pub mod issuance;
 pub mod schemas;
 pub mod secret;

@@ -521,3 +521,61 @@ fn a_translation_is_a_related_achievement_and_its_credentials_sign() {
     assert_ok(&out, "issue for the translation");
     assert!(stderr(&out).contains("1 issued"), "{}", stderr(&out));
 }
+
+/// Issue 11.7: with a permissive umask (022) the issuer directory is still 0700 and the database,
+/// its companions and the config 0600; a start tightens modes another tool loosened, and says so.
+#[test]
+fn the_issuer_directory_and_database_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let under_umask_022 = |args: &[&str]| {
+        let mut all = vec!["-c", "umask 022 && exec \"$@\"", "sh"];
+        let binary = passerelle_tests::binary("passerelle-issuer");
+        let binary = binary.to_str().unwrap().to_owned();
+        all.push(&binary);
+        all.extend_from_slice(args);
+        let out = std::process::Command::new("sh")
+            .current_dir(tmp.path())
+            .args(&all)
+            .env("PASSERELLE_ISSUER_PASSPHRASE", PASSPHRASE)
+            .env_remove("PASSERELLE_ISSUER_DIR")
+            .env_remove("DATABASE_URL")
+            .env(
+                passerelle_tests::OB_SCHEMA_ENV,
+                passerelle_tests::ob_schema_file(),
+            )
+            .output()
+            .unwrap();
+        assert_ok(&out, &args.join(" "));
+        out
+    };
+    under_umask_022(&["init", "--name", "Lab", "--url", "https://learn.example"]);
+    let dir = tmp.path().join(ISSUER_DIR);
+    assert_eq!(mode(&dir), 0o700, "the issuer directory");
+    assert_eq!(mode(&dir.join("issuer.db")), 0o600, "the database");
+    assert_eq!(mode(&dir.join("issuer.toml")), 0o600, "the config");
+
+    // Another tool loosens everything (and leaves an empty WAL file, as SQLite may).
+    let loosen =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    let wal = dir.join("issuer.db-wal");
+    std::fs::write(&wal, b"").unwrap();
+    loosen(&dir, 0o755);
+    for file in ["issuer.db", "issuer.db-wal", "issuer.toml"] {
+        loosen(&dir.join(file), 0o644);
+    }
+    let out = under_umask_022(&["achievement", "list"]);
+    assert_eq!(mode(&dir), 0o700);
+    for file in ["issuer.db", "issuer.toml"] {
+        assert_eq!(mode(&dir.join(file)), 0o600, "{file} after a start");
+    }
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600, "the WAL file after a start");
+    }
+    let said = stderr(&out);
+    assert!(
+        said.contains("issuer.db was readable by other users (mode 644); now 600"),
+        "the start should say what it tightened: {said}"
+    );
+}

@@ -11,7 +11,7 @@ use passerelle_issuer::achievements::{
     self, AchievementError, AchievementInput, AlignmentInput, ImageInput, IssuerIdentity,
 };
 use passerelle_issuer::config::IssuerConfig;
-use passerelle_issuer::store::{Store, StoreError};
+use passerelle_issuer::store::StoreError;
 use serde_json::Value;
 
 /// What `achievement create` was asked to store.
@@ -54,14 +54,7 @@ pub struct CreateArgs {
     pub translation_of: Vec<String>,
 }
 
-async fn open_store(dir: &Path) -> Result<(IssuerConfig, Store)> {
-    let config = IssuerConfig::load(dir)?;
-    let url = config.database_url(dir)?;
-    let store = Store::connect(&url)
-        .await
-        .context("cannot open the issuer database")?;
-    Ok((config, store))
-}
+use super::open_store;
 
 pub fn create(dir: &Path, args: CreateArgs) -> Result<()> {
     let config = IssuerConfig::load(dir)?;

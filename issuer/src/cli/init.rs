@@ -128,7 +128,9 @@ pub fn init(args: InitArgs) -> Result<()> {
     if !dir.exists() {
         cleanup.dir = Some(dir.to_path_buf());
     }
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // 0700 whatever the umask: it will hold the database (sealed key, learner keys, audit).
+    passerelle_issuer::files::create_private_dir(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     let (database, db_url, db_shown) = match db {
         DbChoice::Sqlite(path) => {
             let url = config::sqlite_url(&path)?;
@@ -137,6 +139,9 @@ pub fn init(args: InitArgs) -> Result<()> {
                 file.push(suffix);
                 cleanup.files.push(PathBuf::from(file));
             }
+            // Created 0600 before SQLite opens it, which gives -wal and -shm the same mode.
+            passerelle_issuer::files::create_private_file(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
             (
                 DatabaseConfig {
                     sqlite_file: Some(DEFAULT_DB_FILE.into()),

@@ -22,6 +22,9 @@ pub fn rotate(dir: &Path, passphrase_stdin: bool) -> Result<()> {
     super::runtime()?.block_on(async {
         let secret = super::unlock::passphrase(passphrase_stdin)?;
         let issuer = passerelle_issuer::issuance::Issuer::open(dir, Some(&secret)).await?;
+        for note in issuer.start_notes() {
+            eprintln!("note: {note}");
+        }
         let old = issuer.verification_method();
         let result = issuer.rotate_key(&secret, CLI_ACTOR).await;
         issuer.store().close().await;

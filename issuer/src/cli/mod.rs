@@ -27,6 +27,26 @@ pub fn issuer_dir(dir: Option<PathBuf>) -> PathBuf {
 
 /// A single-threaded Tokio runtime for one command (the store's blocking work goes to Tokio's
 /// blocking pool).
+/// The config and database of the issuer in `dir`, for commands that need no key: file modes
+/// are checked (and tightened, saying so) first, as [`passerelle_issuer::issuance::Issuer::open`]
+/// does.
+pub async fn open_store(
+    dir: &std::path::Path,
+) -> Result<(
+    passerelle_issuer::config::IssuerConfig,
+    passerelle_issuer::store::Store,
+)> {
+    let config = passerelle_issuer::config::IssuerConfig::load(dir)?;
+    for note in passerelle_issuer::files::secure(dir, &config)? {
+        eprintln!("note: {note}");
+    }
+    let url = config.database_url(dir)?;
+    let store = passerelle_issuer::store::Store::connect(&url)
+        .await
+        .context("cannot open the issuer database")?;
+    Ok((config, store))
+}
+
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

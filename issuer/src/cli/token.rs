@@ -3,17 +3,12 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
-use passerelle_issuer::config::IssuerConfig;
+use anyhow::{bail, Result};
 use passerelle_issuer::issuance::CLI_ACTOR;
 use passerelle_issuer::store::{NewAuditEntry, Store, StoreError};
 
 async fn open_store(dir: &Path) -> Result<Store> {
-    let config = IssuerConfig::load(dir)?;
-    let url = config.database_url(dir)?;
-    Store::connect(&url)
-        .await
-        .context("cannot open the issuer database")
+    Ok(super::open_store(dir).await?.1)
 }
 
 pub fn create(dir: &Path, name: &str) -> Result<()> {

@@ -56,7 +56,11 @@ pub async fn open_issuer(dir: &Path, passphrase_stdin: bool) -> Result<Issuer> {
         KeyStorage::Sealed => Some(passphrase(passphrase_stdin)?),
         KeyStorage::PlainFile => None,
     };
-    Issuer::open(dir, secret.as_ref())
+    let issuer = Issuer::open(dir, secret.as_ref())
         .await
-        .context("cannot open the issuer")
+        .context("cannot open the issuer")?;
+    for note in issuer.start_notes() {
+        eprintln!("note: {note}");
+    }
+    Ok(issuer)
 }

@@ -111,6 +111,9 @@ pub fn run(dir: &Path, args: ServeArgs) -> Result<(), ServeError> {
     runtime.block_on(async move {
         let issuer = Issuer::open(dir, passphrase.as_ref()).await?;
         drop(passphrase);
+        for note in issuer.start_notes() {
+            tracing::warn!("{note}");
+        }
         if let Err(e) = issuer.ensure_schema() {
             // The public side (DID document, status lists, claim pages) still serves; issuing
             // answers 503 until the schema is installed.
