@@ -475,6 +475,23 @@ struct PendingBatch {
     signing: tokio::task::JoinHandle<Vec<Result<Signed, IssueError>>>,
 }
 
+/// How often a running job says it is alive.
+pub const JOB_HEARTBEAT: Duration = Duration::from_secs(15);
+/// How long a `running` job may stay silent before a later start marks it `interrupted`.
+pub const JOB_SILENCE: Duration = Duration::from_secs(90);
+
+/// Marks jobs whose run died (silent for [`JOB_SILENCE`]) as `interrupted`; returns how many.
+/// Every command that runs bulk jobs calls it at start (the CLI's `issue`, `serve`), on SQLite
+/// and PostgreSQL alike: a job's heartbeat, not the process, decides.
+pub async fn mark_interrupted_jobs(issuer: &Issuer) -> Result<u64, IssueError> {
+    let silent_since =
+        Utc::now() - chrono::Duration::from_std(JOB_SILENCE).expect("a small duration");
+    Ok(issuer
+        .store()
+        .mark_interrupted_bulk_jobs(silent_since)
+        .await?)
+}
+
 /// Runs a bulk job over `rows` for `achievement` (slug or id). `on_result` sees every row's
 /// result once it is final (committed, or failed), in batch order; `progress` is updated as
 /// rows finish. Returns an error only for failures that are not a row's fault (the job is then
@@ -504,6 +521,20 @@ where
             options.dry_run,
         )
         .await?;
+    let heartbeat = {
+        let issuer = Arc::clone(issuer);
+        let id = job.id.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(JOB_HEARTBEAT);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                if let Err(e) = issuer.store().touch_bulk_job(&id).await {
+                    tracing::warn!(job = %id, error = %e, "cannot record the job's heartbeat");
+                }
+            }
+        })
+    };
     let result = run_inner(
         issuer,
         &achievement,
@@ -514,6 +545,7 @@ where
         &mut on_result,
     )
     .await;
+    heartbeat.abort();
     let totals = progress.totals();
     match &result {
         Ok(()) => {

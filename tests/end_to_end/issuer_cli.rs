@@ -89,6 +89,23 @@ fn unlock(dir: &Path, passphrase: &str) -> Result<KeyPair, StoreError> {
         })
 }
 
+/// (actor, action) of every audit entry, oldest first.
+fn audit_actions(dir: &Path) -> Vec<(String, String)> {
+    let issuer_dir = dir.join(ISSUER_DIR);
+    let config = IssuerConfig::load(&issuer_dir).unwrap();
+    let url = config.database_url(&issuer_dir).unwrap();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let store = Store::connect(&url).await.unwrap();
+            let entries = store.audit_entries(0, 1000).await.unwrap();
+            store.close().await;
+            entries.into_iter().map(|e| (e.actor, e.action)).collect()
+        })
+}
+
 #[test]
 fn init_creates_the_directory_with_a_sealed_key_and_refuses_to_reinit() {
     let tmp = tempfile::tempdir().unwrap();
@@ -294,6 +311,12 @@ fn achievement_create_list_show_round_trip() {
     assert_ok(&out, "achievement create");
     let id = "https://learn.example/achievements/data-101";
     assert_eq!(stdout(&out).trim(), id);
+    // Issue 11.11: audited as the API's creation is.
+    let audit = audit_actions(dir);
+    assert!(
+        audit.contains(&("cli".to_owned(), "achievement.create".to_owned())),
+        "{audit:?}"
+    );
 
     let out = issuer(
         dir,

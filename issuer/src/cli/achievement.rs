@@ -11,7 +11,8 @@ use passerelle_issuer::achievements::{
     self, AchievementError, AchievementInput, AlignmentInput, ImageInput, IssuerIdentity,
 };
 use passerelle_issuer::config::IssuerConfig;
-use passerelle_issuer::store::StoreError;
+use passerelle_issuer::issuance::CLI_ACTOR;
+use passerelle_issuer::store::{NewAuditEntry, StoreError};
 use serde_json::Value;
 
 /// What `achievement create` was asked to store.
@@ -78,7 +79,23 @@ pub fn create(dir: &Path, args: CreateArgs) -> Result<()> {
             }
         };
         let result = store.create_achievement(&args.slug, &definition).await;
+        // Audited as the API's `achievement.create` is, actor `cli`.
+        let audited = match &result {
+            Ok(stored) => {
+                store
+                    .append_audit(&NewAuditEntry {
+                        actor: CLI_ACTOR.to_owned(),
+                        action: "achievement.create".into(),
+                        subject: stored.id.as_str().to_owned(),
+                        details: serde_json::json!({ "slug": args.slug }),
+                    })
+                    .await
+                    .map(|_| ())
+            }
+            Err(_) => Ok(()),
+        };
         store.close().await;
+        audited.context("the achievement was created but its audit entry could not be written")?;
         match result {
             Ok(_) => Ok(definition),
             Err(StoreError::Conflict { .. }) => bail!(

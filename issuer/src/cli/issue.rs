@@ -147,6 +147,14 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode> {
 
     super::runtime()?.block_on(async {
         let issuer = Arc::new(super::unlock::open_issuer(dir, args.passphrase_stdin).await?);
+        let interrupted = bulk::mark_interrupted_jobs(&issuer).await?;
+        if interrupted > 0 {
+            eprintln!(
+                "note: {interrupted} earlier bulk job(s) had died without finishing (killed or \
+                 crashed) and are now marked interrupted; run them again to finish (nothing is \
+                 issued twice)"
+            );
+        }
         issuer.ensure_schema()?;
         if !issuer.has_ob_schema() {
             eprintln!(

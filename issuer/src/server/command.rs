@@ -131,6 +131,26 @@ pub fn run(dir: &Path, args: ServeArgs) -> Result<(), ServeError> {
         };
         let state = AppState::new(Arc::new(issuer), options);
         state.jobs.resume_interrupted().await;
+        // Jobs of another instance (or of a CLI run) that die while this one serves are marked
+        // too, once their heartbeat has been silent long enough.
+        let sweeper = {
+            let issuer = Arc::clone(&state.issuer);
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(crate::bulk::JOB_SILENCE);
+                every.tick().await;
+                loop {
+                    every.tick().await;
+                    match crate::bulk::mark_interrupted_jobs(&issuer).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::warn!(
+                            jobs = n,
+                            "bulk jobs whose run died are now marked interrupted"
+                        ),
+                        Err(e) => tracing::error!(error = %e, "cannot mark interrupted bulk jobs"),
+                    }
+                }
+            })
+        };
         let listener = TcpListener::bind(args.bind)
             .await
             .map_err(io_error(format!("cannot listen on {}", args.bind)))?;
@@ -146,6 +166,7 @@ pub fn run(dir: &Path, args: ServeArgs) -> Result<(), ServeError> {
         serve(listener, router, shutdown_signal())
             .await
             .map_err(io_error("the server failed"))?;
+        sweeper.abort();
         state.jobs.shutdown().await;
         state.issuer.store().close().await;
         tracing::info!("stopped");

@@ -57,14 +57,12 @@ impl JobRunner {
         }
     }
 
-    /// At start-up, marks jobs left `running` by a process that died as `interrupted` (only for
-    /// SQLite, where this process is the only one; several instances may share PostgreSQL).
-    /// Posting the same rows again completes such a job without duplicates.
+    /// At start-up, marks jobs left `running` by a process that died as `interrupted` (see
+    /// [`crate::bulk::mark_interrupted_jobs`]: by their heartbeat, so also with several
+    /// instances on one PostgreSQL). Posting the same rows again completes such a job without
+    /// duplicates.
     pub async fn resume_interrupted(&self) {
-        if self.issuer.store().backend() != crate::store::Backend::Sqlite {
-            return;
-        }
-        match self.issuer.store().mark_interrupted_bulk_jobs().await {
+        match crate::bulk::mark_interrupted_jobs(&self.issuer).await {
             Ok(0) => {}
             Ok(n) => tracing::warn!(
                 jobs = n,

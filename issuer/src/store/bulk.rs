@@ -297,21 +297,42 @@ impl Store {
         rows.into_iter().map(JobRow::into_job).collect()
     }
 
-    /// Marks jobs still `running` as `interrupted` (their process died); returns how many.
-    /// Call only when no other process may be running a job on this database.
-    pub async fn mark_interrupted_bulk_jobs(&self) -> Result<u64, StoreError> {
+    /// Marks jobs `running` but silent since before `silent_since` as `interrupted`: a live
+    /// run touches its job at least every [`crate::bulk::JOB_HEARTBEAT`], so such a job's process
+    /// died (killed, crashed, machine lost), whichever process or instance ran it. Returns how
+    /// many. A run that was only stalled sets its job back to `running` at its next progress.
+    pub async fn mark_interrupted_bulk_jobs(
+        &self,
+        silent_since: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
         let at = now();
         Ok(on_pool!(self, p => {
             sqlx::query(
-                "UPDATE bulk_jobs SET status = $1, updated_at = $2, finished_at = $2 WHERE status = $3",
+                "UPDATE bulk_jobs SET status = $1, updated_at = $2, finished_at = $2 \
+                 WHERE status = $3 AND updated_at < $4",
             )
             .bind(BulkJobStatus::Interrupted.as_str())
             .bind(at)
             .bind(BulkJobStatus::Running.as_str())
+            .bind(silent_since)
             .execute(p)
             .await?
             .rows_affected()
         }))
+    }
+
+    /// Says a running job is alive (its heartbeat; see [`Store::mark_interrupted_bulk_jobs`]).
+    pub async fn touch_bulk_job(&self, id: &str) -> Result<(), StoreError> {
+        let at = now();
+        on_pool!(self, p => {
+            sqlx::query("UPDATE bulk_jobs SET updated_at = $1 WHERE id = $2 AND status = $3")
+                .bind(at)
+                .bind(id)
+                .bind(BulkJobStatus::Running.as_str())
+                .execute(p)
+                .await?;
+        });
+        Ok(())
     }
 
     /// Up to `limit` row results of a job after row `after`, in row order.
