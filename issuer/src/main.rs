@@ -214,6 +214,11 @@ enum Suite {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `passerelle-issuer … | head` ends quietly, as other Unix tools do, instead of panicking
+    // on the closed pipe; the service keeps Rust's default (a dead client is not fatal).
+    if !matches!(cli.command, Command::Serve(_)) {
+        sigpipe::reset();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

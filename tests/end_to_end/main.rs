@@ -1,6 +1,7 @@
 //! End-to-end tests: the real binaries in scratch directories, every negative vector, and
 //! interoperability with the reference JavaScript implementations.
 
+mod broken_pipe;
 mod cli;
 mod interop;
 mod issuer_bulk;

@@ -101,6 +101,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `passerelle-verifier verify … | head` ends quietly, as other Unix tools do, instead of
+    // panicking on the closed pipe; the service keeps Rust's default.
+    if !matches!(cli.command, Command::Serve { .. }) {
+        sigpipe::reset();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

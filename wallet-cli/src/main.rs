@@ -168,6 +168,9 @@ impl std::fmt::Display for Exit {
 impl std::error::Error for Exit {}
 
 fn main() -> ExitCode {
+    // `passerelle-wallet list | head` ends quietly, as other Unix tools do, instead of
+    // panicking on the closed pipe.
+    sigpipe::reset();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
