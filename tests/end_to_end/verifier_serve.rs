@@ -285,7 +285,7 @@ const CAMERA_HEIGHT: usize = 720;
 /// grey picture: the luma plane is the picture, the chroma planes neutral. Chromium reads this
 /// format with `--use-file-for-fake-video-capture`.
 fn y4m_video(width: usize, height: usize, luma: &[u8]) -> Vec<u8> {
-    assert!(width % 2 == 0 && height % 2 == 0 && luma.len() == width * height);
+    assert!(width.is_multiple_of(2) && height.is_multiple_of(2) && luma.len() == width * height);
     let mut video = format!("YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
     video.extend_from_slice(b"FRAME\n");
     video.extend_from_slice(luma);
