@@ -328,6 +328,12 @@ pub struct CheckOptions {
     pub challenge: Option<String>,
     /// The domain the verifier expects in a presentation's proof.
     pub domain: Option<String>,
+    /// Whether a presentation may be `verified` without answering a challenge the verifier
+    /// issued. `false` (the default): without `challenge`, a presentation's `challenge` check
+    /// is a required `not_checked`, so the verdict is at best `incomplete` (a replay of an old
+    /// presentation proves nothing). `true`: the operator turned that off explicitly; the check
+    /// is then a warning.
+    pub allow_unchallenged: bool,
     /// The trust registries the verifier relies on. When given, each credential's report gets an
     /// `issuer_recognised` check: a pass naming the registries, or a warning when the issuer is
     /// in none (unknown is not invalid, so it never fails).
@@ -396,7 +402,7 @@ pub enum Verdict {
 pub struct Check {
     /// Stable identifier: `proof`, `verification_method`, `json_ld`, `data_model`,
     /// `open_badges`, `json_schema`, `validity_period`, `status`, `challenge`, `credentials`,
-    /// `issuer_recognised`.
+    /// `holder_binding` (a credential inside a presentation), `issuer_recognised`.
     pub id: &'static str,
     pub outcome: Outcome,
     /// One plain-language sentence (`message.english()` is the English text).
@@ -546,7 +552,7 @@ fn render(report: &Report, f: &mut fmt::Formatter<'_>, indent: usize) -> fmt::Re
     writeln!(f, "{pad}{verdict}")?;
     if let Some(summary) = &report.summary {
         for (label, value) in display_lines(summary) {
-            writeln!(f, "{pad}  {label:<12} {value}")?;
+            writeln!(f, "{pad}  {label:<12} {}", terminal_safe(&value))?;
         }
     }
     writeln!(f)?;
@@ -556,9 +562,10 @@ fn render(report: &Report, f: &mut fmt::Formatter<'_>, indent: usize) -> fmt::Re
             "{pad}  [{:<11}] {:<20} {}",
             check.outcome.label(),
             check.id,
-            check.message
+            terminal_safe(&check.message.english())
         )?;
         for detail in &check.details {
+            let detail = terminal_safe(&detail.english());
             writeln!(f, "{pad}  {:<14}{:<20}   · {detail}", "", "")?;
         }
     }
@@ -567,6 +574,21 @@ fn render(report: &Report, f: &mut fmt::Formatter<'_>, indent: usize) -> fmt::Re
         render(credential, f, indent + 4)?;
     }
     Ok(())
+}
+
+/// Text for a terminal: control characters (escape sequences, carriage returns, line breaks)
+/// and bidirectional overrides, which a credential could use to rewrite what the reader sees,
+/// are shown as `\u{..}` escapes.
+pub fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The lines of a badge card, for terminals.
@@ -729,7 +751,7 @@ fn check_json_credential(doc: &Value, fetched: &Fetched, now: DateTime<Utc>) -> 
         fetched,
         Relationship::AssertionMethod,
         issuer.as_deref(),
-        None,
+        Signer::Issuer,
     );
     report.checks.push(signature.proof);
     report.checks.push(signature.key);
@@ -790,14 +812,20 @@ fn check_presentation(
         _ => None,
     });
     let challenge_check = challenge_check(proofs.as_deref().unwrap_or(&[]), options);
+    let presenters = presenters(proofs.as_deref().unwrap_or(&[]));
     let signature = data_integrity_checks(
         doc,
         proofs,
         fetched,
         Relationship::Authentication,
         holder.as_deref(),
-        Some(options),
+        Signer::Holder,
     );
+    // The presenter is established only when the presentation's signature holds and its key
+    // is the holder's.
+    let presenter_proven = matches!(signature.proof.outcome, Outcome::Pass | Outcome::Warning)
+        && signature.key.outcome == Outcome::Pass;
+    let presenters = if presenter_proven { presenters } else { vec![] };
     report.checks.push(signature.proof);
     report.checks.push(signature.key);
     report.checks.push(json_ld_check(doc, signature.json_ld));
@@ -819,9 +847,19 @@ fn check_presentation(
     let embedded = embedded_credentials(doc);
     for item in &embedded {
         let inner = match item {
-            Embedded::Json(value) => check_json_credential(value, fetched, now),
+            Embedded::Json(value) => with_holder_binding(
+                check_json_credential(value, fetched, now),
+                value,
+                &presenters,
+            ),
             Embedded::Jws(text) => match parse_jws(text) {
-                Ok(Presented::Jws(jws)) => check_jws_credential(&jws, fetched, now),
+                Ok(Presented::Jws(jws)) => {
+                    let report = check_jws_credential(&jws, fetched, now);
+                    match &jws.credential {
+                        Some(credential) => with_holder_binding(report, credential, &presenters),
+                        None => report,
+                    }
+                }
                 Ok(_) => unreachable_report(now),
                 Err(e) => {
                     let mut r =
@@ -986,7 +1024,7 @@ fn data_integrity_checks(
     fetched: &Fetched,
     relationship: Relationship,
     expected_controller: Option<&str>,
-    presentation: Option<&CheckOptions>,
+    signer: Signer,
 ) -> SignatureChecks {
     let proofs = match proofs {
         Ok(proofs) => proofs,
@@ -1020,11 +1058,6 @@ fn data_integrity_checks(
             json_ld: None,
         };
     }
-    let signer = if presentation.is_some() {
-        Signer::Holder
-    } else {
-        Signer::Issuer
-    };
     let mut proof_outcome = Outcome::Pass;
     let mut key_outcome = Outcome::Pass;
     let mut proof_details = Vec::new();
@@ -1064,13 +1097,8 @@ fn data_integrity_checks(
             ));
             continue;
         }
-        if let Some(options) = presentation {
-            if let Some(problem) = challenge_problem(parsed, options) {
-                proof_outcome = proof_outcome.worst(Outcome::Fail);
-                proof_details.push(label(problem));
-                continue;
-            }
-        }
+        // A challenge or domain that is not this verifier's is the `challenge` check's
+        // finding: the signature itself may well hold.
         // Key.
         let Some(vm) = parsed.verification_method.as_deref() else {
             proof_outcome = proof_outcome.worst(Outcome::Fail);
@@ -1189,30 +1217,147 @@ fn challenge_problem(parsed: &ParsedProof, options: &CheckOptions) -> Option<Mes
     None
 }
 
+/// The `challenge` check: whether the presentation answers the challenge (and domain) this
+/// verifier gave. Without a challenge, it is a required `not_checked` (at best `incomplete`)
+/// unless the operator allowed unchallenged presentations, when it is a warning.
 fn challenge_check(proofs: &[ParsedProof], options: &CheckOptions) -> Check {
-    if options.challenge.is_none() && options.domain.is_none() {
-        return Check::new(
-            "challenge",
-            Outcome::Warning,
-            Message::new(C::ChallengeNotRequired),
-            vec![],
-            false,
-        );
-    }
     let problems: Vec<Message> = proofs
         .iter()
         .filter_map(|p| challenge_problem(p, options))
         .collect();
-    if problems.is_empty() && !proofs.is_empty() {
-        pass("challenge", Message::new(C::ChallengeValid), vec![], true)
-    } else {
-        fail(
+    if !problems.is_empty() || (proofs.is_empty() && options.challenge.is_some()) {
+        return fail(
             "challenge",
             Message::new(C::ChallengeInvalid),
             problems,
             true,
+        );
+    }
+    if options.challenge.is_some() {
+        return pass("challenge", Message::new(C::ChallengeValid), vec![], true);
+    }
+    // What the proofs carry, unchecked: said so the reader knows what was not compared.
+    let mut details: Vec<Message> = proofs
+        .iter()
+        .filter_map(|p| p.challenge.as_deref())
+        .map(|found| Message::new(C::ChallengeDetailUnchecked).id("found", found))
+        .collect();
+    if details.is_empty() {
+        details.push(Message::new(C::ChallengeDetailNoneInProof));
+    }
+    if options.allow_unchallenged {
+        Check::new(
+            "challenge",
+            Outcome::Warning,
+            Message::new(C::ChallengeNotRequired),
+            details,
+            false,
+        )
+    } else {
+        not_checked(
+            "challenge",
+            Message::new(C::ChallengeNotGiven),
+            details,
+            true,
         )
     }
+}
+
+/// The DIDs whose keys signed a presentation's proofs (the verification methods without their
+/// fragments).
+fn presenters(proofs: &[ParsedProof]) -> Vec<String> {
+    let mut dids: Vec<String> = proofs
+        .iter()
+        .filter_map(|p| p.verification_method.as_deref())
+        .filter_map(|vm| vm.split('#').next())
+        .filter(|did| !did.is_empty())
+        .map(str::to_owned)
+        .collect();
+    dids.sort();
+    dids.dedup();
+    dids
+}
+
+/// Adds `holder_binding` to the report of a credential inside a presentation.
+fn with_holder_binding(mut report: Report, credential: &Value, presenters: &[String]) -> Report {
+    report
+        .checks
+        .push(holder_binding_check(credential, presenters));
+    report.finish()
+}
+
+/// Whether the credential's subject is the one who signed the presentation (`presenters`,
+/// empty when the presentation's signature or key did not hold): `pass` when every subject's
+/// `id` is a presenter; `fail` when a subject is another identifier; a warning when a subject
+/// is known only by an identity (a hashed email) or not at all — anyone holding a copy could
+/// have presented it.
+pub fn holder_binding_check(credential: &Value, presenters: &[String]) -> Check {
+    const ID: &str = "holder_binding";
+    let subjects: Vec<&Value> = match credential.get("credentialSubject") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(subject @ Value::Object(_)) => vec![subject],
+        _ => vec![],
+    };
+    let mut findings: Vec<(Outcome, Message)> = Vec::new();
+    for subject in &subjects {
+        if let Some(id) = subject.get("id").and_then(Value::as_str) {
+            if presenters.is_empty() {
+                findings.push((
+                    Outcome::NotChecked,
+                    Message::new(C::HolderBindingNoPresenter),
+                ));
+            } else if presenters.iter().any(|p| p == id) {
+                findings.push((
+                    Outcome::Pass,
+                    Message::new(C::HolderBindingBound).id("subject", id),
+                ));
+            } else {
+                findings.push((
+                    Outcome::Fail,
+                    Message::new(C::HolderBindingOther)
+                        .id("subject", id)
+                        .id("presenter", presenters.join(", ")),
+                ));
+            }
+            continue;
+        }
+        let identities: Vec<&Value> = match subject.get("identifier") {
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(one @ Value::Object(_)) => vec![one],
+            _ => vec![],
+        };
+        let kind = identities
+            .iter()
+            .find_map(|i| i.get("identityType").and_then(Value::as_str));
+        let message = match kind {
+            Some("emailAddress") => Message::new(C::HolderBindingHashedEmail),
+            Some(other) => Message::new(C::HolderBindingIdentifier).id("identity_type", other),
+            None if !identities.is_empty() => {
+                Message::new(C::HolderBindingIdentifier).id("identity_type", "(unnamed)")
+            }
+            None => Message::new(C::HolderBindingNoRecipient),
+        };
+        findings.push((Outcome::Warning, message));
+    }
+    if findings.is_empty() {
+        findings.push((Outcome::Warning, Message::new(C::HolderBindingNoRecipient)));
+    }
+    let outcome = findings
+        .iter()
+        .fold(Outcome::Pass, |worst, (o, _)| worst.worst(*o));
+    // The message is the first finding with the worst outcome; with several subjects, every
+    // finding is also a detail.
+    let message = findings
+        .iter()
+        .find(|(o, _)| *o == outcome)
+        .map(|(_, m)| m.clone())
+        .unwrap_or_else(|| Message::new(C::HolderBindingNoRecipient));
+    let details = if findings.len() > 1 {
+        findings.into_iter().map(|(_, m)| m).collect()
+    } else {
+        vec![]
+    };
+    Check::new(ID, outcome, message, details, false)
 }
 
 enum KeyLookup {
@@ -1810,7 +1955,7 @@ fn check_status_list_credential(
         fetched,
         Relationship::AssertionMethod,
         list_issuer.as_deref(),
-        None,
+        Signer::Issuer,
     );
     for check in [&signature.proof, &signature.key] {
         let code = match check.outcome {

@@ -514,6 +514,59 @@ fn situations() -> Vec<(String, Report)> {
         };
         out.push((label.into(), check(&vp, &fetched_lists(), &options)));
     }
+    out.push((
+        "presentation, unchallenged allowed".into(),
+        check(
+            &vp,
+            &fetched_lists(),
+            &CheckOptions {
+                allow_unchallenged: true,
+                ..Default::default()
+            },
+        ),
+    ));
+
+    // Holder binding: the subject is the presenter, another DID, or named by no one.
+    let bound_to = |subject: Option<&str>| {
+        badge(2, &|b| {
+            let subject_json = b["credentialSubject"].as_object_mut().unwrap();
+            subject_json.remove("identifier");
+            if let Some(id) = subject {
+                subject_json.insert("id".into(), id.into());
+            }
+        })
+    };
+    for (label, subject) in [
+        (
+            "presentation, subject is the presenter",
+            Some(holder_did.as_str()),
+        ),
+        (
+            "presentation, subject is someone else",
+            Some("did:example:someone-else"),
+        ),
+        ("presentation, subject unnamed", None),
+    ] {
+        let vp = VerifiablePresentation::builder(Iri::parse(&holder_did).unwrap())
+            .credential(bound_to(subject))
+            .build();
+        let vp = proof::sign(&vp, &holder, &options).unwrap();
+        let challenged = CheckOptions {
+            challenge: Some("challenge-1".into()),
+            domain: Some("verifier.example".into()),
+            ..Default::default()
+        };
+        if subject == Some(holder_did.as_str()) {
+            // The presenter's signature no longer holds: it proves no one.
+            let mut forged = vp.clone();
+            forged["holder"] = "did:example:not-the-signer".into();
+            out.push((
+                "presentation, holder not the signer".into(),
+                check(&forged, &fetched_lists(), &challenged),
+            ));
+        }
+        out.push((label.into(), check(&vp, &fetched_lists(), &challenged)));
+    }
 
     // Trust registries: recognised, listed out of date, unknown.
     let mut trust = TrustRegistries::new();
@@ -653,6 +706,96 @@ fn every_message_has_a_listed_code_and_exactly_its_arguments() {
         outcome("presentation, other challenge", "challenge"),
         (Outcome::Fail, MessageCode::ChallengeInvalid)
     );
+    // A presentation for another request: the signature holds; only the challenge fails,
+    // and it says so (not "the document was altered").
+    assert_eq!(
+        outcome("presentation, other challenge", "proof"),
+        (Outcome::Pass, MessageCode::ProofValidHolder)
+    );
+    assert_eq!(
+        outcome("presentation, other domain", "proof"),
+        (Outcome::Pass, MessageCode::ProofValidHolder)
+    );
+    assert_eq!(
+        outcome("presentation, other domain", "challenge"),
+        (Outcome::Fail, MessageCode::ChallengeInvalid)
+    );
+    // No challenge given: never verified by default; a warning only when allowed explicitly.
+    assert_eq!(
+        outcome("presentation, no challenge asked", "challenge"),
+        (Outcome::NotChecked, MessageCode::ChallengeNotGiven)
+    );
+    assert_eq!(
+        outcome("presentation, unchallenged allowed", "challenge"),
+        (Outcome::Warning, MessageCode::ChallengeNotRequired)
+    );
+    let unchallenged = &situations
+        .iter()
+        .find(|(n, _)| n == "presentation, no challenge asked")
+        .unwrap()
+        .1;
+    assert!(unchallenged
+        .check("challenge")
+        .unwrap()
+        .details
+        .iter()
+        .any(|d| d.code == MessageCode::ChallengeDetailUnchecked
+            && d.arg("found") == Some("challenge-1")));
+    let verdict = |name: &str| {
+        situations
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap()
+            .1
+            .verdict
+    };
+    assert_eq!(
+        verdict("presentation of one valid credential"),
+        Verdict::Verified
+    );
+    // Each credential inside says whether its subject presented it.
+    let inner = |name: &str| -> Report {
+        let (_, report) = situations.iter().find(|(n, _)| n == name).unwrap();
+        assert_eq!(report.credentials.len(), 1, "{name}: {report}");
+        report.credentials[0].clone()
+    };
+    let binding = |name: &str| {
+        let check = inner(name).check("holder_binding").cloned().unwrap();
+        (check.outcome, check.message.code)
+    };
+    assert_eq!(
+        binding("presentation, subject is the presenter"),
+        (Outcome::Pass, MessageCode::HolderBindingBound)
+    );
+    assert_eq!(
+        verdict("presentation, subject is the presenter"),
+        Verdict::Verified
+    );
+    assert_eq!(
+        binding("presentation, subject is someone else"),
+        (Outcome::Fail, MessageCode::HolderBindingOther)
+    );
+    assert_eq!(
+        inner("presentation, subject is someone else").verdict,
+        Verdict::NotVerified
+    );
+    assert_eq!(
+        verdict("presentation, subject is someone else"),
+        Verdict::NotVerified
+    );
+    assert_eq!(
+        binding("presentation of one valid credential"),
+        (Outcome::Warning, MessageCode::HolderBindingHashedEmail)
+    );
+    assert_eq!(
+        binding("presentation, subject unnamed"),
+        (Outcome::Warning, MessageCode::HolderBindingNoRecipient)
+    );
+    // A signer who is not the holder proves no one: the binding is not established.
+    assert_eq!(
+        binding("presentation, holder not the signer"),
+        (Outcome::NotChecked, MessageCode::HolderBindingNoPresenter)
+    );
     assert_eq!(
         outcome("recognised", "issuer_recognised"),
         (Outcome::Pass, MessageCode::TrustRecognised)
@@ -749,4 +892,36 @@ fn every_message_has_a_listed_code_and_exactly_its_arguments() {
         seen.len(),
         MESSAGE_CODES.len()
     );
+}
+
+#[test]
+fn terminal_reports_escape_control_characters_from_the_credential() {
+    use passerelle_core::model;
+    use serde_json::json;
+
+    let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z")
+        .unwrap()
+        .into();
+    let mut badge = model::sample::data_literacy_badge();
+    badge["issuer"]["name"] = "Evil\u{1b}[2J\rUniversity\u{202e}".into();
+    let presented =
+        verify::parse_input(&serde_json::to_vec(&badge).unwrap(), &Default::default()).unwrap();
+    let report = verify::check(
+        &presented,
+        &Fetched::default(),
+        now,
+        &CheckOptions::default(),
+    );
+    let text = report.to_string();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\r') && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
+    assert!(text.contains("Evil\\u{1b}[2J\\u{d}University"), "{text}");
+    // The holder-binding sentence names the subject, escaped too.
+    badge["credentialSubject"]["id"] = json!("did:example:\u{1b}]8;;x\u{7}");
+    let check = verify::holder_binding_check(&badge, &["did:key:z6Mkpresenter".to_owned()]);
+    assert_eq!(check.outcome, Outcome::Fail);
+    assert_eq!(check.message.code, MessageCode::HolderBindingOther);
+    assert!(!verify::terminal_safe(&check.message.english()).contains('\u{1b}'));
 }

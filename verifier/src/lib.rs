@@ -4,6 +4,7 @@
 //! verification ([`passerelle_core::verify`]), plus the `verify` command line. Every front end
 //! renders the same core report.
 //!
+//! - [`challenge`]: signed single-use challenges and their replay set (memory or PostgreSQL);
 //! - [`fetch`]: safe fetching (https only, non-public addresses refused, redirects re-checked,
 //!   timeout, size cap) with a TTL cache;
 //! - [`service`]: input recovery (baked images, QR photos and texts, links) and verification;
@@ -12,6 +13,7 @@
 //! - [`server`]: the HTTP routes; [`openapi`]: their description.
 #![forbid(unsafe_code)]
 
+pub mod challenge;
 pub mod fetch;
 pub mod i18n;
 pub mod openapi;

@@ -18,6 +18,7 @@ use passerelle_core::did::Did;
 use passerelle_core::trust::TrustRegistries;
 use passerelle_core::verify::{self, CheckOptions, Fetched};
 use passerelle_core::{input, schema};
+use passerelle_verifier::challenge::{self, Challenges, ReplaySet};
 use passerelle_verifier::fetch::{FetchPolicy, Fetcher};
 use passerelle_verifier::i18n::Catalogues;
 use passerelle_verifier::server::{self, AppState};
@@ -66,6 +67,10 @@ enum Command {
         /// For a presentation: the domain it must be bound to.
         #[arg(long)]
         domain: Option<String>,
+        /// Let a presentation be verified without --challenge (a warning then says it could be
+        /// a replay). Without it, an unchallenged presentation is at best incomplete.
+        #[arg(long)]
+        allow_unchallenged_presentations: bool,
         /// A trust registry (our JSON format or the DCC issuer registry). Repeatable.
         #[arg(long = "trust", value_name = "FILE")]
         trust: Vec<PathBuf>,
@@ -96,6 +101,19 @@ enum Command {
         /// An extra trusted root certificate (PEM) for issuers behind a private CA. Repeatable.
         #[arg(long = "ca-cert", value_name = "FILE")]
         ca_certs: Vec<PathBuf>,
+        /// Let presentations be verified without a challenge issued here (a warning then says
+        /// they could be replays). Without it, they are at best incomplete.
+        #[arg(long)]
+        allow_unchallenged_presentations: bool,
+        /// The file of the secret that signs challenges (hex; created with mode 0600 if
+        /// missing). Instances behind one load balancer share it (or
+        /// PASSERELLE_VERIFIER_CHALLENGE_SECRET). Without either, a per-process secret.
+        #[arg(long, value_name = "FILE")]
+        challenge_secret_file: Option<PathBuf>,
+        /// Where used challenges are recorded: `memory` (this process) or a `postgres://` URL
+        /// that every instance shares.
+        #[arg(long, default_value = "memory", value_name = "memory|postgres://…")]
+        challenge_store: String,
     },
 }
 
@@ -126,6 +144,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             cache_ttl,
             fetch_timeout,
             ca_certs,
+            allow_unchallenged_presentations,
+            challenge_secret_file,
+            challenge_store,
         } => {
             let mut extra_root_certificates = Vec::new();
             for path in &ca_certs {
@@ -141,25 +162,76 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 extra_root_certificates,
                 ..FetchPolicy::default()
             };
-            serve(&bind, load_trust(&trust)?, domain, policy)?;
+            let challenges = ChallengeSetup {
+                secret_file: challenge_secret_file,
+                store: challenge_store,
+                allow_unchallenged: allow_unchallenged_presentations,
+            };
+            serve(&bind, load_trust(&trust)?, domain, policy, challenges)?;
             Ok(ExitCode::SUCCESS)
         }
         verify @ Command::Verify { .. } => run_verify(verify),
     }
 }
 
-fn serve(bind: &str, trust: TrustRegistries, domain: String, policy: FetchPolicy) -> Result<()> {
+/// How `serve` signs and records challenges.
+struct ChallengeSetup {
+    secret_file: Option<PathBuf>,
+    store: String,
+    allow_unchallenged: bool,
+}
+
+/// The challenge secret: the environment variable, else the file (created if missing), else a
+/// per-process one. Never printed.
+fn challenge_secret(file: Option<&Path>) -> Result<Vec<u8>> {
+    if let Ok(value) = std::env::var(challenge::SECRET_ENV) {
+        return Ok(challenge::secret_from_env_value(&value)?);
+    }
+    match file {
+        Some(path) => Ok(challenge::load_or_create_secret(path)?),
+        None => {
+            eprintln!(
+                "note: challenges are signed with a secret of this process only; give \
+                 --challenge-secret-file or {} to share them across instances",
+                challenge::SECRET_ENV
+            );
+            let mut secret = vec![0u8; challenge::SECRET_BYTES];
+            getrandom::fill(&mut secret)
+                .map_err(|e| anyhow::anyhow!("randomness is unavailable: {e}"))?;
+            Ok(secret)
+        }
+    }
+}
+
+fn serve(
+    bind: &str,
+    trust: TrustRegistries,
+    domain: String,
+    policy: FetchPolicy,
+    setup: ChallengeSetup,
+) -> Result<()> {
     let fetcher = Fetcher::new(policy).context("cannot set up the HTTP client")?;
     let catalogues = Catalogues::builtin().context("built-in message catalogues")?;
-    let state = Arc::new(AppState::new(
-        Service::new(fetcher, trust),
-        catalogues,
-        domain,
-    ));
+    let secret = challenge_secret(setup.secret_file.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let replay = match setup.store.as_str() {
+        "memory" => ReplaySet::memory(),
+        url if url.starts_with("postgres://") || url.starts_with("postgresql://") => runtime
+            .block_on(ReplaySet::postgres(url))
+            .context("--challenge-store")?,
+        other => bail!(
+            "--challenge-store must be `memory` or a postgres:// URL, not {:?}",
+            other.split('@').next_back().unwrap_or_default()
+        ),
+    };
+    let challenges = Challenges::new(secret, replay, server::CHALLENGE_TTL);
+    let state = Arc::new(
+        AppState::new(Service::new(fetcher, trust), catalogues, domain, challenges)
+            .allow_unchallenged(setup.allow_unchallenged),
+    );
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(bind)
             .await
@@ -203,6 +275,7 @@ fn run_verify(command: Command) -> Result<ExitCode> {
         schema_dir,
         challenge,
         domain,
+        allow_unchallenged_presentations,
         trust,
     } = command
     else {
@@ -276,9 +349,13 @@ fn run_verify(command: Command) -> Result<ExitCode> {
         );
     }
 
+    // Offline there is no challenge this program issued: a presentation is compared with the
+    // --challenge given (single use cannot be checked here), or its challenge is reported as
+    // not checked, so the verdict is at best incomplete unless the flag allows it.
     let options = CheckOptions {
         challenge,
         domain,
+        allow_unchallenged: allow_unchallenged_presentations,
         trust,
     };
     let report = verify::check(&presented, &fetched, now, &options);

@@ -25,7 +25,7 @@ pub fn document(domain: &str) -> Value {
             "/api/v1/verify": {"post": {
                 "summary": "Verify a credential, a presentation, a compact JWS or the text of a QR code",
                 "parameters": [
-                    {"name": "challenge", "in": "query", "required": false, "schema": {"type": "string"}, "description": "The challenge a presentation must answer (single-use if issued by /api/v1/challenges)."},
+                    {"name": "challenge", "in": "query", "required": false, "schema": {"type": "string"}, "description": "The challenge a presentation must answer: one issued by /api/v1/challenges (single-use). Without it a presentation is at best `incomplete`, and one not issued here fails, unless the operator allows unchallenged presentations."},
                     {"name": "domain", "in": "query", "required": false, "schema": {"type": "string"}},
                     {"name": "lang", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Adds `localized` (message and details in this language, e.g. fr) to every check"}
                 ],
@@ -71,7 +71,7 @@ pub fn document(domain: &str) -> Value {
             }},
             "/presentations/verify": {"post": {
                 "summary": "W3C VC-API: verify a presentation, with its challenge and domain",
-                "description": "200 whenever the verification ran, whatever its outcome (`verified` says it); 400 with problem details for a malformed request. A challenge issued by /api/v1/challenges is single-use: a replay is `verified: false` with INVALID_CHALLENGE_ERROR.",
+                "description": "200 whenever the verification ran, whatever its outcome (`verified` says it); 400 with problem details for a malformed request. A challenge issued by /api/v1/challenges is required and single-use: none, one not issued here, or a replay is `verified: false` with INVALID_CHALLENGE_ERROR.",
                 "parameters": [lang_parameter],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["verifiablePresentation"],
@@ -100,7 +100,7 @@ pub fn document(domain: &str) -> Value {
                             "qrSvg": {"type": ["string", "null"], "description": "An SVG QR code of the request, when it fits"}
                         }
                     }}}},
-                    "503": json_error("Too many open challenges")
+                    "503": json_error("No challenge can be made right now")
                 }
             }},
             "/api/v1/scan": {"post": {
@@ -137,7 +137,7 @@ pub fn document(domain: &str) -> Value {
         "components": {"schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}, "field": {"type": "string"}}},
             "Check": {"type": "object", "required": ["id", "outcome", "message", "code", "args", "required"], "properties": {
-                "id": {"type": "string", "enum": ["proof", "verification_method", "json_ld", "data_model", "open_badges", "json_schema", "validity_period", "status", "challenge", "credentials", "issuer_recognised"]},
+                "id": {"type": "string", "enum": ["proof", "verification_method", "json_ld", "data_model", "open_badges", "json_schema", "validity_period", "status", "challenge", "credentials", "holder_binding", "issuer_recognised"]},
                 "outcome": {"type": "string", "enum": ["pass", "fail", "warning", "not_checked"]},
                 "message": {"type": "string", "description": "The message in English"},
                 "code": {"type": "string", "enum": MESSAGE_CODES, "description": "The message's stable code (translate it with its args)"},

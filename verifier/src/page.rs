@@ -207,7 +207,7 @@ pub fn result(m: &Messages<'_>, view: &ResultView<'_>) -> String {
                     section class="inner" aria-labelledby={ "credential-" (n) } {
                         h2 id={ "credential-" (n) } { (m.format("presentation.credential", &[("n", &(n + 1).to_string())])) }
                         (verdict_block(m, inner))
-                        (badge_card(m, inner, raw, None, &verification.text))
+                        (badge_card(m, inner, raw, view.email, &verification.text))
                         (checks_list(m, inner, &format!("checks-{n}")))
                     }
                 }
@@ -313,7 +313,10 @@ fn checks_list(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
                     };
                     // The short sentences speak of the issuer; a presentation's signature and
                     // key are the holder's, which its own message says.
-                    @let sentence = if about_holder(check) { "" } else { m.t(&sentence_key) };
+                    // The challenge and holder-binding messages are the specific sentence
+                    // (replayed, expired, made for another request; whose credential it is).
+                    @let specific = about_holder(check) || matches!(check.id, "challenge" | "holder_binding");
+                    @let sentence = if specific { "" } else { m.t(&sentence_key) };
                     li class={ "check outcome-" (outcome) } data-check=(check.id) data-outcome=(outcome) {
                         p class="check-head" {
                             span class={ "tag tag-" (outcome) } { (m.t(&format!("outcome.{outcome}"))) }
@@ -322,6 +325,10 @@ fn checks_list(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
                         }
                         p class="check-text" {
                             @if sentence.is_empty() { (message(m, &check.message)) } @else { (sentence) }
+                        }
+                        // Why a credential not bound to its presenter matters, and what to do.
+                        @if check.id == "holder_binding" && check.outcome == Outcome::Warning {
+                            p class="check-explain" { (m.t("check.holder_binding.warning")) }
                         }
                         details {
                             summary { (m.t("checks.details")) }

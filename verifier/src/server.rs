@@ -6,9 +6,9 @@
 //! Nothing submitted is stored or logged. Verification runs on the service's check threads (see
 //! [`Service::verify_text`]); request bodies are capped before they are read.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
@@ -24,6 +24,7 @@ use passerelle_core::verify::{
     Check, DocumentKind, Message, MessageCode, Outcome, Report, Verdict,
 };
 
+use crate::challenge::{ChallengeUse, Challenges};
 use crate::i18n::{Catalogues, Messages};
 use crate::page::{self, ResultView};
 use crate::service::{InputProblem, Recovered, Service, Source, Verification};
@@ -34,8 +35,6 @@ pub const MAX_UPLOAD_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_API_BYTES: usize = 1024 * 1024;
 /// How long a challenge stays usable.
 pub const CHALLENGE_TTL: Duration = Duration::from_secs(600);
-/// Most live challenges at once (older expired ones are purged first).
-pub const MAX_LIVE_CHALLENGES: usize = 100_000;
 
 /// The routes the service answers, as (method, path); the OpenAPI document must describe
 /// exactly the API ones (tested).
@@ -58,76 +57,35 @@ pub struct AppState {
     pub catalogues: Catalogues,
     /// The domain presentations must be bound to (`proof.domain`).
     pub domain: String,
-    challenges: Mutex<HashMap<String, ChallengeState>>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct ChallengeState {
-    expires: Instant,
-    used: bool,
-}
-
-/// What happened to a challenge when a presentation used it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ChallengeUse {
-    /// Issued here, live, now used up.
-    Fresh,
-    /// Issued here and already used: a replay.
-    Replayed,
-    /// Issued here but expired.
-    Expired,
-    /// Not issued here: the caller manages it.
-    Foreign,
+    challenges: Challenges,
+    /// Whether a presentation may be verified without a challenge this verifier issued (the
+    /// operator's explicit `--allow-unchallenged-presentations`).
+    allow_unchallenged: bool,
 }
 
 impl AppState {
-    pub fn new(service: Service, catalogues: Catalogues, domain: String) -> Self {
+    /// The service's state; presentations must answer one of `challenges` (see
+    /// [`AppState::allow_unchallenged`]).
+    pub fn new(
+        service: Service,
+        catalogues: Catalogues,
+        domain: String,
+        challenges: Challenges,
+    ) -> Self {
         Self {
             service,
             catalogues,
             domain,
-            challenges: Mutex::new(HashMap::new()),
+            challenges,
+            allow_unchallenged: false,
         }
     }
 
-    fn issue_challenge(&self) -> Option<(String, Instant)> {
-        let mut challenges = self.challenges.lock().ok()?;
-        let now = Instant::now();
-        if challenges.len() >= MAX_LIVE_CHALLENGES {
-            challenges.retain(|_, c| c.expires > now);
-            if challenges.len() >= MAX_LIVE_CHALLENGES {
-                return None;
-            }
-        }
-        let challenge = uuid::Uuid::new_v4().to_string();
-        let expires = now + CHALLENGE_TTL;
-        challenges.insert(
-            challenge.clone(),
-            ChallengeState {
-                expires,
-                used: false,
-            },
-        );
-        Some((challenge, expires))
-    }
-
-    fn use_challenge(&self, challenge: &str) -> ChallengeUse {
-        let Ok(mut challenges) = self.challenges.lock() else {
-            return ChallengeUse::Replayed;
-        };
-        match challenges.get_mut(challenge) {
-            None => ChallengeUse::Foreign,
-            Some(state) if state.used => ChallengeUse::Replayed,
-            Some(state) if state.expires <= Instant::now() => {
-                state.used = true;
-                ChallengeUse::Expired
-            }
-            Some(state) => {
-                // Used entries are kept until they would have expired, so a replay is caught.
-                state.used = true;
-                ChallengeUse::Fresh
-            }
-        }
+    /// Lets presentations without a challenge issued here be verified (a warning says they
+    /// could be replays); a challenge given by the caller is then compared, not consumed.
+    pub fn allow_unchallenged(mut self, allow: bool) -> Self {
+        self.allow_unchallenged = allow;
+        self
     }
 }
 
@@ -274,7 +232,13 @@ async fn verify_page(
         Ok(recovered) => {
             state
                 .service
-                .verify_text(recovered, chrono::Utc::now(), None, None)
+                .verify_text(
+                    recovered,
+                    chrono::Utc::now(),
+                    None,
+                    None,
+                    state.allow_unchallenged,
+                )
                 .await
         }
         Err(e) => Err(e),
@@ -440,42 +404,73 @@ fn qr_field(body: &[u8]) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// Verifies with the challenge the request names: a challenge issued by this verifier (or an
+/// instance sharing its secret) is consumed first, so a second use is a replay; one it did not
+/// issue is refused, unless the operator allowed unchallenged presentations (then the caller
+/// manages it and the core only compares it). Without one, the core's `challenge` check says
+/// it was not checked.
 async fn verify_with_challenge(
     state: &AppState,
     recovered: Recovered,
     challenge: Option<String>,
     domain: Option<String>,
 ) -> Result<Verification, InputProblem> {
-    let usage = challenge.as_deref().map(|c| state.use_challenge(c));
+    let now = chrono::Utc::now();
+    let usage = match challenge.as_deref() {
+        Some(c) => Some(state.challenges.consume(c, now).await),
+        None => None,
+    };
     let mut verification = state
         .service
-        .verify_text(recovered, chrono::Utc::now(), challenge, domain)
+        .verify_text(recovered, now, challenge, domain, state.allow_unchallenged)
         .await?;
+    if verification.report.kind != DocumentKind::Presentation {
+        return Ok(verification);
+    }
     let refusal = match usage {
-        Some(ChallengeUse::Replayed) => Some(MessageCode::ChallengeReplayed),
-        Some(ChallengeUse::Expired) => Some(MessageCode::ChallengeExpired),
+        Some(ChallengeUse::Replayed) => Some((
+            Outcome::Fail,
+            MessageCode::ChallengeReplayed,
+            vec![Message::new(MessageCode::ChallengeDetailSingleUse)],
+        )),
+        Some(ChallengeUse::Expired) => Some((
+            Outcome::Fail,
+            MessageCode::ChallengeExpired,
+            vec![Message::new(MessageCode::ChallengeDetailSingleUse)],
+        )),
+        Some(ChallengeUse::NotIssued) if !state.allow_unchallenged => {
+            Some((Outcome::Fail, MessageCode::ChallengeNotIssued, vec![]))
+        }
+        Some(ChallengeUse::Unavailable) => Some((
+            Outcome::NotChecked,
+            MessageCode::ChallengeStoreUnavailable,
+            vec![],
+        )),
         _ => None,
     };
-    if let Some(message) = refusal {
-        refuse_challenge(&mut verification.report, message);
+    if let Some((outcome, code, details)) = refusal {
+        refuse_challenge(&mut verification.report, outcome, code, details);
     }
     Ok(verification)
 }
 
-/// Marks the report's challenge check failed (a replay or an expired challenge).
-fn refuse_challenge(report: &mut Report, code: MessageCode) {
-    let check = Check::new(
-        "challenge",
-        Outcome::Fail,
-        Message::new(code),
-        vec![Message::new(MessageCode::ChallengeDetailSingleUse)],
-        true,
-    );
+/// Replaces the report's challenge check with a refusal (a replay, an expired challenge, one
+/// not issued here) or a not-checked (the replay set did not answer).
+fn refuse_challenge(
+    report: &mut Report,
+    outcome: Outcome,
+    code: MessageCode,
+    details: Vec<Message>,
+) {
+    let check = Check::new("challenge", outcome, Message::new(code), details, true);
     match report.checks.iter_mut().find(|c| c.id == "challenge") {
         Some(existing) => *existing = check,
         None => report.checks.push(check),
     }
-    report.verdict = Verdict::NotVerified;
+    report.verdict = match (outcome, report.verdict) {
+        (Outcome::Fail, _) | (_, Verdict::NotVerified) => Verdict::NotVerified,
+        _ => Verdict::Incomplete,
+    };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -704,7 +699,7 @@ fn presentation_results(
     let challenge_check = report.check("challenge");
     let failed_for = |codes: &[MessageCode]| {
         challenge_check.is_some_and(|c| {
-            c.outcome == Outcome::Fail
+            c.outcome != Outcome::Pass
                 && (codes.contains(&c.message.code)
                     || c.details.iter().any(|d| codes.contains(&d.code))
                     || (c.message.code == MessageCode::ChallengeInvalid && c.details.is_empty()))
@@ -716,6 +711,8 @@ fn presentation_results(
             MessageCode::ChallengeDetailWrongChallenge,
             MessageCode::ChallengeReplayed,
             MessageCode::ChallengeExpired,
+            MessageCode::ChallengeNotIssued,
+            MessageCode::ChallengeStoreUnavailable,
         ]);
         results.insert(
             "challenge".into(),
@@ -968,7 +965,7 @@ async fn vcapi_credentials(
     let m = messages(&state, query.lang.as_deref(), &headers);
     match state
         .service
-        .verify_text(recovered, chrono::Utc::now(), None, None)
+        .verify_text(recovered, chrono::Utc::now(), None, None, false)
         .await
     {
         Ok(v) if v.report.kind == DocumentKind::Credential => {
@@ -1079,15 +1076,13 @@ async fn vcapi_presentations(
 /// `POST /api/v1/challenges`: a single-use challenge, the presentation request a wallet
 /// answers, and a QR code of that request.
 async fn issue_challenge(State(state): State<Arc<AppState>>) -> Response {
-    let Some((challenge, _)) = state.issue_challenge() else {
+    let Ok((challenge, expires)) = state.challenges.issue(chrono::Utc::now()) else {
         return json_error(
             StatusCode::SERVICE_UNAVAILABLE,
             None,
-            "too many challenges are open; try again shortly",
+            "no challenge can be made right now (randomness unavailable); try again shortly",
         );
     };
-    let expires = chrono::Utc::now()
-        + chrono::Duration::from_std(CHALLENGE_TTL).unwrap_or(chrono::Duration::minutes(10));
     let request = json!({
         "query": [{
             "type": "QueryByExample",

@@ -239,19 +239,22 @@ impl Service {
         }
     }
 
-    /// Verifies a document's exact text at `now`.
+    /// Verifies a document's exact text at `now`; a presentation must answer `challenge` (and
+    /// `domain`), and without a challenge it is at best incomplete unless `allow_unchallenged`.
     pub async fn verify_text(
         &self,
         recovered: Recovered,
         now: DateTime<Utc>,
         challenge: Option<String>,
         domain: Option<String>,
+        allow_unchallenged: bool,
     ) -> Result<Verification, InputProblem> {
         let presented = verify::parse_input(recovered.text.as_bytes(), &self.limits)?;
         let fetched = self.gather(&presented).await;
         let options = CheckOptions {
             challenge,
             domain,
+            allow_unchallenged,
             trust: Some(Arc::clone(&self.trust)),
         };
         // The check is CPU work (canonicalisation, signatures): keep it off the async workers.

@@ -23,6 +23,7 @@ use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
 use passerelle_core::status::{self, Bitstring, BitstringEntry, StatusIndex, StatusPurpose};
 use passerelle_core::trust::TrustRegistries;
 use passerelle_core::{bake, qr};
+use passerelle_verifier::challenge::{Challenges, ReplaySet};
 use passerelle_verifier::fetch::{FetchPolicy, Fetcher};
 use passerelle_verifier::i18n::Catalogues;
 use passerelle_verifier::server::{self, AppState, ROUTES};
@@ -213,6 +214,18 @@ struct Verifier {
 }
 
 async fn start_verifier(issuer: &Issuer, allow_private: bool, trusted: &[&str]) -> Verifier {
+    let challenges = Challenges::ephemeral(server::CHALLENGE_TTL).unwrap();
+    start_verifier_with(issuer, allow_private, trusted, challenges, false).await
+}
+
+/// A verifier with these challenges, allowing unchallenged presentations or not.
+async fn start_verifier_with(
+    issuer: &Issuer,
+    allow_private: bool,
+    trusted: &[&str],
+    challenges: Challenges,
+    allow_unchallenged: bool,
+) -> Verifier {
     let policy = FetchPolicy {
         allow_private_network: allow_private,
         extra_root_certificates: vec![issuer.cert_pem.clone().into_bytes()],
@@ -232,11 +245,15 @@ async fn start_verifier(issuer: &Issuer, allow_private: bool, trusted: &[&str]) 
             )
             .unwrap();
     }
-    let state = Arc::new(AppState::new(
-        Service::new(Fetcher::new(policy).unwrap(), trust),
-        Catalogues::builtin().unwrap(),
-        "verifier.example".into(),
-    ));
+    let state = Arc::new(
+        AppState::new(
+            Service::new(Fetcher::new(policy).unwrap(), trust),
+            Catalogues::builtin().unwrap(),
+            "verifier.example".into(),
+            challenges,
+        )
+        .allow_unchallenged(allow_unchallenged),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -1534,4 +1551,265 @@ async fn vc_api_presentation_answers_report_challenge_domain_holder_and_proof() 
         assert_eq!(problem["field"], field, "{body}: {problem:#}");
         assert_eq!(problem["title"], kind, "{body}: {problem:#}");
     }
+}
+
+/// A holder, and a presentation of `credential` signed by it with `challenge`.
+fn present(credential: Value, challenge: &str, domain: &str) -> (String, Value) {
+    let holder = KeyPair::from_seed(&[9; 32]);
+    let holder_did = did::did_key(&holder.public()).to_string();
+    let presentation = VerifiablePresentation::builder(Iri::parse(&holder_did).unwrap())
+        .credential(credential)
+        .build();
+    let options = ProofOptions::authentication(
+        Cryptosuite::EddsaRdfc2022,
+        did::did_key_verification_method(&holder.public()),
+        stamp(at_offset(-1)),
+        challenge,
+        domain,
+    );
+    (
+        holder_did,
+        proof::sign(&presentation, &holder, &options).unwrap(),
+    )
+}
+
+/// The holder's DID (seed 9), the subject of [`holder_badge`].
+fn holder_did() -> String {
+    did::did_key(&KeyPair::from_seed(&[9; 32]).public()).to_string()
+}
+
+/// A badge issued to the holder's DID (no hashed email).
+fn holder_badge(issuer: &Issuer) -> Value {
+    issuer.badge(5, "key-1", |b| {
+        let subject = b["credentialSubject"].as_object_mut().unwrap();
+        subject.remove("identifier");
+        subject.insert("id".into(), holder_did().into());
+    })
+}
+
+impl Verifier {
+    async fn challenge(&self) -> String {
+        let (status, issued) = self.post_raw("/api/v1/challenges", vec![]).await;
+        assert_eq!(status, StatusCode::CREATED, "{issued}");
+        issued["challenge"].as_str().unwrap().to_owned()
+    }
+
+    async fn verify_with(&self, document: &Value, challenge: Option<&str>) -> Value {
+        let query = match challenge {
+            Some(c) => format!("?challenge={c}&domain=verifier.example"),
+            None => String::new(),
+        };
+        let (status, report) = self
+            .post_raw(
+                &format!("/api/v1/verify{query}"),
+                document.to_string().into_bytes(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        report
+    }
+}
+
+#[tokio::test]
+async fn presentations_need_a_challenge_issued_here_unless_the_operator_allows_it() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+
+    // No challenge asked: not verified, and the report says the challenge was not checked.
+    let (_, vp) = present(holder_badge(&issuer), "c-1", "verifier.example");
+    let report = verifier.verify_with(&vp, None).await;
+    assert_eq!(report["verdict"], "incomplete", "{report:#}");
+    assert_eq!(check(&report, "challenge")["code"], "challenge.not_given");
+    assert_eq!(check(&report, "challenge")["outcome"], "not_checked");
+    assert_eq!(outcome(&report, "proof"), "pass");
+
+    // A challenge this verifier never issued: refused.
+    let report = verifier.verify_with(&vp, Some("c-1")).await;
+    assert_eq!(report["verdict"], "not_verified", "{report:#}");
+    assert_eq!(check(&report, "challenge")["code"], "challenge.not_issued");
+
+    // Made for another request: the challenge check says so; the signature still holds.
+    let issued = verifier.challenge().await;
+    let report = verifier.verify_with(&vp, Some(&issued)).await;
+    assert_eq!(report["verdict"], "not_verified", "{report:#}");
+    let challenge = check(&report, "challenge");
+    assert_eq!(challenge["code"], "challenge.invalid");
+    assert!(
+        challenge["message"]
+            .as_str()
+            .unwrap()
+            .contains("made for another request"),
+        "{challenge:#}"
+    );
+    assert_eq!(
+        check(&report, "proof")["code"],
+        "proof.valid.holder",
+        "{report:#}"
+    );
+    assert!(!report.to_string().contains("altered"), "{report:#}");
+
+    // The right challenge: verified, and the credential is bound to its presenter.
+    let issued = verifier.challenge().await;
+    let (holder, vp) = present(holder_badge(&issuer), &issued, "verifier.example");
+    let report = verifier.verify_with(&vp, Some(&issued)).await;
+    assert_eq!(report["verdict"], "verified", "{report:#}");
+    let binding = check(&report["credentials"][0], "holder_binding");
+    assert_eq!(binding["outcome"], "pass", "{binding:#}");
+    assert_eq!(binding["code"], "holder_binding.bound");
+    assert_eq!(binding["args"]["subject"], holder);
+
+    // The operator turned the requirement off: a warning, and a caller's own challenge is
+    // compared (not consumed).
+    let lenient = start_verifier_with(
+        &issuer,
+        true,
+        &[],
+        Challenges::ephemeral(server::CHALLENGE_TTL).unwrap(),
+        true,
+    )
+    .await;
+    let (_, vp) = present(holder_badge(&issuer), "c-1", "verifier.example");
+    let report = lenient.verify_with(&vp, None).await;
+    assert_eq!(report["verdict"], "verified", "{report:#}");
+    assert_eq!(outcome(&report, "challenge"), "warning");
+    assert_eq!(
+        check(&report, "challenge")["code"],
+        "challenge.not_required"
+    );
+    for _ in 0..2 {
+        let report = lenient.verify_with(&vp, Some("c-1")).await;
+        assert_eq!(report["verdict"], "verified", "{report:#}");
+        assert_eq!(outcome(&report, "challenge"), "pass");
+    }
+
+    // VC-API without a challenge: verified false, the challenge named among the errors.
+    let (_, _, result) = post_json(
+        &verifier,
+        "/presentations/verify",
+        &json!({"verifiablePresentation": vp}),
+        &[],
+    )
+    .await;
+    assert_eq!(result["verified"], false, "{result:#}");
+    assert!(
+        has_problem(&result["errors"], "INVALID_CHALLENGE_ERROR", -20),
+        "{result:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_credential_of_someone_else_fails_and_a_hashed_email_is_explained_on_the_page() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+
+    // Issued to another DID: the credential inside fails, and so the presentation.
+    let other = issuer.badge(5, "key-1", |b| {
+        let subject = b["credentialSubject"].as_object_mut().unwrap();
+        subject.remove("identifier");
+        subject.insert("id".into(), "did:example:someone-else".into());
+    });
+    let issued = verifier.challenge().await;
+    let (_, vp) = present(other, &issued, "verifier.example");
+    let report = verifier.verify_with(&vp, Some(&issued)).await;
+    assert_eq!(report["verdict"], "not_verified", "{report:#}");
+    let inner = &report["credentials"][0];
+    assert_eq!(
+        check(inner, "holder_binding")["code"],
+        "holder_binding.other"
+    );
+    assert_eq!(inner["verdict"], "not_verified");
+
+    // Known only by a hashed email: verified with a warning the page explains, and the email
+    // check works on the credential inside the presentation.
+    let issued = verifier.challenge().await;
+    let (_, vp) = present(
+        issuer.badge(5, "key-1", |_| {}),
+        &issued,
+        "verifier.example",
+    );
+    let report = verifier.verify_with(&vp, Some(&issued)).await;
+    assert_eq!(report["verdict"], "verified", "{report:#}");
+    let binding = check(&report["credentials"][0], "holder_binding");
+    assert_eq!(binding["outcome"], "warning");
+    assert_eq!(binding["code"], "holder_binding.hashed_email");
+
+    let (status, html) = verifier
+        .page(
+            vec![
+                ("credential", vp.to_string()),
+                ("email", model::sample::SAMPLE_EMAIL.into()),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("data-check=\"holder_binding\" data-outcome=\"warning\""),
+        "{html}"
+    );
+    assert!(html.contains("not bound to the presenter"), "{html}");
+    assert!(
+        html.contains("Anyone who has a copy of this credential can put it in a presentation"),
+        "{html}"
+    );
+    assert!(
+        html.contains("This email address matches the recipient."),
+        "{html}"
+    );
+    // The page POSTs no challenge: the presentation is not called verified.
+    assert!(!html.contains("<h1>Verified</h1>"), "{html}");
+}
+
+/// The replay set on the real PostgreSQL (`PASSERELLE_TEST_POSTGRES_URL`).
+async fn postgres_replay_set() -> ReplaySet {
+    let url = std::env::var("PASSERELLE_TEST_POSTGRES_URL").expect(
+        "set PASSERELLE_TEST_POSTGRES_URL (e.g. \
+         postgres://passerelle:passerelle@127.0.0.1:5432/passerelle_test): this test needs \
+         the shared replay set",
+    );
+    ReplaySet::postgres(&url).await.unwrap()
+}
+
+#[tokio::test]
+async fn two_instances_share_signed_challenges_and_one_replay_set() {
+    let issuer = Issuer::start().await;
+    let secret = vec![0x5a; 32];
+    let start = |replay: ReplaySet| {
+        let challenges = Challenges::new(secret.clone(), replay, server::CHALLENGE_TTL);
+        start_verifier_with(&issuer, true, &[], challenges, false)
+    };
+    let a = start(postgres_replay_set().await).await;
+    let b = start(postgres_replay_set().await).await;
+
+    // Issued by A, used at B: verified.
+    let issued = a.challenge().await;
+    let (_, vp) = present(holder_badge(&issuer), &issued, "verifier.example");
+    let report = b.verify_with(&vp, Some(&issued)).await;
+    assert_eq!(report["verdict"], "verified", "{report:#}");
+    // Replayed at A (or at B again): refused.
+    for instance in [&a, &b] {
+        let report = instance.verify_with(&vp, Some(&issued)).await;
+        assert_eq!(report["verdict"], "not_verified", "{report:#}");
+        assert_eq!(check(&report, "challenge")["code"], "challenge.replayed");
+    }
+
+    // The same presentation at both at once: exactly one is accepted.
+    let issued = b.challenge().await;
+    let (_, vp) = present(holder_badge(&issuer), &issued, "verifier.example");
+    let (at_a, at_b) = tokio::join!(
+        a.verify_with(&vp, Some(&issued)),
+        b.verify_with(&vp, Some(&issued))
+    );
+    let verified = [&at_a, &at_b]
+        .iter()
+        .filter(|r| r["verdict"] == "verified")
+        .count();
+    assert_eq!(verified, 1, "{at_a:#}\n{at_b:#}");
+
+    // A third instance with another secret does not recognise them.
+    let stranger = start_verifier(&issuer, true, &[]).await;
+    let issued = a.challenge().await;
+    let (_, vp) = present(holder_badge(&issuer), &issued, "verifier.example");
+    let report = stranger.verify_with(&vp, Some(&issued)).await;
+    assert_eq!(check(&report, "challenge")["code"], "challenge.not_issued");
 }

@@ -174,7 +174,13 @@ message_codes! {
     // challenge: a presentation's binding to this verifier.
     ChallengeNotRequired = "challenge.not_required" => "No challenge was required, so this presentation could be a replay of an old one.",
     ChallengeValid = "challenge.valid" => "The presentation answers this verifier's challenge and domain.",
-    ChallengeInvalid = "challenge.invalid" => "The presentation was not made for this request (challenge or domain differ).",
+    ChallengeInvalid = "challenge.invalid" => "The presentation was made for another request: its challenge or domain is not this verifier's.",
+    /// The default: a presentation must answer a challenge the verifier issued.
+    ChallengeNotGiven = "challenge.not_given" => "The challenge was not checked: no challenge issued by this verifier was given, so this presentation could be a replay of an old one.",
+    /// Set by a verifier that signs its challenges, when the one given is not among them.
+    ChallengeNotIssued = "challenge.not_issued" => "The challenge was not issued by this verifier, so this presentation could be a replay of an old one.",
+    /// Set by a verifier whose replay set could not be consulted.
+    ChallengeStoreUnavailable = "challenge.store_unavailable" => "Whether the challenge was already used could not be checked; try again.",
     /// Set by a verifier that issues single-use challenges.
     ChallengeReplayed = "challenge.replayed" => "The challenge was already used by an earlier presentation: this one is a replay.",
     /// Set by a verifier that issues expiring challenges.
@@ -184,6 +190,16 @@ message_codes! {
     ChallengeDetailMissingDomain = "challenge.detail.missing_domain" => "the proof names no domain, but it must include {expected}",
     ChallengeDetailWrongDomain = "challenge.detail.wrong_domain" => "the proof's domain {found} does not include {expected}",
     ChallengeDetailSingleUse = "challenge.detail.single_use" => "challenges issued by this verifier are single-use",
+    ChallengeDetailUnchecked = "challenge.detail.unchecked" => "the proof carries the challenge {found}, which was not compared with one this verifier issued",
+    ChallengeDetailNoneInProof = "challenge.detail.none_in_proof" => "the proof carries no challenge at all",
+
+    // holder_binding: whether the presenter is the credential's subject.
+    HolderBindingBound = "holder_binding.bound" => "The credential was issued to {subject}, who signed this presentation.",
+    HolderBindingOther = "holder_binding.other" => "The credential was issued to {subject}, not to {presenter} who signed this presentation: the presenter is not its recipient.",
+    HolderBindingHashedEmail = "holder_binding.hashed_email" => "The credential is not bound to the presenter: its recipient is known only by a hashed email address, so anyone with a copy can present it. Check the presenter's email address.",
+    HolderBindingIdentifier = "holder_binding.identifier" => "The credential is not bound to the presenter: its recipient is known only by an identifier of type {identity_type}, so anyone with a copy can present it. Check that identifier.",
+    HolderBindingNoRecipient = "holder_binding.no_recipient" => "The credential names no recipient, so nothing binds it to the presenter.",
+    HolderBindingNoPresenter = "holder_binding.no_presenter" => "Whether the presenter is the credential's recipient could not be checked: the presentation's signature and key do not both hold.",
 
     // credentials: the credentials inside a presentation.
     CredentialsAllVerified = "credentials.all_verified" => "All {total} credentials in the presentation are verified.",

@@ -1,0 +1,94 @@
+//! The `verify` command on presentations, offline: no challenge was issued by this program, so a
+//! presentation is compared with `--challenge` when given and is otherwise at best incomplete
+//! ("the challenge was not checked"), unless `--allow-unchallenged-presentations`.
+
+use std::process::Command;
+
+use passerelle_core::did;
+use passerelle_core::keys::KeyPair;
+use passerelle_core::model::{self, Iri, VerifiablePresentation};
+use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
+
+/// A presentation, by the holder it names, of a badge issued to that holder (no status list).
+fn presentation(dir: &std::path::Path) -> std::path::PathBuf {
+    let issuer = KeyPair::from_seed(&[3; 32]);
+    let holder = KeyPair::from_seed(&[4; 32]);
+    let holder_did = did::did_key(&holder.public()).to_string();
+    let mut badge = model::sample::data_literacy_badge();
+    badge["issuer"]["id"] = did::did_key(&issuer.public()).to_string().into();
+    badge.as_object_mut().unwrap().remove("credentialStatus");
+    let subject = badge["credentialSubject"].as_object_mut().unwrap();
+    subject.remove("identifier");
+    subject.insert("id".into(), holder_did.clone().into());
+    let badge = proof::sign(
+        &badge,
+        &issuer,
+        &ProofOptions::assertion(
+            Cryptosuite::EddsaRdfc2022,
+            did::did_key_verification_method(&issuer.public()),
+            "2026-06-30T12:00:00Z",
+        ),
+    )
+    .unwrap();
+    let vp = VerifiablePresentation::builder(Iri::parse(&holder_did).unwrap())
+        .credential(badge)
+        .build();
+    let vp = proof::sign(
+        &vp,
+        &holder,
+        &ProofOptions::authentication(
+            Cryptosuite::EddsaRdfc2022,
+            did::did_key_verification_method(&holder.public()),
+            "2026-08-31T12:00:00Z",
+            "c-1",
+            "employer.example",
+        ),
+    )
+    .unwrap();
+    let path = dir.join("vp.json");
+    std::fs::write(&path, serde_json::to_vec(&vp).unwrap()).unwrap();
+    path
+}
+
+fn verify(file: &std::path::Path, extra: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_passerelle-verifier"))
+        .args(["verify", "--now", "2026-09-01T00:00:00Z"])
+        .args(extra)
+        .arg(file)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn an_offline_presentation_without_a_challenge_is_incomplete_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let vp = presentation(dir.path());
+
+    let (code, out) = verify(&vp, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("INCOMPLETE"), "{out}");
+    assert!(
+        out.contains("[not checked] challenge") && out.contains("The challenge was not checked"),
+        "{out}"
+    );
+    assert!(out.contains("the proof carries the challenge c-1"), "{out}");
+    assert!(out.contains("[pass       ] holder_binding"), "{out}");
+
+    let (code, out) = verify(&vp, &["--challenge", "c-1", "--domain", "employer.example"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("VERIFIED"), "{out}");
+
+    let (code, out) = verify(&vp, &["--allow-unchallenged-presentations"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("[warning    ] challenge"), "{out}");
+
+    // Another request's challenge: the challenge check says so; the signature holds.
+    let (code, out) = verify(&vp, &["--challenge", "c-2", "--domain", "employer.example"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("made for another request"), "{out}");
+    assert!(out.contains("[pass       ] proof"), "{out}");
+}
