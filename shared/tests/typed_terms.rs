@@ -377,7 +377,7 @@ fn a_badge_with_xsd_date_activity_dates_verifies_and_the_schema_reports_its_form
         did::did_key_verification_method(&key.public()),
         "2026-06-30T12:00:00Z",
     );
-    // Signing runs the same data-model check as the issuer's `sign`.
+    // (The issuer's `sign` runs `check_credential` first: tests/end_to_end/cli.rs.)
     let signed = proof::sign(&badge, &key, &options).unwrap();
 
     let mut fetched = Fetched::default();
