@@ -461,8 +461,16 @@ pub fn jwk_thumbprint(key: &PublicKey) -> String {
 // VC-JWT 1.1
 
 /// Rebuilds the VCDM 1.1 credential carried in VC-JWT claims (`vc` + `iss`, `sub`, `nbf`, `jti`,
-/// `exp`), per VCDM 1.1 §6.3.1. A claim that contradicts the same property inside `vc` is an
-/// error, never silently preferred.
+/// `exp`), per the VCDM 1.1 JWT decoding rules (§6.3.1): `iss` → `issuer`, `sub` →
+/// `credentialSubject.id`, `jti` → `id`, `nbf` → `issuanceDate`, `exp` → `expirationDate`. No
+/// other claim is mapped (`iat`, `aud`, … stay JWT claims). A claim that contradicts the same
+/// property inside `vc` is an error, never silently preferred.
+///
+/// The rules are VCDM 1.1's: they apply only when `vc` is a VCDM 1.1 credential (its first
+/// context is `https://www.w3.org/2018/credentials/v1`). Any other `vc` (a VCDM 2.0 credential,
+/// say) is taken as it is — `issuanceDate` and `expirationDate` are not terms of the VCDM 2.0
+/// context, so adding them would add properties its contexts lack — and the `iss`, `sub` and
+/// `jti` claims are only checked against the properties `vc` already has.
 pub fn credential_from_vc_jwt_claims(payload: &Value) -> Result<Value, JoseError> {
     let vc = payload
         .get("vc")
@@ -472,17 +480,31 @@ pub fn credential_from_vc_jwt_claims(payload: &Value) -> Result<Value, JoseError
             reason: "no \"vc\" claim object".into(),
         })?;
     let mut credential = vc.clone();
+    let first_context = match vc.get("@context") {
+        Some(Value::Array(list)) => list.first().and_then(Value::as_str),
+        Some(Value::String(url)) => Some(url.as_str()),
+        _ => None,
+    };
+    let map = if first_context == Some(crate::model::VC_V1_CONTEXT) {
+        Mapping::Vcdm11
+    } else {
+        Mapping::CompareOnly
+    };
 
     if let Some(iss) = string_claim(payload, "iss")? {
         match credential.get_mut("issuer") {
             None => {
-                credential.insert("issuer".into(), Value::String(iss.into()));
+                if map == Mapping::Vcdm11 {
+                    credential.insert("issuer".into(), Value::String(iss.into()));
+                }
             }
             Some(Value::String(existing)) => conflict_unless("iss", "vc.issuer", iss, existing)?,
             Some(Value::Object(profile)) => match profile.get("id").and_then(Value::as_str) {
                 Some(id) => conflict_unless("iss", "vc.issuer.id", iss, id)?,
                 None => {
-                    profile.insert("id".into(), Value::String(iss.into()));
+                    if map == Mapping::Vcdm11 {
+                        profile.insert("id".into(), Value::String(iss.into()));
+                    }
                 }
             },
             Some(other) => {
@@ -497,7 +519,9 @@ pub fn credential_from_vc_jwt_claims(payload: &Value) -> Result<Value, JoseError
     if let Some(jti) = string_claim(payload, "jti")? {
         match credential.get("id") {
             None => {
-                credential.insert("id".into(), Value::String(jti.into()));
+                if map == Mapping::Vcdm11 {
+                    credential.insert("id".into(), Value::String(jti.into()));
+                }
             }
             Some(Value::String(id)) => conflict_unless("jti", "vc.id", jti, id)?,
             Some(other) => return Err(conflict("jti", "vc.id", jti, &other.to_string())),
@@ -505,46 +529,77 @@ pub fn credential_from_vc_jwt_claims(payload: &Value) -> Result<Value, JoseError
     }
 
     if let Some(sub) = string_claim(payload, "sub")? {
-        let subjects = credential
-            .entry("credentialSubject")
-            .or_insert_with(|| Value::Object(Map::new()));
-        let subject = match subjects {
-            Value::Object(subject) => subject,
-            Value::Array(items) if items.len() == 1 => match items.first_mut() {
-                Some(Value::Object(subject)) => subject,
-                _ => {
-                    return Err(JoseError::BadClaim {
-                        claim: "sub",
-                        reason: "vc.credentialSubject is not an object".into(),
-                    })
-                }
-            },
-            _ => {
-                return Err(JoseError::BadClaim {
-                    claim: "sub",
-                    reason: "\"sub\" needs exactly one credentialSubject object".into(),
-                })
-            }
-        };
-        match subject.get("id") {
-            None => {
-                subject.insert("id".into(), Value::String(sub.into()));
-            }
-            Some(Value::String(id)) => conflict_unless("sub", "vc.credentialSubject.id", sub, id)?,
-            Some(other) => {
-                return Err(conflict(
-                    "sub",
-                    "vc.credentialSubject.id",
-                    sub,
-                    &other.to_string(),
-                ))
-            }
+        if map == Mapping::Vcdm11 || credential.contains_key("credentialSubject") {
+            merge_subject(&mut credential, sub, map)?;
         }
     }
 
-    merge_date(&mut credential, payload, "nbf", "issuanceDate")?;
-    merge_date(&mut credential, payload, "exp", "expirationDate")?;
+    if map == Mapping::Vcdm11 {
+        merge_date(&mut credential, payload, "nbf", "issuanceDate")?;
+        merge_date(&mut credential, payload, "exp", "expirationDate")?;
+    }
     Ok(Value::Object(credential))
+}
+
+/// Whether the VCDM 1.1 JWT decoding rules add the claims to the credential, or the claims are
+/// only compared with what the credential already says.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mapping {
+    Vcdm11,
+    CompareOnly,
+}
+
+/// `sub` → the id of the (single) credential subject.
+fn merge_subject(
+    credential: &mut Map<String, Value>,
+    sub: &str,
+    map: Mapping,
+) -> Result<(), JoseError> {
+    let subjects = credential
+        .entry("credentialSubject")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let single = match subjects {
+        Value::Object(_) => true,
+        Value::Array(items) => items.len() == 1 && items[0].is_object(),
+        _ => false,
+    };
+    if !single && map == Mapping::CompareOnly {
+        // Nothing to compare with: the claim is not mapped.
+        return Ok(());
+    }
+    let subject = match subjects {
+        Value::Object(subject) => subject,
+        Value::Array(items) if items.len() == 1 => match items.first_mut() {
+            Some(Value::Object(subject)) => subject,
+            _ => {
+                return Err(JoseError::BadClaim {
+                    claim: "sub",
+                    reason: "vc.credentialSubject is not an object".into(),
+                })
+            }
+        },
+        _ => {
+            return Err(JoseError::BadClaim {
+                claim: "sub",
+                reason: "\"sub\" needs exactly one credentialSubject object".into(),
+            })
+        }
+    };
+    match subject.get("id") {
+        None => {
+            if map == Mapping::Vcdm11 {
+                subject.insert("id".into(), Value::String(sub.into()));
+            }
+            Ok(())
+        }
+        Some(Value::String(id)) => conflict_unless("sub", "vc.credentialSubject.id", sub, id),
+        Some(other) => Err(conflict(
+            "sub",
+            "vc.credentialSubject.id",
+            sub,
+            &other.to_string(),
+        )),
+    }
 }
 
 fn merge_date(

@@ -16,7 +16,8 @@
 //!
 //! Safe mode also refuses what expansion would drop without the crate saying so (keys that look
 //! like keywords, free-floating values, malformed language tags) and the numbers whose RDF form
-//! the specification, the crate and jsonld.js disagree on (see [`JsonLdError::AmbiguousNumber`]).
+//! the specification, the crate and jsonld.js disagree on (see [`JsonLdError::AmbiguousNumber`];
+//! [`check_terms`], for documents signed as JSON text, leaves those numbers alone).
 //! Nesting is capped at [`crate::input::InputLimits`]' default depth, and RDFC-1.0's blank-node
 //! work at [`HNDQ_CALL_LIMIT`], so hostile input ends in an error, not a crash or a hang.
 //!
@@ -126,14 +127,34 @@ pub fn to_rdf(document: &Value) -> Result<Dataset, JsonLdError> {
     ContextCache::shared().to_rdf(document)
 }
 
-fn to_rdf_on_stack(document: &Value, cache: &ContextCache) -> Result<Dataset, JsonLdError> {
+/// Safe mode for a document whose signature covers its JSON text (eddsa-jcs-2022, VC-JOSE) or
+/// that is not signed: every term and type defined, nothing dropped — everything [`to_rdf`]
+/// checks except the numbers with no agreed RDF form ([`JsonLdError::AmbiguousNumber`]). Such
+/// a number is unambiguous in the JSON that is signed; only a signature over the RDF form
+/// (eddsa-rdfc-2022) depends on it. Uses the process-wide [`ContextCache::shared`].
+pub fn check_terms(document: &Value) -> Result<(), JsonLdError> {
+    ContextCache::shared().check_terms(document)
+}
+
+/// Whether [`JsonLdError::AmbiguousNumber`] is refused (RDF form signed) or not (JSON signed).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Numbers {
+    Refuse,
+    Allow,
+}
+
+fn to_rdf_on_stack(
+    document: &Value,
+    cache: &ContextCache,
+    numbers: Numbers,
+) -> Result<Dataset, JsonLdError> {
     let limit = crate::input::InputLimits::default().max_depth;
     if crate::input::depth_of(document) > limit {
         return Err(JsonLdError::TooDeep { limit });
     }
     check_contexts(document, &mut Vec::new())?;
     check_percent_encoding(document, &JsonPath::default(), false)?;
-    check_body(document, &JsonPath::default(), true)?;
+    check_body(document, &JsonPath::default(), true, numbers)?;
     let expanded = match expand(document, false, cache) {
         Ok(expanded) => expanded,
         Err(Expansion::Failed(error, loader)) => {
@@ -314,7 +335,14 @@ impl ContextCache {
     /// [`to_rdf`] with this cache.
     pub fn to_rdf(&self, document: &Value) -> Result<Dataset, JsonLdError> {
         stacker::maybe_grow(PROCESSING_STACK_BYTES, PROCESSING_STACK_BYTES, || {
-            to_rdf_on_stack(document, self)
+            to_rdf_on_stack(document, self, Numbers::Refuse)
+        })
+    }
+
+    /// [`check_terms`] with this cache.
+    pub fn check_terms(&self, document: &Value) -> Result<(), JsonLdError> {
+        stacker::maybe_grow(PROCESSING_STACK_BYTES, PROCESSING_STACK_BYTES, || {
+            to_rdf_on_stack(document, self, Numbers::Allow).map(|_| ())
         })
     }
 
@@ -938,7 +966,12 @@ fn percent_encoding_is_utf8(text: &str) -> bool {
     std::str::from_utf8(&decoded).is_ok()
 }
 
-fn check_body(value: &Value, path: &JsonPath, top: bool) -> Result<(), JsonLdError> {
+fn check_body(
+    value: &Value,
+    path: &JsonPath,
+    top: bool,
+    numbers: Numbers,
+) -> Result<(), JsonLdError> {
     match value {
         Value::Object(map) => {
             if top && (map.contains_key("@value") || map.contains_key("@list")) {
@@ -960,18 +993,19 @@ fn check_body(value: &Value, path: &JsonPath, top: bool) -> Result<(), JsonLdErr
                         path: here.to_string(),
                     });
                 }
-                check_body(member, &here, key == "@graph")?;
+                check_body(member, &here, key == "@graph", numbers)?;
             }
             Ok(())
         }
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .try_for_each(|(i, item)| check_body(item, &path.push_index(i), top)),
+            .try_for_each(|(i, item)| check_body(item, &path.push_index(i), top, numbers)),
         Value::Number(n) if top => Err(JsonLdError::FreeFloatingValue {
             path: format!("{path} ({n})"),
         }),
-        Value::Number(n) => check_number(n, path),
+        Value::Number(n) if numbers == Numbers::Refuse => check_number(n, path),
+        Value::Number(_) => Ok(()),
         Value::Null => Ok(()),
         _ if top => Err(JsonLdError::FreeFloatingValue {
             path: path.to_string(),

@@ -588,15 +588,17 @@ pub fn sign(document: &Value, key: &KeyPair, options: &ProofOptions) -> Result<V
     let parsed = parse_proof(&proof, path)?;
     // Safe mode is decided by `to_rdf`; the canonical form is not needed for these checks.
     if map.contains_key("proof") {
-        // The existing proofs stay in the signed document: they must pass safe mode too.
-        jsonld::to_rdf(document).map_err(ProofError::Document)?;
+        // The existing proofs stay in the signed document: they must pass safe mode too (an
+        // eddsa-rdfc-2022 signature also refuses ambiguous numbers, in `hash_data`).
+        jsonld::check_terms(document).map_err(ProofError::Document)?;
     }
     // An eddsa-jcs-2022 signature would not notice an undefined term, but the document would
-    // still mean less than it says: safe mode applies whatever the suite.
+    // still mean less than it says: safe mode applies whatever the suite. JCS signs the JSON
+    // text, where every number is unambiguous, so only the terms are checked.
     if options.cryptosuite == Cryptosuite::EddsaJcs2022 {
         let mut unsecured = map.clone();
         unsecured.remove("proof");
-        jsonld::to_rdf(&Value::Object(unsecured)).map_err(ProofError::Document)?;
+        jsonld::check_terms(&Value::Object(unsecured)).map_err(ProofError::Document)?;
     }
     let data = hash_data(document, &parsed)?;
     let signature = key.sign(&data.combined());

@@ -1143,6 +1143,22 @@ fn data_integrity_checks(
                 };
                 proof_details.push(label(Message::new(code).id("suite", &suite)));
             }
+            // The RDF form of a number is not agreed on: the signed data cannot be computed, and
+            // that says nothing about the document (the json_ld check judges its terms).
+            Err(ProofError::Document(JsonLdError::AmbiguousNumber {
+                value,
+                path,
+                reason,
+            })) if uses_rdfc => {
+                proof_outcome = proof_outcome.worst(Outcome::NotChecked);
+                proof_details.push(label(
+                    Message::new(C::ProofDetailAmbiguousNumber)
+                        .id("path", path)
+                        .id("number", value)
+                        .raw("reason", reason)
+                        .id("suite", &suite),
+                ));
+            }
             Err(ProofError::Document(e)) => {
                 proof_outcome = proof_outcome.worst(Outcome::Fail);
                 proof_details.push(label(
@@ -1649,11 +1665,13 @@ fn json_ld_detail(error: &JsonLdError) -> Message {
 
 /// Data Integrity "safe mode" for the whole document: every term and type must be defined by the
 /// contexts, or it would be silently dropped. An RDFC signature check already established it;
-/// otherwise (JCS, JOSE, unsigned) the document is expanded here.
+/// otherwise (JCS, JOSE, unsigned, or an RDFC proof that stopped at an ambiguous number) the
+/// document is expanded here, its numbers not judged: their RDF form matters only to an RDFC
+/// signature, which reports it itself.
 fn json_ld_check(doc: &Value, from_signature: Option<Result<(), JsonLdError>>) -> Check {
     let result = match from_signature {
         Some(result) => result,
-        None => jsonld::to_rdf(doc).map(|_| ()),
+        None => jsonld::check_terms(doc),
     };
     match result {
         Ok(()) => pass("json_ld", Message::new(C::JsonLdValid), vec![], true),

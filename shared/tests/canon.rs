@@ -1,6 +1,6 @@
 //! JSON-LD → RDF → RDFC-1.0 against the W3C and 1EdTech vectors, safe mode, toRdf pitfalls.
 
-use passerelle_core::jsonld::{canonical_nquads, JsonLdError};
+use passerelle_core::jsonld::{canonical_nquads, check_terms, JsonLdError};
 use serde_json::{json, Value};
 
 use crate::util;
@@ -431,6 +431,33 @@ fn ambiguous_numbers_are_refused() {
         let document: Value = serde_json::from_str(&input).unwrap();
         match canonical_nquads(&document) {
             Err(JsonLdError::AmbiguousNumber { path: p, .. }) => assert_eq!(p, path),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+}
+
+/// Signed as JSON text (eddsa-jcs-2022, VC-JOSE), the same numbers are unambiguous: safe mode
+/// then only needs every term defined (issue 10, point 2), and still refuses an undefined one.
+#[test]
+fn check_terms_leaves_numbers_to_the_rdf_signature() {
+    for text in [
+        "1e-7",
+        "0.30000000000000004",
+        "100000000000000000000",
+        "9007199254740993",
+    ] {
+        let input = format!(
+            r#"{{"@context": ["https://www.w3.org/ns/credentials/v2", {{"n": "https://ex.org/n"}}],
+            "type": ["VerifiableCredential"], "credentialSubject": {{"id": "did:example:s", "n": {text}}}}}"#
+        );
+        let document: Value = serde_json::from_str(&input).unwrap();
+        assert_eq!(check_terms(&document), Ok(()), "{text}");
+        let mut undefined = document.clone();
+        undefined["credentialSubject"]["m"] = json!(0.30000000000000004);
+        match check_terms(&undefined) {
+            Err(JsonLdError::UndefinedTerm { term, path }) => {
+                assert_eq!((term.as_str(), path.as_str()), ("m", "credentialSubject.m"))
+            }
             other => panic!("{text}: {other:?}"),
         }
     }

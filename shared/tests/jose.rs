@@ -387,6 +387,123 @@ fn vc_jwt_11_claims_rebuild_the_credential() {
     ));
 }
 
+/// Issue 10, point 3: the VCDM 1.1 JWT decoding rules apply to a VCDM 1.1 `vc` only. A VCDM 2.0
+/// credential in a `vc` claim is taken as it is: no `issuanceDate` from `nbf` (not a VCDM 2.0
+/// term), no `expirationDate` from `exp`, no `id` from `jti`, no subject id from `sub`; the
+/// claims are still compared with what the credential says.
+#[test]
+fn vc_jwt_11_rules_apply_only_to_a_vcdm_11_vc() {
+    let vc = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:web:learn.example",
+        "validFrom": "2023-11-14T22:13:20Z",
+        "credentialSubject": {"name": "Ada"}
+    });
+    let claims = json!({
+        "vc": vc,
+        "iss": "did:web:learn.example",
+        "sub": "did:key:z6MkSubject",
+        "nbf": 1_700_000_000,
+        "iat": 1_700_000_000,
+        "exp": 1_800_000_000,
+        "jti": "urn:uuid:5f0e7c1a-7d2b-4c8e-9d61-3f2a4b5c6d7e"
+    });
+    assert_eq!(credential_from_vc_jwt_claims(&claims).unwrap(), vc);
+    // No issuer in vc: iss is not added either (the rules are VCDM 1.1's).
+    let mut no_issuer = claims.clone();
+    no_issuer["vc"].as_object_mut().unwrap().remove("issuer");
+    assert_eq!(
+        credential_from_vc_jwt_claims(&no_issuer).unwrap(),
+        no_issuer["vc"]
+    );
+    // Contradictions are still errors.
+    for (claim, vc_members) in [
+        ("iss", json!({"issuer": "did:web:other.example"})),
+        ("jti", json!({"id": "urn:uuid:other"})),
+        ("sub", json!({"credentialSubject": {"id": "did:key:other"}})),
+    ] {
+        let mut payload = claims.clone();
+        for (k, v) in vc_members.as_object().unwrap() {
+            payload["vc"][k] = v.clone();
+        }
+        match credential_from_vc_jwt_claims(&payload) {
+            Err(JoseError::ClaimConflict { claim: c, .. }) => assert_eq!(c, claim),
+            other => panic!("{claim}: expected a conflict, got {other:?}"),
+        }
+    }
+    // Several subjects: nothing to compare sub with, and nothing is added.
+    let mut several = claims.clone();
+    several["vc"]["credentialSubject"] = json!([{"name": "Ada"}, {"name": "Grace"}]);
+    assert_eq!(
+        credential_from_vc_jwt_claims(&several).unwrap(),
+        several["vc"]
+    );
+    // A VCDM 1.1 vc given as a single context string still gets the mapping.
+    let mut v1 = claims.clone();
+    v1["vc"] = json!({
+        "@context": "https://www.w3.org/2018/credentials/v1",
+        "type": "VerifiableCredential",
+        "credentialSubject": {}
+    });
+    let rebuilt = credential_from_vc_jwt_claims(&v1).unwrap();
+    assert_eq!(rebuilt["issuanceDate"], json!("2023-11-14T22:13:20Z"));
+    assert_eq!(rebuilt["expirationDate"], json!("2027-01-15T08:00:00Z"));
+    assert_eq!(rebuilt["id"], claims["jti"]);
+    assert_eq!(rebuilt["issuer"], claims["iss"]);
+    assert_eq!(rebuilt["credentialSubject"]["id"], claims["sub"]);
+    assert!(rebuilt.get("iat").is_none());
+}
+
+/// The whole path: a badge (VCDM 2.0) in the `vc` claim of a JWT with registered claims verifies,
+/// json_ld included (before, `nbf` became an `issuanceDate` the VCDM 2.0 context lacks).
+#[test]
+fn a_vcdm_20_badge_in_a_vc_claim_passes_json_ld() {
+    use chrono::{DateTime, Utc};
+    use passerelle_core::did;
+    use passerelle_core::input::InputLimits;
+    use passerelle_core::model::sample;
+    use passerelle_core::verify::{self, CheckOptions, Fetched, Outcome};
+
+    let pair = key();
+    let issuer = did::did_key(&pair.public()).to_string();
+    let mut badge = sample::data_literacy_badge();
+    badge["issuer"]["id"] = issuer.clone().into();
+    badge.as_object_mut().unwrap().remove("credentialStatus");
+    let claims = json!({
+        "vc": badge,
+        "iss": issuer,
+        "nbf": 1_782_820_800,
+        "exp": 1_940_587_200,
+        "jti": badge["id"],
+        "sub": "did:key:z6MkSubject"
+    });
+    let mut header = Map::new();
+    header.insert("typ".into(), json!("JWT"));
+    header.insert(
+        "kid".into(),
+        json!(did::did_key_verification_method(&pair.public())),
+    );
+    let jws = sign_compact(&header, &serde_json::to_vec(&claims).unwrap(), &pair).unwrap();
+    let presented = verify::parse_input(jws.as_bytes(), &InputLimits::default()).unwrap();
+    let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z")
+        .unwrap()
+        .into();
+    let report = verify::check(
+        &presented,
+        &Fetched::default(),
+        now,
+        &CheckOptions::default(),
+    );
+    for id in ["proof", "json_ld", "data_model", "open_badges"] {
+        assert_eq!(
+            report.check(id).map(|c| c.outcome),
+            Some(Outcome::Pass),
+            "{id}: {report}"
+        );
+    }
+}
+
 #[test]
 fn malformed_compact_strings_fail_specifically() {
     let header = b64(br#"{"alg":"EdDSA"}"#);

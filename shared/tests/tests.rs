@@ -10,5 +10,6 @@ mod proofs;
 mod qr;
 mod schema;
 mod status;
+mod typed_terms;
 mod util;
 mod verify;

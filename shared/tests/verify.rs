@@ -925,3 +925,106 @@ fn terminal_reports_escape_control_characters_from_the_credential() {
     assert_eq!(check.message.code, MessageCode::HolderBindingOther);
     assert!(!verify::terminal_safe(&check.message.english()).contains('\u{1b}'));
 }
+
+/// Issue 10, point 2: a number whose RDF form implementations disagree on
+/// (`0.30000000000000004`). Under eddsa-jcs-2022 the signed JSON text is unambiguous: the badge
+/// verifies. Under eddsa-rdfc-2022 the report says the signature could not be checked, naming
+/// the path, the number and why — never that the document was altered.
+#[test]
+fn an_ambiguous_rdf_number_passes_under_jcs_and_is_named_under_rdfc() {
+    use passerelle_core::did;
+    use passerelle_core::keys::KeyPair;
+    use passerelle_core::model::sample;
+    use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
+
+    let key = KeyPair::from_seed(&[11; 32]);
+    let mut badge = sample::data_literacy_badge();
+    badge["issuer"]["id"] = did::did_key(&key.public()).to_string().into();
+    badge.as_object_mut().unwrap().remove("credentialStatus");
+    let options = |suite| {
+        ProofOptions::assertion(
+            suite,
+            did::did_key_verification_method(&key.public()),
+            "2026-06-30T12:00:00Z",
+        )
+    };
+    let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z")
+        .unwrap()
+        .into();
+    let report = |doc: &serde_json::Value| {
+        verify::check(
+            &verify::Presented::Credential(doc.clone()),
+            &Fetched::default(),
+            now,
+            &CheckOptions::default(),
+        )
+    };
+    let number: serde_json::Value = serde_json::from_str("0.30000000000000004").unwrap();
+    let path = "credentialSubject.creditsEarned";
+
+    let mut jcs_badge = badge.clone();
+    jcs_badge["credentialSubject"]["creditsEarned"] = number.clone();
+    let signed = proof::sign(&jcs_badge, &key, &options(Cryptosuite::EddsaJcs2022))
+        .expect("eddsa-jcs-2022 signs the JSON text: the number is unambiguous there");
+    let jcs = report(&signed);
+    for id in [
+        "proof",
+        "verification_method",
+        "json_ld",
+        "data_model",
+        "open_badges",
+    ] {
+        assert_eq!(
+            jcs.check(id).map(|c| c.outcome),
+            Some(Outcome::Pass),
+            "{id}: {jcs}"
+        );
+    }
+    assert_eq!(jcs.verdict, Verdict::Verified, "{jcs}");
+    // The number the signature covers is the JSON's, digit for digit.
+    assert_eq!(signed["credentialSubject"]["creditsEarned"], number);
+
+    // Under eddsa-rdfc-2022 Passerelle does not sign it (which RDF form?) ...
+    match proof::sign(&jcs_badge, &key, &options(Cryptosuite::EddsaRdfc2022)) {
+        Err(proof::ProofError::Document(
+            passerelle_core::jsonld::JsonLdError::AmbiguousNumber { path: p, .. },
+        )) => assert_eq!(p, path),
+        other => panic!("expected an ambiguous-number refusal, got {other:?}"),
+    }
+    // ... and a verifier meeting one (as other signers write them) says exactly that.
+    let mut rdfc = proof::sign(&badge, &key, &options(Cryptosuite::EddsaRdfc2022)).unwrap();
+    rdfc["credentialSubject"]["creditsEarned"] = number;
+    let rdfc = report(&rdfc);
+    let proof_check = rdfc.check("proof").unwrap();
+    assert_eq!(proof_check.outcome, Outcome::NotChecked, "{rdfc}");
+    assert_ne!(
+        proof_check.message.code,
+        MessageCode::ProofInvalid,
+        "{rdfc}"
+    );
+    let detail = proof_check
+        .details
+        .iter()
+        .find(|d| d.code == MessageCode::ProofDetailAmbiguousNumber)
+        .unwrap_or_else(|| panic!("no ambiguous-number detail: {rdfc}"));
+    assert_eq!(detail.arg("path"), Some(path));
+    assert_eq!(detail.arg("number"), Some("0.30000000000000004"));
+    assert_eq!(detail.arg("suite"), Some("eddsa-rdfc-2022"));
+    assert!(detail
+        .arg("reason")
+        .is_some_and(|r| r.contains("16 significant digits")));
+    assert!(
+        verify::report_messages(&rdfc).iter().all(|m| !matches!(
+            m.code,
+            MessageCode::ProofInvalid | MessageCode::ProofDetailSignatureMismatch
+        )),
+        "{rdfc}"
+    );
+    // Its terms are all defined: json_ld passes; the verdict is incomplete, not a forgery.
+    assert_eq!(
+        rdfc.check("json_ld").map(|c| c.outcome),
+        Some(Outcome::Pass),
+        "{rdfc}"
+    );
+    assert_eq!(rdfc.verdict, Verdict::Incomplete, "{rdfc}");
+}

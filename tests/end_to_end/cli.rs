@@ -203,6 +203,79 @@ fn every_suite_signs_a_badge_that_verifies_with_its_status_list() {
     assert!(text.contains("Data Literacy Foundations"), "{text}");
 }
 
+/// Issue 10, points 1 and 2, through the real binaries: a badge with `xsd:date` activity dates
+/// (as the OB 3.0 context types them) is signed by every suite and verified; one holding a
+/// 17-digit double is signed and verified under the suites that sign the JSON text, and refused
+/// by eddsa-rdfc-2022 signing with the path and the number named.
+#[test]
+fn sign_and_verify_accept_xsd_dates_and_json_signed_unusual_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, did) = keygen(dir.path());
+    let mut badge = model::sample::data_literacy_badge();
+    badge["credentialSubject"]["activityStartDate"] = "2026-03-02".into();
+    badge["credentialSubject"]["activityEndDate"] = "2026-06-26".into();
+    let mut counted = badge.clone();
+    counted["credentialSubject"]["creditsEarned"] =
+        serde_json::from_str("0.30000000000000004").unwrap();
+    write_json(dir.path(), "dated.json", &badge);
+    write_json(dir.path(), "counted.json", &counted);
+    let (list_url, list) = status_list_for(&badge, &key, &did, false);
+    write_json(dir.path(), "list.json", &list);
+    let status_arg = format!("{list_url}=list.json");
+    let sign = |suite: &str, file: &str| {
+        run(
+            "passerelle-issuer",
+            dir.path(),
+            &[
+                "sign",
+                "--key",
+                "key.jwk",
+                "--suite",
+                suite,
+                "--created",
+                CREATED,
+                file,
+            ],
+            None,
+        )
+    };
+
+    for (suite, file) in [
+        ("eddsa-rdfc-2022", "dated.json"),
+        ("eddsa-jcs-2022", "dated.json"),
+        ("vc-jose", "dated.json"),
+        ("eddsa-jcs-2022", "counted.json"),
+        ("vc-jose", "counted.json"),
+    ] {
+        let out = sign(suite, file);
+        assert!(
+            out.status.success(),
+            "{suite} {file}: sign refused: {}",
+            stderr(&out)
+        );
+        let signed_name = format!("signed-{suite}-{file}");
+        std::fs::write(dir.path().join(&signed_name), out.stdout).unwrap();
+        let (code, report) = verify_json(dir.path(), &["--status-list", &status_arg, &signed_name]);
+        assert_eq!(code, 0, "{suite} {file}: not verified: {report:#}");
+        assert_eq!(report["verdict"], "verified", "{suite} {file}");
+        for check in ["proof", "json_ld", "data_model", "open_badges"] {
+            assert_eq!(
+                outcome(&report, check),
+                "pass",
+                "{suite} {file}: {check}: {report:#}"
+            );
+        }
+    }
+
+    let out = sign("eddsa-rdfc-2022", "counted.json");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let error = stderr(&out);
+    assert!(
+        error.contains("credentialSubject.creditsEarned") && error.contains("0.30000000000000004"),
+        "the refusal must name the path and the number: {error}"
+    );
+}
+
 #[test]
 fn signed_output_keeps_the_issuer_as_the_did_key_and_proof_as_an_array() {
     let dir = tempfile::tempdir().unwrap();

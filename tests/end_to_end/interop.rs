@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use passerelle_core::keys::KeyPair;
 use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
 use passerelle_core::status::{self, Bitstring, StatusEntry, StatusPurpose};
-use passerelle_core::verify::{self, CheckOptions, Fetched, Outcome, Report, Verdict};
+use passerelle_core::verify::{self, CheckOptions, Fetched, MessageCode, Outcome, Report, Verdict};
 use passerelle_core::{did, jose, model, multibase};
 use passerelle_tests::{node, node_raw, run, stderr, stdout, vector_json};
 use serde_json::{json, Value};
@@ -454,6 +454,96 @@ fn we_verify_the_badge_and_the_w3c_credential_js_signs() {
             suite.name()
         );
     }
+}
+
+/// Issue 10, points 1 and 2: genuine badges the reference JS signer writes. Activity dates as
+/// `xsd:date`s (the OB 3.0 context's type) pass every content check under both suites. A double
+/// with 17 significant digits passes under eddsa-jcs-2022 (the JSON text is signed); under
+/// eddsa-rdfc-2022, where jsonld.js and the RDF specification write it differently, our report
+/// says the signature could not be checked because of that number — never that it is forged.
+#[test]
+fn we_verify_js_signed_badges_with_xsd_dates_and_unusual_numbers() {
+    let key = issuer_key();
+    let passes = |signed: &Value, what: &str| {
+        let answer = js_verify(json!({"document": signed, "now": NOW}));
+        assert_js_proofs_verified_status_unchecked(&answer, what);
+        let report = our_report(signed, &CheckOptions::default());
+        for id in [
+            "proof",
+            "verification_method",
+            "json_ld",
+            "data_model",
+            "open_badges",
+        ] {
+            assert_eq!(
+                outcome(&report, id),
+                Outcome::Pass,
+                "{what}: {id}: we refuse a genuine JS-signed badge:\n{report}"
+            );
+        }
+        report
+    };
+
+    let mut dated = badge_issued_by(&key);
+    dated["credentialSubject"]["activityStartDate"] = "2026-03-02".into();
+    dated["credentialSubject"]["activityEndDate"] = "2026-06-26".into();
+    for suite in SUITES {
+        let signed = js_sign(&dated, &key, suite, &vm(&key), CREATED, json!({}));
+        passes(
+            &signed,
+            &format!("{} badge with xsd:date activity dates", suite.name()),
+        );
+        println!(
+            "{}: JS-signed badge with xsd:date activity dates — JS and we verify it",
+            suite.name()
+        );
+    }
+
+    let mut counted = badge_issued_by(&key);
+    counted["credentialSubject"]["creditsEarned"] =
+        serde_json::from_str("0.30000000000000004").unwrap();
+    let signed = js_sign(
+        &counted,
+        &key,
+        Cryptosuite::EddsaJcs2022,
+        &vm(&key),
+        CREATED,
+        json!({}),
+    );
+    assert_eq!(
+        signed["credentialSubject"]["creditsEarned"].to_string(),
+        "0.30000000000000004"
+    );
+    passes(
+        &signed,
+        "eddsa-jcs-2022 badge with creditsEarned 0.30000000000000004",
+    );
+
+    let signed = js_sign(
+        &counted,
+        &key,
+        Cryptosuite::EddsaRdfc2022,
+        &vm(&key),
+        CREATED,
+        json!({}),
+    );
+    let answer = js_verify(json!({"document": signed, "now": NOW}));
+    assert_js_proofs_verified_status_unchecked(&answer, "eddsa-rdfc-2022, 0.30000000000000004");
+    let report = our_report(&signed, &CheckOptions::default());
+    let proof_check = report.check("proof").unwrap();
+    assert_eq!(proof_check.outcome, Outcome::NotChecked, "{report}");
+    let detail = proof_check
+        .details
+        .iter()
+        .find(|d| d.code == MessageCode::ProofDetailAmbiguousNumber)
+        .unwrap_or_else(|| panic!("the report does not name the number: {report}"));
+    assert_eq!(detail.arg("path"), Some("credentialSubject.creditsEarned"));
+    assert_eq!(detail.arg("number"), Some("0.30000000000000004"));
+    assert_eq!(outcome(&report, "json_ld"), Outcome::Pass, "{report}");
+    assert_ne!(report.verdict, Verdict::NotVerified, "{report}");
+    println!(
+        "eddsa-rdfc-2022 with 0.30000000000000004: JS verifies its own RDF form; we say: {detail}"
+    );
 }
 
 /// The JS-signed badge through the real verifier binary, with a status list we issue, is

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::input::json_type_name;
-use crate::model::datetime::parse_date_time_stamp;
+use crate::model::datetime::{parse_date_or_date_time_stamp, parse_date_time_stamp};
 use crate::model::identity::{is_identity_hash, IdentityObject};
 use crate::model::{is_ob_context, Iri, VcVersion, VC_V1_CONTEXT, VC_V2_CONTEXT};
 
@@ -766,6 +766,37 @@ impl Checker {
         }
     }
 
+    /// A term the OB 3.0 context types as `xsd:date` (`activityStartDate`, `activityEndDate`,
+    /// `dateOfBirth`). The OB JSON Schema says date-time; the context decides what the
+    /// credential means, so both an `xsd:date` and an `xsd:dateTimeStamp` are accepted (what
+    /// the schema says is the `json_schema` check's to report).
+    fn date_or_date_time_field(&mut self, obj: &Map<String, Value>, base: &str, name: &str) {
+        let path = key(base, name);
+        match obj.get(name) {
+            None => {}
+            Some(Value::String(s)) => {
+                if let Err(err) = parse_date_or_date_time_stamp(s) {
+                    self.fail(
+                        &path,
+                        format!(
+                            "must be an xsd:date such as 2024-01-15, or a date-time with a time \
+                             zone such as 2024-01-15T09:00:00Z ({err})"
+                        ),
+                    );
+                }
+            }
+            Some(other) => {
+                self.fail(
+                    &path,
+                    format!(
+                        "must be a date or date-time string, not {}",
+                        json_type_name(other)
+                    ),
+                );
+            }
+        }
+    }
+
     fn issuer(
         &mut self,
         value: Option<&Value>,
@@ -831,6 +862,7 @@ impl Checker {
         let name = self.text_field(obj, path, "name", false);
         self.text_field(obj, path, "description", false);
         let url = self.iri_field(obj, path, "url", false);
+        self.date_or_date_time_field(obj, path, "dateOfBirth");
         let image = obj
             .get("image")
             .and_then(|v| self.image(v, &key(path, "image")));
@@ -1010,8 +1042,8 @@ impl Checker {
             self.profile(source, &key(path, "source"), "the source", depth);
         }
         self.number_field(subject, path, "creditsEarned");
-        self.date_field(subject, path, "activityStartDate", false);
-        self.date_field(subject, path, "activityEndDate", false);
+        self.date_or_date_time_field(subject, path, "activityStartDate");
+        self.date_or_date_time_field(subject, path, "activityEndDate");
         let achievement_path = key(path, "achievement");
         match subject.get("achievement") {
             Some(Value::Object(achievement)) => {

@@ -5,6 +5,10 @@
 //! The lexical form is the regular expression in VCDM 2.0 §4.9 (uppercase `T` and `Z`, years of
 //! four or more digits, `24:00:00` allowed for the end of a day, offsets up to ±14:00). RFC 3339
 //! parsers accept more (a space or lowercase `t`, no year sign rules), so this is written out.
+//!
+//! Also `xsd:date` ([`parse_xsd_date`]), the type the Open Badges 3.0 context gives
+//! `activityStartDate`, `activityEndDate` and `dateOfBirth`, and [`parse_date_or_date_time_stamp`]
+//! for those terms, which the OB JSON Schema describes as date-times.
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat};
 
@@ -28,26 +32,7 @@ pub fn parse_date_time_stamp(value: &str) -> Result<DateTime<FixedOffset>, DateT
         bytes: value.as_bytes(),
         position: 0,
     };
-    let negative = cursor.eat(b'-');
-    let year_start = cursor.position;
-    let year_digits = cursor.digits();
-    if year_digits < 4 {
-        return Err(cursor.expected("a year of at least four digits"));
-    }
-    if year_digits > 4 && cursor.bytes[year_start] == b'0' {
-        return Err(DateTimeError::Syntax {
-            expected: "no leading zero in a year of more than four digits",
-            position: year_start,
-        });
-    }
-    let year: i32 = digits_value(&value[year_start..cursor.position])
-        .and_then(|y| i32::try_from(y).ok())
-        .ok_or(DateTimeError::OutOfRange { what: "year" })?;
-    let year = if negative { -year } else { year };
-    cursor.expect(b'-', "'-' after the year")?;
-    let month = cursor.two_digits("a two-digit month")?;
-    cursor.expect(b'-', "'-' after the month")?;
-    let day = cursor.two_digits("a two-digit day")?;
+    let (year, month, day) = cursor.date(value)?;
     cursor.expect(b'T', "'T' between the date and the time")?;
     let hour = cursor.two_digits("a two-digit hour")?;
     cursor.expect(b':', "':' after the hour")?;
@@ -68,35 +53,14 @@ pub fn parse_date_time_stamp(value: &str) -> Result<DateTime<FixedOffset>, DateT
             nanos += u32::from(b - b'0') * 10u32.pow(8 - i as u32);
         }
     }
-    let offset_seconds = if cursor.eat(b'Z') {
-        0
-    } else {
-        let sign = if cursor.eat(b'+') {
-            1
-        } else if cursor.eat(b'-') {
-            -1
-        } else {
-            return Err(cursor.expected("a time zone: 'Z' or an offset such as +02:00"));
-        };
-        let oh = cursor.two_digits("a two-digit offset hour")?;
-        cursor.expect(b':', "':' in the time zone offset")?;
-        let om = cursor.two_digits("two-digit offset minutes")?;
-        if om > 59 || oh > 14 || (oh == 14 && om != 0) {
-            return Err(DateTimeError::OutOfRange {
-                what: "time zone offset (at most ±14:00)",
-            });
-        }
-        sign * (oh as i32 * 3600 + om as i32 * 60)
+    let Some(offset_seconds) = cursor.zone()? else {
+        return Err(cursor.expected("a time zone: 'Z' or an offset such as +02:00"));
     };
     if cursor.position != cursor.bytes.len() {
         return Err(cursor.expected("the end of the date-time"));
     }
 
-    if !(1..=12).contains(&month) {
-        return Err(DateTimeError::OutOfRange { what: "month" });
-    }
-    let date = NaiveDate::from_ymd_opt(year, month, day)
-        .ok_or(DateTimeError::OutOfRange { what: "day" })?;
+    let date = calendar_date(year, month, day)?;
     if minute > 59 {
         return Err(DateTimeError::OutOfRange { what: "minutes" });
     }
@@ -126,6 +90,63 @@ pub fn parse_date_time_stamp(value: &str) -> Result<DateTime<FixedOffset>, DateT
         .ok_or(DateTimeError::OutOfRange { what: "date-time" })
 }
 
+/// An `xsd:date`: a calendar date, with the time zone it may carry (`2024-01-15`,
+/// `2024-01-15Z`, `2024-01-15+02:00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XsdDate {
+    pub date: NaiveDate,
+    pub offset: Option<FixedOffset>,
+}
+
+/// Parses an `xsd:date` (XML Schema 1.1 Part 2 §3.3.9): `-?YYYY-MM-DD` and an optional time
+/// zone, with the same year and offset rules as [`parse_date_time_stamp`].
+pub fn parse_xsd_date(value: &str) -> Result<XsdDate, DateTimeError> {
+    let mut cursor = Cursor {
+        bytes: value.as_bytes(),
+        position: 0,
+    };
+    let (year, month, day) = cursor.date(value)?;
+    let offset_seconds = cursor.zone()?;
+    if cursor.position != cursor.bytes.len() {
+        return Err(cursor.expected("the end of the date, or a time zone such as Z or +02:00"));
+    }
+    let date = calendar_date(year, month, day)?;
+    let offset = offset_seconds
+        .map(|seconds| {
+            FixedOffset::east_opt(seconds).ok_or(DateTimeError::OutOfRange { what: "offset" })
+        })
+        .transpose()?;
+    Ok(XsdDate { date, offset })
+}
+
+/// The value of a term the Open Badges 3.0 context types as `xsd:date` (`activityStartDate`,
+/// `activityEndDate`, `dateOfBirth`) while the OB JSON Schema asks for a date-time: either form
+/// is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrDateTime {
+    /// An `xsd:date`, as the OB 3.0 context types the term.
+    Date(XsdDate),
+    /// An `xsd:dateTimeStamp`, as the OB JSON Schema's `format: date-time` asks.
+    DateTime(DateTime<FixedOffset>),
+}
+
+/// Parses an `xsd:date` or an `xsd:dateTimeStamp` (see [`DateOrDateTime`]). A value with a `T`
+/// is read as a date-time (so a date-time without a time zone is refused), any other as a date.
+pub fn parse_date_or_date_time_stamp(value: &str) -> Result<DateOrDateTime, DateTimeError> {
+    if value.contains('T') {
+        parse_date_time_stamp(value).map(DateOrDateTime::DateTime)
+    } else {
+        parse_xsd_date(value).map(DateOrDateTime::Date)
+    }
+}
+
+fn calendar_date(year: i32, month: u32, day: u32) -> Result<NaiveDate, DateTimeError> {
+    if !(1..=12).contains(&month) {
+        return Err(DateTimeError::OutOfRange { what: "month" });
+    }
+    NaiveDate::from_ymd_opt(year, month, day).ok_or(DateTimeError::OutOfRange { what: "day" })
+}
+
 /// Writes a date-time the way Passerelle emits them: RFC 3339 / `xsd:dateTimeStamp`, `Z` for
 /// UTC, fractional seconds only when there are some.
 pub fn format_date_time(value: &DateTime<FixedOffset>) -> String {
@@ -142,6 +163,54 @@ struct Cursor<'a> {
 }
 
 impl Cursor<'_> {
+    /// `-?YYYY-MM-DD` (years of four or more digits, no leading zero beyond four).
+    fn date(&mut self, value: &str) -> Result<(i32, u32, u32), DateTimeError> {
+        let negative = self.eat(b'-');
+        let year_start = self.position;
+        let year_digits = self.digits();
+        if year_digits < 4 {
+            return Err(self.expected("a year of at least four digits"));
+        }
+        if year_digits > 4 && self.bytes[year_start] == b'0' {
+            return Err(DateTimeError::Syntax {
+                expected: "no leading zero in a year of more than four digits",
+                position: year_start,
+            });
+        }
+        let year: i32 = digits_value(&value[year_start..self.position])
+            .and_then(|y| i32::try_from(y).ok())
+            .ok_or(DateTimeError::OutOfRange { what: "year" })?;
+        let year = if negative { -year } else { year };
+        self.expect(b'-', "'-' after the year")?;
+        let month = self.two_digits("a two-digit month")?;
+        self.expect(b'-', "'-' after the month")?;
+        let day = self.two_digits("a two-digit day")?;
+        Ok((year, month, day))
+    }
+
+    /// An optional time zone (`Z`, `+hh:mm`, `-hh:mm`, at most ±14:00), in seconds east of UTC.
+    fn zone(&mut self) -> Result<Option<i32>, DateTimeError> {
+        if self.eat(b'Z') {
+            return Ok(Some(0));
+        }
+        let sign = if self.eat(b'+') {
+            1
+        } else if self.eat(b'-') {
+            -1
+        } else {
+            return Ok(None);
+        };
+        let oh = self.two_digits("a two-digit offset hour")?;
+        self.expect(b':', "':' in the time zone offset")?;
+        let om = self.two_digits("two-digit offset minutes")?;
+        if om > 59 || oh > 14 || (oh == 14 && om != 0) {
+            return Err(DateTimeError::OutOfRange {
+                what: "time zone offset (at most ±14:00)",
+            });
+        }
+        Ok(Some(sign * (oh as i32 * 3600 + om as i32 * 60)))
+    }
+
     fn eat(&mut self, byte: u8) -> bool {
         if self.bytes.get(self.position) == Some(&byte) {
             self.position += 1;
@@ -234,6 +303,66 @@ mod tests {
         ] {
             assert!(parse_date_time_stamp(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn accepts_xsd_dates() {
+        let d = parse_xsd_date("2024-01-15").unwrap();
+        assert_eq!(d.date, NaiveDate::from_ymd_opt(2024, 1, 15).unwrap());
+        assert_eq!(d.offset, None);
+        assert_eq!(
+            parse_xsd_date("2024-01-15Z").unwrap().offset,
+            FixedOffset::east_opt(0)
+        );
+        assert_eq!(
+            parse_xsd_date("2024-02-29-05:00").unwrap().offset,
+            FixedOffset::west_opt(5 * 3600)
+        );
+        assert!(parse_xsd_date("-0044-03-15").is_ok());
+        assert!(parse_xsd_date("12024-01-15").is_ok());
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_xsd_date() {
+        for bad in [
+            "",
+            "2024-1-15",
+            "2024-01-15T00:00:00Z",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-00",
+            "024-01-15",
+            "02024-01-15",
+            "2024-01-15+15:00",
+            "2024-01-15+0200",
+            "2024-01-15 ",
+            "15/01/2024",
+            "20240115",
+        ] {
+            assert!(parse_xsd_date(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn date_or_date_time_stamp() {
+        assert!(matches!(
+            parse_date_or_date_time_stamp("2024-01-15"),
+            Ok(DateOrDateTime::Date(_))
+        ));
+        assert!(matches!(
+            parse_date_or_date_time_stamp("2024-01-15T09:30:00+01:00"),
+            Ok(DateOrDateTime::DateTime(_))
+        ));
+        // A date-time needs its time zone; a date must be only a date.
+        assert_eq!(
+            parse_date_or_date_time_stamp("2024-01-15T09:30:00"),
+            Err(DateTimeError::Syntax {
+                expected: "a time zone: 'Z' or an offset such as +02:00",
+                position: 19
+            })
+        );
+        assert!(parse_date_or_date_time_stamp("2024-01-15 09:30:00Z").is_err());
     }
 
     #[test]

@@ -41,7 +41,10 @@ pub use check::{
     CredentialSchemaRef, EndorsementSummary, ImageRef, IssuerSummary, ModelViolation,
     PresentationModel, PresentedCredential, Recipient,
 };
-pub use datetime::{format_date_time, parse_date_time_stamp, DateTimeError};
+pub use datetime::{
+    format_date_time, parse_date_or_date_time_stamp, parse_date_time_stamp, parse_xsd_date,
+    DateOrDateTime, DateTimeError, XsdDate,
+};
 pub use identity::{identity_hash, identity_matches, IdentityObject};
 
 /// The VC Data Model 2.0 base context: the first `@context` item of every VCDM 2.0 document.

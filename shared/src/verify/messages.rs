@@ -65,6 +65,9 @@ message_codes! {
     ProofDetailValidLegacy = "proof.detail.valid_legacy" => "{suite} signature is valid, but this proof format predates the W3C Recommendation; ask the issuer to re-issue with eddsa-rdfc-2022",
     ProofDetailValidUtf16 = "proof.detail.valid_utf16" => "{suite} signature is valid over the statement order of the JavaScript reference implementation (UTF-16 code units) rather than RDFC-1.0's (code points); accepted for compatibility",
     ProofDetailNotJsonLd = "proof.detail.not_json_ld" => "the signed data cannot be computed because the document is not valid JSON-LD: {error}",
+    /// An eddsa-rdfc-2022 (or other RDF-canonicalised) proof over a number whose RDF form
+    /// implementations disagree on: not a failure of the document, a limit of the suite.
+    ProofDetailAmbiguousNumber = "proof.detail.ambiguous_number" => "{path}: the number {number} has no single RDF form that implementations agree on ({reason}), so the data a {suite} signature covers cannot be computed unambiguously; the signature was not checked. This does not mean the document was altered: a signature over the JSON text (eddsa-jcs-2022, VC-JOSE) or the number written as a string avoids the ambiguity",
     ProofDetailSignatureMismatch = "proof.detail.signature_mismatch" => "{path}: the {suite} signature does not verify with the given key",
     ProofDetailJwsValid = "proof.detail.jws_valid" => "{form} compact JWS, EdDSA (Ed25519) signature is valid",
     ProofDetailJwsEmbeddedProofsIgnored = "proof.detail.jws_embedded_proofs_ignored" => "the credential also carries embedded proofs; only the JWS signature was checked",
