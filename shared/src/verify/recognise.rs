@@ -104,9 +104,8 @@ pub struct Recovered {
     pub form: Form,
 }
 
-/// What [`recognise`] found.
+/// What [`recognise`] found (exhaustive: a caller handles both).
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub enum Recognised {
     /// A document to check.
     Document(Recovered),
