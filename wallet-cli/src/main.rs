@@ -665,6 +665,9 @@ fn import(
                 check.id,
                 safe(&check.message.to_string())
             );
+            for detail in &check.details {
+                eprintln!("    {}", safe(&detail.to_string()));
+            }
         }
         if unchecked && !failed && !keep.unchecked && !ask_keep_unchecked(stdin_pass, json)? {
             refused += 1;
