@@ -2,6 +2,7 @@
 //! interoperability with the reference JavaScript implementations.
 
 mod cli;
+mod inputs;
 mod interop;
 mod issuer_bulk;
 mod issuer_cli;

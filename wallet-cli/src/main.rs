@@ -412,12 +412,12 @@ fn colour(code: &str, text: &str) -> String {
     }
 }
 
-/// Text from a credential, safe for a terminal: control characters (escape sequences, carriage
-/// returns, bidirectional overrides…) are shown as `\u{…}` instead of acting on the terminal.
+/// Text from a credential, safe for a terminal: control characters other than a line break
+/// (escape sequences, carriage returns, bidirectional overrides…) are shown as `\u{…}` instead of acting on the terminal.
 fn safe(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        let dangerous = c.is_control()
+        let dangerous = (c.is_control() && c != '\n')
             || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
         if dangerous {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
@@ -926,7 +926,7 @@ fn recipient_text(recipient: &model::Recipient, holder: &str, confirmed: &[Strin
         (Some(address), None) => format!("you ({address}, confirmed)"),
         (None, Some(name)) => name,
         (None, None) if !recipient.identifiers.is_empty() => {
-            "someone identified by a hashed email address, not confirmed as you \
+            "someone identified by a hashed email address, not confirmed as yours \
              (`passerelle-wallet confirm-email ADDRESS` checks it)"
                 .into()
         }
