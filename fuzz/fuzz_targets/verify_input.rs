@@ -1,5 +1,5 @@
-//! Fuzzes the verification entry point with untrusted bytes: parse (JSON credential or
-//! presentation, compact JWS), work out what would be fetched, and check with nothing fetched.
+//! Fuzzes the verification entry point with untrusted bytes: recognise (JSON credential or
+//! presentation, compact JWS, enveloped credential, baked image, QR image or text), work out what would be fetched, and check with nothing fetched.
 //! Any panic is a bug: every malformed input must come back as an error or a failed check.
 #![no_main]
 
@@ -7,8 +7,16 @@ use libfuzzer_sys::fuzz_target;
 use passerelle_core::verify::{self, CheckOptions, Fetched};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(presented) = verify::parse_input(data, &Default::default()) else {
-        return;
+    let presented = match verify::recognise(data, &Default::default()) {
+        Ok(verify::Recognised::Document(recovered)) => recovered.presented,
+        // A link's body goes through the same recognition once more (one hop).
+        Ok(verify::Recognised::Link { url, .. }) => {
+            match verify::recognise_fetched(&url, data, &Default::default()) {
+                Ok(recovered) => recovered.presented,
+                Err(_) => return,
+            }
+        }
+        _ => return,
     };
     let fetched = Fetched::default();
     let _ = verify::needs(&presented, &fetched);

@@ -1,7 +1,9 @@
 //! Sans-I/O verification of credentials and presentations.
 //!
 //! Verification takes three steps, and only the middle one does I/O, in the caller:
-//! 1. [`parse_input`] reads what the user gave (JSON credential or presentation, compact JWS);
+//! 1. [`recognise`] reads what the user gave (JSON credential or presentation, compact JWS,
+//!    enveloped credential, baked PNG / SVG, QR image or text; a link for the caller to fetch and
+//!    pass to [`recognise_fetched`]); [`parse_input`] is its text-only part;
 //! 2. [`needs`] says which DID documents, status lists and schemas must be fetched; the caller
 //!    fetches what it is allowed to and puts it in [`Fetched`] (calling `needs` again until it
 //!    asks for nothing new: a fetched status list may name another issuer's key);
@@ -58,8 +60,13 @@ use crate::status::{self, StatusEntry};
 use crate::trust::{TrustDecision, TrustRegistries};
 
 mod messages;
+mod recognise;
 
 pub use messages::{placeholders, Arg, ArgKind, Message, MessageCode, MESSAGE_CODES};
+pub use recognise::{
+    recognise, recognise_fetched, Form, ImageKind, RecogniseError, Recognised, Recovered,
+    MAX_INPUT_BYTES,
+};
 
 use MessageCode as C;
 

@@ -8,6 +8,7 @@ mod jose;
 mod model;
 mod proofs;
 mod qr;
+mod recognise;
 mod schema;
 mod status;
 mod typed_terms;

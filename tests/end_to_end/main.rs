@@ -3,6 +3,7 @@
 
 mod broken_pipe;
 mod cli;
+mod inputs;
 mod interop;
 mod issuer_bulk;
 mod issuer_cli;

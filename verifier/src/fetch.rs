@@ -390,15 +390,22 @@ impl Fetcher {
             source = inner.source();
         }
         let mut source = std::error::Error::source(&error);
-        let mut reason = match error.url() {
+        let mut chain = match error.url() {
             Some(_) => "request failed".to_owned(),
             None => error.to_string(),
         };
+        let mut cause = None;
         while let Some(inner) = source {
-            reason.push_str(": ");
-            reason.push_str(&inner.to_string());
+            cause = cause.or_else(|| plain_cause(inner));
+            chain.push_str(": ");
+            chain.push_str(&inner.to_string());
             source = inner.source();
         }
+        // The plain cause first (reqwest's own words are only "error sending request").
+        let reason = match cause {
+            Some(cause) => format!("{cause} ({chain})"),
+            None => chain,
+        };
         FetchError::Transport {
             url: url.to_owned(),
             reason,
@@ -406,9 +413,116 @@ impl Fetcher {
     }
 }
 
+/// The usual causes of a failed request, in plain words: refused, cut, DNS, TLS, timed out.
+fn plain_cause(error: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    if let Some(io) = error.downcast_ref::<std::io::Error>() {
+        match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => return Some("connection refused"),
+            std::io::ErrorKind::TimedOut => return Some("timed out"),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
+                return Some("the connection was cut")
+            }
+            _ => {}
+        }
+    }
+    let text = error.to_string().to_ascii_lowercase();
+    if text.contains("dns error") || text.contains("failed to lookup address") {
+        Some("DNS: the host name could not be resolved")
+    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+        Some("TLS: the secure connection failed")
+    } else if text.contains("connection refused") {
+        Some("connection refused")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
+
+    fn loopback_fetcher() -> Fetcher {
+        Fetcher::new(FetchPolicy {
+            allow_private_network: true,
+            allow_http: true,
+            timeout: Duration::from_secs(2),
+            ..FetchPolicy::default()
+        })
+        .unwrap()
+    }
+
+    fn transport_reason(result: Result<Vec<u8>, FetchError>) -> String {
+        match result {
+            Err(FetchError::Transport { reason, .. }) => reason,
+            other => panic!("expected a transport error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_says_so() {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let reason = transport_reason(
+            loopback_fetcher()
+                .get_bytes(&format!("http://127.0.0.1:{port}/"), "*/*")
+                .await,
+        );
+        assert!(reason.starts_with("connection refused"), "{reason}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_is_a_timeout() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let held: Vec<_> = listener.incoming().take(4).collect();
+            std::thread::sleep(Duration::from_secs(10));
+            drop(held);
+        });
+        let result = loopback_fetcher()
+            .get_bytes(&format!("http://127.0.0.1:{port}/"), "*/*")
+            .await;
+        assert!(
+            matches!(result, Err(FetchError::Timeout { .. })),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_untrusted_certificate_is_a_tls_failure() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let cert = certified.cert.der().clone();
+        let key =
+            rustls::pki_types::PrivateKeyDer::try_from(certified.key_pair.serialize_der()).unwrap();
+        let config = Arc::new(
+            rustls::ServerConfig::builder()
+                .with_no_client_auth()
+                .with_single_cert(vec![cert], key)
+                .unwrap(),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(4) {
+                let Ok(stream) = stream else { continue };
+                let connection = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();
+                let mut tls = rustls::StreamOwned::new(connection, stream);
+                let _ = tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        let reason = transport_reason(
+            loopback_fetcher()
+                .get_bytes(&format!("https://127.0.0.1:{port}/"), "*/*")
+                .await,
+        );
+        assert!(reason.starts_with("TLS"), "{reason}");
+        assert!(reason.contains("certificate"), "{reason}");
+    }
 
     #[test]
     fn non_public_addresses_are_recognised() {

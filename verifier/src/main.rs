@@ -41,7 +41,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Verify a credential or presentation (JSON) or a compact JWS, offline.
+    /// Verify a credential or presentation (JSON), a compact JWS, an enveloped credential, a
+    /// baked PNG or SVG, an image of a QR code or QR text (VC1:…), offline.
     Verify {
         /// The file to verify; `-` reads standard input.
         file: PathBuf,
@@ -287,9 +288,16 @@ fn run_verify(command: Command) -> Result<ExitCode> {
         Some(Arc::new(load_trust(&trust)?))
     };
     let limits = input::InputLimits::default();
-    let bytes = read_input(&file, &limits)?;
-    let presented = verify::parse_input(&bytes, &limits)
-        .with_context(|| format!("cannot read {} as a credential", file.display()))?;
+    let bytes = read_input(&file, verify::MAX_INPUT_BYTES)?;
+    let presented = match verify::recognise(&bytes, &limits)
+        .with_context(|| format!("cannot read {} as a credential", file.display()))?
+    {
+        verify::Recognised::Document(recovered) => recovered.presented,
+        verify::Recognised::Link { url, from } => bail!(
+            "{}: the {from} is a link ({url}); `verify` works offline — fetch the document and              verify the file, or use `serve` / POST /api/v1/verify, which follow the link",
+            file.display()
+        ),
+    };
     let now = match now {
         Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
             .with_context(|| format!("--now {text:?} is not an RFC 3339 date-time"))?
@@ -371,10 +379,10 @@ fn run_verify(command: Command) -> Result<ExitCode> {
     })
 }
 
-/// Reads the input, refusing more than the size cap before reading it all (a huge file or an
+/// Reads the input, refusing more than `cap` bytes before reading it all (a huge file or an
 /// endless stream is an error, not an out-of-memory).
-fn read_input(path: &Path, limits: &input::InputLimits) -> Result<Vec<u8>> {
-    let cap = limits.max_bytes as u64;
+fn read_input(path: &Path, cap: usize) -> Result<Vec<u8>> {
+    let cap = cap as u64;
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
         io::stdin()
@@ -390,20 +398,20 @@ fn read_input(path: &Path, limits: &input::InputLimits) -> Result<Vec<u8>> {
     }
     if bytes.len() as u64 > cap {
         bail!(
-            "{} is larger than the {} bytes a credential may take",
+            "{} is larger than the {} bytes accepted",
             if path.as_os_str() == "-" {
                 "standard input".to_owned()
             } else {
                 path.display().to_string()
             },
-            limits.max_bytes
+            cap
         );
     }
     Ok(bytes)
 }
 
 fn read_json(path: &Path, limits: &input::InputLimits) -> Result<serde_json::Value> {
-    let bytes = read_input(path, limits)?;
+    let bytes = read_input(path, limits.max_bytes)?;
     input::parse_json_object(&bytes, limits)
         .with_context(|| format!("{} is not a JSON object", path.display()))
 }

@@ -296,7 +296,7 @@ impl IntoResponse for ApiError {
 fn problem_response(problem: &InputProblem, field: Option<&str>) -> Response {
     let status = match problem {
         InputProblem::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        InputProblem::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        problem if problem.is_too_large() => StatusCode::PAYLOAD_TOO_LARGE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     json_error(status, field, &problem.to_string())

@@ -12,13 +12,14 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use passerelle_core::bake::{self, BakeError, BakedCredential};
 use passerelle_core::did::Did;
-use passerelle_core::input::InputLimits;
-use passerelle_core::qr::{self, QrError, QrPayload};
+use passerelle_core::input::{InputError, InputLimits};
 use passerelle_core::schema::SchemaSet;
 use passerelle_core::trust::TrustRegistries;
-use passerelle_core::verify::{self, CheckOptions, Fetched, Presented, Report, VerifyInputError};
+use passerelle_core::verify::{
+    self, CheckOptions, Fetched, Form, Presented, RecogniseError, Recognised, Report,
+    VerifyInputError,
+};
 
 use crate::fetch::{FetchError, Fetcher};
 
@@ -30,24 +31,26 @@ const MAX_FETCH_ROUNDS: usize = 4;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InputProblem {
-    #[error("nothing was given to verify")]
-    Empty,
-    #[error("the input is larger than {cap} bytes")]
-    TooLarge { cap: usize },
-    #[error("the image carries no baked credential and no readable QR code")]
-    NothingInImage,
-    #[error("the baked image could not be read: {0}")]
-    Bake(#[from] BakeError),
-    #[error("the QR code could not be used: {0}")]
-    Qr(#[from] QrError),
+    /// The core's recognition of the input (or of what its link answered) failed.
+    #[error("{0}")]
+    Input(#[from] RecogniseError),
     #[error("the link in the QR code could not be followed: {0}")]
     Fetch(#[from] FetchError),
-    #[error("the link in the QR code leads to another link; only one is followed")]
-    LinkLoop,
     #[error("{0}")]
     Document(#[from] VerifyInputError),
     #[error("the verification task stopped unexpectedly")]
     Internal,
+}
+
+impl InputProblem {
+    /// Whether the input was refused for its size alone.
+    pub fn is_too_large(&self) -> bool {
+        matches!(
+            self,
+            InputProblem::Input(RecogniseError::TooLarge { .. })
+                | InputProblem::Document(VerifyInputError::Input(InputError::TooLarge { .. }))
+        )
+    }
 }
 
 /// Where the document came from, for the page.
@@ -58,6 +61,18 @@ pub enum Source {
     QrImage,
     QrText,
     QrLink,
+}
+
+impl Source {
+    fn of(form: Form) -> Self {
+        match form {
+            Form::BakedPng | Form::BakedSvg => Source::BakedImage,
+            Form::QrImage => Source::QrImage,
+            Form::QrText => Source::QrText,
+            Form::Link => Source::QrLink,
+            _ => Source::Text,
+        }
+    }
 }
 
 /// A document recovered from the user's input, as exact text.
@@ -132,80 +147,16 @@ impl Service {
         &self.limits
     }
 
-    /// Recovers the document from raw input: a baked PNG or SVG, a photo or screenshot of a QR
-    /// code, a QR code's text (`VC1:…` or a link), or the document itself.
+    /// Recovers the document from raw input, recognised by the core ([`verify::recognise`]):
+    /// a baked PNG or SVG, a photo or screenshot of a QR code, a QR code's text (`VC1:…` or a
+    /// link, fetched with the safe fetcher), an enveloped credential, or the document itself.
     pub async fn recover(&self, bytes: &[u8]) -> Result<Recovered, InputProblem> {
-        if bytes.len() > self.limits.max_bytes * 8 {
-            return Err(InputProblem::TooLarge {
-                cap: self.limits.max_bytes * 8,
-            });
-        }
-        if is_raster_image(bytes) {
-            if bytes.starts_with(b"\x89PNG") {
-                if let Some(baked) = bake::extract(bytes)? {
-                    return Ok(Recovered {
-                        text: baked.into_string(),
-                        source: Source::BakedImage,
-                    });
-                }
-            }
-            let texts = qr::scan(bytes).map_err(|e| match e {
-                QrError::NoCode => InputProblem::NothingInImage,
-                other => InputProblem::Qr(other),
-            })?;
-            let Some(first) = texts.into_iter().next() else {
-                return Err(InputProblem::NothingInImage);
-            };
-            let recovered = self.from_qr_text(&first).await?;
-            return Ok(Recovered {
-                source: if recovered.source == Source::QrLink {
-                    Source::QrLink
-                } else {
-                    Source::QrImage
-                },
-                ..recovered
-            });
-        }
-        if bytes.len() > self.limits.max_bytes {
-            return Err(InputProblem::TooLarge {
-                cap: self.limits.max_bytes,
-            });
-        }
-        let text = String::from_utf8_lossy(bytes);
-        let trimmed = text.trim_start_matches('\u{feff}').trim();
-        if trimmed.is_empty() {
-            return Err(InputProblem::Empty);
-        }
-        if trimmed.starts_with('<') {
-            return match bake::extract(trimmed.as_bytes())? {
-                Some(baked) => Ok(Recovered {
-                    text: baked.into_string(),
-                    source: Source::BakedImage,
-                }),
-                None => Err(InputProblem::NothingInImage),
-            };
-        }
-        if trimmed.starts_with(qr::COMPACT_PREFIX)
-            || trimmed.starts_with("https://")
-            || trimmed.starts_with("http://")
-        {
-            return self.from_qr_text(trimmed).await;
-        }
-        Ok(Recovered {
-            text: trimmed.to_owned(),
-            source: Source::Text,
-        })
-    }
-
-    /// Follows a QR code's text: a compact document, or a link fetched with the safe fetcher
-    /// (which may answer a credential JSON, a JWS, or a baked image).
-    pub async fn from_qr_text(&self, text: &str) -> Result<Recovered, InputProblem> {
-        match qr::decode(text)? {
-            QrPayload::Document(document) => Ok(Recovered {
-                text: document,
-                source: Source::QrText,
+        match verify::recognise(bytes, &self.limits)? {
+            Recognised::Document(recovered) => Ok(Recovered {
+                source: Source::of(recovered.form),
+                text: recovered.text,
             }),
-            QrPayload::Link(url) => {
+            Recognised::Link { url, .. } => {
                 let body = self
                     .fetcher
                     .get_bytes(
@@ -213,30 +164,18 @@ impl Service {
                         "application/vc+ld+json, application/vc+jwt, application/ld+json, application/json, image/png, image/svg+xml;q=0.8, */*;q=0.1",
                     )
                     .await?;
-                let text = if body.starts_with(b"\x89PNG") {
-                    bake::extract(&body)?.map(BakedCredential::into_string)
-                } else {
-                    let text = String::from_utf8_lossy(&body).trim().to_owned();
-                    if text.starts_with('<') {
-                        bake::extract(text.as_bytes())?.map(BakedCredential::into_string)
-                    } else if text.starts_with("http://")
-                        || text.starts_with("https://")
-                        || text.starts_with(qr::COMPACT_PREFIX)
-                    {
-                        return Err(InputProblem::LinkLoop);
-                    } else {
-                        Some(text)
-                    }
-                };
-                match text {
-                    Some(text) => Ok(Recovered {
-                        text,
-                        source: Source::QrLink,
-                    }),
-                    None => Err(InputProblem::NothingInImage),
-                }
+                let recovered = verify::recognise_fetched(&url, &body, &self.limits)?;
+                Ok(Recovered {
+                    text: recovered.text,
+                    source: Source::QrLink,
+                })
             }
         }
+    }
+
+    /// Follows a QR code's text: a compact document, or a link fetched with the safe fetcher.
+    pub async fn from_qr_text(&self, text: &str) -> Result<Recovered, InputProblem> {
+        self.recover(text.trim().as_bytes()).await
     }
 
     /// Verifies a document's exact text at `now`; a presentation must answer `challenge` (and
@@ -430,14 +369,6 @@ impl CheckPool {
         self.jobs.send(job).map_err(|_| InputProblem::Internal)?;
         result.await.map_err(|_| InputProblem::Internal)
     }
-}
-
-/// PNG, JPEG, GIF or WebP, by magic number.
-fn is_raster_image(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"\x89PNG\r\n\x1a\n")
-        || bytes.starts_with(&[0xff, 0xd8, 0xff])
-        || bytes.starts_with(b"GIF8")
-        || (bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP")
 }
 
 #[cfg(test)]

@@ -71,6 +71,7 @@ fn run() -> Result<()> {
             verdict: "incomplete".into(),
             verified_at: "2026-11-25T00:00:00Z".into(),
             forced: false,
+            unchecked: false,
             link: None,
             source: "fill_wallet".into(),
             imported_at: "2026-11-25T00:00:00Z".into(),

@@ -38,9 +38,14 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new() -> Result<Self, FetchError> {
+        Self::with_timeouts(CONNECT_TIMEOUT, TOTAL_TIMEOUT)
+    }
+
+    /// A client with other timeouts (tests use short ones).
+    pub fn with_timeouts(connect: Duration, total: Duration) -> Result<Self, FetchError> {
         let client = reqwest::blocking::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(TOTAL_TIMEOUT)
+            .connect_timeout(connect)
+            .timeout(total)
             .redirect(reqwest::redirect::Policy::limited(5))
             .user_agent(concat!("passerelle-wallet/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -58,7 +63,7 @@ impl Fetcher {
         }
         let network = |e: reqwest::Error| FetchError::Network {
             url: url.into(),
-            reason: e.without_url().to_string(),
+            reason: cause(&e),
         };
         let response = self
             .client
@@ -102,5 +107,134 @@ impl Fetcher {
             });
         }
         Ok(Response { body, content_type })
+    }
+}
+
+/// Why a request failed, in plain words first — timed out, connection refused, DNS, TLS — then
+/// the chain of causes reqwest wraps (its own message alone is "error sending request").
+pub fn cause(error: &reqwest::Error) -> String {
+    let mut chain = Vec::new();
+    let mut kind = None;
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if kind.is_none() {
+            kind = classify(inner, &text);
+        }
+        if !chain.iter().any(|seen: &String| seen.contains(&text)) {
+            chain.push(text);
+        }
+        source = inner.source();
+    }
+    if error.is_timeout() {
+        kind = Some("timed out: no answer in time");
+    }
+    let detail = if chain.is_empty() {
+        error.to_string()
+    } else {
+        chain.join(": ")
+    };
+    match kind {
+        Some(kind) => format!("{kind} ({detail})"),
+        None => detail,
+    }
+}
+
+/// The plain name of one cause in the chain, if it is one of the usual ones.
+fn classify(error: &(dyn std::error::Error + 'static), text: &str) -> Option<&'static str> {
+    if let Some(io) = error.downcast_ref::<std::io::Error>() {
+        match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => return Some("connection refused"),
+            std::io::ErrorKind::TimedOut => return Some("timed out: no answer in time"),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
+                return Some("the connection was cut")
+            }
+            _ => {}
+        }
+    }
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("dns error") || lower.contains("failed to lookup address") {
+        Some("DNS: the host name could not be resolved")
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
+        Some("TLS: the secure connection failed")
+    } else if lower.contains("timed out") {
+        Some("timed out: no answer in time")
+    } else if lower.contains("connection refused") {
+        Some("connection refused")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::net::TcpListener;
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn fetcher() -> Fetcher {
+        Fetcher::with_timeouts(Duration::from_secs(2), Duration::from_secs(2)).unwrap()
+    }
+
+    fn network_reason(result: Result<Response, FetchError>) -> String {
+        match result {
+            Err(FetchError::Network { reason, .. }) => reason,
+            other => panic!("expected a network error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_refused_connection_says_so() {
+        let port = {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        }; // closed again: nothing listens there
+        let reason = network_reason(fetcher().get(&format!("http://127.0.0.1:{port}/"), "*/*"));
+        assert!(reason.starts_with("connection refused"), "{reason}");
+    }
+
+    #[test]
+    fn a_server_that_never_answers_is_a_timeout() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Accepts, reads nothing, answers nothing, until the test is over.
+        std::thread::spawn(move || {
+            let held: Vec<_> = listener.incoming().take(4).collect();
+            std::thread::sleep(Duration::from_secs(10));
+            drop(held);
+        });
+        let reason = network_reason(fetcher().get(&format!("http://127.0.0.1:{port}/"), "*/*"));
+        assert!(reason.starts_with("timed out"), "{reason}");
+    }
+
+    #[test]
+    fn an_untrusted_certificate_is_a_tls_failure() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let cert = certified.cert.der().clone();
+        let key =
+            rustls::pki_types::PrivateKeyDer::try_from(certified.key_pair.serialize_der()).unwrap();
+        let config = Arc::new(
+            rustls::ServerConfig::builder()
+                .with_no_client_auth()
+                .with_single_cert(vec![cert], key)
+                .unwrap(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(4) {
+                let Ok(stream) = stream else { continue };
+                let connection = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();
+                let mut tls = rustls::StreamOwned::new(connection, stream);
+                let _ = tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        let reason = network_reason(fetcher().get(&format!("https://127.0.0.1:{port}/"), "*/*"));
+        assert!(reason.starts_with("TLS"), "{reason}");
+        assert!(reason.contains("certificate"), "{reason}");
     }
 }

@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use passerelle_core::model::{self, Iri, VerifiablePresentation};
 use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
 use passerelle_core::sealed::{KdfParams, Passphrase};
-use passerelle_core::verify::{Presented, Report, Verdict};
+use passerelle_core::verify::{Check, Outcome, Presented, Report, Verdict};
 use passerelle_core::{bake, did, qr};
 use passerelle_wallet::checking::{self, Checked};
 use passerelle_wallet::fetch::Fetcher;
@@ -71,6 +71,10 @@ enum Command {
         /// Store a credential even if it fails verification (it is marked as such).
         #[arg(long)]
         force: bool,
+        /// Store a credential whose signature or status could not be checked (e.g. the issuer's
+        /// server did not answer); it is marked as unchecked until `verify N --online` settles it.
+        #[arg(long)]
+        keep_unchecked: bool,
         /// Do not use the network (no claim links; status lists and did:web keys unchecked).
         #[arg(long)]
         offline: bool,
@@ -140,6 +144,13 @@ enum Command {
     Restore { file: PathBuf },
     /// Change the passphrase (every file is re-encrypted; atomic).
     Passphrase,
+    /// Confirm that an email address is yours: it is checked, locally, against the hashed
+    /// identifiers of the credentials in the wallet; `show` then calls their recipient "you".
+    ConfirmEmail {
+        address: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the holder DID.
     Holder {
         #[arg(long)]
@@ -216,9 +227,20 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Import {
             source,
             force,
+            keep_unchecked,
             offline,
             json,
-        } => import(&dir, stdin_pass, &source, force, offline, json),
+        } => import(
+            &dir,
+            stdin_pass,
+            &source,
+            Keep {
+                failed: force,
+                unchecked: keep_unchecked,
+            },
+            offline,
+            json,
+        ),
         Command::List { json } => list(&dir, stdin_pass, json),
         Command::Show { number, json } => show(&dir, stdin_pass, number, json),
         Command::Verify {
@@ -259,6 +281,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Backup { file } => backup(&dir, stdin_pass, &file),
         Command::Restore { file } => restore(&dir, stdin_pass, &file),
         Command::Passphrase => change_passphrase(&dir, stdin_pass),
+        Command::ConfirmEmail { address, json } => confirm_email(&dir, stdin_pass, &address, json),
         Command::Holder { json } => holder(&dir, stdin_pass, json),
     }
 }
@@ -392,11 +415,29 @@ fn colour(code: &str, text: &str) -> String {
     }
 }
 
+/// Text from a credential, safe for a terminal: control characters other than a line break
+/// (escape sequences, carriage returns, bidirectional overrides…) are shown as `\u{…}` instead of acting on the terminal.
+fn safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let dangerous = (c.is_control() && c != '\n')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if dangerous {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn verdict_label(entry: &Entry) -> String {
     let word = match entry.verdict.as_str() {
+        "verified" if entry.unchecked => colour("33", "NOT CHECKED (kept)"),
         "verified" => colour("32", "verified"),
         "not_verified" if entry.forced => colour("31", "NOT VERIFIED (forced)"),
         "not_verified" => colour("31", "NOT VERIFIED"),
+        _ if entry.unchecked => colour("33", "NOT CHECKED (kept)"),
         _ => colour("33", "incomplete"),
     };
     format!("{word} {}", entry.verified_at.get(..10).unwrap_or(""))
@@ -426,6 +467,7 @@ fn entry_json(entry: &Entry) -> Value {
         "status": entry.verdict,
         "checked_at": entry.verified_at,
         "forced": entry.forced,
+        "unchecked": entry.unchecked,
         "link": entry.link,
         "source": entry.source,
         "imported_at": entry.imported_at,
@@ -517,11 +559,33 @@ fn holder(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
     Ok(0)
 }
 
+/// What `import` stores besides credentials that verified.
+#[derive(Clone, Copy)]
+struct Keep {
+    /// `--force`: also those that failed a check.
+    failed: bool,
+    /// `--keep-unchecked`: also those whose signature or status could not be checked.
+    unchecked: bool,
+}
+
+/// Asks on the terminal whether to keep a credential that could not be fully checked; `false`
+/// when there is no terminal to ask on.
+fn ask_keep_unchecked(stdin_pass: bool, json: bool) -> Result<bool> {
+    if stdin_pass || json || !io::stdin().is_terminal() || !io::stderr().is_terminal() {
+        return Ok(false);
+    }
+    eprint!("Keep it anyway, marked as not checked? [y/N] ");
+    io::stderr().flush()?;
+    let mut answer = String::new();
+    io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
 fn import(
     dir: &Path,
     stdin_pass: bool,
     source_text: &str,
-    force: bool,
+    keep: Keep,
     offline: bool,
     json: bool,
 ) -> Result<u8> {
@@ -563,16 +627,28 @@ fn import(
             .clone()
             .or(entry.issuer_id.clone())
             .unwrap_or_else(|| "(unknown issuer)".into());
+        let failed = report.verdict == Verdict::NotVerified
+            || report.checks.iter().any(|c| c.outcome == Outcome::Fail);
+        let not_checked: Vec<&Check> = report
+            .checks
+            .iter()
+            .filter(|c| c.required && c.outcome == Outcome::NotChecked)
+            .collect();
+        let unchecked = !not_checked.is_empty() || report.verdict == Verdict::Incomplete;
         eprintln!(
-            "Found a {} credential: {achievement}, issued by {issuer}: {}",
-            item.how,
-            match report.verdict {
-                Verdict::Verified => "verified".to_owned(),
-                Verdict::NotVerified => "NOT VERIFIED".to_owned(),
-                _ => "no check failed, but not everything could be checked".to_owned(),
+            "Found a {} credential: {}, issued by {}: {}",
+            safe(&item.how),
+            safe(&achievement),
+            safe(&issuer),
+            if failed {
+                "NOT VERIFIED"
+            } else if unchecked {
+                "NOT FULLY CHECKED"
+            } else {
+                "verified"
             }
         );
-        if report.verdict == Verdict::NotVerified && !force {
+        if failed && !keep.failed {
             refused += 1;
             eprint!("{report}");
             eprintln!(
@@ -586,21 +662,43 @@ fn import(
             wallet.save_index()?;
             continue;
         }
-        entry.forced = report.verdict == Verdict::NotVerified;
-        let number = wallet.add(entry, &item.text)?;
-        if report.verdict == Verdict::Incomplete {
-            for check in report
-                .checks
-                .iter()
-                .filter(|c| c.required && c.outcome == passerelle_core::verify::Outcome::NotChecked)
-            {
-                eprintln!("  not checked: {}: {}", check.id, check.message);
+        for check in &not_checked {
+            eprintln!(
+                "  not checked: {}: {}",
+                check.id,
+                safe(&check.message.to_string())
+            );
+            for detail in &check.details {
+                eprintln!("    {}", safe(&detail.to_string()));
             }
+        }
+        if unchecked && !failed && !keep.unchecked && !ask_keep_unchecked(stdin_pass, json)? {
+            refused += 1;
+            eprintln!(
+                "Not stored: it could not be fully checked (see above), so nothing says it is \
+                 genuine or not revoked. Retry when the issuer's server answers (import without \
+                 --offline), or keep it marked as unchecked with --keep-unchecked; \
+                 `passerelle-wallet verify N --online` settles it later."
+            );
+            results.push(json!({"found": item.how, "outcome": "refused_unchecked",
+                "achievement": achievement, "issuer": issuer, "report": report.to_json()}));
+            wallet.save_index()?;
+            continue;
+        }
+        entry.forced = failed;
+        entry.unchecked = unchecked;
+        let number = wallet.add(entry, &item.text)?;
+        if unchecked {
+            eprintln!(
+                "Kept, marked as not checked: run `passerelle-wallet verify {number} --online` \
+                 when the issuer's server answers."
+            );
         }
         eprintln!("Stored as #{number}.");
         results.push(
             json!({"found": item.how, "outcome": "stored", "number": number,
-            "achievement": achievement, "issuer": issuer, "verdict": verdict_name(report.verdict)}),
+            "achievement": achievement, "issuer": issuer, "verdict": verdict_name(report.verdict),
+            "unchecked": unchecked}),
         );
     }
     wallet.save_index()?;
@@ -651,6 +749,7 @@ fn entry_from(item: &source::Found, presented: &Presented, report: &Report, now:
         verdict: verdict_name(report.verdict).into(),
         verified_at: now.into(),
         forced: false,
+        unchecked: false,
         link: item.link.clone(),
         source: item.how.clone(),
         imported_at: now.into(),
@@ -688,8 +787,11 @@ fn list(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
             out,
             "{:>4}  {:<40}  {:<30}  {:<10}  {}",
             entry.number,
-            truncate(entry.achievement.as_deref().unwrap_or("(unnamed)"), 40),
-            truncate(issuer, 30),
+            truncate(
+                &safe(entry.achievement.as_deref().unwrap_or("(unnamed)")),
+                40
+            ),
+            truncate(&safe(issuer), 30),
             entry
                 .issued
                 .as_deref()
@@ -753,13 +855,12 @@ fn show(dir: &Path, stdin_pass: bool, number: u64, json: bool) -> Result<u8> {
         },
     ));
     if let Some(model) = &model {
+        let holder = did::did_key(&wallet.index.holder()?.public()).to_string();
         for recipient in &model.recipients {
-            let who = recipient
-                .name
-                .clone()
-                .or(recipient.id.as_ref().map(|i| i.as_str().to_owned()))
-                .unwrap_or_else(|| "you (identified by a hashed identifier)".into());
-            lines.push(("Recipient", who));
+            lines.push((
+                "Recipient",
+                recipient_text(recipient, &holder, &wallet.index.confirmed_emails),
+            ));
         }
     }
     if let Some(issued) = &entry.issued {
@@ -776,7 +877,15 @@ fn show(dir: &Path, stdin_pass: bool, number: u64, json: bool) -> Result<u8> {
             "JSON with an embedded proof".into()
         },
     ));
-    lines.push(("Status", verdict_label(&entry)));
+    if entry.unchecked {
+        lines.push((
+            "Not checked",
+            format!(
+                "its signature or status could not be checked when it was imported; \
+                 run `passerelle-wallet verify {number} --online`"
+            ),
+        ));
+    }
     lines.push((
         "Imported",
         format!("{} from {}", entry.imported_at, entry.source),
@@ -785,9 +894,105 @@ fn show(dir: &Path, stdin_pass: bool, number: u64, json: bool) -> Result<u8> {
         lines.push(("Link", link.clone()));
     }
     println!("#{number}");
+    println!("  {:<12} {}", colour("1", "Status"), verdict_label(&entry));
     for (label, value) in lines {
-        println!("  {:<12} {}", colour("1", label), value);
+        println!("  {:<12} {}", colour("1", label), safe(&value));
     }
+    Ok(0)
+}
+
+/// Who a credential names, in the wallet's words: "you" only when the subject is the holder's
+/// DID or a hashed email the learner confirmed (`confirm-email`) matches it.
+fn recipient_text(recipient: &model::Recipient, holder: &str, confirmed: &[String]) -> String {
+    let named = recipient
+        .name
+        .clone()
+        .or(recipient.id.as_ref().map(|i| i.as_str().to_owned()));
+    if recipient
+        .id
+        .as_ref()
+        .is_some_and(|id| id.as_str() == holder)
+    {
+        return match recipient.name.as_ref() {
+            Some(name) => format!("you ({name}; your holder DID)"),
+            None => "you (your holder DID)".into(),
+        };
+    }
+    let email = confirmed.iter().find(|address| {
+        recipient
+            .identifiers
+            .iter()
+            .any(|identity| model::identity_matches(address, identity))
+    });
+    match (email, named) {
+        (Some(address), Some(name)) => format!("you ({name}; {address}, confirmed)"),
+        (Some(address), None) => format!("you ({address}, confirmed)"),
+        (None, Some(name)) => name,
+        (None, None) if !recipient.identifiers.is_empty() => {
+            "someone identified by a hashed email address, not confirmed as yours \
+             (`passerelle-wallet confirm-email ADDRESS` checks it)"
+                .into()
+        }
+        (None, None) => "(not named)".into(),
+    }
+}
+
+/// `confirm-email ADDRESS`: checks the address against every credential's hashed identifiers,
+/// locally, and remembers it when at least one credential names it.
+fn confirm_email(dir: &Path, stdin_pass: bool, address: &str, json: bool) -> Result<u8> {
+    let address = address.trim();
+    if address.is_empty() || !address.contains('@') {
+        bail!("confirm-email {address:?}: give an email address (name@example.org)");
+    }
+    let mut wallet = open(dir, stdin_pass, Access::Write)?;
+    let mut matching = Vec::new();
+    for entry in wallet.index.credentials.clone() {
+        let text = wallet.document(&entry)?;
+        let Ok(presented) = checking::parse(&text) else {
+            continue;
+        };
+        let Some(credential) = credential_value(&presented) else {
+            continue;
+        };
+        let Ok(model) = model::check_credential(&credential) else {
+            continue;
+        };
+        let names_it = model.recipients.iter().any(|recipient| {
+            recipient
+                .identifiers
+                .iter()
+                .any(|identity| model::identity_matches(address, identity))
+        });
+        if names_it {
+            matching.push(entry.number);
+        }
+    }
+    if json {
+        print_json(&json!({"address": address, "credentials": matching}))?;
+    }
+    if matching.is_empty() {
+        eprintln!(
+            "No credential in the wallet is addressed to {}: nothing confirmed. Check the \
+             spelling, or import the credential first.",
+            safe(address)
+        );
+        return Ok(1);
+    }
+    if !wallet.index.confirmed_emails.iter().any(|a| a == address) {
+        wallet.index.confirmed_emails.push(address.to_owned());
+    }
+    wallet.save_index()?;
+    let numbers: Vec<String> = matching.iter().map(|n| format!("#{n}")).collect();
+    eprintln!(
+        "Confirmed {}: {} addressed to it ({}); `show` now calls its recipient you.",
+        safe(address),
+        if matching.len() == 1 {
+            "one credential is"
+        } else {
+            "credentials are"
+        },
+        numbers.join(", ")
+    );
     Ok(0)
 }
 
@@ -816,6 +1021,10 @@ fn verify(dir: &Path, stdin_pass: bool, number: u64, online: bool, json: bool) -
     {
         stored.verdict = verdict_name(report.verdict).into();
         stored.verified_at = now_text();
+        // Only a check made online, with every required check done, settles a kept credential.
+        if online && report.verdict != Verdict::Incomplete {
+            stored.unchecked = false;
+        }
     }
     wallet.save_index()?;
     if json {
@@ -879,6 +1088,9 @@ fn present(
         let entry = find(&wallet, number)?;
         if entry.forced {
             eprintln!("warning: #{number} failed verification when it was imported; the verifier will likely refuse it");
+        }
+        if entry.unchecked {
+            eprintln!("warning: #{number} has not been fully checked (its signature or status could not be checked); run `passerelle-wallet verify {number} --online` first");
         }
         let text = wallet.document(&entry)?;
         match checking::parse(&text)? {

@@ -1,14 +1,14 @@
 //! From what the learner gives `import` to credential texts: files (JSON, compact JWS, baked PNG
-//! or SVG, an image of a QR code), QR text (`VC1:…`), claim links. The formats themselves are read
-//! by the core (`verify::parse_input`, `bake::extract`, `qr::decode`, `qr::scan`); this module only
-//! fetches and dispatches.
+//! or SVG, an image of a QR code, an enveloped credential), QR text (`VC1:…`), claim links. The
+//! formats themselves are recognised by the core (`verify::recognise`, the entry point the verifier
+//! uses too); this module only reads files, fetches links and splits presentations.
 
 use std::fs;
 use std::io::Read;
 use std::path::Path;
 
-use passerelle_core::qr::{self, QrPayload};
-use passerelle_core::{bake, input, verify};
+use passerelle_core::verify::{Form, RecogniseError, Recognised, Recovered};
+use passerelle_core::{input, qr, verify};
 use serde_json::Value;
 
 use crate::fetch::{FetchError, Fetcher, MAX_RESPONSE_BYTES};
@@ -36,10 +36,14 @@ pub enum SourceError {
     Read { path: String, reason: String },
     #[error("{what}: {reason}")]
     Format { what: String, reason: String },
+    #[error("{what}: {source}")]
+    Unrecognised {
+        what: String,
+        #[source]
+        source: RecogniseError,
+    },
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    #[error("the link {link} leads to another link; import stops after one hop")]
-    LinkLoop { link: String },
     #[error("{what} holds a presentation with no credential in it")]
     EmptyPresentation { what: String },
 }
@@ -47,23 +51,22 @@ pub enum SourceError {
 /// Reads every credential `source` holds. `fetcher` is `None` offline (then a link is an error).
 pub fn read(source: &str, fetcher: Option<&Fetcher>) -> Result<Vec<Found>, SourceError> {
     let trimmed = source.trim();
-    if is_link(trimmed) {
-        return from_link(trimmed, fetcher, 0);
-    }
     let path = Path::new(source);
-    if path.is_file() {
+    if !is_link(trimmed) && path.is_file() {
         let bytes = read_file(path)?;
-        let mut found = from_bytes(&bytes, &path.display().to_string(), fetcher, None, 0)?;
+        let mut found = from_bytes(&bytes, &path.display().to_string(), fetcher)?;
         for item in &mut found {
             item.how = format!("{} from {}", item.how, path.display());
         }
         return Ok(found);
     }
-    if trimmed.starts_with(qr::COMPACT_PREFIX) {
-        return from_qr_text(trimmed, "QR text", fetcher, 0);
-    }
-    if trimmed.starts_with('{') || trimmed.split('.').count() == 3 && !trimmed.contains(' ') {
-        return from_text(trimmed, "the text given", None);
+    let looks_like_a_document = is_link(trimmed)
+        || trimmed.starts_with(qr::COMPACT_PREFIX)
+        || trimmed.starts_with('{')
+        || trimmed.starts_with("data:")
+        || trimmed.split('.').count() == 3 && !trimmed.contains(' ');
+    if looks_like_a_document {
+        return from_bytes(trimmed.as_bytes(), "the text given", fetcher);
     }
     Err(SourceError::Unknown {
         source_name: source.to_owned(),
@@ -93,12 +96,40 @@ fn read_file(path: &Path) -> Result<Vec<u8>, SourceError> {
     Ok(bytes)
 }
 
+/// What the learner gave, recognised by the core (`verify::recognise`, the verifier's entry
+/// point too); a link (typed, or in a QR code) is fetched once and its body recognised.
+fn from_bytes(
+    bytes: &[u8],
+    what: &str,
+    fetcher: Option<&Fetcher>,
+) -> Result<Vec<Found>, SourceError> {
+    let limits = input::InputLimits::default();
+    let unrecognised = |source| SourceError::Unrecognised {
+        what: what.into(),
+        source,
+    };
+    match verify::recognise(bytes, &limits).map_err(unrecognised)? {
+        Recognised::Document(recovered) => split(recovered, None),
+        Recognised::Link { url, .. } => {
+            let body = fetch_link(&url, fetcher)?;
+            let recovered = verify::recognise_fetched(&url, &body, &limits).map_err(|source| {
+                SourceError::Unrecognised {
+                    what: url.clone(),
+                    source,
+                }
+            })?;
+            let mut found = split(recovered, Some(&url))?;
+            for item in &mut found {
+                item.how = format!("{} from the link", item.how);
+            }
+            Ok(found)
+        }
+    }
+}
+
 /// A claim link: `{link}/credential.json` first (where the issuer service serves the credential),
 /// then the link itself asking for JSON.
-fn from_link(link: &str, fetcher: Option<&Fetcher>, depth: u8) -> Result<Vec<Found>, SourceError> {
-    if depth > 0 {
-        return Err(SourceError::LinkLoop { link: link.into() });
-    }
+fn fetch_link(link: &str, fetcher: Option<&Fetcher>) -> Result<Vec<u8>, SourceError> {
     let Some(fetcher) = fetcher else {
         return Err(SourceError::Format {
             what: link.into(),
@@ -115,107 +146,33 @@ fn from_link(link: &str, fetcher: Option<&Fetcher>, depth: u8) -> Result<Vec<Fou
     } else {
         fetcher.get(link, accept)?
     };
-    let mut found = from_bytes(&response.body, link, Some(fetcher), Some(link), depth + 1)?;
-    for item in &mut found {
-        item.how = format!("{} from the link", item.how);
-        item.link.get_or_insert_with(|| link.to_owned());
-    }
-    Ok(found)
+    Ok(response.body)
 }
 
-fn from_bytes(
-    bytes: &[u8],
-    what: &str,
-    fetcher: Option<&Fetcher>,
-    link: Option<&str>,
-    depth: u8,
-) -> Result<Vec<Found>, SourceError> {
-    let format_error = |reason: String| SourceError::Format {
-        what: what.into(),
-        reason,
-    };
-    let is_png = bytes.starts_with(b"\x89PNG\r\n\x1a\n");
-    let is_other_image = bytes.starts_with(&[0xff, 0xd8, 0xff])
-        || bytes.starts_with(b"GIF8")
-        || (bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP");
-    let text_start = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).into_owned();
-    let looks_svg = {
-        let t = text_start.trim_start_matches('\u{feff}').trim_start();
-        t.starts_with("<?xml") || t.starts_with("<svg") || t.starts_with("<!--")
-    };
-    if is_png || looks_svg {
-        match bake::extract(bytes).map_err(|e| format_error(e.to_string()))? {
-            Some(baked) => {
-                let kind = if is_png { "baked PNG" } else { "baked SVG" };
-                return from_text(baked.as_str(), kind, link);
-            }
-            None if looks_svg => {
-                return Err(format_error(
-                    "this SVG image holds no baked credential".into(),
-                ))
-            }
-            None => {}
-        }
-    }
-    if is_png || is_other_image {
-        let texts = qr::scan(bytes).map_err(|e| {
-            format_error(format!(
-                "{e} (and it holds no baked credential either); try a sharper photo or the claim link"
-            ))
-        })?;
-        let mut found = Vec::new();
-        for text in texts {
-            let mut items = from_qr_text(&text, "QR code image", fetcher, depth)?;
-            found.append(&mut items);
-        }
-        return Ok(found);
-    }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| format_error("not text, nor a PNG, SVG, JPEG, GIF or WebP image".into()))?
-        .trim();
-    if text.starts_with(qr::COMPACT_PREFIX) {
-        return from_qr_text(text, "QR text", fetcher, depth);
-    }
-    if is_link(text) && !text.contains(char::is_whitespace) {
-        return from_link(text, fetcher, depth);
-    }
-    let how = if text.starts_with('{') {
-        "JSON"
-    } else {
-        "compact JWS"
-    };
-    from_text(text, how, link)
-}
-
-fn from_qr_text(
-    text: &str,
-    how: &str,
-    fetcher: Option<&Fetcher>,
-    depth: u8,
-) -> Result<Vec<Found>, SourceError> {
-    match qr::decode(text).map_err(|e| SourceError::Format {
-        what: how.into(),
-        reason: e.to_string(),
-    })? {
-        QrPayload::Document(document) => from_text(&document, how, None),
-        QrPayload::Link(link) => from_link(&link, fetcher, depth),
+/// How a document was found, in the words `import` prints.
+fn how(form: Form) -> &'static str {
+    match form {
+        Form::Json => "JSON",
+        Form::CompactJws => "compact JWS",
+        Form::Enveloped => "enveloped JWS",
+        Form::BakedPng => "baked PNG",
+        Form::BakedSvg => "baked SVG",
+        Form::QrImage => "QR code image",
+        Form::QrText => "QR text",
+        _ => "credential",
     }
 }
 
-/// A credential or presentation as text → its credential texts.
-fn from_text(text: &str, how: &str, link: Option<&str>) -> Result<Vec<Found>, SourceError> {
-    let limits = input::InputLimits::default();
-    let presented =
-        verify::parse_input(text.as_bytes(), &limits).map_err(|e| SourceError::Format {
-            what: how.into(),
-            reason: e.to_string(),
-        })?;
+/// A recognised credential or presentation → its credential texts.
+fn split(recovered: Recovered, link: Option<&str>) -> Result<Vec<Found>, SourceError> {
+    let how = how(recovered.form);
+    let text = recovered.text.as_str();
     let found = |text: String, how: String| Found {
         text,
         how,
         link: link.map(str::to_owned),
     };
-    match presented {
+    match recovered.presented {
         verify::Presented::Presentation(doc) => {
             let items: Vec<Value> = match doc.get("verifiableCredential") {
                 Some(Value::Array(items)) => items.clone(),
@@ -227,7 +184,7 @@ fn from_text(text: &str, how: &str, link: Option<&str>) -> Result<Vec<Found>, So
                 let enveloped = item
                     .get("id")
                     .and_then(Value::as_str)
-                    .and_then(|id| id.strip_prefix("data:application/vc+jwt,"));
+                    .and_then(verify::enveloped_jws);
                 match (&item, enveloped) {
                     (_, Some(jws)) => out.push(found(
                         jws.to_owned(),

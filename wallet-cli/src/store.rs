@@ -101,6 +101,11 @@ pub struct Entry {
     pub verified_at: String,
     /// Stored although it failed verification (`import --force`).
     pub forced: bool,
+    /// Stored although a required check (signature, status, …) could not be done
+    /// (`import --keep-unchecked`); marked until `verify --online` settles it. Absent from
+    /// wallets written before it existed, which read as `false`.
+    #[serde(default)]
+    pub unchecked: bool,
     /// The claim link the credential came from, if any (used by `qr` when the credential is too
     /// large for a QR code).
     pub link: Option<String>,
@@ -129,6 +134,10 @@ pub struct Index {
     pub credentials: Vec<Entry>,
     /// Fetched documents by URL.
     pub cache: BTreeMap<String, CacheEntry>,
+    /// Email addresses the learner confirmed as theirs (`confirm-email`), checked locally
+    /// against a credential's hashed identifier. Absent from older wallets (then empty).
+    #[serde(default)]
+    pub confirmed_emails: Vec<String>,
 }
 
 impl Index {
@@ -308,6 +317,7 @@ impl Wallet {
                 next_number: 1,
                 credentials: Vec::new(),
                 cache: BTreeMap::new(),
+                confirmed_emails: Vec::new(),
             },
             _lock: lock,
         };
@@ -594,6 +604,7 @@ impl Wallet {
             next_number: self.index.next_number,
             credentials,
             cache,
+            confirmed_emails: self.index.confirmed_emails.clone(),
         };
         let json =
             Zeroizing::new(
@@ -639,6 +650,7 @@ impl Wallet {
             wallet.cache(&item.url, &item.kind, &item.document, &item.fetched_at)?;
         }
         wallet.index.next_number = backup.next_number;
+        wallet.index.confirmed_emails = backup.confirmed_emails;
         wallet.save_index()?;
         Ok((wallet, count))
     }
@@ -664,6 +676,9 @@ struct Backup {
     next_number: u64,
     credentials: Vec<BackupCredential>,
     cache: Vec<BackupCache>,
+    /// Absent from backups made before `confirm-email` existed.
+    #[serde(default)]
+    confirmed_emails: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -705,10 +720,35 @@ mod tests {
             verdict: "verified".into(),
             verified_at: "2026-01-01T00:00:00Z".into(),
             forced: false,
+            unchecked: false,
             link: None,
             source: "test".into(),
             imported_at: "2026-01-01T00:00:00Z".into(),
         }
+    }
+
+    #[test]
+    fn an_index_written_before_the_unchecked_flag_and_confirmed_emails_still_reads() {
+        let old = serde_json::json!({
+            "format": 1,
+            "holder_seed": "00".repeat(32),
+            "next_number": 2,
+            "credentials": [{
+                "number": 1, "file": "f", "digest": "d", "format": "json",
+                "credential_id": null, "achievement": "A", "issuer_name": null,
+                "issuer_id": null, "issued": null, "expires": null, "verdict": "incomplete",
+                "verified_at": "2026-01-01T00:00:00Z", "forced": false, "link": null,
+                "source": "test", "imported_at": "2026-01-01T00:00:00Z"
+            }],
+            "cache": {}
+        });
+        let index: Index = serde_json::from_value(old).unwrap();
+        assert!(!index.credentials[0].unchecked);
+        assert!(index.confirmed_emails.is_empty());
+        let mut marked = index.credentials[0].clone();
+        marked.unchecked = true;
+        let back: Entry = serde_json::from_value(serde_json::to_value(&marked).unwrap()).unwrap();
+        assert!(back.unchecked, "the flag survives a write and a read");
     }
 
     #[test]
