@@ -29,6 +29,7 @@ pub mod bulk;
 pub mod config;
 pub mod files;
 pub mod issuance;
+pub mod runner;
 pub mod schemas;
 pub mod secret;
 pub mod server;

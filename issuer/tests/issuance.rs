@@ -44,6 +44,7 @@ on_both!(
     concurrent_requests_for_an_uncached_list_sign_it_once,
     another_instance_sees_a_revocation_within_its_window,
     learner_keys_are_keyed_and_unkeyed_rows_are_re_keyed,
+    a_running_job_is_interrupted_only_when_its_run_is_gone,
 );
 
 /// A fresh issuer (profile, sealed key, one achievement `data-101`) on `db`.
@@ -1160,5 +1161,50 @@ async fn learner_keys_are_keyed_and_unkeyed_rows_are_re_keyed(db: &TestDb) {
     assert!(
         matches!(&refused, Err(IssueError::Locked { reason }) if reason.contains("learner-key secret")),
         "{refused:?}"
+    );
+}
+
+/// Issue 11.11: a `running` job whose process lives (here: this test) is left alone however old
+/// its heartbeat looks to a machine that cannot see the process; one whose heartbeat has been
+/// silent longer than the window is marked interrupted. (A process of this machine that is gone
+/// is marked at once: `tests/end_to_end/issuer_bulk.rs`, which SIGKILLs a real run.)
+async fn a_running_job_is_interrupted_only_when_its_run_is_gone(db: &TestDb) {
+    let (issuer, _) = setup(db, suspending()).await;
+    let achievement = issuer.achievement("data-101").await.unwrap();
+    let job = issuer
+        .store()
+        .create_bulk_job(&achievement.id, "test.csv", "test", false)
+        .await
+        .unwrap();
+    let status = |jobs: Vec<passerelle_issuer::store::BulkJob>| {
+        jobs.into_iter().find(|j| j.id == job.id).unwrap().status
+    };
+    // Heard from within the window and its process alive: running.
+    let window_start = Utc::now() - Duration::minutes(1);
+    assert_eq!(
+        issuer
+            .store()
+            .mark_interrupted_bulk_jobs(window_start)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        status(issuer.store().bulk_jobs().await.unwrap()),
+        BulkJobStatus::Running
+    );
+    // Silent for longer than the window (as a job of a lost machine would be): interrupted.
+    let window_start = Utc::now() + Duration::minutes(1);
+    assert_eq!(
+        issuer
+            .store()
+            .mark_interrupted_bulk_jobs(window_start)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        status(issuer.store().bulk_jobs().await.unwrap()),
+        BulkJobStatus::Interrupted
     );
 }

@@ -1080,3 +1080,60 @@ fn show_calls_the_recipient_you_only_for_the_holder_did_or_a_confirmed_email() {
         );
     }
 }
+
+/// Issue 11.4: a credential whose name holds terminal escapes (`ESC[1A` … "VERIFIED", a carriage
+/// return, a right-to-left override) cannot rewrite the screen: every path that prints text taken
+/// from a credential — the verifier's report, the wallet's import, list and show — shows them
+/// escaped.
+#[test]
+fn text_from_a_credential_never_reaches_the_terminal_raw() {
+    let issuer = Issuer::new();
+    let mut badge = tiny_badge();
+    badge["issuer"]["id"] = issuer.did().into();
+    badge["issuer"]["name"] = "Evil\u{1b}[2J\rSchool\u{202e}".into();
+    badge["name"] = "Knots\u{1b}[1A\u{1b}[2K\u{1b}[32mVERIFIED\u{7}".into();
+    badge["credentialSubject"]["achievement"]["name"] =
+        "Knots\u{1b}]8;;https://evil.example\u{7}".into();
+    let signed = issuer.sign(&badge, "eddsa-rdfc-2022");
+    let wallet = Wallet::new();
+    let path = wallet.write("evil.json", signed.as_bytes());
+    let raw = |text: &str| {
+        text.chars()
+            .filter(|c| {
+                (c.is_control() && *c != '\n' && *c != '\t')
+                    || ('\u{202a}'..='\u{202e}').contains(c)
+                    || ('\u{2066}'..='\u{2069}').contains(c)
+            })
+            .collect::<Vec<char>>()
+    };
+    let mut printed = Vec::new();
+    let out = run(
+        "passerelle-verifier",
+        wallet.dir(),
+        &["verify", &path],
+        None,
+    );
+    printed.push(("passerelle-verifier verify", out));
+    let out = wallet.import(&path);
+    assert!(out.status.success(), "import: {}", stderr(&out));
+    printed.push(("passerelle-wallet import", out));
+    printed.push(("passerelle-wallet list", wallet.run(&["list"], None)));
+    printed.push(("passerelle-wallet show", wallet.run(&["show", "1"], None)));
+    for (what, out) in &printed {
+        for (stream, text) in [("stdout", stdout(out)), ("stderr", stderr(out))] {
+            assert!(
+                raw(&text).is_empty(),
+                "{what} printed raw control characters {:?} on {stream}: {text:?}",
+                raw(&text)
+            );
+        }
+    }
+    // The names are still there, escaped, so the reader sees something is odd.
+    let report = stdout(&printed[0].1);
+    assert!(report.contains("\\u{1b}"), "{report}");
+    let shown = stdout(&printed[3].1);
+    assert!(
+        shown.contains("Knots") && shown.contains("\\u{1b}"),
+        "{shown}"
+    );
+}

@@ -199,7 +199,7 @@ impl Store {
         on_pool!(self, p => {
             sqlx::query(
                 "INSERT INTO bulk_jobs (id, achievement_id, source, actor, status, dry_run, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                 created_at, updated_at, runner) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
             )
             .bind(&id)
             .bind(achievement.as_str())
@@ -208,6 +208,7 @@ impl Store {
             .bind(BulkJobStatus::Running.as_str())
             .bind(dry_run)
             .bind(at)
+            .bind(crate::runner::this_process())
             .execute(p)
             .await?;
         });
@@ -297,28 +298,47 @@ impl Store {
         rows.into_iter().map(JobRow::into_job).collect()
     }
 
-    /// Marks jobs `running` but silent since before `silent_since` as `interrupted`: a live
-    /// run touches its job at least every [`crate::bulk::JOB_HEARTBEAT`], so such a job's process
-    /// died (killed, crashed, machine lost), whichever process or instance ran it. Returns how
-    /// many. A run that was only stalled sets its job back to `running` at its next progress.
+    /// Marks as `interrupted` the `running` jobs whose run died: those whose process, on this
+    /// machine, is gone (see [`crate::runner`]), and those silent since before `silent_since` — a
+    /// live run touches its job at least every [`crate::bulk::JOB_HEARTBEAT`], so such a job's
+    /// process died (killed, crashed, machine lost), whichever instance ran it. Returns how many.
+    /// A run that was only stalled sets its job back to `running` at its next progress.
     pub async fn mark_interrupted_bulk_jobs(
         &self,
         silent_since: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
+        let running: Vec<(String, Option<String>, DateTime<Utc>)> = on_pool!(self, p => {
+            sqlx::query_as("SELECT id, runner, updated_at FROM bulk_jobs WHERE status = $1")
+                .bind(BulkJobStatus::Running.as_str())
+                .fetch_all(p)
+                .await?
+        });
+        let dead: Vec<String> = running
+            .into_iter()
+            .filter(|(_, runner, updated)| {
+                *updated < silent_since
+                    || runner.as_deref().and_then(crate::runner::is_alive) == Some(false)
+            })
+            .map(|(id, _, _)| id)
+            .collect();
         let at = now();
-        Ok(on_pool!(self, p => {
-            sqlx::query(
-                "UPDATE bulk_jobs SET status = $1, updated_at = $2, finished_at = $2 \
-                 WHERE status = $3 AND updated_at < $4",
-            )
-            .bind(BulkJobStatus::Interrupted.as_str())
-            .bind(at)
-            .bind(BulkJobStatus::Running.as_str())
-            .bind(silent_since)
-            .execute(p)
-            .await?
-            .rows_affected()
-        }))
+        let mut marked = 0;
+        for id in dead {
+            marked += on_pool!(self, p => {
+                sqlx::query(
+                    "UPDATE bulk_jobs SET status = $1, updated_at = $2, finished_at = $2 \
+                     WHERE id = $3 AND status = $4",
+                )
+                .bind(BulkJobStatus::Interrupted.as_str())
+                .bind(at)
+                .bind(&id)
+                .bind(BulkJobStatus::Running.as_str())
+                .execute(p)
+                .await?
+                .rows_affected()
+            });
+        }
+        Ok(marked)
     }
 
     /// Says a running job is alive (its heartbeat; see [`Store::mark_interrupted_bulk_jobs`]).
