@@ -48,7 +48,7 @@ pub enum SourceError {
 pub fn read(source: &str, fetcher: Option<&Fetcher>) -> Result<Vec<Found>, SourceError> {
     let trimmed = source.trim();
     if is_link(trimmed) {
-        return from_link(trimmed, fetcher, 0);
+        return from_link(trimmed, fetcher, 0, true);
     }
     let path = Path::new(source);
     if path.is_file() {
@@ -94,8 +94,14 @@ fn read_file(path: &Path) -> Result<Vec<u8>, SourceError> {
 }
 
 /// A claim link: `{link}/credential.json` first (where the issuer service serves the credential),
-/// then the link itself asking for JSON.
-fn from_link(link: &str, fetcher: Option<&Fetcher>, depth: u8) -> Result<Vec<Found>, SourceError> {
+/// then the link itself asking for JSON. `typed`: the learner typed the link (http on loopback is
+/// then allowed, for development); a link found inside a file or QR code never is.
+fn from_link(
+    link: &str,
+    fetcher: Option<&Fetcher>,
+    depth: u8,
+    typed: bool,
+) -> Result<Vec<Found>, SourceError> {
     if depth > 0 {
         return Err(SourceError::LinkLoop { link: link.into() });
     }
@@ -107,13 +113,20 @@ fn from_link(link: &str, fetcher: Option<&Fetcher>, depth: u8) -> Result<Vec<Fou
     };
     let accept = "application/vc, application/vc+jwt, application/json, image/png, image/svg+xml";
     let base = link.trim_end_matches('/');
+    let get = |url: &str| {
+        if typed {
+            fetcher.get_typed(url, accept)
+        } else {
+            fetcher.get(url, accept)
+        }
+    };
     let response = if base.contains("/claim/") {
-        match fetcher.get(&format!("{base}/credential.json"), accept) {
+        match get(&format!("{base}/credential.json")) {
             Ok(response) => response,
-            Err(_) => fetcher.get(link, accept)?,
+            Err(_) => get(link)?,
         }
     } else {
-        fetcher.get(link, accept)?
+        get(link)?
     };
     let mut found = from_bytes(&response.body, link, Some(fetcher), Some(link), depth + 1)?;
     for item in &mut found {
@@ -177,7 +190,7 @@ fn from_bytes(
         return from_qr_text(text, "QR text", fetcher, depth);
     }
     if is_link(text) && !text.contains(char::is_whitespace) {
-        return from_link(text, fetcher, depth);
+        return from_link(text, fetcher, depth, false);
     }
     let how = if text.starts_with('{') {
         "JSON"
@@ -198,7 +211,7 @@ fn from_qr_text(
         reason: e.to_string(),
     })? {
         QrPayload::Document(document) => from_text(&document, how, None),
-        QrPayload::Link(link) => from_link(&link, fetcher, depth),
+        QrPayload::Link(link) => from_link(&link, fetcher, depth, false),
     }
 }
 
