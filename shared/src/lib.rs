@@ -19,6 +19,7 @@
 //! - [`keys`], [`multibase`], [`input`]: Ed25519 keys, encodings and caps on untrusted input.
 #![forbid(unsafe_code)]
 
+pub mod address_policy;
 pub mod bake;
 pub mod contexts;
 pub mod did;

@@ -1,5 +1,6 @@
 //! The single integration-test binary of passerelle-core: one module per area.
 
+mod address_policy;
 mod bake;
 mod canon;
 mod contexts;

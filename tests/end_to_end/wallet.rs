@@ -207,6 +207,11 @@ type Routes = Arc<Mutex<BTreeMap<String, (String, Vec<u8>)>>>;
 
 /// A fixture HTTP server on 127.0.0.1 serving `routes`; anything else is a 404.
 fn serve(routes: Routes) -> String {
+    serve_logged(routes, Arc::new(Mutex::new(Vec::new())))
+}
+
+/// [`serve`], recording every requested path in `log`.
+fn serve_logged(routes: Routes, log: Arc<Mutex<Vec<String>>>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -223,6 +228,7 @@ fn serve(routes: Routes) -> String {
             }
             let text = String::from_utf8_lossy(&request);
             let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
+            log.lock().unwrap().push(path.clone());
             let found = routes.lock().unwrap().get(&path).cloned();
             let (status, kind, body) = match found {
                 Some((kind, body)) => ("200 OK", kind, body),
@@ -527,6 +533,12 @@ fn baked_images_qr_codes_and_claim_links() {
     let out = wallet.run(&["import", "--keep-unchecked", &link], None);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("Stored as #4"), "{}", stderr(&out));
+    // The learner typed a loopback http link: allowed for development, and said (issue 11.10).
+    assert!(
+        stderr(&out).contains("allowed because you typed it"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(wallet.ok(&["qr", "4", "--text"]).trim(), link);
     // Offline, a link is refused with advice; an unknown claim is an error naming the URL.
     let out = wallet.run(&["import", "--offline", &link], None);
@@ -771,7 +783,8 @@ fn online_verification_caches_status_and_offline_says_as_of_when() {
     let issuer = Issuer::new();
     let wallet = Wallet::new();
     let routes: Routes = Arc::new(Mutex::new(BTreeMap::new()));
-    let base = serve(routes.clone());
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let base = serve_logged(routes.clone(), log.clone());
     let list_url = format!("{base}/status/1");
     let mut badge = model::sample::data_literacy_badge();
     badge["credentialStatus"]["statusListCredential"] = list_url.clone().into();
@@ -810,10 +823,21 @@ fn online_verification_caches_status_and_offline_says_as_of_when() {
         ("application/json".into(), status_list(false)),
     );
     let file = wallet.write("b.json", signed.as_bytes());
+    // Issue 11.10: the badge names a status list on this machine's loopback over http; without
+    // --allow-private-network the wallet refuses before connecting, saying why.
     let out = wallet.run(&["import", &file], None);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let out = wallet.run(&["verify", "1", "--online"], None);
+    assert_ne!(code(&out), Some(0), "{}", stdout(&out));
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(said.contains("only https URLs are fetched"), "{said}");
+    assert!(
+        log.lock().unwrap().is_empty(),
+        "contacted: {:?}",
+        log.lock().unwrap()
+    );
 
-    let report = wallet.json(&["verify", "1", "--online"]);
+    let report = wallet.json(&["--allow-private-network", "verify", "1", "--online"]);
     assert_eq!(
         report["checks"]
             .as_array()
@@ -844,7 +868,10 @@ fn online_verification_caches_status_and_offline_says_as_of_when() {
         "{report}"
     );
     // Online again: the revocation is seen, exit code 1.
-    let out = wallet.run(&["verify", "1", "--online"], None);
+    let out = wallet.run(
+        &["--allow-private-network", "verify", "1", "--online"],
+        None,
+    );
     assert_eq!(code(&out), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("NOT VERIFIED"), "{}", stdout(&out));
     assert_eq!(wallet.list()[0]["status"], "not_verified");

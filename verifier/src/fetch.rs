@@ -4,10 +4,10 @@
 //!
 //! Every request goes through the same guards:
 //! - only `https` (and `http` when the operator allows it);
-//! - every address a host name resolves to is checked, and private, loopback, link-local,
-//!   multicast, unspecified, shared and documentation addresses (IPv4 and IPv6, including
-//!   IPv4-mapped IPv6) are refused unless the operator allows private networks; a literal IP in
-//!   a URL is checked the same way;
+//! - the core's [`address_policy`]: local names (`localhost`, `localhost.`, `*.local` …) are
+//!   refused before any lookup, and every address a host name resolves to (or a literal IP in a
+//!   URL) must be public by the IANA special-purpose registries, embedded IPv4 decoded, unless
+//!   the operator allows private networks;
 //! - redirects are followed only a few times, and each target is checked like the first URL;
 //! - a timeout on the whole request and a cap on the body size (read in chunks, never whole).
 //!
@@ -15,7 +15,7 @@
 //! the cache, and how old it is, so the report can say so.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,6 +23,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::Value;
 use url::Url;
 
+use passerelle_core::address_policy::{self, AddressPolicy, PolicyError};
 use passerelle_core::input::{self, InputLimits};
 
 /// What the operator allows.
@@ -66,8 +67,15 @@ pub enum FetchError {
     BadUrl { url: String },
     #[error("{url}: only https URLs are fetched{}", if *.http_allowed { " (or http)" } else { "" })]
     Scheme { url: String, http_allowed: bool },
-    #[error("{host} resolves to {address}, a private, loopback or otherwise non-public address this verifier does not contact")]
-    NonPublicAddress { host: String, address: IpAddr },
+    #[error("{host} resolves to {why}: this verifier does not contact non-public addresses")]
+    NonPublicAddress {
+        host: String,
+        address: IpAddr,
+        /// The range refused, from the core's address policy.
+        why: String,
+    },
+    #[error("{reason}: this verifier does not contact local names")]
+    PrivateName { reason: String },
     #[error("{url}: could not be fetched: {reason}")]
     Transport { url: String, reason: String },
     #[error("{url}: no answer within {seconds} s")]
@@ -122,119 +130,77 @@ type CacheEntry = (Instant, Result<Arc<Value>, FetchError>);
 /// Longest time a failed fetch is remembered.
 pub const NEGATIVE_TTL: Duration = Duration::from_secs(30);
 
-/// Is this an address a public verifier may contact?
+/// Is this an address a public verifier may contact? (The core's address policy.)
 pub fn is_public(address: IpAddr) -> bool {
-    match address {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_v4(v4);
-            }
-            let segments = v6.segments();
-            // IPv4-compatible (::a.b.c.d, deprecated) and NAT64 (64:ff9b::/96) embed IPv4.
-            if segments[..6] == [0, 0, 0, 0, 0, 0] && !v6.is_loopback() && !v6.is_unspecified() {
-                let embedded =
-                    Ipv4Addr::from(u32::try_from(u128::from(v6) & 0xffff_ffff).unwrap_or(0));
-                return is_public_v4(embedded);
-            }
-            if segments[0] == 0x64 && segments[1] == 0xff9b && segments[2..6] == [0, 0, 0, 0] {
-                let embedded =
-                    Ipv4Addr::from(u32::try_from(u128::from(v6) & 0xffff_ffff).unwrap_or(0));
-                return is_public_v4(embedded);
-            }
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (segments[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (segments[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || (segments[0] & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated)
-                || (segments[0] == 0x2001 && segments[1] == 0x0db8)) // documentation
+    address_policy::is_public(address)
+}
+
+impl FetchPolicy {
+    /// The core address policy this fetch policy stands for.
+    pub fn address_policy(&self) -> AddressPolicy {
+        AddressPolicy {
+            allow_http: self.allow_http,
+            allow_private_network: self.allow_private_network,
+            allow_loopback: false,
         }
     }
 }
 
-fn is_public_v4(v4: Ipv4Addr) -> bool {
-    let [a, b, ..] = v4.octets();
-    !(v4.is_private()
-        || v4.is_loopback()
-        || v4.is_link_local()
-        || v4.is_multicast()
-        || v4.is_unspecified()
-        || v4.is_broadcast()
-        || v4.is_documentation()
-        || a == 0 // "this network"
-        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
-        || (a == 198 && (b == 18 || b == 19)) // benchmarking
-        || a >= 240) // reserved
+fn refused(url: &Url, error: PolicyError) -> FetchError {
+    match error {
+        PolicyError::Scheme { url, http_allowed } => FetchError::Scheme { url, http_allowed },
+        PolicyError::NoHost { .. } => FetchError::BadUrl {
+            url: url.to_string(),
+        },
+        PolicyError::NonPublicAddress { host, refusal } => FetchError::NonPublicAddress {
+            host,
+            address: refusal.address,
+            why: refusal.to_string(),
+        },
+        other => FetchError::PrivateName {
+            reason: other.to_string(),
+        },
+    }
 }
 
 /// Resolves host names, keeping only addresses the policy allows.
 struct GuardedResolver {
-    allow_private_network: bool,
+    policy: AddressPolicy,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let allow_private = self.allow_private_network;
+        let policy = self.policy;
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let resolved: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let mut refused = None;
-            let allowed: Vec<SocketAddr> = resolved
-                .into_iter()
-                .filter(|a| {
-                    let ok = allow_private || is_public(a.ip());
-                    if !ok {
-                        refused = Some(a.ip());
-                    }
-                    ok
-                })
-                .collect();
-            if allowed.is_empty() {
-                let error: Box<dyn std::error::Error + Send + Sync> = match refused {
-                    Some(address) => Box::new(FetchError::NonPublicAddress { host, address }),
-                    None => format!("{host} has no address").into(),
-                };
-                return Err(error);
+            let resolved = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            match policy.check_resolved(&host, resolved.map(|a| a.ip())) {
+                Ok(allowed) => {
+                    let addrs: Addrs =
+                        Box::new(allowed.into_iter().map(|ip| SocketAddr::new(ip, 0)));
+                    Ok(addrs)
+                }
+                Err(Some(PolicyError::NonPublicAddress { host, refusal })) => {
+                    Err(Box::new(FetchError::NonPublicAddress {
+                        address: refusal.address,
+                        why: refusal.to_string(),
+                        host,
+                    })
+                        as Box<dyn std::error::Error + Send + Sync>)
+                }
+                Err(Some(other)) => Err(other.to_string().into()),
+                Err(None) => Err(format!("{host} has no address").into()),
             }
-            let addrs: Addrs = Box::new(allowed.into_iter());
-            Ok(addrs)
         })
     }
 }
 
-/// Checks a URL's scheme and, for a literal IP host, its address.
+/// Checks a URL's scheme and host (a literal IP as an address) with the core policy.
 fn check_url(url: &Url, policy: &FetchPolicy) -> Result<(), FetchError> {
-    match url.scheme() {
-        "https" => {}
-        "http" if policy.allow_http => {}
-        _ => {
-            return Err(FetchError::Scheme {
-                url: url.to_string(),
-                http_allowed: policy.allow_http,
-            })
-        }
-    }
-    let address = match url.host() {
-        Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
-        Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
-        Some(url::Host::Domain(_)) => None,
-        None => {
-            return Err(FetchError::BadUrl {
-                url: url.to_string(),
-            })
-        }
-    };
-    if let Some(address) = address {
-        if !policy.allow_private_network && !is_public(address) {
-            return Err(FetchError::NonPublicAddress {
-                host: url.host_str().unwrap_or_default().to_owned(),
-                address,
-            });
-        }
-    }
-    Ok(())
+    policy
+        .address_policy()
+        .check_url(url)
+        .map_err(|e| refused(url, e))
 }
 
 impl Fetcher {
@@ -270,7 +236,7 @@ impl Fetcher {
             .connect_timeout(policy.timeout)
             .redirect(redirect_policy)
             .dns_resolver(Arc::new(GuardedResolver {
-                allow_private_network: policy.allow_private_network,
+                policy: policy.address_policy(),
             }))
             .user_agent(concat!("passerelle-verifier/", env!("CARGO_PKG_VERSION")))
             .no_proxy()
@@ -545,6 +511,13 @@ mod tests {
             "::ffff:10.0.0.1",
             "::127.0.0.1",
             "64:ff9b::a9fe:a9fe",
+            // Issue 11.5: ranges the former hand-made filter let through.
+            "2002:7f00:1::",
+            "2001:0:4136:e378:8000:63bf:80ff:fffe",
+            "64:ff9b::7f00:1",
+            "192.0.0.8",
+            "100::1",
+            "192.88.99.1",
         ] {
             let address: IpAddr = refused.parse().unwrap();
             assert!(!is_public(address), "{refused} must be refused");
@@ -581,6 +554,13 @@ mod tests {
             Err(FetchError::NonPublicAddress { .. })
         ));
         assert!(check("https://example.org/").is_ok());
+        // Issue 11.5: a trailing-dot localhost never reaches DNS; 6to4 names what it embeds.
+        assert!(matches!(
+            check("https://localhost./x"),
+            Err(FetchError::PrivateName { .. })
+        ));
+        let e = check("https://[2002:7f00:1::]/").unwrap_err();
+        assert!(e.to_string().contains("embedding 127.0.0.1"), "{e}");
         let open = FetchPolicy {
             allow_http: true,
             allow_private_network: true,

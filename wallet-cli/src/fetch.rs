@@ -1,8 +1,16 @@
 //! HTTP GET for claim links, did:web documents, status lists and schemas: rustls, timeouts, a size
-//! cap, http(s) only, a handful of redirects.
+//! cap, a handful of redirects, and the core's address policy (the verifier's): https only,
+//! local names refused before any lookup, every resolved address and every redirect target
+//! checked, unless `--allow-private-network`. A claim link the learner typed may be http on
+//! loopback (development); what a badge names never may.
 
 use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use passerelle_core::address_policy::{AddressPolicy, PolicyError};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// Largest response read (a baked image may be this large; a credential is far smaller).
 pub const MAX_RESPONSE_BYTES: usize = passerelle_core::bake::MAX_IMAGE_BYTES;
@@ -15,6 +23,8 @@ const TOTAL_TIMEOUT: Duration = Duration::from_secs(20);
 pub enum FetchError {
     #[error("{url} is not an http(s) URL")]
     Scheme { url: String },
+    #[error("not fetched: {0} (pass --allow-private-network to reach an intranet)")]
+    Refused(#[from] PolicyError),
     #[error("cannot fetch {url}: {reason}")]
     Network { url: String, reason: String },
     #[error("{url} answered HTTP {status}")]
@@ -30,43 +40,150 @@ pub struct Response {
     pub content_type: Option<String>,
 }
 
-/// A reusable HTTP client.
+/// Resolves host names, keeping only addresses the policy allows.
+struct GuardedResolver {
+    policy: AddressPolicy,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.policy;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let resolved = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            match policy.check_resolved(&host, resolved.map(|a| a.ip())) {
+                Ok(allowed) => {
+                    let addrs: Addrs =
+                        Box::new(allowed.into_iter().map(|ip| SocketAddr::new(ip, 0)));
+                    Ok(addrs)
+                }
+                Err(Some(refusal)) => {
+                    Err(Box::new(refusal) as Box<dyn std::error::Error + Send + Sync>)
+                }
+                Err(None) => Err(format!("{host} has no address").into()),
+            }
+        })
+    }
+}
+
+fn client(
+    policy: AddressPolicy,
+    connect: Duration,
+    total: Duration,
+) -> Result<reqwest::blocking::Client, FetchError> {
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= MAX_REDIRECTS {
+            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        match policy.check_url(attempt.url()) {
+            Ok(()) => attempt.follow(),
+            Err(e) => attempt.error(e),
+        }
+    });
+    reqwest::blocking::Client::builder()
+        .connect_timeout(connect)
+        .timeout(total)
+        .redirect(redirects)
+        .dns_resolver(Arc::new(GuardedResolver { policy }))
+        // A proxy would resolve names itself, past the address checks.
+        .no_proxy()
+        .user_agent(concat!("passerelle-wallet/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| FetchError::Network {
+            url: String::new(),
+            reason: e.to_string(),
+        })
+}
+
+const MAX_REDIRECTS: usize = 5;
+
+/// Reusable HTTP clients: one for what a credential names, one for a link the learner typed.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::blocking::Client,
+    typed: reqwest::blocking::Client,
+    policy: AddressPolicy,
 }
 
 impl Fetcher {
-    pub fn new() -> Result<Self, FetchError> {
-        Self::with_timeouts(CONNECT_TIMEOUT, TOTAL_TIMEOUT)
+    /// `allow_private_network`: the learner's `--allow-private-network` (intranets, tests).
+    pub fn new(allow_private_network: bool) -> Result<Self, FetchError> {
+        Self::with_timeouts(allow_private_network, CONNECT_TIMEOUT, TOTAL_TIMEOUT)
     }
 
-    /// A client with other timeouts (tests use short ones).
-    pub fn with_timeouts(connect: Duration, total: Duration) -> Result<Self, FetchError> {
-        let client = reqwest::blocking::Client::builder()
-            .connect_timeout(connect)
-            .timeout(total)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .user_agent(concat!("passerelle-wallet/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| FetchError::Network {
-                url: String::new(),
-                reason: e.to_string(),
-            })?;
-        Ok(Self { client })
+    /// [`Fetcher::new`] with other timeouts (tests use short ones).
+    pub fn with_timeouts(
+        allow_private_network: bool,
+        connect: Duration,
+        total: Duration,
+    ) -> Result<Self, FetchError> {
+        // An intranet issuer often serves plain http: the flag that opens private networks
+        // opens http with it; without it, https to public addresses only.
+        let policy = AddressPolicy {
+            allow_private_network,
+            allow_http: allow_private_network,
+            ..AddressPolicy::default()
+        };
+        Ok(Self {
+            client: client(policy, connect, total)?,
+            typed: client(Self::typed_policy(policy), connect, total)?,
+            policy,
+        })
+    }
+
+    fn typed_policy(policy: AddressPolicy) -> AddressPolicy {
+        AddressPolicy {
+            allow_loopback: true,
+            ..policy
+        }
+    }
+
+    /// GET a URL the learner typed (a claim link): like [`Fetcher::get`], but http and loopback
+    /// are allowed for development, saying so on stderr.
+    pub fn get_typed(&self, url: &str, accept: &str) -> Result<Response, FetchError> {
+        let parsed =
+            reqwest::Url::parse(url).map_err(|_| FetchError::Scheme { url: url.into() })?;
+        let typed = Self::typed_policy(self.policy);
+        typed.check_url(&parsed)?;
+        if self.policy.check_url(&parsed).is_err() {
+            eprintln!(
+                "note: {} is on this computer (loopback{}): allowed because you typed it, for development",
+                passerelle_core::verify::terminal_safe(url),
+                if parsed.scheme() == "http" { ", plain http" } else { "" }
+            );
+        }
+        self.fetch(&self.typed, url, accept)
     }
 
     /// GET `url` with an `Accept` header.
     pub fn get(&self, url: &str, accept: &str) -> Result<Response, FetchError> {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(FetchError::Scheme { url: url.into() });
-        }
-        let network = |e: reqwest::Error| FetchError::Network {
-            url: url.into(),
-            reason: cause(&e),
+        let parsed =
+            reqwest::Url::parse(url).map_err(|_| FetchError::Scheme { url: url.into() })?;
+        self.policy.check_url(&parsed)?;
+        self.fetch(&self.client, url, accept)
+    }
+
+    fn fetch(
+        &self,
+        client: &reqwest::blocking::Client,
+        url: &str,
+        accept: &str,
+    ) -> Result<Response, FetchError> {
+        let network = |e: reqwest::Error| {
+            // Our own refusals (resolver, redirect policy) are inside the error chain.
+            let mut source: Option<&dyn std::error::Error> = Some(&e);
+            while let Some(inner) = source {
+                if let Some(ours) = inner.downcast_ref::<PolicyError>() {
+                    return FetchError::Refused(ours.clone());
+                }
+                source = inner.source();
+            }
+            FetchError::Network {
+                url: url.into(),
+                reason: cause(&e),
+            }
         };
-        let response = self
-            .client
+        let response = client
             .get(url)
             .header(reqwest::header::ACCEPT, accept)
             .send()
@@ -176,7 +293,7 @@ mod tests {
     use super::*;
 
     fn fetcher() -> Fetcher {
-        Fetcher::with_timeouts(Duration::from_secs(2), Duration::from_secs(2)).unwrap()
+        Fetcher::with_timeouts(true, Duration::from_secs(2), Duration::from_secs(2)).unwrap()
     }
 
     fn network_reason(result: Result<Response, FetchError>) -> String {

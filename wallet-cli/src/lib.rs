@@ -9,7 +9,8 @@
 //! - [`store`]: the encrypted store on disk (sealed index + one sealed file per credential),
 //!   atomic writes, the lock, passphrase change, backup and restore;
 //! - [`source`]: from what `import` is given (file, image, QR text, link) to credential texts;
-//! - [`fetch`]: HTTP GET with timeouts and a size cap;
+//! - [`fetch`]: HTTP GET with timeouts, a size cap and the core's address policy (https, public
+//!   addresses only, unless `--allow-private-network`);
 //! - [`checking`]: verification with cached and fetched documents.
 #![forbid(unsafe_code)]
 

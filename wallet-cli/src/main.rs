@@ -53,6 +53,11 @@ struct Cli {
     /// from the second line).
     #[arg(long, global = true)]
     passphrase_stdin: bool,
+    /// Let the wallet contact private, loopback and other non-public addresses when it fetches
+    /// what a credential names (did:web documents, status lists, schemas) or a link: for
+    /// intranet issuers (plain http too). Without it only https to public addresses is fetched.
+    #[arg(long, global = true)]
+    allow_private_network: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -222,6 +227,7 @@ fn exit_code_of(e: &anyhow::Error) -> u8 {
 fn run(cli: Cli) -> Result<u8> {
     let dir = wallet_dir(cli.wallet)?;
     let stdin_pass = cli.passphrase_stdin;
+    let private = cli.allow_private_network;
     match cli.command {
         Command::Init { json } => init(&dir, stdin_pass, json),
         Command::Import {
@@ -239,6 +245,7 @@ fn run(cli: Cli) -> Result<u8> {
                 unchecked: keep_unchecked,
             },
             offline,
+            private,
             json,
         ),
         Command::List { json } => list(&dir, stdin_pass, json),
@@ -247,7 +254,7 @@ fn run(cli: Cli) -> Result<u8> {
             number,
             online,
             json,
-        } => verify(&dir, stdin_pass, number, online, json),
+        } => verify(&dir, stdin_pass, number, online, private, json),
         Command::Delete { number, yes } => delete(&dir, stdin_pass, number, yes),
         Command::Present {
             numbers,
@@ -587,11 +594,16 @@ fn import(
     source_text: &str,
     keep: Keep,
     offline: bool,
+    allow_private_network: bool,
     json: bool,
 ) -> Result<u8> {
     // Open first: a wrong passphrase costs no download.
     let mut wallet = open(dir, stdin_pass, Access::Write)?;
-    let fetcher = if offline { None } else { Some(Fetcher::new()?) };
+    let fetcher = if offline {
+        None
+    } else {
+        Some(Fetcher::new(allow_private_network)?)
+    };
     let found = source::read(source_text, fetcher.as_ref())
         .with_context(|| format!("nothing imported from {source_text}"))?;
     let now = Utc::now();
@@ -996,12 +1008,23 @@ fn confirm_email(dir: &Path, stdin_pass: bool, address: &str, json: bool) -> Res
     Ok(0)
 }
 
-fn verify(dir: &Path, stdin_pass: bool, number: u64, online: bool, json: bool) -> Result<u8> {
+fn verify(
+    dir: &Path,
+    stdin_pass: bool,
+    number: u64,
+    online: bool,
+    allow_private_network: bool,
+    json: bool,
+) -> Result<u8> {
     let mut wallet = open(dir, stdin_pass, Access::Write)?;
     let entry = find(&wallet, number)?;
     let text = wallet.document(&entry)?;
     let presented = checking::parse(&text)?;
-    let fetcher = if online { Some(Fetcher::new()?) } else { None };
+    let fetcher = if online {
+        Some(Fetcher::new(allow_private_network)?)
+    } else {
+        None
+    };
     let Checked {
         report,
         status_as_of,

@@ -54,7 +54,7 @@ pub fn read(source: &str, fetcher: Option<&Fetcher>) -> Result<Vec<Found>, Sourc
     let path = Path::new(source);
     if !is_link(trimmed) && path.is_file() {
         let bytes = read_file(path)?;
-        let mut found = from_bytes(&bytes, &path.display().to_string(), fetcher)?;
+        let mut found = from_bytes(&bytes, &path.display().to_string(), fetcher, false)?;
         for item in &mut found {
             item.how = format!("{} from {}", item.how, path.display());
         }
@@ -66,7 +66,14 @@ pub fn read(source: &str, fetcher: Option<&Fetcher>) -> Result<Vec<Found>, Sourc
         || trimmed.starts_with("data:")
         || trimmed.split('.').count() == 3 && !trimmed.contains(' ');
     if looks_like_a_document {
-        return from_bytes(trimmed.as_bytes(), "the text given", fetcher);
+        // A link the learner typed may be http on loopback (development); one found inside a
+        // file or a QR code never is.
+        return from_bytes(
+            trimmed.as_bytes(),
+            "the text given",
+            fetcher,
+            is_link(trimmed),
+        );
     }
     Err(SourceError::Unknown {
         source_name: source.to_owned(),
@@ -102,6 +109,7 @@ fn from_bytes(
     bytes: &[u8],
     what: &str,
     fetcher: Option<&Fetcher>,
+    typed: bool,
 ) -> Result<Vec<Found>, SourceError> {
     let limits = input::InputLimits::default();
     let unrecognised = |source| SourceError::Unrecognised {
@@ -111,7 +119,7 @@ fn from_bytes(
     match verify::recognise(bytes, &limits).map_err(unrecognised)? {
         Recognised::Document(recovered) => split(recovered, None),
         Recognised::Link { url, .. } => {
-            let body = fetch_link(&url, fetcher)?;
+            let body = fetch_link(&url, fetcher, typed)?;
             let recovered = verify::recognise_fetched(&url, &body, &limits).map_err(|source| {
                 SourceError::Unrecognised {
                     what: url.clone(),
@@ -128,8 +136,9 @@ fn from_bytes(
 }
 
 /// A claim link: `{link}/credential.json` first (where the issuer service serves the credential),
-/// then the link itself asking for JSON.
-fn fetch_link(link: &str, fetcher: Option<&Fetcher>) -> Result<Vec<u8>, SourceError> {
+/// then the link itself asking for JSON. `typed`: the learner typed the link (http on loopback is
+/// then allowed, for development, saying so).
+fn fetch_link(link: &str, fetcher: Option<&Fetcher>, typed: bool) -> Result<Vec<u8>, SourceError> {
     let Some(fetcher) = fetcher else {
         return Err(SourceError::Format {
             what: link.into(),
@@ -138,13 +147,20 @@ fn fetch_link(link: &str, fetcher: Option<&Fetcher>) -> Result<Vec<u8>, SourceEr
     };
     let accept = "application/vc, application/vc+jwt, application/json, image/png, image/svg+xml";
     let base = link.trim_end_matches('/');
+    let get = |url: &str| {
+        if typed {
+            fetcher.get_typed(url, accept)
+        } else {
+            fetcher.get(url, accept)
+        }
+    };
     let response = if base.contains("/claim/") {
-        match fetcher.get(&format!("{base}/credential.json"), accept) {
+        match get(&format!("{base}/credential.json")) {
             Ok(response) => response,
-            Err(_) => fetcher.get(link, accept)?,
+            Err(_) => get(link)?,
         }
     } else {
-        fetcher.get(link, accept)?
+        get(link)?
     };
     Ok(response.body)
 }
