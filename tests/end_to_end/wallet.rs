@@ -825,7 +825,7 @@ fn online_verification_caches_status_and_offline_says_as_of_when() {
     let file = wallet.write("b.json", signed.as_bytes());
     // Issue 11.10: the badge names a status list on this machine's loopback over http; without
     // --allow-private-network the wallet refuses before connecting, saying why.
-    let out = wallet.run(&["import", &file], None);
+    let out = wallet.run(&["import", "--keep-unchecked", &file], None);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     let out = wallet.run(&["verify", "1", "--online"], None);
     assert_ne!(code(&out), Some(0), "{}", stdout(&out));
@@ -943,6 +943,7 @@ fn a_badge_that_could_not_be_checked_is_kept_only_when_asked_and_marked_until_ch
     let wallet = Wallet::new();
     let routes: Routes = Arc::new(Mutex::new(BTreeMap::new()));
     let base = serve(routes.clone());
+    // The issuer's server is on loopback: the wallet reaches it only with --allow-private-network.
     let list_url = format!("{base}/status/1");
     let mut badge = model::sample::data_literacy_badge();
     badge["credentialStatus"]["statusListCredential"] = list_url.clone().into();
@@ -952,7 +953,7 @@ fn a_badge_that_could_not_be_checked_is_kept_only_when_asked_and_marked_until_ch
     let png = bake::bake_png(&qr::render_png("badge", 2).unwrap(), &signed).unwrap();
     let file = wallet.write("badge.png", &png);
 
-    let out = wallet.run(&["import", &file], None);
+    let out = wallet.run(&["--allow-private-network", "import", &file], None);
     assert_eq!(code(&out), Some(1), "{}", stderr(&out));
     let text = stderr(&out);
     assert!(text.contains("NOT FULLY CHECKED"), "{text}");
@@ -961,7 +962,15 @@ fn a_badge_that_could_not_be_checked_is_kept_only_when_asked_and_marked_until_ch
     assert!(!text.contains("Stored as"), "{text}");
     assert!(wallet.list().is_empty(), "nothing is stored silently");
 
-    let out = wallet.run(&["import", "--keep-unchecked", &file], None);
+    let out = wallet.run(
+        &[
+            "--allow-private-network",
+            "import",
+            "--keep-unchecked",
+            &file,
+        ],
+        None,
+    );
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("marked as not checked"),
@@ -1017,7 +1026,10 @@ fn a_badge_that_could_not_be_checked_is_kept_only_when_asked_and_marked_until_ch
         "/status/1".into(),
         ("application/json".into(), list.to_string().into_bytes()),
     );
-    let out = wallet.run(&["verify", "1", "--online"], None);
+    let out = wallet.run(
+        &["--allow-private-network", "verify", "1", "--online"],
+        None,
+    );
     assert_eq!(code(&out), Some(0), "{}", stdout(&out));
     let listed = wallet.list();
     assert_eq!(
@@ -1042,7 +1054,7 @@ fn a_badge_that_could_not_be_checked_is_kept_only_when_asked_and_marked_until_ch
     let mut tampered = proof::sign(&web_badge, &issuer.key, &options).unwrap();
     tampered["credentialSubject"]["achievement"]["name"] = "Rocket Science".into();
     let file = wallet.write("web.json", tampered.to_string().as_bytes());
-    let out = wallet.run(&["import", &file], None);
+    let out = wallet.run(&["--allow-private-network", "import", &file], None);
     assert_eq!(code(&out), Some(1), "{}", stderr(&out));
     let text = stderr(&out);
     assert!(text.contains("connection refused"), "{text}");
