@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 
 use passerelle_core::bake::{self, BakeError, BakedCredential};
 use passerelle_core::did::Did;
-use passerelle_core::input::InputLimits;
+use passerelle_core::input::{InputError, InputLimits};
 use passerelle_core::qr::{self, QrError, QrPayload};
 use passerelle_core::schema::SchemaSet;
 use passerelle_core::trust::TrustRegistries;
@@ -171,7 +171,7 @@ impl Service {
                 cap: self.limits.max_bytes,
             });
         }
-        let text = String::from_utf8_lossy(bytes);
+        let text = utf8(bytes)?;
         let trimmed = text.trim_start_matches('\u{feff}').trim();
         if trimmed.is_empty() {
             return Err(InputProblem::Empty);
@@ -216,7 +216,7 @@ impl Service {
                 let text = if body.starts_with(b"\x89PNG") {
                     bake::extract(&body)?.map(BakedCredential::into_string)
                 } else {
-                    let text = String::from_utf8_lossy(&body).trim().to_owned();
+                    let text = utf8(&body)?.trim().to_owned();
                     if text.starts_with('<') {
                         bake::extract(text.as_bytes())?.map(BakedCredential::into_string)
                     } else if text.starts_with("http://")
@@ -433,6 +433,16 @@ impl CheckPool {
 }
 
 /// PNG, JPEG, GIF or WebP, by magic number.
+/// The input as text; invalid UTF-8 is refused with the offset of the first bad byte (never
+/// replaced: a replaced character would be checked as something the sender did not send).
+fn utf8(bytes: &[u8]) -> Result<&str, InputProblem> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        InputProblem::Document(VerifyInputError::Input(InputError::NotUtf8 {
+            offset: e.valid_up_to(),
+        }))
+    })
+}
+
 fn is_raster_image(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\x89PNG\r\n\x1a\n")
         || bytes.starts_with(&[0xff, 0xd8, 0xff])

@@ -171,7 +171,14 @@ fn from_bytes(
         return Ok(found);
     }
     let text = std::str::from_utf8(bytes)
-        .map_err(|_| format_error("not text, nor a PNG, SVG, JPEG, GIF or WebP image".into()))?
+        .map_err(|e| {
+            let reason = input::InputError::NotUtf8 {
+                offset: e.valid_up_to(),
+            };
+            format_error(format!(
+                "{reason}; nor is it a PNG, SVG, JPEG, GIF or WebP image"
+            ))
+        })?
         .trim();
     if text.starts_with(qr::COMPACT_PREFIX) {
         return from_qr_text(text, "QR text", fetcher, depth);
