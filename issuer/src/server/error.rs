@@ -298,6 +298,26 @@ mod tests {
         ));
     }
 
+    /// Issue 11: a repeated key (even inside a nested object) and invalid UTF-8 are refused
+    /// with where, before the body is mapped to its type (which would keep the last key).
+    #[test]
+    fn duplicate_keys_and_invalid_utf8_bodies_are_refused_with_where() {
+        let message = |body: &[u8]| match parse_json::<Sample>(body) {
+            Err(ApiError::BadBody { message }) => message,
+            other => panic!("{other:?}"),
+        };
+        let m = message(br#"{"name": "EVIL before", "name": "a"}"#);
+        assert!(m.contains("\"name\" twice") && m.contains("at name"), "{m}");
+        let m = message(br#"{"name": "a", "inner": {"level": 1, "level": 1}}"#);
+        assert!(m.contains("at inner.level"), "{m}");
+        let m = message(b"{\"name\": \"a\xff\"}");
+        assert!(m.contains("invalid byte at offset 11"), "{m}");
+        assert_eq!(
+            ApiError::BadBody { message: m }.status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+
     #[test]
     fn internal_errors_say_nothing_internal() {
         let body = ApiError::internal("password=hunter2 at db").body();
