@@ -36,6 +36,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use passerelle_core::input;
 use rayon::prelude::*;
 use serde::Deserialize;
 
@@ -280,12 +281,16 @@ pub fn json_lines_rows<'a>(
                     reason: format!("longer than {MAX_ROW_BYTES} bytes"),
                 });
             }
-            let parsed: JsonRow = serde_json::from_str(line).map_err(|e| RowError {
-                row,
-                external_id: None,
-                column: "row".into(),
-                reason: format!("not a valid JSON row: {e}"),
-            })?;
+            let limits = input::InputLimits::default();
+            let parsed: JsonRow = input::parse_json(line.as_bytes(), &limits)
+                .map_err(|e| e.to_string())
+                .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
+                .map_err(|reason| RowError {
+                    row,
+                    external_id: None,
+                    column: "row".into(),
+                    reason: format!("not a valid JSON row: {reason}"),
+                })?;
             let mut fields = HashMap::new();
             let mut put = |column, value: Option<String>| {
                 if let Some(v) = value.filter(|v| !v.trim().is_empty()) {

@@ -1,7 +1,16 @@
 //! Reading untrusted JSON: a size cap and a nesting cap are checked before any parsing, so
-//! a hostile document can't exhaust memory or the stack.
+//! a hostile document can't exhaust memory or the stack. An object with the same key twice
+//! is refused: JSON parsers disagree on which one counts, so a signature checked over one
+//! reading could be shown with the other.
 
-use serde_json::Value;
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
+use serde_json::{Map, Value};
+
+use crate::jsonld::{JsonPath, PathSegment};
 
 /// Caps on an untrusted document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +51,17 @@ pub enum InputError {
     },
     #[error("expected a JSON object at the top level, found {found}")]
     NotAnObject { found: &'static str },
+    /// An object has the same key twice (after unescaping), identical values or not.
+    #[error(
+        "document has the key {key:?} twice in the same object, at {path}; \
+         each key may appear once"
+    )]
+    DuplicateKey {
+        /// Where the second occurrence is, in the style `credentialSubject.achievement.name`.
+        path: String,
+        /// The repeated key.
+        key: String,
+    },
 }
 
 /// Checks the caps and the encoding, and returns the text.
@@ -65,11 +85,132 @@ pub fn check_text<'a>(bytes: &'a [u8], limits: &InputLimits) -> Result<&'a str, 
 pub fn parse_json(bytes: &[u8], limits: &InputLimits) -> Result<Value, InputError> {
     let text = check_text(bytes, limits)?;
     check_depth(text, limits.max_depth)?;
-    serde_json::from_str(text).map_err(|e| InputError::InvalidJson {
-        message: e.to_string(),
-        line: e.line(),
-        column: e.column(),
+    parse_unique_keys(text)
+}
+
+/// Parses JSON text into a [`Value`], refusing an object that repeats a key.
+fn parse_unique_keys(text: &str) -> Result<Value, InputError> {
+    let duplicate = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = UniqueKeys {
+        duplicate: &duplicate,
+    }
+    .deserialize(&mut de)
+    .and_then(|value| de.end().map(|()| value));
+    parsed.map_err(|e| match duplicate.into_inner() {
+        Some(mut reversed) => {
+            let key = match reversed.first() {
+                Some(PathSegment::Key(key)) => key.clone(),
+                _ => String::new(),
+            };
+            reversed.reverse();
+            InputError::DuplicateKey {
+                path: JsonPath(reversed).to_string(),
+                key,
+            }
+        }
+        None => InputError::InvalidJson {
+            message: e.to_string(),
+            line: e.line(),
+            column: e.column(),
+        },
     })
+}
+
+/// Builds a [`Value`] like serde_json's own visitor, but refuses a repeated key. On a
+/// duplicate it records the path, innermost segment first; each enclosing level appends its
+/// own segment as the error passes through it, so the happy path tracks nothing.
+#[derive(Clone, Copy)]
+struct UniqueKeys<'c> {
+    duplicate: &'c RefCell<Option<Vec<PathSegment>>>,
+}
+
+impl UniqueKeys<'_> {
+    fn note<E>(self, segment: impl FnOnce() -> PathSegment, error: E) -> E {
+        if let Some(path) = self.duplicate.borrow_mut().as_mut() {
+            path.push(segment());
+        }
+        error
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for UniqueKeys<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueKeys<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        loop {
+            let index = items.len();
+            match seq.next_element_seed(self) {
+                Ok(Some(item)) => items.push(item),
+                Ok(None) => return Ok(Value::Array(items)),
+                Err(e) => return Err(self.note(|| PathSegment::Index(index), e)),
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            let value = match access.next_value_seed(self) {
+                Ok(value) => value,
+                Err(e) => return Err(self.note(|| PathSegment::Key(key), e)),
+            };
+            match map.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                Entry::Occupied(slot) => {
+                    *self.duplicate.borrow_mut() = Some(vec![PathSegment::Key(slot.key().clone())]);
+                    return Err(de::Error::custom(format_args!(
+                        "duplicate key {:?}",
+                        slot.key()
+                    )));
+                }
+            }
+        }
+        Ok(Value::Object(map))
+    }
 }
 
 /// Parses an untrusted JSON document that must be an object.
@@ -165,6 +306,66 @@ mod tests {
         assert!(matches!(
             parse_json_object(b"[1]", &limits),
             Err(InputError::NotAnObject { .. })
+        ));
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_with_their_path() {
+        let cases: &[(&str, &str, &str)] = &[
+            (r#"{"name":"EVIL","name":"Real"}"#, "name", "name"),
+            (r#"{"a":1,"a":1}"#, "a", "a"),
+            (
+                r#"{"credentialSubject":{"achievement":{"name":"EVIL","id":"x","name":"Real"}}}"#,
+                "credentialSubject.achievement.name",
+                "name",
+            ),
+            (
+                r#"{"type":["a"],"evidence":[{"id":"1"},{"id":"2","id":"2"}]}"#,
+                "evidence[1].id",
+                "id",
+            ),
+            (
+                r#"{"proof":{"proofValue":"z1","type":"DataIntegrityProof","proofValue":"z2"}}"#,
+                "proof.proofValue",
+                "proofValue",
+            ),
+            (r#"{"name":"EVIL","name":"Real"}"#, "name", "name"),
+            (r#"[{"a b":{},"a b":{}}]"#, r#"[0]["a b"]"#, "a b"),
+        ];
+        for (text, path, key) in cases {
+            assert_eq!(
+                parse_json(text.as_bytes(), &InputLimits::default()),
+                Err(InputError::DuplicateKey {
+                    path: (*path).to_owned(),
+                    key: (*key).to_owned(),
+                }),
+                "{text}"
+            );
+        }
+        let err = parse_json(br#"{"a":{"b":1,"b":2}}"#, &InputLimits::default()).unwrap_err();
+        assert!(err.to_string().contains("\"b\" twice"), "{err}");
+        assert!(err.to_string().contains("at a.b"), "{err}");
+    }
+
+    #[test]
+    fn unique_keys_parse_like_serde_json() {
+        let text = r#"{"z":1,"a":[1,-2,3.5,1e400,"s",null,true,{"k":{}}],"m":{"a":{"a":1}},"a2":18446744073709551615}"#;
+        assert!(parse_json(b"{\"a\":1e400}", &InputLimits::default()).is_err());
+        let text = text.replace(",1e400", "");
+        let ours = parse_json(text.as_bytes(), &InputLimits::default()).unwrap();
+        let theirs: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(ours, theirs);
+        assert_eq!(
+            ours.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["z", "a", "m", "a2"]
+        );
+        assert!(matches!(
+            parse_json(b"{\"a\":1} x", &InputLimits::default()),
+            Err(InputError::InvalidJson { .. })
+        ));
+        assert!(matches!(
+            parse_json(b"{\"a\":1,\"a\"", &InputLimits::default()),
+            Err(InputError::InvalidJson { .. })
         ));
     }
 

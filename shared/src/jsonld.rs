@@ -637,10 +637,10 @@ fn remove_member(document: &mut Value, path: &JsonPath) {
 
 /// A JSON path (`proof[0].type`) of a value inside a document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct JsonPath(Vec<PathSegment>);
+pub(crate) struct JsonPath(pub(crate) Vec<PathSegment>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum PathSegment {
+pub(crate) enum PathSegment {
     Key(String),
     Index(usize),
 }

@@ -73,8 +73,8 @@ pub enum QrError {
     #[error("the QR payload inflates to more than {max} bytes", max = MAX_DOCUMENT_BYTES)]
     DocumentTooLarge,
     /// The inflated document is not UTF-8 text.
-    #[error("the QR payload's document is not UTF-8 text")]
-    NotUtf8,
+    #[error("the QR payload's document is not UTF-8 text (invalid byte at offset {offset} of the inflated document)")]
+    NotUtf8 { offset: usize },
     /// The text is none of the forms [`decode`] knows.
     #[error(
         "the QR code holds neither a credential ({COMPACT_PREFIX}…, JSON or a compact JWS) nor an \
@@ -137,7 +137,9 @@ pub fn decode(text: &str) -> Result<QrPayload, QrError> {
         }
         return String::from_utf8(inflated)
             .map(QrPayload::Document)
-            .map_err(|_| QrError::NotUtf8);
+            .map_err(|e| QrError::NotUtf8 {
+                offset: e.utf8_error().valid_up_to(),
+            });
     }
     if is_http_url(text) {
         return Ok(QrPayload::Link(text.to_owned()));
@@ -350,6 +352,19 @@ fn is_compact_jws(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compact_payload_that_is_not_utf8_names_the_offset() {
+        let mut encoder = ZlibEncoder::new(Vec::new(), Compression::best());
+        encoder.write_all(b"{\"name\":\"ab\xffc\"}").unwrap();
+        let text = format!(
+            "{COMPACT_PREFIX}{}",
+            base45::encode(encoder.finish().unwrap())
+        );
+        let err = decode(&text).unwrap_err();
+        assert!(matches!(err, QrError::NotUtf8 { offset: 11 }), "{err:?}");
+        assert!(err.to_string().contains("offset 11"), "{err}");
+    }
 
     #[test]
     fn compact_round_trip_keeps_the_exact_bytes() {

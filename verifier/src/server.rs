@@ -19,6 +19,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use passerelle_core::input;
 use passerelle_core::qr::{self, QrError, QrPayload};
 use passerelle_core::verify::{
     Check, DocumentKind, Message, MessageCode, Outcome, Report, Verdict,
@@ -185,7 +186,7 @@ async fn verify_page(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    let mut text = String::new();
+    let mut text = Vec::new();
     let mut file: Option<Bytes> = None;
     let mut lang = None;
     let mut email = None;
@@ -196,7 +197,7 @@ async fn verify_page(
                 let name = field.name().unwrap_or_default().to_owned();
                 match field.bytes().await {
                     Ok(bytes) => match name.as_str() {
-                        "credential" => text = String::from_utf8_lossy(&bytes).into_owned(),
+                        "credential" => text = bytes.to_vec(),
                         "file" if !bytes.is_empty() => file = Some(bytes),
                         "lang" => lang = Some(String::from_utf8_lossy(&bytes).into_owned()),
                         "email" => email = Some(String::from_utf8_lossy(&bytes).into_owned()),
@@ -226,7 +227,7 @@ async fn verify_page(
     }
     let input: Vec<u8> = match file {
         Some(bytes) => bytes.to_vec(),
-        None => text.into_bytes(),
+        None => text,
     };
     let outcome = match state.service.recover(&input).await {
         Ok(recovered) => {
@@ -385,8 +386,16 @@ fn qr_field(body: &[u8]) -> Result<Option<String>, ApiError> {
     if !members.contains_key("qr") {
         return Ok(None);
     }
-    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(trimmed) else {
-        return Ok(None);
+    let map = match input::parse_json(trimmed, &input::InputLimits::default()) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return Ok(None),
+        Err(e) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                &e.to_string(),
+            ))
+        }
     };
     match map.get("qr") {
         None => Ok(None),
@@ -875,9 +884,9 @@ fn vcapi_options(
 
 /// The request body as a JSON object, or a 400 problem.
 fn vcapi_body(body: &[u8]) -> Result<serde_json::Map<String, Value>, VcApiRequestError> {
-    match serde_json::from_slice::<Value>(body) {
+    match input::parse_json_object(body, &input::InputLimits::default()) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(VcApiRequestError::new(
+        Err(input::InputError::NotAnObject { .. }) | Ok(_) => Err(VcApiRequestError::new(
             PARSING_ERROR,
             None,
             "the request body must be a JSON object",

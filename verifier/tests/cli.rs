@@ -92,3 +92,35 @@ fn an_offline_presentation_without_a_challenge_is_incomplete_unless_allowed() {
     assert!(out.contains("made for another request"), "{out}");
     assert!(out.contains("[pass       ] proof"), "{out}");
 }
+
+/// Issue 11: the CLI refuses a repeated key naming its path, and invalid UTF-8 naming the
+/// offset of the bad byte (bad input: exit code 2).
+#[test]
+fn duplicate_keys_and_invalid_utf8_are_refused_with_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let vp = std::fs::read_to_string(presentation(dir.path())).unwrap();
+    let anchor = "\"achievement\":{";
+    assert_eq!(vp.matches(anchor).count(), 1);
+    let forged = vp.replacen(anchor, &format!("{anchor}\"name\":\"EVIL before\","), 1);
+    let mut bad_utf8 = vp.clone().into_bytes();
+    bad_utf8.insert(40, 0xff);
+    for (name, bytes, expected) in [
+        (
+            "forged.json",
+            forged.into_bytes(),
+            "credentialSubject.achievement.name".to_owned(),
+        ),
+        ("bad.json", bad_utf8, "invalid byte at offset 40".to_owned()),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_passerelle-verifier"))
+            .args(["verify", "--now", "2026-09-01T00:00:00Z"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(&expected), "{name}: {stderr}");
+    }
+}

@@ -1817,3 +1817,79 @@ async fn two_instances_share_signed_challenges_and_one_replay_set() {
     let report = stranger.verify_with(&vp, Some(&issued)).await;
     assert_eq!(check(&report, "challenge")["code"], "challenge.not_issued");
 }
+
+/// Issue 11.1: a signed badge with a forged `name` put before the real one (a text edit, so
+/// the signature still covers the last `name`) is refused, naming the path of the duplicate;
+/// issue 11.2: a byte that is not UTF-8 is refused with its offset, never replaced.
+#[tokio::test]
+async fn duplicate_keys_and_invalid_utf8_are_refused_with_where() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let badge = issuer.badge(5, "key-1", |_| {});
+    let text = badge.to_string();
+    let anchor = "\"achievement\":{";
+    assert_eq!(text.matches(anchor).count(), 1, "{text}");
+    let forged = text.replacen(anchor, &format!("{anchor}\"name\":\"EVIL before\","), 1);
+
+    let (status, error) = verifier
+        .post_raw("/api/v1/verify", forged.clone().into_bytes())
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let message = error["error"].as_str().unwrap();
+    assert!(
+        message.contains("\"name\" twice")
+            && message.contains("credentialSubject.achievement.name"),
+        "{message}"
+    );
+    let (status, error) = verifier
+        .post_raw(
+            "/credentials/verify",
+            format!("{{\"verifiableCredential\":{forged}}}").into_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert!(
+        error["detail"]
+            .as_str()
+            .unwrap()
+            .contains("verifiableCredential.credentialSubject.achievement.name"),
+        "{error}"
+    );
+    let (status, page) = verifier.page(vec![], Some(forged.into_bytes())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("credentialSubject.achievement.name"),
+        "{page}"
+    );
+
+    let offset = text.len() / 2;
+    let mut bytes = text.clone().into_bytes();
+    bytes.insert(offset, 0xff);
+    let (status, error) = verifier.post_raw("/api/v1/verify", bytes.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("invalid byte at offset {offset}")),
+        "{error}"
+    );
+    let (status, page) = verifier.page(vec![], Some(bytes.clone())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains(&format!("invalid byte at offset {offset}")),
+        "{page}"
+    );
+    let mut wrapped = b"{\"verifiableCredential\":".to_vec();
+    wrapped.extend_from_slice(&bytes);
+    wrapped.push(b'}');
+    let (status, error) = verifier.post_raw("/credentials/verify", wrapped).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    let expected = format!("offset {}", offset + "{\"verifiableCredential\":".len());
+    assert!(
+        error["detail"].as_str().unwrap().contains(&expected),
+        "{error}"
+    );
+    // The untouched badge still verifies.
+    assert_eq!(verifier.verify(&badge).await["verdict"], "verified");
+}

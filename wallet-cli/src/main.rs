@@ -18,7 +18,7 @@ use passerelle_core::model::{self, Iri, VerifiablePresentation};
 use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
 use passerelle_core::sealed::{KdfParams, Passphrase};
 use passerelle_core::verify::{Check, Outcome, Presented, Report, Verdict};
-use passerelle_core::{bake, did, qr};
+use passerelle_core::{bake, did, input, qr};
 use passerelle_wallet::checking::{self, Checked};
 use passerelle_wallet::fetch::Fetcher;
 use passerelle_wallet::source;
@@ -494,7 +494,7 @@ fn find(wallet: &Wallet, number: u64) -> Result<Entry> {
 
 /// The stored text's identity: JSON re-serialised (whitespace does not matter), a JWS as is.
 fn digest_of(text: &str) -> String {
-    let normal = serde_json::from_str::<Value>(text)
+    let normal = input::parse_json(text.as_bytes(), &input::InputLimits::default())
         .map(|v| v.to_string())
         .unwrap_or_else(|_| text.trim().to_owned());
     hex::encode(Sha256::digest(normal.as_bytes()))
@@ -831,7 +831,7 @@ fn show(dir: &Path, stdin_pass: bool, number: u64, json: bool) -> Result<u8> {
     let entry = find(&wallet, number)?;
     let text = wallet.document(&entry)?;
     if json {
-        match serde_json::from_str::<Value>(&text) {
+        match input::parse_json(text.as_bytes(), &input::InputLimits::default()) {
             Ok(value) => print_json(&value)?,
             Err(_) => print_json(&Value::String(text))?,
         }

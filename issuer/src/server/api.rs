@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json};
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use passerelle_core::input;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -726,7 +727,7 @@ fn decode_cursor(text: &str) -> Result<SearchCursor, ApiError> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(text)
         .map_err(|_| bad())?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let value = input::parse_json(&bytes, &input::InputLimits::default()).map_err(|_| bad())?;
     let at = value["t"]
         .as_str()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())

@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use passerelle_core::input;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
@@ -222,19 +223,22 @@ pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes,
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
-/// Deserializes JSON, naming the path of the first value that does not fit.
+/// Deserializes JSON, naming the path of the first value that does not fit. The text is read
+/// by the core's untrusted-JSON entry first: invalid UTF-8 (with its byte offset) and a
+/// repeated key (with its path) are refused there. The route's body limit caps the size.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize(&mut de) {
+    let limits = input::InputLimits {
+        max_bytes: usize::MAX,
+        ..input::InputLimits::default()
+    };
+    let document = input::parse_json(bytes, &limits).map_err(|e| ApiError::BadBody {
+        message: format!("the body is not valid JSON: {e}"),
+    })?;
+    match serde_path_to_error::deserialize(document) {
         Ok(value) => Ok(value),
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                return Err(ApiError::BadBody {
-                    message: format!("the body is not valid JSON: {inner}"),
-                });
-            }
             let message = inner.to_string();
             let field = match missing_field(&message) {
                 Some(name) if path == "." => name,
@@ -292,6 +296,26 @@ mod tests {
             parse_json::<Sample>(b"{"),
             Err(ApiError::BadBody { .. })
         ));
+    }
+
+    /// Issue 11: a repeated key (even inside a nested object) and invalid UTF-8 are refused
+    /// with where, before the body is mapped to its type (which would keep the last key).
+    #[test]
+    fn duplicate_keys_and_invalid_utf8_bodies_are_refused_with_where() {
+        let message = |body: &[u8]| match parse_json::<Sample>(body) {
+            Err(ApiError::BadBody { message }) => message,
+            other => panic!("{other:?}"),
+        };
+        let m = message(br#"{"name": "EVIL before", "name": "a"}"#);
+        assert!(m.contains("\"name\" twice") && m.contains("at name"), "{m}");
+        let m = message(br#"{"name": "a", "inner": {"level": 1, "level": 1}}"#);
+        assert!(m.contains("at inner.level"), "{m}");
+        let m = message(b"{\"name\": \"a\xff\"}");
+        assert!(m.contains("invalid byte at offset 11"), "{m}");
+        assert_eq!(
+            ApiError::BadBody { message: m }.status(),
+            StatusCode::BAD_REQUEST
+        );
     }
 
     #[test]

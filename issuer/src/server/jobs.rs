@@ -241,8 +241,12 @@ pub(super) async fn create(
             .map_err(|e| ApiError::invalid("body", e.to_string()))?
             .collect()
     } else {
-        let text = std::str::from_utf8(&body)
-            .map_err(|e| ApiError::invalid("body", format!("JSON lines must be UTF-8: {e}")))?;
+        let text = std::str::from_utf8(&body).map_err(|e| {
+            let reason = passerelle_core::input::InputError::NotUtf8 {
+                offset: e.valid_up_to(),
+            };
+            ApiError::invalid("body", format!("JSON lines must be UTF-8: {reason}"))
+        })?;
         bulk::json_lines_rows(text, &achievement.slug).collect()
     };
     if rows.is_empty() {
