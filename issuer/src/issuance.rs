@@ -114,8 +114,8 @@ impl From<StoreError> for IssueError {
             },
             StoreError::NoStatusEntry {
                 credential,
-                purpose,
-            } if purpose == "suspension" => Self::Conflict {
+                purpose: "suspension",
+            } => Self::Conflict {
                 reason: format!(
                     "credential {credential} has no suspension status entry, so it cannot be \
                      suspended: it was issued while suspension was off (it can still be revoked). \
