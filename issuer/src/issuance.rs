@@ -114,6 +114,17 @@ impl From<StoreError> for IssueError {
             },
             StoreError::NoStatusEntry {
                 credential,
+                purpose: "suspension",
+            } => Self::Conflict {
+                reason: format!(
+                    "credential {credential} has no suspension status entry, so it cannot be \
+                     suspended: it was issued while suspension was off (it can still be revoked). \
+                     To make credentials issued from now on suspendable, set `suspension = true` \
+                     under `[issuance]` in issuer.toml"
+                ),
+            },
+            StoreError::NoStatusEntry {
+                credential,
                 purpose,
             } => Self::Conflict {
                 reason: format!("credential {credential} has no {purpose} status entry"),

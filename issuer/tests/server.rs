@@ -681,6 +681,35 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
     assert!(html.contains("2026-03-01"), "the award date");
     assert!(!html.contains(EMAIL));
     assert!(html.contains("lang=\"en\""));
+    assert_eq!(page.header(header::VARY), Some("accept"));
+
+    // The same link answers the credential to a client that prefers JSON (a verifier or a
+    // wallet following the link or its QR code), the page to a browser.
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let as_browser = c
+        .send(Method::GET, &path, &[("accept", browser)], Vec::new())
+        .await;
+    assert!(as_browser
+        .header(header::CONTENT_TYPE)
+        .unwrap()
+        .starts_with("text/html"));
+    for accept in [
+        "application/json",
+        "application/vc+ld+json, text/html;q=0.5",
+    ] {
+        let negotiated = c
+            .send(Method::GET, &path, &[("accept", accept)], Vec::new())
+            .await;
+        assert_eq!(negotiated.status, StatusCode::OK, "{accept}");
+        assert_eq!(
+            negotiated.header(header::CONTENT_TYPE),
+            Some("application/vc+ld+json"),
+            "{accept}"
+        );
+        assert_eq!(negotiated.header(header::VARY), Some("accept"));
+        assert_eq!(negotiated.header(header::CACHE_CONTROL), Some("no-store"));
+        assert_eq!(negotiated.json(), issued["credential"], "{accept}");
+    }
 
     let json_download = c.get(&format!("{path}/credential.json")).await;
     assert_eq!(json_download.status, StatusCode::OK);

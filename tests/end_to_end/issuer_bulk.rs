@@ -449,6 +449,15 @@ fn revoke_suspend_rotate_and_tokens() {
     let created = issuer(dir, &["token", "create", "--name", "LMS"], &[]);
     let secret = ok(&created, "token create").trim().to_owned();
     assert!(secret.starts_with("pat_") && secret.len() > 40);
+    // The message says where the secret went: stdout, once, stored only hashed.
+    let told = stderr(&created);
+    for words in ["standard output", "once", "hash", "token revoke"] {
+        assert!(told.contains(words), "{words}: {told}");
+    }
+    assert!(
+        !told.contains(&secret),
+        "the secret is on stdout only: {told}"
+    );
     let listed = ok(&issuer(dir, &["token", "list"], &[]), "token list");
     assert!(
         listed.contains("LMS") && !listed.contains(&secret),
@@ -494,6 +503,52 @@ fn revoke_suspend_rotate_and_tokens() {
     });
     let unknown = issuer(dir, &["token", "revoke", "urn:uuid:nope"], &[]);
     assert!(!unknown.status.success());
+}
+
+#[test]
+fn suspending_a_credential_without_a_suspension_entry_says_how_to_enable_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir, &[]); // suspension off, the default
+    let csv = dir.join("c.csv");
+    fs::write(
+        &csv,
+        "email,completion_date,external_id\nada@example.org,2026-03-01,1\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    ok(
+        &issuer(
+            dir,
+            &[
+                "issue",
+                "--achievement",
+                "data-101",
+                "--csv",
+                csv.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &[],
+        ),
+        "issue",
+    );
+    let ada = read_csv(&out.join("claims.csv"))[1][2].clone();
+    let refused = issuer(dir, &["suspend", &ada], &[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let told = stderr(&refused);
+    for words in [
+        "no suspension status entry",
+        "suspension = true",
+        "[issuance]",
+        "issuer.toml",
+        "revoked",
+    ] {
+        assert!(told.contains(words), "{words}: {told}");
+    }
+    // Nothing changed: it can still be revoked.
+    let revoked = issuer(dir, &["revoke", &ada], &[]);
+    assert_eq!(ok(&revoked, "revoke").trim(), format!("{ada} revoked"));
 }
 
 /// Writes a CSV of `n` valid rows.

@@ -30,8 +30,11 @@ pub fn create(dir: &Path, name: &str) -> Result<()> {
         store.close().await;
         println!("{}", secret.expose());
         eprintln!(
-            "created API token {} ({name}); the secret above is shown ONCE — store it now",
-            record.id
+            "created API token {} ({name}). Its secret was printed above on standard output, \
+             this once only: store it now (e.g. in your LMS's secret settings). Passerelle keeps \
+             only a hash of it and cannot show it again; if it is lost, revoke this token \
+             (`passerelle-issuer token revoke {}`) and create another.",
+            record.id, record.id
         );
         Ok(())
     })

@@ -7,7 +7,7 @@
 //! and `Referrer-Policy: no-referrer`, and the access log records the route, not the path.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -241,13 +241,90 @@ fn render(state: &AppState, token: &str, c: &IssuedCredential) -> Response {
     html(StatusCode::OK, &format!("{badge} — your badge"), &body)
 }
 
-async fn page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    match redeem(&state, &token).await {
+/// Media types under which the claim link answers the credential itself rather than the page.
+const CREDENTIAL_TYPES: [&str; 6] = [
+    "application/vc+ld+json",
+    "application/vc+jwt",
+    "application/vc",
+    "application/ld+json",
+    "application/json",
+    "application/jwt",
+];
+
+/// The quality an `Accept` header gives `media_type` (`type/subtype`): the most specific
+/// matching range wins (exact, then `type/*`, then `*/*`); 0 when nothing matches.
+fn quality(accept: &str, media_type: &str) -> f32 {
+    let major = media_type.split('/').next().unwrap_or("");
+    let mut best: Option<(u8, f32)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
+            .find_map(|v| v.trim().parse::<f32>().ok())
+            .unwrap_or(1.0)
+            .clamp(0.0, 1.0);
+        let specificity = if name == media_type {
+            3
+        } else if name.strip_suffix("/*") == Some(major) {
+            2
+        } else if name == "*/*" {
+            1
+        } else {
+            continue;
+        };
+        if best.is_none_or(|(s, _)| specificity > s) {
+            best = Some((specificity, q));
+        }
+    }
+    best.map_or(0.0, |(_, q)| q)
+}
+
+/// Whether the request prefers the credential (JSON or a JWT) over an HTML page: a wallet or
+/// verifier following the link. Ties, and requests without `Accept`, get the page.
+fn wants_credential(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let credential = CREDENTIAL_TYPES
+        .iter()
+        .map(|t| quality(accept, t))
+        .fold(0.0, f32::max);
+    credential > 0.0 && credential > quality(accept, "text/html")
+}
+
+fn credential_body(c: &IssuedCredential) -> (&'static str, Vec<u8>) {
+    let content_type = if c.credential.trim_start().starts_with('{') {
+        "application/vc+ld+json"
+    } else {
+        "application/vc+jwt"
+    };
+    (content_type, c.credential.clone().into_bytes())
+}
+
+/// `GET /claim/{token}`: the page for a browser, the credential for a client that prefers it
+/// (content negotiation on `Accept`; every answer says `Vary: Accept`).
+async fn page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let mut response = match redeem(&state, &token).await {
+        Ok(Redeemed::Found(c)) if wants_credential(&headers) => {
+            let (content_type, body) = credential_body(&c);
+            let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+            private_headers(&mut response);
+            response
+        }
         Ok(Redeemed::Found(c)) => render(&state, &token, &c),
         Ok(Redeemed::Unknown) => not_found_page(),
         Ok(Redeemed::Expired) => expired_page(),
         Err(e) => e.into_response(),
-    }
+    };
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    response
 }
 
 async fn download(
@@ -271,15 +348,7 @@ async fn download(
 }
 
 async fn credential_json(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    download(&state, &token, |c| {
-        let content_type = if c.credential.trim_start().starts_with('{') {
-            "application/vc+ld+json"
-        } else {
-            "application/vc+jwt"
-        };
-        Ok((content_type, c.credential.clone().into_bytes()))
-    })
-    .await
+    download(&state, &token, |c| Ok(credential_body(c))).await
 }
 
 async fn badge_png(State(state): State<AppState>, Path(token): Path<String>) -> Response {
@@ -305,6 +374,32 @@ mod tests {
         assert_eq!(
             escape("<script>alert(\"x\")</script> & 'y'"),
             "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+    }
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn content_negotiation() {
+        let browser =
+            "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+        assert!(!wants_credential(&accept(browser)));
+        assert!(!wants_credential(&HeaderMap::new()), "no Accept: the page");
+        assert!(!wants_credential(&accept("*/*")), "curl: the page");
+        assert!(wants_credential(&accept("application/json")));
+        assert!(wants_credential(&accept(
+            "application/vc+ld+json, application/json;q=0.9, */*;q=0.1"
+        )));
+        assert!(wants_credential(&accept("application/vc+jwt")));
+        assert!(wants_credential(&accept("text/html;q=0.5, application/*")));
+        assert!(!wants_credential(&accept("application/json;q=0")));
+        assert!(
+            !wants_credential(&accept("application/json, text/html")),
+            "a tie: the page"
         );
     }
 
