@@ -967,16 +967,17 @@ async fn vcapi_credentials(
         Ok(options) => options,
         Err(error) => return error.into_response(),
     };
-    let recovered = Recovered {
-        text,
-        source: Source::Text,
-    };
     let m = messages(&state, query.lang.as_deref(), &headers);
-    match state
-        .service
-        .verify_text(recovered, chrono::Utc::now(), None, None, false)
-        .await
-    {
+    let verification = match Recovered::from_text(text, Source::Text, state.service.limits()) {
+        Ok(recovered) => {
+            state
+                .service
+                .verify_text(recovered, chrono::Utc::now(), None, None, false)
+                .await
+        }
+        Err(problem) => Err(problem),
+    };
+    match verification {
         Ok(v) if v.report.kind == DocumentKind::Credential => {
             let status = if v.report.is_verified() {
                 StatusCode::OK
@@ -1052,19 +1053,24 @@ async fn vcapi_presentations(
         Ok(options) => options,
         Err(error) => return error.into_response(),
     };
-    let recovered = Recovered {
-        text: presentation.to_string(),
-        source: Source::Text,
-    };
     let m = messages(&state, query.lang.as_deref(), &headers);
-    match verify_with_challenge(
-        &state,
-        recovered,
-        options.challenge.clone(),
-        options.domain.clone(),
-    )
-    .await
-    {
+    let verification = match Recovered::from_text(
+        presentation.to_string(),
+        Source::Text,
+        state.service.limits(),
+    ) {
+        Ok(recovered) => {
+            verify_with_challenge(
+                &state,
+                recovered,
+                options.challenge.clone(),
+                options.domain.clone(),
+            )
+            .await
+        }
+        Err(problem) => Err(problem),
+    };
+    match verification {
         Ok(v) if v.report.kind == DocumentKind::Presentation => {
             (StatusCode::OK, Json(vcapi_result(&m, &v, &options))).into_response()
         }

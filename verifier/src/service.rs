@@ -75,11 +75,29 @@ impl Source {
     }
 }
 
-/// A document recovered from the user's input, as exact text.
+/// A document recovered from the user's input: its exact text, and what the core parsed it into
+/// (so a verification parses it once).
 #[derive(Debug, Clone)]
 pub struct Recovered {
     pub text: String,
     pub source: Source,
+    pub presented: Presented,
+}
+
+impl Recovered {
+    /// A document given as text (the VC-API's bodies), parsed with the service's caps.
+    pub fn from_text(
+        text: String,
+        source: Source,
+        limits: &InputLimits,
+    ) -> Result<Self, InputProblem> {
+        let presented = verify::parse_input(text.as_bytes(), limits)?;
+        Ok(Self {
+            text,
+            source,
+            presented,
+        })
+    }
 }
 
 /// A finished verification: the core report and the credential JSON it is about (for display).
@@ -155,6 +173,7 @@ impl Service {
             Recognised::Document(recovered) => Ok(Recovered {
                 source: Source::of(recovered.form),
                 text: recovered.text,
+                presented: recovered.presented,
             }),
             Recognised::Link { url, .. } => {
                 let body = self
@@ -168,6 +187,7 @@ impl Service {
                 Ok(Recovered {
                     text: recovered.text,
                     source: Source::QrLink,
+                    presented: recovered.presented,
                 })
             }
         }
@@ -188,7 +208,11 @@ impl Service {
         domain: Option<String>,
         allow_unchallenged: bool,
     ) -> Result<Verification, InputProblem> {
-        let presented = verify::parse_input(recovered.text.as_bytes(), &self.limits)?;
+        let Recovered {
+            text,
+            source,
+            presented,
+        } = recovered;
         let fetched = self.gather(&presented).await;
         let options = CheckOptions {
             challenge,
@@ -212,8 +236,8 @@ impl Service {
         Ok(Verification {
             report,
             document,
-            source: recovered.source,
-            text: recovered.text,
+            source,
+            text,
         })
     }
 
