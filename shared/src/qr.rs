@@ -36,6 +36,19 @@ pub const MAX_DOCUMENT_BYTES: usize = crate::bake::MAX_CREDENTIAL_BYTES;
 pub const MAX_IMAGE_BYTES: usize = crate::bake::MAX_IMAGE_BYTES;
 /// Largest image, in pixels, that [`scan`] decodes (a 48-megapixel photo).
 pub const MAX_IMAGE_PIXELS: u64 = 48_000_000;
+/// Largest width or height, in pixels, of an image [`scan`] decodes.
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+/// Memory one image's decoding for a scan may take, in bytes: the decoded pixels in the image's
+/// own format, plus the downscaled copy that is scanned. Checked from the image's header before
+/// any pixel is decoded, and given to the decoder as its allocation limit. A 6,900 × 6,900 grey
+/// PNG (48 MB decoded) fits; the same image in RGB (143 MB) does not. A service holds at most
+/// (memory ceiling − the rest of the service) / this many decodes at once.
+pub const DECODE_BUDGET_BYTES: u64 = 128 * 1024 * 1024;
+/// Longest side, in pixels, an image is scanned at: larger ones are downscaled first (the
+/// largest QR code, 185 modules with its quiet zone, still gets 11 pixels a module).
+pub const SCAN_MAX_SIDE: u32 = 2_048;
+/// Longest side, in pixels, an SVG is rasterised at for a scan (4 MiB of RGBA at most).
+pub const SVG_RASTER_SIDE: u32 = 1_024;
 /// Largest module size [`render_png`] draws, in pixels.
 pub const MAX_MODULE_PIXELS: u32 = 32;
 
@@ -93,6 +106,20 @@ pub enum QrError {
     /// The image is over the caps.
     #[error("the image is too large to scan: {reason}")]
     ImageTooLarge { reason: String },
+    /// Decoding the image would take more memory than one image may
+    /// ([`DECODE_BUDGET_BYTES`]); found from its header, before decoding.
+    #[error(
+        "the image is {width} × {height} pixels, which would take {needed} MiB to decode for a scan, \
+         more than the {allowed} MiB allowed for one image",
+        needed = .bytes.div_ceil(1024 * 1024),
+        allowed = .budget / (1024 * 1024)
+    )]
+    OverBudget {
+        width: u32,
+        height: u32,
+        bytes: u64,
+        budget: u64,
+    },
     /// The image holds no readable QR code.
     #[error("no readable QR code was found in the image")]
     NoCode,
@@ -260,37 +287,125 @@ pub fn render_png(text: &str, module_pixels: u32) -> Result<Vec<u8>, QrError> {
     Ok(png)
 }
 
-/// The texts of every QR code found in an image (PNG, JPEG, GIF or WebP), in the order found.
-/// [`QrError::NoCode`] when there is none that can be read.
+/// The texts of every QR code found in an image (PNG, JPEG, GIF, WebP, or an SVG, which is
+/// rasterised first: see [`scan_svg`]), in the order found. [`QrError::NoCode`] when there is
+/// none that can be read.
+///
+/// Memory: the image's header is read first, and an image whose decoding would take more than
+/// [`DECODE_BUDGET_BYTES`] is refused ([`QrError::OverBudget`]) before any pixel is decoded.
+/// An image larger than [`SCAN_MAX_SIDE`] on a side is downscaled before the scan.
 pub fn scan(image: &[u8]) -> Result<Vec<String>, QrError> {
     if image.len() > MAX_IMAGE_BYTES {
         return Err(QrError::ImageTooLarge {
             reason: format!("{} bytes (at most {MAX_IMAGE_BYTES})", image.len()),
         });
     }
+    if looks_like_markup(image) {
+        return scan_svg(image);
+    }
+    scan_luma(decode_for_scan(image)?)
+}
+
+/// The cost of decoding an image, from its header: what [`scan`] checks against
+/// [`DECODE_BUDGET_BYTES`] before decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeCost {
+    pub width: u32,
+    pub height: u32,
+    /// Bytes of the decoded image in its own pixel format, plus the downscaled copy (in that
+    /// format and in grey) that is scanned.
+    pub bytes: u64,
+}
+
+/// Reads the header of a raster image and says what decoding it for a scan would cost.
+pub fn decode_cost(image: &[u8]) -> Result<DecodeCost, QrError> {
+    let decoder = decoder_for(image)?;
+    cost_of(&decoder)
+}
+
+fn decoder_for(image: &[u8]) -> Result<impl image::ImageDecoder + '_, QrError> {
     let mut reader = image::ImageReader::new(Cursor::new(image))
         .with_guessed_format()
         .map_err(|e| QrError::Image {
             reason: e.to_string(),
         })?;
     let mut limits = image::Limits::default();
-    limits.max_alloc = Some(MAX_IMAGE_PIXELS * 4);
+    limits.max_alloc = Some(DECODE_BUDGET_BYTES);
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
     reader.limits(limits);
-    let (width, height) = reader.into_dimensions().map_err(image_error)?;
-    if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
+    reader.into_decoder().map_err(image_error)
+}
+
+fn cost_of(decoder: &impl image::ImageDecoder) -> Result<DecodeCost, QrError> {
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > MAX_IMAGE_PIXELS {
         return Err(QrError::ImageTooLarge {
             reason: format!("{width} × {height} pixels (at most {MAX_IMAGE_PIXELS})"),
         });
     }
-    let mut reader = image::ImageReader::new(Cursor::new(image))
-        .with_guessed_format()
-        .map_err(|e| QrError::Image {
-            reason: e.to_string(),
-        })?;
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(MAX_IMAGE_PIXELS * 4);
-    reader.limits(limits);
-    let luma = reader.decode().map_err(image_error)?.into_luma8();
+    let per_pixel = u64::from(decoder.color_type().bytes_per_pixel());
+    let (small_w, small_h) = scan_size(width, height);
+    let small = if (small_w, small_h) == (width, height) {
+        // Scanned as decoded; only a grey copy when the image is not grey already.
+        if decoder.color_type() == image::ColorType::L8 {
+            0
+        } else {
+            pixels
+        }
+    } else {
+        u64::from(small_w) * u64::from(small_h) * (per_pixel + 1)
+    };
+    let bytes = decoder.total_bytes().saturating_add(small);
+    if bytes > DECODE_BUDGET_BYTES {
+        return Err(QrError::OverBudget {
+            width,
+            height,
+            bytes,
+            budget: DECODE_BUDGET_BYTES,
+        });
+    }
+    Ok(DecodeCost {
+        width,
+        height,
+        bytes,
+    })
+}
+
+/// The size an image is scanned at: its own, or downscaled to fit [`SCAN_MAX_SIDE`] keeping
+/// its proportions.
+fn scan_size(width: u32, height: u32) -> (u32, u32) {
+    let long = width.max(height);
+    if long <= SCAN_MAX_SIDE {
+        return (width, height);
+    }
+    let scale = |side: u32| {
+        let scaled = u64::from(side) * u64::from(SCAN_MAX_SIDE) / u64::from(long);
+        // At most SCAN_MAX_SIDE, so it fits in u32.
+        u32::try_from(scaled).unwrap_or(SCAN_MAX_SIDE).max(1)
+    };
+    (scale(width), scale(height))
+}
+
+/// Decodes a raster image within the budget and returns the grey image to scan, downscaled
+/// when larger than [`SCAN_MAX_SIDE`].
+fn decode_for_scan(image: &[u8]) -> Result<image::GrayImage, QrError> {
+    let decoder = decoder_for(image)?;
+    let cost = cost_of(&decoder)?;
+    let decoded = image::DynamicImage::from_decoder(decoder).map_err(image_error)?;
+    let (small_w, small_h) = scan_size(cost.width, cost.height);
+    if (small_w, small_h) == (cost.width, cost.height) {
+        return Ok(decoded.into_luma8());
+    }
+    // Area averaging (no intermediate image larger than the result), in the image's own
+    // format; the full-size image is freed before the scan.
+    let small = decoded.thumbnail_exact(small_w, small_h);
+    drop(decoded);
+    Ok(small.into_luma8())
+}
+
+fn scan_luma(luma: image::GrayImage) -> Result<Vec<String>, QrError> {
     let mut prepared = rqrr::PreparedImage::prepare(luma);
     let texts: Vec<String> = prepared
         .detect_grids()
@@ -301,6 +416,87 @@ pub fn scan(image: &[u8]) -> Result<Vec<String>, QrError> {
         return Err(QrError::NoCode);
     }
     Ok(texts)
+}
+
+/// The QR codes in an SVG image, rasterised (white background) with its longest side at about
+/// [`SVG_RASTER_SIDE`] pixels, a whole number of pixels a user unit when the drawing is small
+/// (as [`render_svg`]'s one unit a module is). Nothing outside the SVG is read: `<image>`
+/// references (files, URLs, even `data:` images) are ignored, text is not drawn (no fonts),
+/// and a document type with entity declarations is refused.
+pub fn scan_svg(svg: &[u8]) -> Result<Vec<String>, QrError> {
+    if svg.len() > MAX_IMAGE_BYTES {
+        return Err(QrError::ImageTooLarge {
+            reason: format!("{} bytes (at most {MAX_IMAGE_BYTES})", svg.len()),
+        });
+    }
+    if svg.windows(8).any(|w| w.eq_ignore_ascii_case(b"<!ENTITY")) {
+        return Err(QrError::Image {
+            reason: "the SVG declares XML entities, which are not read".into(),
+        });
+    }
+    let options = resvg::usvg::Options {
+        // No directory to resolve relative references in, and no `<image>` resolved at all.
+        resources_dir: None,
+        image_href_resolver: resvg::usvg::ImageHrefResolver {
+            resolve_data: Box::new(|_, _, _| None),
+            resolve_string: Box::new(|_, _| None),
+        },
+        ..Default::default()
+    };
+    let tree = resvg::usvg::Tree::from_data(svg, &options).map_err(|e| QrError::Image {
+        reason: format!("the SVG could not be read: {e}"),
+    })?;
+    let size = tree.size();
+    let long = size.width().max(size.height());
+    if !(long.is_finite() && long > 0.0) {
+        return Err(QrError::Image {
+            reason: "the SVG has no size".into(),
+        });
+    }
+    let target = SVG_RASTER_SIDE as f32;
+    let scale = if long <= target {
+        (target / long).floor()
+    } else {
+        target / long
+    };
+    let side = |v: f32| ((v * scale).ceil() as u32).clamp(1, SVG_RASTER_SIDE);
+    let (width, height) = (side(size.width()), side(size.height()));
+    let mut pixmap =
+        resvg::tiny_skia::Pixmap::new(width, height).ok_or_else(|| QrError::Image {
+            reason: "the SVG has no size".into(),
+        })?;
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    drop(tree);
+    // The pixmap is RGBA over an opaque white background: its luma is its grey level.
+    let luma: Vec<u8> = pixmap
+        .pixels()
+        .iter()
+        .map(|p| {
+            let (r, g, b) = (
+                u32::from(p.red()),
+                u32::from(p.green()),
+                u32::from(p.blue()),
+            );
+            // ITU-R BT.601 weights, in integers; at most 255.
+            u8::try_from((299 * r + 587 * g + 114 * b) / 1000).unwrap_or(u8::MAX)
+        })
+        .collect();
+    drop(pixmap);
+    let luma = image::GrayImage::from_raw(width, height, luma).ok_or_else(|| QrError::Image {
+        reason: "internal: pixel buffer size".into(),
+    })?;
+    scan_luma(luma)
+}
+
+/// Text starting with `<` (after a byte-order mark and white space): an SVG, or not an image.
+fn looks_like_markup(bytes: &[u8]) -> bool {
+    let start = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    start.trim_ascii_start().starts_with(b"<")
 }
 
 fn image_error(error: image::ImageError) -> QrError {
@@ -476,5 +672,113 @@ mod tests {
             .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
             .unwrap();
         assert_eq!(scan(&png), Err(QrError::NoCode));
+    }
+
+    /// A PNG whose header says `width` × `height` (its pixel data is a 1 × 1 image's: the
+    /// header is all that may be read before refusing it).
+    fn png_claiming(width: u32, height: u32, color: image::ColorType) -> Vec<u8> {
+        let one = image::DynamicImage::new(1, 1, color);
+        let mut png = Vec::new();
+        one.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        // IHDR is the first chunk: length (8..12), type (12..16), width, height, …, CRC.
+        png[16..20].copy_from_slice(&width.to_be_bytes());
+        png[20..24].copy_from_slice(&height.to_be_bytes());
+        let crc = crc32(&png[12..29]);
+        png[29..33].copy_from_slice(&crc.to_be_bytes());
+        png
+    }
+
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn an_image_over_the_decode_budget_is_refused_from_its_header() {
+        // The attack's size: 6,900 × 6,900. In RGB it needs 143 MB decoded: refused, naming
+        // the size and the limit, before any pixel is decoded (there are none to decode).
+        let rgb = png_claiming(6_900, 6_900, image::ColorType::Rgb8);
+        let err = scan(&rgb).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                QrError::OverBudget {
+                    width: 6_900,
+                    height: 6_900,
+                    budget: DECODE_BUDGET_BYTES,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("6900 × 6900 pixels")
+                && err.to_string().contains("the 128 MiB allowed"),
+            "{err}"
+        );
+        // In grey it fits the budget: 48 MB decoded, plus the 2,048-pixel copy scanned.
+        let cost = decode_cost(&png_claiming(6_900, 6_900, image::ColorType::L8)).unwrap();
+        assert_eq!(cost.bytes, 6_900 * 6_900 + 2_048 * 2_048 * 2);
+        // Over the side limit: the decoder's own limit answers, still from the header.
+        assert!(matches!(
+            scan(&png_claiming(40_000, 10, image::ColorType::L8)),
+            Err(QrError::ImageTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn a_large_image_is_downscaled_and_its_code_still_found() {
+        let text = encode_compact("{\"name\":\"Data Literacy Foundations\"}").unwrap();
+        let small = image::load_from_memory(&render_png(&text, 4).unwrap())
+            .unwrap()
+            .into_luma8();
+        // About 4,400 pixels a side: more than twice SCAN_MAX_SIDE.
+        let factor = 4_400 / small.width();
+        let large = image::imageops::resize(
+            &small,
+            small.width() * factor,
+            small.height() * factor,
+            image::imageops::FilterType::Nearest,
+        );
+        assert!(large.width() > 2 * SCAN_MAX_SIDE);
+        let mut png = Vec::new();
+        large
+            .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        assert_eq!(scan(&png).unwrap(), vec![text]);
+    }
+
+    #[test]
+    fn a_rendered_svg_is_rasterised_and_scans_back() {
+        let text = encode_compact("{\"name\":\"Data Literacy Foundations\"}").unwrap();
+        let svg = render_svg(&text).unwrap();
+        assert_eq!(scan(svg.as_bytes()).unwrap(), vec![text.clone()]);
+        assert_eq!(scan_svg(svg.as_bytes()).unwrap(), vec![text]);
+        // No code in it: a normal "no code".
+        let blank = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"/>";
+        assert_eq!(scan_svg(blank.as_bytes()), Err(QrError::NoCode));
+        // Entities are refused, external images ignored (nothing is read).
+        let entities =
+            "<!DOCTYPE svg [<!ENTITY a \"aaaa\">]><svg xmlns=\"http://www.w3.org/2000/svg\"/>";
+        assert!(matches!(
+            scan_svg(entities.as_bytes()),
+            Err(QrError::Image { .. })
+        ));
+        let external = "<svg xmlns=\"http://www.w3.org/2000/svg\" \
+            xmlns:xlink=\"http://www.w3.org/1999/xlink\" viewBox=\"0 0 10 10\">\
+            <image width=\"10\" height=\"10\" xlink:href=\"/etc/passwd\"/>\
+            <image width=\"10\" height=\"10\" href=\"http://127.0.0.1:9/x.png\"/></svg>";
+        assert_eq!(scan_svg(external.as_bytes()), Err(QrError::NoCode));
     }
 }

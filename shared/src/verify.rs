@@ -64,8 +64,8 @@ mod recognise;
 
 pub use messages::{placeholders, Arg, ArgKind, Message, MessageCode, MESSAGE_CODES};
 pub use recognise::{
-    recognise, recognise_fetched, Form, ImageKind, RecogniseError, Recognised, Recovered,
-    MAX_INPUT_BYTES,
+    image_kind, recognise, recognise_fetched, Form, ImageKind, RecogniseError, Recognised,
+    Recovered, MAX_INPUT_BYTES,
 };
 
 use MessageCode as C;

@@ -308,3 +308,67 @@ fn every_refusal_names_what_was_recognised_and_why() {
         "{error:?}"
     );
 }
+
+/// Issue 12.4: the QR code an issuer's claim page offers as SVG (drawn by `qr::render_svg`)
+/// carries no baked credential; it is rasterised and its code read.
+#[test]
+fn a_qr_code_drawn_in_svg_is_rasterised_and_read() {
+    let signed = signed_json();
+    let svg = qr::render_svg(&qr::encode_compact(&signed).unwrap()).unwrap();
+    let Recognised::Document(found) =
+        verify::recognise(svg.as_bytes(), &Default::default()).unwrap()
+    else {
+        panic!("a document is expected");
+    };
+    assert_eq!(found.form, Form::QrImage);
+    assert_eq!(found.text, signed);
+    // A link in the SVG's code is a link to fetch.
+    let svg = qr::render_svg("https://learn.example/claim/abc").unwrap();
+    assert_eq!(
+        verify::recognise(svg.as_bytes(), &Default::default()).unwrap(),
+        Recognised::Link {
+            url: "https://learn.example/claim/abc".into(),
+            from: Form::QrImage
+        }
+    );
+}
+
+/// Issue 11.3: a baked PNG's credential is read from its chunk, whatever the pixels would
+/// cost: a header claiming 16,000 × 16,000 RGBA (1 GB decoded) does not stop it, while a scan
+/// of the same image is refused from the header.
+#[test]
+fn a_baked_png_is_read_without_decoding_its_pixels() {
+    let signed = signed_json();
+    let mut png = bake_png(&plain_png(), &signed).unwrap();
+    assert_eq!(&png[12..16], b"IHDR");
+    png[16..20].copy_from_slice(&16_000u32.to_be_bytes());
+    png[20..24].copy_from_slice(&16_000u32.to_be_bytes());
+    png[24] = 8; // bit depth
+    png[25] = 6; // RGBA
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    let Recognised::Document(found) = verify::recognise(&png, &Default::default()).unwrap() else {
+        panic!("a document is expected");
+    };
+    assert_eq!(found.form, Form::BakedPng);
+    assert_eq!(found.text, signed);
+    assert!(matches!(
+        qr::scan(&png),
+        Err(qr::QrError::OverBudget { .. } | qr::QrError::ImageTooLarge { .. })
+    ));
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}

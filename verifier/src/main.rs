@@ -115,6 +115,11 @@ enum Command {
         /// that every instance shares.
         #[arg(long, default_value = "memory", value_name = "memory|postgres://…")]
         challenge_store: String,
+        /// Memory, in MiB, image decoding (QR scans, uploaded images) may take in all: each
+        /// image may take 128 MiB, 128 MiB are kept for the rest of the service, and images
+        /// beyond the slots this leaves are refused with 503 and Retry-After.
+        #[arg(long, default_value_t = 512, value_name = "MiB")]
+        decode_memory_mb: u64,
     },
 }
 
@@ -148,6 +153,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             allow_unchallenged_presentations,
             challenge_secret_file,
             challenge_store,
+            decode_memory_mb,
         } => {
             let mut extra_root_certificates = Vec::new();
             for path in &ca_certs {
@@ -168,7 +174,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 store: challenge_store,
                 allow_unchallenged: allow_unchallenged_presentations,
             };
-            serve(&bind, load_trust(&trust)?, domain, policy, challenges)?;
+            let decode_memory = decode_memory_mb.saturating_mul(1024 * 1024);
+            serve(
+                &bind,
+                load_trust(&trust)?,
+                domain,
+                policy,
+                challenges,
+                decode_memory,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         verify @ Command::Verify { .. } => run_verify(verify),
@@ -210,6 +224,7 @@ fn serve(
     domain: String,
     policy: FetchPolicy,
     setup: ChallengeSetup,
+    decode_memory: u64,
 ) -> Result<()> {
     let fetcher = Fetcher::new(policy).context("cannot set up the HTTP client")?;
     let catalogues = Catalogues::builtin().context("built-in message catalogues")?;
@@ -230,8 +245,13 @@ fn serve(
     };
     let challenges = Challenges::new(secret, replay, server::CHALLENGE_TTL);
     let state = Arc::new(
-        AppState::new(Service::new(fetcher, trust), catalogues, domain, challenges)
-            .allow_unchallenged(setup.allow_unchallenged),
+        AppState::new(
+            Service::new(fetcher, trust).with_decode_memory(decode_memory),
+            catalogues,
+            domain,
+            challenges,
+        )
+        .allow_unchallenged(setup.allow_unchallenged),
     );
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(bind)

@@ -252,13 +252,33 @@ async fn verify_page(
             };
             (page_headers(), Html(page::result(&m, &view))).into_response()
         }
-        Err(problem) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page_headers(),
-            Html(page::input_error(&m, &problem.to_string())),
-        )
-            .into_response(),
+        Err(problem) => {
+            let status = match problem {
+                InputProblem::Busy => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let response = (
+                status,
+                page_headers(),
+                Html(page::input_error(&m, &problem.to_string())),
+            )
+                .into_response();
+            if matches!(problem, InputProblem::Busy) {
+                busy(response)
+            } else {
+                response
+            }
+        }
     }
+}
+
+/// A 503 answer for a saturated decode pool, with the `Retry-After` it promises.
+fn busy(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(crate::service::BUSY_RETRY_AFTER_SECS),
+    );
+    response
 }
 
 /// A JSON error naming the field at fault.
@@ -296,6 +316,13 @@ impl IntoResponse for ApiError {
 
 fn problem_response(problem: &InputProblem, field: Option<&str>) -> Response {
     let status = match problem {
+        InputProblem::Busy => {
+            return busy(json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                field,
+                &problem.to_string(),
+            ))
+        }
         InputProblem::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         problem if problem.is_too_large() => StatusCode::PAYLOAD_TOO_LARGE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
@@ -1145,37 +1172,30 @@ fn scanned_code(text: String) -> Value {
 /// It only decodes: nothing is fetched or verified, and nothing is kept or logged. An image
 /// without a readable code is a normal answer (`{"codes": []}`), since the page's camera
 /// scanner sends frames until one shows a code.
-async fn scan_image(body: Bytes) -> Response {
+async fn scan_image(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     if body.is_empty() {
         return json_error(
             StatusCode::BAD_REQUEST,
             None,
-            "the request body must be an image (PNG, JPEG, GIF or WebP)",
+            "the request body must be an image (PNG, JPEG, GIF, WebP or SVG)",
         );
     }
-    // Decoding is CPU work: keep it off the async workers, like verification.
-    let scanned = tokio::task::spawn_blocking(move || match qr::scan(&body) {
-        Ok(texts) => Ok(texts.into_iter().map(scanned_code).collect::<Vec<_>>()),
-        Err(QrError::NoCode) => Ok(Vec::new()),
-        Err(other) => Err(other),
-    })
-    .await;
+    // Decoding is CPU and memory work: it runs in one of the service's decode slots.
+    let scanned = match state.service.scan(body.to_vec()).await {
+        Ok(Ok(texts)) => Ok(texts.into_iter().map(scanned_code).collect::<Vec<_>>()),
+        Ok(Err(QrError::NoCode)) => Ok(Vec::new()),
+        Ok(Err(other)) => Err(other),
+        Err(problem) => return problem_response(&problem, None),
+    };
     match scanned {
-        Ok(Ok(codes)) => (
+        Ok(codes) => (
             [(header::CACHE_CONTROL, "no-store")],
             Json(json!({ "codes": codes })),
         )
             .into_response(),
-        Ok(Err(problem @ QrError::ImageTooLarge { .. })) => {
+        Err(problem @ (QrError::ImageTooLarge { .. } | QrError::OverBudget { .. })) => {
             json_error(StatusCode::PAYLOAD_TOO_LARGE, None, &problem.to_string())
         }
-        Ok(Err(problem)) => {
-            json_error(StatusCode::UNPROCESSABLE_ENTITY, None, &problem.to_string())
-        }
-        Err(_) => json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            None,
-            "the scan stopped unexpectedly",
-        ),
+        Err(problem) => json_error(StatusCode::UNPROCESSABLE_ENTITY, None, &problem.to_string()),
     }
 }

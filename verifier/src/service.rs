@@ -10,10 +10,11 @@ use std::thread;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 
 use passerelle_core::did::Did;
 use passerelle_core::input::{InputError, InputLimits};
+use passerelle_core::qr::{self, QrError, DECODE_BUDGET_BYTES};
 use passerelle_core::schema::SchemaSet;
 use passerelle_core::trust::TrustRegistries;
 use passerelle_core::verify::{
@@ -22,6 +23,14 @@ use passerelle_core::verify::{
 };
 
 use crate::fetch::{FetchError, Fetcher};
+
+/// Memory ceiling for image decoding when the operator names none (`--decode-memory-mb`).
+pub const DEFAULT_DECODE_MEMORY_BYTES: u64 = 512 * 1024 * 1024;
+/// Memory the ceiling keeps for the rest of the service (the process itself, request bodies
+/// being read, verifications); image decodes share what is left.
+pub const SERVICE_RESERVE_BYTES: u64 = 128 * 1024 * 1024;
+/// Seconds a client refused with [`InputProblem::Busy`] is asked to wait (`Retry-After`).
+pub const BUSY_RETRY_AFTER_SECS: u64 = 2;
 
 /// How many rounds of "needs → fetch" a verification may take (a fetched status list can name
 /// another did:web key, whose document is fetched in the next round).
@@ -40,6 +49,12 @@ pub enum InputProblem {
     Document(#[from] VerifyInputError),
     #[error("the verification task stopped unexpectedly")]
     Internal,
+    /// Every decode slot is taken ([`DecodeGate`]): the request is refused rather than queued.
+    #[error(
+        "the verifier is reading as many images as its memory allows; try again in \
+         {BUSY_RETRY_AFTER_SECS} seconds"
+    )]
+    Busy,
 }
 
 impl InputProblem {
@@ -47,8 +62,13 @@ impl InputProblem {
     pub fn is_too_large(&self) -> bool {
         matches!(
             self,
-            InputProblem::Input(RecogniseError::TooLarge { .. })
-                | InputProblem::Document(VerifyInputError::Input(InputError::TooLarge { .. }))
+            InputProblem::Input(
+                RecogniseError::TooLarge { .. }
+                    | RecogniseError::QrImage {
+                        source: QrError::ImageTooLarge { .. } | QrError::OverBudget { .. },
+                        ..
+                    }
+            ) | InputProblem::Document(VerifyInputError::Input(InputError::TooLarge { .. }))
         )
     }
 }
@@ -122,6 +142,8 @@ pub struct Service {
     /// Fetched JSON Schemas, compiled once per fetched copy (compiling the OB 3.0 schema costs
     /// far more than a verification).
     schemas: Mutex<HashMap<String, CompiledSchema>>,
+    /// The slots image decodes run in.
+    decodes: DecodeGate,
 }
 
 /// A schema compiled from one fetched copy (the fetcher's cache hands out the same `Arc` until
@@ -154,7 +176,37 @@ impl Service {
             limits: InputLimits::default(),
             checks: CheckPool::new(threads),
             schemas: Mutex::new(HashMap::new()),
+            decodes: DecodeGate::for_ceiling(DEFAULT_DECODE_MEMORY_BYTES),
         }
+    }
+
+    /// Holds image decoding to `ceiling` bytes of memory (see [`DecodeGate::for_ceiling`]).
+    pub fn with_decode_memory(mut self, ceiling: u64) -> Self {
+        self.decodes = DecodeGate::for_ceiling(ceiling);
+        self
+    }
+
+    /// How many images may be decoded at once.
+    pub fn decode_slots(&self) -> usize {
+        self.decodes.slots
+    }
+
+    /// The QR codes in an image (`POST /api/v1/scan`), decoded in a decode slot.
+    pub async fn scan(&self, image: Vec<u8>) -> Result<Result<Vec<String>, QrError>, InputProblem> {
+        self.decodes.run(move || qr::scan(&image)).await
+    }
+
+    /// [`verify::recognise`], in a decode slot when the input is an image (its recognition
+    /// may decode pixels), else right here (text is cheap to recognise).
+    async fn recognise(&self, bytes: &[u8]) -> Result<Recognised, InputProblem> {
+        if verify::image_kind(bytes).is_none() {
+            return Ok(verify::recognise(bytes, &self.limits)?);
+        }
+        let (owned, limits) = (bytes.to_vec(), self.limits);
+        Ok(self
+            .decodes
+            .run(move || verify::recognise(&owned, &limits))
+            .await??)
     }
 
     pub fn trust(&self) -> &TrustRegistries {
@@ -169,7 +221,7 @@ impl Service {
     /// a baked PNG or SVG, a photo or screenshot of a QR code, a QR code's text (`VC1:…` or a
     /// link, fetched with the safe fetcher), an enveloped credential, or the document itself.
     pub async fn recover(&self, bytes: &[u8]) -> Result<Recovered, InputProblem> {
-        match verify::recognise(bytes, &self.limits)? {
+        match self.recognise(bytes).await? {
             Recognised::Document(recovered) => Ok(Recovered {
                 source: Source::of(recovered.form),
                 text: recovered.text,
@@ -183,7 +235,14 @@ impl Service {
                         "application/vc+ld+json, application/vc+jwt, application/ld+json, application/json, image/png, image/svg+xml;q=0.8, */*;q=0.1",
                     )
                     .await?;
-                let recovered = verify::recognise_fetched(&url, &body, &self.limits)?;
+                let recovered = if verify::image_kind(&body).is_some() {
+                    let limits = self.limits;
+                    self.decodes
+                        .run(move || verify::recognise_fetched(&url, &body, &limits))
+                        .await??
+                } else {
+                    verify::recognise_fetched(&url, &body, &self.limits)?
+                };
                 Ok(Recovered {
                     text: recovered.text,
                     source: Source::QrLink,
@@ -395,6 +454,49 @@ impl CheckPool {
     }
 }
 
+/// The slots image decodes run in, sized so that decoding stays under a memory ceiling
+/// whatever arrives: each image may take at most [`DECODE_BUDGET_BYTES`] (128 MiB, checked
+/// from its header before decoding), and at most
+/// `slots = max(1, (ceiling − SERVICE_RESERVE_BYTES) / DECODE_BUDGET_BYTES)` decode at once —
+/// with the default 512 MiB ceiling, (512 − 128) / 128 = 3 slots, so decoding holds at most
+/// 384 MiB and 128 MiB are left for the rest of the service. Decodes run on tokio's blocking
+/// pool, never on the async workers (the page and the API keep answering meanwhile); a
+/// request that finds every slot taken is refused with [`InputProblem::Busy`] (503 with
+/// `Retry-After`) instead of waiting in an unbounded queue. A slot is held until its decode
+/// finishes, even if the client has gone.
+#[derive(Debug)]
+struct DecodeGate {
+    permits: Arc<Semaphore>,
+    slots: usize,
+}
+
+impl DecodeGate {
+    fn for_ceiling(ceiling: u64) -> Self {
+        let slots = ceiling.saturating_sub(SERVICE_RESERVE_BYTES) / DECODE_BUDGET_BYTES;
+        let slots = usize::try_from(slots).unwrap_or(usize::MAX).clamp(1, 1024);
+        Self {
+            permits: Arc::new(Semaphore::new(slots)),
+            slots,
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, InputProblem> {
+        let permit = Arc::clone(&self.permits)
+            .try_acquire_owned()
+            .map_err(|_| InputProblem::Busy)?;
+        tokio::task::spawn_blocking(move || {
+            let answer = work();
+            drop(permit);
+            answer
+        })
+        .await
+        .map_err(|_| InputProblem::Internal)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,5 +529,42 @@ mod tests {
                 .is_some_and(|n| n.starts_with("passerelle-check-")),
             "{name:?}"
         );
+    }
+
+    #[test]
+    fn decode_slots_follow_the_memory_ceiling() {
+        // (512 − 128) / 128 MiB per image.
+        assert_eq!(
+            DecodeGate::for_ceiling(DEFAULT_DECODE_MEMORY_BYTES).slots,
+            3
+        );
+        assert_eq!(DecodeGate::for_ceiling(1024 * 1024 * 1024).slots, 7);
+        // Below the reserve, one decode at a time still.
+        assert_eq!(DecodeGate::for_ceiling(64 * 1024 * 1024).slots, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_decode_gate_refuses_instead_of_queueing_and_frees_its_slot() {
+        let gate = Arc::new(DecodeGate::for_ceiling(0));
+        assert_eq!(gate.slots, 1);
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (started, running) = oneshot::channel::<()>();
+        let held = tokio::spawn({
+            let gate = Arc::clone(&gate);
+            async move {
+                gate.run(move || {
+                    let _ = started.send(());
+                    let _ = wait.recv();
+                    "first"
+                })
+                .await
+            }
+        });
+        running.await.unwrap();
+        let refused = gate.run(|| "second").await;
+        assert!(matches!(refused, Err(InputProblem::Busy)), "{refused:?}");
+        release.send(()).unwrap();
+        assert_eq!(held.await.unwrap().unwrap(), "first");
+        assert_eq!(gate.run(|| "third").await.unwrap(), "third");
     }
 }

@@ -191,12 +191,22 @@ pub fn recognise(bytes: &[u8], limits: &InputLimits) -> Result<Recognised, Recog
     }
     if looks_like_markup(bytes) {
         check_size("image", bytes.len(), MAX_INPUT_BYTES)?;
-        return match extract(bytes, ImageKind::Svg)? {
-            Some(baked) => document(baked, Form::BakedSvg, limits).map(Recognised::Document),
-            None => Err(RecogniseError::NothingInImage {
-                image: ImageKind::Svg,
-            }),
+        if let Some(baked) = extract(bytes, ImageKind::Svg)? {
+            return document(baked, Form::BakedSvg, limits).map(Recognised::Document);
+        }
+        // Not baked: it may be a QR code drawn in SVG (as an issuer's claim page offers it).
+        let image = ImageKind::Svg;
+        let texts = qr::scan_svg(bytes).map_err(|source| match source {
+            QrError::NoCode => RecogniseError::NothingInImage { image },
+            source => RecogniseError::QrImage { image, source },
+        })?;
+        let Some(first) = texts.into_iter().next() else {
+            return Err(RecogniseError::NothingInImage { image });
         };
+        return qr_text(&first, Form::QrImage, limits).map_err(|e| match e {
+            RecogniseError::QrText { source } => RecogniseError::QrImage { image, source },
+            other => other,
+        });
     }
     let text = match input::check_text(bytes, limits) {
         Ok(text) => text.trim_start_matches('\u{feff}').trim(),
@@ -247,6 +257,13 @@ pub fn recognise_fetched(
         recovered.form = Form::Link;
     }
     Ok(recovered)
+}
+
+/// The kind of image `bytes` are, when they are one (a raster image by its magic number, or
+/// markup, which is read as SVG): the inputs whose recognition may decode pixels, which a
+/// service runs under its decode limits.
+pub fn image_kind(bytes: &[u8]) -> Option<ImageKind> {
+    raster_image(bytes).or_else(|| looks_like_markup(bytes).then_some(ImageKind::Svg))
 }
 
 fn check_size(what: &'static str, size: usize, cap: usize) -> Result<(), RecogniseError> {
