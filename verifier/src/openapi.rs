@@ -10,6 +10,13 @@ pub fn document(domain: &str) -> Value {
     let report = json!({"$ref": "#/components/schemas/Report"});
     let error = json!({"$ref": "#/components/schemas/Error"});
     let json_error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": error}}});
+    // Image decoding is held to a memory ceiling (see `service::DecodeGate`): when every decode
+    // slot is taken, an image request is refused rather than queued.
+    let busy = json!({
+        "description": "Every image-decoding slot is taken (decoding is held to a memory ceiling, 512 MiB by default, 128 MiB an image); retry after the seconds given",
+        "headers": {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}},
+        "content": {"application/json": {"schema": error}}
+    });
     let vcapi_result = json!({"$ref": "#/components/schemas/VerificationResult"});
     let request_problem = json!({"$ref": "#/components/schemas/RequestProblem"});
     let lang_parameter = json!({"name": "lang", "in": "query", "required": false, "schema": {"type": "string"},
@@ -35,13 +42,15 @@ pub fn document(domain: &str) -> Value {
                         {"type": "object", "required": ["qr"], "properties": {"qr": {"type": "string", "description": "VC1:… compact form or an https link"}}, "additionalProperties": false}
                     ]}},
                     "application/jwt": {"schema": {"type": "string", "description": "A compact JWS (vc+jwt)"}},
-                    "image/png": {"schema": {"type": "string", "format": "binary", "description": "A baked badge or a photo of a QR code"}}
+                    "image/png": {"schema": {"type": "string", "format": "binary", "description": "A baked badge or a photo of a QR code"}},
+                    "image/svg+xml": {"schema": {"type": "string", "description": "A baked SVG badge, or a QR code drawn in SVG (rasterised to read it)"}}
                 }},
                 "responses": {
                     "200": {"description": "The verification report (whatever the verdict)", "content": {"application/json": {"schema": report}}},
                     "400": json_error("A malformed request; `field` names the field at fault"),
-                    "413": json_error("The body is larger than the cap"),
-                    "422": json_error("The input is not a credential this service can read")
+                    "413": json_error("The body is larger than the cap, or the image would take more than 128 MiB to decode"),
+                    "422": json_error("The input is not a credential this service can read"),
+                    "503": busy.clone()
                 }
             }},
             "/credentials/verify": {"post": {
@@ -110,7 +119,8 @@ pub fn document(domain: &str) -> Value {
                     "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
                     "image/png": {"schema": {"type": "string", "format": "binary"}},
                     "image/webp": {"schema": {"type": "string", "format": "binary"}},
-                    "image/gif": {"schema": {"type": "string", "format": "binary"}}
+                    "image/gif": {"schema": {"type": "string", "format": "binary"}},
+                    "image/svg+xml": {"schema": {"type": "string"}}
                 }},
                 "responses": {
                     "200": {"description": "The codes found, in the order found (empty when the image shows none)", "content": {"application/json": {"schema": {
@@ -125,8 +135,9 @@ pub fn document(domain: &str) -> Value {
                         }}}
                     }}}},
                     "400": json_error("An empty body"),
-                    "413": json_error("The image is larger than the caps (8 MiB, 48 megapixels)"),
-                    "422": json_error("The body is not an image this service can read")
+                    "413": json_error("The image is larger than the caps (8 MiB, 48 megapixels, 16,384 pixels a side, 128 MiB decoded)"),
+                    "422": json_error("The body is not an image this service can read"),
+                    "503": busy
                 }
             }},
             "/api/v1/openapi.json": {"get": {

@@ -694,6 +694,61 @@ async fn camera_frames_are_decoded_by_the_scan_endpoint() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
+/// Issue 12.4: the QR code the issuer's claim page offers as SVG verifies (rasterised, then
+/// scanned), on /api/v1/verify and /api/v1/scan. Issue 11.3: an image whose decoding would
+/// take more than the per-image budget is refused from its header, naming size and limit.
+#[tokio::test]
+async fn a_qr_svg_verifies_and_an_image_over_the_decode_budget_is_refused() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let badge = issuer.badge(5, "key-1", |_| {});
+    let compact = qr::encode_compact(&badge.to_string()).unwrap();
+    let svg = qr::render_svg(&compact).unwrap().into_bytes();
+    let (status, report) = verifier.post_raw("/api/v1/verify", svg.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["verdict"], "verified", "{report:#}");
+    let (status, answer) = verifier.post_raw("/api/v1/scan", svg).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        answer,
+        json!({"codes": [{"text": compact, "kind": "document"}]})
+    );
+
+    // A 6,900 × 6,900 RGB PNG (143 MB decoded): its header is all that is read.
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgb8(1, 1)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    png[16..20].copy_from_slice(&6_900u32.to_be_bytes());
+    png[20..24].copy_from_slice(&6_900u32.to_be_bytes());
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    for path in ["/api/v1/scan", "/api/v1/verify"] {
+        let (status, error) = verifier.post_raw(path, png.clone()).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {error}");
+        let message = error["error"].as_str().unwrap();
+        assert!(
+            message.contains("6900 × 6900 pixels") && message.contains("128 MiB allowed"),
+            "{path}: {message}"
+        );
+    }
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 #[tokio::test]
 async fn the_camera_scanner_is_an_enhancement_under_a_strict_csp() {
     let issuer = Issuer::start().await;
@@ -947,6 +1002,11 @@ async fn the_openapi_document_matches_the_routes() {
         .collect();
     served.sort();
     assert_eq!(documented, served);
+    // Image endpoints say they may be saturated (503 with Retry-After) rather than queue.
+    for path in ["/api/v1/verify", "/api/v1/scan"] {
+        let busy = &document["paths"][path]["post"]["responses"]["503"];
+        assert!(busy["headers"]["Retry-After"].is_object(), "{path}: {busy}");
+    }
     // Real answers use only documented members: the VC-API result, its problem details and
     // the report's checks (with their message codes, every one listed).
     let schemas = &document["components"]["schemas"];
