@@ -10,5 +10,6 @@ mod issuer_cli;
 mod issuer_serve;
 mod negative;
 mod presentation;
+mod verifier_load;
 mod verifier_serve;
 mod wallet;

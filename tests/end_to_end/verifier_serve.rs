@@ -18,9 +18,9 @@ use passerelle_tests::{binary, node, run, stdout};
 use serde_json::{json, Value};
 
 /// A running `passerelle-verifier serve`, stopped when dropped.
-struct Served {
-    child: Child,
-    url: String,
+pub(crate) struct Served {
+    pub(crate) child: Child,
+    pub(crate) url: String,
 }
 
 impl Drop for Served {
@@ -30,7 +30,7 @@ impl Drop for Served {
     }
 }
 
-fn serve(args: &[&str]) -> Served {
+pub(crate) fn serve(args: &[&str]) -> Served {
     let mut child = Command::new(binary("passerelle-verifier"))
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(args)
@@ -53,7 +53,7 @@ fn serve(args: &[&str]) -> Served {
 }
 
 /// The sample badge signed by a did:key issuer, without a status list (nothing to fetch).
-fn signed_badge() -> (Value, String) {
+pub(crate) fn signed_badge() -> (Value, String) {
     let key = KeyPair::from_seed(&[42; 32]);
     let issuer = did::did_key(&key.public()).to_string();
     let mut badge = model::sample::data_literacy_badge();
