@@ -3,14 +3,25 @@
 //! local names refused before any lookup, every resolved address and every redirect target
 //! checked, unless `--allow-private-network`. A claim link the learner typed may be http on
 //! loopback (development); what a badge names never may.
+//!
+//! `--allow-private-network` opens plain http too, but only to non-public destinations (the
+//! core's table: loopback, private ranges, local names): an http URL whose host is a public
+//! literal address is refused before any connection, and a name requested over http (first or
+//! after a redirect) may only connect to the non-public addresses it resolves to.
+//!
+//! Trusted roots: the webpki roots, plus the certificates of `--ca-cert FILE` (PEM, one or more),
+//! or, without `--ca-cert`, those of the file `$SSL_CERT_FILE` names (a local development CA).
 
+use std::collections::BTreeSet;
 use std::io::Read;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use passerelle_core::address_policy::{AddressPolicy, PolicyError};
+use passerelle_core::address_policy::{self, AddressPolicy, PolicyError};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::Url;
 
 /// Largest response read (a baked image may be this large; a credential is far smaller).
 pub const MAX_RESPONSE_BYTES: usize = passerelle_core::bake::MAX_IMAGE_BYTES;
@@ -31,6 +42,116 @@ pub enum FetchError {
     Status { url: String, status: u16 },
     #[error("{url} sent more than {limit} bytes")]
     TooLarge { url: String, limit: usize },
+    #[error("not fetched: {url}: plain http is allowed only to loopback and private addresses (with --allow-private-network); {reason}; use https")]
+    PublicHttp { url: String, reason: String },
+    #[error("the CA certificate file {path} ({origin}) {problem}")]
+    CaFile {
+        path: PathBuf,
+        origin: &'static str,
+        problem: String,
+    },
+}
+
+/// Where a plain-http URL may go: decided from its host before any lookup. `Ok(true)`: the host
+/// is a name to resolve, whose addresses must then all be non-public; `Ok(false)`: a non-public
+/// literal address or a local name, allowed; `Err`: a public literal address.
+pub fn plain_http_destination(url: &Url) -> Result<bool, FetchError> {
+    let refused = |reason: String| FetchError::PublicHttp {
+        url: url.to_string(),
+        reason,
+    };
+    match url.host() {
+        Some(url::Host::Ipv4(a)) => public_literal(IpAddr::V4(a)).map_err(refused),
+        Some(url::Host::Ipv6(a)) => public_literal(IpAddr::V6(a)).map_err(refused),
+        Some(url::Host::Domain(name)) => Ok(address_policy::private_name(name).is_none()),
+        None => Err(refused("it has no host".into())),
+    }
+}
+
+fn public_literal(address: IpAddr) -> Result<bool, String> {
+    if address_policy::is_public(address) {
+        Err(format!("{address} is a public address"))
+    } else {
+        Ok(false)
+    }
+}
+
+/// Trusted root certificates added to the webpki roots.
+#[derive(Debug, Clone, Default)]
+pub struct ExtraRoots {
+    certificates: Vec<reqwest::Certificate>,
+    /// The files they came from, for messages.
+    pub files: Vec<PathBuf>,
+}
+
+impl ExtraRoots {
+    /// The roots of `--ca-cert FILE…`, or if none was given, of `$SSL_CERT_FILE` (`ssl_cert_file`)
+    /// if set and not empty.
+    pub fn load(ca_certs: &[PathBuf], ssl_cert_file: Option<PathBuf>) -> Result<Self, FetchError> {
+        let mut roots = Self::default();
+        if ca_certs.is_empty() {
+            if let Some(path) = ssl_cert_file.filter(|p| !p.as_os_str().is_empty()) {
+                roots.add_file(&path, "$SSL_CERT_FILE")?;
+            }
+        } else {
+            for path in ca_certs {
+                roots.add_file(path, "--ca-cert")?;
+            }
+        }
+        Ok(roots)
+    }
+
+    fn add_file(&mut self, path: &Path, origin: &'static str) -> Result<(), FetchError> {
+        let problem = |problem: String| FetchError::CaFile {
+            path: path.to_owned(),
+            origin,
+            problem,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| problem(format!("cannot be read: {e}")))?;
+        if !meta.is_file() || meta.len() > 4 * 1024 * 1024 {
+            return Err(problem(
+                "is not a PEM file (not a regular file, or larger than 4 MiB)".into(),
+            ));
+        }
+        let pem = std::fs::read(path).map_err(|e| problem(format!("cannot be read: {e}")))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| problem(format!("is not valid PEM: {e}")))?;
+        if certificates.is_empty() {
+            return Err(problem(
+                "holds no certificate (expected one or more PEM blocks \"-----BEGIN CERTIFICATE-----\")"
+                    .into(),
+            ));
+        }
+        // Each certificate must be usable as a root (its DER must parse).
+        for (n, certificate) in certificates.iter().enumerate() {
+            reqwest::Client::builder()
+                .use_rustls_tls()
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(certificate.clone())
+                .build()
+                .map_err(|e| {
+                    problem(format!(
+                        "holds a certificate (number {}) that is not usable as a root: {}",
+                        n + 1,
+                        error_chain(&e)
+                    ))
+                })?;
+        }
+        self.certificates.extend(certificates);
+        self.files.push(path.to_owned());
+        Ok(())
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
 }
 
 /// A fetched body and its content type.
@@ -40,18 +161,48 @@ pub struct Response {
     pub content_type: Option<String>,
 }
 
-/// Resolves host names, keeping only addresses the policy allows.
+/// Names requested over plain http: they may connect only to non-public addresses.
+type HttpNames = Arc<Mutex<BTreeSet<String>>>;
+
+/// Resolves host names, keeping only addresses the policy allows (and, for a name requested over
+/// plain http, only non-public ones).
 struct GuardedResolver {
     policy: AddressPolicy,
+    http_names: HttpNames,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = self.policy;
+        let http_names = Arc::clone(&self.http_names);
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let resolved = tokio::net::lookup_host((host.as_str(), 0)).await?;
-            match policy.check_resolved(&host, resolved.map(|a| a.ip())) {
+            let resolved: Vec<IpAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .map(|a| a.ip())
+                .collect();
+            let plain_http = http_names
+                .lock()
+                .map(|names| names.contains(&host.to_ascii_lowercase()))
+                .unwrap_or(true);
+            let resolved = if plain_http {
+                let (private, public): (Vec<IpAddr>, Vec<IpAddr>) = resolved
+                    .into_iter()
+                    .partition(|a| !address_policy::is_public(*a));
+                if private.is_empty() {
+                    if let Some(first) = public.first() {
+                        return Err(Box::new(FetchError::PublicHttp {
+                            url: format!("http://{host}/"),
+                            reason: format!("{host} resolves to {first}, a public address"),
+                        })
+                            as Box<dyn std::error::Error + Send + Sync>);
+                    }
+                }
+                private
+            } else {
+                resolved
+            };
+            match policy.check_resolved(&host, resolved) {
                 Ok(allowed) => {
                     let addrs: Addrs =
                         Box::new(allowed.into_iter().map(|ip| SocketAddr::new(ip, 0)));
@@ -66,25 +217,52 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// Checks a plain-http URL and, when its host is a name, marks it so the resolver keeps only
+/// its non-public addresses. https URLs pass untouched.
+fn admit_plain_http(url: &Url, http_names: &HttpNames) -> Result<(), FetchError> {
+    if url.scheme() != "http" {
+        return Ok(());
+    }
+    if plain_http_destination(url)? {
+        if let (Some(host), Ok(mut names)) = (url.host_str(), http_names.lock()) {
+            names.insert(host.to_ascii_lowercase());
+        }
+    }
+    Ok(())
+}
+
 fn client(
     policy: AddressPolicy,
     connect: Duration,
     total: Duration,
+    roots: &ExtraRoots,
+    http_names: &HttpNames,
 ) -> Result<reqwest::blocking::Client, FetchError> {
+    let names = Arc::clone(http_names);
     let redirects = reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() >= MAX_REDIRECTS {
             return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
         }
-        match policy.check_url(attempt.url()) {
+        if let Err(e) = policy.check_url(attempt.url()) {
+            return attempt.error(e);
+        }
+        match admit_plain_http(attempt.url(), &names) {
             Ok(()) => attempt.follow(),
             Err(e) => attempt.error(e),
         }
     });
-    reqwest::blocking::Client::builder()
+    let mut builder = reqwest::blocking::Client::builder();
+    for certificate in &roots.certificates {
+        builder = builder.add_root_certificate(certificate.clone());
+    }
+    builder
         .connect_timeout(connect)
         .timeout(total)
         .redirect(redirects)
-        .dns_resolver(Arc::new(GuardedResolver { policy }))
+        .dns_resolver(Arc::new(GuardedResolver {
+            policy,
+            http_names: Arc::clone(http_names),
+        }))
         // A proxy would resolve names itself, past the address checks.
         .no_proxy()
         .user_agent(concat!("passerelle-wallet/", env!("CARGO_PKG_VERSION")))
@@ -103,31 +281,43 @@ pub struct Fetcher {
     client: reqwest::blocking::Client,
     typed: reqwest::blocking::Client,
     policy: AddressPolicy,
+    http_names: HttpNames,
 }
 
 impl Fetcher {
-    /// `allow_private_network`: the learner's `--allow-private-network` (intranets, tests).
-    pub fn new(allow_private_network: bool) -> Result<Self, FetchError> {
-        Self::with_timeouts(allow_private_network, CONNECT_TIMEOUT, TOTAL_TIMEOUT)
+    /// `allow_private_network`: the learner's `--allow-private-network` (intranets, tests);
+    /// `roots`: extra trusted roots (`--ca-cert`, `$SSL_CERT_FILE`).
+    pub fn new(allow_private_network: bool, roots: &ExtraRoots) -> Result<Self, FetchError> {
+        Self::with_timeouts(allow_private_network, roots, CONNECT_TIMEOUT, TOTAL_TIMEOUT)
     }
 
     /// [`Fetcher::new`] with other timeouts (tests use short ones).
     pub fn with_timeouts(
         allow_private_network: bool,
+        roots: &ExtraRoots,
         connect: Duration,
         total: Duration,
     ) -> Result<Self, FetchError> {
         // An intranet issuer often serves plain http: the flag that opens private networks
-        // opens http with it; without it, https to public addresses only.
+        // opens http with it, to non-public destinations only (checked in `admit_plain_http`
+        // and the resolver); without it, https to public addresses only.
         let policy = AddressPolicy {
             allow_private_network,
             allow_http: allow_private_network,
             ..AddressPolicy::default()
         };
+        let http_names = HttpNames::default();
         Ok(Self {
-            client: client(policy, connect, total)?,
-            typed: client(Self::typed_policy(policy), connect, total)?,
+            client: client(policy, connect, total, roots, &http_names)?,
+            typed: client(
+                Self::typed_policy(policy),
+                connect,
+                total,
+                roots,
+                &http_names,
+            )?,
             policy,
+            http_names,
         })
     }
 
@@ -145,6 +335,7 @@ impl Fetcher {
             reqwest::Url::parse(url).map_err(|_| FetchError::Scheme { url: url.into() })?;
         let typed = Self::typed_policy(self.policy);
         typed.check_url(&parsed)?;
+        admit_plain_http(&parsed, &self.http_names)?;
         if self.policy.check_url(&parsed).is_err() {
             eprintln!(
                 "note: {} is on this computer (loopback{}): allowed because you typed it, for development",
@@ -160,6 +351,7 @@ impl Fetcher {
         let parsed =
             reqwest::Url::parse(url).map_err(|_| FetchError::Scheme { url: url.into() })?;
         self.policy.check_url(&parsed)?;
+        admit_plain_http(&parsed, &self.http_names)?;
         self.fetch(&self.client, url, accept)
     }
 
@@ -175,6 +367,14 @@ impl Fetcher {
             while let Some(inner) = source {
                 if let Some(ours) = inner.downcast_ref::<PolicyError>() {
                     return FetchError::Refused(ours.clone());
+                }
+                if let Some(FetchError::PublicHttp { url, reason }) =
+                    inner.downcast_ref::<FetchError>()
+                {
+                    return FetchError::PublicHttp {
+                        url: url.clone(),
+                        reason: reason.clone(),
+                    };
                 }
                 source = inner.source();
             }
@@ -293,7 +493,13 @@ mod tests {
     use super::*;
 
     fn fetcher() -> Fetcher {
-        Fetcher::with_timeouts(true, Duration::from_secs(2), Duration::from_secs(2)).unwrap()
+        Fetcher::with_timeouts(
+            true,
+            &ExtraRoots::default(),
+            Duration::from_secs(2),
+            Duration::from_secs(2),
+        )
+        .unwrap()
     }
 
     fn network_reason(result: Result<Response, FetchError>) -> String {
