@@ -16,6 +16,18 @@
 //! tag[4] | m_cost u32 | t_cost u32 | p_cost u32 | salt[16] | check[32] | nonce[24] | ciphertext | poly1305 tag[16]
 //! ```
 //!
+//! The *checked* layout ([`SealingKey::seal_checked`], [`seal_checked`]) adds a SHA-256 of the
+//! header right after it, verified before any key derivation, so that a damaged header byte (tag,
+//! parameters, salt, check value, nonce) reads as [`SealedError::DamagedHeader`] and only a
+//! header intact under its checksum can yield [`SealedError::WrongPassphrase`]. Its AEAD associated
+//! data is the header, the checksum and caller-chosen bytes (e.g. the slot a file belongs to), so a
+//! blob moved to another slot fails authentication. (The checksum is not a secret and does not
+//! stop a deliberate forger, who could recompute it; the AEAD still refuses any forged content.)
+//!
+//! ```text
+//! tag[4] | m_cost u32 | t_cost u32 | p_cost u32 | salt[16] | check[32] | nonce[24] | sha256(header)[32] | ciphertext | poly1305 tag[16]
+//! ```
+//!
 //! Deriving a key costs tens of milliseconds on purpose. A program that opens many blobs made under
 //! the same passphrase and salt derives once with [`SealingKey::derive`] and calls
 //! [`SealingKey::seal`] / [`SealingKey::open`] for each.
@@ -38,6 +50,7 @@ use std::fmt;
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 /// Length of the random salt.
@@ -50,6 +63,11 @@ const KEY_LEN: usize = 32;
 pub const TAG_LEN: usize = 16;
 /// Length of the header (format tag, KDF parameters, salt, check value, nonce).
 pub const HEADER_LEN: usize = 4 + 12 + SALT_LEN + CHECK_LEN + NONCE_LEN;
+
+/// Length of the header checksum of the checked layout.
+pub const HEADER_SUM_LEN: usize = 32;
+/// Length of the header of the checked layout (header, then its SHA-256).
+pub const CHECKED_HEADER_LEN: usize = HEADER_LEN + HEADER_SUM_LEN;
 
 /// Largest Argon2 memory cost accepted when opening a blob (1 GiB), so that a forged blob cannot
 /// make the program allocate without bound.
@@ -66,6 +84,10 @@ pub enum SealedError {
     /// The passphrase does not match the one the blob was sealed with.
     #[error("wrong passphrase: it does not decrypt this data")]
     WrongPassphrase,
+    /// The header (tag, parameters, salt, check value, nonce) does not match its checksum: the
+    /// blob was damaged, whatever the passphrase (checked layout only).
+    #[error("the header of the encrypted data is damaged (its checksum does not match)")]
+    DamagedHeader,
     /// The passphrase is right but the ciphertext fails authentication: the blob was altered.
     #[error("the encrypted data has been altered or damaged (authentication failed)")]
     Tampered,
@@ -254,6 +276,29 @@ impl SealingKey {
         Ok(key)
     }
 
+    /// Derives the key a blob of the checked layout was sealed under: its header checksum is
+    /// verified first ([`SealedError::DamagedHeader`]), then the passphrase
+    /// ([`SealedError::WrongPassphrase`]).
+    pub fn for_checked_blob(
+        tag: [u8; 4],
+        passphrase: &Passphrase,
+        blob: &[u8],
+    ) -> Result<Self, SealedError> {
+        verify_header_sum(tag, blob)?;
+        Self::for_blob(tag, passphrase, blob)
+    }
+
+    /// The same derived key, for blobs tagged `tag` (to rewrite blobs in a new format version
+    /// without deriving again).
+    pub fn with_tag(&self, tag: [u8; 4]) -> Self {
+        Self {
+            tag,
+            derivation: self.derivation,
+            key: self.key.clone(),
+            check: self.check,
+        }
+    }
+
     /// How this key was derived (parameters and salt).
     pub fn derivation(&self) -> Derivation {
         self.derivation
@@ -306,6 +351,68 @@ impl SealingKey {
             .map_err(|_| SealedError::Tampered)
     }
 
+    /// Seals `plaintext` in the checked layout, binding it to `aad` (which [`SealingKey::open_checked`]
+    /// must be given again).
+    pub fn seal_checked(
+        &self,
+        nonce: [u8; NONCE_LEN],
+        plaintext: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<u8>, SealedError> {
+        let params = self.derivation.params;
+        let mut blob = Vec::with_capacity(CHECKED_HEADER_LEN + plaintext.len() + TAG_LEN);
+        blob.extend_from_slice(&self.tag);
+        blob.extend_from_slice(&params.m_cost.to_be_bytes());
+        blob.extend_from_slice(&params.t_cost.to_be_bytes());
+        blob.extend_from_slice(&params.p_cost.to_be_bytes());
+        blob.extend_from_slice(&self.derivation.salt);
+        blob.extend_from_slice(&self.check);
+        blob.extend_from_slice(&nonce);
+        let sum = Sha256::digest(&blob);
+        blob.extend_from_slice(&sum);
+        let mut associated = Vec::with_capacity(CHECKED_HEADER_LEN + aad.len());
+        associated.extend_from_slice(&blob);
+        associated.extend_from_slice(aad);
+        let cipher = XChaCha20Poly1305::new(Key::from_slice(self.key.as_slice()));
+        let ciphertext = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: &associated,
+                },
+            )
+            .map_err(|_| SealedError::Malformed {
+                reason: "the plaintext is too long to encrypt".into(),
+            })?;
+        blob.extend_from_slice(&ciphertext);
+        Ok(blob)
+    }
+
+    /// Opens a blob of the checked layout sealed under this key and bound to `aad`.
+    pub fn open_checked(&self, blob: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealedError> {
+        verify_header_sum(self.tag, blob)?;
+        if derivation_of(self.tag, blob)? != self.derivation {
+            return Err(SealedError::OtherDerivation);
+        }
+        self.check_matches(blob)?;
+        let nonce = &blob[HEADER_LEN - NONCE_LEN..HEADER_LEN];
+        let mut associated = Vec::with_capacity(CHECKED_HEADER_LEN + aad.len());
+        associated.extend_from_slice(&blob[..CHECKED_HEADER_LEN]);
+        associated.extend_from_slice(aad);
+        let cipher = XChaCha20Poly1305::new(Key::from_slice(self.key.as_slice()));
+        cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: &blob[CHECKED_HEADER_LEN..],
+                    aad: &associated,
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| SealedError::Tampered)
+    }
+
     fn check_matches(&self, blob: &[u8]) -> Result<(), SealedError> {
         let stored = blob
             .get(16 + SALT_LEN..16 + SALT_LEN + CHECK_LEN)
@@ -318,6 +425,55 @@ impl SealingKey {
             Err(SealedError::WrongPassphrase)
         }
     }
+}
+
+/// Checks the layout and header checksum of a checked-layout blob, before any key derivation.
+/// A blob whose tag is not `tag` is [`SealedError::Malformed`].
+pub fn verify_header_sum(tag: [u8; 4], blob: &[u8]) -> Result<(), SealedError> {
+    if blob.len() < CHECKED_HEADER_LEN + TAG_LEN {
+        return Err(SealedError::Malformed {
+            reason: format!(
+                "{} bytes, at least {} expected",
+                blob.len(),
+                CHECKED_HEADER_LEN + TAG_LEN
+            ),
+        });
+    }
+    let sum = Sha256::digest(&blob[..HEADER_LEN]);
+    if !constant_time_eq(&sum, &blob[HEADER_LEN..CHECKED_HEADER_LEN]) {
+        return Err(SealedError::DamagedHeader);
+    }
+    if blob[..4] != tag {
+        return Err(SealedError::Malformed {
+            reason: format!(
+                "unknown format tag (expected {})",
+                String::from_utf8_lossy(&tag)
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Derives a key and seals `plaintext` in the checked layout, bound to `aad`.
+pub fn seal_checked(
+    tag: [u8; 4],
+    passphrase: &Passphrase,
+    derivation: Derivation,
+    nonce: [u8; NONCE_LEN],
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, SealedError> {
+    SealingKey::derive(tag, passphrase, derivation)?.seal_checked(nonce, plaintext, aad)
+}
+
+/// Opens a blob made by [`seal_checked`] (or [`SealingKey::seal_checked`]) with the same `aad`.
+pub fn open_checked(
+    tag: [u8; 4],
+    blob: &[u8],
+    passphrase: &Passphrase,
+    aad: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, SealedError> {
+    SealingKey::for_checked_blob(tag, passphrase, blob)?.open_checked(blob, aad)
 }
 
 /// Derives a key from `passphrase` and `salt` and seals `plaintext` under `nonce`.
@@ -445,6 +601,66 @@ mod tests {
             open(TAG, &bad, &right),
             Err(SealedError::Params { .. })
         ));
+    }
+
+    #[test]
+    fn checked_layout_tells_a_damaged_header_from_a_wrong_passphrase() {
+        let right = Passphrase::new("right");
+        let derivation = Derivation {
+            params: FAST,
+            salt: [3; 16],
+        };
+        let sealed = seal_checked(TAG, &right, derivation, [4; 24], b"payload", b"slot-a").unwrap();
+        assert_eq!(sealed.len(), CHECKED_HEADER_LEN + 7 + TAG_LEN);
+        assert_eq!(
+            open_checked(TAG, &sealed, &right, b"slot-a")
+                .unwrap()
+                .as_slice(),
+            b"payload"
+        );
+        assert_eq!(
+            open_checked(TAG, &sealed, &Passphrase::new("wrong"), b"slot-a").unwrap_err(),
+            SealedError::WrongPassphrase
+        );
+        // Bound to its slot.
+        assert_eq!(
+            open_checked(TAG, &sealed, &right, b"slot-b").unwrap_err(),
+            SealedError::Tampered
+        );
+        // Every byte of the header and of its checksum: damaged, never "wrong passphrase",
+        // whichever passphrase is tried.
+        for at in 0..CHECKED_HEADER_LEN {
+            for flip in [0x01u8, 0x80] {
+                let mut bad = sealed.clone();
+                bad[at] ^= flip;
+                for pass in [&right, &Passphrase::new("wrong")] {
+                    assert_eq!(
+                        open_checked(TAG, &bad, pass, b"slot-a").unwrap_err(),
+                        SealedError::DamagedHeader,
+                        "byte {at} flipped by {flip:#x}"
+                    );
+                }
+            }
+        }
+        for at in [CHECKED_HEADER_LEN, sealed.len() - 1] {
+            let mut bad = sealed.clone();
+            bad[at] ^= 1;
+            assert_eq!(
+                open_checked(TAG, &bad, &right, b"slot-a").unwrap_err(),
+                SealedError::Tampered
+            );
+        }
+        assert!(matches!(
+            open_checked(TAG, &sealed[..CHECKED_HEADER_LEN], &right, b"slot-a"),
+            Err(SealedError::Malformed { .. })
+        ));
+        // A key re-tagged for the new layout opens what it seals.
+        let key = SealingKey::derive(*b"OLD1", &right, derivation).unwrap();
+        let new = key.with_tag(TAG).seal_checked([5; 24], b"x", b"").unwrap();
+        assert_eq!(
+            open_checked(TAG, &new, &right, b"").unwrap().as_slice(),
+            b"x"
+        );
     }
 
     #[test]

@@ -1176,3 +1176,105 @@ fn text_from_a_credential_never_reaches_the_terminal_raw() {
         "{shown}"
     );
 }
+
+/// Issue 11 point 9: a damaged header byte of the index or of a backup — any of them: tag, KDF
+/// parameters, salt, check value, nonce, checksum — is "damaged" (exit 4) naming the file, never
+/// "wrong passphrase" (exit 3); two swapped credential files are damaged, not shown under each
+/// other's number; an index that is a directory is damaged, not "no wallet".
+#[test]
+fn a_damaged_wallet_or_backup_is_reported_damaged_naming_the_file() {
+    // The header of the store's files: tag, three KDF costs, salt, check value, nonce, and the
+    // SHA-256 of those (passerelle_core::sealed::CHECKED_HEADER_LEN).
+    const HEADER: usize = 4 + 12 + 16 + 32 + 24 + 32;
+    let issuer = Issuer::new();
+    let wallet = Wallet::new();
+    let mut second = model::sample::data_literacy_badge();
+    second["name"] = "Second badge".into();
+    for badge in [model::sample::data_literacy_badge(), second] {
+        let file = wallet.write("b.json", issuer.sign(&badge, "eddsa-jcs-2022").as_bytes());
+        assert_eq!(code(&wallet.import(&file)), Some(0));
+    }
+    wallet.ok(&["backup", "backup.pwb"]);
+    let store = wallet.store();
+    let index = store.join("index.pwl");
+    let good = std::fs::read(&index).unwrap();
+    for at in 0..HEADER {
+        let mut bad = good.clone();
+        bad[at] ^= 0x01;
+        std::fs::write(&index, &bad).unwrap();
+        let out = wallet.run(&["list"], None);
+        let text = stderr(&out);
+        assert_eq!(code(&out), Some(4), "index byte {at}: {text}");
+        assert!(text.contains("damaged"), "index byte {at}: {text}");
+        assert!(
+            text.contains(index.to_str().unwrap()),
+            "index byte {at}: {text}"
+        );
+    }
+    std::fs::write(&index, &good).unwrap();
+    assert_eq!(
+        code(&wallet.run_with(&["list"], None, Some("not it"))),
+        Some(3)
+    );
+    assert_eq!(wallet.list().len(), 2);
+
+    let backup = std::fs::read(wallet.dir().join("backup.pwb")).unwrap();
+    // Restored into a scratch directory that holds no wallet.
+    let restored = Wallet {
+        tmp: tempfile::tempdir().unwrap(),
+    };
+    for at in 0..HEADER {
+        let mut bad = backup.clone();
+        bad[at] ^= 0x01;
+        restored.write("bad.pwb", &bad);
+        let out = restored.run(&["restore", "bad.pwb"], None);
+        let text = stderr(&out);
+        assert_eq!(code(&out), Some(4), "backup byte {at}: {text}");
+        assert!(text.contains("damaged"), "backup byte {at}: {text}");
+        assert!(text.contains("bad.pwb"), "backup byte {at}: {text}");
+        assert!(!restored.store().join("index.pwl").exists());
+    }
+
+    // Two credential files swapped: each number is refused, naming its file.
+    let shown: Vec<Value> = ["1", "2"]
+        .iter()
+        .map(|n| wallet.json(&["show", n]))
+        .collect();
+    let items: Vec<PathBuf> = std::fs::read_dir(store.join("items"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(items.len(), 2);
+    let (a, b) = (
+        std::fs::read(&items[0]).unwrap(),
+        std::fs::read(&items[1]).unwrap(),
+    );
+    std::fs::write(&items[0], &b).unwrap();
+    std::fs::write(&items[1], &a).unwrap();
+    for n in ["1", "2"] {
+        let out = wallet.run(&["show", n], None);
+        let text = stderr(&out);
+        assert_eq!(code(&out), Some(4), "show {n}: {text}");
+        assert!(
+            text.contains("damaged") && text.contains("items/"),
+            "show {n}: {text}"
+        );
+    }
+    std::fs::write(&items[0], &a).unwrap();
+    std::fs::write(&items[1], &b).unwrap();
+    assert_eq!(wallet.json(&["show", "1"]), shown[0]);
+
+    // A missing credential file, then an index that is a directory.
+    std::fs::rename(&items[0], wallet.dir().join("aside.pwl")).unwrap();
+    let out = wallet.run(&["backup", "again.pwb"], None);
+    assert_eq!(code(&out), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("missing"), "{}", stderr(&out));
+    std::fs::rename(wallet.dir().join("aside.pwl"), &items[0]).unwrap();
+    std::fs::remove_file(&index).unwrap();
+    std::fs::create_dir(&index).unwrap();
+    let out = wallet.run(&["list"], None);
+    let text = stderr(&out);
+    assert_eq!(code(&out), Some(4), "{text}");
+    assert!(text.contains("is a directory, not a wallet file"), "{text}");
+    assert!(text.contains(index.to_str().unwrap()), "{text}");
+}

@@ -20,11 +20,10 @@ use passerelle_core::sealed::{KdfParams, Passphrase};
 use passerelle_core::verify::{Check, Outcome, Presented, Report, Verdict};
 use passerelle_core::{bake, did, input, qr};
 use passerelle_wallet::checking::{self, Checked};
-use passerelle_wallet::fetch::Fetcher;
+use passerelle_wallet::fetch::{ExtraRoots, Fetcher};
 use passerelle_wallet::source;
 use passerelle_wallet::store::{self, Access, Entry, RestoreError, StoreError, Wallet};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 const PASSPHRASE_ENV: &str = "PASSERELLE_WALLET_PASSPHRASE";
 const NEW_PASSPHRASE_ENV: &str = "PASSERELLE_WALLET_NEW_PASSPHRASE";
@@ -58,6 +57,11 @@ struct Cli {
     /// intranet issuers (plain http too). Without it only https to public addresses is fetched.
     #[arg(long, global = true)]
     allow_private_network: bool,
+    /// Trust the CA certificate(s) in FILE (PEM, one or more) for https, besides the usual public
+    /// roots: a local development CA. Repeatable. Without it, $SSL_CERT_FILE is used the same way
+    /// if set (--ca-cert wins when both are given).
+    #[arg(long = "ca-cert", global = true, value_name = "FILE")]
+    ca_certs: Vec<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -215,10 +219,10 @@ fn exit_code_of(e: &anyhow::Error) -> u8 {
                 _ => 4,
             };
         }
-        if let Some(RestoreError::Open(passerelle_core::sealed::SealedError::WrongPassphrase)) =
-            cause.downcast_ref::<RestoreError>()
-        {
-            return 3;
+        match cause.downcast_ref::<RestoreError>() {
+            Some(RestoreError::WrongPassphrase) => return 3,
+            Some(RestoreError::Damaged(_)) => return 4,
+            _ => {}
         }
     }
     2
@@ -227,7 +231,11 @@ fn exit_code_of(e: &anyhow::Error) -> u8 {
 fn run(cli: Cli) -> Result<u8> {
     let dir = wallet_dir(cli.wallet)?;
     let stdin_pass = cli.passphrase_stdin;
-    let private = cli.allow_private_network;
+    let private = Network {
+        allow_private_network: cli.allow_private_network,
+        ca_certs: cli.ca_certs,
+    };
+    let private = &private;
     match cli.command {
         Command::Init { json } => init(&dir, stdin_pass, json),
         Command::Import {
@@ -290,6 +298,24 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Passphrase => change_passphrase(&dir, stdin_pass),
         Command::ConfirmEmail { address, json } => confirm_email(&dir, stdin_pass, &address, json),
         Command::Holder { json } => holder(&dir, stdin_pass, json),
+    }
+}
+
+/// How the wallet may fetch: the network flags.
+struct Network {
+    allow_private_network: bool,
+    ca_certs: Vec<PathBuf>,
+}
+
+impl Network {
+    /// The fetcher, with the extra roots of `--ca-cert` or `$SSL_CERT_FILE` (read only when
+    /// something is to be fetched).
+    fn fetcher(&self) -> Result<Fetcher> {
+        let roots = ExtraRoots::load(
+            &self.ca_certs,
+            std::env::var_os("SSL_CERT_FILE").map(PathBuf::from),
+        )?;
+        Ok(Fetcher::new(self.allow_private_network, &roots)?)
     }
 }
 
@@ -492,13 +518,7 @@ fn find(wallet: &Wallet, number: u64) -> Result<Entry> {
     })
 }
 
-/// The stored text's identity: JSON re-serialised (whitespace does not matter), a JWS as is.
-fn digest_of(text: &str) -> String {
-    let normal = input::parse_json(text.as_bytes(), &input::InputLimits::default())
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| text.trim().to_owned());
-    hex::encode(Sha256::digest(normal.as_bytes()))
-}
+use store::digest_of;
 
 /// The credential (JSON) inside a stored text.
 fn credential_value(presented: &Presented) -> Option<Value> {
@@ -594,7 +614,7 @@ fn import(
     source_text: &str,
     keep: Keep,
     offline: bool,
-    allow_private_network: bool,
+    network: &Network,
     json: bool,
 ) -> Result<u8> {
     // Open first: a wrong passphrase costs no download.
@@ -602,7 +622,7 @@ fn import(
     let fetcher = if offline {
         None
     } else {
-        Some(Fetcher::new(allow_private_network)?)
+        Some(network.fetcher()?)
     };
     let found = source::read(source_text, fetcher.as_ref())
         .with_context(|| format!("nothing imported from {source_text}"))?;
@@ -1013,7 +1033,7 @@ fn verify(
     stdin_pass: bool,
     number: u64,
     online: bool,
-    allow_private_network: bool,
+    network: &Network,
     json: bool,
 ) -> Result<u8> {
     let mut wallet = open(dir, stdin_pass, Access::Write)?;
@@ -1021,7 +1041,7 @@ fn verify(
     let text = wallet.document(&entry)?;
     let presented = checking::parse(&text)?;
     let fetcher = if online {
-        Some(Fetcher::new(allow_private_network)?)
+        Some(network.fetcher()?)
     } else {
         None
     };
@@ -1319,7 +1339,15 @@ fn restore(dir: &Path, stdin_pass: bool, file: &Path) -> Result<u8> {
         fs::read(file).with_context(|| format!("cannot read the backup {}", file.display()))?;
     let passphrases = Passphrases::new(stdin_pass)?;
     let pass = passphrases.current("Backup passphrase: ")?;
-    let (wallet, count) = Wallet::restore(dir, &blob, &pass, kdf_params())?;
+    let (wallet, count) = Wallet::restore(dir, &blob, &pass, kdf_params()).map_err(|e| {
+        let damaged = matches!(e, RestoreError::Damaged(_));
+        let e = anyhow::Error::new(e);
+        if damaged {
+            e.context(format!("the backup file {} is damaged", file.display()))
+        } else {
+            e
+        }
+    })?;
     eprintln!(
         "Restored {count} credential(s) into {}; the backup's passphrase opens it.",
         wallet.dir().display()

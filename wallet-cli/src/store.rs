@@ -8,9 +8,18 @@
 //!   cache/<id>.pwl     sealed DID document, status list or schema fetched from the network
 //! ```
 //!
-//! Every `.pwl` file is sealed with [`passerelle_core::sealed`] (tag `PWL1`) under one key derived
-//! from the passphrase and the index's salt: the key is derived once per command, and `list` reads
-//! the index only. Every file is written atomically (temporary file, fsync, rename, fsync of the
+//! Every `.pwl` file is sealed with [`passerelle_core::sealed`] in its checked layout (tag `PWL2`)
+//! under one key derived from the passphrase and the index's salt: the key is derived once per
+//! command, and `list` reads the index only. The header's own checksum is verified before the key
+//! is derived, so a damaged header is reported as damaged, never as a wrong passphrase. Each file
+//! is bound to its slot through the AEAD's associated data (`index`, `items/<name>`,
+//! `cache/<name>`): a file moved, swapped or replaced by another of the wallet's files fails to
+//! open and is reported as damaged, naming it.
+//!
+//! Wallets written before (tag `PWL1`, index format 1: no header checksum, no slot binding) still
+//! open; reading one checks each credential file against the digest the index holds for it, and
+//! the first command that writes rewrites every file in the new form (the same way a passphrase
+//! change does: new files first, then the index in one rename). Every file is written atomically (temporary file, fsync, rename, fsync of the
 //! directory), mode 0600. A credential file is written before the index names it, and files the
 //! index no longer names are removed after the index is replaced, so a crash at any point leaves
 //! the previous index and every file it names intact (at worst an unnamed file, removed by the
@@ -29,10 +38,18 @@ use passerelle_core::sealed::{
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-/// Format tag of the wallet's sealed files.
-pub const TAG: [u8; 4] = *b"PWL1";
-/// Format tag of a backup file.
-pub const BACKUP_TAG: [u8; 4] = *b"PWB1";
+/// Format tag of the wallet's sealed files (checked layout, bound to their slot).
+pub const TAG: [u8; 4] = *b"PWL2";
+/// Format tag of wallet files written before [`TAG`] (still read, rewritten on the next write).
+pub const LEGACY_TAG: [u8; 4] = *b"PWL1";
+/// Format tag of a backup file (checked layout).
+pub const BACKUP_TAG: [u8; 4] = *b"PWB2";
+/// Format tag of backups made before [`BACKUP_TAG`] (still restored).
+pub const LEGACY_BACKUP_TAG: [u8; 4] = *b"PWB1";
+/// The index format written by this program (2: files in the `PWL2` form).
+const FORMAT: u32 = 2;
+/// Associated data binding a backup blob.
+const BACKUP_AAD: &[u8] = b"passerelle-wallet-backup";
 const INDEX: &str = "index.pwl";
 const LOCK: &str = "wallet.lock";
 const ITEMS: &str = "items";
@@ -60,6 +77,12 @@ pub enum StoreError {
         "the wallet index in {path} is not readable ({reason}); restore the wallet from a backup"
     )]
     BadIndex { path: PathBuf, reason: String },
+    #[error("the wallet file {path} is missing; restore the wallet from a backup (`passerelle-wallet restore FILE`)")]
+    Missing { path: PathBuf },
+    #[error("{path} is {what}, not a wallet file; the wallet is damaged: restore it from a backup (`passerelle-wallet restore FILE`)")]
+    NotAFile { path: PathBuf, what: &'static str },
+    #[error("the wallet file {path} does not hold the credential the index names for it (its digest differs): it was replaced or swapped; restore the wallet from a backup")]
+    Swapped { path: PathBuf },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("encryption failed: {0}")]
@@ -167,6 +190,8 @@ impl Index {
 pub struct Wallet {
     dir: PathBuf,
     key: SealingKey,
+    /// Opened from a `PWL1` wallet: files are read in the old form until rewritten.
+    legacy: bool,
     pub index: Index,
     _lock: File,
 }
@@ -243,8 +268,44 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(io_error(dir))
 }
 
+/// What a non-file is, for messages.
+fn kind_of(meta: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a named pipe"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
+}
+
 fn read_capped(path: &Path) -> Result<Vec<u8>, StoreError> {
-    let meta = fs::metadata(path).map_err(io_error(path))?;
+    let meta = match fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(StoreError::Missing {
+                path: path.to_owned(),
+            })
+        }
+        Err(e) => {
+            return Err(StoreError::Io {
+                path: path.to_owned(),
+                source: e,
+            })
+        }
+    };
+    if !meta.is_file() {
+        return Err(StoreError::NotAFile {
+            path: path.to_owned(),
+            what: kind_of(&meta),
+        });
+    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(StoreError::BadIndex {
             path: path.to_owned(),
@@ -263,9 +324,25 @@ fn make_private_dir(dir: &Path) -> Result<(), StoreError> {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_error(dir))
 }
 
-/// Whether `dir` holds a wallet.
+/// Whether `dir` holds a wallet: its index exists, as a file or as anything else (a directory in
+/// its place is a damaged wallet, reported when it is opened, not "no wallet").
 pub fn exists(dir: &Path) -> bool {
-    dir.join(INDEX).is_file()
+    fs::symlink_metadata(dir.join(INDEX)).is_ok()
+}
+
+/// The stored text's identity: JSON re-serialised (whitespace does not matter), a JWS as is.
+pub fn digest_of(text: &str) -> String {
+    use passerelle_core::input;
+    use sha2::{Digest, Sha256};
+    let normal = input::parse_json(text.as_bytes(), &input::InputLimits::default())
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| text.trim().to_owned());
+    hex::encode(Sha256::digest(normal.as_bytes()))
+}
+
+/// Associated data binding a file to its slot in the wallet.
+fn slot(sub: &str, file: &str) -> Vec<u8> {
+    format!("{sub}/{file}").into_bytes()
 }
 
 impl Wallet {
@@ -311,8 +388,9 @@ impl Wallet {
         let wallet = Self {
             dir: dir.to_owned(),
             key,
+            legacy: false,
             index: Index {
-                format: 1,
+                format: FORMAT,
                 holder_seed,
                 next_number: 1,
                 credentials: Vec::new(),
@@ -335,7 +413,13 @@ impl Wallet {
         let lock = lock(dir, access)?;
         let path = dir.join(INDEX);
         let blob = read_capped(&path)?;
-        let key = match SealingKey::for_blob(TAG, passphrase, &blob) {
+        let legacy = blob.starts_with(&LEGACY_TAG);
+        let derived = if legacy {
+            SealingKey::for_blob(LEGACY_TAG, passphrase, &blob)
+        } else {
+            SealingKey::for_checked_blob(TAG, passphrase, &blob)
+        };
+        let key = match derived {
             Ok(key) => key,
             Err(SealedError::WrongPassphrase) => {
                 return Err(StoreError::WrongPassphrase {
@@ -344,7 +428,12 @@ impl Wallet {
             }
             Err(source) => return Err(StoreError::Damaged { path, source }),
         };
-        let plain = key.open(&blob).map_err(|source| StoreError::Damaged {
+        let plain = if legacy {
+            key.open(&blob)
+        } else {
+            key.open_checked(&blob, INDEX.as_bytes())
+        }
+        .map_err(|source| StoreError::Damaged {
             path: path.clone(),
             source,
         })?;
@@ -352,21 +441,66 @@ impl Wallet {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        if index.format != 1 {
+        let expected = if legacy { 1 } else { FORMAT };
+        if index.format != expected {
             return Err(StoreError::BadIndex {
                 path,
-                reason: format!(
-                    "format {} is newer than this program understands; upgrade passerelle-wallet",
-                    index.format
-                ),
+                reason: if index.format > FORMAT {
+                    format!(
+                        "format {} is newer than this program understands; upgrade passerelle-wallet",
+                        index.format
+                    )
+                } else {
+                    format!("format {} in a file of format {expected}", index.format)
+                },
             });
         }
-        Ok(Self {
+        let mut wallet = Self {
             dir: dir.to_owned(),
             key,
+            legacy,
             index,
             _lock: lock,
-        })
+        };
+        if legacy && access == Access::Write {
+            wallet.upgrade()?;
+        }
+        Ok(wallet)
+    }
+
+    /// Rewrites a `PWL1` wallet in the current form under the same key: every file under a new
+    /// name first, then the index in one rename (until then the wallet opens as before).
+    fn upgrade(&mut self) -> Result<(), StoreError> {
+        let new_key = self.key.with_tag(TAG);
+        self.rewrite_all(new_key)
+    }
+
+    /// Re-seals every file under `new_key` and new names, then replaces the index.
+    fn rewrite_all(&mut self, new_key: SealingKey) -> Result<(), StoreError> {
+        let mut index = self.index.clone();
+        for entry in &mut index.credentials {
+            let text = self.document(entry)?;
+            let name = random_name()?;
+            let blob = new_key.seal_checked(
+                random::<NONCE_LEN>()?,
+                text.as_bytes(),
+                &slot(ITEMS, &name),
+            )?;
+            write_atomic(&self.item_path(ITEMS, &name), &blob)?;
+            entry.file = name;
+        }
+        for entry in index.cache.values_mut() {
+            let plain = self.open_file(CACHE, &entry.file)?;
+            let name = random_name()?;
+            let blob = new_key.seal_checked(random::<NONCE_LEN>()?, &plain, &slot(CACHE, &name))?;
+            write_atomic(&self.item_path(CACHE, &name), &blob)?;
+            entry.file = name;
+        }
+        index.format = FORMAT;
+        self.key = new_key;
+        self.legacy = false;
+        self.index = index;
+        self.save_index()
     }
 
     /// The wallet directory.
@@ -374,16 +508,24 @@ impl Wallet {
         &self.dir
     }
 
-    fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
-        Ok(self.key.seal(random::<NONCE_LEN>()?, plaintext)?)
+    /// Seals `plaintext` for the slot `aad`. Only called once a legacy wallet was upgraded
+    /// (every write opens with [`Access::Write`], which upgrades).
+    fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
+        Ok(self
+            .key
+            .seal_checked(random::<NONCE_LEN>()?, plaintext, aad)?)
     }
 
-    fn open_file(&self, path: &Path) -> Result<Zeroizing<Vec<u8>>, StoreError> {
-        let blob = read_capped(path)?;
-        self.key.open(&blob).map_err(|source| StoreError::Damaged {
-            path: path.to_owned(),
-            source,
-        })
+    /// Opens the file `name` under `sub`, checking it belongs to that slot.
+    fn open_file(&self, sub: &str, name: &str) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        let path = self.item_path(sub, name);
+        let blob = read_capped(&path)?;
+        if self.legacy {
+            self.key.open(&blob)
+        } else {
+            self.key.open_checked(&blob, &slot(sub, name))
+        }
+        .map_err(|source| StoreError::Damaged { path, source })
     }
 
     /// Replaces the index on disk with `self.index`, then removes files it no longer names.
@@ -395,7 +537,7 @@ impl Wallet {
                     reason: e.to_string(),
                 })?,
             );
-        write_atomic(&self.dir.join(INDEX), &self.seal(&json)?)?;
+        write_atomic(&self.dir.join(INDEX), &self.seal(&json, INDEX.as_bytes())?)?;
         self.remove_unnamed_files();
         Ok(())
     }
@@ -439,18 +581,27 @@ impl Wallet {
     fn write_new(&self, sub: &str, plaintext: &[u8]) -> Result<String, StoreError> {
         let name = random_name()?;
         make_private_dir(&self.dir.join(sub))?;
-        write_atomic(&self.item_path(sub, &name), &self.seal(plaintext)?)?;
+        write_atomic(
+            &self.item_path(sub, &name),
+            &self.seal(plaintext, &slot(sub, &name))?,
+        )?;
         Ok(name)
     }
 
     /// The stored text of a credential.
+    /// A file of the old form is not bound to its slot: its text is checked against the digest
+    /// the (authenticated) index holds for the entry instead.
     pub fn document(&self, entry: &Entry) -> Result<String, StoreError> {
+        let bytes = self.open_file(ITEMS, &entry.file)?;
         let path = self.item_path(ITEMS, &entry.file);
-        let bytes = self.open_file(&path)?;
-        String::from_utf8(bytes.to_vec()).map_err(|e| StoreError::BadIndex {
-            path,
+        let text = String::from_utf8(bytes.to_vec()).map_err(|e| StoreError::BadIndex {
+            path: path.clone(),
             reason: e.to_string(),
-        })
+        })?;
+        if self.legacy && digest_of(&text) != entry.digest {
+            return Err(StoreError::Swapped { path });
+        }
+        Ok(text)
     }
 
     /// The credential whose stored text has this digest.
@@ -505,7 +656,7 @@ impl Wallet {
             return Ok(None);
         };
         let path = self.item_path(CACHE, &entry.file);
-        let bytes = self.open_file(&path)?;
+        let bytes = self.open_file(CACHE, &entry.file)?;
         let value = serde_json::from_slice(&bytes).map_err(|e| StoreError::BadIndex {
             path,
             reason: e.to_string(),
@@ -553,24 +704,7 @@ impl Wallet {
                 salt: random::<SALT_LEN>()?,
             },
         )?;
-        let mut index = self.index.clone();
-        for entry in &mut index.credentials {
-            let plain = self.open_file(&self.item_path(ITEMS, &entry.file))?;
-            let name = random_name()?;
-            let blob = new_key.seal(random::<NONCE_LEN>()?, &plain)?;
-            write_atomic(&self.item_path(ITEMS, &name), &blob)?;
-            entry.file = name;
-        }
-        for entry in index.cache.values_mut() {
-            let plain = self.open_file(&self.item_path(CACHE, &entry.file))?;
-            let name = random_name()?;
-            let blob = new_key.seal(random::<NONCE_LEN>()?, &plain)?;
-            write_atomic(&self.item_path(CACHE, &name), &blob)?;
-            entry.file = name;
-        }
-        self.key = new_key;
-        self.index = index;
-        self.save_index()
+        self.rewrite_all(new_key)
     }
 
     /// Everything in the wallet, as one sealed backup blob (under `passphrase`, fresh salt).
@@ -613,13 +747,16 @@ impl Wallet {
                     reason: e.to_string(),
                 })?,
             );
-        Ok(sealed::seal(
+        Ok(sealed::seal_checked(
             BACKUP_TAG,
             passphrase,
-            params,
-            random::<SALT_LEN>()?,
+            Derivation {
+                params,
+                salt: random::<SALT_LEN>()?,
+            },
             random::<NONCE_LEN>()?,
             &json,
+            BACKUP_AAD,
         )?)
     }
 
@@ -630,7 +767,15 @@ impl Wallet {
         passphrase: &Passphrase,
         params: KdfParams,
     ) -> Result<(Self, usize), RestoreError> {
-        let plain = sealed::open(BACKUP_TAG, blob, passphrase).map_err(RestoreError::Open)?;
+        let opened = if blob.starts_with(&LEGACY_BACKUP_TAG) {
+            sealed::open(LEGACY_BACKUP_TAG, blob, passphrase)
+        } else {
+            sealed::open_checked(BACKUP_TAG, blob, passphrase, BACKUP_AAD)
+        };
+        let plain = opened.map_err(|e| match e {
+            SealedError::WrongPassphrase => RestoreError::WrongPassphrase,
+            other => RestoreError::Damaged(other),
+        })?;
         let backup: Backup =
             serde_json::from_slice(&plain).map_err(|e| RestoreError::Format(e.to_string()))?;
         if backup.format != "passerelle-wallet-backup" || backup.version != 1 {
@@ -660,8 +805,10 @@ impl Wallet {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RestoreError {
-    #[error("cannot open the backup: {0}")]
-    Open(SealedError),
+    #[error("wrong passphrase for the backup: nothing was restored; try again")]
+    WrongPassphrase,
+    #[error("the backup is damaged ({0}); nothing was restored")]
+    Damaged(SealedError),
     #[error("the backup's content is not readable: {0}")]
     Format(String),
     #[error(transparent)]
@@ -828,7 +975,246 @@ mod tests {
         assert!(restored.cached("https://x.example/list").unwrap().is_some());
         assert!(matches!(
             Wallet::restore(&tmp.path().join("s"), &blob, &old, FAST),
-            Err(RestoreError::Open(SealedError::WrongPassphrase))
+            Err(RestoreError::WrongPassphrase)
         ));
+    }
+
+    fn item_files(dir: &Path) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = fs::read_dir(dir.join(ITEMS))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Issue 11 point 9: any damaged byte of the index's header (tag, KDF parameters, salt,
+    /// check value, nonce, checksum) is "damaged", whatever the passphrase, never "wrong passphrase".
+    #[test]
+    fn a_damaged_index_header_is_damaged_not_a_wrong_passphrase() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("w");
+        let pass = Passphrase::new("a good passphrase");
+        drop(Wallet::create(&dir, &pass, FAST).unwrap());
+        let index = dir.join(INDEX);
+        let good = fs::read(&index).unwrap();
+        assert_eq!(&good[..4], b"PWL2");
+        for at in 0..sealed::CHECKED_HEADER_LEN {
+            let mut bad = good.clone();
+            bad[at] ^= 0x01;
+            fs::write(&index, &bad).unwrap();
+            for p in [&pass, &Passphrase::new("another one")] {
+                match Wallet::open(&dir, p, Access::Read) {
+                    Err(StoreError::Damaged { path, .. }) => assert_eq!(path, index),
+                    other => panic!("byte {at}: {other:?}"),
+                }
+            }
+        }
+        fs::write(&index, &good).unwrap();
+        assert!(matches!(
+            Wallet::open(&dir, &Passphrase::new("another one"), Access::Read),
+            Err(StoreError::WrongPassphrase { .. })
+        ));
+        Wallet::open(&dir, &pass, Access::Read).unwrap();
+    }
+
+    /// Issue 11 point 9: two item files swapped do not show one credential under the other's
+    /// number: each file is bound to its slot.
+    #[test]
+    fn swapped_item_files_are_damaged_naming_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("w");
+        let pass = Passphrase::new("a good passphrase");
+        let mut wallet = Wallet::create(&dir, &pass, FAST).unwrap();
+        wallet.add(entry(), "first").unwrap();
+        wallet.add(entry(), "second").unwrap();
+        drop(wallet);
+        let files = item_files(&dir);
+        let (a, b) = (fs::read(&files[0]).unwrap(), fs::read(&files[1]).unwrap());
+        fs::write(&files[0], &b).unwrap();
+        fs::write(&files[1], &a).unwrap();
+        let wallet = Wallet::open(&dir, &pass, Access::Read).unwrap();
+        for number in [1, 2] {
+            let e = wallet.index.entry(number).unwrap();
+            match wallet.document(e) {
+                Err(StoreError::Damaged { path, source }) => {
+                    assert_eq!(path, wallet.item_path(ITEMS, &e.file));
+                    assert_eq!(source, SealedError::Tampered);
+                }
+                other => panic!("#{number}: {other:?}"),
+            }
+        }
+    }
+
+    /// Issue 11 point 9: an index that is a directory is a damaged wallet, not "no wallet"; a
+    /// missing, empty or truncated file is damaged too, naming it.
+    #[test]
+    fn an_index_that_is_not_a_file_or_is_empty_or_truncated_is_damaged() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("w");
+        let pass = Passphrase::new("a good passphrase");
+        let mut wallet = Wallet::create(&dir, &pass, FAST).unwrap();
+        wallet.add(entry(), "first").unwrap();
+        drop(wallet);
+        let index = dir.join(INDEX);
+        let good = fs::read(&index).unwrap();
+        for bytes in [&b""[..], &good[..good.len() / 2], &good[..good.len() - 1]] {
+            fs::write(&index, bytes).unwrap();
+            assert!(matches!(
+                Wallet::open(&dir, &pass, Access::Read),
+                Err(StoreError::Damaged { .. })
+            ));
+        }
+        fs::remove_file(&index).unwrap();
+        fs::create_dir(&index).unwrap();
+        assert!(exists(&dir));
+        match Wallet::open(&dir, &pass, Access::Read) {
+            Err(e @ StoreError::NotAFile { .. }) => {
+                let text = e.to_string();
+                assert!(text.contains("index.pwl is a directory"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        fs::remove_dir(&index).unwrap();
+        fs::write(&index, &good).unwrap();
+        let wallet = Wallet::open(&dir, &pass, Access::Read).unwrap();
+        let e = wallet.index.entry(1).unwrap().clone();
+        let item = wallet.item_path(ITEMS, &e.file);
+        fs::remove_file(&item).unwrap();
+        assert!(matches!(wallet.document(&e), Err(StoreError::Missing { path }) if path == item));
+        fs::create_dir(&item).unwrap();
+        assert!(
+            matches!(wallet.document(&e), Err(StoreError::NotAFile { path, .. }) if path == item)
+        );
+    }
+
+    /// A wallet written before the checked layout (`PWL1`, index format 1), made here with the
+    /// core's old-layout API exactly as the previous version of this module wrote it.
+    fn legacy_wallet(dir: &Path, pass: &Passphrase, texts: &[&str]) {
+        make_private_dir(dir).unwrap();
+        make_private_dir(&dir.join(ITEMS)).unwrap();
+        make_private_dir(&dir.join(CACHE)).unwrap();
+        let key = SealingKey::derive(
+            LEGACY_TAG,
+            pass,
+            Derivation {
+                params: FAST,
+                salt: [7; SALT_LEN],
+            },
+        )
+        .unwrap();
+        let mut credentials = Vec::new();
+        for (n, text) in texts.iter().enumerate() {
+            let file = format!("{:032x}", n + 1);
+            let blob = key.seal([n as u8; NONCE_LEN], text.as_bytes()).unwrap();
+            fs::write(dir.join(ITEMS).join(format!("{file}.pwl")), blob).unwrap();
+            credentials.push(Entry {
+                number: n as u64 + 1,
+                file,
+                digest: digest_of(text),
+                ..entry()
+            });
+        }
+        let cache_blob = key.seal([200; NONCE_LEN], b"{\"a\":1}").unwrap();
+        fs::write(dir.join(CACHE).join("c.pwl"), cache_blob).unwrap();
+        let index = Index {
+            format: 1,
+            holder_seed: "11".repeat(32),
+            next_number: texts.len() as u64 + 1,
+            credentials,
+            cache: BTreeMap::from([(
+                "https://x.example/list".to_owned(),
+                CacheEntry {
+                    file: "c".into(),
+                    kind: "status".into(),
+                    fetched_at: "t".into(),
+                },
+            )]),
+            confirmed_emails: Vec::new(),
+        };
+        let json = serde_json::to_vec(&index).unwrap();
+        fs::write(dir.join(INDEX), key.seal([99; NONCE_LEN], &json).unwrap()).unwrap();
+    }
+
+    /// Wallets written before the checked layout still open; a swap of their (unbound) item files
+    /// is caught by the index's digest; the first write rewrites every file in the new form.
+    #[test]
+    fn a_legacy_wallet_opens_catches_swaps_and_is_rewritten_on_the_first_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("w");
+        let pass = Passphrase::new("a good passphrase");
+        legacy_wallet(&dir, &pass, &["{\"n\": 1}", "{\"n\": 2}"]);
+        assert!(matches!(
+            Wallet::open(&dir, &Passphrase::new("wrong"), Access::Read),
+            Err(StoreError::WrongPassphrase { .. })
+        ));
+        let wallet = Wallet::open(&dir, &pass, Access::Read).unwrap();
+        assert_eq!(wallet.index.format, 1);
+        let e = wallet.index.entry(2).unwrap();
+        assert_eq!(wallet.document(e).unwrap(), "{\"n\": 2}");
+        assert!(wallet.cached("https://x.example/list").unwrap().is_some());
+        drop(wallet);
+
+        let files = item_files(&dir);
+        let (a, b) = (fs::read(&files[0]).unwrap(), fs::read(&files[1]).unwrap());
+        fs::write(&files[0], &b).unwrap();
+        fs::write(&files[1], &a).unwrap();
+        let wallet = Wallet::open(&dir, &pass, Access::Read).unwrap();
+        let e = wallet.index.entry(1).unwrap();
+        assert!(
+            matches!(wallet.document(e), Err(StoreError::Swapped { path }) if path == files[0])
+        );
+        drop(wallet);
+        // Swapped back, then opened for writing: upgraded, still the same content.
+        fs::write(&files[0], &a).unwrap();
+        fs::write(&files[1], &b).unwrap();
+        drop(Wallet::open(&dir, &pass, Access::Write).unwrap());
+        assert_eq!(&fs::read(dir.join(INDEX)).unwrap()[..4], b"PWL2");
+        for file in item_files(&dir) {
+            assert_eq!(&fs::read(&file).unwrap()[..4], b"PWL2");
+            assert!(!files.contains(&file), "rewritten under a new name");
+        }
+        let wallet = Wallet::open(&dir, &pass, Access::Read).unwrap();
+        assert_eq!(wallet.index.format, FORMAT);
+        assert_eq!(
+            wallet.document(wallet.index.entry(1).unwrap()).unwrap(),
+            "{\"n\": 1}"
+        );
+        assert_eq!(
+            wallet.cached("https://x.example/list").unwrap().unwrap().0,
+            serde_json::json!({"a": 1})
+        );
+        assert_eq!(wallet.index.holder_seed, "11".repeat(32));
+    }
+
+    /// Backups: a damaged header byte is "damaged", not "wrong passphrase"; old backups restore.
+    #[test]
+    fn a_damaged_backup_header_is_damaged_and_old_backups_still_restore() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pass = Passphrase::new("a good passphrase");
+        let mut wallet = Wallet::create(&tmp.path().join("w"), &pass, FAST).unwrap();
+        wallet.add(entry(), "one").unwrap();
+        let blob = wallet.backup(&pass, FAST).unwrap();
+        assert_eq!(&blob[..4], b"PWB2");
+        for at in 0..sealed::CHECKED_HEADER_LEN {
+            let mut bad = blob.clone();
+            bad[at] ^= 0x01;
+            let target = tmp.path().join(format!("r{at}"));
+            match Wallet::restore(&target, &bad, &pass, FAST) {
+                Err(RestoreError::Damaged(_)) => {}
+                other => panic!("byte {at}: {other:?}"),
+            }
+            assert!(!exists(&target));
+        }
+        // A backup in the old layout, as the previous version wrote it.
+        let plain = sealed::open_checked(BACKUP_TAG, &blob, &pass, BACKUP_AAD).unwrap();
+        let old = sealed::seal(LEGACY_BACKUP_TAG, &pass, FAST, [5; 16], [6; 24], &plain).unwrap();
+        let (restored, count) =
+            Wallet::restore(&tmp.path().join("old"), &old, &pass, FAST).unwrap();
+        assert_eq!(count, 1);
+        assert_eq!(
+            restored.document(&restored.index.credentials[0]).unwrap(),
+            "one"
+        );
     }
 }
