@@ -28,7 +28,7 @@
 //!
 //! Unknown columns are refused (a typo would silently drop data).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -357,6 +357,22 @@ pub struct BulkOptions {
     pub source: String,
     /// When the claim links expire.
     pub claim_expires: Option<DateTime<Utc>>,
+    /// What to do about the claim links of credentials an earlier run issued.
+    pub existing_claims: ExistingClaims,
+}
+
+/// What a run does about the claim link of a credential an earlier run issued (a re-run of the
+/// same rows): by default it mints none, so a learner's link stays the one handed out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ExistingClaims {
+    /// Mint no link: the caller kept the earlier ones (the row's outcome carries no link).
+    #[default]
+    Keep,
+    /// Mint no link for these credential ids (the caller has their links); mint one for the
+    /// others, whose earlier links stay valid.
+    KeepThese(HashSet<String>),
+    /// Mint a fresh link and delete every earlier link of the credential (they stop working).
+    Replace,
 }
 
 impl Default for BulkOptions {
@@ -367,6 +383,7 @@ impl Default for BulkOptions {
             actor: crate::issuance::CLI_ACTOR.into(),
             source: "unknown".into(),
             claim_expires: None,
+            existing_claims: ExistingClaims::Keep,
         }
     }
 }
@@ -404,7 +421,9 @@ pub enum RowOutcome {
         credential_id: String,
         /// The signed credential (JSON text).
         credential: String,
-        claim_url: String,
+        /// The claim link minted by this run; `None` for an earlier credential whose link was
+        /// kept ([`ExistingClaims`]).
+        claim_url: Option<String>,
         existing: bool,
         /// The learner's email, only if the issuer keeps emails.
         learner_email: Option<String>,
@@ -679,16 +698,28 @@ async fn prepare_batch(
     for ((row, p), found) in prepared.into_iter().zip(existing) {
         match found {
             Some(credential) if !options.dry_run => {
-                let token = issuer
-                    .store()
-                    .create_claim_token(&credential.id, p.claim_expires)
-                    .await?;
+                let token = match &options.existing_claims {
+                    ExistingClaims::Keep => None,
+                    ExistingClaims::KeepThese(ids) if ids.contains(credential.id.as_str()) => None,
+                    ExistingClaims::KeepThese(_) => Some(
+                        issuer
+                            .store()
+                            .create_claim_token(&credential.id, p.claim_expires)
+                            .await?,
+                    ),
+                    ExistingClaims::Replace => Some(
+                        issuer
+                            .store()
+                            .replace_claim_tokens(&credential.id, p.claim_expires)
+                            .await?,
+                    ),
+                };
                 early.push(RowResult {
                     row,
                     external_id: p.external_id.clone(),
                     outcome: RowOutcome::Issued {
                         credential_id: credential.id.to_string(),
-                        claim_url: claim_url(&issuer.base_url(), token.expose()),
+                        claim_url: token.map(|t| claim_url(&issuer.base_url(), t.expose())),
                         credential: credential.credential,
                         existing: true,
                         learner_email: credential.learner_email,
@@ -811,7 +842,7 @@ async fn finish_batch<F: FnMut(&RowResult)>(
                 outcome: RowOutcome::Issued {
                     credential_id: credential.id.to_string(),
                     credential: credential.credential,
-                    claim_url: claim_url(&issuer.base_url(), c.claim.expose()),
+                    claim_url: Some(claim_url(&issuer.base_url(), c.claim.expose())),
                     existing,
                     learner_email: credential.learner_email,
                 },

@@ -95,6 +95,11 @@ enum Command {
     },
     /// Issue one credential per row of a CSV export (idempotent: re-running issues nothing twice).
     Issue(cli::issue::IssueArgs),
+    /// List the issued credentials (the admin API's filters) or show one.
+    Credential {
+        #[command(subcommand)]
+        command: CredentialCommand,
+    },
     /// Revoke a credential, for good.
     Revoke(StatusArgs),
     /// Suspend a credential (it fails verification until reinstated).
@@ -145,6 +150,15 @@ enum AchievementCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum CredentialCommand {
+    /// List credentials, newest first: a table, or the API's JSON with --json.
+    List(cli::credential::ListArgs),
+    /// Show one credential: its record, status, claim links, and with --credential the
+    /// signed credential.
+    Show(cli::credential::ShowArgs),
 }
 
 #[derive(clap::Args)]
@@ -242,6 +256,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
     use passerelle_issuer::issuance::StatusChange;
     let done = match cli.command {
         Command::Issue(args) => return cli::issue::issue(&dir, args),
+        Command::Credential { command } => match command {
+            CredentialCommand::List(args) => cli::credential::list(&dir, args),
+            CredentialCommand::Show(args) => cli::credential::show(&dir, args),
+        },
         Command::Revoke(args) => status(args, StatusChange::Revoke),
         Command::Suspend(args) => status(args, StatusChange::Suspend),
         Command::Unsuspend(args) => status(args, StatusChange::Unsuspend),

@@ -693,17 +693,65 @@ async fn bulk_jobs_record_progress_and_per_row_results(db: &TestDb) {
     } else {
         panic!("row 4 not issued: {:?}", seen[3]);
     }
+    let mut again_seen = Vec::new();
     let again = bulk::run(
         &issuer,
         "data-101",
         bulk::json_lines_rows(&lines, "data-101"),
         &options,
         &Progress::default(),
-        |_| {},
+        |r| again_seen.push(r.clone()),
     )
     .await
     .unwrap();
     assert_eq!((again.totals.issued, again.totals.existing), (0, 40));
+    // Issue 12.3: re-submitting the same rows (the admin API's default) mints no new claim
+    // links; the first run's links keep working.
+    let token = |r: &bulk::RowResult| match &r.outcome {
+        RowOutcome::Issued { claim_url, .. } => claim_url
+            .as_deref()
+            .map(|u| u.rsplit('/').next().unwrap().to_owned()),
+        other => panic!("row {} not issued: {other:?}", r.row),
+    };
+    let first_links: Vec<String> = seen[..40].iter().map(|r| token(r).unwrap()).collect();
+    assert!(
+        again_seen[..40].iter().all(|r| token(r).is_none()),
+        "a re-run minted claim links: {again_seen:?}"
+    );
+    let redeems = |t: String| {
+        let issuer = Arc::clone(&issuer);
+        async move {
+            issuer
+                .store()
+                .redeem_claim_token(&t, chrono::Utc::now())
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+    assert!(redeems(first_links[0].clone()).await);
+    // Asked for new links: each credential gets one, and the earlier links stop working.
+    let mut renewed = Vec::new();
+    let replace = BulkOptions {
+        existing_claims: bulk::ExistingClaims::Replace,
+        ..options.clone()
+    };
+    bulk::run(
+        &issuer,
+        "data-101",
+        bulk::json_lines_rows(&lines, "data-101"),
+        &replace,
+        &Progress::default(),
+        |r| renewed.push(r.clone()),
+    )
+    .await
+    .unwrap();
+    let new_links: Vec<String> = renewed[..40].iter().map(|r| token(r).unwrap()).collect();
+    for (old, new) in first_links.into_iter().zip(new_links) {
+        assert_ne!(old, new);
+        assert!(!redeems(old).await, "an old claim link still works");
+        assert!(redeems(new).await, "a new claim link does not work");
+    }
     // The future is Send, so the HTTP service can spawn a job.
     fn is_send<T: Send>(_: &T) {}
     let rows: Vec<bulk::InputRow> = Vec::new();

@@ -44,7 +44,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 use serde_json::Value;
@@ -502,6 +502,9 @@ pub struct Report {
     /// What the credential says, for display (absent when it could not be read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<CredentialModel>,
+    /// The dates to show for a credential ([`card_dates`]); absent for a presentation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dates: Option<CardDates>,
     /// For a presentation: one report per credential inside.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<Report>,
@@ -558,7 +561,8 @@ fn render(report: &Report, f: &mut fmt::Formatter<'_>, indent: usize) -> fmt::Re
     };
     writeln!(f, "{pad}{verdict}")?;
     if let Some(summary) = &report.summary {
-        for (label, value) in display_lines(summary) {
+        let dates = report.dates.clone().unwrap_or_default();
+        for (label, value) in display_lines(summary, &dates) {
             writeln!(f, "{pad}  {label:<12} {}", terminal_safe(&value))?;
         }
     }
@@ -599,7 +603,7 @@ pub fn terminal_safe(text: &str) -> String {
 }
 
 /// The lines of a badge card, for terminals.
-fn display_lines(model: &CredentialModel) -> Vec<(&'static str, String)> {
+fn display_lines(model: &CredentialModel, dates: &CardDates) -> Vec<(&'static str, String)> {
     let mut lines = Vec::new();
     if let Some(achievement) = &model.achievement {
         lines.push(("Achievement", achievement.name.clone()));
@@ -628,13 +632,107 @@ fn display_lines(model: &CredentialModel) -> Vec<(&'static str, String)> {
         };
         lines.push(("Recipient", who));
     }
-    if let Some(from) = &model.valid_from {
-        lines.push(("Issued", from.format("%Y-%m-%d").to_string()));
+    if let Some(issued) = &dates.issued {
+        lines.push(("Issued", issued.format("%Y-%m-%d").to_string()));
+    }
+    if let Some(signed) = &dates.signed {
+        lines.push(("Signed", signed.format("%Y-%m-%d %H:%M:%S %:z").to_string()));
     }
     if let Some(until) = &model.valid_until {
         lines.push(("Expires", until.format("%Y-%m-%d").to_string()));
     }
     lines
+}
+
+/// Where a credential's "Issued" date comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum IssuedFrom {
+    /// OB 3.0 `awardedDate`: when the achievement was awarded.
+    #[serde(rename = "awardedDate")]
+    AwardedDate,
+    /// VCDM 2.0 `validFrom`.
+    #[serde(rename = "validFrom")]
+    ValidFrom,
+    /// VCDM 1.1 `issuanceDate`.
+    #[serde(rename = "issuanceDate")]
+    IssuanceDate,
+}
+
+/// The dates a badge card shows. Every front end (the verifier's terminal report and page, the
+/// wallet's `show` and `list`) takes them from here, so they agree on which date is which.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CardDates {
+    /// "Issued": the award date — `awardedDate`, else `validFrom`, else `issuanceDate`.
+    pub issued: Option<DateTime<FixedOffset>>,
+    pub issued_from: Option<IssuedFrom>,
+    /// "Signed": the (first) proof's `created`, or the JWS `iat` claim.
+    pub signed: Option<DateTime<FixedOffset>>,
+}
+
+/// The [`CardDates`] of a presented credential (all `None` for a presentation, and for a date
+/// that is not an RFC 3339 date-time with a time zone: the data-model check reports those).
+pub fn card_dates(presented: &Presented) -> CardDates {
+    match presented {
+        Presented::Credential(doc) => credential_dates(doc, proof_created(doc)),
+        Presented::Jws(jws) => jws_dates(jws),
+        Presented::Presentation(_) => CardDates::default(),
+    }
+}
+
+fn jws_dates(jws: &JwsCredential) -> CardDates {
+    let iat = jws
+        .parsed
+        .payload
+        .get("iat")
+        .or_else(|| jws.parsed.header.get("iat"))
+        .and_then(Value::as_i64)
+        .and_then(|t| DateTime::from_timestamp(t, 0))
+        .map(|t| t.fixed_offset());
+    match &jws.credential {
+        Some(credential) => credential_dates(credential, iat),
+        None => CardDates {
+            signed: iat,
+            ..CardDates::default()
+        },
+    }
+}
+
+/// The `created` of a document's (first) proof.
+fn proof_created(doc: &Value) -> Option<DateTime<FixedOffset>> {
+    doc.get("proof")
+        .and_then(|p| match p {
+            Value::Array(list) => list.first(),
+            other => Some(other),
+        })
+        .and_then(|p| p.get("created"))
+        .and_then(date_value)
+}
+
+fn credential_dates(credential: &Value, signed: Option<DateTime<FixedOffset>>) -> CardDates {
+    let (issued, issued_from) = [
+        ("awardedDate", IssuedFrom::AwardedDate),
+        ("validFrom", IssuedFrom::ValidFrom),
+        ("issuanceDate", IssuedFrom::IssuanceDate),
+    ]
+    .into_iter()
+    .find_map(|(name, from)| {
+        credential
+            .get(name)
+            .and_then(date_value)
+            .map(|d| (Some(d), Some(from)))
+    })
+    .unwrap_or((None, None));
+    CardDates {
+        issued,
+        issued_from,
+        signed,
+    }
+}
+
+fn date_value(value: &Value) -> Option<DateTime<FixedOffset>> {
+    value
+        .as_str()
+        .and_then(|s| model::parse_date_time_stamp(s).ok())
 }
 
 /// Checks a presented document against what was fetched, at `now`.
@@ -740,6 +838,7 @@ fn new_report(kind: DocumentKind, secured_by: SecuringMechanism, now: DateTime<U
         checked_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         checks: Vec::new(),
         summary: None,
+        dates: None,
         credentials: Vec::new(),
     }
 }
@@ -764,6 +863,7 @@ fn check_json_credential(doc: &Value, fetched: &Fetched, now: DateTime<Utc>) -> 
     report.checks.push(signature.key);
     report.checks.push(json_ld_check(doc, signature.json_ld));
     credential_content_checks(doc, fetched, now, &mut report);
+    report.dates = Some(credential_dates(doc, proof_created(doc)));
     report.finish()
 }
 
@@ -798,6 +898,7 @@ fn check_jws_credential(jws: &JwsCredential, fetched: &Fetched, now: DateTime<Ut
         }
     }
     credential_content_checks(credential, fetched, now, &mut report);
+    report.dates = Some(jws_dates(jws));
     report.finish()
 }
 

@@ -204,7 +204,8 @@ fn bulk_issue_with_errors_rerun_dry_run_and_artefacts() {
     let first = issuer(dir, &args, &[]);
     assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
     assert!(
-        stderr(&first).contains("3 issued, 0 already issued, 3 failed"),
+        stderr(&first)
+            .contains("6 rows: 3 issued, 0 already issued (kept their claim links), 3 refused"),
         "{}",
         stderr(&first)
     );
@@ -269,7 +270,8 @@ fn bulk_issue_with_errors_rerun_dry_run_and_artefacts() {
     let again = issuer(dir, &args, &[]);
     assert_eq!(again.status.code(), Some(1));
     assert!(
-        stderr(&again).contains("0 issued, 3 already issued, 3 failed"),
+        stderr(&again)
+            .contains("6 rows: 0 issued, 3 already issued (kept their claim links), 3 refused"),
         "{}",
         stderr(&again)
     );
@@ -328,6 +330,267 @@ fn bulk_issue_with_errors_rerun_dry_run_and_artefacts() {
         stderr(&refused).contains("unknown column"),
         "{}",
         stderr(&refused)
+    );
+}
+
+/// Nine learners, and with `extra` a tenth.
+fn nine_rows(path: &Path, extra: bool) {
+    let mut text = String::from("email,name,completion_date,external_id\n");
+    for i in 1..=9 {
+        text.push_str(&format!("l{i}@example.org,Learner {i},2026-03-0{i},k{i}\n"));
+    }
+    if extra {
+        text.push_str("l10@example.org,Learner 10,2026-03-10,k10\n");
+    }
+    fs::write(path, text).unwrap();
+}
+
+/// (credential id, claim link) per line of claims.csv, and its line count with the header.
+fn claim_links(out: &Path) -> (Vec<(String, String)>, usize) {
+    let claims = read_csv(&out.join("claims.csv"));
+    let links = claims[1..]
+        .iter()
+        .map(|r| (r[2].clone(), r[4].clone()))
+        .collect();
+    (links, claims.len())
+}
+
+/// Issue 12.3: re-running `issue` on the same CSV writes each credential once, keeps the
+/// claim links (claims.csv rewritten, not appended), says what it did; an added row issues only
+/// that one; `--new-claim-links` replaces the links and the old ones stop working.
+#[test]
+fn rerunning_issue_keeps_one_line_and_one_claim_link_per_credential() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir, &[]);
+    let csv = dir.join("nine.csv");
+    nine_rows(&csv, false);
+    let out = dir.join("out");
+    let args = |csv: &Path| {
+        vec![
+            "issue".to_owned(),
+            "--achievement".into(),
+            "data-101".into(),
+            "--csv".into(),
+            csv.to_str().unwrap().into(),
+            "--out".into(),
+            out.to_str().unwrap().into(),
+        ]
+    };
+    let run = |extra: &[&str], csv: &Path| {
+        let mut a = args(csv);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = issuer(dir, &a, &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o)
+    };
+    let first = run(&[], &csv);
+    assert!(
+        first.contains("9 rows: 9 issued, 0 already issued (kept their claim links), 0 refused"),
+        "{first}"
+    );
+    let (links, lines) = claim_links(&out);
+    assert_eq!(lines, 10);
+    for _ in 0..2 {
+        let again = run(&[], &csv);
+        assert!(
+            again
+                .contains("9 rows: 0 issued, 9 already issued (kept their claim links), 0 refused"),
+            "{again}"
+        );
+        assert_eq!(claim_links(&out), (links.clone(), 10));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(out.join("claims.csv"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "claims.csv holds the claim links");
+    }
+    assert!(!out.join("errors.csv").exists());
+    // One added row: only it is issued.
+    let ten = dir.join("ten.csv");
+    nine_rows(&ten, true);
+    let added = run(&[], &ten);
+    assert!(
+        added.contains("10 rows: 1 issued, 9 already issued (kept their claim links), 0 refused"),
+        "{added}"
+    );
+    let (ten_links, lines) = claim_links(&out);
+    assert_eq!(lines, 11);
+    assert_eq!(ten_links[..9], links[..]);
+    // New links on request: all differ, and the old ones no longer redeem.
+    let renewed = run(&["--new-claim-links"], &ten);
+    assert!(
+        renewed.contains(
+            "10 already issued (10 given new claim links: their old links no longer work)"
+        ),
+        "{renewed}"
+    );
+    let (new_links, lines) = claim_links(&out);
+    assert_eq!(lines, 11);
+    let rt = runtime();
+    rt.block_on(async {
+        let iss = open(dir).await;
+        for ((old_id, old), (new_id, new)) in ten_links.iter().zip(&new_links) {
+            assert_eq!(old_id, new_id);
+            assert_ne!(old, new);
+            let token = |url: &str| url.rsplit('/').next().unwrap().to_owned();
+            let now = Utc::now();
+            assert!(iss
+                .store()
+                .redeem_claim_token(&token(old), now)
+                .await
+                .unwrap()
+                .is_none());
+            let found = iss
+                .store()
+                .redeem_claim_token(&token(new), now)
+                .await
+                .unwrap();
+            assert_eq!(found.unwrap().id.to_string(), *new_id);
+        }
+        iss.store().close().await;
+    });
+    // Without --out there is nowhere to put new links: refused, nothing changed.
+    let no_out = issuer(
+        dir,
+        &[
+            "issue",
+            "--achievement",
+            "data-101",
+            "--csv",
+            csv.to_str().unwrap(),
+            "--new-claim-links",
+        ],
+        &[],
+    );
+    assert_eq!(no_out.status.code(), Some(2), "{}", stderr(&no_out));
+    assert!(
+        stderr(&no_out).contains("--new-claim-links needs --out"),
+        "{}",
+        stderr(&no_out)
+    );
+}
+
+/// Issue 12.5: `credential list` (the admin API's filters, a table or its JSON) and `credential
+/// show` (record, status, claim links, the signed credential).
+#[test]
+fn credential_list_and_show_use_the_api_filters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir, &[]);
+    let csv = dir.join("three.csv");
+    fs::write(
+        &csv,
+        "email,name,completion_date,external_id\n\
+         a@example.org,A,2026-03-01,k1\n\
+         b@example.org,B,2026-03-02,k2\n\
+         c@example.org,C,2026-03-03,k3\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    ok(
+        &issuer(
+            dir,
+            &[
+                "issue",
+                "--achievement",
+                "data-101",
+                "--csv",
+                csv.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &[],
+        ),
+        "issue",
+    );
+    let claims = read_csv(&out.join("claims.csv"));
+    let ids: Vec<String> = claims[1..].iter().map(|r| r[2].clone()).collect();
+    ok(&issuer(dir, &["revoke", &ids[0]], &[]), "revoke");
+
+    let table = ok(&issuer(dir, &["credential", "list"], &[]), "list");
+    assert_eq!(table.lines().count(), 4, "{table}");
+    for id in &ids {
+        assert!(table.contains(id.as_str()), "{table}");
+    }
+    let json = |args: &[&str]| -> Value {
+        serde_json::from_str(&ok(&issuer(dir, args, &[]), "credential --json")).unwrap()
+    };
+    let revoked = json(&["credential", "list", "--status", "revoked", "--json"]);
+    let items = revoked["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{revoked}");
+    assert_eq!(items[0]["id"], ids[0].as_str());
+    assert_eq!(items[0]["status"], "revoked");
+    let found = json(&["credential", "list", "--search", "k2", "--json"]);
+    assert_eq!(found["items"][0]["external_id"], "k2", "{found}");
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    let paged = json(&[
+        "credential",
+        "list",
+        "--limit",
+        "2",
+        "--achievement",
+        "data-101",
+        "--json",
+    ]);
+    assert_eq!(paged["items"].as_array().unwrap().len(), 2);
+    let cursor = paged["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let rest = json(&[
+        "credential",
+        "list",
+        "--limit",
+        "2",
+        "--cursor",
+        &cursor,
+        "--json",
+    ]);
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    let bad = issuer(dir, &["credential", "list", "--status", "gone"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("--status: \"gone\": expected active, revoked or suspended"),
+        "{}",
+        stderr(&bad)
+    );
+
+    let shown = ok(&issuer(dir, &["credential", "show", &ids[0]], &[]), "show");
+    assert!(shown.contains("revoked at"), "{shown}");
+    assert!(shown.contains("1 link(s), 1 still working"), "{shown}");
+    assert!(shown.contains("External id  k1"), "{shown}");
+    let record = json(&["credential", "show", &ids[0], "--json"]);
+    assert_eq!(record["status"], "revoked");
+    assert_eq!(record["claim_links"].as_array().unwrap().len(), 1);
+    let text = ok(
+        &issuer(dir, &["credential", "show", &ids[1], "--credential"], &[]),
+        "show --credential",
+    );
+    let stem = &claims[2][5];
+    let file: Value =
+        serde_json::from_str(&fs::read_to_string(out.join(format!("{stem}.json"))).unwrap())
+            .unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), file);
+    let missing = issuer(
+        dir,
+        &[
+            "credential",
+            "show",
+            "urn:uuid:00000000-0000-4000-8000-000000000000",
+        ],
+        &[],
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("no credential"),
+        "{}",
+        stderr(&missing)
     );
 }
 
@@ -633,7 +896,7 @@ fn kill_and_rerun(dir: &Path, env: &[(&str, &str)]) {
     );
     assert!(
         err.contains(&format!(
-            "{} issued, {after_kill} already issued, 0 failed",
+            "{} issued, {after_kill} already issued (kept their claim links), 0 refused",
             ROWS as i64 - after_kill
         )),
         "{err}"

@@ -182,6 +182,95 @@ fn api_and_cli_give_the_same_report_and_registries_are_read() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("entries[0].name"));
 }
 
+/// Issue 12.6: a badge whose award date, start of validity and signing date all differ shows
+/// the award date as "Issued" and the proof's `created` as "Signed", in the CLI's report and
+/// on the result page.
+#[test]
+fn the_cli_and_the_page_show_the_award_date_as_issued_and_the_signing_date_as_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = KeyPair::from_seed(&[42; 32]);
+    let mut badge = model::sample::data_literacy_badge();
+    badge["issuer"]["id"] = did::did_key(&key.public()).to_string().into();
+    let doc = badge.as_object_mut().expect("the sample is an object");
+    doc.remove("credentialStatus");
+    doc.insert("awardedDate".into(), "2026-05-15T09:00:00Z".into());
+    doc.insert("validFrom".into(), "2026-06-01T00:00:00Z".into());
+    let options = ProofOptions::assertion(
+        Cryptosuite::EddsaRdfc2022,
+        did::did_key_verification_method(&key.public()),
+        "2026-06-30T12:00:00Z",
+    );
+    let signed = proof::sign(&badge, &key, &options).unwrap();
+    let path = dir.path().join("badge.json");
+    std::fs::write(&path, signed.to_string()).unwrap();
+
+    let cli = run(
+        "passerelle-verifier",
+        dir.path(),
+        &["verify", path.to_str().unwrap()],
+        None,
+    );
+    let report = stdout(&cli);
+    assert!(report.starts_with("VERIFIED"), "{report}");
+    let line = |label: &str| {
+        report
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} line: {report}"))
+            .to_owned()
+    };
+    assert!(line("Issued").contains("2026-05-15"), "{report}");
+    assert!(line("Signed").contains("2026-06-30 12:00:00"), "{report}");
+    // validFrom appears only as the validity period's start.
+    assert!(
+        report
+            .lines()
+            .filter(|l| l.contains("2026-06-01"))
+            .all(|l| l.contains("valid from")),
+        "{report}"
+    );
+
+    let served = serve(&[]);
+    let boundary = "----passerelle-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"lang\"\r\n\r\nen\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"credential\"\r\n\r\n{signed}\r\n\
+         --{boundary}--\r\n"
+    );
+    let html = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("{}/verify", served.url))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let after = |label: &str| {
+        let at = html
+            .find(label)
+            .unwrap_or_else(|| panic!("no {label:?} on the page: {html}"));
+        html[at..].chars().take(160).collect::<String>()
+    };
+    assert!(
+        after("Issued on").contains(">2026-05-15<"),
+        "{}",
+        after("Issued on")
+    );
+    assert!(
+        after("Signed on").contains(">2026-06-30 12:00:00"),
+        "{}",
+        after("Signed on")
+    );
+    // (validFrom still appears, as the start of the validity period in the checks.)
+    assert!(!after("Issued on").contains("2026-06-01"));
+}
+
 fn screenshot_dir() -> PathBuf {
     let dir = binary("passerelle-verifier")
         .parent()

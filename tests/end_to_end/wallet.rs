@@ -1120,6 +1120,54 @@ fn show_calls_the_recipient_you_only_for_the_holder_did_or_a_confirmed_email() {
     }
 }
 
+/// Issue 12.6: "Issued" is the award date (`awardedDate`, else `validFrom`), and the signing
+/// date (the proof's `created`) is shown as "Signed", in `show` and `list`.
+#[test]
+fn show_and_list_give_the_award_date_as_issued_and_the_signing_date_as_signed() {
+    let issuer = Issuer::new();
+    let wallet = Wallet::new();
+    let mut badge = tiny_badge();
+    badge["awardedDate"] = "2026-03-15T09:00:00Z".into();
+    assert_eq!(badge["validFrom"], "2026-01-01T00:00:00Z");
+    let file = wallet.write(
+        "awarded.json",
+        issuer.sign(&badge, "eddsa-rdfc-2022").as_bytes(),
+    );
+    let out = wallet.import(&file);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let shown = wallet.ok(&["show", "1"]);
+    let line = |label: &str| {
+        shown
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} line: {shown}"))
+            .to_owned()
+    };
+    assert!(line("Issued").contains("2026-03-15"), "{shown}");
+    assert!(line("Signed").contains("2026-06-30T12:00:00"), "{shown}");
+    assert!(
+        !shown.contains("2026-01-01"),
+        "validFrom shown as a date: {shown}"
+    );
+    let listed = wallet.list();
+    assert!(
+        listed[0]["issued"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-03-15"),
+        "{listed:?}"
+    );
+    // Without awardedDate, validFrom is the award date.
+    let file = wallet.write(
+        "plain.json",
+        issuer.sign(&tiny_badge(), "eddsa-rdfc-2022").as_bytes(),
+    );
+    assert_eq!(code(&wallet.import(&file)), Some(0));
+    let shown = wallet.ok(&["show", "2"]);
+    let issued = shown.lines().find(|l| l.contains("Issued")).unwrap();
+    assert!(issued.contains("2026-01-01"), "{shown}");
+}
+
 /// Issue 11.4: a credential whose name holds terminal escapes (`ESC[1A` … "VERIFIED", a carriage
 /// return, a right-to-left override) cannot rewrite the screen: every path that prints text taken
 /// from a credential — the verifier's report, the wallet's import, list and show — shows them

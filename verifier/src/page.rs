@@ -592,6 +592,7 @@ fn badge_card(
     email: Option<&str>,
     text: &str,
 ) -> Markup {
+    let dates = report.dates.clone().unwrap_or_default();
     let Some(model) = &report.summary else {
         return html! {
             section class="card" aria-label=(m.t("card.title")) {
@@ -660,9 +661,13 @@ fn badge_card(
                 }
                 dt { (m.t("card.recipient")) }
                 dd { (recipient(m, model, email, text)) }
-                @if let Some(from) = &model.valid_from {
+                @if let Some(issued) = dates.issued {
                     dt { (m.t("card.issued")) }
-                    dd { time datetime=(from.to_rfc3339()) { (from.format("%Y-%m-%d")) } }
+                    dd { time datetime=(issued.to_rfc3339()) { (issued.format("%Y-%m-%d")) } }
+                }
+                @if let Some(signed) = dates.signed {
+                    dt { (m.t("card.signed")) }
+                    dd { time datetime=(signed.to_rfc3339()) { (signed.format("%Y-%m-%d %H:%M:%S %:z")) } }
                 }
                 dt { (m.t("card.expires")) }
                 dd {

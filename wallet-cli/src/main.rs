@@ -776,7 +776,11 @@ fn entry_from(item: &source::Found, presented: &Presented, report: &Report, now:
         issuer_id: summary
             .map(|s| s.issuer.id.as_str().to_owned())
             .or_else(|| credential.as_ref().and_then(verify_issuer_id)),
-        issued: summary.and_then(|s| s.valid_from.map(|d| d.to_rfc3339())),
+        // The award date, chosen by the core (`verify::card_dates`), as on the verifier's page.
+        issued: report
+            .dates
+            .as_ref()
+            .and_then(|d| d.issued.map(|d| d.to_rfc3339())),
         expires: summary.and_then(|s| s.valid_until.map(|d| d.to_rfc3339())),
         verdict: verdict_name(report.verdict).into(),
         verified_at: now.into(),
@@ -895,8 +899,16 @@ fn show(dir: &Path, stdin_pass: bool, number: u64, json: bool) -> Result<u8> {
             ));
         }
     }
-    if let Some(issued) = &entry.issued {
-        lines.push(("Issued", issued.clone()));
+    // Read from the credential (not the index, which wallets written before issue 12.6 filled
+    // from `validFrom`): the award date as "Issued", the signing date as "Signed".
+    let dates = passerelle_core::verify::card_dates(&presented);
+    match (dates.issued, &entry.issued) {
+        (Some(issued), _) => lines.push(("Issued", issued.to_rfc3339())),
+        (None, Some(issued)) => lines.push(("Issued", issued.clone())),
+        (None, None) => {}
+    }
+    if let Some(signed) = dates.signed {
+        lines.push(("Signed", signed.to_rfc3339()));
     }
     if let Some(expires) = &entry.expires {
         lines.push(("Expires", expires.clone()));

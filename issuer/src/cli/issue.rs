@@ -2,6 +2,7 @@
 //! issuance over [`passerelle_issuer::bulk`], with a progress bar on a terminal, an error CSV
 //! for the rows that failed, and (with `--out`) per-learner files.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -13,7 +14,9 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use passerelle_issuer::artifacts::{self, BadgeImages};
-use passerelle_issuer::bulk::{self, BulkOptions, CsvRows, Progress, RowOutcome, RowResult};
+use passerelle_issuer::bulk::{
+    self, BulkOptions, CsvRows, ExistingClaims, Progress, RowOutcome, RowResult,
+};
 use passerelle_issuer::issuance::CLI_ACTOR;
 
 /// What `issue` was asked to do.
@@ -42,19 +45,24 @@ pub struct IssueArgs {
     /// Read the key passphrase from the first line of standard input.
     #[arg(long)]
     pub passphrase_stdin: bool,
+    /// Give credentials issued by an earlier run a new claim link; their old links stop
+    /// working. Without it, a re-run keeps each learner's link (from DIR/claims.csv).
+    #[arg(long)]
+    pub new_claim_links: bool,
 }
 
-/// Error CSV writer, created on the first failed row.
+/// Error CSV writer, created on the first failed row: a temporary file in the same directory,
+/// renamed over the error file when the run ends (a reader never sees half a file).
 struct ErrorFile {
     path: PathBuf,
-    writer: Option<csv::Writer<fs::File>>,
+    writer: Option<csv::Writer<tempfile::NamedTempFile>>,
 }
 
 impl ErrorFile {
     fn write(&mut self, r: &RowResult, column: &str, reason: &str) -> Result<()> {
         if self.writer.is_none() {
-            let mut w = csv::Writer::from_path(&self.path)
-                .with_context(|| format!("cannot create {}", self.path.display()))?;
+            let temp = temp_beside(&self.path)?;
+            let mut w = csv::Writer::from_writer(temp);
             w.write_record(["row", "external_id", "column", "reason"])?;
             self.writer = Some(w);
         }
@@ -68,14 +76,115 @@ impl ErrorFile {
         }
         Ok(())
     }
+
+    /// Puts the errors of this run in place (or removes a stale file when there were none).
+    fn finish(self) -> Result<()> {
+        match self.writer {
+            Some(w) => persist(w, &self.path),
+            None if self.path.exists() => fs::remove_file(&self.path)
+                .with_context(|| format!("cannot remove the stale {}", self.path.display())),
+            None => Ok(()),
+        }
+    }
 }
 
-/// Per-learner output files.
+/// A temporary file (mode 0600) in `path`'s directory, to be renamed over `path`.
+fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))
+        .with_context(|| format!("cannot create a temporary file beside {}", path.display()))
+}
+
+/// Flushes `w` and renames its temporary file over `path`.
+fn persist(w: csv::Writer<tempfile::NamedTempFile>, path: &Path) -> Result<()> {
+    let temp = w
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error()))?;
+    temp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    temp.persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
+/// One line of claims.csv.
+#[derive(Debug, Clone)]
+struct ClaimLine {
+    row: String,
+    external_id: String,
+    credential_id: String,
+    state: String,
+    claim_url: String,
+    files: String,
+    email: String,
+}
+
+/// The lines of an earlier run's claims.csv, one per credential (the last line wins: files
+/// written before re-runs were clean hold one line per run). Missing file: none.
+fn read_claims(path: &Path) -> Result<Vec<ClaimLine>> {
+    let mut reader = match csv::Reader::from_path(path) {
+        Ok(r) => r,
+        Err(e) if matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == io::ErrorKind::NotFound) => {
+            return Ok(Vec::new())
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let headers = reader
+        .headers()
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(id_col), Some(url_col)) = (column("credential_id"), column("claim_url")) else {
+        bail!(
+            "{} has no credential_id and claim_url columns; move it away to start afresh",
+            path.display()
+        );
+    };
+    let cols = [
+        column("row"),
+        column("external_id"),
+        column("state"),
+        column("files"),
+        column("email"),
+    ];
+    let mut lines: Vec<ClaimLine> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (n, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("{} line {}", path.display(), n + 2))?;
+        let field = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").to_owned();
+        let line = ClaimLine {
+            row: field(cols[0]),
+            external_id: field(cols[1]),
+            credential_id: field(Some(id_col)),
+            state: field(cols[2]),
+            claim_url: field(Some(url_col)),
+            files: field(cols[3]),
+            email: field(cols[4]),
+        };
+        if line.credential_id.is_empty() {
+            continue;
+        }
+        match index.get(&line.credential_id) {
+            Some(&i) => lines[i] = line,
+            None => {
+                index.insert(line.credential_id.clone(), lines.len());
+                lines.push(line);
+            }
+        }
+    }
+    Ok(lines)
+}
+
+/// Per-learner output files, and claims.csv rewritten with one line per credential.
 struct OutDir {
     dir: PathBuf,
     images: BadgeImages,
-    claims: csv::Writer<fs::File>,
     with_email: bool,
+    /// The earlier run's lines, by credential id.
+    earlier: HashMap<String, ClaimLine>,
+    /// This run's lines, in row order.
+    lines: Vec<ClaimLine>,
 }
 
 impl OutDir {
@@ -90,30 +199,79 @@ impl OutDir {
         else {
             return Ok(());
         };
+        let earlier = self.earlier.remove(credential_id);
+        let url = match (claim_url, &earlier) {
+            (Some(url), _) => url.clone(),
+            (None, Some(line)) => line.claim_url.clone(),
+            (None, None) => bail!(
+                "row {}: {credential_id} was issued earlier and its claim link is not in claims.csv",
+                r.row
+            ),
+        };
         let uuid = credential_id.trim_start_matches("urn:uuid:");
-        let stem = format!("{:06}-{uuid}", r.row);
+        let stem = match &earlier {
+            Some(line) if !line.files.is_empty() => line.files.clone(),
+            _ => format!("{:06}-{uuid}", r.row),
+        };
         let path = |ext: &str| self.dir.join(format!("{stem}{ext}"));
         fs::write(path(".json"), credential)?;
         let baked = artifacts::bake(&self.images, credential)
             .with_context(|| format!("row {}: cannot bake the badge", r.row))?;
         fs::write(path(".png"), &baked.png)?;
         fs::write(path(".svg"), &baked.svg)?;
-        fs::write(path("-claim-qr.svg"), artifacts::qr_svg(claim_url)?)?;
-        let row = r.row.to_string();
-        let state = if *existing { "existing" } else { "issued" };
-        let mut record = vec![
-            row.as_str(),
-            r.external_id.as_deref().unwrap_or(""),
-            credential_id.as_str(),
-            state,
-            claim_url.as_str(),
-            stem.as_str(),
+        fs::write(path("-claim-qr.svg"), artifacts::qr_svg(&url)?)?;
+        let state = match (existing, claim_url) {
+            (false, _) => "issued",
+            (true, None) => "existing",
+            (true, Some(_)) => "existing-new-link",
+        };
+        self.lines.push(ClaimLine {
+            row: r.row.to_string(),
+            external_id: r.external_id.clone().unwrap_or_default(),
+            credential_id: credential_id.clone(),
+            state: state.into(),
+            claim_url: url,
+            files: stem,
+            email: learner_email.clone().unwrap_or_default(),
+        });
+        Ok(())
+    }
+
+    /// Writes claims.csv (mode 0600: it holds the claim links) through a temporary file: this
+    /// run's credentials in row order, then those of earlier runs that this CSV no longer
+    /// names (their links still work).
+    fn finish(self) -> Result<()> {
+        let path = self.dir.join("claims.csv");
+        let mut w = csv::Writer::from_writer(temp_beside(&path)?);
+        let mut header = vec![
+            "row",
+            "external_id",
+            "credential_id",
+            "state",
+            "claim_url",
+            "files",
         ];
         if self.with_email {
-            record.push(learner_email.as_deref().unwrap_or(""));
+            header.push("email");
         }
-        self.claims.write_record(&record)?;
-        Ok(())
+        w.write_record(&header)?;
+        let mut rest: Vec<ClaimLine> = self.earlier.into_values().collect();
+        rest.sort_by(|a, b| a.files.cmp(&b.files));
+        for line in self.lines.iter().chain(&rest) {
+            let mut record = vec![
+                line.row.as_str(),
+                line.external_id.as_str(),
+                line.credential_id.as_str(),
+                line.state.as_str(),
+                line.claim_url.as_str(),
+                line.files.as_str(),
+            ];
+            if self.with_email {
+                record.push(line.email.as_str());
+            }
+            w.write_record(&record)?;
+        }
+        persist(w, &path)
     }
 }
 
@@ -132,11 +290,7 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode> {
             PathBuf::from(name)
         }
     };
-    // A stale error file from an earlier run would mislead.
-    if error_path.exists() {
-        fs::remove_file(&error_path)
-            .with_context(|| format!("cannot replace {}", error_path.display()))?;
-    }
+    // A stale error file from an earlier run would mislead: replaced (or removed) at the end.
     let mut errors = ErrorFile {
         path: error_path.clone(),
         writer: None,
@@ -171,41 +325,39 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode> {
                     args.achievement
                 )
             })?;
+        let mut existing_claims = ExistingClaims::Keep;
         let mut out = match (&args.out, args.dry_run) {
             (Some(path), false) => {
                 fs::create_dir_all(path)
                     .with_context(|| format!("cannot create {}", path.display()))?;
                 let images = artifacts::badge_images(&achievement.definition)?;
-                let claims_path = path.join("claims.csv");
-                let fresh = !claims_path.exists();
-                let claims_file = fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&claims_path)
-                    .with_context(|| format!("cannot open {}", claims_path.display()))?;
-                let mut claims = csv::Writer::from_writer(claims_file);
-                let with_email = issuer.config().issuance.keep_learner_emails;
-                if fresh {
-                    let mut header = vec![
-                        "row",
-                        "external_id",
-                        "credential_id",
-                        "state",
-                        "claim_url",
-                        "files",
-                    ];
-                    if with_email {
-                        header.push("email");
-                    }
-                    claims.write_record(&header)?;
-                }
+                let earlier: HashMap<String, ClaimLine> = read_claims(&path.join("claims.csv"))?
+                    .into_iter()
+                    .map(|l| (l.credential_id.clone(), l))
+                    .collect();
+                existing_claims = if args.new_claim_links {
+                    ExistingClaims::Replace
+                } else {
+                    ExistingClaims::KeepThese(
+                        earlier
+                            .values()
+                            .filter(|l| !l.claim_url.is_empty())
+                            .map(|l| l.credential_id.clone())
+                            .collect(),
+                    )
+                };
                 Some(OutDir {
                     dir: path.clone(),
                     images,
-                    claims,
-                    with_email,
+                    with_email: issuer.config().issuance.keep_learner_emails,
+                    earlier,
+                    lines: Vec::new(),
                 })
             }
+            (None, false) if args.new_claim_links => bail!(
+                "--new-claim-links needs --out DIR: the new links are written to DIR/claims.csv \
+                 (the old ones stop working)"
+            ),
             _ => None,
         };
 
@@ -230,6 +382,7 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode> {
             actor: CLI_ACTOR.into(),
             source: args.csv.display().to_string(),
             claim_expires,
+            existing_claims,
         };
         let mut write_error: Option<anyhow::Error> = None;
         let result = bulk::run(&issuer, &args.achievement, rows, &options, &progress, |r| {
@@ -259,36 +412,52 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode> {
         if let Some(bar) = &bar {
             bar.finish_and_clear();
         }
-        if let Some(w) = errors.writer.as_mut() {
-            w.flush()?;
+        let mut renewed = 0u64;
+        if let Some(o) = &out {
+            renewed = o
+                .lines
+                .iter()
+                .filter(|l| l.state == "existing-new-link")
+                .count() as u64;
         }
-        if let Some(o) = out.as_mut() {
-            o.claims.flush()?;
-        }
+        let finished = errors
+            .finish()
+            .and_then(|()| out.map_or(Ok(()), OutDir::finish));
         issuer.store().close().await;
         let summary = result?;
-        if let Some(e) = write_error {
+        if let Some(e) = write_error.or(finished.err()) {
             return Err(e.context("the credentials were issued, but writing an output file failed"));
         }
         let t = summary.totals;
-        let verb = if args.dry_run {
-            "valid (dry run, nothing issued)"
+        let rows = if t.processed == 1 { "row" } else { "rows" };
+        if args.dry_run {
+            eprintln!(
+                "{} {rows}: {} valid (dry run, nothing issued), {} already issued, {} refused; job {}",
+                t.processed,
+                t.processed - t.failed - t.existing,
+                t.existing,
+                t.failed,
+                summary.job_id
+            );
         } else {
-            "issued"
-        };
-        let valid = if args.dry_run {
-            t.processed - t.failed
-        } else {
-            t.issued
-        };
-        eprintln!(
-            "{valid} {verb}, {} already issued, {} failed, in {:.1}s ({:.0} rows/s); job {}",
-            t.existing,
-            t.failed,
-            summary.elapsed.as_secs_f64(),
-            summary.rows_per_second(),
-            summary.job_id
-        );
+            let links = if args.new_claim_links {
+                format!(
+                    "{renewed} given new claim links: their old links no longer work"
+                )
+            } else {
+                "kept their claim links".to_owned()
+            };
+            eprintln!(
+                "{} {rows}: {} issued, {} already issued ({links}), {} refused, in {:.1}s ({:.0} rows/s); job {}",
+                t.processed,
+                t.issued,
+                t.existing,
+                t.failed,
+                summary.elapsed.as_secs_f64(),
+                summary.rows_per_second(),
+                summary.job_id
+            );
+        }
         if t.failed > 0 {
             eprintln!("the failed rows and why: {}", error_path.display());
             let _ = io::stderr().flush();

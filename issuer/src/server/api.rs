@@ -517,7 +517,8 @@ fn credential_document(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
 }
 
-fn credential_view(c: &IssuedCredential, slug: Option<&str>) -> Value {
+/// A stored credential as `GET /api/v1/credentials/{id}` shows it.
+pub fn credential_view(c: &IssuedCredential, slug: Option<&str>) -> Value {
     json!({
         "id": c.id.as_str(),
         "achievement": slug,
@@ -533,7 +534,8 @@ fn credential_view(c: &IssuedCredential, slug: Option<&str>) -> Value {
     })
 }
 
-fn summary_view(c: &CredentialSummary) -> Value {
+/// One item of a credential listing.
+pub fn summary_view(c: &CredentialSummary) -> Value {
     json!({
         "id": c.id,
         "achievement": c.achievement_slug,
@@ -711,7 +713,8 @@ fn parse_limit(query: &HashMap<String, String>, default: u32, max: u32) -> Resul
     }
 }
 
-fn encode_cursor(cursor: &SearchCursor) -> String {
+/// The opaque `next_cursor` of a credential listing.
+pub fn encode_cursor(cursor: &SearchCursor) -> String {
     let text = json!({ "t": cursor.issued_at.to_rfc3339_opts(SecondsFormat::Nanos, true), "i": cursor.id })
         .to_string();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
@@ -743,32 +746,39 @@ async fn list_credentials(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    known_params(
-        &query,
-        &[
-            "achievement",
-            "status",
-            "issued_after",
-            "issued_before",
-            "q",
-            "limit",
-            "cursor",
-        ],
-    )?;
+    let search = credential_search(state.issuer.store(), &query).await?;
+    let page = state.issuer.store().search_credentials(&search).await?;
+    Ok(Json(json!({
+        "items": page.items.iter().map(summary_view).collect::<Vec<_>>(),
+        "next_cursor": page.next.as_ref().map(encode_cursor),
+    })))
+}
+
+/// The query parameters of `GET /api/v1/credentials` (achievement slug or id, status
+/// active|revoked|suspended, issued_after, issued_before, q, limit, cursor) as a search; the
+/// CLI's `credential list` builds the same map from its flags.
+pub async fn credential_search(
+    store: &crate::store::Store,
+    query: &HashMap<String, String>,
+) -> Result<CredentialSearch, ApiError> {
+    known_params(query, CREDENTIAL_SEARCH_PARAMS)?;
     let mut search = CredentialSearch {
-        limit: parse_limit(&query, DEFAULT_PAGE, MAX_PAGE)?,
+        limit: parse_limit(query, DEFAULT_PAGE, MAX_PAGE)?,
         ..Default::default()
     };
     if let Some(key) = query.get("achievement") {
-        let found = match state.issuer.achievement(key).await {
-            Ok(found) => found,
-            Err(crate::issuance::IssueError::NotFound { .. }) => {
-                return Err(ApiError::invalid(
-                    "achievement",
-                    format!("no achievement {key:?}"),
-                ))
-            }
-            Err(e) => return Err(e.into()),
+        let found = if key.starts_with("urn:uuid:") {
+            store
+                .achievement(&crate::store::AchievementId::from(key.clone()))
+                .await?
+        } else {
+            store.achievement_by_slug(key).await?
+        };
+        let Some(found) = found else {
+            return Err(ApiError::invalid(
+                "achievement",
+                format!("no achievement {key:?}"),
+            ));
         };
         search.achievement = Some(found.id);
     }
@@ -797,12 +807,19 @@ async fn list_credentials(
     if let Some(text) = query.get("cursor") {
         search.after = Some(decode_cursor(text)?);
     }
-    let page = state.issuer.store().search_credentials(&search).await?;
-    Ok(Json(json!({
-        "items": page.items.iter().map(summary_view).collect::<Vec<_>>(),
-        "next_cursor": page.next.as_ref().map(encode_cursor),
-    })))
+    Ok(search)
 }
+
+/// The query parameters [`credential_search`] reads.
+pub const CREDENTIAL_SEARCH_PARAMS: &[&str] = &[
+    "achievement",
+    "status",
+    "issued_after",
+    "issued_before",
+    "q",
+    "limit",
+    "cursor",
+];
 
 // ----- statistics and audit ----------------------------------------------------------------------
 

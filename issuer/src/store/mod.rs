@@ -77,7 +77,7 @@ pub mod tokens;
 pub use bulk::{BulkJob, BulkJobStatus, BulkRowOutcome, BulkRowResult, BulkTotals};
 pub use issue::{Committed, IssueRecord};
 pub use status::{ListPurpose, StatusListInfo, StatusSlot};
-pub use tokens::{ApiToken, SecretToken};
+pub use tokens::{ApiToken, ClaimLinkRecord, SecretToken};
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");

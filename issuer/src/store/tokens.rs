@@ -49,6 +49,13 @@ pub(crate) fn claim_hash(token: &str) -> Vec<u8> {
     hash(token)
 }
 
+/// A claim link's record (never the token itself).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ClaimLinkRecord {
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 /// An API token's record (never the token itself).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ApiToken {
@@ -160,6 +167,63 @@ impl Store {
             }
             Err(e) => Err(super::unique("claim token")(e)),
         }
+    }
+
+    /// Makes a fresh claim token for one credential and deletes its earlier ones (in one
+    /// transaction): the links handed out before stop working.
+    pub async fn replace_claim_tokens(
+        &self,
+        credential: &CredentialId,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<SecretToken, StoreError> {
+        let secret = SecretToken::generate(CLAIM_PREFIX)?;
+        let result = on_pool!(self, p => {
+            async {
+                let mut tx = p.begin().await?;
+                sqlx::query("DELETE FROM claim_tokens WHERE credential_id = $1")
+                    .bind(credential.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO claim_tokens (hash, credential_id, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(hash(&secret.0))
+                .bind(credential.as_str())
+                .bind(now())
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await
+            }
+            .await
+        });
+        match result {
+            Ok(()) => Ok(secret),
+            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
+                Err(StoreError::NotFound {
+                    what: "credential",
+                    id: credential.to_string(),
+                })
+            }
+            Err(e) => Err(super::unique("claim token")(e)),
+        }
+    }
+
+    /// The claim links of a credential (their dates, never the tokens), oldest first.
+    pub async fn claim_links(
+        &self,
+        credential: &CredentialId,
+    ) -> Result<Vec<ClaimLinkRecord>, StoreError> {
+        Ok(on_pool!(self, p => {
+            sqlx::query_as(
+                "SELECT created_at, expires_at FROM claim_tokens WHERE credential_id = $1 \
+                 ORDER BY created_at",
+            )
+            .bind(credential.as_str())
+            .fetch_all(p)
+            .await?
+        }))
     }
 
     /// The credential a claim token points to: `Ok(None)` for an unknown token,
