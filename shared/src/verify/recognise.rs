@@ -177,17 +177,7 @@ pub fn recognise(bytes: &[u8], limits: &InputLimits) -> Result<Recognised, Recog
                 return document(baked, Form::BakedPng, limits).map(Recognised::Document);
             }
         }
-        let texts = qr::scan(bytes).map_err(|source| match source {
-            QrError::NoCode => RecogniseError::NothingInImage { image },
-            source => RecogniseError::QrImage { image, source },
-        })?;
-        let Some(first) = texts.into_iter().next() else {
-            return Err(RecogniseError::NothingInImage { image });
-        };
-        return qr_text(&first, Form::QrImage, limits).map_err(|e| match e {
-            RecogniseError::QrText { source } => RecogniseError::QrImage { image, source },
-            other => other,
-        });
+        return first_qr_code(qr::scan(bytes), image, limits);
     }
     if looks_like_markup(bytes) {
         check_size("image", bytes.len(), MAX_INPUT_BYTES)?;
@@ -195,18 +185,7 @@ pub fn recognise(bytes: &[u8], limits: &InputLimits) -> Result<Recognised, Recog
             return document(baked, Form::BakedSvg, limits).map(Recognised::Document);
         }
         // Not baked: it may be a QR code drawn in SVG (as an issuer's claim page offers it).
-        let image = ImageKind::Svg;
-        let texts = qr::scan_svg(bytes).map_err(|source| match source {
-            QrError::NoCode => RecogniseError::NothingInImage { image },
-            source => RecogniseError::QrImage { image, source },
-        })?;
-        let Some(first) = texts.into_iter().next() else {
-            return Err(RecogniseError::NothingInImage { image });
-        };
-        return qr_text(&first, Form::QrImage, limits).map_err(|e| match e {
-            RecogniseError::QrText { source } => RecogniseError::QrImage { image, source },
-            other => other,
-        });
+        return first_qr_code(qr::scan_svg(bytes), ImageKind::Svg, limits);
     }
     let text = match input::check_text(bytes, limits) {
         Ok(text) => text.trim_start_matches('\u{feff}').trim(),
@@ -271,6 +250,26 @@ fn check_size(what: &'static str, size: usize, cap: usize) -> Result<(), Recogni
         return Err(RecogniseError::TooLarge { what, size, cap });
     }
     Ok(())
+}
+
+/// What the first QR code an image scan found carries; an image with no code (or a scan error)
+/// is said of the image.
+fn first_qr_code(
+    scanned: Result<Vec<String>, QrError>,
+    image: ImageKind,
+    limits: &InputLimits,
+) -> Result<Recognised, RecogniseError> {
+    let texts = scanned.map_err(|source| match source {
+        QrError::NoCode => RecogniseError::NothingInImage { image },
+        source => RecogniseError::QrImage { image, source },
+    })?;
+    let Some(first) = texts.into_iter().next() else {
+        return Err(RecogniseError::NothingInImage { image });
+    };
+    qr_text(&first, Form::QrImage, limits).map_err(|e| match e {
+        RecogniseError::QrText { source } => RecogniseError::QrImage { image, source },
+        other => other,
+    })
 }
 
 /// Text starting with `<` (after a byte-order mark and white space): an SVG, or not an image.
