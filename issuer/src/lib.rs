@@ -10,6 +10,7 @@
 //! - [`issuance`]: the issuance engine ([`issuance::Issuer`]) the CLI and the server share.
 //! - [`server`]: the HTTP service (`passerelle-issuer serve`).
 //! - [`status_cache`]: signed status lists kept in memory, checked by one revision read.
+//! - [`tls`]: TLS for `serve` (rustls) and a local development CA (rcgen).
 //! - [`store`]: the database (SQLite by default, PostgreSQL at scale), behind one async [`Store`].
 //!
 //! ```no_run
@@ -35,5 +36,6 @@ pub mod secret;
 pub mod server;
 pub mod status_cache;
 pub mod store;
+pub mod tls;
 
 pub use store::{Store, StoreError};

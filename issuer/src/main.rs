@@ -121,6 +121,9 @@ enum Command {
         #[command(subcommand)]
         command: SchemaCommand,
     },
+    /// Make a local development CA and an https certificate for `serve --tls-cert/--tls-key`
+    /// (kept in DIR/tls; for one machine, not for production).
+    DevTls(cli::dev_tls::DevTlsArgs),
     /// Run the HTTP service: public DID document, profile, achievements, status lists and claim
     /// pages, and the admin API under /api/v1.
     Serve(passerelle_issuer::server::command::ServeArgs),
@@ -256,6 +259,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     use passerelle_issuer::issuance::StatusChange;
     let done = match cli.command {
         Command::Issue(args) => return cli::issue::issue(&dir, args),
+        Command::DevTls(args) => cli::dev_tls::dev_tls(&dir, args),
         Command::Credential { command } => match command {
             CredentialCommand::List(args) => cli::credential::list(&dir, args),
             CredentialCommand::Show(args) => cli::credential::show(&dir, args),

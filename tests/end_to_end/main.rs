@@ -3,6 +3,7 @@
 
 mod broken_pipe;
 mod cli;
+mod first_hour;
 mod inputs;
 mod interop;
 mod issuer_bulk;

@@ -1,5 +1,5 @@
 //! The issuer-directory commands: `init`, `achievement create|list|show`, `issue`,
-//! `credential list|show`, `revoke|suspend|unsuspend`, `key rotate`, `token create|list|revoke` and `schema install|show`. They read and
+//! `credential list|show`, `revoke|suspend|unsuspend`, `key rotate`, `token create|list|revoke`, `schema install|show` and `dev-tls`. They read and
 //! write `DIR/issuer.toml` and the database through `passerelle_issuer`.
 
 use std::path::PathBuf;
@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 
 pub mod achievement;
 pub mod credential;
+pub mod dev_tls;
 pub mod init;
 pub mod issue;
 pub mod key;

@@ -2,13 +2,13 @@
 
 use std::io::{self, BufRead, IsTerminal};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use super::{app, serve, shutdown_signal, AppState, ServerOptions};
+use super::{app, serve, serve_tls, shutdown_signal, AppState, ServerOptions};
 use crate::config::{IssuerConfig, KeyStorage};
 use crate::issuance::{IssueError, Issuer};
 use crate::secret::Passphrase;
@@ -19,9 +19,16 @@ pub const PASSPHRASE_ENV: &str = "PASSERELLE_ISSUER_PASSPHRASE";
 /// Options of `serve`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
-    /// The address to listen on (put a TLS-terminating proxy in front for the public URL).
+    /// The address to listen on. Plain HTTP unless --tls-cert and --tls-key are given (or put a
+    /// TLS-terminating proxy in front for the public URL).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Serve https with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Read the key passphrase from the first line of standard input (instead of
     /// $PASSERELLE_ISSUER_PASSPHRASE or a prompt).
     #[arg(long)]
@@ -55,6 +62,8 @@ pub enum ServeError {
     },
     #[error("{reason}")]
     Passphrase { reason: String },
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 fn io_error(what: impl Into<String>) -> impl FnOnce(io::Error) -> ServeError {
@@ -96,6 +105,11 @@ fn read_passphrase(from_stdin: bool) -> Result<Passphrase, ServeError> {
 pub fn run(dir: &Path, args: ServeArgs) -> Result<(), ServeError> {
     init_tracing();
     let config = IssuerConfig::load(dir)?;
+    // Certificate problems are reported before the passphrase is asked for.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+        _ => None,
+    };
     let passphrase = match config.key.storage {
         KeyStorage::Sealed => Some(read_passphrase(args.passphrase_stdin)?),
         KeyStorage::PlainFile => None,
@@ -157,15 +171,26 @@ pub fn run(dir: &Path, args: ServeArgs) -> Result<(), ServeError> {
         let local = listener
             .local_addr()
             .map_err(io_error("cannot read the bound address"))?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(
             address = %local,
             did = %state.issuer.did(),
-            "passerelle-issuer listening on http://{local}"
+            "passerelle-issuer listening on {scheme}://{local}"
         );
         let router = app(state.clone());
-        serve(listener, router, shutdown_signal())
-            .await
-            .map_err(io_error("the server failed"))?;
+        match tls {
+            Some(config) => {
+                let listener = listener
+                    .into_std()
+                    .map_err(io_error("cannot hand the socket to the TLS server"))?;
+                serve_tls(listener, router, config, shutdown_signal())
+                    .await
+                    .map_err(io_error("the server failed"))?;
+            }
+            None => serve(listener, router, shutdown_signal())
+                .await
+                .map_err(io_error("the server failed"))?,
+        }
         sweeper.abort();
         state.jobs.shutdown().await;
         state.issuer.store().close().await;

@@ -11,7 +11,8 @@
 //! Admin API under `/api/v1` (bearer API tokens, each change audited with the token's id as the
 //! actor), described by `GET /api/v1/openapi.json`. See [`api`] and [`openapi`].
 //!
-//! [`app`] builds the [`Router`] from an [`AppState`]; [`serve`] runs it until a shutdown signal.
+//! [`app`] builds the [`Router`] from an [`AppState`]; [`serve`] (plain HTTP) or [`serve_tls`]
+//! (rustls, `serve --tls-cert/--tls-key`) runs it until a shutdown signal.
 //! Signing happens in the issuance engine on Tokio's blocking pool, never on the async workers.
 //!
 //! **Invariants:** the access log records the matched route (`/claim/{token}`), never the
@@ -205,6 +206,33 @@ pub async fn serve(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// How long requests in flight may take to finish once a TLS server is told to stop.
+pub const GRACEFUL_SHUTDOWN: Duration = Duration::from_secs(30);
+
+/// Serves `app` over TLS (`config`) on `listener` until `shutdown` resolves, then lets requests
+/// in flight finish for up to [`GRACEFUL_SHUTDOWN`].
+pub async fn serve_tls(
+    listener: std::net::TcpListener,
+    app: Router,
+    config: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(GRACEFUL_SHUTDOWN));
+    });
+    axum_server::from_tcp_rustls(
+        listener,
+        axum_server::tls_rustls::RustlsConfig::from_config(config),
+    )
+    .handle(handle)
+    .serve(app.into_make_service())
+    .await
 }
 
 /// Resolves on SIGINT or SIGTERM.
