@@ -430,6 +430,10 @@ pub enum RowOutcome {
     },
     /// The row passed every check (dry run: nothing was signed or stored).
     Valid,
+    /// Dry run: an earlier run issued this row's credential (a real run would keep it).
+    AlreadyIssued {
+        credential_id: String,
+    },
     Failed {
         column: String,
         reason: String,
@@ -726,10 +730,12 @@ async fn prepare_batch(
                     },
                 });
             }
-            Some(_) => early.push(RowResult {
+            Some(credential) => early.push(RowResult {
                 row,
                 external_id: p.external_id.clone(),
-                outcome: RowOutcome::Valid,
+                outcome: RowOutcome::AlreadyIssued {
+                    credential_id: credential.id.to_string(),
+                },
             }),
             None => to_sign.push((row, p)),
         }
@@ -879,6 +885,15 @@ async fn report<F: FnMut(&RowResult)>(
                     } else {
                         BulkRowOutcome::Issued
                     },
+                    Some(credential_id.clone()),
+                    None,
+                    None,
+                )
+            }
+            RowOutcome::AlreadyIssued { credential_id } => {
+                progress.existing.fetch_add(1, Ordering::Relaxed);
+                (
+                    BulkRowOutcome::Existing,
                     Some(credential_id.clone()),
                     None,
                     None,

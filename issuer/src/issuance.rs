@@ -118,7 +118,7 @@ impl From<StoreError> for IssueError {
             } => Self::Conflict {
                 reason: format!(
                     "credential {credential} has no suspension status entry, so it cannot be \
-                     suspended: it was issued while suspension was off (it can still be revoked). \
+                     suspended or reinstated: it was issued while suspension was off (it can still be revoked). \
                      To make credentials issued from now on suspendable, set `suspension = true` \
                      under `[issuance]` in issuer.toml"
                 ),

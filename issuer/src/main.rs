@@ -239,7 +239,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!(
+                "error: {}",
+                passerelle_core::error_text::error_chain(e.as_ref())
+            );
             ExitCode::from(2)
         }
     }

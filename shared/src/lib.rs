@@ -17,12 +17,14 @@
 //! - [`qr`]: credentials in QR codes (compact `VC1:` form or a link), rendering and scanning.
 //! - [`sealed`]: passphrase-sealed bytes (Argon2id + XChaCha20-Poly1305), for keys and wallets.
 //! - [`keys`], [`multibase`], [`input`]: Ed25519 keys, encodings and caps on untrusted input.
+//! - [`error_text`]: an error and its causes on one line, each cause said once.
 #![forbid(unsafe_code)]
 
 pub mod address_policy;
 pub mod bake;
 pub mod contexts;
 pub mod did;
+pub mod error_text;
 pub mod input;
 pub mod jose;
 pub mod jsonld;

@@ -275,6 +275,16 @@ fn bulk_issue_with_errors_rerun_dry_run_and_artefacts() {
         "{}",
         stderr(&again)
     );
+    // A dry run of the same rows says they are already issued (not "valid", not new).
+    let mut dry_args = args.to_vec();
+    dry_args.push("--dry-run");
+    let dry_again = issuer(dir, &dry_args, &[]);
+    assert!(
+        stderr(&dry_again)
+            .contains("6 rows: 0 valid (dry run, nothing issued), 3 already issued, 3 refused"),
+        "{}",
+        stderr(&dry_again)
+    );
     // Dry run of new rows: valid rows counted, nothing stored.
     let fresh = dir.join("fresh.csv");
     fs::write(

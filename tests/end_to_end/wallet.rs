@@ -875,6 +875,30 @@ fn online_verification_caches_status_and_offline_says_as_of_when() {
     assert_eq!(code(&out), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("NOT VERIFIED"), "{}", stdout(&out));
     assert_eq!(wallet.list()[0]["status"], "not_verified");
+
+    // `--online` whose refresh is refused (no --allow-private-network): the cached copy is used,
+    // and the report says the refresh failed and why — it does not send the learner to run
+    // the command they just ran.
+    let contacts = log.lock().unwrap().len();
+    let out = wallet.run(&["verify", "1", "--online"], None);
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "Could not refresh from the network, so the wallet's cached copies were used"
+        ) && text.contains(&format!("{list_url}: "))
+            && text.contains("only https URLs are fetched"),
+        "{text}"
+    );
+    assert!(text.contains("the refresh failed"), "{text}");
+    assert!(
+        !text.contains("run `passerelle-wallet verify 1 --online`"),
+        "{text}"
+    );
+    let report = wallet.json(&["verify", "1", "--online"]);
+    let failed = report["refresh_failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{report}");
+    assert_eq!(failed[0]["url"], list_url.as_str());
+    assert_eq!(log.lock().unwrap().len(), contacts, "nothing was contacted");
 }
 
 #[test]

@@ -22,6 +22,9 @@ pub struct Checked {
     pub status_as_of: Vec<String>,
     /// Whether anything was fetched now.
     pub fetched_now: bool,
+    /// Documents a refresh was asked for but could not be fetched, with why: the cached copy
+    /// was used instead (`url`, reason).
+    pub refresh_failures: Vec<(String, String)>,
 }
 
 /// Reads a credential text for the core.
@@ -41,6 +44,7 @@ pub fn check(
     let mut fetched = Fetched::default();
     let mut status_as_of = Vec::new();
     let mut fetched_now = false;
+    let mut refresh_failures = Vec::new();
     let now_text = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     // Each round adds what `needs` asks for; a fetched status list may name another key.
     for _round in 0..4 {
@@ -57,6 +61,10 @@ pub fn check(
             };
             match obtain(wallet, &need.url, "did", fetcher, refresh, &now_text)? {
                 Obtained::Document(document, _) => {
+                    fetched.did_documents.insert(&did, document);
+                }
+                Obtained::Stale(document, _, reason) => {
+                    refresh_failures.push((need.url.clone(), reason));
                     fetched.did_documents.insert(&did, document);
                 }
                 Obtained::Fetched(document) => {
@@ -78,6 +86,15 @@ pub fn check(
                     status_as_of.push(fetched_at);
                     fetched.add_status_list(url, document, &provenance);
                 }
+                Obtained::Stale(document, fetched_at, reason) => {
+                    let provenance = format!(
+                        "from the wallet's cache: status as of {fetched_at}, not current \
+                         (the refresh failed: {reason})"
+                    );
+                    refresh_failures.push((url.clone(), reason));
+                    status_as_of.push(fetched_at);
+                    fetched.add_status_list(url, document, &provenance);
+                }
                 Obtained::Fetched(document) => {
                     fetched_now = true;
                     fetched.add_status_list(url, document, &format!("fetched at {now_text}"));
@@ -89,7 +106,9 @@ pub fn check(
         }
         for url in &needs.schemas {
             match obtain(wallet, url, "schema", fetcher, false, &now_text)? {
-                Obtained::Document(document, _) | Obtained::Fetched(document) => {
+                Obtained::Document(document, _)
+                | Obtained::Stale(document, _, _)
+                | Obtained::Fetched(document) => {
                     if let Err(e) = fetched.schemas.insert(document, &[url.as_str()]) {
                         fetched
                             .failures
@@ -108,12 +127,15 @@ pub fn check(
         report,
         status_as_of,
         fetched_now,
+        refresh_failures,
     })
 }
 
 enum Obtained {
     /// From the cache, with its fetch time.
     Document(Value, String),
+    /// From the cache because the refresh asked for failed: with its fetch time and why.
+    Stale(Value, String, String),
     Fetched(Value),
     Failed(String),
 }
@@ -147,8 +169,8 @@ fn obtain(
                     wallet.cache(url, kind, &document, now_text)?;
                     Ok(Obtained::Fetched(document))
                 }
-                // The network failed: fall back to the cache, labelled with its age.
-                (Err(_), Some((document, at))) => Ok(Obtained::Document(document, at)),
+                // The network failed: fall back to the cache, labelled with its age and why.
+                (Err(reason), Some((document, at))) => Ok(Obtained::Stale(document, at, reason)),
                 (Err(reason), None) => Ok(Obtained::Failed(reason)),
             }
         }

@@ -198,7 +198,10 @@ fn main() -> ExitCode {
             if let Some(Exit(code)) = e.downcast_ref::<Exit>() {
                 return ExitCode::from(*code);
             }
-            eprintln!("error: {e:#}");
+            eprintln!(
+                "error: {}",
+                passerelle_core::error_text::error_chain(e.as_ref())
+            );
             ExitCode::from(exit_code_of(&e))
         }
     }
@@ -668,7 +671,7 @@ fn import(
             .collect();
         let unchecked = !not_checked.is_empty() || report.verdict == Verdict::Incomplete;
         eprintln!(
-            "Found a {} credential: {}, issued by {}: {}",
+            "Found a credential ({}): {}, issued by {}: {}",
             safe(&item.how),
             safe(&achievement),
             safe(&issuer),
@@ -693,6 +696,16 @@ fn import(
             );
             wallet.save_index()?;
             continue;
+        }
+        for check in report.checks.iter().filter(|c| c.outcome == Outcome::Fail) {
+            eprintln!(
+                "  FAILED: {}: {}",
+                check.id,
+                safe(&check.message.to_string())
+            );
+            for detail in &check.details {
+                eprintln!("    {}", safe(&detail.to_string()));
+            }
         }
         for check in &not_checked {
             eprintln!(
@@ -720,7 +733,11 @@ fn import(
         entry.forced = failed;
         entry.unchecked = unchecked;
         let number = wallet.add(entry, &item.text)?;
-        if unchecked {
+        if failed {
+            eprintln!(
+                "Kept because of --force, marked NOT VERIFIED (forced) in list, show and present."
+            );
+        } else if unchecked {
             eprintln!(
                 "Kept, marked as not checked: run `passerelle-wallet verify {number} --online` \
                  when the issuer's server answers."
@@ -932,7 +949,7 @@ fn show(dir: &Path, stdin_pass: bool, number: u64, json: bool) -> Result<u8> {
     }
     lines.push((
         "Imported",
-        format!("{} from {}", entry.imported_at, entry.source),
+        format!("{} ({})", entry.imported_at, entry.source),
     ));
     if let Some(link) = &entry.link {
         lines.push(("Link", link.clone()));
@@ -1061,6 +1078,7 @@ fn verify(
         report,
         status_as_of,
         fetched_now,
+        refresh_failures,
     } = checking::check(
         &mut wallet,
         &presented,
@@ -1077,7 +1095,7 @@ fn verify(
         stored.verdict = verdict_name(report.verdict).into();
         stored.verified_at = now_text();
         // Only a check made online, with every required check done, settles a kept credential.
-        if online && report.verdict != Verdict::Incomplete {
+        if online && refresh_failures.is_empty() && report.verdict != Verdict::Incomplete {
             stored.unchecked = false;
         }
     }
@@ -1086,13 +1104,31 @@ fn verify(
         let mut value = report.to_json();
         value["status_as_of"] = json!(status_as_of);
         value["fetched_now"] = json!(fetched_now);
+        value["refresh_failed"] = json!(refresh_failures
+            .iter()
+            .map(|(url, reason)| json!({"url": url, "reason": reason}))
+            .collect::<Vec<_>>());
         print_json(&value)?;
     } else {
         print!("{report}");
-        if let Some(oldest) = status_as_of.first() {
+        if !refresh_failures.is_empty() {
             println!(
-                "\nStatus as of {oldest} (from the wallet's cache, not current): run `passerelle-wallet verify {number} --online` for the current status."
+                "\nCould not refresh from the network, so the wallet's cached copies were used:"
             );
+            for (url, reason) in &refresh_failures {
+                println!("  · {}: {}", safe(url), safe(reason));
+            }
+        }
+        if let Some(oldest) = status_as_of.first() {
+            if online {
+                println!(
+                    "\nStatus as of {oldest} (from the wallet's cache, not current): the refresh failed (above)."
+                );
+            } else {
+                println!(
+                    "\nStatus as of {oldest} (from the wallet's cache, not current): run `passerelle-wallet verify {number} --online` for the current status."
+                );
+            }
         }
     }
     Ok(if report.is_verified() { 0 } else { 1 })

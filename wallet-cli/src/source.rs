@@ -128,7 +128,7 @@ fn from_bytes(
             })?;
             let mut found = split(recovered, Some(&url))?;
             for item in &mut found {
-                item.how = format!("{} from the link", item.how);
+                item.how = format!("{} fetched from the link", item.how);
             }
             Ok(found)
         }
@@ -175,7 +175,7 @@ fn how(form: Form) -> &'static str {
         Form::BakedSvg => "baked SVG",
         Form::QrImage => "QR code image",
         Form::QrText => "QR text",
-        _ => "credential",
+        _ => "document",
     }
 }
 

@@ -395,7 +395,7 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode> {
                     Some(o) => o.write(r),
                     None => Ok(()),
                 },
-                RowOutcome::Valid => Ok(()),
+                RowOutcome::Valid | RowOutcome::AlreadyIssued { .. } => Ok(()),
             };
             if let Err(e) = written {
                 write_error = Some(e);
