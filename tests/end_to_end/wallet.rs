@@ -479,7 +479,19 @@ fn baked_images_qr_codes_and_claim_links() {
     // The wallet's own exports come back as the same credentials.
     let other = Wallet::new();
     for (number, name) in [("1", "out.png"), ("2", "out.svg"), ("1", "out.svg")] {
-        let out = wallet.run(&["export", number, "--baked", name], None);
+        let mut out = wallet.run(&["export", number, "--baked", name], None);
+        if name == "out.svg" && number == "1" {
+            // An existing file is never replaced silently: refused, unchanged, until --overwrite.
+            let before = std::fs::read(wallet.dir().join(name)).unwrap();
+            assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+            assert!(
+                stderr(&out).contains("out.svg exists: choose another name, or add --overwrite"),
+                "{}",
+                stderr(&out)
+            );
+            assert_eq!(std::fs::read(wallet.dir().join(name)).unwrap(), before);
+            out = wallet.run(&["export", number, "--baked", name, "--overwrite"], None);
+        }
         assert_eq!(code(&out), Some(0), "{}", stderr(&out));
         let bytes = std::fs::read(wallet.dir().join(name)).unwrap();
         let path = other.write(name, &bytes);
@@ -611,6 +623,8 @@ fn presentations_verify_with_our_verifier_and_the_reference_js() {
         assert_eq!(code(&wallet.import(&file)), Some(0));
     }
     for suite in ["eddsa-rdfc-2022", "eddsa-jcs-2022"] {
+        // One file per suite: the wallet never replaces an existing output file.
+        let vp_file = format!("vp-{suite}.json");
         let out = wallet.run(
             &[
                 "present",
@@ -623,13 +637,13 @@ fn presentations_verify_with_our_verifier_and_the_reference_js() {
                 "--suite",
                 suite,
                 "--out",
-                "vp.json",
+                &vp_file,
             ],
             None,
         );
         assert_eq!(code(&out), Some(0), "{}", stderr(&out));
         let vp: Value =
-            serde_json::from_slice(&std::fs::read(wallet.dir().join("vp.json")).unwrap()).unwrap();
+            serde_json::from_slice(&std::fs::read(wallet.dir().join(&vp_file)).unwrap()).unwrap();
         assert_eq!(vp["holder"], holder);
         let proof = if vp["proof"].is_array() {
             &vp["proof"][0]
@@ -646,7 +660,7 @@ fn presentations_verify_with_our_verifier_and_the_reference_js() {
                 wallet.dir(),
                 &[
                     "verify",
-                    "vp.json",
+                    &vp_file,
                     "--json",
                     "--challenge",
                     challenge,

@@ -62,6 +62,10 @@ struct Cli {
     /// if set (--ca-cert wins when both are given).
     #[arg(long = "ca-cert", global = true, value_name = "FILE")]
     ca_certs: Vec<PathBuf>,
+    /// Replace an output file that exists (`present --out`, `qr --png/--svg`, `export --baked`,
+    /// `backup`); without it such a file is never overwritten.
+    #[arg(long, global = true)]
+    overwrite: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -231,7 +235,34 @@ fn exit_code_of(e: &anyhow::Error) -> u8 {
     2
 }
 
+/// Refuses, before any work (and before a passphrase is asked for), to replace a file the
+/// command would write, unless `--overwrite`.
+fn refuse_existing_outputs(command: &Command, overwrite: bool) -> Result<()> {
+    if overwrite {
+        return Ok(());
+    }
+    let outputs: Vec<&Path> = match command {
+        Command::Present {
+            out: Some(path), ..
+        } => vec![path],
+        Command::Qr { png, svg, .. } => png.iter().chain(svg).map(PathBuf::as_path).collect(),
+        Command::Export { baked, .. } => vec![baked],
+        Command::Backup { file } => vec![file],
+        _ => Vec::new(),
+    };
+    for path in outputs {
+        if fs::symlink_metadata(path).is_ok() {
+            bail!(
+                "{} exists: choose another name, or add --overwrite to replace it",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<u8> {
+    refuse_existing_outputs(&cli.command, cli.overwrite)?;
     let dir = wallet_dir(cli.wallet)?;
     let stdin_pass = cli.passphrase_stdin;
     let private = Network {
@@ -394,8 +425,8 @@ impl Passphrases {
         } else if let Ok(value) = std::env::var(env) {
             value
         } else {
-            let first = prompt_text("New wallet passphrase: ")?;
-            let second = prompt_text("Repeat it: ")?;
+            let first = prompt_text("New wallet passphrase: ", env)?;
+            let second = prompt_text("Repeat it: ", env)?;
             if first != second {
                 bail!("the two passphrases differ; nothing was changed — run the command again");
             }
@@ -408,19 +439,19 @@ impl Passphrases {
     }
 }
 
-fn prompt_text(prompt: &str) -> Result<String> {
+/// Asks on the terminal; without one, says how else to give it (`env`: the variable that
+/// would hold this passphrase).
+fn prompt_text(prompt: &str, env: &str) -> Result<String> {
     if !io::stdin().is_terminal() && !Path::new("/dev/tty").exists() {
-        bail!("no terminal to ask for the passphrase: use --passphrase-stdin or set ${PASSPHRASE_ENV}");
+        bail!("no terminal to ask for the passphrase: use --passphrase-stdin or set ${env}");
     }
     rpassword::prompt_password(prompt).map_err(|e| {
-        anyhow!(
-            "cannot ask for the passphrase ({e}): use --passphrase-stdin or set ${PASSPHRASE_ENV}"
-        )
+        anyhow!("cannot ask for the passphrase ({e}): use --passphrase-stdin or set ${env}")
     })
 }
 
 fn prompt_passphrase(prompt: &str) -> Result<Passphrase> {
-    Ok(Passphrase::new(prompt_text(prompt)?))
+    Ok(Passphrase::new(prompt_text(prompt, PASSPHRASE_ENV)?))
 }
 
 fn open(dir: &Path, stdin_pass: bool, access: Access) -> Result<Wallet> {
@@ -560,7 +591,7 @@ fn init(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
         }
         pass
     } else {
-        passphrases.new_one(0, NEW_PASSPHRASE_ENV)?
+        passphrases.new_one(0, PASSPHRASE_ENV)?
     };
     let wallet = Wallet::create(dir, &pass, kdf_params())?;
     let holder = did::did_key(&wallet.index.holder()?.public()).to_string();
