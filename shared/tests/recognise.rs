@@ -260,6 +260,13 @@ fn every_refusal_names_what_was_recognised_and_why() {
         RecogniseError::Enveloped,
         "data:application/vc+jwt",
     );
+    check(
+        b"junk",
+        RecogniseError::NotACredential {
+            source: verify::VerifyInputError::UnknownFormat,
+        },
+        "input is neither JSON nor a compact JWS",
+    );
     let error = verify::recognise(b"{\"a\": ", &limits).unwrap_err();
     assert!(
         matches!(

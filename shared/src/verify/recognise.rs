@@ -159,6 +159,12 @@ pub enum RecogniseError {
          JWS (data:application/vc+jwt,…)"
     )]
     Enveloped,
+    /// Text that is no form of credential at all (not JSON, not a JWS, not QR text or a link).
+    #[error("{source}")]
+    NotACredential {
+        #[source]
+        source: VerifyInputError,
+    },
     #[error("the {form} is not a readable credential: {source}")]
     Document {
         form: Form,
@@ -321,7 +327,13 @@ fn document(text: String, form: Form, limits: &InputLimits) -> Result<Recovered,
         let jws = enveloped_jws(trimmed).ok_or(RecogniseError::Enveloped)?;
         return enveloped(jws, form, limits);
     }
-    let presented = parse_input(trimmed.as_bytes(), limits).map_err(|e| unreadable(form, e))?;
+    let presented = parse_input(trimmed.as_bytes(), limits).map_err(|e| match (form, e) {
+        // Text guessed to be a JWS only because it is nothing else: say what it is not.
+        (Form::CompactJws, source @ VerifyInputError::UnknownFormat) => {
+            RecogniseError::NotACredential { source }
+        }
+        (form, source) => unreadable(form, source),
+    })?;
     if let Presented::Credential(value) = &presented {
         if has_type(value, "EnvelopedVerifiableCredential") {
             let jws = value
