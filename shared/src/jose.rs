@@ -288,12 +288,7 @@ fn sign_secured(
     if !object.contains_key("@context") {
         return Err(not("missing \"@context\""));
     }
-    let has_type = match object.get("type") {
-        Some(Value::String(t)) => t == required_type,
-        Some(Value::Array(ts)) => ts.iter().any(|t| t.as_str() == Some(required_type)),
-        _ => false,
-    };
-    if !has_type {
+    if !crate::model::has_type(document, required_type) {
         return Err(not("\"type\" does not include it"));
     }
     if kid.is_empty() {

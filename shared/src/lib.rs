@@ -16,13 +16,15 @@
 //! - [`bake`]: baked badge images: the credential inside a PNG (`iTXt`) or an SVG.
 //! - [`qr`]: credentials in QR codes (compact `VC1:` form or a link), rendering and scanning.
 //! - [`sealed`]: passphrase-sealed bytes (Argon2id + XChaCha20-Poly1305), for keys and wallets.
-//! - [`keys`], [`multibase`], [`input`]: Ed25519 keys, encodings and caps on untrusted input.
+//! - [`keys`], [`multibase`], [`data_url`], [`input`]: Ed25519 keys, encodings and caps on
+//!   untrusted input.
 //! - [`error_text`]: an error and its causes on one line, each cause said once.
 #![forbid(unsafe_code)]
 
 pub mod address_policy;
 pub mod bake;
 pub mod contexts;
+pub mod data_url;
 pub mod did;
 pub mod error_text;
 pub mod input;

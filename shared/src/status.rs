@@ -838,19 +838,18 @@ fn check_bitstring(
     let object = list
         .as_object()
         .ok_or_else(|| bad(format!("it is {}", json_type_name(list))))?;
-    if !has_type(object.get("type"), expected) {
+    if !crate::model::has_type(list, expected) {
         return Err(bad("its \"type\" does not include it".into()));
     }
-    let subject =
-        match object.get("credentialSubject") {
-            Some(Value::Object(s)) => s,
-            Some(Value::Array(items)) if items.len() == 1 => items
-                .first()
-                .and_then(Value::as_object)
-                .ok_or_else(|| bad("credentialSubject is not an object".into()))?,
-            _ => return Err(bad("it needs exactly one credentialSubject object".into())),
-        };
-    if !has_type(subject.get("type"), entry.kind.subject_type()) {
+    let subject = match object.get("credentialSubject") {
+        Some(s @ Value::Object(_)) => s,
+        Some(Value::Array(items)) if items.len() == 1 => items
+            .first()
+            .filter(|s| s.is_object())
+            .ok_or_else(|| bad("credentialSubject is not an object".into()))?,
+        _ => return Err(bad("it needs exactly one credentialSubject object".into())),
+    };
+    if !crate::model::has_type(subject, entry.kind.subject_type()) {
         return Err(bad(format!(
             "credentialSubject.type is not {}",
             entry.kind.subject_type()
@@ -987,14 +986,6 @@ pub fn status_list_credential(
             "encodedList": list.encode(),
         },
     })
-}
-
-fn has_type(value: Option<&Value>, wanted: &str) -> bool {
-    match value {
-        Some(Value::String(t)) => t == wanted,
-        Some(Value::Array(items)) => items.iter().any(|t| t.as_str() == Some(wanted)),
-        _ => false,
-    }
 }
 
 /// A non-negative decimal integer: ASCII digits only (no sign, no spaces).

@@ -53,7 +53,7 @@ use crate::did::{self, FetchedDocuments, KeyReference, Relationship, ResolvedKey
 use crate::input::{self, InputError, InputLimits};
 use crate::jose::{self, ParsedJws, VcForm};
 use crate::jsonld::{self, JsonLdError};
-use crate::model::{self, CredentialKind, CredentialModel, VcVersion};
+use crate::model::{self, has_type, CredentialKind, CredentialModel, VcVersion};
 use crate::proof::{self, ParsedProof, ProofError, Suite};
 use crate::schema::{SchemaOutcome, SchemaSet};
 use crate::status::{self, StatusEntry};
@@ -2119,14 +2119,6 @@ fn fail(id: &'static str, message: Message, details: Vec<Message>, required: boo
 
 fn not_checked(id: &'static str, message: Message, details: Vec<Message>, required: bool) -> Check {
     Check::new(id, Outcome::NotChecked, message, details, required)
-}
-
-fn has_type(doc: &Value, wanted: &str) -> bool {
-    match doc.get("type") {
-        Some(Value::String(t)) => t == wanted,
-        Some(Value::Array(items)) => items.iter().any(|t| t.as_str() == Some(wanted)),
-        _ => false,
-    }
 }
 
 /// The issuer's id: `issuer` as a string, or `issuer.id`.

@@ -944,14 +944,6 @@ fn enveloped_credential(envelope: &Value) -> Result<String, VcApiRequestError> {
         })
 }
 
-fn is_type(value: &Value, wanted: &str) -> bool {
-    match value.get("type") {
-        Some(Value::String(t)) => t == wanted,
-        Some(Value::Array(items)) => items.iter().any(|t| t.as_str() == Some(wanted)),
-        _ => false,
-    }
-}
-
 /// `POST /credentials/verify` (W3C VC-API): `{"verifiableCredential": …, "options": {…}}`,
 /// the credential as an object, an `EnvelopedVerifiableCredential` (vc+jwt) or a compact JWS
 /// string. 200 when verified, 400 (with the problems) when not, as the W3C VC-API verifier
@@ -967,7 +959,9 @@ async fn vcapi_credentials(
         Err(error) => return error.into_response(),
     };
     let text = match map.get("verifiableCredential") {
-        Some(envelope @ Value::Object(_)) if is_type(envelope, "EnvelopedVerifiableCredential") => {
+        Some(envelope @ Value::Object(_))
+            if passerelle_core::model::has_type(envelope, "EnvelopedVerifiableCredential") =>
+        {
             match enveloped_credential(envelope) {
                 Ok(jws) => jws,
                 Err(error) => return error.into_response(),
@@ -1043,7 +1037,7 @@ async fn vcapi_presentations(
     };
     let presentation = match map.get("verifiablePresentation") {
         Some(envelope @ Value::Object(_))
-            if is_type(envelope, "EnvelopedVerifiablePresentation") =>
+            if passerelle_core::model::has_type(envelope, "EnvelopedVerifiablePresentation") =>
         {
             return vcapi_error(
                 MALFORMED_VALUE_ERROR,

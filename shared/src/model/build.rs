@@ -897,14 +897,7 @@ impl AchievementCredentialBuilder {
 }
 
 fn mentions_type(entry: &Value, types: &[&str]) -> bool {
-    match entry.get("type") {
-        Some(Value::String(t)) => types.contains(&t.as_str()),
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .any(|t| types.contains(&t)),
-        _ => false,
-    }
+    super::types_of(entry).any(|t| types.contains(&t))
 }
 
 fn to_checked_value(doc: &impl Serialize) -> Result<Value, BuildError> {

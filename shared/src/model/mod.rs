@@ -195,7 +195,26 @@ impl AsRef<str> for Iri {
     }
 }
 
-/// Is this `@context` URL one of the Open Badges 3.0 contexts (3.0.0 under either URL, 3.0.x)?
+/// Whether the JSON object's `type` (a string or an array of strings) includes `wanted`.
+/// Anything else — no `type`, a number, a non-object — has no type.
+pub fn has_type(object: &serde_json::Value, wanted: &str) -> bool {
+    types_of(object).any(|t| t == wanted)
+}
+
+/// The strings in a JSON object's `type` (one string, or the strings of an array), in order.
+pub fn types_of(object: &serde_json::Value) -> impl Iterator<Item = &str> {
+    let (one, many) = match object.get("type") {
+        Some(serde_json::Value::String(t)) => (Some(t.as_str()), None),
+        Some(serde_json::Value::Array(items)) => (None, Some(items.iter())),
+        _ => (None, None),
+    };
+    one.into_iter().chain(
+        many.into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_str),
+    )
+}
+
 /// Whether `tag` has the shape of a BCP 47 language tag (`en`, `fr-CA`, `zh-Hant-TW`), as OB 3.0's
 /// `inLanguage` requires: a 2–8 letter primary subtag, then 1–8 character alphanumeric subtags.
 pub fn is_language_tag(tag: &str) -> bool {
@@ -207,6 +226,7 @@ pub fn is_language_tag(tag: &str) -> bool {
         && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
+/// Is this `@context` URL one of the Open Badges 3.0 contexts (3.0.0 under either URL, 3.0.x)?
 pub fn is_ob_context(url: &str) -> bool {
     const PREFIX: &str = "https://purl.imsglobal.org/spec/ob/v3p0/";
     let Some(rest) = url.strip_prefix(PREFIX) else {

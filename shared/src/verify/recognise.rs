@@ -12,7 +12,8 @@ use crate::bake::{self, BakeError};
 use crate::input::{self, InputError, InputLimits};
 use crate::qr::{self, QrError, QrPayload};
 
-use super::{enveloped_jws, has_type, parse_input, Presented, VerifyInputError};
+use super::{enveloped_jws, parse_input, Presented, VerifyInputError};
+use crate::model::has_type;
 
 /// Largest input [`recognise`] reads: an image may be this large (a document is held to the
 /// [`InputLimits`] cap); callers read at most this many bytes (plus one, to tell "too large").
