@@ -1,6 +1,11 @@
 //! Helpers for the end-to-end test binary (`end_to_end/`): locating the official vectors, building
 //! and running the real binaries in scratch directories, and driving the reference JavaScript
 //! implementations in `interop/`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a panic here is a failed test, with its message"
+)]
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

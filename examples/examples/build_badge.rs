@@ -7,6 +7,11 @@
 //! The badge is deterministic (fixed id, salt and dates), so it doubles as the benchmark and
 //! interoperability fixture. The builder code lives in
 //! `passerelle_core::model::sample::data_literacy_badge`; read it to see every builder in use.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 use std::process::ExitCode;
 

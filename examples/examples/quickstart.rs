@@ -6,6 +6,11 @@
 //! 2. builds a 4–5 KB Open Badges 3.0 credential for a MOOC course;
 //! 3. signs it three ways: eddsa-rdfc-2022, eddsa-jcs-2022 and VC-JOSE;
 //! 4. verifies each, then a tampered copy, then after revocation.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 use chrono::{DateTime, Utc};
 use passerelle_core::keys::KeyPair;

@@ -199,12 +199,19 @@ impl LearnerSecret {
 
 fn wrap_cipher(key: &KeyPair) -> XChaCha20Poly1305 {
     let seed = Zeroizing::new(key.seed());
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(seed.as_slice())
-        .expect("HMAC takes keys of any length");
+    let mut mac = hmac_sha256(seed.as_slice());
     mac.update(b"passerelle learner-secret wrapping key v1");
     let mut derived = Zeroizing::new([0u8; 32]);
     derived.copy_from_slice(&mac.finalize().into_bytes());
     XChaCha20Poly1305::new(Key::from_slice(derived.as_slice()))
+}
+
+#[allow(
+    clippy::expect_used,
+    reason = "HMAC accepts keys of any length: new_from_slice cannot fail"
+)]
+fn hmac_sha256(key: &[u8]) -> Hmac<Sha256> {
+    <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length")
 }
 
 fn wrap_aad(key: &KeyPair) -> Vec<u8> {
@@ -220,8 +227,7 @@ pub fn learner_key_hmac(
     issuer_did: &str,
     normalised_email: &str,
 ) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.0.as_slice())
-        .expect("HMAC takes keys of any length");
+    let mut mac = hmac_sha256(secret.0.as_slice());
     mac.update(b"passerelle learner key v2\0");
     mac.update(issuer_did.as_bytes());
     mac.update(b"\0");

@@ -74,6 +74,9 @@ pub enum TlsError {
     BadName { name: String },
     #[error("cannot make the development certificate: {0}")]
     Generate(#[from] rcgen::Error),
+    /// The system's random source failed (serial numbers are random).
+    #[error("the system's random source failed: {reason}")]
+    Randomness { reason: String },
 }
 
 /// The rustls configuration of a server with the certificate chain in `cert` and the private
@@ -231,7 +234,7 @@ pub fn ensure_dev_tls(
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
-    params.serial_number = Some(random_serial());
+    params.serial_number = Some(random_serial()?);
     let not_after = now + Duration::days(SERVER_DAYS);
     params.not_before = day(now - Duration::days(1));
     params.not_after = day(not_after);
@@ -246,7 +249,10 @@ pub fn ensure_dev_tls(
         names: names.to_vec(),
         not_after,
     };
-    let info_bytes = serde_json::to_vec_pretty(&info).expect("plain data serialises");
+    let info_bytes = serde_json::to_vec_pretty(&info).map_err(|e| TlsError::Write {
+        path: info_path.clone(),
+        source: e.into(),
+    })?;
     write_file(&info_path, &info_bytes, 0o644)?;
     Ok((files, outcome))
 }
@@ -263,7 +269,7 @@ fn ca_params(now: DateTime<Utc>) -> Result<CertificateParams, TlsError> {
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    params.serial_number = Some(random_serial());
+    params.serial_number = Some(random_serial()?);
     params.not_before = day(now - Duration::days(1));
     params.not_after = day(now + Duration::days(CA_DAYS));
     Ok(params)
@@ -297,11 +303,13 @@ fn day(time: DateTime<Utc>) -> time::OffsetDateTime {
 }
 
 /// A positive 127-bit serial number (RFC 5280 §4.1.2.2: unique per CA, at most 20 octets).
-fn random_serial() -> SerialNumber {
+fn random_serial() -> Result<SerialNumber, TlsError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the system's random source is available");
+    getrandom::fill(&mut bytes).map_err(|e| TlsError::Randomness {
+        reason: e.to_string(),
+    })?;
     bytes[0] &= 0x7f;
-    SerialNumber::from_slice(&bytes)
+    Ok(SerialNumber::from_slice(&bytes))
 }
 
 fn read_text(path: &Path) -> Result<String, TlsError> {

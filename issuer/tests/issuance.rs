@@ -2,6 +2,11 @@
 //! (`PASSERELLE_TEST_POSTGRES_URL`, which CI sets; unset, the PostgreSQL tests fail): every test
 //! runs on both. Issued credentials are checked by the core verifier with the DID document and
 //! status lists this issuer publishes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 #[macro_use]
 mod common;
@@ -15,7 +20,7 @@ use common::{
 };
 use passerelle_core::keys::KeyPair;
 use passerelle_core::model::{self, Achievement, Criteria, IdentityObject, Iri};
-use passerelle_core::verify::{self, CheckOptions, Fetched, Outcome, Verdict};
+use passerelle_core::verify::{self, CheckId, CheckOptions, Fetched, Outcome, Verdict};
 use passerelle_core::{did, status};
 use passerelle_issuer::bulk::{self, BulkOptions, Progress, RowOutcome};
 use passerelle_issuer::config::{IssuanceConfig, IssuerConfig};
@@ -131,7 +136,10 @@ async fn report(issuer: &Issuer, credential: &str) -> verify::Report {
 }
 
 fn status_outcome(report: &verify::Report) -> Outcome {
-    report.check("status").expect("a status check").outcome
+    report
+        .check(CheckId::Status)
+        .expect("a status check")
+        .outcome
 }
 
 async fn issued_credentials_verify_and_follow_their_status(db: &TestDb) {
@@ -144,7 +152,7 @@ async fn issued_credentials_verify_and_follow_their_status(db: &TestDb) {
     let claim = issued.claim.as_ref().expect("a claim link");
     assert!(claim.url.starts_with("https://learn.example/claim/clm_"));
     let first = report(&issuer, &issued.credential.credential).await;
-    assert_eq!(first.verdict, Verdict::Verified, "{}", first.to_json());
+    assert_eq!(first.verdict(), Verdict::Verified, "{}", first.to_json());
     assert_eq!(status_outcome(&first), Outcome::Pass);
     // Both entries are there, pointing at the issuer's /status/ URLs.
     let doc: Value = serde_json::from_str(&issued.credential.credential).unwrap();
@@ -165,14 +173,14 @@ async fn issued_credentials_verify_and_follow_their_status(db: &TestDb) {
         .unwrap();
     assert!(suspended.suspended);
     let r = report(&issuer, &issued.credential.credential).await;
-    assert_eq!(r.verdict, Verdict::NotVerified);
+    assert_eq!(r.verdict(), Verdict::NotVerified);
     assert_eq!(status_outcome(&r), Outcome::Fail);
     issuer
         .set_status(&id, StatusChange::Unsuspend, None, "test")
         .await
         .unwrap();
     let r = report(&issuer, &issued.credential.credential).await;
-    assert_eq!(r.verdict, Verdict::Verified, "{}", r.to_json());
+    assert_eq!(r.verdict(), Verdict::Verified, "{}", r.to_json());
 
     // Revoke → fails on status, for good.
     let revoked = issuer
@@ -181,7 +189,7 @@ async fn issued_credentials_verify_and_follow_their_status(db: &TestDb) {
         .unwrap();
     assert!(revoked.revoked_at.is_some());
     let r = report(&issuer, &issued.credential.credential).await;
-    assert_eq!(r.verdict, Verdict::NotVerified);
+    assert_eq!(r.verdict(), Verdict::NotVerified);
     assert_eq!(status_outcome(&r), Outcome::Fail);
     let again = issuer
         .set_status(&id, StatusChange::Unsuspend, None, "test")
@@ -197,7 +205,7 @@ async fn issued_credentials_verify_and_follow_their_status(db: &TestDb) {
         .await
         .unwrap();
     let r = report(&issuer, &other.credential.credential).await;
-    assert_eq!(r.verdict, Verdict::Verified);
+    assert_eq!(r.verdict(), Verdict::Verified);
 
     // Every action is in the audit log.
     let audit = issuer.store().audit_entries(0, 100).await.unwrap();
@@ -455,7 +463,7 @@ async fn concurrent_issuance_gives_distinct_credentials_and_indices(db: &TestDb)
     // Spot-check that credentials from both instances verify.
     for c in credentials.iter().step_by(TOTAL / 4) {
         let r = report(&first, &c.credential).await;
-        assert_eq!(r.verdict, Verdict::Verified);
+        assert_eq!(r.verdict(), Verdict::Verified);
     }
 }
 
@@ -492,7 +500,7 @@ async fn rotated_keys_keep_old_credentials_verifiable(db: &TestDb) {
     assert_eq!(signed_with(&after.credential.credential), new_vm);
     for c in [&before, &after] {
         let report = report(&issuer, &c.credential.credential).await;
-        assert_eq!(report.verdict, Verdict::Verified, "{}", report.to_json());
+        assert_eq!(report.verdict(), Verdict::Verified, "{}", report.to_json());
     }
     // The DID document: the retired key is only an assertion method.
     let doc = issuer.did_document().await.unwrap();
@@ -618,14 +626,14 @@ async fn learner_emails_are_kept_only_when_configured(db: &TestDb) {
         "{suspend:?}"
     );
     let r = report(&issuer, &issued.credential.credential).await;
-    assert_eq!(r.verdict, Verdict::Verified);
+    assert_eq!(r.verdict(), Verdict::Verified);
     // It cites the schema it conforms to, and the verifier checks it.
     assert_eq!(
         doc["credentialSchema"][0]["id"],
         model::OB_ACHIEVEMENT_CREDENTIAL_SCHEMA
     );
     assert_eq!(
-        r.check("json_schema").unwrap().outcome,
+        r.check(CheckId::JsonSchema).unwrap().outcome,
         Outcome::Pass,
         "{}",
         r.to_json()
@@ -689,7 +697,10 @@ async fn bulk_jobs_record_progress_and_per_row_results(db: &TestDb) {
     assert!(stored[0].credential_id.is_some());
     // Issued credentials verify; a second run finds them all.
     if let RowOutcome::Issued { credential, .. } = &seen[3].outcome {
-        assert_eq!(report(&issuer, credential).await.verdict, Verdict::Verified);
+        assert_eq!(
+            report(&issuer, credential).await.verdict(),
+            Verdict::Verified
+        );
     } else {
         panic!("row 4 not issued: {:?}", seen[3]);
     }
@@ -1001,7 +1012,12 @@ async fn a_changed_list_is_never_served_under_its_old_etag(db: &TestDb) {
         previous_etag = served.list.etag.clone();
     }
     let report = report(&issuer, &credentials[0].credential).await;
-    assert_eq!(report.verdict, Verdict::NotVerified, "{}", report.to_json());
+    assert_eq!(
+        report.verdict(),
+        Verdict::NotVerified,
+        "{}",
+        report.to_json()
+    );
     assert_eq!(status_outcome(&report), Outcome::Fail);
 }
 
@@ -1103,7 +1119,12 @@ async fn another_instance_sees_a_revocation_within_its_window(db: &TestDb) {
         .unwrap();
     assert_eq!(from_a.etag, after.list.etag);
     let report = report(&b, &issued.credential).await;
-    assert_eq!(report.verdict, Verdict::NotVerified, "{}", report.to_json());
+    assert_eq!(
+        report.verdict(),
+        Verdict::NotVerified,
+        "{}",
+        report.to_json()
+    );
     assert_eq!(status_outcome(&report), Outcome::Fail);
 }
 

@@ -3,6 +3,11 @@
 //! each through the router with `oneshot` (no socket) and over a real loopback socket with an
 //! HTTP client. Credentials issued through the API are checked by the core verifier with the DID
 //! document and status lists the service serves.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 #[macro_use]
 mod common;
@@ -16,7 +21,7 @@ use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use chrono::Utc;
 use passerelle_core::keys::KeyPair;
-use passerelle_core::verify::{self, CheckOptions, Fetched, Outcome, Verdict};
+use passerelle_core::verify::{self, CheckId, CheckOptions, Fetched, Outcome, Verdict};
 use passerelle_core::{bake, did, status};
 use passerelle_issuer::issuance::Issuer;
 use passerelle_issuer::secret::Passphrase;
@@ -410,8 +415,11 @@ async fn issued_credentials_verify_with_what_the_service_serves(db: &TestDb, tra
     assert_eq!(old.status, StatusCode::CREATED, "{}", old.text());
     let old = old.json()["credential"].clone();
     let report = served_report(c, &old).await;
-    assert_eq!(report.verdict, Verdict::Verified, "{}", report.to_json());
-    assert_eq!(report.check("status").unwrap().outcome, Outcome::Pass);
+    assert_eq!(report.verdict(), Verdict::Verified, "{}", report.to_json());
+    assert_eq!(
+        report.check(CheckId::Status).unwrap().outcome,
+        Outcome::Pass
+    );
     assert!(
         !old.to_string().contains(EMAIL),
         "the email leaked into the credential"
@@ -423,7 +431,7 @@ async fn issued_credentials_verify_with_what_the_service_serves(db: &TestDb, tra
         .await
         .unwrap();
     let report = served_report(c, &old).await;
-    assert_eq!(report.verdict, Verdict::Verified, "{}", report.to_json());
+    assert_eq!(report.verdict(), Verdict::Verified, "{}", report.to_json());
     let new = issue(c, "data-101", "grace@example.org", "e-2")
         .await
         .json()["credential"]
@@ -434,7 +442,7 @@ async fn issued_credentials_verify_with_what_the_service_serves(db: &TestDb, tra
     });
     assert_eq!(vm, &format!("{DID}#key-2"));
     let report = served_report(c, &new).await;
-    assert_eq!(report.verdict, Verdict::Verified, "{}", report.to_json());
+    assert_eq!(report.verdict(), Verdict::Verified, "{}", report.to_json());
 }
 
 async fn status_lists_carry_cache_headers_and_flip_after_revocation(
@@ -514,8 +522,11 @@ async fn status_lists_carry_cache_headers_and_flip_after_revocation(
     assert_ne!(after.header(header::ETAG), Some(etag.as_str()));
     assert_eq!(bit(&after.json()), 1);
     let report = served_report(c, &credential).await;
-    assert_eq!(report.verdict, Verdict::NotVerified);
-    assert_eq!(report.check("status").unwrap().outcome, Outcome::Fail);
+    assert_eq!(report.verdict(), Verdict::NotVerified);
+    assert_eq!(
+        report.check(CheckId::Status).unwrap().outcome,
+        Outcome::Fail
+    );
     // Revocation is final.
     let reinstate = c
         .api(

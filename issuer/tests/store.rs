@@ -1,6 +1,11 @@
 //! The issuer store against a real SQLite file and a real PostgreSQL server (named by
 //! `PASSERELLE_TEST_POSTGRES_URL`, which CI sets; unset, the PostgreSQL tests fail). Every test runs on both; each PostgreSQL test gets a
 //! fresh schema, each SQLite test a fresh file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 #[macro_use]
 mod common;

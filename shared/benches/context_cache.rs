@@ -10,6 +10,11 @@
 //! - `process_context`: processing the three top-level contexts alone.
 //!
 //! Both expansions are checked to give the same expanded document before anything is timed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 use std::collections::HashMap;
 use std::hint::black_box;

@@ -5,6 +5,11 @@
 //! (many keys, little text).
 //!
 //! `cargo bench -p passerelle-core --bench input`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 use std::hint::black_box;
 

@@ -20,6 +20,11 @@
 //! `scripts/bench.sh` runs this and the reference JavaScript on the same inputs: when
 //! `PASSERELLE_BENCH_INPUTS` names a directory, the inputs are written there first
 //! (`w3c.json`, `badge.json`, `key.json`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -213,7 +218,7 @@ fn bench_verify_full(c: &mut Criterion) {
             &CheckOptions::default(),
         );
         let failed = report
-            .checks
+            .checks()
             .iter()
             .find(|check| check.outcome == Outcome::Fail);
         assert!(

@@ -2,6 +2,11 @@
 //! 50, or `$PASSERELLE_PROFILE_ITERATIONS`), with nothing else in the process worth measuring.
 //! `BENCHMARKS.md` shows how to run it under callgrind and perf; criterion timings are in
 //! `proofs.rs`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 use std::hint::black_box;
 use std::path::PathBuf;

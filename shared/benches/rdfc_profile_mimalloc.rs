@@ -3,6 +3,11 @@
 //! `json-ld` crate copying active contexts (allocation-heavy), which a binary (the issuer or
 //! verifier service) can make cheaper with its allocator choice; the core library itself does
 //! not set one. Same workload, same environment variable (`PASSERELLE_PROFILE_ITERATIONS`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -9,6 +9,11 @@
 //!
 //! Suites: `eddsa-rdfc-2022` (default), `eddsa-jcs-2022`, `vc-jose`. Under callgrind, the
 //! steady-state instructions per verification are `(total(3N) - total(N)) / 2N`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -222,9 +222,12 @@ impl Bitstring {
         multibase::encode_base64url(&self.gzip())
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "GzEncoder only fails when its writer does, and writing into a Vec<u8> cannot"
+    )]
     fn gzip(&self) -> Vec<u8> {
         let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
-        // Invariant: writing to a Vec<u8> cannot fail.
         encoder
             .write_all(&self.bytes)
             .expect("writing into a Vec cannot fail");

@@ -10,7 +10,7 @@ use passerelle_core::bake::{
 };
 use passerelle_core::keys::KeyPair;
 use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
-use passerelle_core::verify::{self, CheckOptions, Fetched, Outcome};
+use passerelle_core::verify::{self, CheckId, CheckOptions, Fetched, Outcome};
 use passerelle_core::{did, jose, model};
 use quick_xml::events::Event;
 use serde_json::Value;
@@ -65,11 +65,11 @@ fn assert_verifies(text: &str) {
         now,
         &CheckOptions::default(),
     );
-    let proof = report.check("proof").expect("a proof check");
+    let proof = report.check(CheckId::Proof).expect("a proof check");
     assert_eq!(proof.outcome, Outcome::Pass, "{:?}", report.to_json());
     // Nothing is fetched here, so the status list makes the verdict "incomplete"; no check fails.
     assert!(
-        report.checks.iter().all(|c| c.outcome != Outcome::Fail),
+        report.checks().iter().all(|c| c.outcome != Outcome::Fail),
         "{:#}",
         report.to_json()
     );

@@ -463,7 +463,7 @@ fn a_vcdm_20_badge_in_a_vc_claim_passes_json_ld() {
     use passerelle_core::did;
     use passerelle_core::input::InputLimits;
     use passerelle_core::model::sample;
-    use passerelle_core::verify::{self, CheckOptions, Fetched, Outcome};
+    use passerelle_core::verify::{self, CheckId, CheckOptions, Fetched, Outcome};
 
     let pair = key();
     let issuer = did::did_key(&pair.public()).to_string();
@@ -495,7 +495,12 @@ fn a_vcdm_20_badge_in_a_vc_claim_passes_json_ld() {
         now,
         &CheckOptions::default(),
     );
-    for id in ["proof", "json_ld", "data_model", "open_badges"] {
+    for id in [
+        CheckId::Proof,
+        CheckId::JsonLd,
+        CheckId::DataModel,
+        CheckId::OpenBadges,
+    ] {
         assert_eq!(
             report.check(id).map(|c| c.outcome),
             Some(Outcome::Pass),

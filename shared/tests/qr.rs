@@ -4,7 +4,7 @@
 use passerelle_core::keys::KeyPair;
 use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
 use passerelle_core::qr::{self, QrPayload};
-use passerelle_core::verify::{self, Outcome};
+use passerelle_core::verify::{self, CheckId, Outcome};
 use passerelle_core::{did, model};
 
 fn signed_badge_text() -> String {
@@ -44,7 +44,7 @@ fn a_signed_badge_travels_through_a_qr_code_and_still_verifies() {
         "2027-01-01T00:00:00Z".parse().unwrap(),
         &Default::default(),
     );
-    assert_eq!(report.check("proof").unwrap().outcome, Outcome::Pass);
+    assert_eq!(report.check(CheckId::Proof).unwrap().outcome, Outcome::Pass);
 }
 
 #[test]
@@ -61,5 +61,5 @@ fn a_tampered_compact_payload_fails_verification() {
         "2027-01-01T00:00:00Z".parse().unwrap(),
         &Default::default(),
     );
-    assert_eq!(report.check("proof").unwrap().outcome, Outcome::Fail);
+    assert_eq!(report.check(CheckId::Proof).unwrap().outcome, Outcome::Fail);
 }

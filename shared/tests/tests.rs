@@ -1,4 +1,9 @@
 //! The single integration-test binary of passerelle-core: one module per area.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 mod address_policy;
 mod bake;

@@ -18,7 +18,9 @@ use passerelle_core::model::{check_credential, sample, OB_ACHIEVEMENT_CREDENTIAL
 use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
 use passerelle_core::schema::SchemaSet;
 use passerelle_core::status::{self, Bitstring, StatusPurpose};
-use passerelle_core::verify::{self, CheckOptions, Fetched, MessageCode, Outcome, Presented};
+use passerelle_core::verify::{
+    self, CheckId, CheckOptions, Fetched, MessageCode, Outcome, Presented,
+};
 use serde_json::{json, Map, Value};
 
 use crate::util::json as load;
@@ -398,11 +400,15 @@ fn a_badge_with_xsd_date_activity_dates_verifies_and_the_schema_reports_its_form
         now,
         &CheckOptions::default(),
     );
-    let outcome = |id: &str| report.check(id).map(|c| c.outcome);
-    assert_eq!(outcome("proof"), Some(Outcome::Pass), "{report}");
-    assert_eq!(outcome("data_model"), Some(Outcome::Pass), "{report}");
-    assert_eq!(outcome("open_badges"), Some(Outcome::Pass), "{report}");
-    let schema = report.check("json_schema").unwrap();
+    let outcome = |id: CheckId| report.check(id).map(|c| c.outcome);
+    assert_eq!(outcome(CheckId::Proof), Some(Outcome::Pass), "{report}");
+    assert_eq!(outcome(CheckId::DataModel), Some(Outcome::Pass), "{report}");
+    assert_eq!(
+        outcome(CheckId::OpenBadges),
+        Some(Outcome::Pass),
+        "{report}"
+    );
+    let schema = report.check(CheckId::JsonSchema).unwrap();
     assert_eq!(schema.outcome, Outcome::Fail, "{report}");
     assert!(
         schema
@@ -413,7 +419,7 @@ fn a_badge_with_xsd_date_activity_dates_verifies_and_the_schema_reports_its_form
         "{report}"
     );
     // The schema's complaint is a schema result, never an Open Badges one.
-    let ob = report.check("open_badges").unwrap();
+    let ob = report.check(CheckId::OpenBadges).unwrap();
     assert!(ob
         .details
         .iter()

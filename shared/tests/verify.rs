@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use passerelle_core::verify::{
-    self, CheckOptions, Fetched, Message, MessageCode, Outcome, Report, Verdict, MESSAGE_CODES,
+    self, CheckId, CheckOptions, Fetched, Message, MessageCode, Outcome, Report, Verdict,
+    MESSAGE_CODES,
 };
 
 use crate::util::vectors;
@@ -50,7 +51,7 @@ fn every_report_is_well_formed() {
             &CheckOptions::default(),
         );
         let name = path.display();
-        let mut ids: Vec<&str> = report.checks.iter().map(|c| c.id).collect();
+        let mut ids: Vec<CheckId> = report.checks().iter().map(|c| c.id).collect();
         ids.sort_unstable();
         let before = ids.len();
         ids.dedup();
@@ -59,7 +60,7 @@ fn every_report_is_well_formed() {
             ids.len(),
             "{name}: a check id appears twice: {report}"
         );
-        for check in &report.checks {
+        for check in report.checks() {
             assert!(
                 !check.message.english().is_empty(),
                 "{name}: {} has no message",
@@ -67,7 +68,7 @@ fn every_report_is_well_formed() {
             );
         }
         // Nothing was fetched: a credential with a status entry cannot have a passing status.
-        if let Some(status) = report.check("status") {
+        if let Some(status) = report.check(CheckId::Status) {
             if bytes.windows(16).any(|w| w == b"credentialStatus") {
                 assert_ne!(
                     status.outcome,
@@ -76,10 +77,10 @@ fn every_report_is_well_formed() {
                 );
             }
         }
-        let any_fail = report.checks.iter().any(|c| c.outcome == Outcome::Fail);
+        let any_fail = report.checks().iter().any(|c| c.outcome == Outcome::Fail);
         assert_eq!(
             any_fail,
-            report.verdict == Verdict::NotVerified,
+            report.verdict() == Verdict::NotVerified,
             "{name}: {report}"
         );
         let json = report.to_json();
@@ -131,12 +132,12 @@ fn trust_registries_add_a_warning_or_a_pass_never_a_failure() {
         now,
         &CheckOptions::default(),
     );
-    assert!(without.check("issuer_recognised").is_none());
+    assert!(without.check(CheckId::IssuerRecognised).is_none());
 
     let unknown = report_with(TrustRegistries::new());
-    let check = unknown.check("issuer_recognised").unwrap();
+    let check = unknown.check(CheckId::IssuerRecognised).unwrap();
     assert_eq!(check.outcome, Outcome::Warning, "{unknown}");
-    assert_eq!(unknown.verdict, without.verdict, "{unknown}");
+    assert_eq!(unknown.verdict(), without.verdict(), "{unknown}");
 
     let mut trust = TrustRegistries::new();
     trust
@@ -146,10 +147,10 @@ fn trust_registries_add_a_warning_or_a_pass_never_a_failure() {
         )
         .unwrap();
     let known = report_with(trust);
-    let check = known.check("issuer_recognised").unwrap();
+    let check = known.check(CheckId::IssuerRecognised).unwrap();
     assert_eq!(check.outcome, Outcome::Pass, "{known}");
     assert!(check.message.english().contains("MOOC alliance"), "{known}");
-    assert_eq!(known.verdict, Verdict::Verified, "{known}");
+    assert_eq!(known.verdict(), Verdict::Verified, "{known}");
 }
 
 /// Every message a report holds names a code of the one list, with exactly the arguments its
@@ -650,7 +651,7 @@ fn every_message_has_a_listed_code_and_exactly_its_arguments() {
     let outcome = |name: &str, id: &str| {
         let (_, report) = situations.iter().find(|(n, _)| n == name).unwrap();
         let check = report
-            .check(id)
+            .check(CheckId::from_name(id).unwrap_or_else(|| panic!("{id} is no check id")))
             .unwrap_or_else(|| panic!("{name}: no {id}: {report}"));
         (check.outcome, check.message.code)
     };
@@ -735,7 +736,7 @@ fn every_message_has_a_listed_code_and_exactly_its_arguments() {
         .unwrap()
         .1;
     assert!(unchallenged
-        .check("challenge")
+        .check(CheckId::Challenge)
         .unwrap()
         .details
         .iter()
@@ -747,7 +748,7 @@ fn every_message_has_a_listed_code_and_exactly_its_arguments() {
             .find(|(n, _)| n == name)
             .unwrap()
             .1
-            .verdict
+            .verdict()
     };
     assert_eq!(
         verdict("presentation of one valid credential"),
@@ -756,11 +757,11 @@ fn every_message_has_a_listed_code_and_exactly_its_arguments() {
     // Each credential inside says whether its subject presented it.
     let inner = |name: &str| -> Report {
         let (_, report) = situations.iter().find(|(n, _)| n == name).unwrap();
-        assert_eq!(report.credentials.len(), 1, "{name}: {report}");
-        report.credentials[0].clone()
+        assert_eq!(report.credentials().len(), 1, "{name}: {report}");
+        report.credentials()[0].clone()
     };
     let binding = |name: &str| {
-        let check = inner(name).check("holder_binding").cloned().unwrap();
+        let check = inner(name).check(CheckId::HolderBinding).cloned().unwrap();
         (check.outcome, check.message.code)
     };
     assert_eq!(
@@ -776,7 +777,7 @@ fn every_message_has_a_listed_code_and_exactly_its_arguments() {
         (Outcome::Fail, MessageCode::HolderBindingOther)
     );
     assert_eq!(
-        inner("presentation, subject is someone else").verdict,
+        inner("presentation, subject is someone else").verdict(),
         Verdict::NotVerified
     );
     assert_eq!(
@@ -809,7 +810,11 @@ fn every_message_has_a_listed_code_and_exactly_its_arguments() {
     // unreachable list with its raw reason.
     let details = |name: &str, id: &str| -> Vec<Message> {
         let (_, report) = situations.iter().find(|(n, _)| n == name).unwrap();
-        report.check(id).unwrap().details.clone()
+        report
+            .check(CheckId::from_name(id).unwrap_or_else(|| panic!("{id} is no check id")))
+            .unwrap()
+            .details
+            .clone()
     };
     assert!(details("tampered", "proof")
         .iter()
@@ -968,11 +973,11 @@ fn an_ambiguous_rdf_number_passes_under_jcs_and_is_named_under_rdfc() {
         .expect("eddsa-jcs-2022 signs the JSON text: the number is unambiguous there");
     let jcs = report(&signed);
     for id in [
-        "proof",
-        "verification_method",
-        "json_ld",
-        "data_model",
-        "open_badges",
+        CheckId::Proof,
+        CheckId::VerificationMethod,
+        CheckId::JsonLd,
+        CheckId::DataModel,
+        CheckId::OpenBadges,
     ] {
         assert_eq!(
             jcs.check(id).map(|c| c.outcome),
@@ -980,7 +985,7 @@ fn an_ambiguous_rdf_number_passes_under_jcs_and_is_named_under_rdfc() {
             "{id}: {jcs}"
         );
     }
-    assert_eq!(jcs.verdict, Verdict::Verified, "{jcs}");
+    assert_eq!(jcs.verdict(), Verdict::Verified, "{jcs}");
     // The number the signature covers is the JSON's, digit for digit.
     assert_eq!(signed["credentialSubject"]["creditsEarned"], number);
 
@@ -995,7 +1000,7 @@ fn an_ambiguous_rdf_number_passes_under_jcs_and_is_named_under_rdfc() {
     let mut rdfc = proof::sign(&badge, &key, &options(Cryptosuite::EddsaRdfc2022)).unwrap();
     rdfc["credentialSubject"]["creditsEarned"] = number;
     let rdfc = report(&rdfc);
-    let proof_check = rdfc.check("proof").unwrap();
+    let proof_check = rdfc.check(CheckId::Proof).unwrap();
     assert_eq!(proof_check.outcome, Outcome::NotChecked, "{rdfc}");
     assert_ne!(
         proof_check.message.code,
@@ -1022,9 +1027,9 @@ fn an_ambiguous_rdf_number_passes_under_jcs_and_is_named_under_rdfc() {
     );
     // Its terms are all defined: json_ld passes; the verdict is incomplete, not a forgery.
     assert_eq!(
-        rdfc.check("json_ld").map(|c| c.outcome),
+        rdfc.check(CheckId::JsonLd).map(|c| c.outcome),
         Some(Outcome::Pass),
         "{rdfc}"
     );
-    assert_eq!(rdfc.verdict, Verdict::Incomplete, "{rdfc}");
+    assert_eq!(rdfc.verdict(), Verdict::Incomplete, "{rdfc}");
 }

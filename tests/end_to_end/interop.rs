@@ -21,7 +21,9 @@ use chrono::{DateTime, Utc};
 use passerelle_core::keys::KeyPair;
 use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
 use passerelle_core::status::{self, Bitstring, StatusEntry, StatusPurpose};
-use passerelle_core::verify::{self, CheckOptions, Fetched, MessageCode, Outcome, Report, Verdict};
+use passerelle_core::verify::{
+    self, CheckId, CheckOptions, Fetched, MessageCode, Outcome, Report, Verdict,
+};
 use passerelle_core::{did, jose, model, multibase};
 use passerelle_tests::{node, node_raw, run, stderr, stdout, vector_json};
 use serde_json::{json, Value};
@@ -169,7 +171,7 @@ fn our_report(doc: &Value, options: &CheckOptions) -> Report {
 
 fn outcome(report: &Report, id: &str) -> Outcome {
     report
-        .check(id)
+        .check(CheckId::from_name(id).unwrap_or_else(|| panic!("{id} is not a check id")))
         .unwrap_or_else(|| panic!("the report has no {id} check: {report}"))
         .outcome
 }
@@ -430,12 +432,12 @@ fn we_verify_the_badge_and_the_w3c_credential_js_signs() {
                 "{} {name}: we accept a tampered JS-signed document:\n{forged}",
                 suite.name()
             );
-            assert_eq!(forged.verdict, Verdict::NotVerified);
+            assert_eq!(forged.verdict(), Verdict::NotVerified);
             println!(
                 "{} {name} signed by JS — our proof, verification_method and json_ld checks \
                  pass (verdict {:?}); tampered: proof fail",
                 suite.name(),
-                report.verdict
+                report.verdict()
             );
         }
 
@@ -530,7 +532,7 @@ fn we_verify_js_signed_badges_with_xsd_dates_and_unusual_numbers() {
     let answer = js_verify(json!({"document": signed, "now": NOW}));
     assert_js_proofs_verified_status_unchecked(&answer, "eddsa-rdfc-2022, 0.30000000000000004");
     let report = our_report(&signed, &CheckOptions::default());
-    let proof_check = report.check("proof").unwrap();
+    let proof_check = report.check(CheckId::Proof).unwrap();
     assert_eq!(proof_check.outcome, Outcome::NotChecked, "{report}");
     let detail = proof_check
         .details
@@ -540,7 +542,7 @@ fn we_verify_js_signed_badges_with_xsd_dates_and_unusual_numbers() {
     assert_eq!(detail.arg("path"), Some("credentialSubject.creditsEarned"));
     assert_eq!(detail.arg("number"), Some("0.30000000000000004"));
     assert_eq!(outcome(&report, "json_ld"), Outcome::Pass, "{report}");
-    assert_ne!(report.verdict, Verdict::NotVerified, "{report}");
+    assert_ne!(report.verdict(), Verdict::NotVerified, "{report}");
     println!(
         "eddsa-rdfc-2022 with 0.30000000000000004: JS verifies its own RDF form; we say: {detail}"
     );
@@ -641,9 +643,9 @@ fn we_verify_a_presentation_js_signs_only_with_its_challenge() {
                 suite.name()
             );
         }
-        assert_eq!(report.credentials.len(), 1, "{report}");
+        assert_eq!(report.credentials().len(), 1, "{report}");
         assert_eq!(
-            outcome(&report.credentials[0], "proof"),
+            outcome(&report.credentials()[0], "proof"),
             Outcome::Pass,
             "{}: the embedded JS-signed badge:\n{report}",
             suite.name()
@@ -654,7 +656,7 @@ fn we_verify_a_presentation_js_signs_only_with_its_challenge() {
             ..Default::default()
         };
         let refused = our_report(&signed, &wrong);
-        assert_eq!(refused.verdict, Verdict::NotVerified, "{refused}");
+        assert_eq!(refused.verdict(), Verdict::NotVerified, "{refused}");
         assert_eq!(outcome(&refused, "challenge"), Outcome::Fail, "{refused}");
         println!(
             "{}: presentation signed by JS — our proof and challenge checks pass, embedded badge \
@@ -712,7 +714,7 @@ fn we_verify_a_vc_jwt_js_signs() {
          verify::check proof pass (verdict {:?}); forged payload: proof fail",
         jws.len(),
         payload.len(),
-        report.verdict
+        report.verdict()
     );
 }
 
@@ -864,7 +866,7 @@ fn an_unknown_context_is_refused_by_both_sides_under_rdfc() {
         "JS does not say it refused {UNKNOWN_CONTEXT}: {errors:?}"
     );
     let report = our_report(&signed, &CheckOptions::default());
-    assert_eq!(report.verdict, Verdict::NotVerified, "{report}");
+    assert_eq!(report.verdict(), Verdict::NotVerified, "{report}");
     println!(
         "eddsa-rdfc-2022 under {UNKNOWN_CONTEXT}: JS sign refused ({}); we refused ({error}); \
          JS verify refused ({})",
@@ -901,12 +903,12 @@ fn under_jcs_only_we_refuse_an_unknown_context() {
     .expect_err("we must not sign under an unknown context");
     assert!(error.to_string().contains(UNKNOWN_CONTEXT), "{error}");
     let report = our_report(&theirs, &CheckOptions::default());
-    assert_eq!(report.verdict, Verdict::NotVerified, "{report}");
+    assert_eq!(report.verdict(), Verdict::NotVerified, "{report}");
     let refusing: Vec<&str> = report
-        .checks
+        .checks()
         .iter()
         .filter(|c| c.outcome == Outcome::Fail)
-        .map(|c| c.id)
+        .map(|c| c.id.as_str())
         .collect();
     println!(
         "eddsa-jcs-2022 under {UNKNOWN_CONTEXT}: JS signs and verifies it (no context \

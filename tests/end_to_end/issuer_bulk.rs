@@ -160,7 +160,7 @@ async fn verdict(issuer: &Issuer, credential: &Value) -> (Verdict, Value) {
         Utc::now(),
         &CheckOptions::default(),
     );
-    (report.verdict, report.to_json())
+    (report.verdict(), report.to_json())
 }
 
 fn read_csv(path: &Path) -> Vec<Vec<String>> {

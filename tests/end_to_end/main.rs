@@ -1,5 +1,10 @@
 //! End-to-end tests: the real binaries in scratch directories, every negative vector, and
 //! interoperability with the reference JavaScript implementations.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 mod broken_pipe;
 mod cli;

@@ -28,10 +28,10 @@ fn now() -> DateTime<Utc> {
 
 fn failed_checks(report: &verify::Report) -> Vec<&'static str> {
     report
-        .checks
+        .checks()
         .iter()
         .filter(|c| c.outcome == Outcome::Fail)
-        .map(|c| c.id)
+        .map(|c| c.id.as_str())
         .collect()
 }
 
@@ -74,12 +74,12 @@ fn every_1edtech_negative_fails_verification_with_the_right_check() {
         let expected = expected_1edtech_check(&name);
         println!(
             "{name}: verdict {:?}, failed checks {failed:?}",
-            report.verdict
+            report.verdict()
         );
-        if report.verdict != Verdict::NotVerified {
+        if report.verdict() != Verdict::NotVerified {
             misbehaved.push(format!(
                 "{name}: verdict {:?}, expected not_verified",
-                report.verdict
+                report.verdict()
             ));
         } else if !failed.contains(&expected) {
             misbehaved.push(format!(
@@ -145,8 +145,8 @@ fn every_vcdm2_negative_is_refused_by_sign_and_fails_verification() {
             "{name}: sign: {}; verify failed checks {failed:?}",
             refusal.trim()
         );
-        if report.verdict != Verdict::NotVerified {
-            misbehaved.push(format!("{name}: verdict {:?}", report.verdict));
+        if report.verdict() != Verdict::NotVerified {
+            misbehaved.push(format!("{name}: verdict {:?}", report.verdict()));
         } else if !failed.iter().any(|c| {
             matches!(
                 *c,

@@ -6,7 +6,7 @@ use passerelle_core::keys::KeyPair;
 use passerelle_core::model::{self, Iri, VerifiablePresentation};
 use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
 use passerelle_core::status::{self, Bitstring, StatusEntry, StatusPurpose};
-use passerelle_core::verify::{self, CheckOptions, Fetched, Outcome, Verdict};
+use passerelle_core::verify::{self, CheckId, CheckOptions, Fetched, Outcome, Verdict};
 use passerelle_core::{did, jose};
 use serde_json::Value;
 
@@ -92,7 +92,7 @@ fn check(world: &World, presentation: &Value, challenge: &str, domain: &str) -> 
 
 fn outcome(report: &verify::Report, id: &str) -> Outcome {
     report
-        .check(id)
+        .check(CheckId::from_name(id).unwrap_or_else(|| panic!("{id} is not a check id")))
         .unwrap_or_else(|| panic!("no {id} check: {report}"))
         .outcome
 }
@@ -102,11 +102,15 @@ fn a_fresh_presentation_with_a_valid_badge_is_verified() {
     let world = world();
     let vp = present(&world, world.badge.clone(), "c-8f2e1", "employer.example");
     let report = check(&world, &vp, "c-8f2e1", "employer.example");
-    assert_eq!(report.verdict, Verdict::Verified, "{report}");
+    assert_eq!(report.verdict(), Verdict::Verified, "{report}");
     assert_eq!(outcome(&report, "challenge"), Outcome::Pass);
-    assert_eq!(report.credentials.len(), 1);
-    assert_eq!(report.credentials[0].verdict, Verdict::Verified, "{report}");
-    assert_eq!(outcome(&report.credentials[0], "status"), Outcome::Pass);
+    assert_eq!(report.credentials().len(), 1);
+    assert_eq!(
+        report.credentials()[0].verdict(),
+        Verdict::Verified,
+        "{report}"
+    );
+    assert_eq!(outcome(&report.credentials()[0], "status"), Outcome::Pass);
 }
 
 #[test]
@@ -119,11 +123,11 @@ fn a_replayed_or_misdirected_presentation_fails_the_challenge_check() {
         "employer.example",
     );
     let report = check(&world, &vp, "new-challenge", "employer.example");
-    assert_eq!(report.verdict, Verdict::NotVerified);
+    assert_eq!(report.verdict(), Verdict::NotVerified);
     assert_eq!(outcome(&report, "challenge"), Outcome::Fail);
 
     let report = check(&world, &vp, "old-challenge", "other.example");
-    assert_eq!(report.verdict, Verdict::NotVerified);
+    assert_eq!(report.verdict(), Verdict::NotVerified);
     assert_eq!(outcome(&report, "challenge"), Outcome::Fail);
 }
 
@@ -137,8 +141,8 @@ fn a_tampered_badge_inside_a_valid_presentation_is_caught() {
     let report = check(&world, &vp, "c-1", "employer.example");
     assert_eq!(outcome(&report, "proof"), Outcome::Pass, "{report}");
     assert_eq!(outcome(&report, "credentials"), Outcome::Fail, "{report}");
-    assert_eq!(outcome(&report.credentials[0], "proof"), Outcome::Fail);
-    assert_eq!(report.verdict, Verdict::NotVerified);
+    assert_eq!(outcome(&report.credentials()[0], "proof"), Outcome::Fail);
+    assert_eq!(report.verdict(), Verdict::NotVerified);
 }
 
 #[test]
@@ -161,7 +165,7 @@ fn someone_else_cannot_present_with_their_own_key_as_the_holder() {
         Outcome::Fail,
         "{report}"
     );
-    assert_eq!(report.verdict, Verdict::NotVerified);
+    assert_eq!(report.verdict(), Verdict::NotVerified);
 }
 
 #[test]
@@ -198,7 +202,11 @@ fn a_vc_jose_badge_enveloped_in_a_presentation_is_checked_too() {
         "the enveloped badge's status list is needed"
     );
     let report = check(&world, &vp, "c-3", "employer.example");
-    assert_eq!(report.credentials.len(), 1, "{report}");
-    assert_eq!(report.credentials[0].verdict, Verdict::Verified, "{report}");
-    assert_eq!(report.verdict, Verdict::Verified, "{report}");
+    assert_eq!(report.credentials().len(), 1, "{report}");
+    assert_eq!(
+        report.credentials()[0].verdict(),
+        Verdict::Verified,
+        "{report}"
+    );
+    assert_eq!(report.verdict(), Verdict::Verified, "{report}");
 }

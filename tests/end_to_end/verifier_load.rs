@@ -140,8 +140,12 @@ fn parallel_large_images_stay_under_the_decode_ceiling_and_the_page_answers_mean
             (_, 503) => {
                 assert!(answer.retry_after, "503 without Retry-After");
                 let error: Value = serde_json::from_str(&answer.body).unwrap();
+                assert_eq!(error["error"]["code"], "busy", "{error}");
                 assert!(
-                    error["error"].as_str().unwrap().contains("try again"),
+                    error["error"]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("try again"),
                     "{error}"
                 );
                 busy += 1;

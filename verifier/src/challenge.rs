@@ -177,8 +177,11 @@ impl Challenges {
         Ok(Self::new(random_secret()?, ReplaySet::memory(), ttl))
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "HMAC accepts keys of any length: new_from_slice cannot fail"
+    )]
     fn tag(&self, expires: i64, nonce: &str) -> Hmac<Sha256> {
-        // Invariant: HMAC accepts keys of any length.
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length");
         mac.update(format!("{VERSION}.{expires}.{nonce}").as_bytes());

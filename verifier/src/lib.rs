@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod challenge;
+pub mod error;
 pub mod fetch;
 pub mod i18n;
 pub mod openapi;

@@ -146,7 +146,20 @@ pub fn document(domain: &str) -> Value {
             }}
         },
         "components": {"schemas": {
-            "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}, "field": {"type": "string"}}},
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "description": "The one error shape of /api/v1 (the issuer's admin API answers the same).",
+                "properties": {"error": {
+                    "type": "object",
+                    "required": ["code", "message", "field"],
+                    "properties": {
+                        "code": {"type": "string", "enum": ["invalid_field", "unreadable_input", "too_large", "busy", "unavailable", "invalid_request", "internal"]},
+                        "message": {"type": "string"},
+                        "field": {"type": ["string", "null"], "description": "The request member at fault, when one is."}
+                    }
+                }}
+            },
             "Check": {"type": "object", "required": ["id", "outcome", "message", "code", "args", "required"], "properties": {
                 "id": {"type": "string", "enum": ["proof", "verification_method", "json_ld", "data_model", "open_badges", "json_schema", "validity_period", "status", "challenge", "credentials", "holder_binding", "issuer_recognised"]},
                 "outcome": {"type": "string", "enum": ["pass", "fail", "warning", "not_checked"]},

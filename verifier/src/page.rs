@@ -15,7 +15,8 @@ use serde_json::Value;
 use passerelle_core::model::identity::identity_matches;
 use passerelle_core::model::CredentialModel;
 use passerelle_core::verify::{
-    placeholders, Arg, ArgKind, Check, DocumentKind, Message, MessageCode, Outcome, Report, Verdict,
+    placeholders, Arg, ArgKind, Check, CheckId, DocumentKind, Message, MessageCode, Outcome,
+    Report, Verdict,
 };
 
 use crate::i18n::Messages;
@@ -202,7 +203,7 @@ pub fn result(m: &Messages<'_>, view: &ResultView<'_>) -> String {
             }
             DocumentKind::Presentation => {
                 (checks_list(m, report, "checks"))
-                @for (n, inner) in report.credentials.iter().enumerate() {
+                @for (n, inner) in report.credentials().iter().enumerate() {
                     @let raw = verification.document.as_ref().and_then(|d| embedded_json(d, n));
                     section class="inner" aria-labelledby={ "credential-" (n) } {
                         h2 id={ "credential-" (n) } { (m.format("presentation.credential", &[("n", &(n + 1).to_string())])) }
@@ -244,7 +245,7 @@ fn source_key(source: Source) -> &'static str {
 }
 
 fn verdict_title(m: &Messages<'_>, report: &Report) -> String {
-    m.t(match report.verdict {
+    m.t(match report.verdict() {
         Verdict::Verified => "verdict.verified",
         Verdict::NotVerified => "verdict.not_verified",
         Verdict::Incomplete => "verdict.incomplete",
@@ -253,12 +254,12 @@ fn verdict_title(m: &Messages<'_>, report: &Report) -> String {
 }
 
 fn verdict_block(m: &Messages<'_>, report: &Report) -> Markup {
-    let (class, icon, text) = match report.verdict {
+    let (class, icon, text) = match report.verdict() {
         Verdict::Verified => ("verified", "✓", "verdict.verified.text"),
         Verdict::NotVerified => ("not_verified", "✗", "verdict.not_verified.text"),
         Verdict::Incomplete => ("incomplete", "?", "verdict.incomplete.text"),
     };
-    let count = |o: Outcome| report.checks.iter().filter(|c| c.outcome == o).count();
+    let count = |o: Outcome| report.checks().iter().filter(|c| c.outcome == o).count();
     html! {
         div class={ "verdict verdict-" (class) } role="status" {
             p class="verdict-title" {
@@ -290,7 +291,7 @@ fn outcome_key(outcome: Outcome) -> &'static str {
 fn checks_list(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
     // Failures first, then what could not be checked, warnings, passes: a failure is never
     // below the fold under a column of passes.
-    let mut checks: Vec<&Check> = report.checks.iter().collect();
+    let mut checks: Vec<&Check> = report.checks().iter().collect();
     checks.sort_by_key(|c| match c.outcome {
         Outcome::Fail => 0,
         Outcome::NotChecked => 1,
@@ -315,7 +316,7 @@ fn checks_list(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
                     // key are the holder's, which its own message says.
                     // The challenge and holder-binding messages are the specific sentence
                     // (replayed, expired, made for another request; whose credential it is).
-                    @let specific = about_holder(check) || matches!(check.id, "challenge" | "holder_binding");
+                    @let specific = about_holder(check) || matches!(check.id, CheckId::Challenge | CheckId::HolderBinding);
                     @let sentence = if specific { "" } else { m.t(&sentence_key) };
                     li class={ "check outcome-" (outcome) } data-check=(check.id) data-outcome=(outcome) {
                         p class="check-head" {
@@ -327,7 +328,7 @@ fn checks_list(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
                             @if sentence.is_empty() { (message(m, &check.message)) } @else { (sentence) }
                         }
                         // Why a credential not bound to its presenter matters, and what to do.
-                        @if check.id == "holder_binding" && check.outcome == Outcome::Warning {
+                        @if check.id == CheckId::HolderBinding && check.outcome == Outcome::Warning {
                             p class="check-explain" { (m.t("check.holder_binding.warning")) }
                         }
                         details {
@@ -520,7 +521,7 @@ fn does_not_apply(check: &Check) -> bool {
         )
 }
 
-fn check_title<'a>(m: &Messages<'a>, id: &str) -> &'a str {
+fn check_title<'a>(m: &Messages<'a>, id: CheckId) -> &'a str {
     let text = m.t(&format!("check.{id}.title"));
     if text.is_empty() {
         m.t("check.other.title")
@@ -622,7 +623,7 @@ fn badge_card(
         .and_then(|a| a.image.as_ref())
         .or(model.image.as_ref())
         .map(|i| i.id.as_str().to_owned());
-    let recognised = report.check("issuer_recognised");
+    let recognised = report.check(CheckId::IssuerRecognised);
     html! {
         section class="card" aria-labelledby="card-title" {
             div class="card-body" {
@@ -685,7 +686,7 @@ fn badge_card(
 
 /// The status in words. "Could not check" is never shown as "not revoked".
 fn status_line(m: &Messages<'_>, report: &Report) -> Markup {
-    let (key, outcome) = match report.check("status") {
+    let (key, outcome) = match report.check(CheckId::Status) {
         None => ("status.none", Outcome::Pass),
         Some(check) => match check.outcome {
             Outcome::Pass => {

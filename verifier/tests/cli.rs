@@ -1,6 +1,11 @@
 //! The `verify` command on presentations, offline: no challenge was issued by this program, so a
 //! presentation is compared with `--challenge` when given and is otherwise at best incomplete
 //! ("the challenge was not checked"), unless `--allow-unchallenged-presentations`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 use std::process::Command;
 

@@ -4,6 +4,11 @@
 //! revoked, suspended, status unreachable, unknown and recognised issuers, key rotation, cached
 //! status, refused private addresses, QR and baked inputs, camera frames decoded by
 //! `/api/v1/scan`, challenges and replays, escaping, API errors and the OpenAPI document.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests, benches and examples: a panic is a failed run, with its message"
+)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -577,7 +582,10 @@ async fn qr_texts_images_links_and_baked_badges_are_read() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
     assert!(
-        report["error"].as_str().unwrap().contains("only https"),
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only https"),
         "{report}"
     );
 }
@@ -673,7 +681,8 @@ async fn camera_frames_are_decoded_by_the_scan_endpoint() {
     // Errors: nothing sent, not an image, over the upload cap.
     let (status, error) = verifier.post_raw("/api/v1/scan", Vec::new()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
-    assert!(error["error"]
+    assert_eq!(error["error"]["code"], "invalid_field", "{error}");
+    assert!(error["error"]["message"]
         .as_str()
         .unwrap()
         .contains("must be an image"));
@@ -682,7 +691,7 @@ async fn camera_frames_are_decoded_by_the_scan_endpoint() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert!(
-        error["error"]
+        error["error"]["message"]
             .as_str()
             .unwrap()
             .contains("image could not be read"),
@@ -726,7 +735,8 @@ async fn a_qr_svg_verifies_and_an_image_over_the_decode_budget_is_refused() {
     for path in ["/api/v1/scan", "/api/v1/verify"] {
         let (status, error) = verifier.post_raw(path, png.clone()).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {error}");
-        let message = error["error"].as_str().unwrap();
+        assert_eq!(error["error"]["code"], "too_large", "{path}: {error}");
+        let message = error["error"]["message"].as_str().unwrap();
         assert!(
             message.contains("6900 × 6900 pixels") && message.contains("128 MiB allowed"),
             "{path}: {message}"
@@ -948,7 +958,8 @@ async fn api_errors_name_the_field_and_bodies_are_capped() {
         .post_raw("/api/v1/verify", json!({"qr": 5}).to_string().into_bytes())
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(error["field"], "qr");
+    assert_eq!(error["error"]["field"], "qr", "{error}");
+    assert_eq!(error["error"]["code"], "invalid_field", "{error}");
     let (status, error) = verifier
         .post_raw(
             "/credentials/verify",
@@ -1895,7 +1906,7 @@ async fn duplicate_keys_and_invalid_utf8_are_refused_with_where() {
         .post_raw("/api/v1/verify", forged.clone().into_bytes())
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
-    let message = error["error"].as_str().unwrap();
+    let message = error["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("\"name\" twice")
             && message.contains("credentialSubject.achievement.name"),
@@ -1928,7 +1939,7 @@ async fn duplicate_keys_and_invalid_utf8_are_refused_with_where() {
     let (status, error) = verifier.post_raw("/api/v1/verify", bytes.clone()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert!(
-        error["error"]
+        error["error"]["message"]
             .as_str()
             .unwrap()
             .contains(&format!("invalid byte at offset {offset}")),

@@ -693,14 +693,14 @@ fn import(
             .clone()
             .or(entry.issuer_id.clone())
             .unwrap_or_else(|| "(unknown issuer)".into());
-        let failed = report.verdict == Verdict::NotVerified
-            || report.checks.iter().any(|c| c.outcome == Outcome::Fail);
+        let failed = report.verdict() == Verdict::NotVerified
+            || report.checks().iter().any(|c| c.outcome == Outcome::Fail);
         let not_checked: Vec<&Check> = report
-            .checks
+            .checks()
             .iter()
             .filter(|c| c.required && c.outcome == Outcome::NotChecked)
             .collect();
-        let unchecked = !not_checked.is_empty() || report.verdict == Verdict::Incomplete;
+        let unchecked = !not_checked.is_empty() || report.verdict() == Verdict::Incomplete;
         eprintln!(
             "Found a credential ({}): {}, issued by {}: {}",
             safe(&item.how),
@@ -728,7 +728,11 @@ fn import(
             wallet.save_index()?;
             continue;
         }
-        for check in report.checks.iter().filter(|c| c.outcome == Outcome::Fail) {
+        for check in report
+            .checks()
+            .iter()
+            .filter(|c| c.outcome == Outcome::Fail)
+        {
             eprintln!(
                 "  FAILED: {}: {}",
                 check.id,
@@ -777,7 +781,7 @@ fn import(
         eprintln!("Stored as #{number}.");
         results.push(
             json!({"found": item.how, "outcome": "stored", "number": number,
-            "achievement": achievement, "issuer": issuer, "verdict": verdict_name(report.verdict),
+            "achievement": achievement, "issuer": issuer, "verdict": verdict_name(report.verdict()),
             "unchecked": unchecked}),
         );
     }
@@ -830,7 +834,7 @@ fn entry_from(item: &source::Found, presented: &Presented, report: &Report, now:
             .as_ref()
             .and_then(|d| d.issued.map(|d| d.to_rfc3339())),
         expires: summary.and_then(|s| s.valid_until.map(|d| d.to_rfc3339())),
-        verdict: verdict_name(report.verdict).into(),
+        verdict: verdict_name(report.verdict()).into(),
         verified_at: now.into(),
         forced: false,
         unchecked: false,
@@ -1123,10 +1127,10 @@ fn verify(
         .iter_mut()
         .find(|e| e.number == number)
     {
-        stored.verdict = verdict_name(report.verdict).into();
+        stored.verdict = verdict_name(report.verdict()).into();
         stored.verified_at = now_text();
         // Only a check made online, with every required check done, settles a kept credential.
-        if online && refresh_failures.is_empty() && report.verdict != Verdict::Incomplete {
+        if online && refresh_failures.is_empty() && report.verdict() != Verdict::Incomplete {
             stored.unchecked = false;
         }
     }

@@ -10,6 +10,10 @@
 //! The ESCO alignment URLs have the form ESCO concept URIs take
 //! (`http://data.europa.eu/esco/skill/<uuid>`); they are illustrative and were not checked
 //! against the ESCO dataset.
+#![allow(
+    clippy::expect_used,
+    reason = "a fixture of constants: an invalid one is a bug its tests catch at once"
+)]
 
 use chrono::{DateTime, FixedOffset};
 use serde_json::{json, Value};
