@@ -31,6 +31,16 @@ cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== the core without its optional features (a verifier of JSON credentials only)"
+cargo clippy -p passerelle-core --no-default-features --lib --tests --locked -- -D warnings
+heavy="$(cargo tree -p passerelle-core --no-default-features -e normal --prefix none --locked |
+    grep -E '^(josekit|openssl|openssl-sys|image|rqrr|resvg|argon2|chacha20poly1305) ' || true)"
+if [ -n "$heavy" ]; then
+    echo "error: passerelle-core without default features still depends on:" >&2
+    echo "$heavy" >&2
+    exit 1
+fi
+
 echo "== fuzz target builds"
 scripts/fuzz.sh build
 

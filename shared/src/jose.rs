@@ -1,7 +1,7 @@
 //! JOSE: compact JWS with EdDSA (Ed25519) for VC-JOSE-COSE (`application/vc+jwt`,
 //! `application/vp+jwt`) and reading VC-JWT 1.1 (`vc` claim) credentials.
 //!
-//! Signing validates the header with `josekit` and signs with Ed25519 directly (the output is
+//! Signing (feature `jose`) validates the header with `josekit` and signs with Ed25519 directly (the output is
 //! byte for byte josekit's). Verification parses the compact
 //! form strictly first ([`parse_compact`]: exactly three parts, strict base64url, size cap, JSON
 //! header, `alg` EdDSA or `Ed25519` only, no `crit`), so a verifier can read `kid` before it
@@ -35,7 +35,9 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::input::{self, InputError, InputLimits};
-use crate::keys::{KeyError, KeyPair, PublicKey};
+#[cfg(feature = "jose")]
+use crate::keys::KeyPair;
+use crate::keys::{KeyError, PublicKey};
 
 /// Largest compact JWS accepted, in bytes (a badge is a few KB; a baked image is not a JWS).
 pub const MAX_JWS_BYTES: usize = 1024 * 1024;
@@ -203,6 +205,7 @@ impl VcForm {
 /// byte for byte what `josekit::jws::serialize_compact` produces, without handing the key to
 /// OpenSSL on every call. RFC 7797 unencoded payloads (`"b64": false` listed in `crit`) are
 /// written as josekit writes them.
+#[cfg(feature = "jose")]
 pub fn sign_compact(
     header: &Map<String, Value>,
     payload: &[u8],
@@ -254,11 +257,13 @@ pub fn sign_compact(
 
 /// Secures a credential as `application/vc+jwt` (VC-JOSE-COSE): protected header
 /// `{"alg":"EdDSA","typ":"vc+jwt","cty":"vc","kid":…}`, payload = the credential itself.
+#[cfg(feature = "jose")]
 pub fn sign_vc_jwt(credential: &Value, key: &KeyPair, kid: &str) -> Result<String, JoseError> {
     sign_secured(credential, key, kid, "VerifiableCredential", TYP_VC, "vc")
 }
 
 /// Secures a presentation as `application/vp+jwt`.
+#[cfg(feature = "jose")]
 pub fn sign_vp_jwt(presentation: &Value, key: &KeyPair, kid: &str) -> Result<String, JoseError> {
     sign_secured(
         presentation,
@@ -270,6 +275,7 @@ pub fn sign_vp_jwt(presentation: &Value, key: &KeyPair, kid: &str) -> Result<Str
     )
 }
 
+#[cfg(feature = "jose")]
 fn sign_secured(
     document: &Value,
     key: &KeyPair,
@@ -724,6 +730,7 @@ fn optional_string(header: &Value, member: &'static str) -> Result<Option<String
 }
 
 #[cfg(test)]
+#[cfg(feature = "jose")]
 mod tests {
     use serde_json::json;
 

@@ -19,6 +19,10 @@
 //! - [`keys`], [`multibase`], [`data_url`], [`input`]: Ed25519 keys, encodings and caps on
 //!   untrusted input.
 //! - [`error_text`]: an error and its causes on one line, each cause said once.
+//!
+//! Cargo features (all on by default): `jose` (VC-JOSE signing, through josekit and OpenSSL),
+//! `images` (QR codes read from images and rendered as PNG), `sealed` (the [`sealed`] module).
+//! Verifying JSON credentials, JWSs included, needs none of them.
 #![forbid(unsafe_code)]
 
 pub mod address_policy;
@@ -36,6 +40,7 @@ pub mod multibase;
 pub mod proof;
 pub mod qr;
 pub mod schema;
+#[cfg(feature = "sealed")]
 pub mod sealed;
 pub mod status;
 pub mod trust;

@@ -184,7 +184,7 @@ pub fn recognise(bytes: &[u8], limits: &InputLimits) -> Result<Recognised, Recog
                 return document(baked, Form::BakedPng, limits).map(Recognised::Document);
             }
         }
-        return first_qr_code(qr::scan(bytes), image, limits);
+        return first_qr_code(scan_qr_codes(bytes, image), image, limits);
     }
     if looks_like_markup(bytes) {
         check_size("image", bytes.len(), MAX_INPUT_BYTES)?;
@@ -192,7 +192,7 @@ pub fn recognise(bytes: &[u8], limits: &InputLimits) -> Result<Recognised, Recog
             return document(baked, Form::BakedSvg, limits).map(Recognised::Document);
         }
         // Not baked: it may be a QR code drawn in SVG (as an issuer's claim page offers it).
-        return first_qr_code(qr::scan_svg(bytes), ImageKind::Svg, limits);
+        return first_qr_code(scan_qr_codes(bytes, ImageKind::Svg), ImageKind::Svg, limits);
     }
     let text = match input::check_text(bytes, limits) {
         Ok(text) => text.trim_start_matches('\u{feff}').trim(),
@@ -257,6 +257,24 @@ fn check_size(what: &'static str, size: usize, cap: usize) -> Result<(), Recogni
         return Err(RecogniseError::TooLarge { what, size, cap });
     }
     Ok(())
+}
+
+/// The texts of the QR codes in an image. Only with the `images` feature: without it, a baked
+/// image is still read, but no QR code is looked for.
+fn scan_qr_codes(bytes: &[u8], image: ImageKind) -> Result<Vec<String>, QrError> {
+    #[cfg(feature = "images")]
+    {
+        if image == ImageKind::Svg {
+            qr::scan_svg(bytes)
+        } else {
+            qr::scan(bytes)
+        }
+    }
+    #[cfg(not(feature = "images"))]
+    {
+        let _ = (bytes, image);
+        Err(QrError::ImagesNotBuilt)
+    }
 }
 
 /// What the first QR code an image scan found carries; an image with no code (or a scan error)
