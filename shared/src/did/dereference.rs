@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::keys::KeyError;
-use crate::keys::PublicKey;
+use crate::keys::{KeyError, PublicKey};
 use crate::multibase;
 
 use super::as_list;
@@ -14,9 +13,7 @@ use super::document::Relationship;
 use super::key::did_key_public_key;
 use super::uri_scheme;
 use super::web::did_web_url;
-use super::Did;
-use super::DidError;
-use super::DidUrl;
+use super::{Did, DidError, DidUrl};
 
 /// What a proof's `verificationMethod` points at.
 #[derive(Debug, Clone, PartialEq, Eq)]

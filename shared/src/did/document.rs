@@ -2,17 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
-use serde_json::Map;
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
 use crate::keys::PublicKey;
 
-use super::check_uri_chars;
-use super::Did;
-use super::DidError;
-use super::DID_CONTEXT_V1;
-use super::MULTIKEY_CONTEXT_V1;
+use super::{check_uri_chars, Did, DidError, DID_CONTEXT_V1, MULTIKEY_CONTEXT_V1};
 
 /// A verification relationship of a DID document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,21 +1,15 @@
 //! `did:key` for Ed25519 (and the X25519 key it implies): derive, parse, resolve.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
-use std::sync::PoisonError;
+use std::sync::{Mutex, PoisonError};
 
-use serde_json::json;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::keys::PublicKey;
 use crate::multibase;
 use crate::multibase::ED25519_PUB_PREFIX;
 
-use super::Did;
-use super::DidError;
-use super::DID_CONTEXT_V1;
-use super::MULTIKEY_CONTEXT_V1;
-use super::X25519_PUB_PREFIX;
+use super::{Did, DidError, DID_CONTEXT_V1, MULTIKEY_CONTEXT_V1, X25519_PUB_PREFIX};
 
 /// The `did:key` of an Ed25519 public key (`did:key:z6Mk…`).
 pub fn did_key(public_key: &PublicKey) -> Did {

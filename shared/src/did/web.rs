@@ -1,9 +1,6 @@
 //! `did:web`: the DID ↔ HTTPS URL mapping (resolving it is the caller's I/O).
 
-use super::percent_decode;
-use super::split_ci;
-use super::Did;
-use super::DidError;
+use super::{percent_decode, split_ci, Did, DidError};
 
 /// Where a `did:web` DID document lives: `did:web:example.com` →
 /// `https://example.com/.well-known/did.json`, `did:web:example.com:user:alice` →

@@ -7,10 +7,7 @@ use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use super::StatusError;
-use super::DEFAULT_MAX_DECOMPRESSED;
-use super::MAX_STATUS_SIZE;
-use super::MIN_ENTRIES;
+use super::{StatusError, DEFAULT_MAX_DECOMPRESSED, MAX_STATUS_SIZE, MIN_ENTRIES};
 use crate::multibase::{self, MultibaseError};
 
 /// A status list: `entries` values of `status_size` bits each.

@@ -3,15 +3,11 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-use super::bitstring::Bitstring;
-use super::bitstring::DecodeLimits;
-use super::entry::BitstringEntry;
-use super::entry::ListKind;
-use super::entry::RevocationListEntry;
-use super::entry::StatusEntry;
-use super::entry::StatusIndex;
-use super::entry::StatusMessage;
-use super::entry::StatusPurpose;
+use super::bitstring::{Bitstring, DecodeLimits};
+use super::entry::{
+    BitstringEntry, ListKind, RevocationListEntry, StatusEntry, StatusIndex, StatusMessage,
+    StatusPurpose,
+};
 use super::StatusError;
 use crate::input::json_type_name;
 

@@ -4,8 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::bitstring::check_status_size;
-use super::parse_decimal;
-use super::StatusError;
+use super::{parse_decimal, StatusError};
 use crate::input::json_type_name;
 
 /// A position in a status list (`statusListIndex`).
