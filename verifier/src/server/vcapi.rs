@@ -35,46 +35,25 @@ const DATA_INTEGRITY: &str = "https://w3id.org/security#";
 const STATUS_LIST: &str = "https://www.w3.org/ns/credentials/status-list#";
 const VC_API: &str = "https://www.w3.org/TR/vc-api#";
 
-const PARSING_ERROR: ProblemType = ProblemType {
-    base: VCDM,
-    name: "PARSING_ERROR",
-    code: -64,
-};
-const CRYPTOGRAPHIC_SECURITY_ERROR: ProblemType = ProblemType {
-    base: VCDM,
-    name: "CRYPTOGRAPHIC_SECURITY_ERROR",
-    code: -65,
-};
-const MALFORMED_VALUE_ERROR: ProblemType = ProblemType {
-    base: VCDM,
-    name: "MALFORMED_VALUE_ERROR",
-    code: -66,
-};
-const RANGE_ERROR: ProblemType = ProblemType {
-    base: VCDM,
-    name: "RANGE_ERROR",
-    code: -67,
-};
-const INVALID_DOMAIN_ERROR: ProblemType = ProblemType {
-    base: DATA_INTEGRITY,
-    name: "INVALID_DOMAIN_ERROR",
-    code: -19,
-};
-const INVALID_CHALLENGE_ERROR: ProblemType = ProblemType {
-    base: DATA_INTEGRITY,
-    name: "INVALID_CHALLENGE_ERROR",
-    code: -20,
-};
-const STATUS_RETRIEVAL_ERROR: ProblemType = ProblemType {
-    base: STATUS_LIST,
-    name: "STATUS_RETRIEVAL_ERROR",
-    code: -128,
-};
-const STATUS_VERIFICATION_ERROR: ProblemType = ProblemType {
-    base: STATUS_LIST,
-    name: "STATUS_VERIFICATION_ERROR",
-    code: -129,
-};
+impl ProblemType {
+    const fn new(base: &'static str, name: &'static str, code: i32) -> Self {
+        Self { base, name, code }
+    }
+}
+
+const PARSING_ERROR: ProblemType = ProblemType::new(VCDM, "PARSING_ERROR", -64);
+const CRYPTOGRAPHIC_SECURITY_ERROR: ProblemType =
+    ProblemType::new(VCDM, "CRYPTOGRAPHIC_SECURITY_ERROR", -65);
+const MALFORMED_VALUE_ERROR: ProblemType = ProblemType::new(VCDM, "MALFORMED_VALUE_ERROR", -66);
+const RANGE_ERROR: ProblemType = ProblemType::new(VCDM, "RANGE_ERROR", -67);
+const INVALID_DOMAIN_ERROR: ProblemType =
+    ProblemType::new(DATA_INTEGRITY, "INVALID_DOMAIN_ERROR", -19);
+const INVALID_CHALLENGE_ERROR: ProblemType =
+    ProblemType::new(DATA_INTEGRITY, "INVALID_CHALLENGE_ERROR", -20);
+const STATUS_RETRIEVAL_ERROR: ProblemType =
+    ProblemType::new(STATUS_LIST, "STATUS_RETRIEVAL_ERROR", -128);
+const STATUS_VERIFICATION_ERROR: ProblemType =
+    ProblemType::new(STATUS_LIST, "STATUS_VERIFICATION_ERROR", -129);
 
 /// Passerelle's own problem types (warnings the W3C lists have no name for), by message code.
 const PASSERELLE_PROBLEMS: &str = "urn:passerelle:problem:";
