@@ -1681,14 +1681,9 @@ fn jws_checks(jws: &JwsCredential, fetched: &Fetched, issuer: Option<&str>) -> (
 
 /// A broken data-model rule as a detail.
 fn violation_detail(violation: &model::ModelViolation) -> Message {
-    let path = if violation.path.is_empty() {
-        "(document)"
-    } else {
-        violation.path.as_str()
-    };
-    Message::new(C::DataModelDetailViolation)
-        .id("path", path)
-        .raw("rule", &violation.rule)
+    // The rule is its own `model.rule.*` message with the path as its first argument, so a
+    // catalogue translates the whole sentence.
+    violation.rule.clone()
 }
 
 fn credential_content_checks(

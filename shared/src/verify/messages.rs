@@ -114,7 +114,8 @@ message_codes! {
     DataModelPresentationValid = "data_model.presentation_valid" => "The presentation follows the Verifiable Credentials data model.",
     DataModelPresentationInvalid = "data_model.presentation_invalid" => "The presentation does not follow the Verifiable Credentials data model.",
     DataModelDetailJwtClaims = "data_model.detail.jwt_claims" => "{error}",
-    /// A broken rule of the data model; `rule` is the model check's own English sentence.
+    /// A broken rule of the data model, `rule` being its English sentence. No longer emitted:
+    /// each rule is now its own `model.rule.*` code; kept so that older reports still read.
     DataModelDetailViolation = "data_model.detail.violation" => "{path}: {rule}",
     OpenBadgesAchievement = "open_badges.achievement" => "The credential is a well-formed Open Badges 3.0 achievement credential.",
     OpenBadgesEndorsement = "open_badges.endorsement" => "The credential is a well-formed Open Badges 3.0 endorsement credential.",
