@@ -633,3 +633,559 @@ fn untrusted_shapes_never_panic() {
         assert!(check_presentation(&doc).is_err(), "{doc}");
     }
 }
+
+/// A valid Open Badge, the base the broken documents below are made from.
+fn valid_badge() -> Value {
+    json!({
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+        ],
+        "id": "urn:uuid:1",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": "https://example.edu/issuer", "type": ["Profile"], "name": "Example"},
+        "validFrom": "2026-01-01T00:00:00Z",
+        "name": "Badge",
+        "credentialSubject": {
+            "id": "did:example:learner",
+            "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "https://example.edu/a",
+                "type": ["Achievement"],
+                "name": "A",
+                "description": "D",
+                "criteria": {"narrative": "Do it"}
+            }
+        }
+    })
+}
+
+/// A valid endorsement credential (endorsing `https://example.edu/a`).
+fn valid_endorsement() -> Value {
+    json!({
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+        ],
+        "id": "urn:uuid:2",
+        "type": ["VerifiableCredential", "EndorsementCredential"],
+        "issuer": {"id": "https://example.org/endorser", "type": ["Profile"]},
+        "validFrom": "2026-01-01T00:00:00Z",
+        "name": "Endorsement",
+        "credentialSubject": {"id": "https://example.edu/a", "type": ["EndorsementSubject"]}
+    })
+}
+
+/// An endorsement whose issuer carries endorsements `levels` deep.
+fn nested_endorsement(levels: usize) -> Value {
+    let mut doc = valid_endorsement();
+    if levels > 0 {
+        doc["issuer"]["endorsement"] = json!([nested_endorsement(levels - 1)]);
+    }
+    doc
+}
+
+fn remove(doc: &mut Value, pointer: &str) {
+    let (parent, name) = pointer.rsplit_once('/').unwrap();
+    doc.pointer_mut(parent)
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove(name);
+}
+
+/// Sets the value at a JSON pointer, adding the last property if it is missing.
+fn set(doc: &mut Value, pointer: &str, value: Value) {
+    let (parent, name) = pointer.rsplit_once('/').unwrap();
+    match doc
+        .pointer_mut(parent)
+        .unwrap_or_else(|| panic!("{pointer}"))
+    {
+        Value::Object(map) => {
+            map.insert(name.to_owned(), value);
+        }
+        Value::Array(list) => list[name.parse::<usize>().unwrap()] = value,
+        _ => panic!("{pointer}"),
+    }
+}
+
+/// Documents that each break one or a few data-model rules, with whether each is a
+/// presentation; together they break every rule the check has but one (a document that
+/// cannot be read at all always yields a more precise rule first).
+fn broken_documents() -> Vec<(&'static str, bool, Value)> {
+    const SUBJECT: &str = "/credentialSubject";
+    const ACHIEVEMENT: &str = "/credentialSubject/achievement";
+    let badge = |edit: &dyn Fn(&mut Value)| {
+        let mut doc = valid_badge();
+        edit(&mut doc);
+        doc
+    };
+    let endorsement = |edit: &dyn Fn(&mut Value)| {
+        let mut doc = valid_endorsement();
+        edit(&mut doc);
+        doc
+    };
+    let plain = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "https://example.org",
+        "credentialSubject": {"id": "did:example:1", "name": "X"}
+    });
+    let presentation = |credentials: Value| {
+        json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiablePresentation"],
+            "verifiableCredential": credentials
+        })
+    };
+    let identifier = |value: Value| {
+        badge(&|d| {
+            remove(d, "/credentialSubject/id");
+            set(d, "/credentialSubject/identifier", value.clone());
+        })
+    };
+    vec![
+        ("not an object", false, json!([1])),
+        ("presentation not an object", true, json!("x")),
+        ("no context", false, badge(&|d| remove(d, "/@context"))),
+        (
+            "context a foreign string",
+            false,
+            badge(&|d| set(d, "/@context", json!("https://example.org/ctx"))),
+        ),
+        (
+            "context empty",
+            false,
+            badge(&|d| set(d, "/@context", json!([]))),
+        ),
+        (
+            "context foreign first",
+            false,
+            badge(&|d| set(d, "/@context/0", json!("https://example.org/x"))),
+        ),
+        (
+            "context entries",
+            false,
+            badge(&|d| {
+                d["@context"]
+                    .as_array_mut()
+                    .unwrap()
+                    .extend([json!("not a url"), json!(5)]);
+            }),
+        ),
+        (
+            "context a number",
+            false,
+            badge(&|d| set(d, "/@context", json!(5))),
+        ),
+        (
+            "no OB context",
+            false,
+            badge(&|d| {
+                set(
+                    d,
+                    "/@context",
+                    json!(["https://www.w3.org/ns/credentials/v2"]),
+                )
+            }),
+        ),
+        ("no type", false, badge(&|d| remove(d, "/type"))),
+        (
+            "type lacks VerifiableCredential",
+            false,
+            badge(&|d| set(d, "/type", json!(["OpenBadgeCredential"]))),
+        ),
+        (
+            "type entries",
+            false,
+            badge(&|d| {
+                set(
+                    d,
+                    "/type",
+                    json!(["VerifiableCredential", "OpenBadgeCredential", 5]),
+                )
+            }),
+        ),
+        (
+            "type a number",
+            false,
+            badge(&|d| set(d, "/type", json!(5))),
+        ),
+        (
+            "achievement subject, not a badge",
+            false,
+            badge(&|d| set(d, "/type", json!(["VerifiableCredential"]))),
+        ),
+        (
+            "subject types",
+            false,
+            badge(&|d| {
+                set(d, "/credentialSubject/type", json!(["Learner"]));
+                set(
+                    d,
+                    "/credentialSubject/result",
+                    json!([{"type": "Score"}, 5, {"type": "Result", "status": "Done"}]),
+                );
+                set(
+                    d,
+                    "/credentialSubject/source",
+                    json!({"id": "https://example.edu/s", "type": "Org"}),
+                );
+                set(
+                    d,
+                    "/credentialSubject/image",
+                    json!({"id": "https://example.edu/i.png", "type": "Picture", "caption": 5}),
+                );
+                set(
+                    d,
+                    "/credentialSubject/activityStartDate",
+                    json!("yesterday"),
+                );
+                set(d, "/credentialSubject/activityEndDate", json!(5));
+                set(d, "/credentialSubject/creditsEarned", json!("many"));
+            }),
+        ),
+        (
+            "achievement types",
+            false,
+            badge(&|d| {
+                let a = &mut d["credentialSubject"]["achievement"];
+                a["type"] = json!(["Award"]);
+                a["resultDescription"] = json!([{"id": "https://example.edu/rd", "type": "Rd", "name": "n", "resultType": "Status"}, 5]);
+                a["alignment"] = json!([{"type": "Link", "targetName": "t", "targetUrl": "https://example.edu/t"}, 5, {"type": "Alignment", "targetUrl": "https://example.edu/t"}]);
+                a["creator"] = json!({"id": "https://example.edu/c", "type": "Org"});
+                a["creditsAvailable"] = json!("x");
+                a["endorsementJwt"] = json!(["not a jws"]);
+            }),
+        ),
+        (
+            "creator a number, criteria a string",
+            false,
+            badge(&|d| {
+                set(d, &format!("{ACHIEVEMENT}/creator"), json!(5));
+                set(d, &format!("{ACHIEVEMENT}/criteria"), json!("do it"));
+            }),
+        ),
+        (
+            "achievement a list",
+            false,
+            badge(&|d| set(d, ACHIEVEMENT, json!([]))),
+        ),
+        ("no achievement", false, badge(&|d| remove(d, ACHIEVEMENT))),
+        (
+            "no criteria, no name",
+            false,
+            badge(&|d| {
+                remove(d, &format!("{ACHIEVEMENT}/criteria"));
+                remove(d, &format!("{ACHIEVEMENT}/name"));
+            }),
+        ),
+        (
+            "issuer profile",
+            false,
+            badge(&|d| {
+                set(d, "/issuer/type", json!(["Org"]));
+                remove(d, "/issuer/id");
+                d["issuer"]["url"] = json!("not a url");
+                d["issuer"]["image"] = json!("https://example.edu/logo.png");
+            }),
+        ),
+        (
+            "issuer url a list",
+            false,
+            badge(&|d| d["issuer"]["url"] = json!(["https://example.edu"])),
+        ),
+        (
+            "issuer url a number",
+            false,
+            badge(&|d| d["issuer"]["url"] = json!(5)),
+        ),
+        ("no issuer", false, badge(&|d| remove(d, "/issuer"))),
+        (
+            "issuer a number",
+            false,
+            badge(&|d| set(d, "/issuer", json!(5))),
+        ),
+        (
+            "names",
+            false,
+            badge(&|d| {
+                set(
+                    d,
+                    "/name",
+                    json!([{"@value": 5}, {"@value": "x", "@direction": "up"}, {"@value": "x", "note": "y"}, 5]),
+                );
+            }),
+        ),
+        ("dates", false, badge(&|d| remove(d, "/validFrom"))),
+        (
+            "date without zone",
+            false,
+            badge(&|d| set(d, "/validFrom", json!("2026-01-01"))),
+        ),
+        (
+            "date a number",
+            false,
+            badge(&|d| set(d, "/validFrom", json!(20260101))),
+        ),
+        (
+            "until before from",
+            false,
+            badge(&|d| d["validUntil"] = json!("2025-01-01T00:00:00Z")),
+        ),
+        ("no subject", false, badge(&|d| remove(d, SUBJECT))),
+        (
+            "subjects empty",
+            false,
+            badge(&|d| set(d, SUBJECT, json!([]))),
+        ),
+        (
+            "subjects a list",
+            false,
+            badge(&|d| {
+                let subject = d["credentialSubject"].clone();
+                set(d, SUBJECT, json!([subject, 5]));
+            }),
+        ),
+        (
+            "no learner",
+            false,
+            badge(&|d| remove(d, "/credentialSubject/id")),
+        ),
+        ("identifiers empty", false, identifier(json!([]))),
+        (
+            "identifiers",
+            false,
+            identifier(json!([
+                5,
+                {"type": "Email", "hashed": "yes", "identityHash": "a@example.org", "identityType": "emailAddress"},
+                {"type": "IdentityObject", "identityHash": "a@example.org", "identityType": "emailAddress"},
+                {"type": "IdentityObject", "hashed": true, "identityHash": "sha256$xyz", "identityType": "emailAddress"}
+            ])),
+        ),
+        (
+            "entries",
+            false,
+            badge(&|d| {
+                d["evidence"] = json!([{"type": "Proofs"}, 5]);
+                d["proof"] = json!([{"cryptosuite": "eddsa-rdfc-2022"}, {"type": 5}, 5]);
+            }),
+        ),
+        (
+            "endorsements",
+            false,
+            badge(&|d| {
+                d["issuer"]["endorsement"] = json!([plain.clone()]);
+            }),
+        ),
+        (
+            "endorsements too deep",
+            false,
+            badge(&|d| {
+                d["issuer"]["endorsement"] = json!([nested_endorsement(4)]);
+            }),
+        ),
+        (
+            "endorsement subject",
+            false,
+            endorsement(&|d| set(d, "/credentialSubject/type", json!(["Thing"]))),
+        ),
+        (
+            "endorsement subjects a list",
+            false,
+            endorsement(&|d| {
+                let subject = d["credentialSubject"].clone();
+                set(d, SUBJECT, json!([subject]));
+            }),
+        ),
+        ("subject without claims", false, {
+            let mut doc = plain.clone();
+            doc["credentialSubject"] = json!({"id": "did:example:1"});
+            doc
+        }),
+        (
+            "presentation type",
+            true,
+            json!({
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "type": ["Presentation"]
+            }),
+        ),
+        (
+            "presented credentials",
+            true,
+            presentation(json!([
+                {"type": "EnvelopedVerifiableCredential", "id": "https://example.org/vc"},
+                5,
+                "not a jws"
+            ])),
+        ),
+    ]
+}
+
+fn broken_document_violations() -> Vec<(&'static str, Vec<passerelle_core::model::ModelViolation>)>
+{
+    broken_documents()
+        .into_iter()
+        .map(|(name, is_presentation, doc)| {
+            let result = if is_presentation {
+                check_presentation(&doc).map(|_| ())
+            } else {
+                check_credential(&doc).map(|_| ())
+            };
+            (
+                name,
+                result
+                    .err()
+                    .unwrap_or_else(|| panic!("{name}: no violation")),
+            )
+        })
+        .collect()
+}
+
+/// Today's English text of every violation of [`broken_documents`], `name | text`, in order:
+/// the rules became message codes (issue 13.1) without changing a byte of it.
+const BROKEN_DOCUMENT_TEXTS: &str = r#"not an object | (document): must be a JSON object (a credential), not an array
+presentation not an object | (document): must be a JSON object (a presentation), not a string
+no context | @context: required: an ordered list of contexts starting with https://www.w3.org/ns/credentials/v2
+no context | @context: an Open Badges 3.0 credential must include the OB 3.0 context (https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json)
+context a foreign string | @context: the first context must be https://www.w3.org/ns/credentials/v2 (or, for VCDM 1.1, https://www.w3.org/2018/credentials/v1)
+context a foreign string | @context: an Open Badges 3.0 credential must include the OB 3.0 context (https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json)
+context empty | @context: must not be empty: the first context must be https://www.w3.org/ns/credentials/v2 (or, for VCDM 1.1, https://www.w3.org/2018/credentials/v1)
+context empty | @context: an Open Badges 3.0 credential must include the OB 3.0 context (https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json)
+context foreign first | @context[0]: the first context must be https://www.w3.org/ns/credentials/v2 (or, for VCDM 1.1, https://www.w3.org/2018/credentials/v1)
+context entries | @context[2]: must be a context URL or a context object: the URL contains whitespace or a control character at byte 3
+context entries | @context[3]: must be a context URL or a context object, not a number
+context a number | @context: must be a list of contexts, not a number
+context a number | @context: an Open Badges 3.0 credential must include the OB 3.0 context (https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json)
+no OB context | @context: an Open Badges 3.0 credential must include the OB 3.0 context (https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json)
+no type | type: required
+no type | type: a credential whose subject is an AchievementSubject is an Open Badge: its type must include OpenBadgeCredential or AchievementCredential
+type lacks VerifiableCredential | type: must include VerifiableCredential
+type entries | type[2]: must be a type name or URL (a non-empty string), not a number
+type entries | type: a credential whose subject is an AchievementSubject is an Open Badge: its type must include OpenBadgeCredential or AchievementCredential
+type a number | type: must be a type name or a non-empty list of type names, not the number 5
+type a number | type: a credential whose subject is an AchievementSubject is an Open Badge: its type must include OpenBadgeCredential or AchievementCredential
+achievement subject, not a badge | type: a credential whose subject is an AchievementSubject is an Open Badge: its type must include OpenBadgeCredential or AchievementCredential
+subject types | credentialSubject.type: an Open Badge's credentialSubject's type must include AchievementSubject
+subject types | credentialSubject.result[0].type: a result's type must include Result
+subject types | credentialSubject.result[1]: must be a Result object, not a number
+subject types | credentialSubject.result[2].status: must be one of Completed, Enrolled, Failed, InProgress, OnHold, Provisional, Withdrew
+subject types | credentialSubject.image.type: an image's type must include Image
+subject types | credentialSubject.image.caption: must be a string, not a number
+subject types | credentialSubject.source.type: the source's type must include Profile
+subject types | credentialSubject.creditsEarned: must be a number, not a string
+subject types | credentialSubject.activityStartDate: must be an xsd:date such as 2024-01-15, or a date-time with a time zone such as 2024-01-15T09:00:00Z (expected a year of at least four digits at character 0)
+subject types | credentialSubject.activityEndDate: must be a date or date-time string, not a number
+achievement types | credentialSubject.achievement.type: an achievement's type must include Achievement
+achievement types | credentialSubject.achievement.creditsAvailable: must be a number, not a string
+achievement types | credentialSubject.achievement.alignment[0].type: an alignment's type must include Alignment
+achievement types | credentialSubject.achievement.alignment[1]: must be an Alignment object, not a number
+achievement types | credentialSubject.achievement.alignment[2].targetName: required: a string
+achievement types | credentialSubject.achievement.resultDescription[0].type: a result description's type must include ResultDescription
+achievement types | credentialSubject.achievement.resultDescription[1]: must be a ResultDescription object, not a number
+achievement types | credentialSubject.achievement.creator.type: the creator's type must include Profile
+achievement types | credentialSubject.achievement.endorsementJwt[0]: must be a compact JWS (header.payload.signature)
+creator a number, criteria a string | credentialSubject.achievement.criteria: must be a Criteria object, not a string
+creator a number, criteria a string | credentialSubject.achievement.creator: must be a Profile object or URL, not a number
+achievement a list | credentialSubject.achievement: must be an Achievement object, not an array
+no achievement | credentialSubject.achievement: required: the Achievement this badge attests
+no criteria, no name | credentialSubject.achievement.name: required: a string
+no criteria, no name | credentialSubject.achievement.criteria: required: how the achievement is earned
+issuer profile | issuer.id: required: a URL
+issuer profile | issuer.type: the issuer's type must include Profile
+issuer profile | issuer.url: must be a URL: the value contains whitespace or a control character at byte 3
+issuer profile | issuer.image: must be an Image object ({"id": <URL>, "type": "Image"}), not a string
+issuer url a list | issuer.url: must be a single URL, not a list
+issuer url a number | issuer.url: must be a URL, not a number
+no issuer | issuer: required: the issuer's URL, or an object whose id is that URL
+issuer a number | issuer: must be the issuer's URL or an object whose id is that URL, not a number
+names | name[0].@value: must be a string
+names | name[1].@direction: must be "ltr" or "rtl"
+names | name[2].note: a language value object may only carry @value, @language and @direction
+names | name[3]: must be a string or a language value object ({"@value", "@language", "@direction"}), not the number 5
+dates | validFrom: required: a date-time such as 2026-06-30T12:00:00Z
+date without zone | validFrom: must be an xsd:dateTimeStamp with a time zone, such as 2026-06-30T12:00:00Z (expected 'T' between the date and the time at character 10)
+date a number | validFrom: must be a date-time string, not a number
+until before from | validUntil: must not be earlier than validFrom
+no subject | credentialSubject: required: the subject(s) of the credential's claims
+subjects empty | credentialSubject: must not be an empty list
+subjects empty | credentialSubject: an Open Badge has exactly one subject: an object, not a list
+subjects a list | credentialSubject[1]: must be an object, not a number
+subjects a list | credentialSubject: an Open Badge has exactly one subject: an object, not a list
+no learner | credentialSubject: must name the learner: an id, or at least one identifier (IdentityObject)
+identifiers empty | credentialSubject.identifier: must not be an empty list
+identifiers | credentialSubject.identifier[0]: must be an IdentityObject, not a number
+identifiers | credentialSubject.identifier[1].type: an identifier's type must include IdentityObject
+identifiers | credentialSubject.identifier[1].hashed: must be true or false, not a string
+identifiers | credentialSubject.identifier[2].hashed: required: true or false
+identifiers | credentialSubject.identifier[3].identityHash: a hashed identity must be sha256$ followed by 64 hex digits (or md5$ and 32)
+entries | evidence[1]: must be an object with a type, not a number
+entries | proof[0].type: required: every proof names its type
+entries | proof[1].type: must be the proof type (a string), not the number 5
+entries | proof[2]: must be a proof object, not a number
+entries | evidence[0].type: an OB 3.0 evidence item's type must include Evidence
+endorsements | issuer.endorsement[0].type: an embedded endorsement's type must include EndorsementCredential
+endorsements too deep | issuer.endorsement[0].issuer.endorsement[0].issuer.endorsement[0].issuer.endorsement[0].issuer.endorsement: endorsements nest more than 4 levels deep
+endorsement subject | credentialSubject.type: an endorsement's credentialSubject's type must include EndorsementSubject
+endorsement subjects a list | credentialSubject: an endorsement has exactly one subject: an object, not a list
+subject without claims | credentialSubject: must make at least one claim about the subject (a property other than id)
+presentation type | type: must include VerifiablePresentation
+presented credentials | verifiableCredential[0].id: an enveloped credential's id must be a data: URL holding it
+presented credentials | verifiableCredential[1]: must be a credential object, an enveloped credential or a compact JWS, not the number 5
+presented credentials | verifiableCredential[2]: must be a credential object, an enveloped credential or a compact JWS, not a string
+"#;
+
+/// Every rule the data-model check can break is a `model.rule.*` message code whose
+/// arguments are exactly its template's placeholders, starting with the path; its English is
+/// the violation's text, unchanged.
+#[test]
+fn every_model_rule_is_a_message_code() {
+    use passerelle_core::verify::MessageCode;
+
+    assert!(check_credential(&valid_badge()).is_ok());
+    assert!(check_credential(&valid_endorsement()).is_ok());
+    let mut texts = Vec::new();
+    let mut seen = Vec::new();
+    for (name, violations) in broken_document_violations() {
+        for v in violations {
+            let rule = &v.rule;
+            let code = rule.code;
+            assert!(code.as_str().starts_with("model.rule."), "{name}: {code}");
+            let names: Vec<&str> = rule.args.iter().map(|a| a.name).collect();
+            let mut params = code.params();
+            assert_eq!(params.first(), Some(&"path"), "{code}");
+            names
+                .iter()
+                .for_each(|n| assert!(params.contains(n), "{name}: {code} has {n}"));
+            params.retain(|p| !names.contains(p));
+            assert!(params.is_empty(), "{name}: {code} lacks {params:?}");
+            assert_eq!(names[0], "path", "{name}: {code}");
+            let shown = if v.path.is_empty() {
+                "(document)"
+            } else {
+                v.path.as_str()
+            };
+            assert_eq!(rule.arg("path"), Some(shown), "{name}: {code}");
+            assert_eq!(rule.proof, None);
+            assert_eq!(rule.english(), v.to_string(), "{name}: {code}");
+            texts.push(format!("{name} | {v}"));
+            if !seen.contains(&code) {
+                seen.push(code);
+            }
+        }
+    }
+    let expected: Vec<&str> = BROKEN_DOCUMENT_TEXTS.lines().collect();
+    for (i, (got, want)) in texts.iter().zip(&expected).enumerate() {
+        assert_eq!(got, want, "violation {i}");
+    }
+    assert_eq!(texts.len(), expected.len(), "{texts:#?}");
+    // Every rule code is exercised, except the last resort for a document that yields neither
+    // a model nor a more precise rule (which the check never leaves silent).
+    let missing: Vec<&str> = MessageCode::ALL
+        .iter()
+        .filter(|c| c.as_str().starts_with("model.rule.") && !seen.contains(c))
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(missing, ["model.rule.unreadable"]);
+}

@@ -4,7 +4,8 @@
 //! Parse, don't validate: [`check_credential`] turns an untrusted [`Value`] into a typed
 //! [`CredentialModel`] — what a verifier page shows — or returns *all* the [`ModelViolation`]s it
 //! found, each with the JSON path of the offending value (`credentialSubject.achievement.type`,
-//! `evidence[1].type`) and the rule in plain language.
+//! `evidence[1].type`) and the rule as a report message (a `model.rule.*` code with its
+//! arguments, so a verifier can show it in the viewer's language).
 //!
 //! What this check cannot see: errors that only appear when JSON-LD is processed (a type that no
 //! context maps to a URL, a context redefining a protected term). Those are the JSON-LD
@@ -20,7 +21,8 @@ use serde_json::{Map, Value};
 use crate::input::json_type_name;
 use crate::model::datetime::{parse_date_or_date_time_stamp, parse_date_time_stamp};
 use crate::model::identity::{is_identity_hash, IdentityObject};
-use crate::model::{is_ob_context, Iri, VcVersion, VC_V1_CONTEXT, VC_V2_CONTEXT};
+use crate::model::{is_ob_context, Iri, VcVersion, OB_CONTEXT, VC_V1_CONTEXT, VC_V2_CONTEXT};
+use crate::verify::{Arg, ArgKind, Message, MessageCode as C};
 
 /// How deep endorsements may nest inside endorsements before the check gives up.
 const MAX_ENDORSEMENT_DEPTH: usize = 4;
@@ -31,19 +33,18 @@ pub struct ModelViolation {
     /// JSON path of the offending value, e.g. `credentialSubject.achievement.type` or
     /// `evidence[1].type`; empty for the document itself.
     pub path: String,
-    /// The rule, in plain language: what was expected.
-    pub rule: String,
+    /// The rule, as a report message (a `model.rule.*` code): what was expected. Its first
+    /// argument is `path` (`(document)` for the document itself), so the message alone is the
+    /// whole sentence, in English or in a catalogue's language.
+    pub rule: Message,
     /// Whether the rule is one of Open Badges 3.0 (true) or of the VC Data Model (false).
     pub open_badges: bool,
 }
 
 impl fmt::Display for ModelViolation {
+    /// `path: rule`, or `(document): rule` for the document itself (the rule's English text).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "(document): {}", self.rule)
-        } else {
-            write!(f, "{}: {}", self.path, self.rule)
-        }
+        f.write_str(&self.rule.english())
     }
 }
 
@@ -240,10 +241,20 @@ struct Checker {
 }
 
 impl Checker {
-    fn fail(&mut self, path: &str, rule: impl Into<String>) {
+    /// Records a broken rule at `path`; the rule's `path` argument is added here.
+    fn fail(&mut self, path: &str, mut rule: Message) {
+        let shown = if path.is_empty() { "(document)" } else { path };
+        rule.args.insert(
+            0,
+            Arg {
+                name: "path",
+                value: shown.to_owned(),
+                kind: ArgKind::Identifier,
+            },
+        );
         self.violations.push(ModelViolation {
             path: path.to_owned(),
-            rule: rule.into(),
+            rule,
             open_badges: self.ob_scope,
         });
     }
@@ -264,7 +275,7 @@ impl Checker {
                 if self.violations.is_empty() {
                     // Every path that yields no model records why; this keeps a silent gap
                     // from ever reading as a pass.
-                    self.fail("", "the document could not be read");
+                    self.fail("", Message::new(C::ModelRuleUnreadable));
                 }
                 Err(self.violations)
             }
@@ -277,10 +288,7 @@ impl Checker {
         let Some(obj) = doc.as_object() else {
             self.fail(
                 base,
-                format!(
-                    "must be a JSON object (a credential), not {}",
-                    json_type_name(doc)
-                ),
+                Message::new(C::ModelRuleCredentialNotObject).raw("found", json_type_name(doc)),
             );
             return None;
         };
@@ -288,7 +296,10 @@ impl Checker {
         let type_path = key(base, "type");
         let types = self.types(obj.get("type"), &type_path, true);
         if types.is_some() && !includes(&types, "VerifiableCredential") {
-            self.fail(&type_path, "must include VerifiableCredential");
+            self.fail(
+                &type_path,
+                Message::new(C::ModelRuleMustInclude).id("wanted", "VerifiableCredential"),
+            );
         }
         let subject_path = key(base, "credentialSubject");
         let subjects = self.subjects(obj.get("credentialSubject"), &subject_path);
@@ -310,8 +321,7 @@ impl Checker {
             self.in_ob_scope(|checker| {
                 checker.fail(
                     &type_path,
-                    "a credential whose subject is an AchievementSubject is an Open Badge: its \
-                     type must include OpenBadgeCredential or AchievementCredential",
+                    Message::new(C::ModelRuleAchievementSubjectNotBadge),
                 )
             });
             CredentialKind::OpenBadge
@@ -324,8 +334,7 @@ impl Checker {
             self.in_ob_scope(|checker| {
                 checker.fail(
                     &key(base, "@context"),
-                    "an Open Badges 3.0 credential must include the OB 3.0 context \
-                     (https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json)",
+                    Message::new(C::ModelRuleObContextMissing).id("context", OB_CONTEXT),
                 )
             });
         }
@@ -351,7 +360,7 @@ impl Checker {
             if until < from {
                 self.fail(
                     &key(base, until_name),
-                    format!("must not be earlier than {from_name}"),
+                    Message::new(C::ModelRuleNotEarlierThan).id("field", from_name),
                 );
             }
         }
@@ -380,15 +389,12 @@ impl Checker {
                     if !includes(&item.types, "Evidence") && item.types.is_some() {
                         self.fail(
                             &key(path, "type"),
-                            "an OB 3.0 evidence item's type must include Evidence",
+                            Message::new(C::ModelRuleTypeEvidence).id("wanted", "Evidence"),
                         );
                     }
                 }
                 if matches!(obj.get("credentialSubject"), Some(Value::Array(_))) {
-                    self.fail(
-                        &subject_path,
-                        "an Open Badge has exactly one subject: an object, not a list",
-                    );
+                    self.fail(&subject_path, Message::new(C::ModelRuleBadgeOneSubject));
                 }
                 for (path, subject) in &subjects {
                     let summary = self.achievement_subject(subject, path, depth);
@@ -402,7 +408,7 @@ impl Checker {
                 if matches!(obj.get("credentialSubject"), Some(Value::Array(_))) {
                     self.fail(
                         &subject_path,
-                        "an endorsement has exactly one subject: an object, not a list",
+                        Message::new(C::ModelRuleEndorsementOneSubject),
                     );
                 }
                 for (path, subject) in &subjects {
@@ -461,8 +467,11 @@ impl Checker {
         value: Option<&'a Value>,
         path: &str,
     ) -> (Option<VcVersion>, Vec<&'a str>) {
-        const FIRST: &str = "the first context must be https://www.w3.org/ns/credentials/v2 \
-                             (or, for VCDM 1.1, https://www.w3.org/2018/credentials/v1)";
+        let first = |code| {
+            Message::new(code)
+                .id("context", VC_V2_CONTEXT)
+                .id("legacy_context", VC_V1_CONTEXT)
+        };
         let base_version = |url: &str| match url {
             VC_V2_CONTEXT => Some(VcVersion::V2),
             VC_V1_CONTEXT => Some(VcVersion::V1),
@@ -472,27 +481,26 @@ impl Checker {
             None => {
                 self.fail(
                     path,
-                    "required: an ordered list of contexts starting with \
-                     https://www.w3.org/ns/credentials/v2",
+                    Message::new(C::ModelRuleContextRequired).id("context", VC_V2_CONTEXT),
                 );
                 (None, Vec::new())
             }
             Some(Value::String(url)) => {
                 let version = base_version(url);
                 if version.is_none() {
-                    self.fail(path, FIRST);
+                    self.fail(path, first(C::ModelRuleContextFirst));
                 }
                 (version, vec![url.as_str()])
             }
             Some(Value::Array(list)) if list.is_empty() => {
-                self.fail(path, format!("must not be empty: {FIRST}"));
+                self.fail(path, first(C::ModelRuleContextEmpty));
                 (None, Vec::new())
             }
             Some(Value::Array(list)) => {
                 let mut urls = Vec::new();
                 let version = list.first().and_then(Value::as_str).and_then(base_version);
                 if version.is_none() {
-                    self.fail(&index(path, 0), FIRST);
+                    self.fail(&index(path, 0), first(C::ModelRuleContextFirst));
                 }
                 for (i, item) in list.iter().enumerate() {
                     match item {
@@ -500,9 +508,7 @@ impl Checker {
                             if let Err(err) = Iri::parse(url) {
                                 self.fail(
                                     &index(path, i),
-                                    format!(
-                                        "must be a context URL or a context object: the URL {err}"
-                                    ),
+                                    Message::new(C::ModelRuleContextUrlInvalid).raw("error", err),
                                 );
                             }
                             urls.push(url.as_str());
@@ -510,10 +516,8 @@ impl Checker {
                         Value::Object(_) => {}
                         other => self.fail(
                             &index(path, i),
-                            format!(
-                                "must be a context URL or a context object, not {}",
-                                json_type_name(other)
-                            ),
+                            Message::new(C::ModelRuleContextEntryType)
+                                .raw("found", json_type_name(other)),
                         ),
                     }
                 }
@@ -522,7 +526,7 @@ impl Checker {
             Some(other) => {
                 self.fail(
                     path,
-                    format!("must be a list of contexts, not {}", json_type_name(other)),
+                    Message::new(C::ModelRuleContextType).raw("found", json_type_name(other)),
                 );
                 (None, Vec::new())
             }
@@ -534,7 +538,7 @@ impl Checker {
         match value {
             None => {
                 if required {
-                    self.fail(path, "required");
+                    self.fail(path, Message::new(C::ModelRuleRequired));
                 }
                 None
             }
@@ -546,10 +550,7 @@ impl Checker {
                         Value::String(t) if !t.is_empty() => out.push(t.clone()),
                         other => self.fail(
                             &index(path, i),
-                            format!(
-                                "must be a type name or URL (a non-empty string), not {}",
-                                json_type_name(other)
-                            ),
+                            Message::new(C::ModelRuleTypeEntry).raw("found", json_type_name(other)),
                         ),
                     }
                 }
@@ -558,21 +559,19 @@ impl Checker {
             Some(other) => {
                 self.fail(
                     path,
-                    format!(
-                        "must be a type name or a non-empty list of type names, not {}",
-                        describe(other)
-                    ),
+                    Message::new(C::ModelRuleTypeValue).raw("found", describe(other)),
                 );
                 None
             }
         }
     }
 
-    fn require_type(&mut self, obj: &Map<String, Value>, base: &str, wanted: &str, what: &str) {
+    /// `type` must include `wanted`; `rule` (a `model.rule.type.*` message) says of what.
+    fn require_type(&mut self, obj: &Map<String, Value>, base: &str, wanted: &str, rule: Message) {
         let path = key(base, "type");
         let types = self.types(obj.get("type"), &path, true);
         if types.is_some() && !includes(&types, wanted) {
-            self.fail(&path, format!("{what}'s type must include {wanted}"));
+            self.fail(&path, rule.id("wanted", wanted));
         }
     }
 
@@ -581,18 +580,18 @@ impl Checker {
             Value::String(s) => match Iri::parse(s) {
                 Ok(iri) => Some(iri),
                 Err(err) => {
-                    self.fail(path, format!("must be a URL: the value {err}"));
+                    self.fail(path, Message::new(C::ModelRuleUrlInvalid).raw("error", err));
                     None
                 }
             },
             Value::Array(_) => {
-                self.fail(path, "must be a single URL, not a list");
+                self.fail(path, Message::new(C::ModelRuleUrlList));
                 None
             }
             other => {
                 self.fail(
                     path,
-                    format!("must be a URL, not {}", json_type_name(other)),
+                    Message::new(C::ModelRuleUrlType).raw("found", json_type_name(other)),
                 );
                 None
             }
@@ -611,7 +610,7 @@ impl Checker {
             Some(value) => self.iri_value(value, &path),
             None => {
                 if required {
-                    self.fail(&path, "required: a URL");
+                    self.fail(&path, Message::new(C::ModelRuleUrlRequired));
                 }
                 None
             }
@@ -631,13 +630,13 @@ impl Checker {
             Some(other) => {
                 self.fail(
                     &path,
-                    format!("must be a string, not {}", json_type_name(other)),
+                    Message::new(C::ModelRuleStringType).raw("found", json_type_name(other)),
                 );
                 None
             }
             None => {
                 if required {
-                    self.fail(&path, "required: a string");
+                    self.fail(&path, Message::new(C::ModelRuleStringRequired));
                 }
                 None
             }
@@ -651,7 +650,7 @@ impl Checker {
             Some(other) => {
                 self.fail(
                     &key(base, name),
-                    format!("must be a number, not {}", json_type_name(other)),
+                    Message::new(C::ModelRuleNumberType).raw("found", json_type_name(other)),
                 );
                 None
             }
@@ -671,7 +670,7 @@ impl Checker {
         match obj.get(name) {
             None => {
                 if required {
-                    self.fail(&path, "required: a string");
+                    self.fail(&path, Message::new(C::ModelRuleStringRequired));
                 }
                 None
             }
@@ -690,8 +689,7 @@ impl Checker {
     }
 
     fn text_value(&mut self, value: &Value, path: &str) -> Option<String> {
-        const EXPECTED: &str =
-            "must be a string or a language value object ({\"@value\", \"@language\", \"@direction\"})";
+        const SHAPE: &str = "{\"@value\", \"@language\", \"@direction\"}";
         match value {
             Value::String(s) => Some(s.clone()),
             Value::Object(map) if map.contains_key("@value") => {
@@ -702,19 +700,15 @@ impl Checker {
                         ("@direction", Value::String(d)) if d == "ltr" || d == "rtl" => {}
                         ("@value" | "@language", _) => {
                             ok = false;
-                            self.fail(&key(path, k), "must be a string");
+                            self.fail(&key(path, k), Message::new(C::ModelRuleString));
                         }
                         ("@direction", _) => {
                             ok = false;
-                            self.fail(&key(path, k), "must be \"ltr\" or \"rtl\"");
+                            self.fail(&key(path, k), Message::new(C::ModelRuleTextDirection));
                         }
                         _ => {
                             ok = false;
-                            self.fail(
-                                &key(path, k),
-                                "a language value object may only carry @value, @language and \
-                                 @direction",
-                            );
+                            self.fail(&key(path, k), Message::new(C::ModelRuleTextKeys));
                         }
                     }
                 }
@@ -722,7 +716,12 @@ impl Checker {
                     .flatten()
             }
             other => {
-                self.fail(path, format!("{EXPECTED}, not {}", describe(other)));
+                self.fail(
+                    path,
+                    Message::new(C::ModelRuleTextType)
+                        .id("shape", SHAPE)
+                        .raw("found", describe(other)),
+                );
                 None
             }
         }
@@ -739,7 +738,7 @@ impl Checker {
         match obj.get(name) {
             None => {
                 if required {
-                    self.fail(&path, "required: a date-time such as 2026-06-30T12:00:00Z");
+                    self.fail(&path, Message::new(C::ModelRuleDateTimeRequired));
                 }
                 None
             }
@@ -748,10 +747,7 @@ impl Checker {
                 Err(err) => {
                     self.fail(
                         &path,
-                        format!(
-                            "must be an xsd:dateTimeStamp with a time zone, such as \
-                             2026-06-30T12:00:00Z ({err})"
-                        ),
+                        Message::new(C::ModelRuleDateTimeInvalid).raw("error", err),
                     );
                     None
                 }
@@ -759,7 +755,7 @@ impl Checker {
             Some(other) => {
                 self.fail(
                     &path,
-                    format!("must be a date-time string, not {}", json_type_name(other)),
+                    Message::new(C::ModelRuleDateTimeType).raw("found", json_type_name(other)),
                 );
                 None
             }
@@ -778,20 +774,14 @@ impl Checker {
                 if let Err(err) = parse_date_or_date_time_stamp(s) {
                     self.fail(
                         &path,
-                        format!(
-                            "must be an xsd:date such as 2024-01-15, or a date-time with a time \
-                             zone such as 2024-01-15T09:00:00Z ({err})"
-                        ),
+                        Message::new(C::ModelRuleDateInvalid).raw("error", err),
                     );
                 }
             }
             Some(other) => {
                 self.fail(
                     &path,
-                    format!(
-                        "must be a date or date-time string, not {}",
-                        json_type_name(other)
-                    ),
+                    Message::new(C::ModelRuleDateType).raw("found", json_type_name(other)),
                 );
             }
         }
@@ -806,10 +796,7 @@ impl Checker {
     ) -> Option<IssuerSummary> {
         match value {
             None => {
-                self.fail(
-                    path,
-                    "required: the issuer's URL, or an object whose id is that URL",
-                );
+                self.fail(path, Message::new(C::ModelRuleIssuerRequired));
                 None
             }
             Some(Value::String(_)) => {
@@ -823,7 +810,7 @@ impl Checker {
             }
             Some(Value::Object(obj)) => {
                 if is_ob {
-                    self.in_ob_scope(|checker| checker.profile(obj, path, "the issuer", depth))
+                    self.in_ob_scope(|checker| checker.profile(obj, path, "issuer", depth))
                 } else {
                     let id = self.iri_field(obj, path, "id", true);
                     let name = self.text_field(obj, path, "name", false);
@@ -839,26 +826,28 @@ impl Checker {
             Some(other) => {
                 self.fail(
                     path,
-                    format!(
-                        "must be the issuer's URL or an object whose id is that URL, not {}",
-                        json_type_name(other)
-                    ),
+                    Message::new(C::ModelRuleIssuerType).raw("found", json_type_name(other)),
                 );
                 None
             }
         }
     }
 
-    /// An OB 3.0 Profile (issuer, creator, source).
+    /// An OB 3.0 Profile: the value of `property` (`issuer`, `creator`, `source`).
     fn profile(
         &mut self,
         obj: &Map<String, Value>,
         path: &str,
-        what: &str,
+        property: &'static str,
         depth: usize,
     ) -> Option<IssuerSummary> {
         let id = self.iri_field(obj, path, "id", true);
-        self.require_type(obj, path, "Profile", what);
+        self.require_type(
+            obj,
+            path,
+            "Profile",
+            Message::new(C::ModelRuleTypeProfile).id("property", property),
+        );
         let name = self.text_field(obj, path, "name", false);
         self.text_field(obj, path, "description", false);
         let url = self.iri_field(obj, path, "url", false);
@@ -879,15 +868,14 @@ impl Checker {
         let Some(obj) = value.as_object() else {
             self.fail(
                 path,
-                format!(
-                    "must be an Image object ({{\"id\": <URL>, \"type\": \"Image\"}}), not {}",
-                    json_type_name(value)
-                ),
+                Message::new(C::ModelRuleImageType)
+                    .id("shape", "{\"id\": <URL>, \"type\": \"Image\"}")
+                    .raw("found", json_type_name(value)),
             );
             return None;
         };
         let id = self.iri_field(obj, path, "id", true);
-        self.require_type(obj, path, "Image", "an image");
+        self.require_type(obj, path, "Image", Message::new(C::ModelRuleTypeImage));
         let caption = self.string_field(obj, path, "caption", false);
         Some(ImageRef { id: id?, caption })
     }
@@ -898,11 +886,11 @@ impl Checker {
         path: &str,
     ) -> Vec<(String, &'a Map<String, Value>)> {
         let Some(value) = value else {
-            self.fail(path, "required: the subject(s) of the credential's claims");
+            self.fail(path, Message::new(C::ModelRuleSubjectRequired));
             return Vec::new();
         };
         if matches!(value, Value::Array(list) if list.is_empty()) {
-            self.fail(path, "must not be an empty list");
+            self.fail(path, Message::new(C::ModelRuleEmptyList));
             return Vec::new();
         }
         let mut subjects = Vec::new();
@@ -910,15 +898,12 @@ impl Checker {
             let Some(subject) = item.as_object() else {
                 self.fail(
                     &item_path,
-                    format!("must be an object, not {}", json_type_name(item)),
+                    Message::new(C::ModelRuleSubjectType).raw("found", json_type_name(item)),
                 );
                 continue;
             };
             if subject.keys().all(|k| k == "id") {
-                self.fail(
-                    &item_path,
-                    "must make at least one claim about the subject (a property other than id)",
-                );
+                self.fail(&item_path, Message::new(C::ModelRuleSubjectNoClaim));
             }
             if let Some(id) = subject.get("id") {
                 self.iri_value(id, &key(&item_path, "id"));
@@ -945,10 +930,7 @@ impl Checker {
             let Some(entry) = item.as_object() else {
                 self.fail(
                     &item_path,
-                    format!(
-                        "must be an object with a type, not {}",
-                        json_type_name(item)
-                    ),
+                    Message::new(C::ModelRuleTypedEntryType).raw("found", json_type_name(item)),
                 );
                 continue;
             };
@@ -980,9 +962,9 @@ impl Checker {
                         Some(Value::String(t)) if !t.is_empty() => {}
                         Some(other) => self.fail(
                             &type_path,
-                            format!("must be the proof type (a string), not {}", describe(other)),
+                            Message::new(C::ModelRuleProofTypeValue).raw("found", describe(other)),
                         ),
-                        None => self.fail(&type_path, "required: every proof names its type"),
+                        None => self.fail(&type_path, Message::new(C::ModelRuleProofTypeRequired)),
                     }
                     // Data Integrity: "verificationMethod … MUST be a string that conforms to
                     // the URL syntax" (whether it resolves is for the proof check).
@@ -994,7 +976,7 @@ impl Checker {
                 }
                 None => self.fail(
                     item_path,
-                    format!("must be a proof object, not {}", json_type_name(item)),
+                    Message::new(C::ModelRuleProofType).raw("found", json_type_name(item)),
                 ),
             }
         }
@@ -1013,18 +995,15 @@ impl Checker {
             subject,
             path,
             "AchievementSubject",
-            "an Open Badge's credentialSubject",
+            Message::new(C::ModelRuleTypeAchievementSubject),
         );
         if !subject.contains_key("id") && !subject.contains_key("identifier") {
-            self.fail(
-                path,
-                "must name the learner: an id, or at least one identifier (IdentityObject)",
-            );
+            self.fail(path, Message::new(C::ModelRuleLearnerUnnamed));
         }
         if let Some(value) = subject.get("identifier") {
             let ids_path = key(path, "identifier");
             if matches!(value, Value::Array(list) if list.is_empty()) {
-                self.fail(&ids_path, "must not be an empty list");
+                self.fail(&ids_path, Message::new(C::ModelRuleEmptyList));
             }
             for (item_path, item) in items(value, &ids_path) {
                 self.identity_object(item, &item_path);
@@ -1039,7 +1018,7 @@ impl Checker {
             self.image(image, &key(path, "image"));
         }
         if let Some(Value::Object(source)) = subject.get("source") {
-            self.profile(source, &key(path, "source"), "the source", depth);
+            self.profile(source, &key(path, "source"), "source", depth);
         }
         self.number_field(subject, path, "creditsEarned");
         self.date_or_date_time_field(subject, path, "activityStartDate");
@@ -1052,17 +1031,16 @@ impl Checker {
             Some(other) => {
                 self.fail(
                     &achievement_path,
-                    format!(
-                        "must be an Achievement object, not {}",
-                        json_type_name(other)
-                    ),
+                    Message::new(C::ModelRuleObjectTypeAn)
+                        .id("object", "Achievement")
+                        .raw("found", json_type_name(other)),
                 );
                 None
             }
             None => {
                 self.fail(
                     &achievement_path,
-                    "required: the Achievement this badge attests",
+                    Message::new(C::ModelRuleAchievementRequired),
                 );
                 None
             }
@@ -1073,22 +1051,30 @@ impl Checker {
         let Some(obj) = value.as_object() else {
             self.fail(
                 path,
-                format!("must be an IdentityObject, not {}", json_type_name(value)),
+                Message::new(C::ModelRuleIdentityObjectType).raw("found", json_type_name(value)),
             );
             return;
         };
-        self.require_type(obj, path, "IdentityObject", "an identifier");
+        self.require_type(
+            obj,
+            path,
+            "IdentityObject",
+            Message::new(C::ModelRuleTypeIdentityObject),
+        );
         let hashed = match obj.get("hashed") {
             Some(Value::Bool(b)) => Some(*b),
             Some(other) => {
                 self.fail(
                     &key(path, "hashed"),
-                    format!("must be true or false, not {}", json_type_name(other)),
+                    Message::new(C::ModelRuleBooleanType).raw("found", json_type_name(other)),
                 );
                 None
             }
             None => {
-                self.fail(&key(path, "hashed"), "required: true or false");
+                self.fail(
+                    &key(path, "hashed"),
+                    Message::new(C::ModelRuleBooleanRequired),
+                );
                 None
             }
         };
@@ -1099,7 +1085,7 @@ impl Checker {
             if !is_identity_hash(&hash) {
                 self.fail(
                     &key(path, "identityHash"),
-                    "a hashed identity must be sha256$ followed by 64 hex digits (or md5$ and 32)",
+                    Message::new(C::ModelRuleIdentityHash),
                 );
             }
         }
@@ -1118,16 +1104,18 @@ impl Checker {
         let Some(obj) = value.as_object() else {
             self.fail(
                 path,
-                format!("must be a Result object, not {}", json_type_name(value)),
+                Message::new(C::ModelRuleObjectTypeA)
+                    .id("object", "Result")
+                    .raw("found", json_type_name(value)),
             );
             return;
         };
-        self.require_type(obj, path, "Result", "a result");
+        self.require_type(obj, path, "Result", Message::new(C::ModelRuleTypeResult));
         if let Some(status) = self.string_field(obj, path, "status", false) {
             if !STATUSES.contains(&status.as_str()) {
                 self.fail(
                     &key(path, "status"),
-                    format!("must be one of {}", STATUSES.join(", ")),
+                    Message::new(C::ModelRuleOneOf).id("values", STATUSES.join(", ")),
                 );
             }
         }
@@ -1140,7 +1128,12 @@ impl Checker {
         depth: usize,
     ) -> Option<AchievementSummary> {
         let id = self.iri_field(obj, path, "id", true);
-        self.require_type(obj, path, "Achievement", "an achievement");
+        self.require_type(
+            obj,
+            path,
+            "Achievement",
+            Message::new(C::ModelRuleTypeAchievement),
+        );
         let name = self.text_field(obj, path, "name", true);
         let description = self.text_field(obj, path, "description", true);
         let criteria_path = key(path, "criteria");
@@ -1152,12 +1145,14 @@ impl Checker {
             Some(other) => {
                 self.fail(
                     &criteria_path,
-                    format!("must be a Criteria object, not {}", json_type_name(other)),
+                    Message::new(C::ModelRuleObjectTypeA)
+                        .id("object", "Criteria")
+                        .raw("found", json_type_name(other)),
                 );
                 (None, None)
             }
             None => {
-                self.fail(&criteria_path, "required: how the achievement is earned");
+                self.fail(&criteria_path, Message::new(C::ModelRuleCriteriaRequired));
                 (None, None)
             }
         };
@@ -1182,31 +1177,27 @@ impl Checker {
                             rd,
                             &item_path,
                             "ResultDescription",
-                            "a result description",
+                            Message::new(C::ModelRuleTypeResultDescription),
                         );
                         self.text_field(rd, &item_path, "name", true);
                         self.string_field(rd, &item_path, "resultType", true);
                     }
                     None => self.fail(
                         &item_path,
-                        format!(
-                            "must be a ResultDescription object, not {}",
-                            json_type_name(item)
-                        ),
+                        Message::new(C::ModelRuleObjectTypeA)
+                            .id("object", "ResultDescription")
+                            .raw("found", json_type_name(item)),
                     ),
                 }
             }
         }
         if let Some(Value::Object(creator)) = obj.get("creator") {
-            self.profile(creator, &key(path, "creator"), "the creator", depth);
+            self.profile(creator, &key(path, "creator"), "creator", depth);
         } else if let Some(other) = obj.get("creator") {
             if !other.is_string() {
                 self.fail(
                     &key(path, "creator"),
-                    format!(
-                        "must be a Profile object or URL, not {}",
-                        json_type_name(other)
-                    ),
+                    Message::new(C::ModelRuleProfileType).raw("found", json_type_name(other)),
                 );
             }
         }
@@ -1228,11 +1219,18 @@ impl Checker {
         let Some(obj) = value.as_object() else {
             self.fail(
                 path,
-                format!("must be an Alignment object, not {}", json_type_name(value)),
+                Message::new(C::ModelRuleObjectTypeAn)
+                    .id("object", "Alignment")
+                    .raw("found", json_type_name(value)),
             );
             return;
         };
-        self.require_type(obj, path, "Alignment", "an alignment");
+        self.require_type(
+            obj,
+            path,
+            "Alignment",
+            Message::new(C::ModelRuleTypeAlignment),
+        );
         self.string_field(obj, path, "targetName", true);
         self.iri_field(obj, path, "targetUrl", true);
     }
@@ -1246,7 +1244,7 @@ impl Checker {
             subject,
             path,
             "EndorsementSubject",
-            "an endorsement's credentialSubject",
+            Message::new(C::ModelRuleTypeEndorsementSubject),
         );
         let subject_id = self.iri_field(subject, path, "id", true);
         let comment = self.string_field(subject, path, "endorsementComment", false);
@@ -1264,7 +1262,7 @@ impl Checker {
             if depth >= MAX_ENDORSEMENT_DEPTH {
                 self.fail(
                     &path,
-                    format!("endorsements nest more than {MAX_ENDORSEMENT_DEPTH} levels deep"),
+                    Message::new(C::ModelRuleEndorsementDepth).number("max", MAX_ENDORSEMENT_DEPTH),
                 );
                 return;
             }
@@ -1273,7 +1271,8 @@ impl Checker {
                     if model.kind != CredentialKind::Endorsement {
                         self.fail(
                             &key(&item_path, "type"),
-                            "an embedded endorsement's type must include EndorsementCredential",
+                            Message::new(C::ModelRuleTypeEmbeddedEndorsement)
+                                .id("wanted", "EndorsementCredential"),
                         );
                     }
                 }
@@ -1282,10 +1281,7 @@ impl Checker {
         if let Some(value) = obj.get("endorsementJwt") {
             for (item_path, item) in items(value, &key(base, "endorsementJwt")) {
                 if !item.as_str().is_some_and(is_compact_jws) {
-                    self.fail(
-                        &item_path,
-                        "must be a compact JWS (header.payload.signature)",
-                    );
+                    self.fail(&item_path, Message::new(C::ModelRuleCompactJws));
                 }
             }
         }
@@ -1297,17 +1293,17 @@ impl Checker {
         let Some(obj) = doc.as_object() else {
             self.fail(
                 "",
-                format!(
-                    "must be a JSON object (a presentation), not {}",
-                    json_type_name(doc)
-                ),
+                Message::new(C::ModelRulePresentationNotObject).raw("found", json_type_name(doc)),
             );
             return None;
         };
         let (version, _) = self.context(obj.get("@context"), "@context");
         let types = self.types(obj.get("type"), "type", true);
         if types.is_some() && !includes(&types, "VerifiablePresentation") {
-            self.fail("type", "must include VerifiablePresentation");
+            self.fail(
+                "type",
+                Message::new(C::ModelRuleMustInclude).id("wanted", "VerifiablePresentation"),
+            );
         }
         let id = self.iri_field(obj, "", "id", false);
         let holder = match obj.get("holder") {
@@ -1341,10 +1337,9 @@ impl Checker {
                                 credentials
                                     .push(PresentedCredential::Enveloped { id: id.to_owned() });
                             }
-                            _ => self.fail(
-                                &key(&path, "id"),
-                                "an enveloped credential's id must be a data: URL holding it",
-                            ),
+                            _ => {
+                                self.fail(&key(&path, "id"), Message::new(C::ModelRuleEnvelopedId))
+                            }
                         }
                     }
                     Value::Object(_) => {
@@ -1354,11 +1349,8 @@ impl Checker {
                     }
                     other => self.fail(
                         &path,
-                        format!(
-                            "must be a credential object, an enveloped credential or a compact \
-                             JWS, not {}",
-                            describe(other)
-                        ),
+                        Message::new(C::ModelRulePresentedCredentialType)
+                            .raw("found", describe(other)),
                     ),
                 }
             }

@@ -114,7 +114,8 @@ message_codes! {
     DataModelPresentationValid = "data_model.presentation_valid" => "The presentation follows the Verifiable Credentials data model.",
     DataModelPresentationInvalid = "data_model.presentation_invalid" => "The presentation does not follow the Verifiable Credentials data model.",
     DataModelDetailJwtClaims = "data_model.detail.jwt_claims" => "{error}",
-    /// A broken rule of the data model; `rule` is the model check's own English sentence.
+    /// A broken rule of the data model, `rule` being its English sentence. No longer emitted:
+    /// each rule is now its own `model.rule.*` code; kept so that older reports still read.
     DataModelDetailViolation = "data_model.detail.violation" => "{path}: {rule}",
     OpenBadgesAchievement = "open_badges.achievement" => "The credential is a well-formed Open Badges 3.0 achievement credential.",
     OpenBadgesEndorsement = "open_badges.endorsement" => "The credential is a well-formed Open Badges 3.0 endorsement credential.",
@@ -220,6 +221,87 @@ message_codes! {
     TrustDetailConsulted = "trust.detail.consulted" => "registries consulted: {registries}",
     TrustDetailNoRegistry = "trust.detail.no_registry" => "no trust registry is configured",
     TrustDetailIssuer = "trust.detail.issuer" => "issuer {issuer}",
+
+    // model.rule: the rules of the data-model check (`model::check`), each a detail of the
+    // data_model or open_badges check. `{path}` is the JSON path of the offending value
+    // (`(document)` for the document itself); `{found}` is the JSON type found, in English
+    // ("a string", "an array", "the number 5").
+    ModelRuleUnreadable = "model.rule.unreadable" => "{path}: the document could not be read",
+    ModelRuleRequired = "model.rule.required" => "{path}: required",
+    ModelRuleMustInclude = "model.rule.must_include" => "{path}: must include {wanted}",
+    ModelRuleEmptyList = "model.rule.empty_list" => "{path}: must not be an empty list",
+    ModelRuleCredentialNotObject = "model.rule.credential_not_object" => "{path}: must be a JSON object (a credential), not {found}",
+    ModelRulePresentationNotObject = "model.rule.presentation_not_object" => "{path}: must be a JSON object (a presentation), not {found}",
+    ModelRuleContextRequired = "model.rule.context.required" => "{path}: required: an ordered list of contexts starting with {context}",
+    ModelRuleContextFirst = "model.rule.context.first" => "{path}: the first context must be {context} (or, for VCDM 1.1, {legacy_context})",
+    ModelRuleContextEmpty = "model.rule.context.empty" => "{path}: must not be empty: the first context must be {context} (or, for VCDM 1.1, {legacy_context})",
+    ModelRuleContextUrlInvalid = "model.rule.context.url_invalid" => "{path}: must be a context URL or a context object: the URL {error}",
+    ModelRuleContextEntryType = "model.rule.context.entry_type" => "{path}: must be a context URL or a context object, not {found}",
+    ModelRuleContextType = "model.rule.context.type" => "{path}: must be a list of contexts, not {found}",
+    ModelRuleObContextMissing = "model.rule.context.ob_missing" => "{path}: an Open Badges 3.0 credential must include the OB 3.0 context ({context})",
+    ModelRuleTypeEntry = "model.rule.type.entry" => "{path}: must be a type name or URL (a non-empty string), not {found}",
+    ModelRuleTypeValue = "model.rule.type.value" => "{path}: must be a type name or a non-empty list of type names, not {found}",
+    ModelRuleAchievementSubjectNotBadge = "model.rule.type.achievement_subject_not_badge" => "{path}: a credential whose subject is an AchievementSubject is an Open Badge: its type must include OpenBadgeCredential or AchievementCredential",
+    ModelRuleTypeIdentityObject = "model.rule.type.identity_object" => "{path}: an identifier's type must include {wanted}",
+    ModelRuleTypeResult = "model.rule.type.result" => "{path}: a result's type must include {wanted}",
+    ModelRuleTypeAchievement = "model.rule.type.achievement" => "{path}: an achievement's type must include {wanted}",
+    ModelRuleTypeResultDescription = "model.rule.type.result_description" => "{path}: a result description's type must include {wanted}",
+    ModelRuleTypeAlignment = "model.rule.type.alignment" => "{path}: an alignment's type must include {wanted}",
+    ModelRuleTypeImage = "model.rule.type.image" => "{path}: an image's type must include {wanted}",
+    /// The issuer, source or creator, named by its property.
+    ModelRuleTypeProfile = "model.rule.type.profile" => "{path}: the {property}'s type must include {wanted}",
+    ModelRuleTypeAchievementSubject = "model.rule.type.achievement_subject" => "{path}: an Open Badge's credentialSubject's type must include {wanted}",
+    ModelRuleTypeEndorsementSubject = "model.rule.type.endorsement_subject" => "{path}: an endorsement's credentialSubject's type must include {wanted}",
+    ModelRuleTypeEvidence = "model.rule.type.evidence" => "{path}: an OB 3.0 evidence item's type must include {wanted}",
+    ModelRuleTypeEmbeddedEndorsement = "model.rule.type.embedded_endorsement" => "{path}: an embedded endorsement's type must include {wanted}",
+    ModelRuleUrlRequired = "model.rule.url.required" => "{path}: required: a URL",
+    ModelRuleUrlInvalid = "model.rule.url.invalid" => "{path}: must be a URL: the value {error}",
+    ModelRuleUrlList = "model.rule.url.list" => "{path}: must be a single URL, not a list",
+    ModelRuleUrlType = "model.rule.url.type" => "{path}: must be a URL, not {found}",
+    ModelRuleStringRequired = "model.rule.string.required" => "{path}: required: a string",
+    ModelRuleString = "model.rule.string" => "{path}: must be a string",
+    ModelRuleStringType = "model.rule.string.type" => "{path}: must be a string, not {found}",
+    ModelRuleNumberType = "model.rule.number.type" => "{path}: must be a number, not {found}",
+    ModelRuleBooleanRequired = "model.rule.boolean.required" => "{path}: required: true or false",
+    ModelRuleBooleanType = "model.rule.boolean.type" => "{path}: must be true or false, not {found}",
+    /// `shape` is the JSON shape of a language value object.
+    ModelRuleTextType = "model.rule.text.type" => "{path}: must be a string or a language value object ({shape}), not {found}",
+    ModelRuleTextDirection = "model.rule.text.direction" => "{path}: must be \"ltr\" or \"rtl\"",
+    ModelRuleTextKeys = "model.rule.text.keys" => "{path}: a language value object may only carry @value, @language and @direction",
+    ModelRuleDateTimeRequired = "model.rule.date_time.required" => "{path}: required: a date-time such as 2026-06-30T12:00:00Z",
+    ModelRuleDateTimeInvalid = "model.rule.date_time.invalid" => "{path}: must be an xsd:dateTimeStamp with a time zone, such as 2026-06-30T12:00:00Z ({error})",
+    ModelRuleDateTimeType = "model.rule.date_time.type" => "{path}: must be a date-time string, not {found}",
+    ModelRuleDateInvalid = "model.rule.date.invalid" => "{path}: must be an xsd:date such as 2024-01-15, or a date-time with a time zone such as 2024-01-15T09:00:00Z ({error})",
+    ModelRuleDateType = "model.rule.date.type" => "{path}: must be a date or date-time string, not {found}",
+    ModelRuleNotEarlierThan = "model.rule.date.not_earlier_than" => "{path}: must not be earlier than {field}",
+    ModelRuleIssuerRequired = "model.rule.issuer.required" => "{path}: required: the issuer's URL, or an object whose id is that URL",
+    ModelRuleIssuerType = "model.rule.issuer.type" => "{path}: must be the issuer's URL or an object whose id is that URL, not {found}",
+    /// `shape` is the JSON shape of an Image.
+    ModelRuleImageType = "model.rule.image.type" => "{path}: must be an Image object ({shape}), not {found}",
+    ModelRuleSubjectRequired = "model.rule.subject.required" => "{path}: required: the subject(s) of the credential's claims",
+    ModelRuleSubjectType = "model.rule.subject.type" => "{path}: must be an object, not {found}",
+    ModelRuleSubjectNoClaim = "model.rule.subject.no_claim" => "{path}: must make at least one claim about the subject (a property other than id)",
+    ModelRuleBadgeOneSubject = "model.rule.subject.badge_one" => "{path}: an Open Badge has exactly one subject: an object, not a list",
+    ModelRuleEndorsementOneSubject = "model.rule.subject.endorsement_one" => "{path}: an endorsement has exactly one subject: an object, not a list",
+    ModelRuleTypedEntryType = "model.rule.typed_entry.type" => "{path}: must be an object with a type, not {found}",
+    ModelRuleProofTypeRequired = "model.rule.proof.type_required" => "{path}: required: every proof names its type",
+    ModelRuleProofTypeValue = "model.rule.proof.type_value" => "{path}: must be the proof type (a string), not {found}",
+    ModelRuleProofType = "model.rule.proof.type" => "{path}: must be a proof object, not {found}",
+    /// An OB object type whose English name takes "a" (Criteria, Result, ResultDescription).
+    ModelRuleObjectTypeA = "model.rule.object.type_a" => "{path}: must be a {object} object, not {found}",
+    /// An OB object type whose English name takes "an" (Achievement, Alignment).
+    ModelRuleObjectTypeAn = "model.rule.object.type_an" => "{path}: must be an {object} object, not {found}",
+    ModelRuleProfileType = "model.rule.object.profile_type" => "{path}: must be a Profile object or URL, not {found}",
+    ModelRuleIdentityObjectType = "model.rule.identity.type" => "{path}: must be an IdentityObject, not {found}",
+    ModelRuleLearnerUnnamed = "model.rule.identity.learner_unnamed" => "{path}: must name the learner: an id, or at least one identifier (IdentityObject)",
+    ModelRuleIdentityHash = "model.rule.identity.hash" => "{path}: a hashed identity must be sha256$ followed by 64 hex digits (or md5$ and 32)",
+    ModelRuleAchievementRequired = "model.rule.achievement.required" => "{path}: required: the Achievement this badge attests",
+    ModelRuleCriteriaRequired = "model.rule.achievement.criteria_required" => "{path}: required: how the achievement is earned",
+    ModelRuleOneOf = "model.rule.one_of" => "{path}: must be one of {values}",
+    ModelRuleEndorsementDepth = "model.rule.endorsement.depth" => "{path}: endorsements nest more than {max} levels deep",
+    ModelRuleCompactJws = "model.rule.endorsement.compact_jws" => "{path}: must be a compact JWS (header.payload.signature)",
+    ModelRuleEnvelopedId = "model.rule.presentation.enveloped_id" => "{path}: an enveloped credential's id must be a data: URL holding it",
+    ModelRulePresentedCredentialType = "model.rule.presentation.credential_type" => "{path}: must be a credential object, an enveloped credential or a compact JWS, not {found}",
 }
 
 impl MessageCode {
@@ -269,7 +351,7 @@ pub fn placeholders(template: &str) -> Vec<&str> {
 }
 
 /// What an argument holds, so a renderer can set it apart from the sentence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ArgKind {
@@ -286,7 +368,7 @@ pub enum ArgKind {
 }
 
 /// One named argument of a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Arg {
     pub name: &'static str,
     pub value: String,
@@ -295,7 +377,7 @@ pub struct Arg {
 
 /// A sentence of a report: a code, its arguments, and (for a document with several proofs)
 /// the proof it is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Message {
     pub code: MessageCode,
     pub args: Vec<Arg>,
