@@ -18,14 +18,9 @@ use crate::status::{self, StatusEntry};
 
 /// A broken data-model rule as a detail.
 pub(super) fn violation_detail(violation: &model::ModelViolation) -> Message {
-    let path = if violation.path.is_empty() {
-        "(document)"
-    } else {
-        violation.path.as_str()
-    };
-    Message::new(C::DataModelDetailViolation)
-        .id("path", path)
-        .raw("rule", &violation.rule)
+    // The rule is its own `model.rule.*` message with the path as its first argument, so a
+    // catalogue translates the whole sentence.
+    violation.rule.clone()
 }
 
 pub(super) fn credential_content_checks(
@@ -96,7 +91,7 @@ pub(super) fn credential_content_checks(
         }
     }
     report.push(schema_check(doc, fetched));
-    report.push(validity_check(doc, now));
+    report.push(validity_check(doc, now, chrono::TimeDelta::zero()));
     report.push(status_check(doc, fetched, now));
 }
 
@@ -199,7 +194,14 @@ fn schema_check(doc: &Value, fetched: &Fetched) -> Check {
     )
 }
 
-fn validity_check(doc: &Value, now: DateTime<Utc>) -> Check {
+/// How far in the future a fetched status list's `validFrom` may be. Issuers re-sign lists as
+/// they change, so a list fetched at once is often a few hundred milliseconds "newer" than the
+/// verifier's `now` (taken before fetching), or than a verifier whose clock is a little behind:
+/// that list is current, not "not valid yet".
+pub const STATUS_LIST_CLOCK_LEEWAY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// The validity period at `now`; `leeway` is how far in the future `validFrom` may be.
+fn validity_check(doc: &Value, now: DateTime<Utc>, leeway: chrono::TimeDelta) -> Check {
     let from_key = if doc.get("validFrom").is_some() {
         "validFrom"
     } else {
@@ -235,7 +237,7 @@ fn validity_check(doc: &Value, now: DateTime<Utc>) -> Check {
         }
     };
     if let Some(from) = from {
-        if now < from {
+        if now + leeway < from {
             return Check::fail(
                 CheckId::ValidityPeriod,
                 Message::new(C::ValidityNotYet).date("date", from),
@@ -446,7 +448,7 @@ fn check_status_list_credential(
         lines.extend(check.details.iter().cloned());
         return Err((check.outcome, lines));
     }
-    let validity = validity_check(list, now);
+    let validity = validity_check(list, now, STATUS_LIST_CLOCK_LEEWAY);
     if validity.outcome == Outcome::Fail {
         return Err((
             Outcome::NotChecked,
@@ -457,4 +459,24 @@ fn check_status_list_credential(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_status_list_a_few_seconds_newer_than_now_is_current_a_credential_is_not() {
+        let now = DateTime::from_timestamp(1_780_000_000, 0).unwrap_or_default();
+        let in_30_s = (now + chrono::TimeDelta::seconds(30)).to_rfc3339();
+        let in_2_min = (now + chrono::TimeDelta::seconds(120)).to_rfc3339();
+        let list = json!({"validFrom": in_30_s});
+        let outcome = |doc: &Value, leeway| validity_check(doc, now, leeway).outcome;
+        assert_eq!(outcome(&list, STATUS_LIST_CLOCK_LEEWAY), Outcome::Pass);
+        assert_eq!(outcome(&list, chrono::TimeDelta::zero()), Outcome::Fail);
+        let later = json!({"validFrom": in_2_min});
+        assert_eq!(outcome(&later, STATUS_LIST_CLOCK_LEEWAY), Outcome::Fail);
+    }
 }

@@ -68,6 +68,7 @@ mod report;
 mod signature;
 
 pub use card::{card_dates, CardDates, IssuedFrom};
+pub use content::STATUS_LIST_CLOCK_LEEWAY;
 pub use holder::holder_binding_check;
 pub use input::{
     classify_json, enveloped_jws, parse_input, JwsCredential, Presented, VerifyInputError,
