@@ -126,7 +126,7 @@ enum Command {
     DevTls(cli::dev_tls::DevTlsArgs),
     /// Run the HTTP service: public DID document, profile, achievements, status lists and claim
     /// pages, and the admin API under /api/v1.
-    Serve(passerelle_issuer::server::command::ServeArgs),
+    Serve(cli::serve::ServeArgs),
     /// Define the achievements this issuer awards.
     Achievement {
         #[command(subcommand)]
@@ -307,7 +307,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             AchievementCommand::List { json } => cli::achievement::list(&dir, json),
             AchievementCommand::Show { slug, json } => cli::achievement::show(&dir, &slug, json),
         },
-        Command::Serve(args) => Ok(passerelle_issuer::server::command::run(&dir, args)?),
+        Command::Serve(args) => cli::serve::serve(&dir, args),
         Command::Keygen { out } => keygen(&out),
         Command::Sign {
             key,

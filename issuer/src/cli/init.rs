@@ -1,7 +1,7 @@
 //! `passerelle-issuer init`: create the issuer directory, its config, database, profile and key.
 
 use std::fs;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -17,8 +17,6 @@ use passerelle_issuer::secret::{KdfParams, Passphrase};
 use passerelle_issuer::store::{NewIssuerProfile, Store};
 use zeroize::Zeroizing;
 
-/// The environment variable holding the key passphrase.
-pub const PASSPHRASE_ENV: &str = "PASSERELLE_ISSUER_PASSPHRASE";
 /// Shortest passphrase accepted for sealing the signing key.
 pub const MIN_PASSPHRASE_CHARS: usize = 12;
 /// The fragment of the first signing key.
@@ -357,27 +355,7 @@ fn database_url_choice(url: &str, from_env: bool) -> Result<DbChoice> {
 /// The passphrase sealing the key: `--passphrase-stdin`, else `$PASSERELLE_ISSUER_PASSPHRASE`,
 /// else an interactive prompt (asked twice). Never echoed, never printed.
 fn read_passphrase(from_stdin: bool) -> Result<Passphrase> {
-    let text = if let Some(text) = super::unlock::given_passphrase(from_stdin)? {
-        text
-    } else if io::stdin().is_terminal() {
-        let first = Zeroizing::new(
-            rpassword::prompt_password("Passphrase to seal the issuer key: ")
-                .context("cannot read the passphrase")?,
-        );
-        let second = Zeroizing::new(
-            rpassword::prompt_password("Repeat the passphrase: ")
-                .context("cannot read the passphrase")?,
-        );
-        if *first != *second {
-            bail!("the two passphrases differ");
-        }
-        first
-    } else {
-        bail!(
-            "no passphrase to seal the issuer key: set ${PASSPHRASE_ENV}, pass --passphrase-stdin, \
-             or run in a terminal to be prompted (or, at your own risk, --plain-key)"
-        );
-    };
+    let text = super::passphrase::read_text(from_stdin, &super::passphrase::SEAL)?;
     if text.trim().is_empty() {
         bail!("the passphrase is empty");
     }
