@@ -30,9 +30,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -43,6 +42,7 @@ use serde::Deserialize;
 use crate::issuance::{
     claim_url, parse_completion_date, IssueError, IssueRequest, Issuer, Prepared, Recipient, Signed,
 };
+use crate::signing_pool::on_signing_pool;
 use crate::store::{
     Achievement, BulkJobStatus, BulkRowOutcome, BulkRowResult, BulkTotals, Inserted, ListPurpose,
     StatusSlot,
@@ -380,7 +380,7 @@ impl Default for BulkOptions {
         Self {
             batch_size: DEFAULT_BATCH_SIZE,
             dry_run: false,
-            actor: crate::issuance::CLI_ACTOR.into(),
+            actor: crate::auth::CLI_ACTOR.into(),
             source: "unknown".into(),
             claim_expires: None,
             existing_claims: ExistingClaims::Keep,
@@ -465,32 +465,6 @@ impl BulkSummary {
         } else {
             0.0
         }
-    }
-}
-
-/// The threads that check and sign: one per core, each with a stack large enough for JSON-LD
-/// processing ([`passerelle_core::jsonld::PROCESSING_STACK_BYTES`]) so that it runs in place
-/// instead of mapping a fresh stack for every credential (system calls and page faults each
-/// time). The stack is reserved address space; only the pages used become memory.
-fn signing_pool() -> Option<&'static rayon::ThreadPool> {
-    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
-            .stack_size(passerelle_core::jsonld::PROCESSING_STACK_BYTES + (8 << 20))
-            .thread_name(|i| format!("passerelle-sign-{i}"))
-            .build()
-            .ok()
-    })
-    .as_ref()
-}
-
-/// Runs `work` (rayon parallel iterators inside it included) on [`signing_pool`]; on the
-/// global rayon pool if that pool could not be started.
-pub(crate) fn on_signing_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    match signing_pool() {
-        Some(pool) => pool.install(work),
-        None => work(),
     }
 }
 

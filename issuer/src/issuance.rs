@@ -55,8 +55,6 @@ pub const MAX_SHORT_TEXT: usize = 256;
 pub const MAX_NARRATIVE: usize = 10_000;
 /// Longest email address (RFC 5321 path limit).
 pub const MAX_EMAIL: usize = 254;
-/// The audit actor for the command line.
-pub const CLI_ACTOR: &str = "cli";
 
 /// Why an issuance operation failed. `Invalid` and `NotFound` are the caller's to fix and say
 /// exactly what is wrong; the others are internal and their text reveals no secret.
@@ -1137,7 +1135,7 @@ impl Issuer {
         let actor_owned = actor.to_owned();
         // On the signing threads (one per core, with a stack JSON-LD runs on in place).
         let signed = tokio::task::spawn_blocking(move || {
-            crate::bulk::on_signing_pool(move || {
+            crate::signing_pool::on_signing_pool(move || {
                 prepared.sign(&context, revocation, suspension, now, &actor_owned)
             })
         })
