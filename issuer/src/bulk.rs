@@ -480,14 +480,14 @@ struct PendingBatch {
 /// How often a running job says it is alive.
 pub const JOB_HEARTBEAT: Duration = Duration::from_secs(15);
 /// How long a `running` job may stay silent before a later start marks it `interrupted`.
-pub const JOB_SILENCE: Duration = Duration::from_secs(90);
+pub const JOB_SILENCE: Duration = Duration::from_secs(JOB_SILENCE_SECS as u64);
+const JOB_SILENCE_SECS: i64 = 90;
 
 /// Marks jobs whose run died (silent for [`JOB_SILENCE`]) as `interrupted`; returns how many.
 /// Every command that runs bulk jobs calls it at start (the CLI's `issue`, `serve`), on SQLite
 /// and PostgreSQL alike: a job's heartbeat, not the process, decides.
 pub async fn mark_interrupted_jobs(issuer: &Issuer) -> Result<u64, IssueError> {
-    let silent_since =
-        Utc::now() - chrono::Duration::from_std(JOB_SILENCE).expect("a small duration");
+    let silent_since = Utc::now() - chrono::TimeDelta::seconds(JOB_SILENCE_SECS);
     Ok(issuer
         .store()
         .mark_interrupted_bulk_jobs(silent_since)

@@ -40,7 +40,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::config::{ConfigError, IssuerConfig, KeyStorage};
-use crate::secret::{self, KdfParams, LearnerSecret, Passphrase, SecretError};
+use crate::secret::{self, KdfParams, LearnerSecret, NoRandomness, Passphrase, SecretError};
 use crate::status_cache::{self, StatusListCache};
 pub use crate::status_cache::{ServedStatusList, SignedStatusList};
 use crate::store::learners::LEGACY_LEARNER_KEY_PREFIX;
@@ -86,6 +86,13 @@ pub enum IssueError {
     /// Signing failed although the credential was valid (a bug, not the caller's fault).
     #[error("signing failed: {reason}")]
     Signing { reason: String },
+    /// The operating system's random source failed (a credential's salt, a new key).
+    #[error("no randomness for {what}")]
+    Randomness {
+        what: &'static str,
+        #[source]
+        source: NoRandomness,
+    },
     /// A background task died.
     #[error("internal task failed: {reason}")]
     Task { reason: String },
@@ -693,8 +700,9 @@ fn iri(field: &str, value: &str) -> Result<Iri, IssueError> {
 
 fn random_salt() -> Result<String, IssueError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| IssueError::Signing {
-        reason: format!("no randomness available: {e}"),
+    secret::fill_random(&mut bytes).map_err(|source| IssueError::Randomness {
+        what: "the learner's identity salt",
+        source,
     })?;
     Ok(hex::encode(bytes))
 }
@@ -1271,11 +1279,10 @@ impl Issuer {
             }
             n += 1;
         };
-        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-        getrandom::fill(seed.as_mut_slice()).map_err(|e| IssueError::Signing {
-            reason: format!("no randomness available: {e}"),
+        let pair = secret::generate_key().map_err(|source| IssueError::Randomness {
+            what: "a new signing key",
+            source,
         })?;
-        let pair = KeyPair::from_seed(&seed);
         let sealed = secret::seal(&pair, passphrase, KdfParams::default()).map_err(|e| {
             IssueError::Locked {
                 reason: e.to_string(),

@@ -329,11 +329,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn keygen(out: &Path) -> Result<()> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed)
-        .map_err(|e| anyhow::anyhow!("no randomness available from the operating system: {e}"))?;
-    let pair = KeyPair::from_seed(&seed);
-    seed.fill(0);
+    let pair = passerelle_issuer::secret::generate_key()?;
     let mut text = serde_json::to_string_pretty(&pair.to_private_jwk())?;
     text.push('\n');
     write_secret_file(out, text.as_bytes())?;

@@ -74,6 +74,10 @@ pub enum TlsError {
     BadName { name: String },
     #[error("cannot make the development certificate: {0}")]
     Generate(#[from] rcgen::Error),
+    #[error("cannot make the development certificate")]
+    Random(#[from] crate::secret::NoRandomness),
+    #[error("cannot record the development certificate's names")]
+    Info(#[source] serde_json::Error),
 }
 
 /// The rustls configuration of a server with the certificate chain in `cert` and the private
@@ -231,7 +235,7 @@ pub fn ensure_dev_tls(
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
-    params.serial_number = Some(random_serial());
+    params.serial_number = Some(random_serial()?);
     let not_after = now + Duration::days(SERVER_DAYS);
     params.not_before = day(now - Duration::days(1));
     params.not_after = day(not_after);
@@ -246,7 +250,7 @@ pub fn ensure_dev_tls(
         names: names.to_vec(),
         not_after,
     };
-    let info_bytes = serde_json::to_vec_pretty(&info).expect("plain data serialises");
+    let info_bytes = serde_json::to_vec_pretty(&info).map_err(TlsError::Info)?;
     write_file(&info_path, &info_bytes, 0o644)?;
     Ok((files, outcome))
 }
@@ -263,7 +267,7 @@ fn ca_params(now: DateTime<Utc>) -> Result<CertificateParams, TlsError> {
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    params.serial_number = Some(random_serial());
+    params.serial_number = Some(random_serial()?);
     params.not_before = day(now - Duration::days(1));
     params.not_after = day(now + Duration::days(CA_DAYS));
     Ok(params)
@@ -297,11 +301,11 @@ fn day(time: DateTime<Utc>) -> time::OffsetDateTime {
 }
 
 /// A positive 127-bit serial number (RFC 5280 §4.1.2.2: unique per CA, at most 20 octets).
-fn random_serial() -> SerialNumber {
+fn random_serial() -> Result<SerialNumber, TlsError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the system's random source is available");
+    crate::secret::fill_random(&mut bytes)?;
     bytes[0] &= 0x7f;
-    SerialNumber::from_slice(&bytes)
+    Ok(SerialNumber::from_slice(&bytes))
 }
 
 fn read_text(path: &Path) -> Result<String, TlsError> {

@@ -4,10 +4,9 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use passerelle_core::did;
-use passerelle_core::keys::KeyPair;
 use passerelle_core::model::{Image, Iri, Profile};
 use passerelle_issuer::config::{
     self, DatabaseConfig, IssuerConfig, KeyConfig, KeyStorage, CONFIG_FILE, DATABASE_URL_ENV,
@@ -96,7 +95,7 @@ pub fn init(args: InitArgs) -> Result<()> {
         Some(read_passphrase(args.passphrase_stdin)?)
     };
 
-    let key = new_key()?;
+    let key = passerelle_issuer::secret::generate_key()?;
     let public = key.public();
     let (issuer_did, verification_method) = match args.did {
         DidMethod::Web => {
@@ -364,11 +363,4 @@ fn read_passphrase(from_stdin: bool) -> Result<Passphrase> {
     }
     let _ = io::stderr().flush();
     Ok(Passphrase::new(text.as_bytes().to_vec()))
-}
-
-fn new_key() -> Result<KeyPair> {
-    let mut seed = Zeroizing::new([0u8; 32]);
-    getrandom::fill(seed.as_mut_slice())
-        .map_err(|e| anyhow!("no randomness available from the operating system: {e}"))?;
-    Ok(KeyPair::from_seed(&seed))
 }

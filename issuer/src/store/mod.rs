@@ -138,8 +138,8 @@ pub enum StoreError {
     #[error(transparent)]
     Secret(#[from] SecretError),
     /// The operating system gave no randomness.
-    #[error("no randomness available from the operating system: {0}")]
-    Random(String),
+    #[error(transparent)]
+    Random(#[from] crate::secret::NoRandomness),
     /// Any other database failure.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
