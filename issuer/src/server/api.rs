@@ -9,9 +9,11 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{post, MethodRouter};
 use axum::{Extension, Json};
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use passerelle_core::data_url::{self, DataUrlError};
 use passerelle_core::input;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -121,33 +123,23 @@ pub struct AlignmentBody {
     pub url: String,
 }
 
-fn decode_image(data_url: &str) -> Result<ImageInput, ApiError> {
-    let bad = || {
-        ApiError::invalid(
-            "image",
-            "expected a base64 data: URL (data:image/png;base64,… or data:image/svg+xml;base64,…)",
-        )
-    };
-    let rest = data_url.trim().strip_prefix("data:").ok_or_else(bad)?;
-    let (meta, payload) = rest.split_once(',').ok_or_else(bad)?;
-    if !meta.ends_with(";base64") {
-        return Err(bad());
-    }
-    // Cheap size check before decoding: base64 is 4 characters for 3 bytes.
-    if payload.len() / 4 * 3 > achievements::MAX_IMAGE_BYTES + 3 {
-        return Err(ApiError::invalid(
-            "image",
-            format!(
+fn decode_image(url: &str) -> Result<ImageInput, ApiError> {
+    let expected =
+        "expected a base64 data: URL (data:image/png;base64,… or data:image/svg+xml;base64,…)";
+    let decoded = data_url::decode(url, achievements::MAX_IMAGE_BYTES).map_err(|e| {
+        let message = match e {
+            DataUrlError::TooLarge { .. } => format!(
                 "the image is larger than {} KiB; badge images travel inside every credential",
                 achievements::MAX_IMAGE_BYTES / 1024
             ),
-        ));
-    }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(payload.trim())
-        .map_err(|e| ApiError::invalid("image", format!("invalid base64: {e}")))?;
+            DataUrlError::Base64 { reason } => format!("invalid base64: {reason}"),
+            DataUrlError::NotADataUrl | DataUrlError::NoComma => expected.to_owned(),
+            other => format!("{expected}: {other}"),
+        };
+        ApiError::invalid("image", message)
+    })?;
     Ok(ImageInput {
-        bytes,
+        bytes: decoded.into_bytes(),
         source: "image".into(),
     })
 }
@@ -585,31 +577,17 @@ async fn change_status(
     Ok(Json(credential_view(&updated, slug.as_deref())))
 }
 
-pub(super) async fn revoke(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
-    request: Request,
-) -> Result<Json<Value>, ApiError> {
-    change_status(state, actor, id, StatusChange::Revoke, request).await
-}
-
-pub(super) async fn suspend(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
-    request: Request,
-) -> Result<Json<Value>, ApiError> {
-    change_status(state, actor, id, StatusChange::Suspend, request).await
-}
-
-pub(super) async fn unsuspend(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
-    request: Request,
-) -> Result<Json<Value>, ApiError> {
-    change_status(state, actor, id, StatusChange::Unsuspend, request).await
+/// `POST /api/v1/credentials/{id}/revoke`, `…/suspend` and `…/unsuspend`: one handler, told
+/// which change its route makes.
+pub(super) fn change_status_route(change: StatusChange) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>,
+              Extension(actor): Extension<Actor>,
+              Path(id): Path<String>,
+              request: Request| async move {
+            change_status(state, actor, id, change, request).await
+        },
+    )
 }
 
 /// Refuses query parameters this endpoint does not know, naming the first.

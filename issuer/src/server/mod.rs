@@ -31,7 +31,7 @@ use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::issuance::Issuer;
+use crate::issuance::{Issuer, StatusChange};
 
 pub mod api;
 pub mod badge;
@@ -167,19 +167,19 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route(
             "post",
             "/api/v1/credentials/{id}/revoke",
-            post(api::revoke),
+            api::change_status_route(StatusChange::Revoke),
             true,
         ),
         route(
             "post",
             "/api/v1/credentials/{id}/suspend",
-            post(api::suspend),
+            api::change_status_route(StatusChange::Suspend),
             true,
         ),
         route(
             "post",
             "/api/v1/credentials/{id}/unsuspend",
-            post(api::unsuspend),
+            api::change_status_route(StatusChange::Unsuspend),
             true,
         ),
         route("post", "/api/v1/jobs", post(jobs::create), true),
