@@ -728,9 +728,7 @@ async fn prepare_batch(
             })
         })
         .await
-        .map_err(|e| IssueError::Task {
-            reason: e.to_string(),
-        })?;
+        .map_err(|source| IssueError::Task { source })?;
         for (row, external_id, outcome) in checked {
             early.push(match outcome {
                 Ok(()) => RowResult {
@@ -793,9 +791,10 @@ async fn finish_batch<F: FnMut(&RowResult)>(
     job_id: &str,
     on_result: &mut F,
 ) -> Result<(), IssueError> {
-    let signed = batch.signing.await.map_err(|e| IssueError::Task {
-        reason: e.to_string(),
-    })?;
+    let signed = batch
+        .signing
+        .await
+        .map_err(|source| IssueError::Task { source })?;
     let mut results = batch.early;
     let mut records = Vec::new();
     let mut record_rows = Vec::new();
