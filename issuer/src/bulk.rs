@@ -1,6 +1,9 @@
 //! Bulk issuance: many rows (a CSV export or JSON lines) → one credential per valid row, with
 //! per-row results, live progress, and a `bulk_jobs` record the HTTP service can report.
 //!
+//! (Near 1,000 lines, one concern: reading rows (CSV and JSON lines), then the batch pipeline
+//! that checks, signs and commits them; the input readers could become `bulk/input.rs`.)
+//!
 //! ## The pipeline
 //! Rows are read in batches of [`BulkOptions::batch_size`] (the input is streamed: memory is
 //! bounded by two batches, whatever the input's size). For each batch, on the async side:
