@@ -6,7 +6,6 @@
 //! Errors name the field in the API's spelling (`slug`, `criteria_url`, `alignments[1].url`);
 //! the CLI turns that into its flag (`--slug`, `--criteria-url`, `--alignment`).
 
-use base64::Engine as _;
 use chrono::DateTime;
 use passerelle_core::model::{
     Achievement, AchievementCredential, AchievementSubject, Alignment, Criteria, Image, Iri,
@@ -298,8 +297,10 @@ pub fn image_data_url(image: &ImageInput) -> Result<Iri, AchievementError> {
             ),
         )
     })?;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
-    iri("image", &format!("data:{mime};base64,{encoded}"))
+    iri(
+        "image",
+        &passerelle_core::data_url::encode(mime, &image.bytes),
+    )
 }
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";

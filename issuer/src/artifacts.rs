@@ -9,7 +9,7 @@
 //!   embedded raster images are not rendered, shapes and gradients are);
 //! - without an image, a plain medal ([`default_badge_svg`]) is used for both.
 
-use base64::Engine as _;
+use passerelle_core::data_url::{self, DataUrlError};
 use passerelle_core::{bake, qr};
 use serde_json::Value;
 
@@ -111,10 +111,10 @@ pub fn default_badge_svg(name: &str) -> String {
 }
 
 fn png_in_svg(name: &str, png: &[u8]) -> String {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(png);
+    let href = data_url::encode("image/png", png);
     let title = xml_escape(name);
     format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{px}" height="{px}" viewBox="0 0 {px} {px}" role="img" aria-label="{title}"><title>{title}</title><image width="{px}" height="{px}" xlink:href="data:image/png;base64,{encoded}"/></svg>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{px}" height="{px}" viewBox="0 0 {px} {px}" role="img" aria-label="{title}"><title>{title}</title><image width="{px}" height="{px}" xlink:href="{href}"/></svg>"#,
         px = BADGE_PIXELS
     )
 }
@@ -126,24 +126,20 @@ fn xml_escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// `data:<mime>;base64,<data>` → (mime, bytes).
+/// A `data:` URL → (media type, bytes), through the core's reader. Stored images were capped at
+/// [`crate::achievements::MAX_IMAGE_BYTES`] when they were defined, so a larger one is refused.
 fn decode_data_url(url: &str) -> Result<(String, Vec<u8>), ArtifactError> {
-    let bad = |reason: &str| ArtifactError::Image {
-        reason: reason.to_owned(),
-    };
-    let rest = url
-        .strip_prefix("data:")
-        .ok_or_else(|| bad("not a data: URL (only embedded images can be baked)"))?;
-    let (meta, data) = rest
-        .split_once(',')
-        .ok_or_else(|| bad("the data: URL has no ','"))?;
-    let mime = meta
-        .strip_suffix(";base64")
-        .ok_or_else(|| bad("the data: URL is not base64"))?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(data)
-        .map_err(|e| bad(&format!("bad base64: {e}")))?;
-    Ok((mime.to_ascii_lowercase(), bytes))
+    let decoded = data_url::decode(url, crate::achievements::MAX_IMAGE_BYTES).map_err(|e| {
+        ArtifactError::Image {
+            reason: match e {
+                DataUrlError::NotADataUrl => {
+                    "not a data: URL (only embedded images can be baked)".to_owned()
+                }
+                other => other.to_string(),
+            },
+        }
+    })?;
+    Ok((decoded.media_type().to_owned(), decoded.into_bytes()))
 }
 
 /// Renders an SVG to a [`BADGE_PIXELS`]-square PNG, scaled to fit.
@@ -173,6 +169,7 @@ pub fn rasterise(svg: &str) -> Result<Vec<u8>, ArtifactError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     #[test]
     fn default_badges_bake_and_extract() {

@@ -1,6 +1,9 @@
 //! Bulk issuance: many rows (a CSV export or JSON lines) → one credential per valid row, with
 //! per-row results, live progress, and a `bulk_jobs` record the HTTP service can report.
 //!
+//! (Near 1,000 lines, one concern: reading rows (CSV and JSON lines), then the batch pipeline
+//! that checks, signs and commits them; the input readers could become `bulk/input.rs`.)
+//!
 //! ## The pipeline
 //! Rows are read in batches of [`BulkOptions::batch_size`] (the input is streamed: memory is
 //! bounded by two batches, whatever the input's size). For each batch, on the async side:
@@ -30,9 +33,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -43,6 +45,7 @@ use serde::Deserialize;
 use crate::issuance::{
     claim_url, parse_completion_date, IssueError, IssueRequest, Issuer, Prepared, Recipient, Signed,
 };
+use crate::signing_pool::on_signing_pool;
 use crate::store::{
     Achievement, BulkJobStatus, BulkRowOutcome, BulkRowResult, BulkTotals, Inserted, ListPurpose,
     StatusSlot,
@@ -380,7 +383,7 @@ impl Default for BulkOptions {
         Self {
             batch_size: DEFAULT_BATCH_SIZE,
             dry_run: false,
-            actor: crate::issuance::CLI_ACTOR.into(),
+            actor: crate::auth::CLI_ACTOR.into(),
             source: "unknown".into(),
             claim_expires: None,
             existing_claims: ExistingClaims::Keep,
@@ -468,32 +471,6 @@ impl BulkSummary {
     }
 }
 
-/// The threads that check and sign: one per core, each with a stack large enough for JSON-LD
-/// processing ([`passerelle_core::jsonld::PROCESSING_STACK_BYTES`]) so that it runs in place
-/// instead of mapping a fresh stack for every credential (system calls and page faults each
-/// time). The stack is reserved address space; only the pages used become memory.
-fn signing_pool() -> Option<&'static rayon::ThreadPool> {
-    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
-            .stack_size(passerelle_core::jsonld::PROCESSING_STACK_BYTES + (8 << 20))
-            .thread_name(|i| format!("passerelle-sign-{i}"))
-            .build()
-            .ok()
-    })
-    .as_ref()
-}
-
-/// Runs `work` (rayon parallel iterators inside it included) on [`signing_pool`]; on the
-/// global rayon pool if that pool could not be started.
-pub(crate) fn on_signing_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    match signing_pool() {
-        Some(pool) => pool.install(work),
-        None => work(),
-    }
-}
-
 /// A batch between preparation and commit.
 struct PendingBatch {
     /// Results known before signing (failed rows, existing rows), in row order with the rest.
@@ -506,14 +483,14 @@ struct PendingBatch {
 /// How often a running job says it is alive.
 pub const JOB_HEARTBEAT: Duration = Duration::from_secs(15);
 /// How long a `running` job may stay silent before a later start marks it `interrupted`.
-pub const JOB_SILENCE: Duration = Duration::from_secs(JOB_SILENCE_SECS);
-const JOB_SILENCE_SECS: u64 = 90;
+pub const JOB_SILENCE: Duration = Duration::from_secs(JOB_SILENCE_SECS as u64);
+const JOB_SILENCE_SECS: i64 = 90;
 
 /// Marks jobs whose run died (silent for [`JOB_SILENCE`]) as `interrupted`; returns how many.
 /// Every command that runs bulk jobs calls it at start (the CLI's `issue`, `serve`), on SQLite
 /// and PostgreSQL alike: a job's heartbeat, not the process, decides.
 pub async fn mark_interrupted_jobs(issuer: &Issuer) -> Result<u64, IssueError> {
-    let silent_since = Utc::now() - chrono::Duration::seconds(JOB_SILENCE_SECS as i64);
+    let silent_since = Utc::now() - chrono::TimeDelta::seconds(JOB_SILENCE_SECS);
     Ok(issuer
         .store()
         .mark_interrupted_bulk_jobs(silent_since)
@@ -754,9 +731,7 @@ async fn prepare_batch(
             })
         })
         .await
-        .map_err(|e| IssueError::Task {
-            reason: e.to_string(),
-        })?;
+        .map_err(|source| IssueError::Task { source })?;
         for (row, external_id, outcome) in checked {
             early.push(match outcome {
                 Ok(()) => RowResult {
@@ -819,9 +794,10 @@ async fn finish_batch<F: FnMut(&RowResult)>(
     job_id: &str,
     on_result: &mut F,
 ) -> Result<(), IssueError> {
-    let signed = batch.signing.await.map_err(|e| IssueError::Task {
-        reason: e.to_string(),
-    })?;
+    let signed = batch
+        .signing
+        .await
+        .map_err(|source| IssueError::Task { source })?;
     let mut results = batch.early;
     let mut records = Vec::new();
     let mut record_rows = Vec::new();

@@ -2,6 +2,7 @@
 //! (database, key storage) around the pure rules of `passerelle-core`. The binary (`main.rs`) is
 //! thin glue over it.
 //!
+//! - [`auth`]: who is acting ([`auth::Actor`]), as the audit log records it.
 //! - [`achievements`]: OB 3.0 Achievement definitions, built and checked (CLI and API share it).
 //! - [`config`]: the issuer directory's `issuer.toml`.
 //! - [`secret`]: issuer private keys encrypted at rest (Argon2id + XChaCha20-Poly1305).
@@ -26,6 +27,7 @@
 
 pub mod achievements;
 pub mod artifacts;
+pub mod auth;
 pub mod bulk;
 pub mod config;
 pub mod files;
@@ -34,6 +36,7 @@ pub mod runner;
 pub mod schemas;
 pub mod secret;
 pub mod server;
+mod signing_pool;
 pub mod status_cache;
 pub mod store;
 pub mod tls;

@@ -126,7 +126,7 @@ enum Command {
     DevTls(cli::dev_tls::DevTlsArgs),
     /// Run the HTTP service: public DID document, profile, achievements, status lists and claim
     /// pages, and the admin API under /api/v1.
-    Serve(passerelle_issuer::server::command::ServeArgs),
+    Serve(cli::serve::ServeArgs),
     /// Define the achievements this issuer awards.
     Achievement {
         #[command(subcommand)]
@@ -307,7 +307,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             AchievementCommand::List { json } => cli::achievement::list(&dir, json),
             AchievementCommand::Show { slug, json } => cli::achievement::show(&dir, &slug, json),
         },
-        Command::Serve(args) => Ok(passerelle_issuer::server::command::run(&dir, args)?),
+        Command::Serve(args) => cli::serve::serve(&dir, args),
         Command::Keygen { out } => keygen(&out),
         Command::Sign {
             key,
@@ -329,11 +329,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn keygen(out: &Path) -> Result<()> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed)
-        .map_err(|e| anyhow::anyhow!("no randomness available from the operating system: {e}"))?;
-    let pair = KeyPair::from_seed(&seed);
-    seed.fill(0);
+    let pair = passerelle_issuer::secret::generate_key()?;
     let mut text = serde_json::to_string_pretty(&pair.to_private_jwk())?;
     text.push('\n');
     write_secret_file(out, text.as_bytes())?;

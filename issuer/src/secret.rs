@@ -31,53 +31,50 @@ pub const SEALED_LEN: usize = HEADER_LEN + SEED_LEN + TAG_LEN;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SecretError {
-    /// The passphrase does not match the one the key was sealed with.
+    /// The passphrase does not match the one the key was sealed with (kept apart from
+    /// [`SecretError::Sealed`]: it is the user's to fix, everything else is damage or a bug).
     #[error("wrong passphrase: it does not decrypt this issuer key")]
     WrongPassphrase,
-    /// The passphrase is right but the ciphertext fails authentication: the blob was altered.
+    /// The core's sealing primitive refused: the blob is damaged or altered, the Argon2id
+    /// parameters are unusable, or the passphrase is empty.
+    #[error("the encrypted issuer key cannot be used: {0}")]
+    Sealed(#[source] SealedError),
+    /// A wrapped learner secret fails authentication: the blob was altered.
     #[error("the encrypted issuer key has been altered or damaged (authentication failed)")]
     Tampered,
     /// The blob does not have the expected layout.
     #[error("the encrypted issuer key is malformed: {reason}")]
     Malformed { reason: String },
-    /// The Argon2id parameters are unusable.
-    #[error("invalid Argon2id parameters (m_cost {m_cost} KiB, t_cost {t_cost}, p_cost {p_cost}): {reason}")]
-    Params {
-        m_cost: u32,
-        t_cost: u32,
-        p_cost: u32,
-        reason: String,
-    },
-    /// The empty passphrase is refused.
-    #[error("the passphrase is empty")]
-    EmptyPassphrase,
     /// The operating system gave no randomness.
-    #[error("no randomness available from the operating system: {0}")]
-    Random(String),
+    #[error(transparent)]
+    Random(#[from] NoRandomness),
 }
 
 impl From<SealedError> for SecretError {
     fn from(error: SealedError) -> Self {
         match error {
             SealedError::WrongPassphrase => Self::WrongPassphrase,
-            SealedError::Tampered => Self::Tampered,
-            SealedError::Params {
-                m_cost,
-                t_cost,
-                p_cost,
-                reason,
-            } => Self::Params {
-                m_cost,
-                t_cost,
-                p_cost,
-                reason,
-            },
-            SealedError::EmptyPassphrase => Self::EmptyPassphrase,
-            other => Self::Malformed {
-                reason: other.to_string(),
-            },
+            other => Self::Sealed(other),
         }
     }
+}
+
+/// The operating system's random source failed.
+#[derive(Debug, thiserror::Error)]
+#[error("no randomness available from the operating system: {0}")]
+pub struct NoRandomness(#[source] getrandom::Error);
+
+/// Fills `bytes` from the operating system's random source.
+pub fn fill_random(bytes: &mut [u8]) -> Result<(), NoRandomness> {
+    getrandom::fill(bytes).map_err(NoRandomness)
+}
+
+/// A new Ed25519 signing key from a fresh random seed (the seed is zeroed after use): the one
+/// place the issuer makes keys (`keygen`, `init`, `key rotate`).
+pub fn generate_key() -> Result<KeyPair, NoRandomness> {
+    let mut seed = Zeroizing::new([0u8; SEED_LEN]);
+    fill_random(seed.as_mut_slice())?;
+    Ok(KeyPair::from_seed(&seed))
 }
 
 /// Encrypts `key`'s seed under `passphrase` with fresh random salt and nonce.
@@ -88,8 +85,8 @@ pub fn seal(
 ) -> Result<Vec<u8>, SecretError> {
     let mut salt = [0u8; SALT_LEN];
     let mut nonce = [0u8; NONCE_LEN];
-    getrandom::fill(&mut salt).map_err(|e| SecretError::Random(e.to_string()))?;
-    getrandom::fill(&mut nonce).map_err(|e| SecretError::Random(e.to_string()))?;
+    fill_random(&mut salt)?;
+    fill_random(&mut nonce)?;
     let seed = Zeroizing::new(key.seed());
     Ok(sealed::seal(
         MAGIC,
@@ -135,7 +132,7 @@ impl LearnerSecret {
     /// A new random secret from the operating system.
     pub fn generate() -> Result<Self, SecretError> {
         let mut bytes = Zeroizing::new([0u8; LEARNER_SECRET_LEN]);
-        getrandom::fill(bytes.as_mut()).map_err(|e| SecretError::Random(e.to_string()))?;
+        fill_random(bytes.as_mut())?;
         Ok(Self(bytes))
     }
 
@@ -149,7 +146,7 @@ impl LearnerSecret {
     /// `"PLW1" | nonce[24] | ciphertext[32 + 16]`.
     pub fn wrap(&self, key: &KeyPair) -> Result<Vec<u8>, SecretError> {
         let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|e| SecretError::Random(e.to_string()))?;
+        fill_random(&mut nonce)?;
         let mut blob = Vec::with_capacity(WRAP_LEN);
         blob.extend_from_slice(&WRAP_MAGIC);
         blob.extend_from_slice(&nonce);
@@ -199,19 +196,22 @@ impl LearnerSecret {
 
 fn wrap_cipher(key: &KeyPair) -> XChaCha20Poly1305 {
     let seed = Zeroizing::new(key.seed());
-    let mut mac = hmac_sha256(seed.as_slice());
+    let mut mac = hmac_sha256(&seed);
     mac.update(b"passerelle learner-secret wrapping key v1");
     let mut derived = Zeroizing::new([0u8; 32]);
     derived.copy_from_slice(&mac.finalize().into_bytes());
     XChaCha20Poly1305::new(Key::from_slice(derived.as_slice()))
 }
 
-#[allow(
-    clippy::expect_used,
-    reason = "HMAC accepts keys of any length: new_from_slice cannot fail"
-)]
-fn hmac_sha256(key: &[u8]) -> Hmac<Sha256> {
-    <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length")
+/// HMAC-SHA256 under a 32-byte key. The key is zero-padded to SHA-256's 64-byte block, which is
+/// what HMAC does with every key shorter than a block (RFC 2104, section 2): the same MAC as
+/// `Hmac::new_from_slice(key)`, without its error for a length that cannot occur.
+fn hmac_sha256(key: &[u8; 32]) -> Hmac<Sha256> {
+    let mut block = Zeroizing::new([0u8; 64]);
+    block[..32].copy_from_slice(key);
+    <Hmac<Sha256> as KeyInit>::new(hmac::digest::Key::<Hmac<Sha256>>::from_slice(
+        block.as_slice(),
+    ))
 }
 
 fn wrap_aad(key: &KeyPair) -> Vec<u8> {
@@ -227,7 +227,7 @@ pub fn learner_key_hmac(
     issuer_did: &str,
     normalised_email: &str,
 ) -> String {
-    let mut mac = hmac_sha256(secret.0.as_slice());
+    let mut mac = hmac_sha256(&secret.0);
     mac.update(b"passerelle learner key v2\0");
     mac.update(issuer_did.as_bytes());
     mac.update(b"\0");
@@ -299,7 +299,10 @@ mod tests {
             let mut bad = blob.clone();
             bad[at] ^= 1;
             assert!(
-                matches!(open(&bad, &pass), Err(SecretError::Tampered)),
+                matches!(
+                    open(&bad, &pass),
+                    Err(SecretError::Sealed(SealedError::Tampered))
+                ),
                 "byte {at}"
             );
         }
@@ -315,7 +318,7 @@ mod tests {
         bad[0] = b'X';
         assert!(matches!(
             open(&bad, &pass),
-            Err(SecretError::Malformed { .. })
+            Err(SecretError::Sealed(SealedError::Malformed { .. }))
         ));
         assert!(matches!(
             open(&blob[..blob.len() - 1], &pass),
@@ -324,7 +327,10 @@ mod tests {
         // Absurd cost parameters are refused before any work.
         let mut bad = blob.clone();
         bad[4] = 0xff;
-        assert!(matches!(open(&bad, &pass), Err(SecretError::Params { .. })));
+        assert!(matches!(
+            open(&bad, &pass),
+            Err(SecretError::Sealed(SealedError::Params { .. }))
+        ));
     }
 
     #[test]
@@ -332,7 +338,7 @@ mod tests {
         let pass = Passphrase::new("");
         assert!(matches!(
             seal(&key(), &pass, FAST),
-            Err(SecretError::EmptyPassphrase)
+            Err(SecretError::Sealed(SealedError::EmptyPassphrase))
         ));
         assert_eq!(
             format!("{:?}", Passphrase::new("hunter2")),
@@ -363,6 +369,19 @@ mod tests {
             Err(SecretError::Malformed { .. })
         ));
         assert_eq!(format!("{secret:?}"), "LearnerSecret(<redacted>)");
+    }
+
+    #[test]
+    fn the_padded_hmac_key_gives_the_same_mac_as_the_slice() {
+        let key = [7u8; 32];
+        let mut slice = <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap();
+        let mut padded = hmac_sha256(&key);
+        slice.update(b"message");
+        padded.update(b"message");
+        assert_eq!(
+            slice.finalize().into_bytes(),
+            padded.finalize().into_bytes()
+        );
     }
 
     #[test]

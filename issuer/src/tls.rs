@@ -74,9 +74,10 @@ pub enum TlsError {
     BadName { name: String },
     #[error("cannot make the development certificate: {0}")]
     Generate(#[from] rcgen::Error),
-    /// The system's random source failed (serial numbers are random).
-    #[error("the system's random source failed: {reason}")]
-    Randomness { reason: String },
+    #[error("cannot make the development certificate")]
+    Random(#[from] crate::secret::NoRandomness),
+    #[error("cannot record the development certificate's names")]
+    Info(#[source] serde_json::Error),
 }
 
 /// The rustls configuration of a server with the certificate chain in `cert` and the private
@@ -249,10 +250,7 @@ pub fn ensure_dev_tls(
         names: names.to_vec(),
         not_after,
     };
-    let info_bytes = serde_json::to_vec_pretty(&info).map_err(|e| TlsError::Write {
-        path: info_path.clone(),
-        source: e.into(),
-    })?;
+    let info_bytes = serde_json::to_vec_pretty(&info).map_err(TlsError::Info)?;
     write_file(&info_path, &info_bytes, 0o644)?;
     Ok((files, outcome))
 }
@@ -305,9 +303,7 @@ fn day(time: DateTime<Utc>) -> time::OffsetDateTime {
 /// A positive 127-bit serial number (RFC 5280 §4.1.2.2: unique per CA, at most 20 octets).
 fn random_serial() -> Result<SerialNumber, TlsError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| TlsError::Randomness {
-        reason: e.to_string(),
-    })?;
+    crate::secret::fill_random(&mut bytes)?;
     bytes[0] &= 0x7f;
     Ok(SerialNumber::from_slice(&bytes))
 }

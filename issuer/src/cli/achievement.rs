@@ -10,8 +10,8 @@ use passerelle_core::model::Iri;
 use passerelle_issuer::achievements::{
     self, AchievementError, AchievementInput, AlignmentInput, ImageInput, IssuerIdentity,
 };
+use passerelle_issuer::auth::CLI_ACTOR;
 use passerelle_issuer::config::IssuerConfig;
-use passerelle_issuer::issuance::CLI_ACTOR;
 use passerelle_issuer::store::{NewAuditEntry, StoreError};
 use serde_json::Value;
 

@@ -1,13 +1,12 @@
 //! `passerelle-issuer init`: create the issuer directory, its config, database, profile and key.
 
 use std::fs;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use passerelle_core::did;
-use passerelle_core::keys::KeyPair;
 use passerelle_core::model::{Image, Iri, Profile};
 use passerelle_issuer::config::{
     self, DatabaseConfig, IssuerConfig, KeyConfig, KeyStorage, CONFIG_FILE, DATABASE_URL_ENV,
@@ -17,8 +16,6 @@ use passerelle_issuer::secret::{KdfParams, Passphrase};
 use passerelle_issuer::store::{NewIssuerProfile, Store};
 use zeroize::Zeroizing;
 
-/// The environment variable holding the key passphrase.
-pub const PASSPHRASE_ENV: &str = "PASSERELLE_ISSUER_PASSPHRASE";
 /// Shortest passphrase accepted for sealing the signing key.
 pub const MIN_PASSPHRASE_CHARS: usize = 12;
 /// The fragment of the first signing key.
@@ -98,7 +95,7 @@ pub fn init(args: InitArgs) -> Result<()> {
         Some(read_passphrase(args.passphrase_stdin)?)
     };
 
-    let key = new_key()?;
+    let key = passerelle_issuer::secret::generate_key()?;
     let public = key.public();
     let (issuer_did, verification_method) = match args.did {
         DidMethod::Web => {
@@ -357,27 +354,7 @@ fn database_url_choice(url: &str, from_env: bool) -> Result<DbChoice> {
 /// The passphrase sealing the key: `--passphrase-stdin`, else `$PASSERELLE_ISSUER_PASSPHRASE`,
 /// else an interactive prompt (asked twice). Never echoed, never printed.
 fn read_passphrase(from_stdin: bool) -> Result<Passphrase> {
-    let text = if let Some(text) = super::unlock::given_passphrase(from_stdin)? {
-        text
-    } else if io::stdin().is_terminal() {
-        let first = Zeroizing::new(
-            rpassword::prompt_password("Passphrase to seal the issuer key: ")
-                .context("cannot read the passphrase")?,
-        );
-        let second = Zeroizing::new(
-            rpassword::prompt_password("Repeat the passphrase: ")
-                .context("cannot read the passphrase")?,
-        );
-        if *first != *second {
-            bail!("the two passphrases differ");
-        }
-        first
-    } else {
-        bail!(
-            "no passphrase to seal the issuer key: set ${PASSPHRASE_ENV}, pass --passphrase-stdin, \
-             or run in a terminal to be prompted (or, at your own risk, --plain-key)"
-        );
-    };
+    let text = super::passphrase::read_text(from_stdin, &super::passphrase::SEAL)?;
     if text.trim().is_empty() {
         bail!("the passphrase is empty");
     }
@@ -386,11 +363,4 @@ fn read_passphrase(from_stdin: bool) -> Result<Passphrase> {
     }
     let _ = io::stderr().flush();
     Ok(Passphrase::new(text.as_bytes().to_vec()))
-}
-
-fn new_key() -> Result<KeyPair> {
-    let mut seed = Zeroizing::new([0u8; 32]);
-    getrandom::fill(seed.as_mut_slice())
-        .map_err(|e| anyhow!("no randomness available from the operating system: {e}"))?;
-    Ok(KeyPair::from_seed(&seed))
 }

@@ -14,10 +14,10 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use passerelle_issuer::artifacts::{self, BadgeImages};
+use passerelle_issuer::auth::CLI_ACTOR;
 use passerelle_issuer::bulk::{
     self, BulkOptions, CsvRows, ExistingClaims, Progress, RowOutcome, RowResult,
 };
-use passerelle_issuer::issuance::CLI_ACTOR;
 
 /// What `issue` was asked to do.
 #[derive(Debug, clap::Args)]

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use anyhow::{bail, Result};
+use passerelle_issuer::auth::CLI_ACTOR;
 use passerelle_issuer::config::{IssuerConfig, KeyStorage};
-use passerelle_issuer::issuance::CLI_ACTOR;
 
 pub fn rotate(dir: &Path, passphrase_stdin: bool) -> Result<()> {
     // Refuse what cannot work before asking for a passphrase.

@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use passerelle_issuer::issuance::{StatusChange, CLI_ACTOR};
+use passerelle_issuer::auth::CLI_ACTOR;
+use passerelle_issuer::issuance::StatusChange;
 use passerelle_issuer::store::CredentialId;
 
 pub fn change(

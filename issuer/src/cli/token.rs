@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use passerelle_issuer::issuance::CLI_ACTOR;
+use passerelle_issuer::auth::CLI_ACTOR;
 use passerelle_issuer::store::{NewAuditEntry, Store, StoreError};
 
 async fn open_store(dir: &Path) -> Result<Store> {

@@ -9,17 +9,19 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{post, MethodRouter};
 use axum::{Extension, Json};
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use passerelle_core::data_url::{self, DataUrlError};
 use passerelle_core::input;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::{read_body, ApiJson};
-use super::{jobs, openapi, ApiError, ApiRoute, AppState};
+use super::{ApiError, AppState};
 use crate::achievements::{self, AchievementInput, AlignmentInput, ImageInput, IssuerIdentity};
+use crate::auth::Actor;
 use crate::issuance::{self, IssueRequest, Recipient, StatusChange};
 use crate::store::queries::{
     CredentialSearch, CredentialSummary, Deletion, SearchCursor, StatusFilter, MAX_PAGE,
@@ -30,77 +32,6 @@ use crate::store::{Achievement, CredentialId, IssuedCredential, NewAuditEntry};
 const DEFAULT_PAGE: u32 = 50;
 /// Largest page of the audit log.
 const MAX_AUDIT_PAGE: u32 = 1000;
-
-/// The API token that made a request: its id is the audit actor.
-#[derive(Debug, Clone)]
-pub struct Actor(pub String);
-
-pub(super) fn routes() -> Vec<ApiRoute> {
-    let route = |method, path, handler, authenticated| ApiRoute {
-        method,
-        path,
-        handler,
-        authenticated,
-    };
-    vec![
-        route("get", "/api/v1/openapi.json", get(openapi::document), false),
-        route("get", "/api/v1/achievements", get(list_achievements), true),
-        route(
-            "post",
-            "/api/v1/achievements",
-            post(create_achievement),
-            true,
-        ),
-        route(
-            "get",
-            "/api/v1/achievements/{slug}",
-            get(show_achievement),
-            true,
-        ),
-        route(
-            "put",
-            "/api/v1/achievements/{slug}",
-            axum::routing::put(update_achievement),
-            true,
-        ),
-        route(
-            "delete",
-            "/api/v1/achievements/{slug}",
-            axum::routing::delete(delete_achievement),
-            true,
-        ),
-        route("post", "/api/v1/credentials", post(issue_credential), true),
-        route("get", "/api/v1/credentials", get(list_credentials), true),
-        route(
-            "get",
-            "/api/v1/credentials/{id}",
-            get(show_credential),
-            true,
-        ),
-        route(
-            "post",
-            "/api/v1/credentials/{id}/revoke",
-            post(revoke),
-            true,
-        ),
-        route(
-            "post",
-            "/api/v1/credentials/{id}/suspend",
-            post(suspend),
-            true,
-        ),
-        route(
-            "post",
-            "/api/v1/credentials/{id}/unsuspend",
-            post(unsuspend),
-            true,
-        ),
-        route("post", "/api/v1/jobs", post(jobs::create), true),
-        route("get", "/api/v1/jobs/{id}", get(jobs::show), true),
-        route("get", "/api/v1/stats", get(stats), true),
-        route("get", "/api/v1/audit", get(audit), true),
-    ]
-}
 
 /// Checks `Authorization: Bearer …` against the stored token hashes and records the actor.
 pub(super) async fn authenticate(
@@ -124,7 +55,7 @@ pub(super) async fn authenticate(
         .authenticate_api_token(presented)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    request.extensions_mut().insert(Actor(token.id));
+    request.extensions_mut().insert(Actor::api_token(token.id));
     Ok(next.run(request).await)
 }
 
@@ -143,7 +74,7 @@ async fn audit_entry(
         .issuer
         .store()
         .append_audit(&NewAuditEntry {
-            actor: actor.0.clone(),
+            actor: actor.as_str().to_owned(),
             action: action.to_owned(),
             subject: subject.to_owned(),
             details,
@@ -192,33 +123,23 @@ pub struct AlignmentBody {
     pub url: String,
 }
 
-fn decode_image(data_url: &str) -> Result<ImageInput, ApiError> {
-    let bad = || {
-        ApiError::invalid(
-            "image",
-            "expected a base64 data: URL (data:image/png;base64,… or data:image/svg+xml;base64,…)",
-        )
-    };
-    let rest = data_url.trim().strip_prefix("data:").ok_or_else(bad)?;
-    let (meta, payload) = rest.split_once(',').ok_or_else(bad)?;
-    if !meta.ends_with(";base64") {
-        return Err(bad());
-    }
-    // Cheap size check before decoding: base64 is 4 characters for 3 bytes.
-    if payload.len() / 4 * 3 > achievements::MAX_IMAGE_BYTES + 3 {
-        return Err(ApiError::invalid(
-            "image",
-            format!(
+fn decode_image(url: &str) -> Result<ImageInput, ApiError> {
+    let expected =
+        "expected a base64 data: URL (data:image/png;base64,… or data:image/svg+xml;base64,…)";
+    let decoded = data_url::decode(url, achievements::MAX_IMAGE_BYTES).map_err(|e| {
+        let message = match e {
+            DataUrlError::TooLarge { .. } => format!(
                 "the image is larger than {} KiB; badge images travel inside every credential",
                 achievements::MAX_IMAGE_BYTES / 1024
             ),
-        ));
-    }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(payload.trim())
-        .map_err(|e| ApiError::invalid("image", format!("invalid base64: {e}")))?;
+            DataUrlError::Base64 { reason } => format!("invalid base64: {reason}"),
+            DataUrlError::NotADataUrl | DataUrlError::NoComma => expected.to_owned(),
+            other => format!("{expected}: {other}"),
+        };
+        ApiError::invalid("image", message)
+    })?;
     Ok(ImageInput {
-        bytes,
+        bytes: decoded.into_bytes(),
         source: "image".into(),
     })
 }
@@ -296,14 +217,16 @@ async fn find_achievement(state: &AppState, slug: &str) -> Result<Achievement, A
         })
 }
 
-async fn list_achievements(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn list_achievements(
+    State(state): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
     let all = state.issuer.store().achievements().await?;
     Ok(Json(json!({
         "items": all.iter().map(achievement_view).collect::<Vec<_>>()
     })))
 }
 
-async fn create_achievement(
+pub(super) async fn create_achievement(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     ApiJson(mut body): ApiJson<AchievementBody>,
@@ -339,7 +262,7 @@ async fn create_achievement(
     Ok((StatusCode::CREATED, Json(achievement_view(&stored))).into_response())
 }
 
-async fn show_achievement(
+pub(super) async fn show_achievement(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -348,7 +271,7 @@ async fn show_achievement(
     )))
 }
 
-async fn update_achievement(
+pub(super) async fn update_achievement(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path(slug): Path<String>,
@@ -382,7 +305,7 @@ async fn update_achievement(
     Ok(Json(achievement_view(&updated)))
 }
 
-async fn delete_achievement(
+pub(super) async fn delete_achievement(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path(slug): Path<String>,
@@ -559,14 +482,14 @@ async fn slug_of(state: &AppState, c: &IssuedCredential) -> Result<Option<String
         .map(|a| a.slug))
 }
 
-async fn issue_credential(
+pub(super) async fn issue_credential(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     ApiJson(body): ApiJson<IssueBody>,
 ) -> Result<Response, ApiError> {
     let request = issue_request(body)?;
     // `issue` returns only after the credential, its claim token and audit record committed.
-    let issued = state.issuer.issue(&request, &actor.0).await?;
+    let issued = state.issuer.issue(&request, actor.as_str()).await?;
     let slug = slug_of(&state, &issued.credential).await?;
     let mut view = credential_view(&issued.credential, slug.as_deref());
     view["new"] = Value::Bool(issued.new);
@@ -597,7 +520,7 @@ fn parse_credential_id(id: &str) -> Result<CredentialId, ApiError> {
         .map_err(|_| ApiError::invalid("id", format!("{id:?} is not a credential id (urn:uuid:…)")))
 }
 
-async fn show_credential(
+pub(super) async fn show_credential(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -648,37 +571,23 @@ async fn change_status(
     };
     let updated = state
         .issuer
-        .set_status(&id, change, body.reason.as_deref(), &actor.0)
+        .set_status(&id, change, body.reason.as_deref(), actor.as_str())
         .await?;
     let slug = slug_of(&state, &updated).await?;
     Ok(Json(credential_view(&updated, slug.as_deref())))
 }
 
-async fn revoke(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
-    request: Request,
-) -> Result<Json<Value>, ApiError> {
-    change_status(state, actor, id, StatusChange::Revoke, request).await
-}
-
-async fn suspend(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
-    request: Request,
-) -> Result<Json<Value>, ApiError> {
-    change_status(state, actor, id, StatusChange::Suspend, request).await
-}
-
-async fn unsuspend(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
-    request: Request,
-) -> Result<Json<Value>, ApiError> {
-    change_status(state, actor, id, StatusChange::Unsuspend, request).await
+/// `POST /api/v1/credentials/{id}/revoke`, `…/suspend` and `…/unsuspend`: one handler, told
+/// which change its route makes.
+pub(super) fn change_status_route(change: StatusChange) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>,
+              Extension(actor): Extension<Actor>,
+              Path(id): Path<String>,
+              request: Request| async move {
+            change_status(state, actor, id, change, request).await
+        },
+    )
 }
 
 /// Refuses query parameters this endpoint does not know, naming the first.
@@ -742,7 +651,7 @@ fn decode_cursor(text: &str) -> Result<SearchCursor, ApiError> {
     })
 }
 
-async fn list_credentials(
+pub(super) async fn list_credentials(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
@@ -823,7 +732,7 @@ pub const CREDENTIAL_SEARCH_PARAMS: &[&str] = &[
 
 // ----- statistics and audit ----------------------------------------------------------------------
 
-async fn stats(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn stats(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let counts = state.issuer.store().monthly_counts().await?;
     let (mut issued, mut revoked, mut suspended) = (0i64, 0i64, 0i64);
     let rows: Vec<Value> = counts
@@ -848,7 +757,7 @@ async fn stats(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     })))
 }
 
-async fn audit(
+pub(super) async fn audit(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {

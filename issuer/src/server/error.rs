@@ -138,7 +138,9 @@ impl From<IssueError> for ApiError {
                           `passerelle-issuer schema install`)"
                     .into(),
             },
-            other => Self::internal(other),
+            // The issuer's own setup (e.g. a misconfigured DID, no randomness): our fault, and
+            // the log gets the whole chain of causes.
+            other => Self::internal(passerelle_core::error_text::error_chain(&other)),
         }
     }
 }

@@ -21,9 +21,9 @@ use axum::{Extension, Json};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
-use super::api::Actor;
 use super::error::read_body;
 use super::{ApiError, AppState};
+use crate::auth::Actor;
 use crate::bulk::{self, BulkOptions, CsvRows, InputRow, Progress};
 use crate::issuance::{IssueError, Issuer};
 use crate::store::{Achievement, BulkJob, BulkJobStatus};
@@ -253,7 +253,7 @@ pub(super) async fn create(
         return Err(ApiError::invalid("body", "no rows"));
     }
     let total = rows.len();
-    let job = state.jobs.start(&achievement, rows, &actor.0).await?;
+    let job = state.jobs.start(&achievement, rows, actor.as_str()).await?;
     let mut view = job_view(&job, Some(&achievement.slug));
     view["total_rows"] = json!(total);
     let location = format!("/api/v1/jobs/{}", job.id);

@@ -27,11 +27,11 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, MethodRouter};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::issuance::Issuer;
+use crate::issuance::{Issuer, StatusChange};
 
 pub mod api;
 pub mod badge;
@@ -106,9 +106,87 @@ pub struct ApiRoute {
     pub authenticated: bool,
 }
 
-/// The admin API's routes (see [`ApiRoute`]).
+/// The admin API's routes (see [`ApiRoute`]): the handlers live in [`api`] and [`jobs`].
 pub fn api_routes() -> Vec<ApiRoute> {
-    api::routes()
+    let route = |method, path, handler, authenticated| ApiRoute {
+        method,
+        path,
+        handler,
+        authenticated,
+    };
+    vec![
+        route("get", "/api/v1/openapi.json", get(openapi::document), false),
+        route(
+            "get",
+            "/api/v1/achievements",
+            get(api::list_achievements),
+            true,
+        ),
+        route(
+            "post",
+            "/api/v1/achievements",
+            post(api::create_achievement),
+            true,
+        ),
+        route(
+            "get",
+            "/api/v1/achievements/{slug}",
+            get(api::show_achievement),
+            true,
+        ),
+        route(
+            "put",
+            "/api/v1/achievements/{slug}",
+            put(api::update_achievement),
+            true,
+        ),
+        route(
+            "delete",
+            "/api/v1/achievements/{slug}",
+            delete(api::delete_achievement),
+            true,
+        ),
+        route(
+            "post",
+            "/api/v1/credentials",
+            post(api::issue_credential),
+            true,
+        ),
+        route(
+            "get",
+            "/api/v1/credentials",
+            get(api::list_credentials),
+            true,
+        ),
+        route(
+            "get",
+            "/api/v1/credentials/{id}",
+            get(api::show_credential),
+            true,
+        ),
+        route(
+            "post",
+            "/api/v1/credentials/{id}/revoke",
+            api::change_status_route(StatusChange::Revoke),
+            true,
+        ),
+        route(
+            "post",
+            "/api/v1/credentials/{id}/suspend",
+            api::change_status_route(StatusChange::Suspend),
+            true,
+        ),
+        route(
+            "post",
+            "/api/v1/credentials/{id}/unsuspend",
+            api::change_status_route(StatusChange::Unsuspend),
+            true,
+        ),
+        route("post", "/api/v1/jobs", post(jobs::create), true),
+        route("get", "/api/v1/jobs/{id}", get(jobs::show), true),
+        route("get", "/api/v1/stats", get(api::stats), true),
+        route("get", "/api/v1/audit", get(api::audit), true),
+    ]
 }
 
 /// The service's router.

@@ -24,7 +24,7 @@ pub struct SecretToken(String);
 impl SecretToken {
     pub(crate) fn generate(prefix: &str) -> Result<Self, StoreError> {
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|e| StoreError::Random(e.to_string()))?;
+        crate::secret::fill_random(&mut bytes)?;
         Ok(Self(format!("{prefix}{}", hex::encode(bytes))))
     }
 
