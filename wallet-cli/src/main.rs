@@ -1,5 +1,7 @@
 //! `passerelle-wallet` — the learner's wallet. Glue code: arguments, passphrases, terminal output
-//! and exit codes over the `passerelle_wallet` library and `passerelle-core`.
+//! and exit codes over the `passerelle_wallet` library and `passerelle-core`: [`cli`] the
+//! arguments, [`prompt`] the passphrases, [`terminal`] colour and escaping; this file runs each
+//! command, prints what the library returns and picks the exit code.
 //!
 //! Exit codes: 0 done; 1 a credential did not verify (or could not be fully verified, for
 //! `verify`) or `import` refused one; 2 bad usage or input (unknown credential number, unreadable
@@ -7,23 +9,31 @@
 //! damaged or the disk failed.
 
 use std::fs;
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::Utc;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use passerelle_core::proof::Cryptosuite;
-use passerelle_core::sealed::{KdfParams, Passphrase};
+use passerelle_core::sealed::KdfParams;
 use passerelle_core::verify::Check;
 use passerelle_core::{did, input, qr};
 use passerelle_wallet::checking::{self, Checked};
 use passerelle_wallet::fetch::{ExtraRoots, Fetcher};
 use passerelle_wallet::import::{self, Decision, Imported, Keep};
 use passerelle_wallet::present::{Draft, Request};
-use passerelle_wallet::store::{self, Access, Entry, RestoreError, StoreError, Verdict, Wallet};
+use passerelle_wallet::store::{self, Access, Entry, RestoreError, StoreError, Wallet};
 use passerelle_wallet::{card, export, source};
+
+use cli::{Cli, Command, SuiteArg};
+use prompt::Passphrases;
+use terminal::{colour, safe, truncate, verdict_label};
+
+mod cli;
+mod prompt;
+mod terminal;
 use serde_json::{json, Value};
 
 const PASSPHRASE_ENV: &str = "PASSERELLE_WALLET_PASSPHRASE";
@@ -35,151 +45,6 @@ const MIN_PASSPHRASE_CHARS: usize = 10;
 /// and verifying eddsa-rdfc-2022 run faster with it (BENCHMARKS.md, "The allocator").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-#[derive(Parser)]
-#[command(
-    name = "passerelle-wallet",
-    version,
-    about = "The learner's wallet for Open Badges 3.0 credentials: encrypted, offline, yours",
-    after_help = "Passphrase: a prompt on the terminal, or --passphrase-stdin (first line of standard \
-        input), or $PASSERELLE_WALLET_PASSPHRASE for scripts.\n\
-        Exit codes: 0 done; 1 not verified / incomplete, or import refused a credential; \
-        2 usage or input error; 3 wrong passphrase or wallet in use; 4 wallet damaged or disk error."
-)]
-struct Cli {
-    /// The wallet directory (default: $PASSERELLE_WALLET_DIR, else the user's data directory).
-    #[arg(long, global = true, value_name = "DIR")]
-    wallet: Option<PathBuf>,
-    /// Read the passphrase from the first line of standard input (for `passphrase`: the new one
-    /// from the second line).
-    #[arg(long, global = true)]
-    passphrase_stdin: bool,
-    /// Let the wallet contact private, loopback and other non-public addresses when it fetches
-    /// what a credential names (did:web documents, status lists, schemas) or a link: for
-    /// intranet issuers (plain http too). Without it only https to public addresses is fetched.
-    #[arg(long, global = true)]
-    allow_private_network: bool,
-    /// Trust the CA certificate(s) in FILE (PEM, one or more) for https, besides the usual public
-    /// roots: a local development CA. Repeatable. Without it, $SSL_CERT_FILE is used the same way
-    /// if set (--ca-cert wins when both are given).
-    #[arg(long = "ca-cert", global = true, value_name = "FILE")]
-    ca_certs: Vec<PathBuf>,
-    /// Replace an output file that exists (`present --out`, `qr --png/--svg`, `export --baked`,
-    /// `backup`); without it such a file is never overwritten.
-    #[arg(long, global = true)]
-    overwrite: bool,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Create the wallet and the holder key (did:key).
-    Init {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Import credentials: a JSON credential or presentation, a compact JWS, a baked PNG or SVG,
-    /// an image of a QR code, QR text (VC1:…), or an issuer's claim link.
-    Import {
-        source: String,
-        /// Store a credential even if it fails verification (it is marked as such).
-        #[arg(long)]
-        force: bool,
-        /// Store a credential whose signature or status could not be checked (e.g. the issuer's
-        /// server did not answer); it is marked as unchecked until `verify N --online` settles it.
-        #[arg(long)]
-        keep_unchecked: bool,
-        /// Do not use the network (no claim links; status lists and did:web keys unchecked).
-        #[arg(long)]
-        offline: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// List the credentials.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show one credential as a card (`--json`: the credential itself).
-    Show {
-        number: u64,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Verify a credential, offline with what the wallet cached (`--online` refreshes it).
-    Verify {
-        number: u64,
-        #[arg(long)]
-        online: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Delete a credential.
-    Delete {
-        number: u64,
-        /// Do not ask for confirmation.
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Sign a presentation of credentials with the holder key, for a verifier's challenge.
-    Present {
-        #[arg(required = true)]
-        numbers: Vec<u64>,
-        #[arg(long)]
-        challenge: String,
-        #[arg(long)]
-        domain: String,
-        /// Write it to FILE instead of standard output.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = SuiteArg::EddsaRdfc2022)]
-        suite: SuiteArg,
-    },
-    /// A QR code of a credential: in the terminal, or as PNG / SVG files.
-    Qr {
-        number: u64,
-        #[arg(long)]
-        png: Option<PathBuf>,
-        #[arg(long)]
-        svg: Option<PathBuf>,
-        /// Print the QR code's text instead of drawing it.
-        #[arg(long)]
-        text: bool,
-    },
-    /// Export a credential baked into an image (FILE.png or FILE.svg).
-    Export {
-        number: u64,
-        #[arg(long, value_name = "FILE")]
-        baked: PathBuf,
-    },
-    /// Write the whole wallet into one encrypted file (sealed with the wallet's passphrase).
-    Backup { file: PathBuf },
-    /// Create a wallet from a backup (the backup's passphrase becomes the wallet's).
-    Restore { file: PathBuf },
-    /// Change the passphrase (every file is re-encrypted; atomic).
-    Passphrase,
-    /// Confirm that an email address is yours: it is checked, locally, against the hashed
-    /// identifiers of the credentials in the wallet; `show` then calls their recipient "you".
-    ConfirmEmail {
-        address: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Print the holder DID.
-    Holder {
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SuiteArg {
-    #[value(name = "eddsa-rdfc-2022")]
-    EddsaRdfc2022,
-    #[value(name = "eddsa-jcs-2022")]
-    EddsaJcs2022,
-}
-
 fn main() -> ExitCode {
     // `passerelle-wallet list | head` ends quietly, as other Unix tools do, instead of
     // panicking on the closed pipe.
@@ -358,88 +223,6 @@ fn wallet_dir(given: Option<PathBuf>) -> Result<PathBuf> {
 // ---------------------------------------------------------------------------------------------
 // Passphrases
 
-/// Lines of standard input, read once (`--passphrase-stdin`).
-fn stdin_lines() -> Result<Vec<String>> {
-    let mut lines = Vec::new();
-    for line in io::stdin().lock().lines().take(2) {
-        lines.push(line.context("cannot read the passphrase from standard input")?);
-    }
-    Ok(lines)
-}
-
-struct Passphrases {
-    stdin: Option<Vec<String>>,
-}
-
-impl Passphrases {
-    fn new(from_stdin: bool) -> Result<Self> {
-        Ok(Self {
-            stdin: if from_stdin {
-                Some(stdin_lines()?)
-            } else {
-                None
-            },
-        })
-    }
-
-    /// The wallet's current passphrase.
-    fn current(&self, prompt: &str) -> Result<Passphrase> {
-        if let Some(lines) = &self.stdin {
-            return match lines.first() {
-                Some(line) if !line.is_empty() => Ok(Passphrase::new(line.as_bytes())),
-                _ => bail!("--passphrase-stdin: the first line of standard input is empty"),
-            };
-        }
-        if let Ok(value) = std::env::var(PASSPHRASE_ENV) {
-            if value.is_empty() {
-                bail!("${PASSPHRASE_ENV} is set but empty: set it to the wallet's passphrase, or unset it to be asked");
-            }
-            return Ok(Passphrase::new(value));
-        }
-        prompt_passphrase(prompt)
-    }
-
-    /// A new passphrase (init, passphrase change): confirmed when typed.
-    fn new_one(&self, line: usize, env: &str) -> Result<Passphrase> {
-        let text = if let Some(lines) = &self.stdin {
-            lines.get(line).cloned().ok_or_else(|| {
-                anyhow!(
-                    "--passphrase-stdin: expected the new passphrase on line {} of standard input",
-                    line + 1
-                )
-            })?
-        } else if let Ok(value) = std::env::var(env) {
-            value
-        } else {
-            let first = prompt_text("New wallet passphrase: ", env)?;
-            let second = prompt_text("Repeat it: ", env)?;
-            if first != second {
-                bail!("the two passphrases differ; nothing was changed — run the command again");
-            }
-            first
-        };
-        if text.chars().count() < MIN_PASSPHRASE_CHARS {
-            bail!("the passphrase is too short: use at least {MIN_PASSPHRASE_CHARS} characters (a few words are easy to remember)");
-        }
-        Ok(Passphrase::new(text))
-    }
-}
-
-/// Asks on the terminal; without one, says how else to give it (`env`: the variable that
-/// would hold this passphrase).
-fn prompt_text(prompt: &str, env: &str) -> Result<String> {
-    if !io::stdin().is_terminal() && !Path::new("/dev/tty").exists() {
-        bail!("no terminal to ask for the passphrase: use --passphrase-stdin or set ${env}");
-    }
-    rpassword::prompt_password(prompt).map_err(|e| {
-        anyhow!("cannot ask for the passphrase ({e}): use --passphrase-stdin or set ${env}")
-    })
-}
-
-fn prompt_passphrase(prompt: &str) -> Result<Passphrase> {
-    Ok(Passphrase::new(prompt_text(prompt, PASSPHRASE_ENV)?))
-}
-
 fn open(dir: &Path, stdin_pass: bool, access: Access) -> Result<Wallet> {
     store::ensure_exists(dir)?;
     let passphrases = Passphrases::new(stdin_pass)?;
@@ -453,43 +236,6 @@ fn kdf_params() -> KdfParams {
 
 // ---------------------------------------------------------------------------------------------
 // Output helpers
-
-fn colour(code: &str, text: &str) -> String {
-    let enabled = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    if enabled {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_owned()
-    }
-}
-
-/// Text from a credential, safe for a terminal: control characters other than a line break
-/// (escape sequences, carriage returns, bidirectional overrides…) are shown as `\u{…}` instead of acting on the terminal.
-fn safe(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let dangerous = (c.is_control() && c != '\n')
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-        if dangerous {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn verdict_label(entry: &Entry) -> String {
-    let word = match entry.verdict {
-        Verdict::Verified if entry.unchecked => colour("33", "NOT CHECKED (kept)"),
-        Verdict::Verified => colour("32", "verified"),
-        Verdict::NotVerified if entry.forced => colour("31", "NOT VERIFIED (forced)"),
-        Verdict::NotVerified => colour("31", "NOT VERIFIED"),
-        _ if entry.unchecked => colour("33", "NOT CHECKED (kept)"),
-        _ => colour("33", "incomplete"),
-    };
-    format!("{word} {}", entry.verified_at.get(..10).unwrap_or(""))
-}
 
 fn print_json(value: &Value) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
@@ -730,16 +476,6 @@ fn list(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
     }
     out.flush()?;
     Ok(0)
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_owned()
-    } else {
-        let mut cut: String = text.chars().take(width - 1).collect();
-        cut.push('…');
-        cut
-    }
 }
 
 fn show(dir: &Path, stdin_pass: bool, number: u64, json: bool) -> Result<u8> {
