@@ -144,6 +144,18 @@ pub fn digest_of(text: &str) -> String {
     hex::encode(Sha256::digest(normal.as_bytes()))
 }
 
+/// A key for `passphrase` under a new random salt (a new wallet, a passphrase change).
+fn fresh_key(passphrase: &Passphrase, params: KdfParams) -> Result<SealingKey, StoreError> {
+    Ok(SealingKey::derive(
+        TAG,
+        passphrase,
+        Derivation {
+            params,
+            salt: random::<SALT_LEN>()?,
+        },
+    )?)
+}
+
 /// Associated data binding a file to its slot in the wallet.
 fn slot(sub: &str, file: &str) -> Vec<u8> {
     format!("{sub}/{file}").into_bytes()
@@ -181,14 +193,7 @@ impl Wallet {
         for sub in [ITEMS, CACHE] {
             make_private_dir(&dir.join(sub))?;
         }
-        let key = SealingKey::derive(
-            TAG,
-            passphrase,
-            Derivation {
-                params,
-                salt: random::<SALT_LEN>()?,
-            },
-        )?;
+        let key = fresh_key(passphrase, params)?;
         let wallet = Self {
             dir: dir.to_owned(),
             key,
@@ -496,14 +501,7 @@ impl Wallet {
         new: &Passphrase,
         params: KdfParams,
     ) -> Result<(), StoreError> {
-        let new_key = SealingKey::derive(
-            TAG,
-            new,
-            Derivation {
-                params,
-                salt: random::<SALT_LEN>()?,
-            },
-        )?;
+        let new_key = fresh_key(new, params)?;
         self.rewrite_all(new_key)
     }
 }
