@@ -17,7 +17,7 @@ use passerelle_core::keys::KeyPair;
 use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
 use passerelle_core::sealed::{KdfParams, Passphrase};
 use passerelle_core::{did, model};
-use passerelle_wallet::store::{Entry, Wallet};
+use passerelle_wallet::store::{Entry, Format, Verdict, Wallet};
 use sha2::{Digest, Sha256};
 
 fn main() -> ExitCode {
@@ -61,14 +61,14 @@ fn run() -> Result<()> {
             number: 0,
             file: String::new(),
             digest: hex::encode(Sha256::digest(text.as_bytes())),
-            format: "json".into(),
+            format: Format::Json,
             credential_id: badge["id"].as_str().map(str::to_owned),
             achievement: Some("Data Literacy Foundations".into()),
             issuer_name: Some("Open Learning Lab".into()),
             issuer_id: Some(issuer_did.clone()),
             issued: Some("2026-06-30T12:00:00+00:00".into()),
             expires: Some("2031-06-30T12:00:00+00:00".into()),
-            verdict: "incomplete".into(),
+            verdict: Verdict::Incomplete,
             verified_at: "2026-11-25T00:00:00Z".into(),
             forced: false,
             unchecked: false,

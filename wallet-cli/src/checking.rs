@@ -5,14 +5,14 @@
 //! Offline, a cached status list is labelled with the time it was fetched ("status as of …"), never
 //! as current.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use passerelle_core::did::Did;
 use passerelle_core::input;
 use passerelle_core::verify::{self, CheckOptions, Fetched, Presented, Report};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::fetch::Fetcher;
-use crate::store::{StoreError, Wallet};
+use crate::store::{self, Entry, StoreError, Wallet};
 
 /// A verification and what it relied on.
 #[derive(Debug)]
@@ -25,6 +25,45 @@ pub struct Checked {
     /// Documents a refresh was asked for but could not be fetched, with why: the cached copy
     /// was used instead (`url`, reason).
     pub refresh_failures: Vec<(String, String)>,
+}
+
+impl Checked {
+    /// The `verify --json` document: the report with what it relied on.
+    pub fn to_json(&self) -> Value {
+        let mut value = self.report.to_json();
+        value["status_as_of"] = json!(self.status_as_of);
+        value["fetched_now"] = json!(self.fetched_now);
+        value["refresh_failed"] = json!(self
+            .refresh_failures
+            .iter()
+            .map(|(url, reason)| json!({"url": url, "reason": reason}))
+            .collect::<Vec<_>>());
+        value
+    }
+
+    /// Records this verification, made at `at` (`online`: with the network), in the entry: its
+    /// verdict and time, and, when it was made online with every required check done, the end of
+    /// its "unchecked" mark.
+    pub fn record(&self, entry: &mut Entry, online: bool, at: DateTime<Utc>) {
+        entry.verdict = self.report.verdict().into();
+        entry.verified_at = store::timestamp(at);
+        // Only a check made online, with every required check done, settles a kept credential.
+        if online
+            && self.refresh_failures.is_empty()
+            && self.report.verdict() != verify::Verdict::Incomplete
+        {
+            entry.unchecked = false;
+        }
+    }
+}
+
+/// The credential (JSON) inside a stored text: the credential itself, or a JWS's payload.
+pub fn credential_of(presented: &Presented) -> Option<Value> {
+    match presented {
+        Presented::Credential(v) => Some(v.clone()),
+        Presented::Jws(jws) => jws.credential.clone(),
+        _ => None,
+    }
 }
 
 /// Reads a credential text for the core.
@@ -45,7 +84,7 @@ pub fn check(
     let mut status_as_of = Vec::new();
     let mut fetched_now = false;
     let mut refresh_failures = Vec::new();
-    let now_text = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let now_text = store::timestamp(now);
     // Each round adds what `needs` asks for; a fetched status list may name another key.
     for _round in 0..4 {
         let needs = verify::needs(presented, &fetched);

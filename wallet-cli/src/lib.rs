@@ -11,10 +11,25 @@
 //! - [`source`]: from what `import` is given (file, image, QR text, link) to credential texts;
 //! - [`fetch`]: HTTP GET with timeouts, a size cap and the core's address policy (https, public
 //!   addresses only, unless `--allow-private-network`);
-//! - [`checking`]: verification with cached and fetched documents.
+//! - [`checking`]: verification with cached and fetched documents, and what a verification
+//!   records in the index;
+//! - [`import`]: the import policy (what is kept, what is marked forced or unchecked, the index
+//!   entry of a found credential);
+//! - [`present`]: a presentation of stored credentials, signed for a verifier's challenge;
+//! - [`export`]: a credential baked into a PNG or SVG, with the fallback images;
+//! - [`card`]: what `list`, `show` and `confirm-email` say about a credential, as data.
+//!
+//! One module per command that has rules of its own, rather than one `commands` module: each is
+//! small, has its own error type where it can fail, and is tested without the binary. The
+//! binary (`main.rs`) is glue: arguments, passphrase and yes/no prompts, terminal output (colour,
+//! escaping) and exit codes. Nothing in this library prints or asks.
 #![forbid(unsafe_code)]
 
+pub mod card;
 pub mod checking;
+pub mod export;
 pub mod fetch;
+pub mod import;
+pub mod present;
 pub mod source;
 pub mod store;

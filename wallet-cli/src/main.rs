@@ -1,5 +1,7 @@
 //! `passerelle-wallet` — the learner's wallet. Glue code: arguments, passphrases, terminal output
-//! and exit codes over the `passerelle_wallet` library and `passerelle-core`.
+//! and exit codes over the `passerelle_wallet` library and `passerelle-core`: [`cli`] the
+//! arguments, [`prompt`] the passphrases, [`terminal`] colour and escaping; this file runs each
+//! command, prints what the library returns and picks the exit code.
 //!
 //! Exit codes: 0 done; 1 a credential did not verify (or could not be fully verified, for
 //! `verify`) or `import` refused one; 2 bad usage or input (unknown credential number, unreadable
@@ -7,22 +9,31 @@
 //! damaged or the disk failed.
 
 use std::fs;
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
-use chrono::{SecondsFormat, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
-use passerelle_core::model::{self, Iri, VerifiablePresentation};
-use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
-use passerelle_core::sealed::{KdfParams, Passphrase};
-use passerelle_core::verify::{Check, Outcome, Presented, Report, Verdict};
-use passerelle_core::{bake, did, input, qr};
+use chrono::Utc;
+use clap::Parser;
+use passerelle_core::proof::Cryptosuite;
+use passerelle_core::sealed::KdfParams;
+use passerelle_core::verify::Check;
+use passerelle_core::{did, input, qr};
 use passerelle_wallet::checking::{self, Checked};
 use passerelle_wallet::fetch::{ExtraRoots, Fetcher};
-use passerelle_wallet::source;
+use passerelle_wallet::import::{self, Decision, Imported, Keep};
+use passerelle_wallet::present::{Draft, Request};
 use passerelle_wallet::store::{self, Access, Entry, RestoreError, StoreError, Wallet};
+use passerelle_wallet::{card, export, source};
+
+use cli::{Cli, Command, SuiteArg};
+use prompt::Passphrases;
+use terminal::{colour, safe, truncate, verdict_label};
+
+mod cli;
+mod prompt;
+mod terminal;
 use serde_json::{json, Value};
 
 const PASSPHRASE_ENV: &str = "PASSERELLE_WALLET_PASSPHRASE";
@@ -34,163 +45,6 @@ const MIN_PASSPHRASE_CHARS: usize = 10;
 /// and verifying eddsa-rdfc-2022 run faster with it (BENCHMARKS.md, "The allocator").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-#[derive(Parser)]
-#[command(
-    name = "passerelle-wallet",
-    version,
-    about = "The learner's wallet for Open Badges 3.0 credentials: encrypted, offline, yours",
-    after_help = "Passphrase: a prompt on the terminal, or --passphrase-stdin (first line of standard \
-        input), or $PASSERELLE_WALLET_PASSPHRASE for scripts.\n\
-        Exit codes: 0 done; 1 not verified / incomplete, or import refused a credential; \
-        2 usage or input error; 3 wrong passphrase or wallet in use; 4 wallet damaged or disk error."
-)]
-struct Cli {
-    /// The wallet directory (default: $PASSERELLE_WALLET_DIR, else the user's data directory).
-    #[arg(long, global = true, value_name = "DIR")]
-    wallet: Option<PathBuf>,
-    /// Read the passphrase from the first line of standard input (for `passphrase`: the new one
-    /// from the second line).
-    #[arg(long, global = true)]
-    passphrase_stdin: bool,
-    /// Let the wallet contact private, loopback and other non-public addresses when it fetches
-    /// what a credential names (did:web documents, status lists, schemas) or a link: for
-    /// intranet issuers (plain http too). Without it only https to public addresses is fetched.
-    #[arg(long, global = true)]
-    allow_private_network: bool,
-    /// Trust the CA certificate(s) in FILE (PEM, one or more) for https, besides the usual public
-    /// roots: a local development CA. Repeatable. Without it, $SSL_CERT_FILE is used the same way
-    /// if set (--ca-cert wins when both are given).
-    #[arg(long = "ca-cert", global = true, value_name = "FILE")]
-    ca_certs: Vec<PathBuf>,
-    /// Replace an output file that exists (`present --out`, `qr --png/--svg`, `export --baked`,
-    /// `backup`); without it such a file is never overwritten.
-    #[arg(long, global = true)]
-    overwrite: bool,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Create the wallet and the holder key (did:key).
-    Init {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Import credentials: a JSON credential or presentation, a compact JWS, a baked PNG or SVG,
-    /// an image of a QR code, QR text (VC1:…), or an issuer's claim link.
-    Import {
-        source: String,
-        /// Store a credential even if it fails verification (it is marked as such).
-        #[arg(long)]
-        force: bool,
-        /// Store a credential whose signature or status could not be checked (e.g. the issuer's
-        /// server did not answer); it is marked as unchecked until `verify N --online` settles it.
-        #[arg(long)]
-        keep_unchecked: bool,
-        /// Do not use the network (no claim links; status lists and did:web keys unchecked).
-        #[arg(long)]
-        offline: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// List the credentials.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show one credential as a card (`--json`: the credential itself).
-    Show {
-        number: u64,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Verify a credential, offline with what the wallet cached (`--online` refreshes it).
-    Verify {
-        number: u64,
-        #[arg(long)]
-        online: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Delete a credential.
-    Delete {
-        number: u64,
-        /// Do not ask for confirmation.
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Sign a presentation of credentials with the holder key, for a verifier's challenge.
-    Present {
-        #[arg(required = true)]
-        numbers: Vec<u64>,
-        #[arg(long)]
-        challenge: String,
-        #[arg(long)]
-        domain: String,
-        /// Write it to FILE instead of standard output.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = SuiteArg::EddsaRdfc2022)]
-        suite: SuiteArg,
-    },
-    /// A QR code of a credential: in the terminal, or as PNG / SVG files.
-    Qr {
-        number: u64,
-        #[arg(long)]
-        png: Option<PathBuf>,
-        #[arg(long)]
-        svg: Option<PathBuf>,
-        /// Print the QR code's text instead of drawing it.
-        #[arg(long)]
-        text: bool,
-    },
-    /// Export a credential baked into an image (FILE.png or FILE.svg).
-    Export {
-        number: u64,
-        #[arg(long, value_name = "FILE")]
-        baked: PathBuf,
-    },
-    /// Write the whole wallet into one encrypted file (sealed with the wallet's passphrase).
-    Backup { file: PathBuf },
-    /// Create a wallet from a backup (the backup's passphrase becomes the wallet's).
-    Restore { file: PathBuf },
-    /// Change the passphrase (every file is re-encrypted; atomic).
-    Passphrase,
-    /// Confirm that an email address is yours: it is checked, locally, against the hashed
-    /// identifiers of the credentials in the wallet; `show` then calls their recipient "you".
-    ConfirmEmail {
-        address: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Print the holder DID.
-    Holder {
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SuiteArg {
-    #[value(name = "eddsa-rdfc-2022")]
-    EddsaRdfc2022,
-    #[value(name = "eddsa-jcs-2022")]
-    EddsaJcs2022,
-}
-
-/// An error with the exit code it maps to.
-#[derive(Debug)]
-struct Exit(u8);
-
-impl std::fmt::Display for Exit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}", self.0)
-    }
-}
-
-impl std::error::Error for Exit {}
-
 fn main() -> ExitCode {
     // `passerelle-wallet list | head` ends quietly, as other Unix tools do, instead of
     // panicking on the closed pipe.
@@ -199,9 +53,6 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            if let Some(Exit(code)) = e.downcast_ref::<Exit>() {
-                return ExitCode::from(*code);
-            }
             eprintln!(
                 "error: {}",
                 passerelle_core::error_text::error_chain(e.as_ref())
@@ -372,95 +223,8 @@ fn wallet_dir(given: Option<PathBuf>) -> Result<PathBuf> {
 // ---------------------------------------------------------------------------------------------
 // Passphrases
 
-/// Lines of standard input, read once (`--passphrase-stdin`).
-fn stdin_lines() -> Result<Vec<String>> {
-    let mut lines = Vec::new();
-    for line in io::stdin().lock().lines().take(2) {
-        lines.push(line.context("cannot read the passphrase from standard input")?);
-    }
-    Ok(lines)
-}
-
-struct Passphrases {
-    stdin: Option<Vec<String>>,
-}
-
-impl Passphrases {
-    fn new(from_stdin: bool) -> Result<Self> {
-        Ok(Self {
-            stdin: if from_stdin {
-                Some(stdin_lines()?)
-            } else {
-                None
-            },
-        })
-    }
-
-    /// The wallet's current passphrase.
-    fn current(&self, prompt: &str) -> Result<Passphrase> {
-        if let Some(lines) = &self.stdin {
-            return match lines.first() {
-                Some(line) if !line.is_empty() => Ok(Passphrase::new(line.as_bytes())),
-                _ => bail!("--passphrase-stdin: the first line of standard input is empty"),
-            };
-        }
-        if let Ok(value) = std::env::var(PASSPHRASE_ENV) {
-            if value.is_empty() {
-                bail!("${PASSPHRASE_ENV} is set but empty: set it to the wallet's passphrase, or unset it to be asked");
-            }
-            return Ok(Passphrase::new(value));
-        }
-        prompt_passphrase(prompt)
-    }
-
-    /// A new passphrase (init, passphrase change): confirmed when typed.
-    fn new_one(&self, line: usize, env: &str) -> Result<Passphrase> {
-        let text = if let Some(lines) = &self.stdin {
-            lines.get(line).cloned().ok_or_else(|| {
-                anyhow!(
-                    "--passphrase-stdin: expected the new passphrase on line {} of standard input",
-                    line + 1
-                )
-            })?
-        } else if let Ok(value) = std::env::var(env) {
-            value
-        } else {
-            let first = prompt_text("New wallet passphrase: ", env)?;
-            let second = prompt_text("Repeat it: ", env)?;
-            if first != second {
-                bail!("the two passphrases differ; nothing was changed — run the command again");
-            }
-            first
-        };
-        if text.chars().count() < MIN_PASSPHRASE_CHARS {
-            bail!("the passphrase is too short: use at least {MIN_PASSPHRASE_CHARS} characters (a few words are easy to remember)");
-        }
-        Ok(Passphrase::new(text))
-    }
-}
-
-/// Asks on the terminal; without one, says how else to give it (`env`: the variable that
-/// would hold this passphrase).
-fn prompt_text(prompt: &str, env: &str) -> Result<String> {
-    if !io::stdin().is_terminal() && !Path::new("/dev/tty").exists() {
-        bail!("no terminal to ask for the passphrase: use --passphrase-stdin or set ${env}");
-    }
-    rpassword::prompt_password(prompt).map_err(|e| {
-        anyhow!("cannot ask for the passphrase ({e}): use --passphrase-stdin or set ${env}")
-    })
-}
-
-fn prompt_passphrase(prompt: &str) -> Result<Passphrase> {
-    Ok(Passphrase::new(prompt_text(prompt, PASSPHRASE_ENV)?))
-}
-
 fn open(dir: &Path, stdin_pass: bool, access: Access) -> Result<Wallet> {
-    if !store::exists(dir) {
-        return Err(StoreError::NotFound {
-            dir: dir.to_owned(),
-        }
-        .into());
-    }
+    store::ensure_exists(dir)?;
     let passphrases = Passphrases::new(stdin_pass)?;
     let pass = passphrases.current("Wallet passphrase: ")?;
     Ok(Wallet::open(dir, &pass, access)?)
@@ -473,74 +237,6 @@ fn kdf_params() -> KdfParams {
 // ---------------------------------------------------------------------------------------------
 // Output helpers
 
-fn colour(code: &str, text: &str) -> String {
-    let enabled = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    if enabled {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_owned()
-    }
-}
-
-/// Text from a credential, safe for a terminal: control characters other than a line break
-/// (escape sequences, carriage returns, bidirectional overrides…) are shown as `\u{…}` instead of acting on the terminal.
-fn safe(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let dangerous = (c.is_control() && c != '\n')
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-        if dangerous {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn verdict_label(entry: &Entry) -> String {
-    let word = match entry.verdict.as_str() {
-        "verified" if entry.unchecked => colour("33", "NOT CHECKED (kept)"),
-        "verified" => colour("32", "verified"),
-        "not_verified" if entry.forced => colour("31", "NOT VERIFIED (forced)"),
-        "not_verified" => colour("31", "NOT VERIFIED"),
-        _ if entry.unchecked => colour("33", "NOT CHECKED (kept)"),
-        _ => colour("33", "incomplete"),
-    };
-    format!("{word} {}", entry.verified_at.get(..10).unwrap_or(""))
-}
-
-fn verdict_name(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Verified => "verified",
-        Verdict::NotVerified => "not_verified",
-        _ => "incomplete",
-    }
-}
-
-fn now_text() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn entry_json(entry: &Entry) -> Value {
-    json!({
-        "number": entry.number,
-        "achievement": entry.achievement,
-        "issuer": {"name": entry.issuer_name, "id": entry.issuer_id},
-        "issued": entry.issued,
-        "expires": entry.expires,
-        "credential_id": entry.credential_id,
-        "format": entry.format,
-        "status": entry.verdict,
-        "checked_at": entry.verified_at,
-        "forced": entry.forced,
-        "unchecked": entry.unchecked,
-        "link": entry.link,
-        "source": entry.source,
-        "imported_at": entry.imported_at,
-    })
-}
-
 fn print_json(value: &Value) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
@@ -550,17 +246,6 @@ fn find(wallet: &Wallet, number: u64) -> Result<Entry> {
     wallet.index.entry(number).cloned().ok_or_else(|| {
         anyhow!("there is no credential #{number} in the wallet; `passerelle-wallet list` shows the numbers")
     })
-}
-
-use store::digest_of;
-
-/// The credential (JSON) inside a stored text.
-fn credential_value(presented: &Presented) -> Option<Value> {
-    match presented {
-        Presented::Credential(v) => Some(v.clone()),
-        Presented::Jws(jws) => jws.credential.clone(),
-        _ => None,
-    }
 }
 
 fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -620,15 +305,6 @@ fn holder(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
     Ok(0)
 }
 
-/// What `import` stores besides credentials that verified.
-#[derive(Clone, Copy)]
-struct Keep {
-    /// `--force`: also those that failed a check.
-    failed: bool,
-    /// `--keep-unchecked`: also those whose signature or status could not be checked.
-    unchecked: bool,
-}
-
 /// Asks on the terminal whether to keep a credential that could not be fully checked; `false`
 /// when there is no terminal to ask on.
 fn ask_keep_unchecked(stdin_pass: bool, json: bool) -> Result<bool> {
@@ -640,6 +316,20 @@ fn ask_keep_unchecked(stdin_pass: bool, json: bool) -> Result<bool> {
     let mut answer = String::new();
     io::stdin().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// Prints the checks that failed or were not made, with their details.
+fn print_checks(label: &str, checks: &[&Check]) {
+    for check in checks {
+        eprintln!(
+            "  {label}: {}: {}",
+            check.id,
+            safe(&check.message.to_string())
+        );
+        for detail in &check.details {
+            eprintln!("    {}", safe(&detail.to_string()));
+        }
+    }
 }
 
 fn import(
@@ -662,196 +352,96 @@ fn import(
         .with_context(|| format!("nothing imported from {source_text}"))?;
     let now = Utc::now();
     let mut results = Vec::new();
-    let mut refused = 0;
     for item in found {
-        let digest = digest_of(&item.text);
+        let digest = store::digest_of(&item.text);
         if let Some(existing) = wallet.find_digest(&digest) {
             let number = existing.number;
             eprintln!(
                 "{}: already in your wallet as #{number}",
                 existing.achievement.as_deref().unwrap_or("credential")
             );
-            results.push(json!({"found": item.how, "outcome": "duplicate", "number": number}));
+            results.push(Imported::Duplicate {
+                found: item.how,
+                number,
+            });
             continue;
         }
         let presented = checking::parse(&item.text)
             .with_context(|| format!("the {} is not a readable credential", item.how))?;
         let checked = checking::check(&mut wallet, &presented, now, fetcher.as_ref(), false)?;
         let report = &checked.report;
-        let mut entry = entry_from(
-            &item,
-            &presented,
-            report,
-            &now.to_rfc3339_opts(SecondsFormat::Secs, true),
-        );
-        let achievement = entry
-            .achievement
-            .clone()
-            .unwrap_or_else(|| "(unnamed)".into());
-        let issuer = entry
-            .issuer_name
-            .clone()
-            .or(entry.issuer_id.clone())
-            .unwrap_or_else(|| "(unknown issuer)".into());
-        let failed = report.verdict() == Verdict::NotVerified
-            || report.checks().iter().any(|c| c.outcome == Outcome::Fail);
-        let not_checked: Vec<&Check> = report
-            .checks()
-            .iter()
-            .filter(|c| c.required && c.outcome == Outcome::NotChecked)
-            .collect();
-        let unchecked = !not_checked.is_empty() || report.verdict() == Verdict::Incomplete;
+        let assessed = import::assess(&item, &presented, report, &store::timestamp(now));
         eprintln!(
             "Found a credential ({}): {}, issued by {}: {}",
             safe(&item.how),
-            safe(&achievement),
-            safe(&issuer),
-            if failed {
-                "NOT VERIFIED"
-            } else if unchecked {
-                "NOT FULLY CHECKED"
-            } else {
-                "verified"
-            }
+            safe(&assessed.achievement),
+            safe(&assessed.issuer),
+            assessed.standing()
         );
-        if failed && !keep.failed {
-            refused += 1;
+        let decision = assessed.decide(keep);
+        if decision == Decision::RefuseFailed {
             eprint!("{report}");
             eprintln!(
                 "Not stored: it failed verification (see above). If you still want to keep it, \
                  run the import again with --force; it will be marked as not verified."
             );
-            results.push(
-                json!({"found": item.how, "outcome": "refused", "achievement": achievement,
-                "issuer": issuer, "report": report.to_json()}),
-            );
+            results.push(Imported::refusal(&item.how, &assessed, report, false));
             wallet.save_index()?;
             continue;
         }
-        for check in report
-            .checks()
-            .iter()
-            .filter(|c| c.outcome == Outcome::Fail)
-        {
-            eprintln!(
-                "  FAILED: {}: {}",
-                check.id,
-                safe(&check.message.to_string())
-            );
-            for detail in &check.details {
-                eprintln!("    {}", safe(&detail.to_string()));
-            }
-        }
-        for check in &not_checked {
-            eprintln!(
-                "  not checked: {}: {}",
-                check.id,
-                safe(&check.message.to_string())
-            );
-            for detail in &check.details {
-                eprintln!("    {}", safe(&detail.to_string()));
-            }
-        }
-        if unchecked && !failed && !keep.unchecked && !ask_keep_unchecked(stdin_pass, json)? {
-            refused += 1;
+        print_checks("FAILED", &assessed.failures);
+        print_checks("not checked", &assessed.not_checked);
+        if decision == Decision::Ask && !ask_keep_unchecked(stdin_pass, json)? {
             eprintln!(
                 "Not stored: it could not be fully checked (see above), so nothing says it is \
                  genuine or not revoked. Retry when the issuer's server answers (import without \
                  --offline), or keep it marked as unchecked with --keep-unchecked; \
                  `passerelle-wallet verify N --online` settles it later."
             );
-            results.push(json!({"found": item.how, "outcome": "refused_unchecked",
-                "achievement": achievement, "issuer": issuer, "report": report.to_json()}));
+            results.push(Imported::refusal(&item.how, &assessed, report, true));
             wallet.save_index()?;
             continue;
         }
-        entry.forced = failed;
-        entry.unchecked = unchecked;
-        let number = wallet.add(entry, &item.text)?;
-        if failed {
+        let number = wallet.add(assessed.entry.clone(), &item.text)?;
+        if assessed.failed {
             eprintln!(
                 "Kept because of --force, marked NOT VERIFIED (forced) in list, show and present."
             );
-        } else if unchecked {
+        } else if assessed.unchecked {
             eprintln!(
                 "Kept, marked as not checked: run `passerelle-wallet verify {number} --online` \
                  when the issuer's server answers."
             );
         }
         eprintln!("Stored as #{number}.");
-        results.push(
-            json!({"found": item.how, "outcome": "stored", "number": number,
-            "achievement": achievement, "issuer": issuer, "verdict": verdict_name(report.verdict()),
-            "unchecked": unchecked}),
-        );
+        results.push(Imported::Stored {
+            found: item.how,
+            number,
+            achievement: assessed.achievement,
+            issuer: assessed.issuer,
+            verdict: report.verdict().into(),
+            unchecked: assessed.unchecked,
+        });
     }
     wallet.save_index()?;
     if json {
-        print_json(&Value::Array(results))?;
+        print_json(&Value::Array(
+            results.iter().map(Imported::to_json).collect(),
+        ))?;
     }
-    Ok(if refused > 0 { 1 } else { 0 })
-}
-
-fn entry_from(item: &source::Found, presented: &Presented, report: &Report, now: &str) -> Entry {
-    let summary = report.summary.as_ref();
-    let credential = credential_value(presented);
-    Entry {
-        number: 0,
-        file: String::new(),
-        digest: digest_of(&item.text),
-        format: if matches!(presented, Presented::Jws(_)) {
-            "jws".into()
-        } else {
-            "json".into()
-        },
-        credential_id: credential
-            .as_ref()
-            .and_then(|c| c.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        achievement: summary
-            .and_then(|s| {
-                s.achievement
-                    .as_ref()
-                    .map(|a| a.name.clone())
-                    .or(s.name.clone())
-            })
-            .or_else(|| {
-                credential.as_ref().and_then(|c| {
-                    c.pointer("/credentialSubject/achievement/name")
-                        .or_else(|| c.get("name"))
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                })
-            }),
-        issuer_name: summary.and_then(|s| s.issuer.name.clone()),
-        issuer_id: summary
-            .map(|s| s.issuer.id.as_str().to_owned())
-            .or_else(|| credential.as_ref().and_then(verify_issuer_id)),
-        // The award date, chosen by the core (`verify::card_dates`), as on the verifier's page.
-        issued: report
-            .dates
-            .as_ref()
-            .and_then(|d| d.issued.map(|d| d.to_rfc3339())),
-        expires: summary.and_then(|s| s.valid_until.map(|d| d.to_rfc3339())),
-        verdict: verdict_name(report.verdict()).into(),
-        verified_at: now.into(),
-        forced: false,
-        unchecked: false,
-        link: item.link.clone(),
-        source: item.how.clone(),
-        imported_at: now.into(),
-    }
-}
-
-fn verify_issuer_id(credential: &Value) -> Option<String> {
-    passerelle_core::verify::issuer_id(credential)
+    let refused = results.iter().any(Imported::is_refusal);
+    Ok(if refused { 1 } else { 0 })
 }
 
 fn list(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
     let wallet = open(dir, stdin_pass, Access::Read)?;
     if json {
-        let items: Vec<Value> = wallet.index.credentials.iter().map(entry_json).collect();
+        let items: Vec<Value> = wallet
+            .index
+            .credentials
+            .iter()
+            .map(card::entry_json)
+            .collect();
         print_json(&Value::Array(items))?;
         return Ok(0);
     }
@@ -866,11 +456,7 @@ fn list(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
         "#", "ACHIEVEMENT", "ISSUER", "ISSUED"
     )?;
     for entry in &wallet.index.credentials {
-        let issuer = entry
-            .issuer_name
-            .as_deref()
-            .or(entry.issuer_id.as_deref())
-            .unwrap_or("?");
+        let issuer = card::issuer_short(entry);
         writeln!(
             out,
             "{:>4}  {:<40}  {:<30}  {:<10}  {}",
@@ -892,16 +478,6 @@ fn list(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
     Ok(0)
 }
 
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_owned()
-    } else {
-        let mut cut: String = text.chars().take(width - 1).collect();
-        cut.push('…');
-        cut
-    }
-}
-
 fn show(dir: &Path, stdin_pass: bool, number: u64, json: bool) -> Result<u8> {
     let wallet = open(dir, stdin_pass, Access::Read)?;
     let entry = find(&wallet, number)?;
@@ -914,123 +490,18 @@ fn show(dir: &Path, stdin_pass: bool, number: u64, json: bool) -> Result<u8> {
         return Ok(0);
     }
     let presented = checking::parse(&text)?;
-    let credential = credential_value(&presented).unwrap_or(Value::Null);
-    let model = model::check_credential(&credential).ok();
-    let mut lines: Vec<(&str, String)> = Vec::new();
-    lines.push((
-        "Achievement",
-        entry
-            .achievement
-            .clone()
-            .unwrap_or_else(|| "(unnamed)".into()),
-    ));
-    if let Some(achievement) = model.as_ref().and_then(|m| m.achievement.as_ref()) {
-        lines.push(("Description", achievement.description.clone()));
-        if let Some(narrative) = &achievement.criteria_narrative {
-            lines.push(("Criteria", narrative.clone()));
-        }
-        if let Some(kind) = &achievement.achievement_type {
-            lines.push(("Type", kind.clone()));
-        }
-    }
-    lines.push((
-        "Issuer",
-        match (&entry.issuer_name, &entry.issuer_id) {
-            (Some(name), Some(id)) => format!("{name} ({id})"),
-            (None, Some(id)) => id.clone(),
-            (Some(name), None) => name.clone(),
-            (None, None) => "?".into(),
-        },
-    ));
-    if let Some(model) = &model {
-        let holder = did::did_key(&wallet.index.holder()?.public()).to_string();
-        for recipient in &model.recipients {
-            lines.push((
-                "Recipient",
-                recipient_text(recipient, &holder, &wallet.index.confirmed_emails),
-            ));
-        }
-    }
-    // Read from the credential (not the index, which wallets written before issue 12.6 filled
-    // from `validFrom`): the award date as "Issued", the signing date as "Signed".
-    let dates = passerelle_core::verify::card_dates(&presented);
-    match (dates.issued, &entry.issued) {
-        (Some(issued), _) => lines.push(("Issued", issued.to_rfc3339())),
-        (None, Some(issued)) => lines.push(("Issued", issued.clone())),
-        (None, None) => {}
-    }
-    if let Some(signed) = dates.signed {
-        lines.push(("Signed", signed.to_rfc3339()));
-    }
-    if let Some(expires) = &entry.expires {
-        lines.push(("Expires", expires.clone()));
-    }
-    lines.push((
-        "Format",
-        if entry.format == "jws" {
-            "compact JWS (VC-JOSE)".into()
-        } else {
-            "JSON with an embedded proof".into()
-        },
-    ));
-    if entry.unchecked {
-        lines.push((
-            "Not checked",
-            format!(
-                "its signature or status could not be checked when it was imported; \
-                 run `passerelle-wallet verify {number} --online`"
-            ),
-        ));
-    }
-    lines.push((
-        "Imported",
-        format!("{} ({})", entry.imported_at, entry.source),
-    ));
-    if let Some(link) = &entry.link {
-        lines.push(("Link", link.clone()));
-    }
+    let lines = card::lines(
+        &entry,
+        &presented,
+        || Ok::<_, StoreError>(did::did_key(&wallet.index.holder()?.public()).to_string()),
+        &wallet.index.confirmed_emails,
+    )?;
     println!("#{number}");
     println!("  {:<12} {}", colour("1", "Status"), verdict_label(&entry));
     for (label, value) in lines {
         println!("  {:<12} {}", colour("1", label), safe(&value));
     }
     Ok(0)
-}
-
-/// Who a credential names, in the wallet's words: "you" only when the subject is the holder's
-/// DID or a hashed email the learner confirmed (`confirm-email`) matches it.
-fn recipient_text(recipient: &model::Recipient, holder: &str, confirmed: &[String]) -> String {
-    let named = recipient
-        .name
-        .clone()
-        .or(recipient.id.as_ref().map(|i| i.as_str().to_owned()));
-    if recipient
-        .id
-        .as_ref()
-        .is_some_and(|id| id.as_str() == holder)
-    {
-        return match recipient.name.as_ref() {
-            Some(name) => format!("you ({name}; your holder DID)"),
-            None => "you (your holder DID)".into(),
-        };
-    }
-    let email = confirmed.iter().find(|address| {
-        recipient
-            .identifiers
-            .iter()
-            .any(|identity| model::identity_matches(address, identity))
-    });
-    match (email, named) {
-        (Some(address), Some(name)) => format!("you ({name}; {address}, confirmed)"),
-        (Some(address), None) => format!("you ({address}, confirmed)"),
-        (None, Some(name)) => name,
-        (None, None) if !recipient.identifiers.is_empty() => {
-            "someone identified by a hashed email address, not confirmed as yours \
-             (`passerelle-wallet confirm-email ADDRESS` checks it)"
-                .into()
-        }
-        (None, None) => "(not named)".into(),
-    }
 }
 
 /// `confirm-email ADDRESS`: checks the address against every credential's hashed identifiers,
@@ -1047,19 +518,7 @@ fn confirm_email(dir: &Path, stdin_pass: bool, address: &str, json: bool) -> Res
         let Ok(presented) = checking::parse(&text) else {
             continue;
         };
-        let Some(credential) = credential_value(&presented) else {
-            continue;
-        };
-        let Ok(model) = model::check_credential(&credential) else {
-            continue;
-        };
-        let names_it = model.recipients.iter().any(|recipient| {
-            recipient
-                .identifiers
-                .iter()
-                .any(|identity| model::identity_matches(address, identity))
-        });
-        if names_it {
+        if card::addressed_to(&presented, address) {
             matching.push(entry.number);
         }
     }
@@ -1109,12 +568,7 @@ fn verify(
     } else {
         None
     };
-    let Checked {
-        report,
-        status_as_of,
-        fetched_now,
-        refresh_failures,
-    } = checking::check(
+    let checked = checking::check(
         &mut wallet,
         &presented,
         Utc::now(),
@@ -1127,30 +581,24 @@ fn verify(
         .iter_mut()
         .find(|e| e.number == number)
     {
-        stored.verdict = verdict_name(report.verdict()).into();
-        stored.verified_at = now_text();
-        // Only a check made online, with every required check done, settles a kept credential.
-        if online && refresh_failures.is_empty() && report.verdict() != Verdict::Incomplete {
-            stored.unchecked = false;
-        }
+        checked.record(stored, online, Utc::now());
     }
     wallet.save_index()?;
     if json {
-        let mut value = report.to_json();
-        value["status_as_of"] = json!(status_as_of);
-        value["fetched_now"] = json!(fetched_now);
-        value["refresh_failed"] = json!(refresh_failures
-            .iter()
-            .map(|(url, reason)| json!({"url": url, "reason": reason}))
-            .collect::<Vec<_>>());
-        print_json(&value)?;
+        print_json(&checked.to_json())?;
     } else {
+        let Checked {
+            report,
+            status_as_of,
+            refresh_failures,
+            ..
+        } = &checked;
         print!("{report}");
         if !refresh_failures.is_empty() {
             println!(
                 "\nCould not refresh from the network, so the wallet's cached copies were used:"
             );
-            for (url, reason) in &refresh_failures {
+            for (url, reason) in refresh_failures {
                 println!("  · {}: {}", safe(url), safe(reason));
             }
         }
@@ -1166,7 +614,7 @@ fn verify(
             }
         }
     }
-    Ok(if report.is_verified() { 0 } else { 1 })
+    Ok(if checked.report.is_verified() { 0 } else { 1 })
 }
 
 fn delete(dir: &Path, stdin_pass: bool, number: u64, yes: bool) -> Result<u8> {
@@ -1203,13 +651,10 @@ fn present(
     out: Option<&Path>,
     suite: SuiteArg,
 ) -> Result<u8> {
-    if challenge.trim().is_empty() || domain.trim().is_empty() {
-        bail!("--challenge and --domain must not be empty: use the values the verifier gave you");
-    }
+    let request = Request::new(challenge, domain)?;
     let wallet = open(dir, stdin_pass, Access::Read)?;
     let holder = wallet.index.holder()?;
-    let holder_did = did::did_key(&holder.public()).to_string();
-    let mut builder = VerifiablePresentation::builder(Iri::parse(&holder_did)?);
+    let mut draft = Draft::new(&holder)?;
     for &number in numbers {
         let entry = find(&wallet, number)?;
         if entry.forced {
@@ -1218,47 +663,25 @@ fn present(
         if entry.unchecked {
             eprintln!("warning: #{number} has not been fully checked (its signature or status could not be checked); run `passerelle-wallet verify {number} --online` first");
         }
-        let text = wallet.document(&entry)?;
-        match checking::parse(&text)? {
-            Presented::Jws(jws) => builder = builder.enveloped_jwt(&jws.compact),
-            Presented::Credential(value) => builder = builder.credential(value),
-            _ => bail!("#{number} is not a credential"),
-        }
+        draft = draft.add(number, &wallet.document(&entry)?)?;
     }
-    let mut id = [0u8; 16];
-    getrandom::fill(&mut id).map_err(|e| anyhow!("no randomness available: {e}"))?;
-    id[6] = (id[6] & 0x0f) | 0x40;
-    id[8] = (id[8] & 0x3f) | 0x80;
-    let uuid = hex::encode(id);
-    let urn = format!(
-        "urn:uuid:{}-{}-{}-{}-{}",
-        &uuid[..8],
-        &uuid[8..12],
-        &uuid[12..16],
-        &uuid[16..20],
-        &uuid[20..]
-    );
-    let presentation = builder.id(Iri::parse(&urn)?).build();
     let cryptosuite = match suite {
         SuiteArg::EddsaRdfc2022 => Cryptosuite::EddsaRdfc2022,
         SuiteArg::EddsaJcs2022 => Cryptosuite::EddsaJcs2022,
     };
-    let options = ProofOptions::authentication(
+    let text = draft.sign(
+        &holder,
+        &request,
         cryptosuite,
-        did::did_key_verification_method(&holder.public()),
-        now_text(),
-        challenge,
-        domain,
-    );
-    let signed =
-        proof::sign(&presentation, &holder, &options).context("cannot sign the presentation")?;
-    let text = serde_json::to_string_pretty(&signed)? + "\n";
+        &store::timestamp(Utc::now()),
+    )?;
     match out {
         Some(path) => {
             write_output(path, text.as_bytes())?;
             eprintln!(
-                "Wrote a presentation of {} credential(s) for {domain} to {}.",
+                "Wrote a presentation of {} credential(s) for {} to {}.",
                 numbers.len(),
+                request.domain(),
                 path.display()
             );
         }
@@ -1307,98 +730,15 @@ fn export(dir: &Path, stdin_pass: bool, number: u64, out: &Path) -> Result<u8> {
     let entry = find(&wallet, number)?;
     let text = wallet.document(&entry)?;
     let presented = checking::parse(&text)?;
-    let credential = credential_value(&presented).unwrap_or(Value::Null);
-    let image = credential
-        .pointer("/credentialSubject/achievement/image/id")
-        .or_else(|| credential.pointer("/credentialSubject/achievement/image"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let extension = out
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    let bytes = match extension.as_deref() {
-        Some("png") => {
-            let base = data_url(image, "image/png").unwrap_or_else(plain_png);
-            bake::bake_png(&base, text.trim())?
-        }
-        Some("svg") => {
-            let base = data_url(image, "image/svg+xml")
-                .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_else(|| plain_svg(entry.achievement.as_deref().unwrap_or("Badge")));
-            bake::bake_svg(&base, text.trim())?.into_bytes()
-        }
-        _ => bail!(
-            "--baked {}: the file name must end in .png or .svg",
-            out.display()
-        ),
-    };
+    let bytes = export::baked(out, &text, &presented, entry.achievement.as_deref())?;
     write_output(out, &bytes)?;
     eprintln!("Wrote #{number} baked into {}.", out.display());
     Ok(0)
 }
 
-/// The bytes of a base64 `data:` URL of this media type.
-fn data_url(url: &str, media_type: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
-    let rest = url.strip_prefix("data:")?;
-    let (meta, data) = rest.split_once(',')?;
-    let meta = meta.to_ascii_lowercase();
-    if !meta.starts_with(media_type) || !meta.ends_with(";base64") {
-        return None;
-    }
-    base64::engine::general_purpose::STANDARD
-        .decode(data.trim())
-        .ok()
-}
-
-/// A plain 256×256 PNG (a blue disc on white) when the achievement has no PNG image.
-fn plain_png() -> Vec<u8> {
-    const SIZE: u32 = 256;
-    let mut pixels = Vec::with_capacity((SIZE * SIZE * 3) as usize);
-    let centre = SIZE as i64 / 2;
-    for y in 0..SIZE as i64 {
-        for x in 0..SIZE as i64 {
-            let inside = (x - centre).pow(2) + (y - centre).pow(2) < (centre - 8).pow(2);
-            pixels.extend_from_slice(if inside {
-                &[0x1f, 0x4e, 0x9c]
-            } else {
-                &[0xff; 3]
-            });
-        }
-    }
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, SIZE, SIZE);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    // Encoding into a Vec with a consistent size and format cannot fail.
-    if let Ok(mut writer) = encoder.write_header() {
-        let _ = writer.write_image_data(&pixels);
-    }
-    out
-}
-
-fn plain_svg(title: &str) -> String {
-    let escaped = title
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;");
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"256\" height=\"256\" viewBox=\"0 0 256 256\">\
-         <circle cx=\"128\" cy=\"128\" r=\"120\" fill=\"#1f4e9c\"/>\
-         <text x=\"128\" y=\"136\" font-family=\"sans-serif\" font-size=\"16\" fill=\"#fff\" text-anchor=\"middle\">{escaped}</text></svg>\n"
-    )
-}
-
 fn backup(dir: &Path, stdin_pass: bool, file: &Path) -> Result<u8> {
     let passphrases = Passphrases::new(stdin_pass)?;
-    if !store::exists(dir) {
-        return Err(StoreError::NotFound {
-            dir: dir.to_owned(),
-        }
-        .into());
-    }
+    store::ensure_exists(dir)?;
     let pass = passphrases.current("Wallet passphrase: ")?;
     let wallet = Wallet::open(dir, &pass, Access::Read)?;
     let blob = wallet.backup(&pass, kdf_params())?;
@@ -1439,12 +779,7 @@ fn restore(dir: &Path, stdin_pass: bool, file: &Path) -> Result<u8> {
 }
 
 fn change_passphrase(dir: &Path, stdin_pass: bool) -> Result<u8> {
-    if !store::exists(dir) {
-        return Err(StoreError::NotFound {
-            dir: dir.to_owned(),
-        }
-        .into());
-    }
+    store::ensure_exists(dir)?;
     let passphrases = Passphrases::new(stdin_pass)?;
     let old = passphrases.current("Current wallet passphrase: ")?;
     let mut wallet = Wallet::open(dir, &old, Access::Write)?;
