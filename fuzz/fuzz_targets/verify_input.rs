@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use passerelle_core::verify::{self, CheckOptions, Fetched};
+use passerelle_core::verify::{self, CheckId, CheckOptions, Fetched};
 
 fuzz_target!(|data: &[u8]| {
     let presented = match verify::recognise(data, &Default::default()) {
@@ -25,10 +25,10 @@ fuzz_target!(|data: &[u8]| {
     // Nothing unsigned can pass: a verified report has a proof check that passed (a warning is
     // a pass with a caveat, e.g. a pre-standard suite), and no failed check.
     if report.is_verified() {
-        assert!(report.check("proof").is_some_and(|c| matches!(
+        assert!(report.check(CheckId::Proof).is_some_and(|c| matches!(
             c.outcome,
             verify::Outcome::Pass | verify::Outcome::Warning
         )));
-        assert!(report.checks.iter().all(|c| c.outcome != verify::Outcome::Fail));
+        assert!(report.checks().iter().all(|c| c.outcome != verify::Outcome::Fail));
     }
 });
