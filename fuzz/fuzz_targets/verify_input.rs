@@ -29,6 +29,9 @@ fuzz_target!(|data: &[u8]| {
             c.outcome,
             verify::Outcome::Pass | verify::Outcome::Warning
         )));
-        assert!(report.checks().iter().all(|c| c.outcome != verify::Outcome::Fail));
+        assert!(report
+            .checks()
+            .iter()
+            .all(|c| c.outcome != verify::Outcome::Fail));
     }
 });
