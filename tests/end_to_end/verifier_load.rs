@@ -70,8 +70,12 @@ fn parallel_large_images_stay_under_the_decode_ceiling_and_the_page_answers_mean
     let pid = served.child.id();
     let png = Arc::new(large_png());
     assert!(png.len() < 1024 * 1024, "{} bytes", png.len());
+    // No 30 s default: this test is about memory and ordering, not speed (a debug build decodes
+    // these images slowly while the rest of the suite loads both cores); the bound only stops a
+    // hung service.
     let client = reqwest::blocking::Client::builder()
         .no_proxy()
+        .timeout(std::time::Duration::from_secs(300))
         .build()
         .unwrap();
     let mut answers = Vec::new();
