@@ -2,7 +2,7 @@
 //! files, takes the clock, and writes results; every rule lives in the core.
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -365,24 +365,17 @@ fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Reads the credential to sign, refusing more than the size cap before reading it all.
 fn read_input(path: &Path) -> Result<Vec<u8>> {
-    let cap = input::InputLimits::default().max_bytes as u64;
-    let mut bytes = Vec::new();
-    let source = if path.as_os_str() == "-" {
-        io::stdin()
-            .take(cap + 1)
-            .read_to_end(&mut bytes)
-            .context("cannot read standard input")?;
-        "standard input".to_owned()
+    let cap = input::InputLimits::default().max_bytes;
+    let (read, source) = if path.as_os_str() == "-" {
+        let read = input::read_capped(io::stdin(), cap).context("cannot read standard input")?;
+        (read, "standard input".to_owned())
     } else {
-        fs::File::open(path)
-            .and_then(|file| file.take(cap + 1).read_to_end(&mut bytes))
+        let read = fs::File::open(path)
+            .and_then(|file| input::read_capped(file, cap))
             .with_context(|| format!("cannot read {}", path.display()))?;
-        path.display().to_string()
+        (read, path.display().to_string())
     };
-    if bytes.len() as u64 > cap {
-        bail!("{source} is larger than the {cap} bytes a credential may take");
-    }
-    Ok(bytes)
+    read.with_context(|| format!("{source} is larger than the {cap} bytes a credential may take"))
 }
 
 fn load_key(path: &Path) -> Result<KeyPair> {

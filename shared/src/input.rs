@@ -64,6 +64,17 @@ pub enum InputError {
     },
 }
 
+/// Reads at most `cap` bytes from `reader` — the caller's file or standard input — and
+/// `None` when there is more: a huge file or an endless stream is refused after `cap + 1`
+/// bytes, never held whole. The core opens nothing; it only bounds what it is handed.
+pub fn read_capped(reader: impl std::io::Read, cap: usize) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
+    let mut bytes = Vec::new();
+    reader.take(limit).read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= cap).then_some(bytes))
+}
+
 /// Checks the caps and the encoding, and returns the text.
 pub fn check_text<'a>(bytes: &'a [u8], limits: &InputLimits) -> Result<&'a str, InputError> {
     if bytes.len() > limits.max_bytes {
@@ -278,6 +289,15 @@ fn check_depth(text: &str, limit: usize) -> Result<(), InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_capped_stops_one_byte_past_the_cap() {
+        let fits = read_capped(&b"12345"[..], 5).ok().flatten();
+        assert_eq!(fits.as_deref(), Some(&b"12345"[..]));
+        assert_eq!(read_capped(&b"123456"[..], 5).ok(), Some(None));
+        // An endless stream is refused after cap + 1 bytes, not read for ever.
+        assert_eq!(read_capped(std::io::repeat(b'x'), 1000).ok(), Some(None));
+    }
 
     #[test]
     fn caps_are_enforced() {

@@ -6,7 +6,7 @@
 //! - `serve` starts the web page and API (see `passerelle_verifier::server`).
 
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -405,32 +405,16 @@ fn run_verify(command: Command) -> Result<ExitCode> {
 /// Reads the input, refusing more than `cap` bytes before reading it all (a huge file or an
 /// endless stream is an error, not an out-of-memory).
 fn read_input(path: &Path, cap: usize) -> Result<Vec<u8>> {
-    let cap = cap as u64;
-    let mut bytes = Vec::new();
-    if path.as_os_str() == "-" {
-        io::stdin()
-            .take(cap + 1)
-            .read_to_end(&mut bytes)
-            .context("cannot read standard input")?;
+    let (read, source) = if path.as_os_str() == "-" {
+        let read = input::read_capped(io::stdin(), cap).context("cannot read standard input")?;
+        (read, "standard input".to_owned())
     } else {
-        let file =
-            fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-        file.take(cap + 1)
-            .read_to_end(&mut bytes)
+        let read = fs::File::open(path)
+            .and_then(|file| input::read_capped(file, cap))
             .with_context(|| format!("cannot read {}", path.display()))?;
-    }
-    if bytes.len() as u64 > cap {
-        bail!(
-            "{} is larger than the {} bytes accepted",
-            if path.as_os_str() == "-" {
-                "standard input".to_owned()
-            } else {
-                path.display().to_string()
-            },
-            cap
-        );
-    }
-    Ok(bytes)
+        (read, path.display().to_string())
+    };
+    read.with_context(|| format!("{source} is larger than the {cap} bytes accepted"))
 }
 
 fn read_json(path: &Path, limits: &input::InputLimits) -> Result<serde_json::Value> {
