@@ -38,9 +38,8 @@ pub(super) fn credential_content_checks(
                     vec![],
                     true,
                 ),
-                VcVersion::V1 => Check::new(
+                VcVersion::V1 => Check::warning(
                     CheckId::DataModel,
-                    Outcome::Warning,
                     Message::new(C::DataModelV1),
                     vec![],
                     true,
@@ -53,9 +52,8 @@ pub(super) fn credential_content_checks(
             };
             report.push(match profile {
                 Some(code) => Check::pass(CheckId::OpenBadges, Message::new(code), vec![], false),
-                None => Check::new(
+                None => Check::warning(
                     CheckId::OpenBadges,
-                    Outcome::Warning,
                     Message::new(C::OpenBadgesNotABadge),
                     vec![],
                     false,

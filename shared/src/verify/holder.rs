@@ -73,9 +73,8 @@ pub(super) fn challenge_check(proofs: &[ParsedProof], options: &CheckOptions) ->
         details.push(Message::new(C::ChallengeDetailNoneInProof));
     }
     if options.allow_unchallenged {
-        Check::new(
+        Check::warning(
             CheckId::Challenge,
-            Outcome::Warning,
             Message::new(C::ChallengeNotRequired),
             details,
             false,

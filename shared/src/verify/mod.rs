@@ -168,9 +168,8 @@ fn add_trust_checks(report: &mut Report, trust: &TrustRegistries, now: DateTime<
                 false,
             )
         }
-        TrustDecision::NotCurrent(listings) => Check::new(
+        TrustDecision::NotCurrent(listings) => Check::warning(
             CheckId::IssuerRecognised,
-            Outcome::Warning,
             Message::new(C::TrustNotCurrent),
             listings
                 .iter()
@@ -189,9 +188,8 @@ fn add_trust_checks(report: &mut Report, trust: &TrustRegistries, now: DateTime<
                 .collect(),
             false,
         ),
-        TrustDecision::Unknown => Check::new(
+        TrustDecision::Unknown => Check::warning(
             CheckId::IssuerRecognised,
-            Outcome::Warning,
             Message::new(C::TrustUnknown),
             vec![
                 Message::new(C::TrustDetailIssuer).id("issuer", issuer),
@@ -373,9 +371,8 @@ fn check_presentation(
             true,
         )
     } else if total == 0 {
-        Check::new(
+        Check::warning(
             CheckId::Credentials,
-            Outcome::Warning,
             Message::new(C::CredentialsNone),
             vec![],
             false,
