@@ -248,6 +248,25 @@ async fn tx_codes_are_checked_and_burn_the_code(db: &TestDb) {
         exchange(&store, code.expose(), Some("493817"), &secret).await,
         CodeExchange::Burnt
     ));
+    // A new code for the same transaction code gets no fresh attempts (no guessing by
+    // reloading the offer); a new transaction code (a new offer) starts afresh.
+    let again = store
+        .mint_pre_authorized_code(&c.id, Some(&tx), Utc::now() + Duration::minutes(10))
+        .await
+        .unwrap();
+    assert!(matches!(
+        exchange(&store, again.expose(), Some("493817"), &secret).await,
+        CodeExchange::Burnt
+    ));
+    let renewed = check(&secret, "271828");
+    let fresh = store
+        .mint_pre_authorized_code(&c.id, Some(&renewed), Utc::now() + Duration::minutes(10))
+        .await
+        .unwrap();
+    assert!(matches!(
+        exchange(&store, fresh.expose(), Some("271828"), &secret).await,
+        CodeExchange::Exchanged { .. }
+    ));
 }
 
 async fn expired_codes_and_at_most_one_live_code(db: &TestDb) {

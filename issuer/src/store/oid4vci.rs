@@ -281,7 +281,10 @@ impl Store {
 
     /// A new pre-authorized code for `credential`, expiring at `expires_at`, needing the
     /// transaction code `tx_code` checks if any. The credential's earlier unused codes are
-    /// deleted in the same transaction: at most one code per credential is live.
+    /// deleted in the same transaction: at most one code per credential is live. The wrong
+    /// transaction codes counted against those earlier codes carry over to the new one when it
+    /// needs the same transaction code, so minting codes again (reloading an offer) gives no
+    /// fresh attempts at guessing it.
     pub async fn mint_pre_authorized_code(
         &self,
         credential: &CredentialId,
@@ -295,6 +298,19 @@ impl Store {
         let result = on_pool!(self, p => {
             async {
                 let mut tx = p.begin().await?;
+                let failed: i64 = match mac {
+                    Some(mac) => {
+                        sqlx::query_scalar(
+                            "SELECT COALESCE(MAX(failed_attempts), 0) FROM oid4vci_codes \
+                             WHERE credential_id = $1 AND used_at IS NULL AND tx_code_mac = $2",
+                        )
+                        .bind(credential.as_str())
+                        .bind(mac)
+                        .fetch_one(&mut *tx)
+                        .await?
+                    }
+                    None => 0,
+                };
                 sqlx::query(
                     "DELETE FROM oid4vci_codes WHERE credential_id = $1 AND used_at IS NULL",
                 )
@@ -303,7 +319,7 @@ impl Store {
                 .await?;
                 sqlx::query(
                     "INSERT INTO oid4vci_codes (hash, credential_id, tx_code_salt, tx_code_mac, \
-                     created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                     created_at, expires_at, failed_attempts) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(&hash)
                 .bind(credential.as_str())
@@ -311,6 +327,7 @@ impl Store {
                 .bind(mac)
                 .bind(at)
                 .bind(expires_at)
+                .bind(failed)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await
