@@ -62,6 +62,7 @@ on_both_oneshot!(
     credential_errors,
     notifications,
     claim_pages_offer_the_wallet,
+    bulk_runs_hand_out_offers_and_tx_codes,
 );
 
 struct Reply {
@@ -869,5 +870,70 @@ async fn claim_pages_offer_the_wallet(db: &TestDb) {
             .await
             .error(StatusCode::BAD_REQUEST),
         "invalid_grant"
+    );
+}
+
+async fn bulk_runs_hand_out_offers_and_tx_codes(db: &TestDb) {
+    use passerelle_issuer::bulk::{self, BulkOptions, ExistingClaims, Progress, RowOutcome};
+    let f = Fixture::new(db).await;
+    let lines = "{\"email\":\"a@example.org\",\"completion_date\":\"2026-03-01\"}\n\
+                 {\"email\":\"b@example.org\",\"completion_date\":\"2026-03-01\"}\n";
+    let run = |tx_code, existing_claims| {
+        let issuer = Arc::clone(&f.issuer);
+        async move {
+            let mut seen = Vec::new();
+            let options = BulkOptions {
+                tx_code,
+                existing_claims,
+                ..BulkOptions::default()
+            };
+            bulk::run(
+                &issuer,
+                "data-101",
+                bulk::json_lines_rows(lines, "data-101"),
+                &options,
+                &Progress::default(),
+                |r| seen.push(r.clone()),
+            )
+            .await
+            .unwrap();
+            seen
+        }
+    };
+    let offer_of = |r: &bulk::RowResult| match &r.outcome {
+        RowOutcome::Issued {
+            credential_offer,
+            tx_code,
+            ..
+        } => (
+            credential_offer.clone(),
+            tx_code.as_ref().map(|p| p.expose().to_owned()),
+        ),
+        other => panic!("{other:?}"),
+    };
+    let seen = run(Some(true), ExistingClaims::Keep).await;
+    assert_eq!(seen.len(), 2);
+    for row in &seen {
+        let (offer, pin) = offer_of(row);
+        let (code, needs_tx) = f.code_from_reference(&offer.unwrap()).await;
+        assert!(needs_tx);
+        let pin = pin.expect("a tx_code per row");
+        assert_eq!(f.token(&code, Some(&pin)).await.status, StatusCode::OK);
+    }
+    // A re-run with new claim links: new offers, and no tx_code when asked for none.
+    let again = run(Some(false), ExistingClaims::Replace).await;
+    let (offer, pin) = offer_of(&again[0]);
+    assert!(pin.is_none());
+    let (_, needs_tx) = f.code_from_reference(&offer.unwrap()).await;
+    assert!(!needs_tx);
+    let (old_offer, _) = offer_of(&seen[0]);
+    let OfferLink::ByReference(url) = oid4vci::parse_offer_link(&old_offer.unwrap()).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        f.get(url.strip_prefix(BASE).unwrap()).await.status,
+        StatusCode::NOT_FOUND,
+        "replaced claim links take their offers with them"
     );
 }
