@@ -268,7 +268,7 @@ pub fn resolve(
         OfferLink::ByValue(offer) => offer,
         OfferLink::ByReference(uri) => fetch_offer(&uri, fetcher)?,
     };
-    offer.check().map_err(Oid4vciError::Offer)?;
+    // Both readings (`parse_offer_link` by value, `parse_offer_json`) have checked it.
     let grant = offer
         .pre_authorized()
         .ok_or(Oid4vciError::NotPreAuthorized)?

@@ -260,6 +260,7 @@ fn an_invalid_nonce_is_retried_once_with_a_fresh_nonce() {
     let text = error.to_string();
     assert!(text.contains("credential endpoint"), "{text}");
     assert!(text.contains("(invalid_nonce)"), "{text}");
+    assert!(text.contains("twice, each time a fresh one"), "{text}");
     assert_eq!(server.credential_requests().len(), 2);
 }
 
