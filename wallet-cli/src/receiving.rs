@@ -144,8 +144,22 @@ fn token(offer: &Offer, fetcher: &Fetcher, options: &OfferOptions) -> Result<Acc
         if attempt >= TX_CODE_ATTEMPTS {
             return Err(anyhow!(refused).context(context));
         }
-        eprintln!("{}; try again.", safe(&refused.to_string()));
+        let note = match &refused {
+            oid4vci::Oid4vciError::Refused {
+                code, description, ..
+            } => format!("The issuer refused that code ({code}){description}."),
+            other => format!("{}.", capitalised(&other.to_string())),
+        };
+        eprintln!("{} Try again.", safe(&note));
     }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn is_shape(e: &oid4vci::Oid4vciError) -> bool {
