@@ -499,7 +499,6 @@ fn refusal(
             endpoint,
             url: url.to_owned(),
             status: answer.status,
-            description: String::new(),
         },
     }
 }

@@ -185,12 +185,12 @@ pub enum Oid4vciError {
         /// `". <what to do>"`, or empty.
         advice: &'static str,
     },
-    #[error("{endpoint} ({url}) answered HTTP {status}{description}")]
+    /// An error status without the specification's error body.
+    #[error("{endpoint} ({url}) answered HTTP {status}, without an error this wallet can read")]
     Status {
         endpoint: Endpoint,
         url: String,
         status: u16,
-        description: String,
     },
     #[error(
         "the issuer will send the credential later (deferred issuance, transaction_id), which \
