@@ -32,13 +32,6 @@ pub(crate) struct OfferOptions {
     pub(crate) format: Option<CredentialFormat>,
 }
 
-impl OfferOptions {
-    /// Whether any offer option was given (they make no sense for another source).
-    pub(crate) fn is_set(&self) -> bool {
-        self.tx_code.is_some() || self.format.is_some()
-    }
-}
-
 /// Receives the credentials `offer_text` offers and imports them under `policy`.
 pub(crate) fn receive(
     wallet: &mut Wallet,
