@@ -64,11 +64,18 @@ pub(crate) fn receive(
         for item in &received.found {
             note_binding(item, &holder_did);
         }
-        let imported = policy.apply(wallet, received.found, Utc::now(), Some(fetcher))?;
+        let applied = policy.apply(wallet, received.found, Utc::now(), Some(fetcher));
         if let Some(id) = &received.notification_id {
-            notify(&offer, fetcher, &access, id, &imported);
+            let (event, description) = match &applied {
+                Ok(imported) => outcome(imported),
+                Err(_) => (
+                    Event::CredentialFailure,
+                    Some("the wallet could not read or store it"),
+                ),
+            };
+            notify(&offer, fetcher, &access, id, event, description);
         }
-        results.extend(imported);
+        results.extend(applied?);
     }
     Ok(results)
 }
@@ -211,11 +218,10 @@ fn note_binding(item: &Found, holder_did: &str) {
     }
 }
 
-/// Tells the issuer whether the credentials were kept; a failure to notify is only a warning
-/// (what was stored stays stored).
-fn notify(offer: &Offer, fetcher: &Fetcher, access: &Access, id: &str, imported: &[Imported]) {
-    let refused = imported.iter().find(|i| i.is_refusal());
-    let (event, description) = match refused {
+/// What to tell the issuer of the credentials of one response: accepted when all were kept (or
+/// already held), else a failure saying why.
+fn outcome(imported: &[Imported]) -> (Event, Option<&'static str>) {
+    match imported.iter().find(|i| i.is_refusal()) {
         None => (Event::CredentialAccepted, None),
         Some(Imported::RefusedUnchecked { .. }) => (
             Event::CredentialFailure,
@@ -225,13 +231,24 @@ fn notify(offer: &Offer, fetcher: &Fetcher, access: &Access, id: &str, imported:
             Event::CredentialFailure,
             Some("it failed the wallet's verification"),
         ),
-    };
-    match offer.notify(fetcher, access, id, event, description) {
-        Ok(()) => {}
-        Err(e) => eprintln!(
+    }
+}
+
+/// Tells the issuer what became of the credentials; a failure to notify is only a warning (what
+/// was stored stays stored).
+fn notify(
+    offer: &Offer,
+    fetcher: &Fetcher,
+    access: &Access,
+    id: &str,
+    event: Event,
+    description: Option<&str>,
+) {
+    if let Err(e) = offer.notify(fetcher, access, id, event, description) {
+        eprintln!(
             "warning: could not tell the issuer ({event}): {}",
             safe(&e.to_string())
-        ),
+        );
     }
 }
 

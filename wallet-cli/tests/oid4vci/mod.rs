@@ -514,6 +514,28 @@ fn the_binary_imports_an_offer_verified_as_every_import_and_notifies_the_issuer(
 }
 
 #[test]
+fn a_received_credential_that_fails_verification_is_not_kept_and_the_issuer_is_told() {
+    let server = Server::start(Options {
+        tamper: true,
+        ..Options::default()
+    });
+    let wallet = Wallet::new();
+    let out = wallet.import(&server, &server.offer_by_value(), &["--json"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    let records: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(records[0]["outcome"], "refused", "{said}");
+    let note: Value = serde_json::from_str(&server.notifications()[0].body).unwrap();
+    assert_eq!(note["event"], "credential_failure");
+    assert_eq!(
+        note["event_description"],
+        "it failed the wallet's verification"
+    );
+    let listed = text(&wallet.run(&["list", "--json"]));
+    assert!(listed.trim_start().starts_with("[]"), "{listed}");
+}
+
+#[test]
 fn an_offer_in_a_qr_code_image_is_received_like_a_typed_one() {
     let server = Server::start(Options::default());
     let dir = tempfile::tempdir().unwrap();

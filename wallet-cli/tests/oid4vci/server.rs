@@ -49,6 +49,8 @@ pub struct Options {
     pub refuse_token: bool,
     /// The token response names credential identifiers (`authorization_details`).
     pub identifiers: bool,
+    /// The issued ldp_vc is altered after signing (it fails verification).
+    pub tamper: bool,
 }
 
 /// One request as received.
@@ -515,7 +517,10 @@ async fn credential(State(shared): State<Shared>, headers: HeaderMap, body: Stri
         Ok(holder) => holder,
         Err(refused) => return refused,
     };
-    let credential = issue(&holder, &configuration);
+    let mut credential = issue(&holder, &configuration);
+    if shared.options.tamper {
+        credential["credentialSubject"]["achievement"]["name"] = "Data Literacy Mastery".into();
+    }
     no_store(Json(json!({
         "credentials": [{ "credential": credential }],
         "notification_id": "notification-1",
