@@ -217,7 +217,7 @@ pub fn parse_credential_request(bytes: &[u8]) -> Result<CredentialRequest, Crede
         (Some(_), Some(_)) => {
             return Err(member(
                 "credential_identifier",
-                "must not be given with credential_configuration_id (§8.2: one of the two)",
+                "must not be given with credential_configuration_id (OpenID4VCI 1.0 section 8.2: one of the two)",
                 InvalidCredentialRequest,
             ))
         }

@@ -167,7 +167,7 @@ impl CredentialOffer {
                 if tx_code.description.as_ref().is_some_and(|d| d.len() > 300) {
                     return Err(member(
                         "tx_code.description",
-                        "is longer than 300 characters (§4.1.1)",
+                        "is longer than 300 characters (OpenID4VCI 1.0 section 4.1.1)",
                     ));
                 }
             }
@@ -249,7 +249,7 @@ pub fn parse_offer_link(text: &str) -> Result<OfferLink, OfferError> {
             Ok(OfferLink::ByReference(uri))
         }
         (Some(_), Some(_)) => Err(OfferError::NotAnOffer {
-            reason: "it gives both credential_offer and credential_offer_uri (§4.1: exactly one)"
+            reason: "it gives both credential_offer and credential_offer_uri (OpenID4VCI 1.0 section 4.1: exactly one)"
                 .into(),
         }),
         (None, None) => Err(OfferError::NotAnOffer {

@@ -305,7 +305,7 @@ pub fn verify_proof_jwt(
         None => {
             return Err(ProofError::Claim {
                 claim: "iat",
-                reason: "is missing (§F.1: required)".into(),
+                reason: "is missing (required by OpenID4VCI 1.0 appendix F.1)".into(),
             })
         }
     };
