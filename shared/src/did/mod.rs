@@ -193,6 +193,13 @@ impl Did {
         Ok(Self(value.to_owned()))
     }
 
+    /// A DID this crate built from a method name and base58btc or base64url characters (always
+    /// valid DID syntax), without parsing it again.
+    pub(crate) fn from_generated(value: String) -> Self {
+        debug_assert!(Self::parse(&value).is_ok(), "{value}");
+        Self(value)
+    }
+
     /// The DID method name (`key`, `web`, …).
     pub fn method(&self) -> &str {
         let rest = &self.0[4..];
