@@ -641,6 +641,18 @@ fn the_independent_client_is_refused_a_wrong_pin_a_replayed_code_and_an_issuer_t
     let pin = award.tx_code.clone().expect("a transaction code was asked");
     let wrong = if pin == "000000" { "111111" } else { "000000" };
 
+    // The by-value offer's code (minted with the award; fetching the by-reference offer would
+    // retire it: one live code per claim), used once, then replayed.
+    let answer = issuer
+        .js_client(&award.by_value, &["--tx-code", &pin])
+        .unwrap_or_else(|e| panic!("the by-value offer works once: {e:#}"));
+    assert_eq!(answer["verification"]["verified"], true, "{answer}");
+    let replayed = issuer
+        .js_client(&award.by_value, &["--tx-code", &pin])
+        .expect_err("a used code is refused");
+    assert_eq!(replayed["stage"], "token", "{replayed}");
+    assert_eq!(replayed["error"], "invalid_grant", "{replayed}");
+
     // A wrong PIN: the token endpoint's invalid_grant, as the library reports it.
     let refused = issuer
         .js_client(&award.by_reference, &["--tx-code", wrong])
@@ -659,16 +671,11 @@ fn the_independent_client_is_refused_a_wrong_pin_a_replayed_code_and_an_issuer_t
         "{refused}"
     );
 
-    // The by-value offer's code, used once, then replayed.
+    // The right PIN, after the wrong one, works.
     let answer = issuer
-        .js_client(&award.by_value, &["--tx-code", &pin])
-        .unwrap_or_else(|e| panic!("the by-value offer works once: {e:#}"));
+        .js_client(&award.by_reference, &["--tx-code", &pin])
+        .unwrap_or_else(|e| panic!("the right PIN: {e:#}"));
     assert_eq!(answer["verification"]["verified"], true, "{answer}");
-    let replayed = issuer
-        .js_client(&award.by_value, &["--tx-code", &pin])
-        .expect_err("a used code is refused");
-    assert_eq!(replayed["stage"], "token", "{replayed}");
-    assert_eq!(replayed["error"], "invalid_grant", "{replayed}");
 
     // An offer naming another credential issuer than the metadata it leads to: the library
     // checks `credential_issuer` against the metadata and stops before asking for a token.
@@ -687,7 +694,7 @@ fn the_independent_client_is_refused_a_wrong_pin_a_replayed_code_and_an_issuer_t
     );
     // The same offer with its own issuer works (so the refusal was the mismatch).
     let answer = issuer
-        .js_client(&award.by_reference, &["--format", "jwt_vc_json"])
+        .js_client(&award.by_value, &["--format", "jwt_vc_json"])
         .unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(answer["verification"]["verified"], true, "{answer}");
 }
