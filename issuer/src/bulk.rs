@@ -43,12 +43,12 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::issuance::{
-    claim_url, parse_completion_date, IssueError, IssueRequest, Issuer, Prepared, Recipient, Signed,
+    parse_completion_date, IssueError, IssueRequest, Issuer, Prepared, Recipient, Signed, TxCodePin,
 };
 use crate::signing_pool::on_signing_pool;
 use crate::store::{
-    Achievement, BulkJobStatus, BulkRowOutcome, BulkRowResult, BulkTotals, Inserted, ListPurpose,
-    StatusSlot,
+    Achievement, BulkJobStatus, BulkRowOutcome, BulkRowResult, BulkTotals, ClaimSecrets, Inserted,
+    ListPurpose, StatusSlot,
 };
 
 /// Rows per batch (one transaction each) by default.
@@ -344,6 +344,7 @@ fn fields_to_request(achievement: &str, row: u64, mut fields: HashMap<Column, St
             evidence_narrative: fields.remove(&Column::EvidenceNarrative),
             external_id,
             claim_expires: None,
+            tx_code: None,
         },
     ))
 }
@@ -362,6 +363,8 @@ pub struct BulkOptions {
     pub claim_expires: Option<DateTime<Utc>>,
     /// What to do about the claim links of credentials an earlier run issued.
     pub existing_claims: ExistingClaims,
+    /// Whether the credential offers need a transaction code (`None`: `[oid4vci] tx_code`).
+    pub tx_code: Option<bool>,
 }
 
 /// What a run does about the claim link of a credential an earlier run issued (a re-run of the
@@ -387,6 +390,7 @@ impl Default for BulkOptions {
             source: "unknown".into(),
             claim_expires: None,
             existing_claims: ExistingClaims::Keep,
+            tx_code: None,
         }
     }
 }
@@ -427,6 +431,10 @@ pub enum RowOutcome {
         /// The claim link minted by this run; `None` for an earlier credential whose link was
         /// kept ([`ExistingClaims`]).
         claim_url: Option<String>,
+        /// The OpenID4VCI credential offer (by reference) made with `claim_url`.
+        credential_offer: Option<String>,
+        /// The transaction code that offer needs, if any.
+        tx_code: Option<TxCodePin>,
         existing: bool,
         /// The learner's email, only if the issuer keeps emails.
         learner_email: Option<String>,
@@ -478,6 +486,8 @@ struct PendingBatch {
     /// Rows being signed: (row, external id).
     rows: Vec<(u64, Option<String>)>,
     signing: tokio::task::JoinHandle<Vec<Result<Signed, IssueError>>>,
+    /// Whether the offers need a transaction code ([`BulkOptions::tx_code`]).
+    tx_code: Option<bool>,
 }
 
 /// How often a running job says it is alive.
@@ -679,28 +689,44 @@ async fn prepare_batch(
     for ((row, p), found) in prepared.into_iter().zip(existing) {
         match found {
             Some(credential) if !options.dry_run => {
-                let token = match &options.existing_claims {
+                let replace = match &options.existing_claims {
                     ExistingClaims::Keep => None,
                     ExistingClaims::KeepThese(ids) if ids.contains(credential.id.as_str()) => None,
-                    ExistingClaims::KeepThese(_) => Some(
-                        issuer
+                    ExistingClaims::KeepThese(_) => Some(false),
+                    ExistingClaims::Replace => Some(true),
+                };
+                let link = match replace {
+                    None => None,
+                    Some(replace) => {
+                        let tx_code = issuer.new_tx_code(options.tx_code)?;
+                        let secrets = issuer
                             .store()
-                            .create_claim_token(&credential.id, p.claim_expires)
-                            .await?,
-                    ),
-                    ExistingClaims::Replace => Some(
-                        issuer
-                            .store()
-                            .replace_claim_tokens(&credential.id, p.claim_expires)
-                            .await?,
-                    ),
+                            .create_claim_with_offer(
+                                &credential.id,
+                                p.claim_expires,
+                                tx_code.as_ref().map(|(_, check)| check),
+                                replace,
+                            )
+                            .await?;
+                        Some(issuer.claim_link(
+                            &secrets,
+                            p.claim_expires,
+                            tx_code.map(|(pin, _)| pin),
+                        ))
+                    }
+                };
+                let (claim_url, credential_offer, tx_code) = match link {
+                    Some(l) => (Some(l.url), Some(l.credential_offer), l.tx_code),
+                    None => (None, None, None),
                 };
                 early.push(RowResult {
                     row,
                     external_id: p.external_id.clone(),
                     outcome: RowOutcome::Issued {
                         credential_id: credential.id.to_string(),
-                        claim_url: token.map(|t| claim_url(&issuer.base_url(), t.expose())),
+                        claim_url,
+                        credential_offer,
+                        tx_code,
                         credential: credential.credential,
                         existing: true,
                         learner_email: credential.learner_email,
@@ -784,6 +810,7 @@ async fn prepare_batch(
         early,
         rows,
         signing,
+        tx_code: options.tx_code,
     }))
 }
 
@@ -803,9 +830,11 @@ async fn finish_batch<F: FnMut(&RowResult)>(
     let mut record_rows = Vec::new();
     for ((row, external_id), outcome) in batch.rows.into_iter().zip(signed) {
         match outcome {
-            Ok(s) => {
+            Ok(mut s) => {
+                let tx_code = issuer.new_tx_code(batch.tx_code)?;
+                s.record.tx_code = tx_code.as_ref().map(|(_, check)| check.clone());
                 records.push(s.record);
-                record_rows.push((row, external_id));
+                record_rows.push((row, external_id, tx_code.map(|(pin, _)| pin)));
             }
             Err(e) if e.is_client_error() => results.push(failed(row, external_id, &e)),
             Err(e) => return Err(e),
@@ -813,18 +842,25 @@ async fn finish_batch<F: FnMut(&RowResult)>(
     }
     if !records.is_empty() {
         let committed = issuer.store().commit_issued(&records).await?;
-        for ((row, external_id), c) in record_rows.into_iter().zip(committed) {
+        for ((row, external_id, tx_code), c) in record_rows.into_iter().zip(committed) {
             let existing = matches!(c.inserted, Inserted::Existing(_));
             let credential = match c.inserted {
                 Inserted::New(x) | Inserted::Existing(x) => x,
             };
+            let secrets = ClaimSecrets {
+                claim: c.claim,
+                offer: c.offer,
+            };
+            let link = issuer.claim_link(&secrets, None, tx_code);
             results.push(RowResult {
                 row,
                 external_id,
                 outcome: RowOutcome::Issued {
                     credential_id: credential.id.to_string(),
                     credential: credential.credential,
-                    claim_url: Some(claim_url(&issuer.base_url(), c.claim.expose())),
+                    claim_url: Some(link.url),
+                    credential_offer: Some(link.credential_offer),
+                    tx_code: link.tx_code,
                     existing,
                     learner_email: credential.learner_email,
                 },

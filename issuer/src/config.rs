@@ -53,6 +53,9 @@ pub enum ConfigError {
     /// The database setting cannot be turned into a URL.
     #[error("database: {reason}")]
     Database { reason: String },
+    /// A value is outside what it may be.
+    #[error("{} : {reason}", .path.display())]
+    Invalid { path: PathBuf, reason: String },
 }
 
 /// Where the database is.
@@ -112,6 +115,80 @@ pub struct IssuerConfig {
     /// How credentials are issued (absent in older files: the defaults).
     #[serde(default)]
     pub issuance: IssuanceConfig,
+    /// OpenID4VCI issuance (absent in older files: the defaults).
+    #[serde(default)]
+    pub oid4vci: Oid4vciConfig,
+}
+
+/// `[oid4vci]`: lifetimes of the OpenID4VCI pre-authorized code flow's secrets, and whether
+/// offers need a transaction code by default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct Oid4vciConfig {
+    /// Seconds a pre-authorized code works after it is minted (default 600).
+    #[serde(default = "default_code_ttl")]
+    pub pre_authorized_code_ttl_seconds: u32,
+    /// Seconds an access token works (default 300).
+    #[serde(default = "default_token_ttl")]
+    pub access_token_ttl_seconds: u32,
+    /// Seconds a `c_nonce` works (default 300).
+    #[serde(default = "default_nonce_ttl")]
+    pub nonce_ttl_seconds: u32,
+    /// Give every offer a transaction code (a 6-digit PIN the provider delivers on another
+    /// channel) unless the issuance says otherwise (`issue --tx-code` / `--no-tx-code`, the
+    /// API's `tx_code`). Off by default.
+    #[serde(default)]
+    pub tx_code: bool,
+}
+
+/// Bounds of the `[oid4vci]` lifetimes: a secret living less than this is unusable, and longer
+/// than a day defeats "short-lived".
+pub const OID4VCI_TTL_RANGE: std::ops::RangeInclusive<u32> = 30..=86_400;
+
+fn default_code_ttl() -> u32 {
+    600
+}
+
+fn default_token_ttl() -> u32 {
+    300
+}
+
+fn default_nonce_ttl() -> u32 {
+    300
+}
+
+impl Default for Oid4vciConfig {
+    fn default() -> Self {
+        Self {
+            pre_authorized_code_ttl_seconds: default_code_ttl(),
+            access_token_ttl_seconds: default_token_ttl(),
+            nonce_ttl_seconds: default_nonce_ttl(),
+            tx_code: false,
+        }
+    }
+}
+
+impl Oid4vciConfig {
+    /// Each lifetime within [`OID4VCI_TTL_RANGE`], else a message naming the key.
+    pub fn check(&self) -> Result<(), String> {
+        for (key, value) in [
+            (
+                "pre_authorized_code_ttl_seconds",
+                self.pre_authorized_code_ttl_seconds,
+            ),
+            ("access_token_ttl_seconds", self.access_token_ttl_seconds),
+            ("nonce_ttl_seconds", self.nonce_ttl_seconds),
+        ] {
+            if !OID4VCI_TTL_RANGE.contains(&value) {
+                return Err(format!(
+                    "[oid4vci] {key} = {value}: expected {} to {} seconds",
+                    OID4VCI_TTL_RANGE.start(),
+                    OID4VCI_TTL_RANGE.end()
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `[issuance]`: choices about what is issued and what is kept.
@@ -174,7 +251,15 @@ impl IssuerConfig {
             }
             Err(source) => return Err(ConfigError::Read { path, source }),
         };
-        toml::from_str(&text).map_err(|source| ConfigError::Parse { path, source })
+        let config: Self = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.clone(),
+            source,
+        })?;
+        config
+            .oid4vci
+            .check()
+            .map_err(|reason| ConfigError::Invalid { path, reason })?;
+        Ok(config)
     }
 
     /// Writes `DIR/issuer.toml`, refusing to replace an existing file.
@@ -282,6 +367,7 @@ mod tests {
                 file: None,
             },
             issuance: IssuanceConfig::default(),
+            oid4vci: Oid4vciConfig::default(),
         }
     }
 
@@ -313,6 +399,40 @@ mod tests {
             IssuerConfig::load(dir.path()),
             Err(ConfigError::Parse { .. })
         ));
+    }
+
+    #[test]
+    fn oid4vci_section_defaults_and_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file written before OpenID4VCI (no [oid4vci]) loads with the defaults.
+        let mut old = sample();
+        old.oid4vci = Oid4vciConfig::default();
+        let text = toml::to_string(&old).unwrap();
+        let without: String = text.split("[oid4vci]").next().unwrap().to_owned();
+        fs::write(dir.path().join(CONFIG_FILE), &without).unwrap();
+        let loaded = IssuerConfig::load(dir.path()).unwrap();
+        assert_eq!(loaded.oid4vci.pre_authorized_code_ttl_seconds, 600);
+        assert_eq!(loaded.oid4vci.access_token_ttl_seconds, 300);
+        assert_eq!(loaded.oid4vci.nonce_ttl_seconds, 300);
+        assert!(!loaded.oid4vci.tx_code);
+        fs::write(
+            dir.path().join(CONFIG_FILE),
+            format!("{without}\n[oid4vci]\ntx_code = true\nnonce_ttl_seconds = 120\n"),
+        )
+        .unwrap();
+        let loaded = IssuerConfig::load(dir.path()).unwrap();
+        assert!(loaded.oid4vci.tx_code);
+        assert_eq!(loaded.oid4vci.nonce_ttl_seconds, 120);
+        assert_eq!(loaded.oid4vci.access_token_ttl_seconds, 300);
+        fs::write(
+            dir.path().join(CONFIG_FILE),
+            format!("{without}\n[oid4vci]\naccess_token_ttl_seconds = 5\n"),
+        )
+        .unwrap();
+        let Err(ConfigError::Invalid { reason, .. }) = IssuerConfig::load(dir.path()) else {
+            panic!("a 5 s token lifetime was accepted")
+        };
+        assert!(reason.contains("access_token_ttl_seconds"), "{reason}");
     }
 
     #[test]

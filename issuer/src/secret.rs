@@ -241,6 +241,34 @@ pub fn learner_key_hmac(
 /// Prefix of keyed learner keys.
 pub const LEARNER_KEY_HMAC_PREFIX: &str = "email-hmac:";
 
+/// The stored form of an OpenID4VCI transaction code (a short PIN, guessable offline from a plain
+/// hash): HMAC-SHA256 under the issuer's [`LearnerSecret`] of a random per-offer `salt` and the
+/// code. A copy of the database alone does not give the PINs back.
+pub fn tx_code_mac(secret: &LearnerSecret, salt: &[u8], tx_code: &str) -> Vec<u8> {
+    let mut mac = hmac_sha256(&secret.0);
+    mac.update(b"passerelle oid4vci tx_code v1\0");
+    mac.update(salt);
+    mac.update(b"\0");
+    mac.update(tx_code.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Whether `presented` is the transaction code whose [`tx_code_mac`] is `expected` (compared in
+/// constant time).
+pub fn tx_code_matches(
+    secret: &LearnerSecret,
+    salt: &[u8],
+    presented: &str,
+    expected: &[u8],
+) -> bool {
+    let mut mac = hmac_sha256(&secret.0);
+    mac.update(b"passerelle oid4vci tx_code v1\0");
+    mac.update(salt);
+    mac.update(b"\0");
+    mac.update(presented.as_bytes());
+    mac.verify_slice(expected).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -103,6 +103,7 @@ fn request(email: &str) -> IssueRequest {
         evidence_narrative: Some("Built a cleaning pipeline.".into()),
         external_id: Some("enrolment-1".into()),
         claim_expires: None,
+        tx_code: None,
     }
 }
 

@@ -233,6 +233,7 @@ pub fn init(args: InitArgs) -> Result<()> {
             file: key_file.clone(),
         },
         issuance: config::IssuanceConfig::default(),
+        oid4vci: config::Oid4vciConfig::default(),
     };
     let config_path = config.create(dir)?;
     cleanup.disarm();

@@ -29,8 +29,9 @@ pub struct IssueArgs {
     /// optionally result/grade, evidence_url, evidence_narrative, external_id).
     #[arg(long)]
     pub csv: PathBuf,
-    /// Write per learner the credential JSON, baked PNG and SVG badges and a claim QR code,
-    /// and claims.csv with every claim link.
+    /// Write per learner the credential JSON, baked PNG and SVG badges, a claim QR code and
+    /// a credential offer QR code (for an OpenID4VCI wallet), and claims.csv with every claim
+    /// link, credential offer and transaction code.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Check every row (and the credential it would make) but sign and store nothing.
@@ -49,6 +50,25 @@ pub struct IssueArgs {
     /// working. Without it, a re-run keeps each learner's link (from DIR/claims.csv).
     #[arg(long)]
     pub new_claim_links: bool,
+    /// Give every credential offer a transaction code (a 6-digit PIN, written to claims.csv,
+    /// that the wallet asks for): deliver it to the learner on another channel than the offer.
+    /// Default: `[oid4vci] tx_code` in issuer.toml.
+    #[arg(long, conflicts_with = "no_tx_code")]
+    pub tx_code: bool,
+    /// No transaction code, whatever `[oid4vci] tx_code` says.
+    #[arg(long)]
+    pub no_tx_code: bool,
+}
+
+impl IssueArgs {
+    /// `--tx-code` / `--no-tx-code`, or the config's default.
+    fn tx_code(&self) -> Option<bool> {
+        match (self.tx_code, self.no_tx_code) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
 }
 
 /// Error CSV writer, created on the first failed row: a temporary file in the same directory,
@@ -116,6 +136,10 @@ struct ClaimLine {
     credential_id: String,
     state: String,
     claim_url: String,
+    /// `openid-credential-offer://?credential_offer_uri=…` made with the claim link.
+    credential_offer: String,
+    /// The offer's transaction code, if it needs one.
+    tx_code: String,
     files: String,
     email: String,
 }
@@ -147,6 +171,8 @@ fn read_claims(path: &Path) -> Result<Vec<ClaimLine>> {
         column("state"),
         column("files"),
         column("email"),
+        column("credential_offer"),
+        column("tx_code"),
     ];
     let mut lines: Vec<ClaimLine> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -159,6 +185,8 @@ fn read_claims(path: &Path) -> Result<Vec<ClaimLine>> {
             credential_id: field(Some(id_col)),
             state: field(cols[2]),
             claim_url: field(Some(url_col)),
+            credential_offer: field(cols[5]),
+            tx_code: field(cols[6]),
             files: field(cols[3]),
             email: field(cols[4]),
         };
@@ -193,6 +221,8 @@ impl OutDir {
             credential_id,
             credential,
             claim_url,
+            credential_offer,
+            tx_code,
             existing,
             learner_email,
         } = &r.outcome
@@ -208,6 +238,18 @@ impl OutDir {
                 r.row
             ),
         };
+        // With a kept link, the offer made with it (earlier runs' files may have none).
+        let (offer, pin) = match (credential_offer, &earlier) {
+            (Some(offer), _) => (
+                offer.clone(),
+                tx_code
+                    .as_ref()
+                    .map(|p| p.expose().to_owned())
+                    .unwrap_or_default(),
+            ),
+            (None, Some(line)) => (line.credential_offer.clone(), line.tx_code.clone()),
+            (None, None) => (String::new(), String::new()),
+        };
         let uuid = credential_id.trim_start_matches("urn:uuid:");
         let stem = match &earlier {
             Some(line) if !line.files.is_empty() => line.files.clone(),
@@ -220,6 +262,9 @@ impl OutDir {
         fs::write(path(".png"), &baked.png)?;
         fs::write(path(".svg"), &baked.svg)?;
         fs::write(path("-claim-qr.svg"), artifacts::qr_svg(&url)?)?;
+        if !offer.is_empty() {
+            fs::write(path("-offer-qr.svg"), artifacts::qr_svg(&offer)?)?;
+        }
         let state = match (existing, claim_url) {
             (false, _) => "issued",
             (true, None) => "existing",
@@ -231,6 +276,8 @@ impl OutDir {
             credential_id: credential_id.clone(),
             state: state.into(),
             claim_url: url,
+            credential_offer: offer,
+            tx_code: pin,
             files: stem,
             email: learner_email.clone().unwrap_or_default(),
         });
@@ -250,6 +297,8 @@ impl OutDir {
             "state",
             "claim_url",
             "files",
+            "credential_offer",
+            "tx_code",
         ];
         if self.with_email {
             header.push("email");
@@ -265,6 +314,8 @@ impl OutDir {
                 line.state.as_str(),
                 line.claim_url.as_str(),
                 line.files.as_str(),
+                line.credential_offer.as_str(),
+                line.tx_code.as_str(),
             ];
             if self.with_email {
                 record.push(line.email.as_str());
@@ -383,6 +434,7 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode> {
             source: args.csv.display().to_string(),
             claim_expires,
             existing_claims,
+            tx_code: args.tx_code(),
         };
         let mut write_error: Option<anyhow::Error> = None;
         let result = bulk::run(&issuer, &args.achievement, rows, &options, &progress, |r| {

@@ -118,6 +118,8 @@ pub struct Prepared {
     pub(super) evidence_url: Option<Iri>,
     pub(super) evidence_narrative: Option<String>,
     pub claim_expires: Option<DateTime<Utc>>,
+    /// Whether the credential offer needs a transaction code (`None`: the config's default).
+    pub tx_code: Option<bool>,
 }
 
 /// A signed credential not yet committed.
@@ -142,6 +144,51 @@ impl SigningContext {
     /// [`IssueError::SchemaMissing`] when the OB schema is required but not loaded.
     fn ensure_schema(&self) -> Result<(), IssueError> {
         ensure_schema(self.schemas.as_deref(), self.schema_required, None)
+    }
+
+    /// Checks an unsigned credential as every credential is checked before signing (the data
+    /// model, the OB JSON Schema when loaded or required, JSON-LD safe mode) and signs it with
+    /// eddsa-rdfc-2022, `created` = `now`. CPU only.
+    pub fn check_and_sign(
+        &self,
+        unsigned: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<Value, IssueError> {
+        // Safe mode is checked by the signer below (a failure there is the input's fault).
+        self.ensure_schema()?;
+        validate_model_and_schema(unsigned, self.schemas.as_deref())?;
+        let created = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let options = proof::ProofOptions::assertion(
+            proof::Cryptosuite::EddsaRdfc2022,
+            self.key.verification_method.clone(),
+            created,
+        );
+        proof::sign(unsigned, &self.key.pair, &options).map_err(|e| {
+            // Safe mode failures are the input's fault; anything else is ours.
+            match e {
+                proof::ProofError::Document(inner) => safe_mode_error(&inner),
+                other => IssueError::Signing { source: other },
+            }
+        })
+    }
+
+    /// Checks an unsigned credential like [`SigningContext::check_and_sign`] and secures it as
+    /// VC-JOSE (`application/vc+jwt`, EdDSA, `kid` = the signing verification method).
+    pub fn check_and_sign_jwt(&self, unsigned: &Value) -> Result<String, IssueError> {
+        self.ensure_schema()?;
+        validate_credential(unsigned, self.schemas.as_deref())?;
+        passerelle_core::jose::sign_vc_jwt(unsigned, &self.key.pair, &self.key.verification_method)
+            .map_err(|source| IssueError::Jose { source })
+    }
+
+    /// The verification method that signs.
+    pub fn verification_method(&self) -> &str {
+        &self.key.verification_method
+    }
+
+    /// The issuer's public base URL (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 }
 
@@ -175,22 +222,7 @@ impl Prepared {
     ) -> Result<Signed, IssueError> {
         let id = CredentialId::generate();
         let unsigned = self.build(context, &id, &revocation, suspension.as_ref(), now)?;
-        // Safe mode is checked by the signer below (a failure there is the input's fault).
-        context.ensure_schema()?;
-        validate_model_and_schema(&unsigned, context.schemas.as_deref())?;
-        let created = now.to_rfc3339_opts(SecondsFormat::Secs, true);
-        let options = proof::ProofOptions::assertion(
-            proof::Cryptosuite::EddsaRdfc2022,
-            context.key.verification_method.clone(),
-            created,
-        );
-        let signed = proof::sign(&unsigned, &context.key.pair, &options).map_err(|e| {
-            // Safe mode failures are the input's fault; anything else is ours.
-            match e {
-                proof::ProofError::Document(inner) => safe_mode_error(&inner),
-                other => IssueError::Signing { source: other },
-            }
-        })?;
+        let signed = context.check_and_sign(&unsigned, now)?;
         let text =
             serde_json::to_string(&signed).map_err(|source| IssueError::Encoding { source })?;
         let audit = NewAuditEntry {
@@ -217,6 +249,7 @@ impl Prepared {
                 },
                 claim_expires: self.claim_expires,
                 audit,
+                tx_code: None,
             },
         })
     }

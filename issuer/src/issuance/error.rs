@@ -37,6 +37,12 @@ pub enum IssueError {
         #[source]
         source: passerelle_core::proof::ProofError,
     },
+    /// Securing a valid credential as VC-JOSE failed (a bug, not the caller's fault).
+    #[error("VC-JOSE signing failed: {source}")]
+    Jose {
+        #[source]
+        source: passerelle_core::jose::JoseError,
+    },
     /// The signed credential could not be written as JSON text (a bug).
     #[error("cannot encode the signed credential: {source}")]
     Encoding {

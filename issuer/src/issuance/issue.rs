@@ -2,18 +2,28 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{Achievement, AchievementId, Inserted, IssuedCredential, ListPurpose};
+use crate::store::{
+    Achievement, AchievementId, ClaimSecrets, Inserted, IssuedCredential, ListPurpose,
+};
 
 use super::error::IssueError;
+use super::offer::TxCodePin;
 use super::request::IssueRequest;
 use super::Issuer;
 
-/// A claim link for the learner.
+/// A claim link for the learner, and the OpenID4VCI credential offer made with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimLink {
     /// `{base}/claim/{token}` — the token is the secret: show it only to the learner.
     pub url: String,
     pub expires_at: Option<DateTime<Utc>>,
+    /// `openid-credential-offer://?credential_offer_uri=…` (a bearer secret like the claim
+    /// link, with the same lifetime).
+    pub credential_offer: String,
+    /// The offer's reference alone (the secret part of `credential_offer`).
+    pub offer_reference: String,
+    /// The transaction code the offer needs, if any: deliver it on another channel.
+    pub tx_code: Option<TxCodePin>,
 }
 
 /// The result of [`Issuer::issue`].
@@ -66,17 +76,24 @@ impl Issuer {
             )
             .await?
         {
-            let token = self
+            let tx_code = self.new_tx_code(prepared.tx_code)?;
+            let secrets = self
                 .store
-                .create_claim_token(&existing.id, prepared.claim_expires)
+                .create_claim_with_offer(
+                    &existing.id,
+                    prepared.claim_expires,
+                    tx_code.as_ref().map(|(_, check)| check),
+                    false,
+                )
                 .await?;
             return Ok(Issued {
                 credential: existing,
                 new: false,
-                claim: Some(ClaimLink {
-                    url: claim_url(&self.base_url(), token.expose()),
-                    expires_at: prepared.claim_expires,
-                }),
+                claim: Some(self.claim_link(
+                    &secrets,
+                    prepared.claim_expires,
+                    tx_code.map(|(pin, _)| pin),
+                )),
             });
         }
         let revocation = self
@@ -92,6 +109,7 @@ impl Issuer {
         } else {
             None
         };
+        let tx_code = self.new_tx_code(prepared.tx_code)?;
         let context = self.signing_context();
         let actor_owned = actor.to_owned();
         // On the signing threads (one per core, with a stack JSON-LD runs on in place).
@@ -102,6 +120,8 @@ impl Issuer {
         })
         .await
         .map_err(|source| IssueError::Task { source })??;
+        let mut signed = signed;
+        signed.record.tx_code = tx_code.as_ref().map(|(_, check)| check.clone());
         let committed = self
             .store
             .commit_issued(std::slice::from_ref(&signed.record))
@@ -117,10 +137,14 @@ impl Issuer {
         Ok(Issued {
             credential,
             new,
-            claim: Some(ClaimLink {
-                url: claim_url(&self.base_url(), first.claim.expose()),
-                expires_at: signed.record.claim_expires,
-            }),
+            claim: Some(self.claim_link(
+                &ClaimSecrets {
+                    claim: first.claim,
+                    offer: first.offer,
+                },
+                signed.record.claim_expires,
+                tx_code.map(|(pin, _)| pin),
+            )),
         })
     }
 }

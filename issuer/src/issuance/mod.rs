@@ -24,7 +24,8 @@
 //! Code map, one file per concern: this file holds [`Issuer`] (opening it and what it shares);
 //! `request` checks a request (step 1 and the learner key of step 2); `build` makes, validates
 //! and signs a credential (steps 4–5, pure, with [`Prepared`] and [`SigningContext`]); `issue`
-//! runs the steps end to end ([`Issuer::issue`]); `status` revokes and suspends and signs the
+//! runs the steps end to end ([`Issuer::issue`]); `offer` makes the OpenID4VCI credential offer
+//! and transaction code handed out with each claim link; `status` revokes and suspends and signs the
 //! published status lists; `keys` unlocks and rotates the signing key and builds the DID
 //! document; `error` is [`IssueError`].
 
@@ -32,6 +33,7 @@ mod build;
 mod error;
 mod issue;
 mod keys;
+mod offer;
 mod request;
 mod status;
 
@@ -55,6 +57,7 @@ pub use build::{validate_credential, Prepared, Signed, SigningContext};
 pub use error::IssueError;
 pub use issue::{claim_url, ClaimLink, Issued};
 use keys::{learner_secret_for, unlock_key, SigningKey};
+pub use offer::{credential_offer_uri, offer_reference_url, TxCodePin, TX_CODE_LENGTH};
 use request::rekey_kept_addresses;
 pub use request::{
     learner_key, legacy_learner_key, parse_completion_date, IssueRequest, Recipient, MAX_EMAIL,

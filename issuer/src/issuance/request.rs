@@ -51,6 +51,9 @@ pub struct IssueRequest {
     pub external_id: Option<String>,
     /// When the claim link stops working (none: never).
     pub claim_expires: Option<DateTime<Utc>>,
+    /// Whether the OpenID4VCI credential offer needs a transaction code (a 6-digit PIN handed
+    /// out with the offer, to deliver on another channel); `None`: `[oid4vci] tx_code`.
+    pub tx_code: Option<bool>,
 }
 
 /// The learner key for idempotency: a DID as is; an email as `email-hmac:` + HMAC-SHA256, under
@@ -283,6 +286,7 @@ impl Issuer {
             evidence_url,
             evidence_narrative,
             claim_expires: request.claim_expires,
+            tx_code: request.tx_code,
         })
     }
 }

@@ -369,6 +369,10 @@ pub struct IssueBody {
     /// RFC 3339; when the claim link stops working.
     #[serde(default)]
     pub claim_expires: Option<String>,
+    /// Whether the OpenID4VCI credential offer needs a transaction code (a 6-digit PIN returned
+    /// here, to deliver on another channel); absent: `[oid4vci] tx_code` in issuer.toml.
+    #[serde(default)]
+    pub tx_code: Option<bool>,
 }
 
 fn parse_time(field: &str, text: &str, end_of_day: bool) -> Result<DateTime<Utc>, ApiError> {
@@ -425,6 +429,7 @@ fn issue_request(body: IssueBody) -> Result<IssueRequest, ApiError> {
         evidence_narrative: body.evidence_narrative,
         external_id: body.external_id,
         claim_expires,
+        tx_code: body.tx_code,
     })
 }
 
@@ -497,10 +502,32 @@ pub(super) async fn issue_credential(
     let mut view = credential_view(&issued.credential, slug.as_deref());
     view["new"] = Value::Bool(issued.new);
     view["claim"] = match &issued.claim {
-        Some(claim) => json!({
-            "url": claim.url,
-            "expires_at": claim.expires_at.map(rfc3339),
-        }),
+        Some(claim) => {
+            // A by-value offer with a fresh pre-authorized code, for a QR code shown at once.
+            // None for a revoked badge (an earlier credential issued again): nothing to offer.
+            let minted = match crate::oid4vci::offer_for_reference_secret(
+                &state.issuer,
+                &claim.offer_reference,
+            )
+            .await
+            {
+                Ok(minted) => Some(minted),
+                Err(crate::oid4vci::Oid4vciError::OfferGone { .. }) => None,
+                Err(e) => {
+                    return Err(ApiError::internal(
+                        passerelle_core::error_text::error_chain(&e),
+                    ))
+                }
+            };
+            json!({
+                "url": claim.url,
+                "expires_at": claim.expires_at.map(rfc3339),
+                "credential_offer": claim.credential_offer,
+                "credential_offer_by_value": minted.as_ref().map(|m| m.uri.clone()),
+                "pre_authorized_code_expires_at": minted.as_ref().map(|m| rfc3339(m.code_expires_at)),
+                "tx_code": claim.tx_code.as_ref().map(|pin| pin.expose()),
+            })
+        }
         None => Value::Null,
     };
     let status = if issued.new {

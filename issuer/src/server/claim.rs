@@ -1,7 +1,9 @@
 //! Claim pages: what a learner opens from the link the provider sent them. A small, accessible,
 //! server-rendered English page (no scripts, no external assets, every value escaped) showing
-//! the badge, with downloads of the credential (JSON, baked PNG and SVG) and a QR code of the
-//! link. Unknown tokens answer a 404 page, expired ones a 410 page.
+//! the badge, with downloads of the credential (JSON, baked PNG and SVG), an OpenID4VCI
+//! credential offer for the learner's wallet (a QR code and an `openid-credential-offer://`
+//! same-device link, with a pre-authorized code minted for each view; never the transaction
+//! code) and a QR code of the link. Unknown tokens answer a 404 page, expired ones a 410 page.
 //!
 //! The token is the only secret protecting the page, so responses say `Cache-Control: no-store`
 //! and `Referrer-Policy: no-referrer`, and the access log records the route, not the path.
@@ -15,6 +17,7 @@ use serde_json::Value;
 
 use super::{ApiError, AppState};
 use crate::issuance;
+use crate::oid4vci;
 use crate::store::{IssuedCredential, StoreError};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -149,7 +152,48 @@ fn day(text: &str) -> &str {
         .unwrap_or(text)
 }
 
-fn render(state: &AppState, token: &str, c: &IssuedCredential) -> Response {
+/// The "add to your wallet" section: the by-value offer's QR code and a same-device link. The
+/// transaction code is never shown here (it reaches the learner on another channel).
+fn wallet_section(offer: &oid4vci::MintedOffer, minutes: u32) -> String {
+    let uri = escape(&offer.uri);
+    let mut section = String::from("<h2>Add it to your digital wallet</h2>\n");
+    section.push_str(
+        "<p>If you have a wallet app that can receive credentials (OpenID for Verifiable \
+         Credential Issuance, for example the EU Digital Identity Wallet), it can collect this \
+         badge directly: scan the QR code below with the wallet on your phone, or, if the \
+         wallet is on this device, open the link.</p>\n",
+    );
+    match super::badge::qr_svg(&offer.uri) {
+        Ok(svg) => section.push_str(&format!(
+            "<figure class=\"qr\" role=\"img\" aria-label=\"QR code of a credential offer for your wallet\">{svg}\
+             <figcaption>Scan with your wallet app.</figcaption></figure>\n"
+        )),
+        Err(e) => tracing::warn!(error = %e, "cannot draw the credential offer QR code"),
+    }
+    section.push_str(&format!(
+        "<p><a class=\"wallet\" href=\"{uri}\">Open in your wallet</a> (on this device)</p>\n"
+    ));
+    let mut note = format!(
+        "<p>The QR code and the link work once, for {minutes} minutes: reload this page for a \
+         fresh one."
+    );
+    if offer.needs_tx_code() {
+        note.push_str(
+            " Your wallet will ask for a 6-digit code: it was sent to you separately by the \
+             organisation that awarded the badge (it is not on this page).",
+        );
+    }
+    note.push_str("</p>\n");
+    section.push_str(&note);
+    section
+}
+
+fn render(
+    state: &AppState,
+    token: &str,
+    c: &IssuedCredential,
+    offer: Option<&oid4vci::MintedOffer>,
+) -> Response {
     let doc: Value = serde_json::from_str(&c.credential).unwrap_or(Value::Null);
     let achievement = doc
         .get("credentialSubject")
@@ -230,10 +274,19 @@ fn render(state: &AppState, token: &str, c: &IssuedCredential) -> Response {
     body.push_str(&format!(
         "<li><a href=\"{base}/badge.svg\" download=\"badge.svg\">Badge image (SVG)</a> with the credential inside</li>\n</ul>\n"
     ));
+    if let Some(offer) = offer {
+        let minutes = state
+            .issuer
+            .config()
+            .oid4vci
+            .pre_authorized_code_ttl_seconds
+            .div_ceil(60);
+        body.push_str(&wallet_section(offer, minutes));
+    }
     let url = issuance::claim_url(&state.issuer.base_url(), token);
     match super::badge::qr_svg(&url) {
         Ok(svg) => body.push_str(&format!(
-            "<h2>QR code</h2>\n<figure class=\"qr\" role=\"img\" aria-label=\"QR code of this page's link\">{svg}\
+            "<h2>QR code of this page</h2>\n<figure class=\"qr\" role=\"img\" aria-label=\"QR code of this page's link\">{svg}\
              <figcaption>Scan to open this page on another device. Keep this link private: anyone who has it can download your badge.</figcaption></figure>\n"
         )),
         Err(e) => tracing::warn!(error = %e, "cannot draw the claim QR code"),
@@ -316,7 +369,22 @@ async fn page(
             private_headers(&mut response);
             response
         }
-        Ok(Redeemed::Found(c)) => render(&state, &token, &c),
+        Ok(Redeemed::Found(c)) => {
+            // A fresh offer per view; none for a revoked badge (or if minting failed: the page
+            // still serves the downloads).
+            let offer = if c.revoked_at.is_some() {
+                None
+            } else {
+                match oid4vci::offer_for_claim(&state.issuer, &token, &c).await {
+                    Ok(offer) => Some(offer),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot make the claim page's credential offer");
+                        None
+                    }
+                }
+            };
+            render(&state, &token, &c, offer.as_ref())
+        }
         Ok(Redeemed::Unknown) => not_found_page(),
         Ok(Redeemed::Expired) => expired_page(),
         Err(e) => e.into_response(),

@@ -6,7 +6,11 @@
 //! - the issuer Profile at `/issuer`, achievement definitions at `/achievements/{slug}`;
 //! - signed status list credentials at `/status/{uuid}`, with `ETag`, `If-None-Match` → 304 and
 //!   `Cache-Control: public, max-age=N`;
-//! - claim pages `/claim/{token}` (HTML) and their downloads.
+//! - claim pages `/claim/{token}` (HTML, with the OpenID4VCI offer's QR code) and their
+//!   downloads;
+//! - OpenID4VCI 1.0 (pre-authorized code flow): the issuer and authorization server metadata,
+//!   offers by reference, token, nonce, credential and notification endpoints (see
+//!   [`oid4vci`]).
 //!
 //! Admin API under `/api/v1` (bearer API tokens, each change audited with the token's id as the
 //! actor), described by `GET /api/v1/openapi.json`. See [`api`] and [`openapi`].
@@ -39,6 +43,7 @@ pub mod claim;
 pub mod command;
 pub mod error;
 pub mod jobs;
+pub mod oid4vci;
 pub mod openapi;
 pub mod public;
 
@@ -83,12 +88,15 @@ pub struct AppState {
     pub issuer: Arc<Issuer>,
     pub options: Arc<ServerOptions>,
     pub jobs: jobs::JobRunner,
+    /// The token endpoint's concurrency bound.
+    pub token_slots: oid4vci::TokenSlots,
 }
 
 impl AppState {
     pub fn new(issuer: Arc<Issuer>, options: ServerOptions) -> Self {
         Self {
             jobs: jobs::JobRunner::new(Arc::clone(&issuer)),
+            token_slots: oid4vci::TokenSlots::default(),
             issuer,
             options: Arc::new(options),
         }
@@ -216,6 +224,7 @@ pub fn app(state: AppState) -> Router {
     ));
     let mut router = public::routes(&state)
         .merge(claim::routes())
+        .merge(oid4vci::routes(&state))
         .merge(open)
         .merge(protected)
         .fallback(not_found);

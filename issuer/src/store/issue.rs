@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 use passerelle_core::keys::PublicKey;
 
+use super::oid4vci::{ClaimSecrets, TxCodeCheck, OFFER_PREFIX};
 use super::tokens::{claim_hash, SecretToken, CLAIM_PREFIX};
 use super::{
     new_urn, now, unique, CredentialRow, IssuedCredential, IssuerKey, KeyId, NewAuditEntry,
@@ -23,6 +24,8 @@ pub struct IssueRecord {
     pub claim_expires: Option<DateTime<Utc>>,
     /// Written only if the credential is new.
     pub audit: NewAuditEntry,
+    /// The transaction code the credential offer made with the claim link needs, if any.
+    pub tx_code: Option<TxCodeCheck>,
 }
 
 /// What [`Store::commit_issued`] did for one record.
@@ -33,6 +36,8 @@ pub struct Committed {
     pub inserted: Inserted,
     /// A claim token for the stored credential (shown once).
     pub claim: SecretToken,
+    /// The OpenID4VCI credential offer reference made with the claim token (shown once).
+    pub offer: SecretToken,
 }
 
 impl Store {
@@ -49,7 +54,10 @@ impl Store {
         );
         let mut tokens = Vec::with_capacity(records.len());
         for _ in records {
-            tokens.push(SecretToken::generate(CLAIM_PREFIX)?);
+            tokens.push(ClaimSecrets {
+                claim: SecretToken::generate(CLAIM_PREFIX)?,
+                offer: SecretToken::generate(OFFER_PREFIX)?,
+            });
         }
         let at = now();
         let out = on_pool!(self, p => {
@@ -79,13 +87,21 @@ impl Store {
                     "INSERT INTO claim_tokens (hash, credential_id, created_at, expires_at) \
                      VALUES ($1, $2, $3, $4)",
                 )
-                .bind(claim_hash(token.expose()))
+                .bind(claim_hash(token.claim.expose()))
                 .bind(stored.id.as_str())
                 .bind(at)
                 .bind(record.claim_expires)
                 .execute(&mut *tx)
                 .await
                 .map_err(unique("claim token"))?;
+                let (salt, mac) = match &record.tx_code {
+                    Some(t) => (Some(t.salt.as_slice()), Some(t.mac.as_slice())),
+                    None => (None, None),
+                };
+                insert_offer_query!(&token, &stored.id, salt, mac, at, record.claim_expires)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unique("credential offer"))?;
                 if inserted == 1 {
                     let details = record.audit.details.to_string();
                     sqlx::query(
@@ -106,7 +122,8 @@ impl Store {
                     } else {
                         Inserted::Existing(stored)
                     },
-                    claim: token,
+                    claim: token.claim,
+                    offer: token.offer,
                 });
             }
             tx.commit().await?;

@@ -2,7 +2,8 @@
 //!
 //! By concern: `keys` (the issuer profile and its sealed keys), `achievements`, `credentials`,
 //! `issue` (one credential's transaction), `bulk` (jobs), `status` (lists, slots, bits), `tokens`
-//! (API and claim tokens), `learners`, `audit`, `queries` (read-only reporting) and `ids`; this
+//! (API and claim tokens), `oid4vci` (offers, pre-authorized codes, access tokens, nonces,
+//! deliveries), `learners`, `audit`, `queries` (read-only reporting) and `ids`; this
 //! file holds the pool, its options, the error type and the row helpers they share.
 //!
 //! One [`Store`] wraps a connection pool of either kind. Both backends run the *same* SQL text
@@ -71,6 +72,26 @@ macro_rules! insert_credential_query {
     }};
 }
 
+/// The INSERT of one OpenID4VCI offer (its reference and claim link from a
+/// [`oid4vci::ClaimSecrets`]) for any executor of either backend.
+macro_rules! insert_offer_query {
+    ($secrets:expr, $credential:expr, $salt:expr, $mac:expr, $at:expr, $expires:expr) => {{
+        let secrets: &$crate::store::oid4vci::ClaimSecrets = $secrets;
+        let credential: &$crate::store::CredentialId = $credential;
+        sqlx::query(
+            "INSERT INTO oid4vci_offers (hash, claim_hash, credential_id, tx_code_salt, \
+             tx_code_mac, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind($crate::store::tokens::claim_hash(secrets.offer.expose()))
+        .bind($crate::store::tokens::claim_hash(secrets.claim.expose()))
+        .bind(credential.as_str())
+        .bind($salt)
+        .bind($mac)
+        .bind($at)
+        .bind($expires)
+    }};
+}
+
 mod achievements;
 mod audit;
 mod credentials;
@@ -80,6 +101,7 @@ mod keys;
 pub mod bulk;
 pub mod issue;
 pub mod learners;
+pub mod oid4vci;
 pub mod queries;
 pub mod status;
 pub mod tokens;
@@ -93,6 +115,7 @@ pub use keys::{IssuerKey, IssuerProfile, NewIssuerProfile};
 pub use bulk::{BulkJob, BulkJobStatus, BulkRowOutcome, BulkRowResult, BulkTotals};
 use credentials::{CredentialRow, CREDENTIAL_SELECT};
 pub use issue::{Committed, IssueRecord};
+pub use oid4vci::{ClaimSecrets, TxCodeCheck};
 pub use status::{ListPurpose, StatusListInfo, StatusSlot};
 pub use tokens::{ApiToken, ClaimLinkRecord, SecretToken};
 

@@ -180,6 +180,11 @@ impl Store {
         let result = on_pool!(self, p => {
             async {
                 let mut tx = p.begin().await?;
+                // The offers made with the old links go with them.
+                sqlx::query("DELETE FROM oid4vci_offers WHERE credential_id = $1")
+                    .bind(credential.as_str())
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("DELETE FROM claim_tokens WHERE credential_id = $1")
                     .bind(credential.as_str())
                     .execute(&mut *tx)

@@ -9,7 +9,7 @@ use passerelle_core::keys::KeyPair;
 use passerelle_core::model::{self, Iri, Profile};
 use passerelle_core::schema::SchemaSet;
 use passerelle_issuer::config::{
-    DatabaseConfig, IssuanceConfig, IssuerConfig, KeyConfig, KeyStorage,
+    DatabaseConfig, IssuanceConfig, IssuerConfig, KeyConfig, KeyStorage, Oid4vciConfig,
 };
 use passerelle_issuer::secret::{KdfParams, Passphrase};
 use passerelle_issuer::store::{NewIssuerProfile, Store};
@@ -126,6 +126,7 @@ pub fn sample_config(key: &KeyPair) -> IssuerConfig {
             suspension: true,
             ..IssuanceConfig::default()
         },
+        oid4vci: Oid4vciConfig::default(),
     }
 }
 

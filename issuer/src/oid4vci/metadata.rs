@@ -1,0 +1,214 @@
+//! The credential issuer metadata (§12.2) and the OAuth 2.0 authorization server metadata
+//! (RFC 8414), both built from the stored issuer profile and achievements at each request (they
+//! change when an achievement does).
+//!
+//! `display` is given in every language the issuer's achievements are written in (their
+//! `inLanguage`; one entry without locale when none says). No `deferred_credential_endpoint`
+//! (deferred issuance is not offered), no `batch_credential_issuance`, no encryption, no
+//! `authorization_servers` (the credential issuer is its own authorization server).
+
+use std::collections::BTreeSet;
+
+use passerelle_core::model::{OB_CONTEXT, VC_V2_CONTEXT};
+use passerelle_core::oid4vci::PRE_AUTHORIZED_GRANT_TYPE;
+use serde_json::{json, Map, Value};
+
+use crate::issuance::Issuer;
+use crate::store::Achievement;
+
+use super::{configuration_id, Format, Oid4vciError};
+
+/// The key proof algorithms accepted (`proof_signing_alg_values_supported`).
+const PROOF_ALGORITHMS: [&str; 2] = ["EdDSA", "ES256"];
+/// How a credential can be bound to its holder.
+const BINDING_METHODS: [&str; 3] = ["did:key", "did:jwk", "jwk"];
+
+/// The path of a URL without its trailing slash (`""` for the root).
+fn url_path(base_url: &str) -> String {
+    url::Url::parse(base_url)
+        .map(|u| u.path().trim_end_matches('/').to_owned())
+        .unwrap_or_default()
+}
+
+fn well_known_paths(base_url: &str, suffix: &str) -> Vec<String> {
+    let root = format!("/.well-known/{suffix}");
+    let path = url_path(base_url);
+    if path.is_empty() {
+        vec![root]
+    } else {
+        // Path-aware (§12.2.2, RFC 8414 §3.1): the well-known segment before the path; the
+        // bare form too, for a deployment that serves the issuer at the root of its host.
+        vec![format!("{root}{path}"), root]
+    }
+}
+
+/// Where the credential issuer metadata is served: `/.well-known/openid-credential-issuer`
+/// followed by the issuer URL's path, if it has one.
+pub fn issuer_metadata_paths(base_url: &str) -> Vec<String> {
+    well_known_paths(base_url, "openid-credential-issuer")
+}
+
+/// Where the authorization server metadata is served (RFC 8414 §3.1 path insertion).
+pub fn authorization_server_metadata_paths(base_url: &str) -> Vec<String> {
+    well_known_paths(base_url, "oauth-authorization-server")
+}
+
+/// `{"uri", "alt_text"}` of an OB `image` (`{id, caption}` or a bare IRI), if any.
+fn logo(image: Option<&Value>, alt: &str) -> Option<Value> {
+    let image = image?;
+    let (uri, caption) = match image {
+        Value::String(uri) => (uri.as_str(), None),
+        Value::Object(object) => (
+            object.get("id").and_then(Value::as_str)?,
+            object.get("caption").and_then(Value::as_str),
+        ),
+        _ => return None,
+    };
+    Some(json!({ "uri": uri, "alt_text": caption.unwrap_or(alt) }))
+}
+
+fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(Value::as_str)
+}
+
+/// The display entry of one achievement (in its own language).
+fn achievement_display(achievement: &Achievement) -> Value {
+    let def = &achievement.definition;
+    let name = text(def, "name").unwrap_or(&achievement.slug);
+    let mut entry = Map::new();
+    entry.insert("name".into(), json!(name));
+    if let Some(locale) = text(def, "inLanguage") {
+        entry.insert("locale".into(), json!(locale));
+    }
+    if let Some(description) = text(def, "description") {
+        entry.insert("description".into(), json!(description));
+    }
+    if let Some(logo) = logo(def.get("image"), name) {
+        entry.insert("logo".into(), logo);
+    }
+    Value::Object(entry)
+}
+
+fn configuration(achievement: &Achievement, format: Format) -> Value {
+    let types = json!(["VerifiableCredential", "OpenBadgeCredential"]);
+    let (algorithms, definition) = match format {
+        Format::LdpVc => (
+            json!(["eddsa-rdfc-2022"]),
+            json!({ "@context": [VC_V2_CONTEXT, OB_CONTEXT], "type": types }),
+        ),
+        Format::JwtVcJson => (json!(["EdDSA"]), json!({ "type": types })),
+    };
+    json!({
+        "format": format.as_str(),
+        "cryptographic_binding_methods_supported": BINDING_METHODS,
+        "credential_signing_alg_values_supported": algorithms,
+        "proof_types_supported": {
+            "jwt": { "proof_signing_alg_values_supported": PROOF_ALGORITHMS }
+        },
+        "credential_definition": definition,
+        "credential_metadata": { "display": [achievement_display(achievement)] },
+    })
+}
+
+/// The issuer's display entries: its name and logo in each language its achievements use.
+fn issuer_display(profile: &Value, achievements: &[Achievement]) -> Vec<Value> {
+    let name = text(profile, "name").unwrap_or("Open Badges issuer");
+    let logo = logo(profile.get("image"), name);
+    let languages: BTreeSet<&str> = achievements
+        .iter()
+        .filter_map(|a| text(&a.definition, "inLanguage"))
+        .collect();
+    let entry = |locale: Option<&str>| {
+        let mut entry = Map::new();
+        entry.insert("name".into(), json!(name));
+        if let Some(locale) = locale {
+            entry.insert("locale".into(), json!(locale));
+        }
+        if let Some(logo) = &logo {
+            entry.insert("logo".into(), logo.clone());
+        }
+        Value::Object(entry)
+    };
+    if languages.is_empty() {
+        vec![entry(None)]
+    } else {
+        languages.into_iter().map(|l| entry(Some(l))).collect()
+    }
+}
+
+/// The credential issuer metadata (§12.2.4).
+pub async fn issuer_metadata(issuer: &Issuer) -> Result<Value, Oid4vciError> {
+    let base = issuer.base_url();
+    let achievements = issuer.store().achievements().await?;
+    let mut configurations = Map::new();
+    for achievement in &achievements {
+        for format in Format::ALL {
+            configurations.insert(
+                configuration_id(&achievement.slug, format),
+                configuration(achievement, format),
+            );
+        }
+    }
+    Ok(json!({
+        "credential_issuer": base,
+        "credential_endpoint": format!("{base}/oid4vci/credential"),
+        "nonce_endpoint": format!("{base}/oid4vci/nonce"),
+        "notification_endpoint": format!("{base}/oid4vci/notification"),
+        "display": issuer_display(issuer.profile(), &achievements),
+        "credential_configurations_supported": configurations,
+    }))
+}
+
+/// The authorization server metadata (RFC 8414 §2, OpenID4VCI §12.3). `response_types_supported`
+/// is left out: no authorization endpoint is offered (only the pre-authorized code grant).
+pub fn authorization_server_metadata(issuer: &Issuer) -> Value {
+    let base = issuer.base_url();
+    json!({
+        "issuer": base,
+        "token_endpoint": format!("{base}/oid4vci/token"),
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT_TYPE],
+        "pre-authorized_grant_anonymous_access_supported": true,
+        "token_endpoint_auth_methods_supported": ["none"],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_paths_are_path_aware() {
+        assert_eq!(
+            issuer_metadata_paths("https://learn.example"),
+            ["/.well-known/openid-credential-issuer"]
+        );
+        assert_eq!(
+            issuer_metadata_paths("https://learn.example/tenant/"),
+            [
+                "/.well-known/openid-credential-issuer/tenant",
+                "/.well-known/openid-credential-issuer"
+            ]
+        );
+        assert_eq!(
+            authorization_server_metadata_paths("https://learn.example/t"),
+            [
+                "/.well-known/oauth-authorization-server/t",
+                "/.well-known/oauth-authorization-server"
+            ]
+        );
+    }
+
+    #[test]
+    fn logos_from_ob_images() {
+        let image = json!({"id": "data:image/png;base64,AA==", "type": "Image", "caption": "Seal"});
+        assert_eq!(
+            logo(Some(&image), "x").unwrap(),
+            json!({"uri": "data:image/png;base64,AA==", "alt_text": "Seal"})
+        );
+        assert_eq!(
+            logo(Some(&json!("https://x.example/a.png")), "Lab").unwrap()["alt_text"],
+            "Lab"
+        );
+        assert!(logo(None, "x").is_none());
+    }
+}
