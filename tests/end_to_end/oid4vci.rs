@@ -456,17 +456,20 @@ struct Award {
 }
 
 impl Award {
+    /// From `POST /api/v1/credentials`: `claim.credential_offer` (by reference),
+    /// `claim.credential_offer_by_value`, `claim.tx_code`.
     fn from_api(body: &Value) -> Self {
-        let offer = &body["offer"];
-        let text = |v: &Value, what: &str| -> String {
-            v.as_str()
-                .unwrap_or_else(|| panic!("the API response has no {what}: {body}"))
+        let claim = &body["claim"];
+        let text = |member: &str| -> String {
+            claim[member]
+                .as_str()
+                .unwrap_or_else(|| panic!("the API response has no claim.{member}: {body}"))
                 .to_owned()
         };
         Self {
-            by_reference: text(&offer["uri"], "offer.uri"),
-            by_value: text(&offer["by_value"], "offer.by_value"),
-            tx_code: offer["tx_code"].as_str().map(str::to_owned),
+            by_reference: text("credential_offer"),
+            by_value: text("credential_offer_by_value"),
+            tx_code: claim["tx_code"].as_str().map(str::to_owned),
         }
     }
 
@@ -1028,7 +1031,8 @@ fn the_wallet_imports_an_offer_end_to_end_and_refuses_a_wrong_pin_and_a_mismatch
     let pin = award.tx_code.clone().unwrap();
     let wrong = if pin == "000000" { "111111" } else { "000000" };
 
-    // A wrong PIN: refused, nothing stored.
+    // A wrong PIN: refused (exit 2, the wallet's code for an error; 1 is "did not verify"),
+    // with the issuer's error code, nothing stored.
     let out = wallet(
         &issuer,
         &store,
@@ -1036,7 +1040,7 @@ fn the_wallet_imports_an_offer_end_to_end_and_refuses_a_wrong_pin_and_a_mismatch
     );
     assert_eq!(
         out.status.code(),
-        Some(1),
+        Some(2),
         "{}{}",
         stdout(&out),
         stderr(&out)
@@ -1055,15 +1059,15 @@ fn the_wallet_imports_an_offer_end_to_end_and_refuses_a_wrong_pin_and_a_mismatch
     let out = wallet(&issuer, &store, &["import", &forged]);
     assert_eq!(
         out.status.code(),
-        Some(1),
+        Some(2),
         "{}{}",
         stdout(&out),
         stderr(&out)
     );
+    let said = stderr(&out);
     assert!(
-        stderr(&out).contains("credential_issuer"),
-        "says what did not match: {}",
-        stderr(&out)
+        said.contains(&format!("https://127.0.0.1:{}", issuer.port)) && said.contains(&issuer.base),
+        "says which two issuers did not match: {said}"
     );
 
     // The right PIN: the credential is stored, bound to the wallet's holder DID, verified.
@@ -1077,13 +1081,27 @@ fn the_wallet_imports_an_offer_end_to_end_and_refuses_a_wrong_pin_and_a_mismatch
     assert_ok(&out, "show");
     let credential: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(credential["credentialSubject"]["id"], holder_did.as_str());
-    let out = wallet(&issuer, &store, &["verify", "1", "--online"]);
-    assert_ok(&out, "verify --online");
-    assert!(
-        stdout(&out).lines().any(|l| l == "VERIFIED"),
-        "{}",
-        stdout(&out)
+    // The unmodified offer the forged one was made from, as jwt_vc_json: accepted (so the
+    // refusal above was the mismatch).
+    let out = wallet(
+        &issuer,
+        &store,
+        &["import", &other.by_value, "--format", "jwt_vc_json"],
     );
+    assert_ok(&out, "wallet import of the unmodified offer");
+    let out = wallet(&issuer, &store, &["list", "--json"]);
+    assert_ok(&out, "list");
+    let listed: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+    for number in ["1", "2"] {
+        let out = wallet(&issuer, &store, &["verify", number, "--online"]);
+        assert_ok(&out, "verify --online");
+        assert!(
+            stdout(&out).lines().any(|l| l == "VERIFIED"),
+            "#{number}: {}",
+            stdout(&out)
+        );
+    }
 }
 
 #[test]
