@@ -1219,3 +1219,60 @@ fn offers_in_the_cli_claims_csv_work_with_the_independent_client() {
     let credential = credential_json(oid4vci::FORMAT_JWT_VC_JSON, &answer["credential"]);
     assert_bound_to_holder(&answer, &credential, "the CSV's offer");
 }
+
+// ---- lifetimes ---------------------------------------------------------------------------------
+
+/// The shortest lifetimes `[oid4vci]` accepts (30 s), for the expiry cases.
+const SHORT_TTL: u64 = 30;
+
+#[test]
+fn an_expired_code_nonce_or_access_token_is_refused_with_its_error() {
+    let issuer = Issuer::start_after(|_, d| {
+        let path = Path::new(d).join("issuer.toml");
+        let text = fs::read_to_string(&path).unwrap();
+        let before: String = text.split("[oid4vci]").next().unwrap().to_owned();
+        fs::write(
+            &path,
+            format!(
+                "{before}\n[oid4vci]\npre_authorized_code_ttl_seconds = {SHORT_TTL}\n\
+                 access_token_ttl_seconds = {SHORT_TTL}\nnonce_ttl_seconds = {SHORT_TTL}\n"
+            ),
+        )
+        .unwrap();
+    });
+    let award = issuer.issue("ada@example.org", false);
+    let ldp = issuer.configuration_id(oid4vci::FORMAT_LDP_VC);
+    let holder = KeyPair::from_seed(&[0x44; 32]);
+    let old_token = issuer.access_token(&award);
+    let old_nonce = issuer.nonce();
+    let old_code = issuer.fresh_code(&award);
+    std::thread::sleep(Duration::from_secs(SHORT_TTL + 2));
+
+    let reply = issuer.token_for(&old_code, None);
+    assert_eq!(
+        (reply.status, reply.error()),
+        (400, "invalid_grant"),
+        "an expired code: {reply:?}"
+    );
+    let proof = oid4vci::sign_proof_jwt(&holder, &issuer.base, Some(&issuer.nonce()), now());
+    let reply = issuer.credential(&old_token, &request_with(&ldp, &proof));
+    assert_eq!(reply.status, 401, "an expired access token: {reply:?}");
+    assert!(
+        reply
+            .header("www-authenticate")
+            .contains("error=\"invalid_token\""),
+        "{reply:?}"
+    );
+    let token = issuer.access_token(&award);
+    let proof = oid4vci::sign_proof_jwt(&holder, &issuer.base, Some(&old_nonce), now());
+    let reply = issuer.credential(&token, &request_with(&ldp, &proof));
+    assert_eq!(
+        (reply.status, reply.error()),
+        (400, "invalid_nonce"),
+        "an expired nonce: {reply:?}"
+    );
+    // Fresh ones work.
+    let proof = oid4vci::sign_proof_jwt(&holder, &issuer.base, Some(&issuer.nonce()), now());
+    let reply = issuer.credential(&token, &request_with(&ldp, &proof));
+    assert_eq!(reply.status, 200, "{reply:?}");
+}
