@@ -883,6 +883,54 @@ fn the_credential_endpoint_refuses_bad_proofs_nonces_configurations_and_tokens()
     );
     expect(&reply, 400, "invalid_proof", "typ JWT");
 
+    // Both kid and jwk (F.1: exactly one names the key).
+    let header = json!({
+        "typ": oid4vci::PROOF_JWT_TYP, "alg": "EdDSA", "kid": kid, "jwk": holder.public().to_jwk()
+    });
+    let payload = json!({"aud": aud, "iat": now(), "nonce": issuer.nonce()});
+    let reply = issuer.credential(
+        &token,
+        &request_with(&ldp, &hand_made_jwt(&header, &payload, &holder)),
+    );
+    expect(&reply, 400, "invalid_proof", "both kid and jwk");
+
+    // iat an hour ahead (the issuer allows 60 s of skew).
+    let proof = oid4vci::sign_proof_jwt(&holder, &aud, Some(&issuer.nonce()), now() + 3600);
+    let reply = issuer.credential(&token, &request_with(&ldp, &proof));
+    expect(&reply, 400, "invalid_proof", "an iat in the future");
+
+    // Two proofs: no batch_credential_issuance in the metadata, so one credential per request.
+    let two = json!({"credential_configuration_id": ldp, "proofs": {"jwt": [
+        oid4vci::sign_proof_jwt(&holder, &aud, Some(&issuer.nonce()), now()),
+        oid4vci::sign_proof_jwt(&holder, &aud, Some(&issuer.nonce()), now()),
+    ]}});
+    let reply = issuer.credential(&token, &two);
+    expect(&reply, 400, "invalid_credential_request", "two proofs");
+
+    // Both credential_configuration_id and credential_identifier (§8.2: one of the two), and a
+    // credential_identifier this token was not given.
+    let proof = oid4vci::sign_proof_jwt(&holder, &aud, Some(&issuer.nonce()), now());
+    let mut both = request_with(&ldp, &proof);
+    both["credential_identifier"] = "x".into();
+    let reply = issuer.credential(&token, &both);
+    expect(
+        &reply,
+        400,
+        "invalid_credential_request",
+        "both identifiers",
+    );
+    let proof = oid4vci::sign_proof_jwt(&holder, &aud, Some(&issuer.nonce()), now());
+    let reply = issuer.credential(
+        &token,
+        &json!({"credential_identifier": "no-such-identifier", "proofs": {"jwt": [proof]}}),
+    );
+    expect(
+        &reply,
+        400,
+        "unknown_credential_identifier",
+        "an unknown credential_identifier",
+    );
+
     // No proof at all.
     let reply = issuer.credential(&token, &json!({"credential_configuration_id": ldp}));
     expect(&reply, 400, "invalid_proof", "no proof");
