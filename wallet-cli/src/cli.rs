@@ -54,9 +54,15 @@ pub enum Command {
     /// holder key.
     Import {
         source: String,
-        /// The transaction code (PIN) an offer asks for, which the issuer sent you separately.
-        /// Without it you are asked on the terminal.
-        #[arg(long, value_name = "CODE")]
+        /// The transaction code (PIN) an offer asks for, which the issuer sent you separately
+        /// (or $PASSERELLE_WALLET_TX_CODE, which other users of the machine cannot see in the
+        /// process list). Without either you are asked on the terminal.
+        #[arg(
+            long,
+            value_name = "CODE",
+            env = "PASSERELLE_WALLET_TX_CODE",
+            hide_env_values = true
+        )]
         tx_code: Option<String>,
         /// The format to ask an OpenID4VCI issuer for (default: ldp_vc when offered, else
         /// jwt_vc_json).

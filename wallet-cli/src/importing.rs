@@ -36,11 +36,14 @@ pub(crate) fn import(
 ) -> Result<u8> {
     let offer = source::offer_in(source_text)
         .with_context(|| format!("nothing imported from {source_text}"))?;
-    if offer.is_none() && options.offer.is_set() {
+    if offer.is_none() && options.offer.format.is_some() {
         bail!(
-            "--tx-code and --format are for OpenID4VCI credential offers \
-             (openid-credential-offer://…), and {source_text} is not one"
+            "--format is for OpenID4VCI credential offers (openid-credential-offer://…), and \
+             {source_text} is not one"
         );
+    }
+    if offer.is_none() && options.offer.tx_code.is_some() {
+        eprintln!("note: this is not a credential offer: the transaction code is not used");
     }
     if offer.is_some() && options.offline {
         bail!("a credential offer is received over the network: run the import without --offline");

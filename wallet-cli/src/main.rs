@@ -59,9 +59,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            // Errors may quote what a server or an offer said (an issuer's name, an error
+            // description, a URL): escaped like all credential text.
             eprintln!(
                 "error: {}",
-                passerelle_core::error_text::error_chain(e.as_ref())
+                safe(&passerelle_core::error_text::error_chain(e.as_ref()))
             );
             ExitCode::from(exit_code_of(&e))
         }

@@ -32,13 +32,6 @@ pub(crate) struct OfferOptions {
     pub(crate) format: Option<CredentialFormat>,
 }
 
-impl OfferOptions {
-    /// Whether any offer option was given (they make no sense for another source).
-    pub(crate) fn is_set(&self) -> bool {
-        self.tx_code.is_some() || self.format.is_some()
-    }
-}
-
 /// Receives the credentials `offer_text` offers and imports them under `policy`.
 pub(crate) fn receive(
     wallet: &mut Wallet,
@@ -144,8 +137,22 @@ fn token(offer: &Offer, fetcher: &Fetcher, options: &OfferOptions) -> Result<Acc
         if attempt >= TX_CODE_ATTEMPTS {
             return Err(anyhow!(refused).context(context));
         }
-        eprintln!("{}; try again.", safe(&refused.to_string()));
+        let note = match &refused {
+            oid4vci::Oid4vciError::Refused {
+                code, description, ..
+            } => format!("The issuer refused that code ({code}){description}."),
+            other => format!("{}.", capitalised(&other.to_string())),
+        };
+        eprintln!("{} Try again.", safe(&note));
     }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn is_shape(e: &oid4vci::Oid4vciError) -> bool {

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document of the admin API (`GET /api/v1/openapi.json`), written by hand in
-//! `openapi.json` next to this file. A test checks that its paths and methods are exactly the
-//! router's [`super::api_routes`].
+//! `openapi.json` next to this file; it also describes the public OpenID4VCI endpoints. A test
+//! checks that its paths and methods are exactly the router's [`super::api_routes`] and
+//! [`super::oid4vci::route_table`].
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -40,6 +41,12 @@ mod tests {
             .iter()
             .map(|r| (r.method.to_owned(), r.path.to_owned()))
             .collect();
+        // The public OpenID4VCI endpoints, for an issuer URL without a path.
+        routed.extend(
+            super::super::oid4vci::route_table("https://learn.example")
+                .into_iter()
+                .map(|(method, path)| (method.to_owned(), path)),
+        );
         routed.sort();
         assert_eq!(documented, routed);
         let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();

@@ -165,7 +165,15 @@ impl Offer {
                 {
                     retried = true;
                 }
-                other => return other,
+                Err(mut refused) => {
+                    if let Oid4vciError::Refused { what, code, .. } = &mut refused {
+                        if retried && code == CredentialErrorCode::InvalidNonce.as_str() {
+                            what.push_str(" twice, each time a fresh one");
+                        }
+                    }
+                    return Err(refused);
+                }
+                Ok(received) => return Ok(received),
             }
         }
     }
@@ -300,8 +308,8 @@ impl Offer {
             return Err(Oid4vciError::Deferred);
         }
         let how = format!(
-            "{} credential from {} (OpenID4VCI)",
-            chosen.format, self.credential_issuer
+            "received over OpenID4VCI from {}, {}",
+            self.credential_issuer, chosen.format
         );
         let mut found = Vec::new();
         for item in issued.credentials {
@@ -441,7 +449,7 @@ fn credential_refusal(code: &str, chosen: &Chosen) -> (String, &'static str) {
         ("the key proof".into(), "")
     } else if is(CredentialErrorCode::InvalidNonce) {
         (
-            "the key proof's nonce, twice".into(),
+            "the key proof's nonce".into(),
             ". Check that this computer's clock is right, then try again",
         )
     } else if is(CredentialErrorCode::UnknownCredentialConfiguration)
@@ -491,7 +499,6 @@ fn refusal(
             endpoint,
             url: url.to_owned(),
             status: answer.status,
-            description: String::new(),
         },
     }
 }

@@ -185,12 +185,12 @@ pub enum Oid4vciError {
         /// `". <what to do>"`, or empty.
         advice: &'static str,
     },
-    #[error("{endpoint} ({url}) answered HTTP {status}{description}")]
+    /// An error status without the specification's error body.
+    #[error("{endpoint} ({url}) answered HTTP {status}, without an error this wallet can read")]
     Status {
         endpoint: Endpoint,
         url: String,
         status: u16,
-        description: String,
     },
     #[error(
         "the issuer will send the credential later (deferred issuance, transaction_id), which \
@@ -268,7 +268,7 @@ pub fn resolve(
         OfferLink::ByValue(offer) => offer,
         OfferLink::ByReference(uri) => fetch_offer(&uri, fetcher)?,
     };
-    offer.check().map_err(Oid4vciError::Offer)?;
+    // Both readings (`parse_offer_link` by value, `parse_offer_json`) have checked it.
     let grant = offer
         .pre_authorized()
         .ok_or(Oid4vciError::NotPreAuthorized)?

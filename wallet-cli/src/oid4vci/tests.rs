@@ -216,3 +216,24 @@ fn only_a_refused_transaction_code_invites_another_try() {
     );
     assert!(!refused("the key proof", "invalid_grant", Endpoint::Credential).is_refused_tx_code());
 }
+
+#[test]
+fn an_offer_without_a_pre_authorized_code_is_refused_before_any_request() {
+    let offer = json!({
+        "credential_issuer": "https://learn.example",
+        "credential_configuration_ids": ["a.ldp_vc"],
+        "grants": {"authorization_code": {"issuer_state": "x"}},
+    });
+    let link = format!(
+        "openid-credential-offer://?credential_offer={}",
+        url::form_urlencoded::byte_serialize(offer.to_string().as_bytes()).collect::<String>()
+    );
+    // A strict fetcher: nothing here may be contacted anyway.
+    let fetcher = Fetcher::new(false, &crate::fetch::ExtraRoots::default()).unwrap();
+    let error = resolve(&link, &fetcher, &Preferences::default()).unwrap_err();
+    assert!(matches!(error, Oid4vciError::NotPreAuthorized), "{error:?}");
+    assert!(
+        error.to_string().contains("authorization code flow"),
+        "{error}"
+    );
+}

@@ -260,7 +260,26 @@ fn an_invalid_nonce_is_retried_once_with_a_fresh_nonce() {
     let text = error.to_string();
     assert!(text.contains("credential endpoint"), "{text}");
     assert!(text.contains("(invalid_nonce)"), "{text}");
+    assert!(text.contains("twice, each time a fresh one"), "{text}");
     assert_eq!(server.credential_requests().len(), 2);
+}
+
+#[test]
+fn an_offer_reference_that_fails_is_reported_without_the_secret_reference() {
+    let server = Server::start(Options::default());
+    let link = format!(
+        "openid-credential-offer://?credential_offer_uri={}",
+        url::form_urlencoded::byte_serialize(
+            format!("{}/offers/unknown-secret-99", server.issuer).as_bytes()
+        )
+        .collect::<String>()
+    );
+    let error = resolve(&server, &link).unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("credential offer URI"), "{text}");
+    assert!(text.contains("/offers/…"), "{text}");
+    assert!(text.contains("404"), "{text}");
+    assert!(!text.contains("unknown-secret-99"), "{text}");
 }
 
 #[test]
@@ -399,17 +418,23 @@ impl Wallet {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[])
+    }
+
+    fn run_with(&self, args: &[&str], envs: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_passerelle-wallet"))
             .arg("--wallet")
             .arg(self.dir.path().join("w"))
             .args(args)
             .env("PASSERELLE_WALLET_PASSPHRASE", PASSPHRASE)
             .env_remove("SSL_CERT_FILE")
+            .env_remove("PASSERELLE_WALLET_TX_CODE")
             .env("LANG", "fr_FR.UTF-8")
             .env_remove("LANGUAGE")
             .env_remove("LC_ALL")
             .env_remove("LC_MESSAGES")
             .env("NO_COLOR", "1")
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .output()
             .unwrap()
@@ -477,6 +502,15 @@ fn the_binary_imports_an_offer_verified_as_every_import_and_notifies_the_issuer(
     assert!(said.contains("token endpoint"), "{said}");
     assert!(said.contains("(invalid_grant)"), "{said}");
     assert!(!said.contains("000000"), "{said}");
+
+    // The code from the environment, out of the process list.
+    let ca = server.ca_file.to_str().unwrap();
+    let out = wallet.run_with(
+        &["import", &offer, "--allow-private-network", "--ca-cert", ca],
+        &[("PASSERELLE_WALLET_TX_CODE", PIN)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains(PIN));
 }
 
 #[test]
