@@ -603,6 +603,10 @@ fn the_independent_client_receives_both_formats_with_and_without_tx_code_and_bot
         if let Some(pin) = &award.tx_code {
             args.extend(["--tx-code", pin]);
         }
+        // The last one tells the issuer the wallet deleted it; the others that it was accepted.
+        if i == cases.len() - 1 {
+            args.extend(["--notification", "credential_deleted"]);
+        }
         let answer = issuer
             .js_client(offer, &args)
             .unwrap_or_else(|e| panic!("{what}: the independent client failed: {e:#}"));
@@ -629,6 +633,36 @@ fn the_independent_client_receives_both_formats_with_and_without_tx_code_and_bot
         let report = issuer.our_verdict(&format!("case-{i}.txt"), &file_text, &credential);
         assert_eq!(report["verdict"], "verified", "{what}: ours: {report:#}");
     }
+    // Each delivery and each notification is in the audit log.
+    let audit = issuer.reply(
+        issuer
+            .http
+            .get(issuer.url("/api/v1/audit?limit=500"))
+            .bearer_auth(&issuer.admin_token),
+        "GET /api/v1/audit",
+    );
+    assert_eq!(audit.status, 200, "{audit:?}");
+    let count = |action: &str| {
+        audit.body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == action)
+            .count()
+    };
+    assert_eq!(count("oid4vci.credential"), cases.len(), "{}", audit.body);
+    assert_eq!(
+        count("oid4vci.notification.credential_accepted"),
+        cases.len() - 1,
+        "{}",
+        audit.body
+    );
+    assert_eq!(
+        count("oid4vci.notification.credential_deleted"),
+        1,
+        "{}",
+        audit.body
+    );
     let log = issuer.log_text();
     assert!(
         !log.contains(PASSPHRASE) && !log.contains(&issuer.admin_token),
