@@ -185,6 +185,62 @@ pub fn node_raw(script: &str, request: &Value) -> NodeOutput {
     }
 }
 
+/// Runs `node <script> <args…>` in `tests/interop/` with environment changes (`(name, value)`
+/// set; nothing on stdin) and returns what it printed, whatever the exit code. For the drivers
+/// that take arguments (`oid4vci.mjs`). Panics — naming the script and quoting its stderr — if
+/// node cannot be started or runs longer than [`NODE_TIMEOUT`].
+pub fn node_cli(script: &str, args: &[&str], env: &[(&str, &str)]) -> NodeOutput {
+    let dir = interop_dir();
+    let mut child = Command::new("node")
+        .current_dir(&dir)
+        .arg(script)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start `node {script}` ({e}): the interop tests need Node.js >= 20 on PATH"
+            )
+        });
+    let mut out_pipe = child.stdout.take().expect("stdout was piped");
+    let mut err_pipe = child.stderr.take().expect("stderr was piped");
+    let out_reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = out_pipe.read_to_end(&mut bytes);
+        bytes
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = err_pipe.read_to_end(&mut bytes);
+        bytes
+    });
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() > NODE_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr = err_reader.join().unwrap_or_default();
+                panic!(
+                    "`node {script}` did not finish within {NODE_TIMEOUT:?}; killed it. stderr: {}",
+                    String::from_utf8_lossy(&stderr)
+                );
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("cannot wait for `node {script}`: {e}"),
+        }
+    };
+    NodeOutput {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned(),
+        stderr: String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned(),
+    }
+}
+
 /// Runs a harness script that must succeed (exit 0) and returns its JSON answer. Panics with
 /// node's exit code and stderr otherwise.
 pub fn node(script: &str, request: &Value) -> Value {

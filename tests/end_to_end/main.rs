@@ -15,6 +15,7 @@ mod issuer_bulk;
 mod issuer_cli;
 mod issuer_serve;
 mod negative;
+mod oid4vci;
 mod presentation;
 mod verifier_load;
 mod verifier_serve;
