@@ -254,6 +254,19 @@ fn the_readme_journey_after_the_quick_start_ends_in_verified() {
         "{}",
         context()
     );
+    // Bob's credential offer: received over OpenID4VCI, verified, stored, bound to the holder.
+    let both = format!("{stdout}{stderr}");
+    assert!(
+        both.contains("(received over OpenID4VCI from https://localhost:8080, ldp_vc)")
+            && both.contains("Stored as #2"),
+        "{}",
+        context()
+    );
+    assert!(
+        stdout.contains("Recipient    you (your holder DID)"),
+        "{}",
+        context()
+    );
     // The page: badge, baked PNG and claim QR code, each verified.
     for suffix in [
         ".json: verdict-verified",

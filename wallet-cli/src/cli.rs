@@ -48,9 +48,26 @@ pub enum Command {
         json: bool,
     },
     /// Import credentials: a JSON credential or presentation, a compact JWS, a baked PNG or SVG,
-    /// an image of a QR code, QR text (VC1:…), or an issuer's claim link.
+    /// an image of a QR code, QR text (VC1:…), an issuer's claim link, or an OpenID4VCI
+    /// credential offer (openid-credential-offer://…, a link with credential_offer_uri=…, or a
+    /// photo of its QR code): the wallet then asks the issuer for the credential, bound to your
+    /// holder key.
     Import {
         source: String,
+        /// The transaction code (PIN) an offer asks for, which the issuer sent you separately
+        /// (or $PASSERELLE_WALLET_TX_CODE, which other users of the machine cannot see in the
+        /// process list). Without either you are asked on the terminal.
+        #[arg(
+            long,
+            value_name = "CODE",
+            env = "PASSERELLE_WALLET_TX_CODE",
+            hide_env_values = true
+        )]
+        tx_code: Option<String>,
+        /// The format to ask an OpenID4VCI issuer for (default: ldp_vc when offered, else
+        /// jwt_vc_json).
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
         /// Store a credential even if it fails verification (it is marked as such).
         #[arg(long)]
         force: bool,
@@ -139,6 +156,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// The credential with its Data Integrity proof (JSON-LD).
+    #[value(name = "ldp_vc")]
+    LdpVc,
+    /// The credential as a VC-JOSE compact JWS.
+    #[value(name = "jwt_vc_json")]
+    JwtVcJson,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

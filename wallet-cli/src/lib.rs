@@ -9,12 +9,14 @@
 //! - [`store`]: the encrypted store on disk (sealed index + one sealed file per credential),
 //!   atomic writes, the lock, passphrase change, backup and restore;
 //! - [`source`]: from what `import` is given (file, image, QR text, link) to credential texts;
-//! - [`fetch`]: HTTP GET with timeouts, a size cap and the core's address policy (https, public
+//! - [`fetch`]: HTTP GET (and POST, for OpenID4VCI) with timeouts, a size cap and the core's address policy (https, public
 //!   addresses only, unless `--allow-private-network`);
 //! - [`checking`]: verification with cached and fetched documents, and what a verification
 //!   records in the index;
 //! - [`import`]: the import policy (what is kept, what is marked forced or unchecked, the index
 //!   entry of a found credential);
+//! - [`oid4vci`]: the OpenID4VCI 1.0 client (pre-authorized code flow): from a credential offer
+//!   to credentials for the import policy, proving possession of the holder key;
 //! - [`present`]: a presentation of stored credentials, signed for a verifier's challenge;
 //! - [`export`]: a credential baked into a PNG or SVG, with the fallback images;
 //! - [`card`]: what `list`, `show` and `confirm-email` say about a credential, as data.
@@ -30,6 +32,7 @@ pub mod checking;
 pub mod export;
 pub mod fetch;
 pub mod import;
+pub mod oid4vci;
 pub mod present;
 pub mod source;
 pub mod store;

@@ -1,7 +1,8 @@
 //! `passerelle-wallet` — the learner's wallet. Glue code: arguments, passphrases, terminal output
 //! and exit codes over the `passerelle_wallet` library and `passerelle-core`: [`cli`] the
-//! arguments, [`prompt`] the passphrases, [`terminal`] colour and escaping; this file runs each
-//! command, prints what the library returns and picks the exit code.
+//! arguments, [`prompt`] the passphrases, [`terminal`] colour and escaping, [`importing`] the
+//! `import` command and [`receiving`] its OpenID4VCI offers (shown, transaction code asked);
+//! this file runs each other command, prints what the library returns and picks the exit code.
 //!
 //! Exit codes: 0 done; 1 a credential did not verify (or could not be fully verified, for
 //! `verify`) or `import` refused one; 2 bad usage or input (unknown credential number, unreadable
@@ -18,21 +19,26 @@ use chrono::Utc;
 use clap::Parser;
 use passerelle_core::proof::Cryptosuite;
 use passerelle_core::sealed::KdfParams;
-use passerelle_core::verify::Check;
 use passerelle_core::{did, input, qr};
 use passerelle_wallet::checking::{self, Checked};
 use passerelle_wallet::fetch::{ExtraRoots, Fetcher};
-use passerelle_wallet::import::{self, Decision, Imported, Keep};
+use passerelle_wallet::import::Keep;
+use passerelle_wallet::oid4vci::CredentialFormat;
 use passerelle_wallet::present::{Draft, Request};
 use passerelle_wallet::store::{self, Access, Entry, RestoreError, StoreError, Wallet};
-use passerelle_wallet::{card, export, source};
+use passerelle_wallet::{card, export};
+use zeroize::Zeroizing;
 
-use cli::{Cli, Command, SuiteArg};
+use cli::{Cli, Command, FormatArg, SuiteArg};
+use importing::ImportOptions;
 use prompt::Passphrases;
+use receiving::OfferOptions;
 use terminal::{colour, safe, truncate, verdict_label};
 
 mod cli;
+mod importing;
 mod prompt;
+mod receiving;
 mod terminal;
 use serde_json::{json, Value};
 
@@ -53,9 +59,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            // Errors may quote what a server or an offer said (an issuer's name, an error
+            // description, a URL): escaped like all credential text.
             eprintln!(
                 "error: {}",
-                passerelle_core::error_text::error_chain(e.as_ref())
+                safe(&passerelle_core::error_text::error_chain(e.as_ref()))
             );
             ExitCode::from(exit_code_of(&e))
         }
@@ -125,21 +133,32 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Init { json } => init(&dir, stdin_pass, json),
         Command::Import {
             source,
+            tx_code,
+            format,
             force,
             keep_unchecked,
             offline,
             json,
-        } => import(
+        } => importing::import(
             &dir,
             stdin_pass,
             &source,
-            Keep {
-                failed: force,
-                unchecked: keep_unchecked,
+            ImportOptions {
+                keep: Keep {
+                    failed: force,
+                    unchecked: keep_unchecked,
+                },
+                offline,
+                json,
+                offer: OfferOptions {
+                    tx_code: tx_code.map(Zeroizing::new),
+                    format: format.map(|f| match f {
+                        FormatArg::LdpVc => CredentialFormat::LdpVc,
+                        FormatArg::JwtVcJson => CredentialFormat::JwtVcJson,
+                    }),
+                },
             },
-            offline,
             private,
-            json,
         ),
         Command::List { json } => list(&dir, stdin_pass, json),
         Command::Show { number, json } => show(&dir, stdin_pass, number, json),
@@ -303,134 +322,6 @@ fn holder(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
         println!("{holder}");
     }
     Ok(0)
-}
-
-/// Asks on the terminal whether to keep a credential that could not be fully checked; `false`
-/// when there is no terminal to ask on.
-fn ask_keep_unchecked(stdin_pass: bool, json: bool) -> Result<bool> {
-    if stdin_pass || json || !io::stdin().is_terminal() || !io::stderr().is_terminal() {
-        return Ok(false);
-    }
-    eprint!("Keep it anyway, marked as not checked? [y/N] ");
-    io::stderr().flush()?;
-    let mut answer = String::new();
-    io::stdin().read_line(&mut answer)?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
-}
-
-/// Prints the checks that failed or were not made, with their details.
-fn print_checks(label: &str, checks: &[&Check]) {
-    for check in checks {
-        eprintln!(
-            "  {label}: {}: {}",
-            check.id,
-            safe(&check.message.to_string())
-        );
-        for detail in &check.details {
-            eprintln!("    {}", safe(&detail.to_string()));
-        }
-    }
-}
-
-fn import(
-    dir: &Path,
-    stdin_pass: bool,
-    source_text: &str,
-    keep: Keep,
-    offline: bool,
-    network: &Network,
-    json: bool,
-) -> Result<u8> {
-    // Open first: a wrong passphrase costs no download.
-    let mut wallet = open(dir, stdin_pass, Access::Write)?;
-    let fetcher = if offline {
-        None
-    } else {
-        Some(network.fetcher()?)
-    };
-    let found = source::read(source_text, fetcher.as_ref())
-        .with_context(|| format!("nothing imported from {source_text}"))?;
-    let now = Utc::now();
-    let mut results = Vec::new();
-    for item in found {
-        let digest = store::digest_of(&item.text);
-        if let Some(existing) = wallet.find_digest(&digest) {
-            let number = existing.number;
-            eprintln!(
-                "{}: already in your wallet as #{number}",
-                existing.achievement.as_deref().unwrap_or("credential")
-            );
-            results.push(Imported::Duplicate {
-                found: item.how,
-                number,
-            });
-            continue;
-        }
-        let presented = checking::parse(&item.text)
-            .with_context(|| format!("the {} is not a readable credential", item.how))?;
-        let checked = checking::check(&mut wallet, &presented, now, fetcher.as_ref(), false)?;
-        let report = &checked.report;
-        let assessed = import::assess(&item, &presented, report, &store::timestamp(now));
-        eprintln!(
-            "Found a credential ({}): {}, issued by {}: {}",
-            safe(&item.how),
-            safe(&assessed.achievement),
-            safe(&assessed.issuer),
-            assessed.standing()
-        );
-        let decision = assessed.decide(keep);
-        if decision == Decision::RefuseFailed {
-            eprint!("{report}");
-            eprintln!(
-                "Not stored: it failed verification (see above). If you still want to keep it, \
-                 run the import again with --force; it will be marked as not verified."
-            );
-            results.push(Imported::refusal(&item.how, &assessed, report, false));
-            wallet.save_index()?;
-            continue;
-        }
-        print_checks("FAILED", &assessed.failures);
-        print_checks("not checked", &assessed.not_checked);
-        if decision == Decision::Ask && !ask_keep_unchecked(stdin_pass, json)? {
-            eprintln!(
-                "Not stored: it could not be fully checked (see above), so nothing says it is \
-                 genuine or not revoked. Retry when the issuer's server answers (import without \
-                 --offline), or keep it marked as unchecked with --keep-unchecked; \
-                 `passerelle-wallet verify N --online` settles it later."
-            );
-            results.push(Imported::refusal(&item.how, &assessed, report, true));
-            wallet.save_index()?;
-            continue;
-        }
-        let number = wallet.add(assessed.entry.clone(), &item.text)?;
-        if assessed.failed {
-            eprintln!(
-                "Kept because of --force, marked NOT VERIFIED (forced) in list, show and present."
-            );
-        } else if assessed.unchecked {
-            eprintln!(
-                "Kept, marked as not checked: run `passerelle-wallet verify {number} --online` \
-                 when the issuer's server answers."
-            );
-        }
-        eprintln!("Stored as #{number}.");
-        results.push(Imported::Stored {
-            found: item.how,
-            number,
-            achievement: assessed.achievement,
-            issuer: assessed.issuer,
-            verdict: report.verdict().into(),
-            unchecked: assessed.unchecked,
-        });
-    }
-    wallet.save_index()?;
-    if json {
-        print_json(&Value::Array(
-            results.iter().map(Imported::to_json).collect(),
-        ))?;
-    }
-    let refused = results.iter().any(Imported::is_refusal);
-    Ok(if refused { 1 } else { 0 })
 }
 
 fn list(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {

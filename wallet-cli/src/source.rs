@@ -1,17 +1,21 @@
 //! From what the learner gives `import` to credential texts: files (JSON, compact JWS, baked PNG
 //! or SVG, an image of a QR code, an enveloped credential), QR text (`VC1:…`), claim links. The
 //! formats themselves are recognised by the core (`verify::recognise`, the entry point the verifier
-//! uses too); this module only reads files, fetches links and splits presentations.
+//! uses too); this module only reads files, fetches links and splits presentations. An OpenID4VCI
+//! credential offer (typed, in a text file, or in a QR code image) is told apart first
+//! ([`offer_in`]): it goes to the `oid4vci` flow instead.
 
 use std::fs;
 use std::io::Read;
 use std::path::Path;
 
+use passerelle_core::verify::ImageKind;
 use passerelle_core::verify::{Form, RecogniseError, Recognised, Recovered};
-use passerelle_core::{input, qr, verify};
+use passerelle_core::{bake, input, qr, verify};
 use serde_json::Value;
 
 use crate::fetch::{FetchError, Fetcher, MAX_RESPONSE_BYTES};
+use crate::oid4vci;
 
 /// One credential found in a source.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +82,41 @@ pub fn read(source: &str, fetcher: Option<&Fetcher>) -> Result<Vec<Found>, Sourc
     Err(SourceError::Unknown {
         source_name: source.to_owned(),
     })
+}
+
+/// The credential offer `source` is or holds, if any: typed or pasted (`openid-credential-offer://…`,
+/// or any link with a `credential_offer` / `credential_offer_uri` parameter), a text file holding
+/// one, or the first QR code of an image (a photo or screenshot of the offer's QR code) that is
+/// one. `None`: not an offer, for [`read`]. A baked image is never taken for an offer.
+pub fn offer_in(source: &str) -> Result<Option<String>, SourceError> {
+    let trimmed = source.trim();
+    if oid4vci::looks_like_offer(trimmed) {
+        return Ok(Some(trimmed.to_owned()));
+    }
+    let path = Path::new(source);
+    if is_link(trimmed) || !path.is_file() {
+        return Ok(None);
+    }
+    let bytes = read_file(path)?;
+    let codes = match verify::image_kind(&bytes) {
+        Some(ImageKind::Svg) => {
+            if matches!(bake::extract(&bytes), Ok(Some(_))) {
+                return Ok(None);
+            }
+            qr::scan_svg(&bytes)
+        }
+        Some(ImageKind::Png) if matches!(bake::extract(&bytes), Ok(Some(_))) => return Ok(None),
+        Some(_) => qr::scan(&bytes),
+        None => {
+            let text = std::str::from_utf8(&bytes).unwrap_or("").trim();
+            return Ok(oid4vci::looks_like_offer(text).then(|| text.to_owned()));
+        }
+    };
+    // A scan error or an image without a code: not an offer; `read` says what the image is.
+    Ok(codes
+        .unwrap_or_default()
+        .into_iter()
+        .find(|text| oid4vci::looks_like_offer(text)))
 }
 
 fn is_link(text: &str) -> bool {

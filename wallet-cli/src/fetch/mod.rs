@@ -1,5 +1,7 @@
-//! HTTP GET for claim links, did:web documents, status lists and schemas: rustls, timeouts, a size
-//! cap, a handful of redirects, and the core's address policy (the verifier's): https only,
+//! HTTP GET for claim links, did:web documents, status lists, schemas and OpenID4VCI metadata, and
+//! POST for the OpenID4VCI endpoints (token, nonce, credential, notification): rustls, timeouts, a
+//! size cap, a handful of redirects (none for a POST, which may carry a code or a token), and the
+//! core's address policy (the verifier's): https only,
 //! local names refused before any lookup, every resolved address and every redirect target
 //! checked, unless `--allow-private-network`. A claim link the learner typed may be http on
 //! loopback (development); what a badge names never may.
@@ -161,6 +163,49 @@ pub struct Response {
     pub content_type: Option<String>,
 }
 
+/// An HTTP answer of any status, for the endpoints whose errors are JSON bodies (OpenID4VCI,
+/// RFC 6749 §5.2): the caller reads the error from it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+    /// The `WWW-Authenticate` header (RFC 6750 §3: why a bearer token was refused).
+    pub www_authenticate: Option<String>,
+}
+
+/// What a POST sends.
+#[derive(Clone, Copy)]
+pub enum PostBody<'a> {
+    /// Nothing (`Content-Length: 0`).
+    Empty,
+    /// `application/x-www-form-urlencoded` name/value pairs (encoded here).
+    Form(&'a [(&'a str, &'a str)]),
+    /// `application/json`.
+    Json(&'a serde_json::Value),
+}
+
+/// A POST: where, what, and the bearer token if any (sent as `Authorization: Bearer`, marked
+/// sensitive so it never appears in a debug print).
+#[derive(Clone, Copy)]
+pub struct Post<'a> {
+    pub url: &'a str,
+    pub accept: &'a str,
+    pub body: PostBody<'a>,
+    pub bearer: Option<&'a str>,
+}
+
+impl std::fmt::Debug for Post<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The body may hold a pre-authorized code or a transaction code: never printed.
+        f.debug_struct("Post")
+            .field("url", &self.url)
+            .field("accept", &self.accept)
+            .field("bearer", &self.bearer.map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
+}
+
 /// Names requested over plain http: they may connect only to non-public addresses.
 type HttpNames = Arc<Mutex<BTreeSet<String>>>;
 
@@ -235,15 +280,27 @@ fn admit_plain_http(url: &Url, http_names: &HttpNames) -> Result<(), FetchError>
     Ok(())
 }
 
+/// Whether a client follows redirects: a GET does (each target checked), a POST never does (a
+/// 307 would resend a code or a token to wherever it points).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Redirects {
+    Follow,
+    Never,
+}
+
 fn client(
     policy: AddressPolicy,
     connect: Duration,
     total: Duration,
     roots: &ExtraRoots,
     http_names: &HttpNames,
+    follow: Redirects,
 ) -> Result<reqwest::blocking::Client, FetchError> {
     let names = Arc::clone(http_names);
     let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+        if follow == Redirects::Never {
+            return attempt.stop();
+        }
         if attempt.previous().len() >= MAX_REDIRECTS {
             return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
         }
@@ -279,11 +336,13 @@ fn client(
 
 const MAX_REDIRECTS: usize = 5;
 
-/// Reusable HTTP clients: one for what a credential names, one for a link the learner typed.
+/// Reusable HTTP clients: one for what a credential names, one for a link the learner typed, one
+/// for POSTs (no redirects).
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::blocking::Client,
     typed: reqwest::blocking::Client,
+    posting: reqwest::blocking::Client,
     policy: AddressPolicy,
     http_names: HttpNames,
 }
@@ -312,14 +371,23 @@ impl Fetcher {
         };
         let http_names = HttpNames::default();
         Ok(Self {
-            client: client(policy, connect, total, roots, &http_names)?,
+            client: client(
+                policy,
+                connect,
+                total,
+                roots,
+                &http_names,
+                Redirects::Follow,
+            )?,
             typed: client(
                 Self::typed_policy(policy),
                 connect,
                 total,
                 roots,
                 &http_names,
+                Redirects::Follow,
             )?,
+            posting: client(policy, connect, total, roots, &http_names, Redirects::Never)?,
             policy,
             http_names,
         })
@@ -359,39 +427,77 @@ impl Fetcher {
         self.fetch(&self.client, url, accept)
     }
 
+    /// POST under the same address policy as [`Fetcher::get`]; the answer is returned whatever
+    /// its status (an error's body says what was wrong), capped like every response. Redirects
+    /// are not followed: a 3xx answer is returned as it is.
+    pub fn post(&self, post: Post<'_>) -> Result<Answer, FetchError> {
+        let url = post.url;
+        let parsed =
+            reqwest::Url::parse(url).map_err(|_| FetchError::Scheme { url: url.into() })?;
+        self.policy.check_url(&parsed)?;
+        admit_plain_http(&parsed, &self.http_names)?;
+        let mut request = self
+            .posting
+            .post(url)
+            .header(reqwest::header::ACCEPT, post.accept);
+        request = match post.body {
+            PostBody::Empty => request.header(reqwest::header::CONTENT_LENGTH, "0"),
+            PostBody::Form(fields) => {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                for (name, value) in fields {
+                    form.append_pair(name, value);
+                }
+                request
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .body(form.finish())
+            }
+            PostBody::Json(value) => request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(value.to_string()),
+        };
+        if let Some(token) = post.bearer {
+            let mut value = reqwest::header::HeaderValue::try_from(format!("Bearer {token}"))
+                .map_err(|_| FetchError::Network {
+                    url: url.into(),
+                    reason: "the access token holds characters an HTTP header cannot carry".into(),
+                })?;
+            value.set_sensitive(true);
+            request = request.header(reqwest::header::AUTHORIZATION, value);
+        }
+        let response = request.send().map_err(|e| network_error(url, &e))?;
+        let status = response.status().as_u16();
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
+        let body = read_body(url, response)?;
+        Ok(Answer {
+            status,
+            body,
+            content_type,
+            www_authenticate,
+        })
+    }
+
     fn fetch(
         &self,
         client: &reqwest::blocking::Client,
         url: &str,
         accept: &str,
     ) -> Result<Response, FetchError> {
-        let network = |e: reqwest::Error| {
-            // Our own refusals (resolver, redirect policy) are inside the error chain.
-            let mut source: Option<&dyn std::error::Error> = Some(&e);
-            while let Some(inner) = source {
-                if let Some(ours) = inner.downcast_ref::<PolicyError>() {
-                    return FetchError::Refused(ours.clone());
-                }
-                if let Some(FetchError::PublicHttp { url, reason }) =
-                    inner.downcast_ref::<FetchError>()
-                {
-                    return FetchError::PublicHttp {
-                        url: url.clone(),
-                        reason: reason.clone(),
-                    };
-                }
-                source = inner.source();
-            }
-            FetchError::Network {
-                url: url.into(),
-                reason: cause(&e),
-            }
-        };
         let response = client
             .get(url)
             .header(reqwest::header::ACCEPT, accept)
             .send()
-            .map_err(network)?;
+            .map_err(|e| network_error(url, &e))?;
         let status = response.status();
         if !status.is_success() {
             return Err(FetchError::Status {
@@ -399,36 +505,62 @@ impl Fetcher {
                 status: status.as_u16(),
             });
         }
-        if response
-            .content_length()
-            .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
-        {
-            return Err(FetchError::TooLarge {
-                url: url.into(),
-                limit: MAX_RESPONSE_BYTES,
-            });
-        }
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let mut body = Vec::new();
-        response
-            .take(MAX_RESPONSE_BYTES as u64 + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| FetchError::Network {
-                url: url.into(),
-                reason: e.to_string(),
-            })?;
-        if body.len() > MAX_RESPONSE_BYTES {
-            return Err(FetchError::TooLarge {
-                url: url.into(),
-                limit: MAX_RESPONSE_BYTES,
-            });
-        }
+        let body = read_body(url, response)?;
         Ok(Response { body, content_type })
     }
+}
+
+/// A request's failure: our own refusals (resolver, redirect policy) are inside the error chain
+/// and come out as such; anything else is a network error in plain words.
+fn network_error(url: &str, e: &reqwest::Error) -> FetchError {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(inner) = source {
+        if let Some(ours) = inner.downcast_ref::<PolicyError>() {
+            return FetchError::Refused(ours.clone());
+        }
+        if let Some(FetchError::PublicHttp { url, reason }) = inner.downcast_ref::<FetchError>() {
+            return FetchError::PublicHttp {
+                url: url.clone(),
+                reason: reason.clone(),
+            };
+        }
+        source = inner.source();
+    }
+    FetchError::Network {
+        url: url.into(),
+        reason: cause(e),
+    }
+}
+
+/// A response's body, at most [`MAX_RESPONSE_BYTES`] (announced or actual).
+fn read_body(url: &str, response: reqwest::blocking::Response) -> Result<Vec<u8>, FetchError> {
+    let too_large = || FetchError::TooLarge {
+        url: url.into(),
+        limit: MAX_RESPONSE_BYTES,
+    };
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    response
+        .take(MAX_RESPONSE_BYTES as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| FetchError::Network {
+            url: url.into(),
+            reason: e.to_string(),
+        })?;
+    if body.len() > MAX_RESPONSE_BYTES {
+        return Err(too_large());
+    }
+    Ok(body)
 }
 
 /// Why a request failed, in plain words first — timed out, connection refused, DNS, TLS — then

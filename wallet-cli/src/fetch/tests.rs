@@ -366,3 +366,81 @@ fn a_bad_ca_file_is_named_with_its_problem() {
         }
     }
 }
+
+/// A POST never follows a redirect (a 307 would resend the code or the token it carries): the
+/// 3xx answer comes back as it is, with its body, like any status.
+#[test]
+fn a_post_returns_a_redirect_unfollowed_and_an_error_status_with_its_body() {
+    let nowhere = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let port = serve_plain(
+        format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{nowhere}/token\r\n\
+             Content-Length: 0\r\nConnection: close\r\n\r\n"
+        ),
+        1,
+    );
+    let url = format!("http://127.0.0.1:{port}/token");
+    let fields = [("grant_type", "x"), ("code", "a b&c")];
+    let answer = fetcher()
+        .post(Post {
+            url: &url,
+            accept: "application/json",
+            body: PostBody::Form(&fields),
+            bearer: Some("token"),
+        })
+        .unwrap();
+    assert_eq!(answer.status, 307);
+
+    let body = r#"{"error":"invalid_grant"}"#;
+    let port = serve_plain(
+        format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\
+             WWW-Authenticate: Bearer error=\"invalid_token\"\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        ),
+        1,
+    );
+    let answer = fetcher()
+        .post(Post {
+            url: &format!("http://127.0.0.1:{port}/credential"),
+            accept: "application/json",
+            body: PostBody::Json(&serde_json::json!({"a": 1})),
+            bearer: None,
+        })
+        .unwrap();
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.body, body.as_bytes());
+    assert_eq!(answer.content_type.as_deref(), Some("application/json"));
+    assert_eq!(
+        answer.www_authenticate.as_deref(),
+        Some("Bearer error=\"invalid_token\"")
+    );
+    // The policy applies to POSTs too, before any connection.
+    assert!(matches!(
+        strict().post(Post {
+            url: "https://10.0.0.1/token",
+            accept: "*/*",
+            body: PostBody::Empty,
+            bearer: None,
+        }),
+        Err(FetchError::Refused(_))
+    ));
+    // The bearer token never shows in a debug print.
+    let printed = format!(
+        "{:?}",
+        Post {
+            url: "https://a.example/",
+            accept: "*/*",
+            body: PostBody::Form(&fields),
+            bearer: Some("s3cret-token"),
+        }
+    );
+    assert!(
+        !printed.contains("s3cret") && !printed.contains("a b&c"),
+        "{printed}"
+    );
+}
