@@ -333,6 +333,28 @@ async fn nonces_are_single_use(db: &TestDb) {
             .unwrap(),
         NonceUse::Expired
     );
+    // Anyone may ask for nonces: each new one deletes those expired over an hour ago, so the
+    // table does not grow with requests.
+    let ancient = store
+        .create_nonce(Utc::now() - Duration::hours(2))
+        .await
+        .unwrap();
+    let recent = store
+        .create_nonce(Utc::now() - Duration::minutes(1))
+        .await
+        .unwrap();
+    store
+        .create_nonce(Utc::now() + Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.consume_nonce(ancient.expose(), now).await.unwrap(),
+        NonceUse::Unknown
+    );
+    assert_eq!(
+        store.consume_nonce(recent.expose(), now).await.unwrap(),
+        NonceUse::Expired
+    );
 }
 
 async fn deliveries_and_notifications(db: &TestDb) {

@@ -253,6 +253,30 @@ impl StoreOptions {
     }
 }
 
+/// Opens a transaction that reads and then writes. On SQLite it is `BEGIN IMMEDIATE`: the write
+/// lock is taken first, so a concurrent writer makes it wait (up to the busy timeout) instead of
+/// failing with `SQLITE_BUSY_SNAPSHOT` ("database is locked") at its first write after a read —
+/// two wallets redeeming one code at once must get one token and one `invalid_grant`, not a
+/// 500. On PostgreSQL it is an ordinary transaction (its conditional updates decide).
+pub(crate) trait BeginWrite {
+    type Database: sqlx::Database;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = sqlx::Postgres;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum Pool {
     Sqlite(SqlitePool),

@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 
 use super::tokens::{claim_hash, SecretToken};
-use super::{now, AchievementId, CredentialId, NewAuditEntry, Store, StoreError};
+use super::{now, AchievementId, BeginWrite, CredentialId, NewAuditEntry, Store, StoreError};
 
 /// Prefix of offer references (`/oid4vci/offers/<ref>`).
 pub const OFFER_PREFIX: &str = "ofr_";
@@ -114,6 +114,9 @@ impl AccessTokenRecord {
         self.revoked_at.is_none() && self.expires_at > at
     }
 }
+
+/// How long after its expiry a `c_nonce` row is kept before [`Store::create_nonce`] deletes it.
+pub const NONCE_PURGE_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 
 /// What [`Store::consume_nonce`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,7 +242,7 @@ impl Store {
         let (salt, mac) = tx_columns(tx_code);
         let result = on_pool!(self, p => {
             async {
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin_write().await?;
                 if replace {
                     sqlx::query("DELETE FROM oid4vci_offers WHERE credential_id = $1")
                         .bind(credential.as_str())
@@ -297,7 +300,7 @@ impl Store {
         let hash = digest(code.expose());
         let result = on_pool!(self, p => {
             async {
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin_write().await?;
                 let failed: i64 = match mac {
                     Some(mac) => {
                         sqlx::query_scalar(
@@ -363,7 +366,7 @@ impl Store {
         let token = SecretToken::generate(ACCESS_TOKEN_PREFIX)?;
         let max = i64::from(max_failures);
         let out = on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let row: Option<CodeRow> = sqlx::query_as(
                 "SELECT credential_id, tx_code_salt, tx_code_mac, expires_at, used_at, \
                  failed_attempts FROM oid4vci_codes WHERE hash = $1",
@@ -483,10 +486,18 @@ impl Store {
         ))
     }
 
-    /// A new `c_nonce`, expiring at `expires_at`.
+    /// A new `c_nonce`, expiring at `expires_at`. Anyone may ask for one, so each call first
+    /// deletes the nonces that expired more than [`NONCE_PURGE_AFTER`] ago: the table holds at
+    /// most the nonces of the last lifetime plus that margin (the margin keeps "expired" apart
+    /// from "never issued" in the answers for a while).
     pub async fn create_nonce(&self, expires_at: DateTime<Utc>) -> Result<SecretToken, StoreError> {
         let nonce = SecretToken::generate(NONCE_PREFIX)?;
+        let purge_before = now() - NONCE_PURGE_AFTER;
         on_pool!(self, p => {
+            sqlx::query("DELETE FROM oid4vci_nonces WHERE expires_at < $1")
+                .bind(purge_before)
+                .execute(p)
+                .await?;
             sqlx::query(
                 "INSERT INTO oid4vci_nonces (hash, created_at, expires_at) VALUES ($1, $2, $3)",
             )
@@ -509,7 +520,7 @@ impl Store {
     ) -> Result<NonceUse, StoreError> {
         let hash = digest(nonce);
         let out = on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let row: Option<(DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
                 "SELECT expires_at, used_at FROM oid4vci_nonces WHERE hash = $1",
             )
@@ -553,7 +564,7 @@ impl Store {
         let details = audit.details.to_string();
         let at = now();
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query(
                 "INSERT INTO oid4vci_deliveries (id, credential_id, format, holder_did, \
                  access_token_hash, notification_hash, issued_at) \
