@@ -159,14 +159,16 @@ pub async fn issuer_metadata(issuer: &Issuer) -> Result<Value, Oid4vciError> {
     }))
 }
 
-/// The authorization server metadata (RFC 8414 §2, OpenID4VCI §12.3). `response_types_supported`
-/// is left out: no authorization endpoint is offered (only the pre-authorized code grant).
+/// The authorization server metadata (RFC 8414 §2, OpenID4VCI §12.3). RFC 8414 requires
+/// `response_types_supported`; no authorization endpoint is offered (only the pre-authorized
+/// code grant, which needs none), so the honest list is empty.
 pub fn authorization_server_metadata(issuer: &Issuer) -> Value {
     let base = issuer.base_url();
     json!({
         "issuer": base,
         "token_endpoint": format!("{base}/oid4vci/token"),
         "grant_types_supported": [PRE_AUTHORIZED_GRANT_TYPE],
+        "response_types_supported": [],
         "pre-authorized_grant_anonymous_access_supported": true,
         "token_endpoint_auth_methods_supported": ["none"],
     })

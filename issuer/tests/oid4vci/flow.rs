@@ -54,6 +54,8 @@ pub(crate) async fn metadata_is_served_and_reads_back(db: &TestDb) {
     let as_reply = f.get("/.well-known/oauth-authorization-server").await;
     assert_eq!(as_reply.status, StatusCode::OK);
     let as_metadata = oid4vci::parse_authorization_server_metadata(&as_reply.body, BASE).unwrap();
+    // RFC 8414 §2: required; empty, as no authorization endpoint is offered.
+    assert_eq!(as_metadata.other["response_types_supported"], json!([]));
     assert_eq!(
         as_metadata.pre_authorized_grant_anonymous_access_supported,
         Some(true)
