@@ -53,8 +53,10 @@ pub fn authorization_server_metadata_paths(base_url: &str) -> Vec<String> {
     well_known_paths(base_url, "oauth-authorization-server")
 }
 
-/// `{"uri", "alt_text"}` of an OB `image` (`{id, caption}` or a bare IRI), if any.
-fn logo(image: Option<&Value>, alt: &str) -> Option<Value> {
+/// `{"uri", "alt_text"}` of an OB `image` (`{id, caption}` or a bare IRI), if any. An image
+/// embedded as a `data:` URL (up to 256 KiB, repeated in every display entry, and a form many
+/// wallets do not load) is given as `served_at`, where the issuer serves it.
+fn logo(image: Option<&Value>, alt: &str, served_at: &str) -> Option<Value> {
     let image = image?;
     let (uri, caption) = match image {
         Value::String(uri) => (uri.as_str(), None),
@@ -64,6 +66,11 @@ fn logo(image: Option<&Value>, alt: &str) -> Option<Value> {
         ),
         _ => return None,
     };
+    let uri = if uri.starts_with("data:") {
+        served_at
+    } else {
+        uri
+    };
     Some(json!({ "uri": uri, "alt_text": caption.unwrap_or(alt) }))
 }
 
@@ -72,7 +79,7 @@ fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// The display entry of one achievement (in its own language).
-fn achievement_display(achievement: &Achievement) -> Value {
+fn achievement_display(achievement: &Achievement, base: &str) -> Value {
     let def = &achievement.definition;
     let name = text(def, "name").unwrap_or(&achievement.slug);
     let mut entry = Map::new();
@@ -83,13 +90,14 @@ fn achievement_display(achievement: &Achievement) -> Value {
     if let Some(description) = text(def, "description") {
         entry.insert("description".into(), json!(description));
     }
-    if let Some(logo) = logo(def.get("image"), name) {
+    let served_at = format!("{base}/achievements/{}/image", achievement.slug);
+    if let Some(logo) = logo(def.get("image"), name, &served_at) {
         entry.insert("logo".into(), logo);
     }
     Value::Object(entry)
 }
 
-fn configuration(achievement: &Achievement, format: Format) -> Value {
+fn configuration(achievement: &Achievement, format: Format, base: &str) -> Value {
     let types = json!(["VerifiableCredential", "OpenBadgeCredential"]);
     let (algorithms, definition) = match format {
         Format::LdpVc => (
@@ -106,14 +114,14 @@ fn configuration(achievement: &Achievement, format: Format) -> Value {
             "jwt": { "proof_signing_alg_values_supported": PROOF_ALGORITHMS }
         },
         "credential_definition": definition,
-        "credential_metadata": { "display": [achievement_display(achievement)] },
+        "credential_metadata": { "display": [achievement_display(achievement, base)] },
     })
 }
 
 /// The issuer's display entries: its name and logo in each language its achievements use.
-fn issuer_display(profile: &Value, achievements: &[Achievement]) -> Vec<Value> {
+fn issuer_display(profile: &Value, achievements: &[Achievement], base: &str) -> Vec<Value> {
     let name = text(profile, "name").unwrap_or("Open Badges issuer");
-    let logo = logo(profile.get("image"), name);
+    let logo = logo(profile.get("image"), name, &format!("{base}/issuer/image"));
     let languages: BTreeSet<&str> = achievements
         .iter()
         .filter_map(|a| text(&a.definition, "inLanguage"))
@@ -145,7 +153,7 @@ pub async fn issuer_metadata(issuer: &Issuer) -> Result<Value, Oid4vciError> {
         for format in Format::ALL {
             configurations.insert(
                 configuration_id(&achievement.slug, format),
-                configuration(achievement, format),
+                configuration(achievement, format, &base),
             );
         }
     }
@@ -154,7 +162,7 @@ pub async fn issuer_metadata(issuer: &Issuer) -> Result<Value, Oid4vciError> {
         "credential_endpoint": format!("{base}/oid4vci/credential"),
         "nonce_endpoint": format!("{base}/oid4vci/nonce"),
         "notification_endpoint": format!("{base}/oid4vci/notification"),
-        "display": issuer_display(issuer.profile(), &achievements),
+        "display": issuer_display(issuer.profile(), &achievements, &base),
         "credential_configurations_supported": configurations,
     }))
 }
@@ -204,13 +212,13 @@ mod tests {
     fn logos_from_ob_images() {
         let image = json!({"id": "data:image/png;base64,AA==", "type": "Image", "caption": "Seal"});
         assert_eq!(
-            logo(Some(&image), "x").unwrap(),
-            json!({"uri": "data:image/png;base64,AA==", "alt_text": "Seal"})
+            logo(Some(&image), "x", "https://x.example/issuer/image").unwrap(),
+            json!({"uri": "https://x.example/issuer/image", "alt_text": "Seal"})
         );
         assert_eq!(
-            logo(Some(&json!("https://x.example/a.png")), "Lab").unwrap()["alt_text"],
-            "Lab"
+            logo(Some(&json!("https://x.example/a.png")), "Lab", "unused").unwrap(),
+            json!({"uri": "https://x.example/a.png", "alt_text": "Lab"})
         );
-        assert!(logo(None, "x").is_none());
+        assert!(logo(None, "x", "unused").is_none());
     }
 }

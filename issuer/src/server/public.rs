@@ -48,7 +48,9 @@ pub fn did_document_path(did: &str) -> Option<String> {
 pub(super) fn routes(state: &AppState) -> Router<AppState> {
     let mut router = Router::new()
         .route("/issuer", get(profile))
+        .route("/issuer/image", get(profile_image))
         .route("/achievements/{slug}", get(achievement))
+        .route("/achievements/{slug}/image", get(achievement_image))
         .route("/status/{uuid}", get(status_list));
     if let Some(path) = did_document_path(&state.issuer.did()) {
         router = router.route(&path, get(did_document));
@@ -94,6 +96,65 @@ async fn achievement(
             id: slug,
         }),
     }
+}
+
+/// The issuer's logo, when its Profile embeds it as a `data:` URL (OpenID4VCI metadata points
+/// wallets here: a `data:` logo would repeat the image in every display entry).
+async fn profile_image(State(state): State<AppState>) -> Result<Response, ApiError> {
+    embedded_image(state.issuer.profile(), "issuer image", "issuer")
+}
+
+/// An achievement's badge artwork, when its definition embeds it as a `data:` URL.
+async fn achievement_image(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let found = state.issuer.store().achievement_by_slug(&slug).await?;
+    let Some(achievement) = found else {
+        return Err(ApiError::NotFound {
+            what: "achievement",
+            id: slug,
+        });
+    };
+    embedded_image(&achievement.definition, "achievement image", &slug)
+}
+
+/// Serves the `data:` URL `image` of an OB Profile or Achievement (checked PNG or SVG, at most
+/// 256 KiB, when it was stored) with its media type. An SVG is served under a CSP that runs
+/// nothing and loads nothing, in case one is opened directly.
+fn embedded_image(owner: &Value, what: &'static str, id: &str) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound {
+        what,
+        id: id.to_owned(),
+    };
+    let url = match owner.get("image") {
+        Some(Value::String(url)) => url.as_str(),
+        Some(Value::Object(image)) => image
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(not_found)?,
+        _ => return Err(not_found()),
+    };
+    let image = match passerelle_core::data_url::decode(url, crate::achievements::MAX_IMAGE_BYTES) {
+        Ok(image) if matches!(image.media_type(), "image/png" | "image/svg+xml") => image,
+        _ => return Err(not_found()),
+    };
+    let content_type = HeaderValue::from_str(image.media_type()).map_err(ApiError::internal)?;
+    let mut response = ([(header::CONTENT_TYPE, content_type)], image.into_bytes()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
 }
 
 /// A signed `BitstringStatusListCredential`, re-signed by the engine only when its bits change

@@ -66,6 +66,58 @@ pub(crate) async fn metadata_is_served_and_reads_back(db: &TestDb) {
     );
 }
 
+pub(crate) async fn embedded_images_are_logos_served_by_url(db: &TestDb) {
+    let f = Fixture::new(db).await;
+    let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="teal"/></svg>"#;
+    let image = format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    );
+    let created = f
+        .send(
+            Method::POST,
+            "/api/v1/achievements",
+            &[("content-type", "application/json")],
+            json!({"slug": "art-1", "name": "Art", "description": "Draws.", "criteria": "Drew.",
+                   "image": image, "image_caption": "A teal square"})
+            .to_string()
+            .into_bytes(),
+            true,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let reply = f.get("/.well-known/openid-credential-issuer").await;
+    let metadata: Value = serde_json::from_slice(&reply.body).unwrap();
+    // A data: image would be repeated in every display entry (up to 256 KiB each): the logo is
+    // the URL where the issuer serves it.
+    let logo = &metadata["credential_configurations_supported"]["art-1.ldp_vc"]
+        ["credential_metadata"]["display"][0]["logo"];
+    assert_eq!(
+        logo,
+        &json!({"uri": format!("{BASE}/achievements/art-1/image"), "alt_text": "A teal square"})
+    );
+    assert!(!reply.text().contains("data:image"), "{}", reply.text());
+    let served = f.get("/achievements/art-1/image").await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.body, svg.as_bytes());
+    assert_eq!(
+        served.header(axum::http::header::CONTENT_TYPE),
+        Some("image/svg+xml")
+    );
+    assert!(served
+        .header(axum::http::header::CONTENT_SECURITY_POLICY)
+        .is_some_and(|csp| csp.contains("sandbox")));
+    // No image: 404, as for an unknown achievement.
+    assert_eq!(
+        f.get("/achievements/data-101/image").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        f.get("/achievements/nope/image").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 pub(crate) async fn the_whole_flow_for_both_formats_and_algorithms(db: &TestDb) {
     let f = Fixture::new(db).await;
     let holder = KeyPair::from_seed(&rand_seed());

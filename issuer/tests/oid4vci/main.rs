@@ -60,6 +60,7 @@ macro_rules! on_both_oneshot {
 
 on_both_oneshot!(
     flow::metadata_is_served_and_reads_back,
+    flow::embedded_images_are_logos_served_by_url,
     flow::the_whole_flow_for_both_formats_and_algorithms,
     flow::claim_pages_offer_the_wallet,
     flow::bulk_runs_hand_out_offers_and_tx_codes,
