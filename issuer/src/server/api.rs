@@ -3,7 +3,7 @@
 //! is recorded in the audit log with the token's id as the actor. Responses never carry a
 //! learner's email, name or learner key.
 //!
-//! (About 820 lines: the handlers of one route group, each a few lines over the library calls;
+//! (About 850 lines: the handlers of one route group, each a few lines over the library calls;
 //! splitting them by resource would spread one audit and error convention over several files.)
 
 use std::collections::HashMap;
