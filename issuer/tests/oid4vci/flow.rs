@@ -66,6 +66,40 @@ pub(crate) async fn metadata_is_served_and_reads_back(db: &TestDb) {
     );
 }
 
+pub(crate) async fn an_issuer_url_with_a_path_has_path_aware_metadata(db: &TestDb) {
+    let url = format!("{BASE}/tenant/a");
+    let f = Fixture::at(db, &url).await;
+    // §12.2.2 and RFC 8414 §3.1: the well-known segment goes between the host and the path —
+    // where the core's wallet-side functions look for it.
+    let issuer_path = oid4vci::credential_issuer_metadata_url(&url).unwrap();
+    assert_eq!(
+        issuer_path,
+        format!("{BASE}/.well-known/openid-credential-issuer/tenant/a")
+    );
+    let reply = f.get(issuer_path.strip_prefix(BASE).unwrap()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let metadata = oid4vci::parse_issuer_metadata(&reply.body, &url).unwrap();
+    assert_eq!(
+        metadata.credential_endpoint,
+        format!("{url}/oid4vci/credential")
+    );
+    let as_path = oid4vci::authorization_server_metadata_url(&url).unwrap();
+    let reply = f.get(as_path.strip_prefix(BASE).unwrap()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let as_metadata = oid4vci::parse_authorization_server_metadata(&reply.body, &url).unwrap();
+    assert_eq!(
+        as_metadata.pre_authorized_token_endpoint().unwrap(),
+        format!("{url}/oid4vci/token")
+    );
+    // An offer names the issuer with its path.
+    let claim = f.issue("ada@example.org", None).await;
+    let by_value = claim["credential_offer_by_value"].as_str().unwrap();
+    let OfferLink::ByValue(offer) = oid4vci::parse_offer_link(by_value).unwrap() else {
+        panic!("by value expected")
+    };
+    assert_eq!(offer.credential_issuer, url);
+}
+
 pub(crate) async fn embedded_images_are_logos_served_by_url(db: &TestDb) {
     let f = Fixture::new(db).await;
     let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="teal"/></svg>"#;

@@ -61,6 +61,7 @@ macro_rules! on_both_oneshot {
 on_both_oneshot!(
     flow::metadata_is_served_and_reads_back,
     flow::embedded_images_are_logos_served_by_url,
+    flow::an_issuer_url_with_a_path_has_path_aware_metadata,
     flow::the_whole_flow_for_both_formats_and_algorithms,
     flow::claim_pages_offer_the_wallet,
     flow::bulk_runs_hand_out_offers_and_tx_codes,
@@ -114,9 +115,15 @@ pub(crate) struct Fixture {
 
 impl Fixture {
     pub(crate) async fn new(db: &TestDb) -> Self {
+        Self::at(db, BASE).await
+    }
+
+    /// An issuer whose configured URL (its credential issuer identifier) is `url`.
+    pub(crate) async fn at(db: &TestDb, url: &str) -> Self {
         let store = Store::connect(&db.url).await.expect("connect");
         let key = KeyPair::from_seed(&rand_seed());
-        let config = sample_config(&key);
+        let mut config = sample_config(&key);
+        config.url = url.to_owned();
         seed_issuer(&store, &config, &key).await;
         let (_, secret) = store.create_api_token("tests").await.unwrap();
         let issuer = Arc::new(
