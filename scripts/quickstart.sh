@@ -126,8 +126,10 @@ Passerelle quick start — data in $work/
   Issuer         $url   (DID did:web:localhost%3A$port, certificate from $tls/ca.pem)
     DID document   $url/.well-known/did.json
     Admin API      $url/api/v1/openapi.json  (token in $work/api-token)
-    Badges         $work/badges/ (credential JSON, baked PNG/SVG, claim QR codes, claims.csv, errors.csv)
+    Badges         $work/badges/ (credential JSON, baked PNG/SVG, claim and offer QR codes, claims.csv, errors.csv)
     Claim pages    the claim_url column of $work/badges/claims.csv
+    Wallet offers  the credential_offer column (OpenID4VCI: openid-credential-offer://…)
+    OpenID4VCI     $url/.well-known/openid-credential-issuer
   Verifier page  http://127.0.0.1:$verifier_port  (drop a badge, its PNG or its claim QR code)
 Next: README.md, "After the quick start" (wallet and verifier, each ending in VERIFIED).
 Ctrl-C stops both services.
