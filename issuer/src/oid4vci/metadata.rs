@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use passerelle_core::model::{OB_CONTEXT, VC_V2_CONTEXT};
-use passerelle_core::oid4vci::PRE_AUTHORIZED_GRANT_TYPE;
+use passerelle_core::oid4vci::{self, OfferError, ProofAlgorithm, PRE_AUTHORIZED_GRANT_TYPE};
 use serde_json::{json, Map, Value};
 
 use crate::issuance::Issuer;
@@ -18,39 +18,39 @@ use crate::store::Achievement;
 
 use super::{configuration_id, Format, Oid4vciError};
 
-/// The key proof algorithms accepted (`proof_signing_alg_values_supported`).
-const PROOF_ALGORITHMS: [&str; 2] = ["EdDSA", "ES256"];
 /// How a credential can be bound to its holder.
 const BINDING_METHODS: [&str; 3] = ["did:key", "did:jwk", "jwk"];
 
-/// The path of a URL without its trailing slash (`""` for the root).
-fn url_path(base_url: &str) -> String {
-    url::Url::parse(base_url)
-        .map(|u| u.path().trim_end_matches('/').to_owned())
-        .unwrap_or_default()
-}
-
-fn well_known_paths(base_url: &str, suffix: &str) -> Vec<String> {
-    let root = format!("/.well-known/{suffix}");
-    let path = url_path(base_url);
-    if path.is_empty() {
-        vec![root]
-    } else {
-        // Path-aware (§12.2.2, RFC 8414 §3.1): the well-known segment before the path; the
-        // bare form too, for a deployment that serves the issuer at the root of its host.
-        vec![format!("{root}{path}"), root]
+/// The paths at which a well-known document is served: the path of the URL where the core says
+/// a client looks for it (§12.2.2, RFC 8414 §3.1: the well-known segment before the issuer
+/// URL's path), and the bare `root` too when that differs, for a deployment that serves the
+/// issuer at the root of its host.
+fn served_paths(client_url: Result<String, OfferError>, root: &str) -> Vec<String> {
+    let path = client_url
+        .ok()
+        .and_then(|url| url::Url::parse(&url).ok())
+        .map(|url| url.path().to_owned());
+    match path {
+        Some(path) if path != root => vec![path, root.to_owned()],
+        _ => vec![root.to_owned()],
     }
 }
 
 /// Where the credential issuer metadata is served: `/.well-known/openid-credential-issuer`
 /// followed by the issuer URL's path, if it has one.
 pub fn issuer_metadata_paths(base_url: &str) -> Vec<String> {
-    well_known_paths(base_url, "openid-credential-issuer")
+    served_paths(
+        oid4vci::credential_issuer_metadata_url(base_url),
+        "/.well-known/openid-credential-issuer",
+    )
 }
 
 /// Where the authorization server metadata is served (RFC 8414 §3.1 path insertion).
 pub fn authorization_server_metadata_paths(base_url: &str) -> Vec<String> {
-    well_known_paths(base_url, "oauth-authorization-server")
+    served_paths(
+        oid4vci::authorization_server_metadata_url(base_url),
+        "/.well-known/oauth-authorization-server",
+    )
 }
 
 /// `{"uri", "alt_text"}` of an OB `image` (`{id, caption}` or a bare IRI), if any. An image
@@ -111,7 +111,9 @@ fn configuration(achievement: &Achievement, format: Format, base: &str) -> Value
         "cryptographic_binding_methods_supported": BINDING_METHODS,
         "credential_signing_alg_values_supported": algorithms,
         "proof_types_supported": {
-            "jwt": { "proof_signing_alg_values_supported": PROOF_ALGORITHMS }
+            "jwt": {
+                "proof_signing_alg_values_supported": ProofAlgorithm::ALL.map(ProofAlgorithm::as_str)
+            }
         },
         "credential_definition": definition,
         "credential_metadata": { "display": [achievement_display(achievement, base)] },

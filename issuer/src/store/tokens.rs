@@ -169,50 +169,18 @@ impl Store {
         }
     }
 
-    /// Makes a fresh claim token for one credential and deletes its earlier ones (in one
-    /// transaction): the links handed out before stop working.
+    /// Makes a fresh claim token (with its credential offer) for one credential and deletes its
+    /// earlier ones and their offers (in one transaction): the links handed out before stop
+    /// working.
     pub async fn replace_claim_tokens(
         &self,
         credential: &CredentialId,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<SecretToken, StoreError> {
-        let secret = SecretToken::generate(CLAIM_PREFIX)?;
-        let result = on_pool!(self, p => {
-            async {
-                let mut tx = p.begin().await?;
-                // The offers made with the old links go with them.
-                sqlx::query("DELETE FROM oid4vci_offers WHERE credential_id = $1")
-                    .bind(credential.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("DELETE FROM claim_tokens WHERE credential_id = $1")
-                    .bind(credential.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO claim_tokens (hash, credential_id, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(hash(&secret.0))
-                .bind(credential.as_str())
-                .bind(now())
-                .bind(expires_at)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await
-            }
-            .await
-        });
-        match result {
-            Ok(()) => Ok(secret),
-            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
-                Err(StoreError::NotFound {
-                    what: "credential",
-                    id: credential.to_string(),
-                })
-            }
-            Err(e) => Err(super::unique("claim token")(e)),
-        }
+        let secrets = self
+            .create_claim_with_offer(credential, expires_at, None, true)
+            .await?;
+        Ok(secrets.claim)
     }
 
     /// The claim links of a credential (their dates, never the tokens), oldest first.
