@@ -9,7 +9,7 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -108,6 +108,40 @@ pub fn interop_dir() -> PathBuf {
 /// 5 KB badge takes well under a second; this allows for a loaded machine).
 pub const NODE_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// A free loopback port (there is a small window in which another process could take it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Panics, with the command's output, unless it exited 0.
+pub fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed: {}{}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// Runs `passerelle-issuer` in `dir` with `passphrase` for its key and none of the caller's
+/// issuer directory or database settings.
+pub fn issuer_with_passphrase(passphrase: &str, dir: &Path, args: &[&str]) -> Output {
+    run_env(
+        "passerelle-issuer",
+        dir,
+        args,
+        None,
+        &[
+            ("PASSERELLE_ISSUER_PASSPHRASE", Some(passphrase)),
+            ("PASSERELLE_ISSUER_DIR", None),
+            ("DATABASE_URL", None),
+        ],
+    )
+}
+
 /// What a harness script printed and how it exited.
 #[derive(Debug)]
 pub struct NodeOutput {
@@ -121,9 +155,8 @@ pub struct NodeOutput {
 /// printed, whatever the exit code. Panics — naming the script and quoting node's stderr — if node
 /// cannot be started or the script runs longer than [`NODE_TIMEOUT`].
 pub fn node_raw(script: &str, request: &Value) -> NodeOutput {
-    let dir = interop_dir();
     let mut child = Command::new("node")
-        .current_dir(&dir)
+        .current_dir(interop_dir())
         .arg(script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -138,51 +171,18 @@ pub fn node_raw(script: &str, request: &Value) -> NodeOutput {
     let mut stdin = child.stdin.take().expect("stdin was piped");
     // Writer and readers on their own threads: no pipe can fill up and block the child.
     let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let mut out_pipe = child.stdout.take().expect("stdout was piped");
-    let mut err_pipe = child.stderr.take().expect("stderr was piped");
-    let out_reader = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = out_pipe.read_to_end(&mut bytes);
-        bytes
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = err_pipe.read_to_end(&mut bytes);
-        bytes
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > NODE_TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let stderr = err_reader.join().unwrap_or_default();
-                panic!(
-                    "`node {script}` did not answer within {NODE_TIMEOUT:?}; killed it. stderr: {}",
-                    String::from_utf8_lossy(&stderr)
-                );
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => panic!("cannot wait for `node {script}`: {e}"),
-        }
-    };
-    let stdout = out_reader.join().unwrap_or_default();
-    let stderr = err_reader.join().unwrap_or_default();
-    let stderr = String::from_utf8_lossy(&stderr).into_owned();
+    let (status, output) = wait_for_node(script, child);
     match writer.join() {
-        Ok(Ok(())) => {}
         // The script may legitimately exit before reading everything only if it failed.
         Ok(Err(e)) if status.success() => {
-            panic!("cannot write the request to `node {script}`: {e}; stderr: {stderr}")
+            panic!(
+                "cannot write the request to `node {script}`: {e}; stderr: {}",
+                output.stderr
+            )
         }
         _ => {}
     }
-    NodeOutput {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr,
-    }
+    output
 }
 
 /// Runs `node <script> <args…>` in `tests/interop/` with environment changes (`(name, value)`
@@ -190,9 +190,8 @@ pub fn node_raw(script: &str, request: &Value) -> NodeOutput {
 /// that take arguments (`oid4vci.mjs`). Panics — naming the script and quoting its stderr — if
 /// node cannot be started or runs longer than [`NODE_TIMEOUT`].
 pub fn node_cli(script: &str, args: &[&str], env: &[(&str, &str)]) -> NodeOutput {
-    let dir = interop_dir();
-    let mut child = Command::new("node")
-        .current_dir(&dir)
+    let child = Command::new("node")
+        .current_dir(interop_dir())
         .arg(script)
         .args(args)
         .envs(env.iter().copied())
@@ -205,6 +204,12 @@ pub fn node_cli(script: &str, args: &[&str], env: &[(&str, &str)]) -> NodeOutput
                 "cannot start `node {script}` ({e}): the interop tests need Node.js >= 20 on PATH"
             )
         });
+    wait_for_node(script, child).1
+}
+
+/// Reads a started node script's stdout and stderr on their own threads and waits for it to
+/// exit, killing it (and panicking with its stderr) after [`NODE_TIMEOUT`].
+fn wait_for_node(script: &str, mut child: Child) -> (ExitStatus, NodeOutput) {
     let mut out_pipe = child.stdout.take().expect("stdout was piped");
     let mut err_pipe = child.stderr.take().expect("stderr was piped");
     let out_reader = std::thread::spawn(move || {
@@ -234,11 +239,12 @@ pub fn node_cli(script: &str, args: &[&str], env: &[(&str, &str)]) -> NodeOutput
             Err(e) => panic!("cannot wait for `node {script}`: {e}"),
         }
     };
-    NodeOutput {
+    let output = NodeOutput {
         code: status.code(),
         stdout: String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned(),
         stderr: String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned(),
-    }
+    };
+    (status, output)
 }
 
 /// Runs a harness script that must succeed (exit 0) and returns its JSON answer. Panics with

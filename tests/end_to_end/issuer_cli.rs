@@ -9,7 +9,7 @@ use passerelle_core::{did, model};
 use passerelle_issuer::config::{IssuerConfig, KeyStorage};
 use passerelle_issuer::secret::{Passphrase, SecretError};
 use passerelle_issuer::store::{Store, StoreError};
-use passerelle_tests::{run_env, stderr, stdout};
+use passerelle_tests::{assert_ok, run_env, stderr, stdout};
 use serde_json::Value;
 
 const PASSPHRASE: &str = "a passphrase nobody guesses 7f3a";
@@ -44,15 +44,6 @@ fn init(dir: &Path, extra: &[&str]) -> Output {
         None,
         &[("PASSERELLE_ISSUER_PASSPHRASE", PASSPHRASE)],
     )
-}
-
-fn assert_ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed: {}{}",
-        stdout(out),
-        stderr(out)
-    );
 }
 
 fn assert_refused(out: &Output, what: &str, message: &str) {

@@ -12,46 +12,20 @@
 //! side maps the https origin to the loopback address (and fetches nothing else).
 
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use passerelle_tests::{binary, node, run_env, stderr, stdout};
+use passerelle_tests::{
+    assert_ok, binary, free_port, issuer_with_passphrase, node, run_env, stderr, stdout,
+};
 use serde_json::{json, Value};
 
 const PASSPHRASE: &str = "serve test passphrase 41d9";
 const EMAIL: &str = "ada.lovelace@example.org";
 
-/// A free loopback port (there is a small window in which another process could take it).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 fn issuer_cmd(dir: &Path, args: &[&str]) -> Output {
-    run_env(
-        "passerelle-issuer",
-        dir,
-        args,
-        None,
-        &[
-            ("PASSERELLE_ISSUER_PASSPHRASE", Some(PASSPHRASE)),
-            ("PASSERELLE_ISSUER_DIR", None),
-            ("DATABASE_URL", None),
-        ],
-    )
-}
-
-fn assert_ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed: {}{}",
-        stdout(out),
-        stderr(out)
-    );
+    issuer_with_passphrase(PASSPHRASE, dir, args)
 }
 
 /// The running service; stopped with SIGTERM (graceful) on drop if still running.

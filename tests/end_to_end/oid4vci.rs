@@ -18,7 +18,6 @@
 //! cannot pass for a reason other than the one named.
 
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -28,7 +27,9 @@ use base64::Engine as _;
 use passerelle_core::did;
 use passerelle_core::keys::KeyPair;
 use passerelle_core::oid4vci::{self, OfferLink};
-use passerelle_tests::{binary, node_cli, run_env, stderr, stdout};
+use passerelle_tests::{
+    assert_ok, binary, free_port, issuer_with_passphrase, node_cli, run_env, stderr, stdout,
+};
 use serde_json::{json, Value};
 
 const PASSPHRASE: &str = "oid4vci test passphrase 7c21";
@@ -36,34 +37,8 @@ const WALLET_PASSPHRASE: &str = "oid4vci wallet passphrase 90ab";
 
 // ---- the issuer on loopback https ----------------------------------------------------------
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 fn issuer_cmd(dir: &Path, args: &[&str]) -> Output {
-    run_env(
-        "passerelle-issuer",
-        dir,
-        args,
-        None,
-        &[
-            ("PASSERELLE_ISSUER_PASSPHRASE", Some(PASSPHRASE)),
-            ("PASSERELLE_ISSUER_DIR", None),
-            ("DATABASE_URL", None),
-        ],
-    )
-}
-
-fn assert_ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed: {}{}",
-        stdout(out),
-        stderr(out)
-    );
+    issuer_with_passphrase(PASSPHRASE, dir, args)
 }
 
 /// A reply: status, headers, body (JSON when it parses, else the text as a JSON string).
