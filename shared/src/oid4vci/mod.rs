@@ -41,10 +41,10 @@ use crate::input::{self, InputError, InputLimits};
 
 pub use offer::{
     authorization_server_metadata_url, credential_issuer_metadata_url, display_for,
-    offer_uri_by_reference, parse_authorization_server_metadata, parse_issuer_metadata,
-    parse_offer_json, parse_offer_link, AuthorizationServerMetadata, CredentialConfiguration,
-    CredentialMetadata, CredentialOffer, Display, Grants, IssuerMetadata, OfferError, OfferLink,
-    PreAuthorizedCodeGrant, TxCode, OFFER_SCHEME,
+    offer_uri_by_reference, openid_configuration_url, parse_authorization_server_metadata,
+    parse_issuer_metadata, parse_offer_json, parse_offer_link, AuthorizationServerMetadata,
+    CredentialConfiguration, CredentialMetadata, CredentialOffer, Display, Grants, IssuerMetadata,
+    OfferError, OfferLink, PreAuthorizedCodeGrant, TxCode, OFFER_SCHEME,
 };
 pub use proof::{
     sign_proof_jwt, verify_proof_jwt, HolderKey, HolderPublicKey, ProofAlgorithm, ProofError,

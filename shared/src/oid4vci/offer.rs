@@ -476,6 +476,17 @@ pub fn authorization_server_metadata_url(issuer: &str) -> Result<String, OfferEr
     well_known_url(issuer, "oauth-authorization-server")
 }
 
+/// Where OpenID Connect discovery puts an issuer's metadata (OpenID Connect Discovery 1.0 §4:
+/// `/.well-known/openid-configuration` appended to the issuer, path and all), which RFC 8414
+/// §5 lets a client read when the server publishes only that.
+pub fn openid_configuration_url(issuer: &str) -> Result<String, OfferError> {
+    check_issuer_identifier("issuer identifier", issuer)?;
+    Ok(format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    ))
+}
+
 fn well_known_url(identifier: &str, suffix: &str) -> Result<String, OfferError> {
     let url = check_issuer_identifier("issuer identifier", identifier)?;
     let path = url.path().trim_end_matches('/');
@@ -690,6 +701,10 @@ mod tests {
             "https://as.example/.well-known/oauth-authorization-server/x"
         );
         assert!(credential_issuer_metadata_url("http://learn.example").is_err());
+        assert_eq!(
+            openid_configuration_url("https://as.example/x/").unwrap(),
+            "https://as.example/x/.well-known/openid-configuration"
+        );
     }
 
     #[test]

@@ -426,10 +426,7 @@ fn fetch_authorization_server(
             source: FetchError::Status { status: 404, .. },
             ..
         }) => {
-            let oidc = format!(
-                "{}/.well-known/openid-configuration",
-                issuer.trim_end_matches('/')
-            );
+            let oidc = oid4vci::openid_configuration_url(issuer).map_err(Oid4vciError::Offer)?;
             (fetch_bytes(fetcher, endpoint, &oidc)?, oidc)
         }
         Err(e) => return Err(e),
