@@ -151,6 +151,37 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Connect the wallet to an Open Badges 3.0 API provider (a platform that holds your badges)
+    /// and import every badge it returns: the wallet registers itself, prints an address to open
+    /// in your browser where you approve the connection, then fetches and verifies each badge.
+    /// The connection is kept, encrypted, for `sync`.
+    Connect {
+        /// The provider's address (its base URL: the API is under URL/ims/ob/v3p0).
+        url: String,
+        /// Do not open a browser: only print the address to open.
+        #[arg(long)]
+        no_browser: bool,
+        /// How long to wait for your approval in the browser, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 600)]
+        timeout: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch new badges from the connected providers (all, or the one named: its URL or its
+    /// number in `connections`).
+    Sync {
+        provider: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a connection at its provider and forget it (PROVIDER: its URL or its number in
+    /// `connections`). The badges already imported stay in the wallet.
+    Disconnect { provider: String },
+    /// List the providers the wallet is connected to.
+    Connections {
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the holder DID.
     Holder {
         #[arg(long)]

@@ -17,6 +17,9 @@
 //!   entry of a found credential);
 //! - [`oid4vci`]: the OpenID4VCI 1.0 client (pre-authorized code flow): from a credential offer
 //!   to credentials for the import policy, proving possession of the holder key;
+//! - [`obapi`]: the Open Badges 3.0 API client: discovery, registration, the authorization code
+//!   grant with PKCE through a loopback redirect, refresh, revocation, and every page of the
+//!   learner's credentials for the import policy;
 //! - [`present`]: a presentation of stored credentials, signed for a verifier's challenge;
 //! - [`export`]: a credential baked into a PNG or SVG, with the fallback images;
 //! - [`card`]: what `list`, `show` and `confirm-email` say about a credential, as data.
@@ -32,6 +35,7 @@ pub mod checking;
 pub mod export;
 pub mod fetch;
 pub mod import;
+pub mod obapi;
 pub mod oid4vci;
 pub mod present;
 pub mod source;

@@ -1,7 +1,8 @@
 //! `passerelle-wallet` — the learner's wallet. Glue code: arguments, passphrases, terminal output
 //! and exit codes over the `passerelle_wallet` library and `passerelle-core`: [`cli`] the
 //! arguments, [`prompt`] the passphrases, [`terminal`] colour and escaping, [`importing`] the
-//! `import` command and [`receiving`] its OpenID4VCI offers (shown, transaction code asked);
+//! `import` command and [`receiving`] its OpenID4VCI offers (shown, transaction code asked),
+//! [`connecting`] the Open Badges API commands (`connect`, `sync`, `disconnect`, `connections`);
 //! this file runs each other command, prints what the library returns and picks the exit code.
 //!
 //! Exit codes: 0 done; 1 a credential did not verify (or could not be fully verified, for
@@ -30,12 +31,14 @@ use passerelle_wallet::{card, export};
 use zeroize::Zeroizing;
 
 use cli::{Cli, Command, FormatArg, SuiteArg};
+use connecting::ConnectOptions;
 use importing::ImportOptions;
 use prompt::Passphrases;
 use receiving::OfferOptions;
 use terminal::{colour, safe, truncate, verdict_label};
 
 mod cli;
+mod connecting;
 mod importing;
 mod prompt;
 mod receiving;
@@ -202,6 +205,29 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Passphrase => change_passphrase(&dir, stdin_pass),
         Command::ConfirmEmail { address, json } => confirm_email(&dir, stdin_pass, &address, json),
         Command::Holder { json } => holder(&dir, stdin_pass, json),
+        Command::Connect {
+            url,
+            no_browser,
+            timeout,
+            json,
+        } => connecting::connect(
+            &dir,
+            stdin_pass,
+            &url,
+            ConnectOptions {
+                browser: !no_browser,
+                timeout: std::time::Duration::from_secs(timeout),
+                json,
+            },
+            private,
+        ),
+        Command::Sync { provider, json } => {
+            connecting::sync(&dir, stdin_pass, provider.as_deref(), json, private)
+        }
+        Command::Disconnect { provider } => {
+            connecting::disconnect(&dir, stdin_pass, &provider, private)
+        }
+        Command::Connections { json } => connecting::connections(&dir, stdin_pass, json),
     }
 }
 

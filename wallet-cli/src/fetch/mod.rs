@@ -172,6 +172,8 @@ pub struct Answer {
     pub content_type: Option<String>,
     /// The `WWW-Authenticate` header (RFC 6750 §3: why a bearer token was refused).
     pub www_authenticate: Option<String>,
+    /// Every `Link` header (RFC 8288), joined with `, ` as one value (pagination, §3).
+    pub link: Option<String>,
 }
 
 /// What a POST sends.
@@ -478,12 +480,59 @@ impl Fetcher {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
+        let link = links(response.headers());
         let body = read_body(url, response)?;
         Ok(Answer {
             status,
             body,
             content_type,
             www_authenticate,
+            link,
+        })
+    }
+
+    /// Any request (the OAuth 2.0 client's, the Open Badges API's bearer GETs): the address
+    /// policy of [`Fetcher::post`], no redirect followed (a request may carry a code, a client
+    /// secret or a token), the answer whatever its status, capped like every response.
+    /// `Authorization` headers are marked sensitive, so they never appear in a debug print.
+    pub fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &reqwest::header::HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Answer, FetchError> {
+        let parsed =
+            reqwest::Url::parse(url).map_err(|_| FetchError::Scheme { url: url.into() })?;
+        self.policy.check_url(&parsed)?;
+        admit_plain_http(&parsed, &self.http_names)?;
+        let mut headers = headers.clone();
+        if let Some(value) = headers.get_mut(reqwest::header::AUTHORIZATION) {
+            value.set_sensitive(true);
+        }
+        let mut request = self.posting.request(method, url).headers(headers);
+        if !body.is_empty() {
+            request = request.body(body);
+        }
+        let response = request.send().map_err(|e| network_error(url, &e))?;
+        let status = response.status().as_u16();
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
+        let link = links(response.headers());
+        let body = read_body(url, response)?;
+        Ok(Answer {
+            status,
+            body,
+            content_type,
+            www_authenticate,
+            link,
         })
     }
 
@@ -513,6 +562,17 @@ impl Fetcher {
         let body = read_body(url, response)?;
         Ok(Response { body, content_type })
     }
+}
+
+/// Every `Link` header of an answer as one value (RFC 8288 §3: several are the same as one
+/// joined with commas); `None` without any.
+fn links(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let all: Vec<&str> = headers
+        .get_all(reqwest::header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    (!all.is_empty()).then(|| all.join(", "))
 }
 
 /// A request's failure: our own refusals (resolver, redirect policy) are inside the error chain

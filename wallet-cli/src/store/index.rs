@@ -130,6 +130,57 @@ pub struct Index {
     /// against a credential's hashed identifier. Absent from older wallets (then empty).
     #[serde(default)]
     pub confirmed_emails: Vec<String>,
+    /// The Open Badges API providers the wallet is connected to (`connect`), with their client
+    /// credentials and refresh tokens: secrets, kept only in this sealed index. Absent from older
+    /// wallets (then empty) and not written while empty, so a wallet that never connected keeps
+    /// the index text it always had.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connections: Vec<Connection>,
+}
+
+/// One connection to an Open Badges 3.0 API provider: what `sync` needs to fetch new badges
+/// and `disconnect` to revoke the grant. Its `Debug` never shows a secret.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    /// The URL the learner gave `connect` (how `sync` and `disconnect` name it).
+    pub provider: String,
+    /// The provider's title (`info.title` of its service description).
+    pub title: String,
+    /// The API's base URL (`servers[0].url`): `{api}/credentials` is fetched.
+    pub api_base: String,
+    /// The token endpoint (`tokenUrl`, or `refreshUrl` when the description has one).
+    pub token_url: String,
+    /// RFC 8414 `revocation_endpoint`, when the provider publishes one.
+    pub revocation_url: Option<String>,
+    pub client_id: String,
+    pub client_secret: String,
+    /// The current refresh token (replaced, and saved, at each rotation before it is used).
+    pub refresh_token: Option<String>,
+    /// The last access token and when it expires (RFC 3339), kept to revoke it on disconnect.
+    #[serde(default)]
+    pub access_token: Option<String>,
+    #[serde(default)]
+    pub access_expires_at: Option<String>,
+    /// The scopes the provider granted.
+    pub scopes: Vec<String>,
+    pub connected_at: String,
+    pub last_sync: Option<String>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("provider", &self.provider)
+            .field("title", &self.title)
+            .field("api_base", &self.api_base)
+            .field("token_url", &self.token_url)
+            .field("revocation_url", &self.revocation_url)
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .field("connected_at", &self.connected_at)
+            .field("last_sync", &self.last_sync)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Index {

@@ -3,7 +3,8 @@
 //! ```text
 //! <wallet>/            mode 0700
 //!   wallet.lock        empty; an exclusive lock while a command writes, shared while it reads
-//!   index.pwl          sealed JSON: holder key, one summary per credential, the fetch cache index
+//!   index.pwl          sealed JSON: holder key, one summary per credential, the fetch cache index,
+//!                      the Open Badges API connections (client credentials, refresh tokens)
 //!   items/<id>.pwl     sealed text of one credential (JSON or compact JWS), exactly as imported
 //!   cache/<id>.pwl     sealed DID document, status list or schema fetched from the network
 //! ```
@@ -24,6 +25,10 @@
 //! index no longer names are removed after the index is replaced, so a crash at any point leaves
 //! the previous index and every file it names intact (at worst an unnamed file, removed by the
 //! next write).
+//!
+//! The API connections live in the sealed index only; backups leave them out (a restored wallet
+//! connects again): an old backup's refresh token would be a rotated-out one, whose replay a
+//! provider answers by revoking the whole grant (OAuth 2.0 Security BCP §4.14).
 
 //!
 //! The module is split by concern: [`index`] holds the records the sealed index serialises
@@ -47,7 +52,7 @@ pub mod index;
 
 pub use backup::{RestoreError, BACKUP_TAG, LEGACY_BACKUP_TAG};
 pub use files::write_atomic;
-pub use index::{timestamp, CacheEntry, Entry, Format, Index, Verdict};
+pub use index::{timestamp, CacheEntry, Connection, Entry, Format, Index, Verdict};
 
 use files::{lock, make_private_dir, random, random_name, read_capped};
 
@@ -205,6 +210,7 @@ impl Wallet {
                 credentials: Vec::new(),
                 cache: BTreeMap::new(),
                 confirmed_emails: Vec::new(),
+                connections: Vec::new(),
             },
             _lock: lock,
         };

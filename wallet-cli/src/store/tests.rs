@@ -288,6 +288,7 @@ fn legacy_wallet(dir: &Path, pass: &Passphrase, texts: &[&str]) {
             },
         )]),
         confirmed_emails: Vec::new(),
+        connections: Vec::new(),
     };
     let json = serde_json::to_vec(&index).unwrap();
     fs::write(dir.join(INDEX), key.seal([99; NONCE_LEN], &json).unwrap()).unwrap();
@@ -370,4 +371,77 @@ fn a_damaged_backup_header_is_damaged_and_old_backups_still_restore() {
         restored.document(&restored.index.credentials[0]).unwrap(),
         "one"
     );
+}
+
+fn connection() -> Connection {
+    Connection {
+        provider: "https://provider.example/".into(),
+        title: "Provider".into(),
+        api_base: "https://provider.example/ims/ob/v3p0".into(),
+        token_url: "https://provider.example/token".into(),
+        revocation_url: None,
+        client_id: "client-1".into(),
+        client_secret: "secret-client-4711".into(),
+        refresh_token: Some("secret-refresh-4711".into()),
+        access_token: Some("secret-access-4711".into()),
+        access_expires_at: None,
+        scopes: vec!["s".into()],
+        connected_at: "2026-01-01T00:00:00Z".into(),
+        last_sync: None,
+    }
+}
+
+/// An index without connections is written as before (no `connections` member), an older one
+/// reads with none, and a connection survives a reopen, sealed: its secrets are not in any
+/// file of the wallet in clear, nor in a debug print. Backups leave connections out.
+#[test]
+fn connections_are_sealed_in_the_index_and_older_indexes_still_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("w");
+    let pass = Passphrase::new("correct horse battery");
+    let mut wallet = Wallet::create(&dir, &pass, FAST).unwrap();
+    let text = serde_json::to_string(&wallet.index).unwrap();
+    assert!(!text.contains("connections"), "{text}");
+    let old: Index = serde_json::from_str(&text).unwrap();
+    assert!(old.connections.is_empty());
+
+    wallet.index.connections.push(connection());
+    wallet.save_index().unwrap();
+    drop(wallet);
+    let wallet = Wallet::open(&dir, &pass, Access::Read).unwrap();
+    assert_eq!(wallet.index.connections, vec![connection()]);
+    let printed = format!("{:?}", wallet.index);
+    for secret in [
+        "secret-client-4711",
+        "secret-refresh-4711",
+        "secret-access-4711",
+    ] {
+        assert!(!printed.contains(secret), "{secret} in {printed}");
+        for file in walk(&dir) {
+            let bytes = fs::read(&file).unwrap();
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} in {}",
+                file.display()
+            );
+        }
+    }
+    let blob = wallet.backup(&pass, FAST).unwrap();
+    drop(wallet);
+    let restored_dir = tmp.path().join("r");
+    let (restored, _) = Wallet::restore(&restored_dir, &blob, &pass, FAST).unwrap();
+    assert!(restored.index.connections.is_empty());
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -1,0 +1,172 @@
+//! Reading the learner's credentials from a provider (OB 3.0 §6.2.2 `getCredentials`): every
+//! page of `GET {api}/credentials`, following `Link: <…>; rel="next"` (RFC 8288) on the API's
+//! origin only, at most [`MAX_PAGES`] pages (each capped in size by the fetcher), each credential
+//! returned for the import policy: `credential[]` as JSON, `compactJwsString[]` as compact JWS.
+
+use std::collections::BTreeSet;
+
+use passerelle_core::obapi;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
+use url::Url;
+
+use super::discovery::parse_json;
+use super::ObApiClientError;
+use crate::fetch::{Answer, Fetcher};
+use crate::source::Found;
+
+/// The most pages one sync reads (25 credentials each by default: 25 000 credentials).
+pub const MAX_PAGES: usize = 1000;
+
+/// What a sync read.
+#[derive(Debug)]
+pub struct Fetched {
+    /// Every credential, in the provider's order, for the import policy.
+    pub found: Vec<Found>,
+    /// What the core's parser tolerated (the plural `compactJwsStrings`, …).
+    pub warnings: Vec<String>,
+    pub pages: usize,
+}
+
+/// `{api}/credentials`.
+pub fn credentials_url(api_base: &Url) -> Result<Url, ObApiClientError> {
+    let base = api_base.as_str().trim_end_matches('/');
+    Url::parse(&format!("{base}/credentials")).map_err(|e| ObApiClientError::Url {
+        url: api_base.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Reads every page with the bearer `access_token` (RFC 6750 §2.1, header only). `label` names
+/// the provider in each credential's `how` ("Open Badges API: <title>").
+pub fn fetch_all(
+    fetcher: &Fetcher,
+    api_base: &Url,
+    access_token: &str,
+    label: &str,
+) -> Result<Fetched, ObApiClientError> {
+    let first = credentials_url(api_base)?;
+    let origin = first.origin();
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    let mut bearer = HeaderValue::try_from(format!("Bearer {access_token}")).map_err(|_| {
+        ObApiClientError::Token {
+            url: first.to_string(),
+            reason: "the access token holds characters an HTTP header cannot carry".into(),
+        }
+    })?;
+    bearer.set_sensitive(true);
+    headers.insert(AUTHORIZATION, bearer);
+
+    let mut fetched = Fetched {
+        found: Vec::new(),
+        warnings: Vec::new(),
+        pages: 0,
+    };
+    let mut seen = BTreeSet::new();
+    let mut next = Some(first.clone());
+    while let Some(url) = next.take() {
+        if fetched.pages >= MAX_PAGES {
+            return Err(ObApiClientError::TooManyPages {
+                url: first.to_string(),
+                limit: MAX_PAGES,
+            });
+        }
+        if !seen.insert(url.to_string()) {
+            // A next link back to a page already read: the end, not a loop.
+            break;
+        }
+        let answer = fetcher.send(reqwest::Method::GET, url.as_str(), &headers, Vec::new())?;
+        if answer.status != 200 {
+            return Err(refusal(url.as_str(), &answer));
+        }
+        fetched.pages += 1;
+        let document = parse_json("credentials response", url.as_str(), &answer.body)?;
+        let (page, warnings) = obapi::parse_credentials_response(&document).map_err(|e| {
+            ObApiClientError::Malformed {
+                what: "credentials response",
+                url: url.to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+        for warning in warnings {
+            if !fetched.warnings.contains(&warning) {
+                fetched.warnings.push(warning);
+            }
+        }
+        let how = format!("Open Badges API: {label}");
+        for credential in page.credential {
+            fetched.found.push(Found {
+                text: credential.to_string(),
+                how: how.clone(),
+                link: None,
+            });
+        }
+        for jws in page.compact_jws {
+            fetched.found.push(Found {
+                text: jws,
+                how: how.clone(),
+                link: None,
+            });
+        }
+        next = match answer.link.as_deref() {
+            None => None,
+            Some(value) => next_page(value, &url, &origin)?,
+        };
+    }
+    Ok(fetched)
+}
+
+/// The `rel="next"` target of a `Link` value, resolved against the page it came with; refused
+/// off the API's origin (the bearer token goes with the request).
+fn next_page(
+    link: &str,
+    page: &Url,
+    origin: &url::Origin,
+) -> Result<Option<Url>, ObApiClientError> {
+    let Some((_, target)) = obapi::parse_link_header(link)
+        .into_iter()
+        .find(|(rel, _)| rel.eq_ignore_ascii_case("next"))
+    else {
+        return Ok(None);
+    };
+    let next = page.join(&target).map_err(|e| ObApiClientError::Url {
+        url: target.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if &next.origin() != origin {
+        return Err(ObApiClientError::ForeignPage {
+            next: next.to_string(),
+            origin: origin.ascii_serialization(),
+        });
+    }
+    Ok(Some(next))
+}
+
+/// A resource's refusal: 401/403 with the `WWW-Authenticate` error (RFC 6750 §3), else the
+/// status with the imsx description when the body is an `Imsx_StatusInfo`.
+fn refusal(url: &str, answer: &Answer) -> ObApiClientError {
+    // An `Imsx_StatusInfo` body's description, read leniently: a refusal is reported whatever
+    // else the body holds.
+    let imsx = serde_json::from_slice::<serde_json::Value>(&answer.body)
+        .ok()
+        .and_then(|info| info["imsx_description"].as_str().map(str::to_owned))
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
+    if matches!(answer.status, 401 | 403) {
+        let challenge = answer
+            .www_authenticate
+            .as_deref()
+            .map(|w| format!(", {w}"))
+            .unwrap_or_default();
+        return ObApiClientError::Unauthorized {
+            url: url.to_owned(),
+            status: answer.status,
+            detail: format!("{challenge}{imsx}"),
+        };
+    }
+    ObApiClientError::Status {
+        url: url.to_owned(),
+        status: answer.status,
+        detail: imsx,
+    }
+}
