@@ -6,4 +6,5 @@
     reason = "tests: a panic is a failed run, with its message"
 )]
 
+mod obapi;
 mod oid4vci;

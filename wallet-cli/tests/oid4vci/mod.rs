@@ -14,7 +14,7 @@ use passerelle_wallet::oid4vci::{self, CredentialFormat, Event, Oid4vciError, Pr
 use passerelle_wallet::source;
 use serde_json::Value;
 
-mod server;
+pub mod server;
 use server::{Options, Server, JWT, LDP, PRE_AUTHORIZED};
 
 const PIN: &str = "493817";

@@ -653,7 +653,7 @@ async fn notification(State(shared): State<Shared>, headers: HeaderMap, body: St
 }
 
 /// A local CA and a leaf for 127.0.0.1 signed by it: the CA's PEM and the server config.
-fn local_ca() -> (String, Arc<rustls::ServerConfig>) {
+pub fn local_ca() -> (String, Arc<rustls::ServerConfig>) {
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     ca_params
