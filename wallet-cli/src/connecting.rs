@@ -91,7 +91,11 @@ pub(crate) fn connect(
     }
     let loopback = Loopback::bind().with_context(failed)?;
     let redirect_uri = loopback.redirect_uri();
-    let registered = grant::register(&fetcher, &description, &redirect_uri).with_context(failed)?;
+    let (registered, warnings) =
+        grant::register(&fetcher, &description, &redirect_uri).with_context(failed)?;
+    for warning in &warnings {
+        eprintln!("warning: the provider's registration: {}", safe(warning));
+    }
     let scopes = grant::scopes_to_request(registered.scope.as_deref()).with_context(failed)?;
     let pending =
         grant::authorization_request(&description, &registered.client_id, &redirect_uri, scopes)

@@ -19,9 +19,7 @@ use oauth2::{
     PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl,
     StandardRevocableToken, TokenResponse, TokenUrl,
 };
-use passerelle_core::obapi::{Scope, ServiceDescription};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use passerelle_core::obapi::{self, ClientRegistration, Scope, ServiceDescription};
 use subtle::ConstantTimeEq;
 use url::Url;
 use zeroize::Zeroizing;
@@ -79,50 +77,43 @@ impl std::fmt::Debug for Registered {
 
 /// The registration request (RFC 7591 §2, every property OB 3.0 §7.1.1 requires, arrays even
 /// for one value) for the loopback `redirect_uri`.
-pub fn registration_request(redirect_uri: &str) -> Value {
-    json!({
-        "client_name": super::CLIENT_NAME,
-        "client_uri": super::CLIENT_URI,
-        "logo_uri": super::LOGO_URI,
-        "tos_uri": super::TOS_URI,
-        "policy_uri": super::POLICY_URI,
-        "software_id": super::SOFTWARE_ID,
-        "software_version": super::SOFTWARE_VERSION,
-        "redirect_uris": [redirect_uri],
-        "token_endpoint_auth_method": "client_secret_basic",
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        "scope": scope_list(&WANTED),
-    })
-}
-
-fn scope_list(scopes: &[Scope]) -> String {
-    scopes.iter().map(|s| s.uri()).collect::<Vec<_>>().join(" ")
-}
-
-#[derive(Deserialize)]
-struct RegistrationAnswer {
-    client_id: String,
-    client_secret: Option<String>,
-    scope: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ErrorAnswer {
-    error: String,
-    error_description: Option<String>,
+pub fn registration_request(redirect_uri: &str) -> ClientRegistration {
+    ClientRegistration {
+        client_name: super::CLIENT_NAME.into(),
+        client_uri: super::CLIENT_URI.into(),
+        logo_uri: super::LOGO_URI.into(),
+        tos_uri: super::TOS_URI.into(),
+        policy_uri: super::POLICY_URI.into(),
+        software_id: super::SOFTWARE_ID.into(),
+        software_version: super::SOFTWARE_VERSION.into(),
+        redirect_uris: vec![redirect_uri.to_owned()],
+        scope: obapi::scope_string(&WANTED),
+        token_endpoint_auth_method: Some("client_secret_basic".into()),
+        grant_types: Some(vec![
+            obapi::registration::GRANT_AUTHORIZATION_CODE.into(),
+            obapi::registration::GRANT_REFRESH_TOKEN.into(),
+        ]),
+        response_types: Some(vec!["code".into()]),
+        contacts: None,
+    }
 }
 
 /// Registers the wallet at the description's registration URL (RFC 7591 §3.1): 201 (or 200)
-/// with a client id and secret; a 400 is the provider's refusal, with its error code and
-/// description.
+/// with the response OB 3.0 §7.1.1 requires (read by the core); a 400 is the provider's refusal,
+/// with its error code and description. Also returns what the core warned about (a provider
+/// that changed the redirect URI).
 pub fn register(
     fetcher: &Fetcher,
     description: &ServiceDescription,
     redirect_uri: &str,
-) -> Result<Registered, ObApiClientError> {
+) -> Result<(Registered, Vec<String>), ObApiClientError> {
     let url = description.registration_url.as_str();
-    let request = registration_request(redirect_uri);
+    let sent = registration_request(redirect_uri);
+    let request = serde_json::to_value(&sent).map_err(|e| ObApiClientError::Malformed {
+        what: "registration request",
+        url: url.to_owned(),
+        reason: e.to_string(),
+    })?;
     let answer = fetcher.post(Post {
         url,
         accept: "application/json",
@@ -132,7 +123,7 @@ pub fn register(
     if !matches!(answer.status, 200 | 201) {
         let refusal = parse_json("registration error", url, &answer.body)
             .ok()
-            .and_then(|v| serde_json::from_value::<ErrorAnswer>(v).ok());
+            .and_then(|v| obapi::parse_oauth_error(&v).ok());
         return Err(match refusal {
             Some(e) => ObApiClientError::RegistrationRefused {
                 url: url.to_owned(),
@@ -148,26 +139,21 @@ pub fn register(
         });
     }
     let value = parse_json("registration response", url, &answer.body)?;
-    let registered: RegistrationAnswer =
-        serde_json::from_value(value).map_err(|e| ObApiClientError::Malformed {
+    let (client, warnings) = obapi::parse_registration_response(&value, &sent).map_err(|e| {
+        ObApiClientError::Malformed {
             what: "registration response",
             url: url.to_owned(),
-            reason: format!(
-                "{e} (RFC 7591 §3.2.1 requires client_id; client_secret_basic a client_secret)"
-            ),
-        })?;
-    let Some(secret) = registered.client_secret.filter(|s| !s.is_empty()) else {
-        return Err(ObApiClientError::Malformed {
-            what: "registration response",
-            url: url.to_owned(),
-            reason: "no client_secret, which client_secret_basic needs".into(),
-        });
-    };
-    Ok(Registered {
-        client_id: registered.client_id,
-        client_secret: Zeroizing::new(secret),
-        scope: registered.scope,
-    })
+            reason: e.to_string(),
+        }
+    })?;
+    Ok((
+        Registered {
+            client_id: client.client_id,
+            client_secret: Zeroizing::new(client.client_secret),
+            scope: Some(client.metadata.scope).filter(|s| !s.trim().is_empty()),
+        },
+        warnings,
+    ))
 }
 
 /// The scopes to ask for: the wanted ones the provider supports (all of them when the
@@ -601,11 +587,14 @@ fn respond(stream: &mut TcpStream, status: &str, message: &str) {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
     fn the_registration_request_has_every_property_ob_3_requires_on_one_https_host() {
-        let request = registration_request("http://127.0.0.1:4711/callback");
+        let request =
+            serde_json::to_value(registration_request("http://127.0.0.1:4711/callback")).unwrap();
         for name in [
             "client_name",
             "client_uri",

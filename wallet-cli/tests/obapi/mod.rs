@@ -270,8 +270,13 @@ fn connect_imports_every_page_sync_rotates_the_refresh_token_and_disconnect_revo
         tokens[0].content_type.as_deref(),
         Some("application/x-www-form-urlencoded")
     );
-    let (id, _secret) = basic(&tokens[0]);
+    let (id, secret) = basic(&tokens[0]);
     assert!(id.starts_with("client-"), "{id}");
+    // RFC 6749 §2.3.1: the secret `client-secret:+/% é-…` form-urlencoded before base64.
+    assert!(
+        secret.starts_with("client-secret%3A%2B%2F%25+%C3%A9-"),
+        "{secret}"
+    );
     let fields = form(&tokens[0].body);
     assert_eq!(fields["grant_type"], "authorization_code");
     assert_eq!(fields["redirect_uri"], redirect_uri);

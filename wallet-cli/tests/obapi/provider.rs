@@ -445,7 +445,8 @@ async fn register(State(shared): State<Shared>, headers: HeaderMap, body: String
         .unwrap()
         .secrets
         .retain(|s| *s != client_id);
-    let secret = shared.mint("client-secret");
+    // Characters RFC 6749 §2.3.1 makes the client form-urlencode before HTTP Basic.
+    let secret = shared.mint("client-secret:+/% é");
     shared.inner.lock().unwrap().clients.insert(
         client_id.clone(),
         Client {
