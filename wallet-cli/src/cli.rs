@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand, ValueEnum};
     about = "The learner's wallet for Open Badges 3.0 credentials: encrypted, offline, yours",
     after_help = "Passphrase: a prompt on the terminal, or --passphrase-stdin (first line of standard \
         input), or $PASSERELLE_WALLET_PASSPHRASE for scripts.\n\
-        Exit codes: 0 done; 1 not verified / incomplete, or import refused a credential; \
+        Exit codes: 0 done; 1 not verified / incomplete, or import (connect, sync) refused a \
+        credential, or disconnect could not revoke; \
         2 usage or input error; 3 wrong passphrase or wallet in use; 4 wallet damaged or disk error."
 )]
 pub struct Cli {

@@ -6,7 +6,8 @@
 //! this file runs each other command, prints what the library returns and picks the exit code.
 //!
 //! Exit codes: 0 done; 1 a credential did not verify (or could not be fully verified, for
-//! `verify`) or `import` refused one; 2 bad usage or input (unknown credential number, unreadable
+//! `verify`) or `import` (`connect`, `sync`) refused one, or `disconnect` could not revoke the
+//! connection at a provider that has a revocation endpoint; 2 bad usage or input (unknown credential number, unreadable
 //! source, …); 3 wrong passphrase, or the wallet is in use by another command; 4 the wallet is
 //! damaged or the disk failed.
 

@@ -1,6 +1,8 @@
-//! HTTP GET for claim links, did:web documents, status lists, schemas and OpenID4VCI metadata, and
-//! POST for the OpenID4VCI endpoints (token, nonce, credential, notification): rustls, timeouts, a
-//! size cap, a handful of redirects (none for a POST, which may carry a code or a token), and the
+//! HTTP GET for claim links, did:web documents, status lists, schemas, OpenID4VCI and Open Badges
+//! API metadata, POST for the OpenID4VCI endpoints (token, nonce, credential, notification), and
+//! any request ([`Fetcher::send`]) for the Open Badges API's OAuth 2.0 client and its bearer GETs:
+//! rustls, timeouts, a size cap, a handful of redirects (none for a POST or a `send`, which may
+//! carry a code, a client secret or a token), and the
 //! core's address policy (the verifier's): https only,
 //! local names refused before any lookup, every resolved address and every redirect target
 //! checked, unless `--allow-private-network`. A claim link the learner typed may be http on

@@ -296,7 +296,7 @@ pub fn exchange_code(
         .add_extra_param("scope", scope)
         .request(&OverFetcher(fetcher))
         .map_err(|e| token_error(token_endpoint, e))?;
-    Ok(tokens(&response, &pending.scopes))
+    tokens(token_endpoint, &response, &pending.scopes)
 }
 
 /// A refresh (OB 3.0 §7.4, RFC 6749 §6) with the connection's scopes. The answer's refresh
@@ -317,11 +317,26 @@ pub fn refresh(
         .add_scopes(scopes.iter().cloned().map(oauth2::Scope::new))
         .request(&OverFetcher(fetcher))
         .map_err(|e| token_error(token_endpoint, e))?;
-    Ok(tokens(&response, scopes))
+    tokens(token_endpoint, &response, scopes)
 }
 
-fn tokens(response: &oauth2::basic::BasicTokenResponse, asked: &[String]) -> Tokens {
-    Tokens {
+/// The tokens of a response, which must be a bearer token (OB 3.0 §7.3: `token_type`, case
+/// insensitive, MUST be "bearer": the resources take nothing else).
+fn tokens(
+    url: &str,
+    response: &oauth2::basic::BasicTokenResponse,
+    asked: &[String],
+) -> Result<Tokens, ObApiClientError> {
+    if *response.token_type() != oauth2::basic::BasicTokenType::Bearer {
+        return Err(ObApiClientError::Token {
+            url: url.to_owned(),
+            reason: format!(
+                "token_type is {:?}, not \"bearer\"",
+                response.token_type().as_ref()
+            ),
+        });
+    }
+    Ok(Tokens {
         access_token: Zeroizing::new(response.access_token().secret().clone()),
         refresh_token: response
             .refresh_token()
@@ -331,7 +346,7 @@ fn tokens(response: &oauth2::basic::BasicTokenResponse, asked: &[String]) -> Tok
             .scopes()
             .map(|s| s.iter().map(|s| s.to_string()).collect())
             .unwrap_or_else(|| asked.to_vec()),
-    }
+    })
 }
 
 /// A token endpoint's failure, without what the answer held (a body that failed to parse may

@@ -170,3 +170,65 @@ fn refusal(url: &str, answer: &Answer) -> ObApiClientError {
         detail: imsx,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).unwrap()
+    }
+
+    #[test]
+    fn the_next_page_is_resolved_against_its_page_and_kept_on_the_apis_origin() {
+        let page = url("https://p.example/mooc/ims/ob/v3p0/credentials?limit=2&offset=0");
+        let origin = page.origin();
+        let next = next_page(
+            r#"<https://p.example/mooc/ims/ob/v3p0/credentials?limit=2&offset=2>; rel="next", <https://p.example/x?offset=8>; rel="last""#,
+            &page,
+            &origin,
+        )
+        .unwrap();
+        assert_eq!(
+            next.unwrap().as_str(),
+            "https://p.example/mooc/ims/ob/v3p0/credentials?limit=2&offset=2"
+        );
+        // Relative, several rels in one link, any case.
+        let next = next_page(r#"<credentials?offset=4>; rel="last NEXT""#, &page, &origin).unwrap();
+        assert_eq!(
+            next.unwrap().as_str(),
+            "https://p.example/mooc/ims/ob/v3p0/credentials?offset=4"
+        );
+        // The last page: no next.
+        assert!(
+            next_page(r#"<https://p.example/a>; rel="first""#, &page, &origin)
+                .unwrap()
+                .is_none()
+        );
+        // Elsewhere (another host, scheme or port): the bearer token is not sent there.
+        for foreign in [
+            "https://attacker.example/credentials",
+            "http://p.example/mooc/ims/ob/v3p0/credentials",
+            "https://p.example:8443/mooc/ims/ob/v3p0/credentials",
+        ] {
+            let error = next_page(&format!("<{foreign}>; rel=next"), &page, &origin).unwrap_err();
+            assert!(
+                matches!(error, ObApiClientError::ForeignPage { .. }),
+                "{foreign}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn credentials_live_under_the_api_base_with_or_without_a_trailing_slash() {
+        for base in [
+            "https://p.example/t/ims/ob/v3p0",
+            "https://p.example/t/ims/ob/v3p0/",
+        ] {
+            assert_eq!(
+                credentials_url(&url(base)).unwrap().as_str(),
+                "https://p.example/t/ims/ob/v3p0/credentials"
+            );
+        }
+    }
+}

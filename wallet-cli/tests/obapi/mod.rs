@@ -329,6 +329,12 @@ fn connect_imports_every_page_sync_rotates_the_refresh_token_and_disconnect_revo
     assert_eq!(listed[0]["provider"], format!("{}", provider.base));
     assert_eq!(listed[0]["revocable"], true);
     no_secret_in(&provider, &listed[0].to_string());
+    let out = wallet.run(&["connections"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(said.starts_with("#1 Test \\u{1b}[31mMOOC ("), "{said}");
+    assert!(said.contains("read your badges"), "{said}");
+    no_secret_in(&provider, &said);
 
     // A new badge; sync refreshes (rotation), reads it, and keeps the five it has.
     provider.award();
