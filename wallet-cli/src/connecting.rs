@@ -165,7 +165,15 @@ pub(crate) fn connect(
         stdin_pass,
         json: options.json,
     };
-    let results = pull(&mut wallet, at, &fetcher, &tokens, &policy)?;
+    let results = match pull(&mut wallet, at, &fetcher, &tokens, &policy) {
+        Ok(results) => results,
+        Err(e) => {
+            eprintln!(
+                "The connection is kept: `passerelle-wallet sync` tries again to fetch the badges."
+            );
+            return Err(e);
+        }
+    };
     if options.json {
         print_json(&json!({
             "connection": connection_json(at, &wallet.index.connections[at]),

@@ -552,3 +552,35 @@ fn no_answer_from_the_browser_is_a_timeout_and_nothing_is_connected() {
     );
     assert!(wallet.connections().is_empty());
 }
+
+#[test]
+fn a_provider_error_on_the_credentials_is_reported_and_the_connection_is_kept_for_sync() {
+    let provider = Provider::start(
+        Options {
+            busy: true,
+            ..Options::default()
+        },
+        2,
+    );
+    let wallet = Wallet::new();
+    let connected = wallet.connect(&provider, &[], true);
+    assert_eq!(connected.status, Some(2), "{}", connected.stderr);
+    assert!(
+        connected.stderr.contains("HTTP 503"),
+        "{}",
+        connected.stderr
+    );
+    assert!(
+        connected.stderr.contains("Busy \\u{1b}[5mtry again later"),
+        "{}",
+        connected.stderr
+    );
+    assert!(
+        connected.stderr.contains("`passerelle-wallet sync`"),
+        "{}",
+        connected.stderr
+    );
+    assert_eq!(wallet.connections().len(), 1);
+    assert!(wallet.list().is_empty());
+    no_secret_in(&provider, &connected.stderr);
+}

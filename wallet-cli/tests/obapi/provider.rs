@@ -50,6 +50,8 @@ pub struct Options {
     pub plural_jws: bool,
     /// The service description lacks the registration URL.
     pub no_registration_url: bool,
+    /// The credentials resource answers 503 with an imsx `server_busy` payload.
+    pub busy: bool,
 }
 
 impl Default for Options {
@@ -63,6 +65,7 @@ impl Default for Options {
             refuse_registration: false,
             plural_jws: false,
             no_registration_url: false,
+            busy: false,
         }
     }
 }
@@ -783,6 +786,13 @@ async fn credentials(
     };
     if !scope.split(' ').any(|s| s == READ) {
         return imsx(StatusCode::FORBIDDEN, "forbidden", "insufficient scope");
+    }
+    if shared.options.busy {
+        return imsx(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            "Busy \u{1b}[5mtry again later",
+        );
     }
     let limit: usize = query
         .get("limit")
