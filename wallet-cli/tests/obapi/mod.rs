@@ -352,6 +352,9 @@ fn connect_imports_every_page_sync_rotates_the_refresh_token_and_disconnect_revo
     let fields = form(&refresh.body);
     assert_eq!(fields["grant_type"], "refresh_token");
     assert_eq!(fields["refresh_token"], before[0]);
+    // OB 3.0 §7.4 lists `scope` as required in a refresh request: the granted scopes.
+    let asked: BTreeSet<&str> = fields["scope"].split(' ').collect();
+    assert_eq!(asked, BTreeSet::from([READ, PROFILE]));
     assert_eq!(basic(&refresh).0, id);
     let after = provider.live_refresh_tokens();
     assert_eq!(after.len(), 1);
