@@ -173,6 +173,10 @@ fn play_browser(provider: &Provider, url: &str) -> (u16, String) {
         location.starts_with("http://127.0.0.1:") && location.contains("/callback?"),
         "{location}"
     );
+    // A browser may ask for other things first (a favicon): answered 404, the wallet waits on.
+    let callback = url::Url::parse(&location).unwrap();
+    let favicon = format!("http://127.0.0.1:{}/favicon.ico", callback.port().unwrap());
+    assert_eq!(browser.get(&favicon).send().unwrap().status().as_u16(), 404);
     let page = browser.get(&location).send().unwrap();
     let status = page.status().as_u16();
     (status, page.text().unwrap())
