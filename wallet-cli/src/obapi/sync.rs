@@ -116,23 +116,16 @@ pub fn fetch_all(
     Ok(fetched)
 }
 
-/// The `rel="next"` target of a `Link` value, resolved against the page it came with; refused
-/// off the API's origin (the bearer token goes with the request).
+/// The `rel="next"` target of a `Link` value, resolved against the page it came with (the
+/// core's `find_link`); refused off the API's origin (the bearer token goes with the request).
 fn next_page(
     link: &str,
     page: &Url,
     origin: &url::Origin,
 ) -> Result<Option<Url>, ObApiClientError> {
-    let Some((_, target)) = obapi::parse_link_header(link)
-        .into_iter()
-        .find(|(rel, _)| rel.eq_ignore_ascii_case("next"))
-    else {
+    let Some(next) = obapi::find_link(link, "next", page) else {
         return Ok(None);
     };
-    let next = page.join(&target).map_err(|e| ObApiClientError::Url {
-        url: target.to_owned(),
-        reason: e.to_string(),
-    })?;
     if &next.origin() != origin {
         return Err(ObApiClientError::ForeignPage {
             next: next.to_string(),
