@@ -591,3 +591,30 @@ fn a_provider_error_on_the_credentials_is_reported_and_the_connection_is_kept_fo
     assert!(wallet.list().is_empty());
     no_secret_in(&provider, &connected.stderr);
 }
+
+#[test]
+fn a_revocation_the_provider_refuses_is_reported_and_the_connection_still_forgotten() {
+    let provider = Provider::start(
+        Options {
+            revocation_down: true,
+            ..Options::default()
+        },
+        1,
+    );
+    let wallet = Wallet::new();
+    let connected = wallet.connect(&provider, &[], true);
+    assert_eq!(connected.status, Some(0), "{}", connected.stderr);
+    let out = wallet.run(&["disconnect", "1"], Some(&provider));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("Could not revoke"), "{said}");
+    assert!(said.contains("temporarily_unavailable"), "{said}");
+    assert!(
+        said.contains("disconnect the app on the provider's site"),
+        "{said}"
+    );
+    assert_eq!(provider.revocations().len(), 1);
+    assert_eq!(provider.live_refresh_tokens().len(), 1, "still live there");
+    assert!(wallet.connections().is_empty());
+    no_secret_in(&provider, &said);
+}

@@ -52,6 +52,8 @@ pub struct Options {
     pub no_registration_url: bool,
     /// The credentials resource answers 503 with an imsx `server_busy` payload.
     pub busy: bool,
+    /// The revocation endpoint answers 503 `temporarily_unavailable`.
+    pub revocation_down: bool,
 }
 
 impl Default for Options {
@@ -66,6 +68,7 @@ impl Default for Options {
             plural_jws: false,
             no_registration_url: false,
             busy: false,
+            revocation_down: false,
         }
     }
 }
@@ -707,6 +710,13 @@ async fn revoke(State(shared): State<Shared>, headers: HeaderMap, body: String) 
         .push(seen(&headers, &body));
     if let Err(refused) = client_auth(&shared, &headers) {
         return refused;
+    }
+    if shared.options.revocation_down {
+        return oauth_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "maintenance",
+        );
     }
     let form = form(&body);
     let token = form.get("token").cloned().unwrap_or_default();
