@@ -101,6 +101,7 @@ mod keys;
 pub mod bulk;
 pub mod issue;
 pub mod learners;
+pub mod obapi;
 pub mod oid4vci;
 pub mod queries;
 pub mod status;
