@@ -33,6 +33,7 @@ pub mod bulk;
 pub mod config;
 pub mod files;
 pub mod issuance;
+pub mod obapi;
 pub mod oid4vci;
 pub mod runner;
 pub mod schemas;

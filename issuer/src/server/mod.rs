@@ -43,6 +43,7 @@ pub mod claim;
 pub mod command;
 pub mod error;
 pub mod jobs;
+pub mod obapi;
 pub mod oid4vci;
 pub mod openapi;
 pub mod public;
@@ -90,6 +91,8 @@ pub struct AppState {
     pub jobs: jobs::JobRunner,
     /// The token endpoint's concurrency bound.
     pub token_slots: oid4vci::TokenSlots,
+    /// The OB 3.0 API's rate limits.
+    pub obapi_limits: obapi::RateLimits,
 }
 
 impl AppState {
@@ -97,6 +100,7 @@ impl AppState {
         Self {
             jobs: jobs::JobRunner::new(Arc::clone(&issuer)),
             token_slots: oid4vci::TokenSlots::default(),
+            obapi_limits: obapi::RateLimits::default(),
             issuer,
             options: Arc::new(options),
         }
@@ -225,6 +229,7 @@ pub fn app(state: AppState) -> Router {
     let mut router = public::routes(&state)
         .merge(claim::routes())
         .merge(oid4vci::routes(&state))
+        .merge(obapi::routes())
         .merge(open)
         .merge(protected)
         .fallback(not_found);
@@ -290,8 +295,12 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    // With the peer's address, for the OB 3.0 API's per-address rate limits.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
         .await
 }
 
@@ -318,7 +327,7 @@ pub async fn serve_tls(
         axum_server::tls_rustls::RustlsConfig::from_config(config),
     )
     .handle(handle)
-    .serve(app.into_make_service())
+    .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>())
     .await
 }
 
