@@ -3,6 +3,8 @@
 #   verify_input   credential bytes → report
 #   extract_baked  a PNG or SVG image → the baked credential (and back)
 #   oid4vci        OpenID4VCI offers, metadata, credential requests and key proofs
+#   obapi          OB 3.0 API discovery documents, client registrations, Link headers and
+#                  getCredentials bodies
 #   scripts/fuzz.sh build                  build every fuzz target (CI does this)
 #   scripts/fuzz.sh run [SECONDS] [TARGET] fuzz TARGET (default verify_input) for SECONDS
 #                                          (default 60), corpus in fuzz/corpus/TARGET
@@ -13,7 +15,7 @@ cd "$(dirname "$0")/.."
 command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz missing: cargo install cargo-fuzz --locked" >&2; exit 1; }
 case "${1:-build}" in
     build)
-        for target in verify_input extract_baked oid4vci; do
+        for target in verify_input extract_baked oid4vci obapi; do
             cargo fuzz build --sanitizer none --release "$target"
         done ;;
     run)

@@ -13,6 +13,8 @@
 //! - [`status`]: Bitstring Status List and 1EdTechRevocationList.
 //! - [`verify`]: sans-I/O verification: [`verify::needs`] then [`verify::check`] → a report.
 //! - [`oid4vci`]: OpenID4VCI 1.0 offers, metadata, key proofs and error codes (issuer and wallet).
+//! - [`obapi`]: the Open Badges 3.0 API: discovery document, client registration, PKCE, paging,
+//!   `imsx_StatusInfo` and token responses (provider and consumer).
 //! - [`trust`]: trust registries (ours and the DCC issuer-registry format): who recognises an issuer.
 //! - [`bake`]: baked badge images: the credential inside a PNG (`iTXt`) or an SVG.
 //! - [`qr`]: credentials in QR codes (compact `VC1:` form or a link), rendering and scanning.
@@ -38,6 +40,7 @@ pub mod jsonld;
 pub mod keys;
 pub mod model;
 pub mod multibase;
+pub mod obapi;
 pub mod oid4vci;
 pub mod proof;
 pub mod qr;

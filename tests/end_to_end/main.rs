@@ -9,6 +9,7 @@
 mod broken_pipe;
 mod cli;
 mod first_hour;
+mod https_issuer;
 mod inputs;
 mod interop;
 mod issuer_bulk;

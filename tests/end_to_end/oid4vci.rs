@@ -18,220 +18,23 @@
 //! cannot pass for a reason other than the one named.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use passerelle_core::did;
 use passerelle_core::keys::KeyPair;
 use passerelle_core::oid4vci::{self, OfferLink};
-use passerelle_tests::{
-    assert_ok, binary, free_port, issuer_with_passphrase, node_cli, run_env, stderr, stdout,
-};
+use passerelle_tests::{assert_ok, node_cli, run_env, stderr, stdout};
 use serde_json::{json, Value};
 
-const PASSPHRASE: &str = "oid4vci test passphrase 7c21";
+use super::https_issuer::{issuer_cmd, Issuer, Reply, PASSPHRASE};
+
 const WALLET_PASSPHRASE: &str = "oid4vci wallet passphrase 90ab";
 
-// ---- the issuer on loopback https ----------------------------------------------------------
-
-fn issuer_cmd(dir: &Path, args: &[&str]) -> Output {
-    issuer_with_passphrase(PASSPHRASE, dir, args)
-}
-
-/// A reply: status, headers, body (JSON when it parses, else the text as a JSON string).
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> String {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    fn error(&self) -> &str {
-        self.body["error"].as_str().unwrap_or_default()
-    }
-}
-
-/// One issuer directory, its development CA and `serve` over https on a loopback port.
-struct Issuer {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    /// `https://localhost:PORT`: the credential issuer identifier and the did:web host.
-    base: String,
-    port: u16,
-    ca: PathBuf,
-    admin_token: String,
-    http: reqwest::blocking::Client,
-    child: Child,
-    log: PathBuf,
-}
-
 impl Issuer {
-    fn start() -> Self {
-        Self::start_after(|_, _| {})
-    }
-
-    /// Sets the issuer up, runs `before_serve(scratch dir, issuer dir)` (CLI steps that need the
-    /// database to themselves), then serves.
-    fn start_after(before_serve: impl FnOnce(&Path, &str)) -> Self {
-        let tmp = tempfile::tempdir().expect("a scratch directory");
-        let dir = tmp.path().to_path_buf();
-        let issuer_dir = dir.join("issuer");
-        let d = issuer_dir.to_str().expect("a UTF-8 path").to_owned();
-        let port = free_port();
-        let base = format!("https://localhost:{port}");
-        assert_ok(
-            &issuer_cmd(
-                &dir,
-                &[
-                    "init",
-                    "--dir",
-                    &d,
-                    "--name",
-                    "Open Learning Lab",
-                    "--url",
-                    &base,
-                ],
-            ),
-            "init",
-        );
-        assert_ok(
-            &issuer_cmd(
-                &dir,
-                &[
-                    "achievement",
-                    "create",
-                    "--dir",
-                    &d,
-                    "--slug",
-                    "data-101",
-                    "--name",
-                    "Data Literacy Foundations",
-                    "--description",
-                    "Reading, cleaning and charting data responsibly.",
-                    "--criteria",
-                    "Pass all graded quizzes and the final project.",
-                    "--level",
-                    "5",
-                ],
-            ),
-            "achievement create",
-        );
-        let out = issuer_cmd(&dir, &["token", "create", "--dir", &d, "--name", "oid4vci"]);
-        assert_ok(&out, "token create");
-        let admin_token = stdout(&out).trim().to_owned();
-        let tls = dir.join("tls");
-        let out = issuer_cmd(
-            &dir,
-            &[
-                "dev-tls",
-                "--dir",
-                &d,
-                "--out",
-                tls.to_str().unwrap(),
-                "--name",
-                "localhost",
-                "--name",
-                "127.0.0.1",
-            ],
-        );
-        assert_ok(&out, "dev-tls");
-        let ca = tls.join("ca.pem");
-        let pem = fs::read(&ca).expect("dev-tls wrote ca.pem");
-        let http = reqwest::blocking::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("a PEM CA"))
-            .timeout(Duration::from_secs(60))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("an https client");
-        before_serve(&dir, &d);
-        let log = dir.join("serve.log");
-        let child = Command::new(binary("passerelle-issuer"))
-            .args([
-                "serve",
-                "--dir",
-                &d,
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "--tls-cert",
-                tls.join("server.pem").to_str().unwrap(),
-                "--tls-key",
-                tls.join("server-key.pem").to_str().unwrap(),
-            ])
-            .env("PASSERELLE_ISSUER_PASSPHRASE", PASSPHRASE)
-            .env_remove("PASSERELLE_ISSUER_DIR")
-            .env_remove("DATABASE_URL")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&log).expect("a log file"))
-            .spawn()
-            .expect("start passerelle-issuer serve");
-        let issuer = Self {
-            _tmp: tmp,
-            dir,
-            base,
-            port,
-            ca,
-            admin_token,
-            http,
-            child,
-            log,
-        };
-        let started = Instant::now();
-        loop {
-            if let Ok(response) = issuer.http.get(issuer.url("/health")).send() {
-                if response.status().as_u16() == 200 {
-                    break;
-                }
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "the https service did not come up: {}",
-                issuer.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        issuer
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn log_text(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn reply(&self, request: reqwest::blocking::RequestBuilder, what: &str) -> Reply {
-        let response = request
-            .send()
-            .unwrap_or_else(|e| panic!("{what}: {e}\nservice log:\n{}", self.log_text()));
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    fn get(&self, url: &str) -> Reply {
-        self.reply(self.http.get(url), url)
-    }
-
     /// An award through the admin API (`tx_code`: ask for a transaction code), with its offer.
     fn issue(&self, email: &str, tx_code: bool) -> Award {
         let mut body = json!({
@@ -244,15 +47,7 @@ impl Issuer {
         if tx_code {
             body["tx_code"] = true.into();
         }
-        let reply = self.reply(
-            self.http
-                .post(self.url("/api/v1/credentials"))
-                .bearer_auth(&self.admin_token)
-                .json(&body),
-            "POST /api/v1/credentials",
-        );
-        assert_eq!(reply.status, 201, "{}", reply.body);
-        Award::from_api(&reply.body)
+        Award::from_api(&self.award(&body))
     }
 
     /// A fresh pre-authorized code: GET the by-reference offer (each GET mints one).
@@ -411,13 +206,6 @@ impl Issuer {
                 stderr(&out)
             )
         })
-    }
-}
-
-impl Drop for Issuer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
