@@ -240,13 +240,16 @@ mod tests {
     #[test]
     fn authorization_grants_the_supported_registered_subset() {
         let registered = format!("{CR} {PR}");
-        let d = authorization_scope(Some(&format!("{CR} {CU} offline_access x")), &registered)
-            .unwrap();
+        let d =
+            authorization_scope(Some(&format!("{CR} {CU} offline_access x")), &registered).unwrap();
         assert_eq!(d.granted, [Scope::CredentialReadonly]);
         assert_eq!(d.refused, [CU.to_owned(), "x".to_owned()]);
         // Omitted: what the client registered.
         let d = authorization_scope(None, &registered).unwrap();
-        assert_eq!(d.granted, [Scope::CredentialReadonly, Scope::ProfileReadonly]);
+        assert_eq!(
+            d.granted,
+            [Scope::CredentialReadonly, Scope::ProfileReadonly]
+        );
         // Only unsupported scopes: invalid_scope.
         assert!(authorization_scope(Some(CU), &registered).is_err());
         // A supported scope the client did not register is not granted.
@@ -303,7 +306,11 @@ mod tests {
             format!("https://learn.example/tenant/claim/{token}/"),
             format!("https://learn.example/claim/{token}?x=1#top"),
         ] {
-            assert_eq!(claim_token_from_input(&input).as_deref(), Some(token.as_str()), "{input}");
+            assert_eq!(
+                claim_token_from_input(&input).as_deref(),
+                Some(token.as_str()),
+                "{input}"
+            );
         }
         for input in [
             "clm_short".to_owned(),
@@ -319,8 +326,11 @@ mod tests {
     #[test]
     fn redirects_keep_the_clients_query() {
         assert_eq!(
-            redirect_to("https://app.example/cb?x=1", &[("code", "oac_1"), ("state", "a b")])
-                .unwrap(),
+            redirect_to(
+                "https://app.example/cb?x=1",
+                &[("code", "oac_1"), ("state", "a b")]
+            )
+            .unwrap(),
             "https://app.example/cb?x=1&code=oac_1&state=a+b"
         );
         assert_eq!(

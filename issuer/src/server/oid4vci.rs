@@ -273,20 +273,29 @@ async fn offer(State(state): State<AppState>, Path(reference): Path<String>) -> 
 }
 
 /// Answers 503 with `Retry-After` when every token slot is busy; else holds one.
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the answer itself, made once per refused request"
+)]
 pub(super) fn token_slot(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, Response> {
-    state.token_slots.0.clone().try_acquire_owned().map_err(|_| {
-        let mut response = json_no_store(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &error_body(
-                "temporarily_unavailable",
-                "too many token requests at once; retry in a moment",
-            ),
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        response
-    })
+    state
+        .token_slots
+        .0
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            let mut response = json_no_store(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &error_body(
+                    "temporarily_unavailable",
+                    "too many token requests at once; retry in a moment",
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        })
 }
 
 /// The pre-authorized code grant of the token endpoint (`POST /oauth/token` and its alias

@@ -15,6 +15,7 @@ mod common;
 
 mod errors;
 mod flow;
+mod obapi;
 
 use std::sync::Arc;
 
@@ -69,6 +70,8 @@ on_both_oneshot!(
     errors::tx_codes,
     errors::credential_errors,
     errors::notifications,
+    obapi::the_whole_provider_flow,
+    obapi::authorization_errors,
 );
 
 pub(crate) struct Reply {

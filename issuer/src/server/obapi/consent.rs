@@ -23,9 +23,8 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::obapi::{
-    authorization_scope, claim_token_from_input, client_actor, origin_of, redirect_to,
-    well_formed, CSRF_COOKIE, LEARNER_ACTOR, MAX_CLAIM_ATTEMPTS, REQUEST_TTL_SECONDS,
-    CODE_TTL_SECONDS,
+    authorization_scope, claim_token_from_input, client_actor, origin_of, redirect_to, well_formed,
+    CODE_TTL_SECONDS, CSRF_COOKIE, LEARNER_ACTOR, MAX_CLAIM_ATTEMPTS, REQUEST_TTL_SECONDS,
 };
 use crate::server::claim::escape;
 use crate::server::oid4vci::{body_of, media_type};
@@ -111,16 +110,25 @@ fn see_other(location: &str) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-        .headers_mut()
-        .insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     response
 }
 
 /// A redirect to the client with an error (RFC 6749 §4.1.2.1).
-fn redirect_error(redirect_uri: &str, error: &str, description: &str, state: Option<&str>) -> Response {
+fn redirect_error(
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state: Option<&str>,
+) -> Response {
     let description = crate::server::oid4vci::ascii_description(description);
-    let mut params = vec![("error", error), ("error_description", description.as_str())];
+    let mut params = vec![
+        ("error", error),
+        ("error_description", description.as_str()),
+    ];
     if let Some(state) = state {
         params.push(("state", state));
     }
@@ -130,7 +138,13 @@ fn redirect_error(redirect_uri: &str, error: &str, description: &str, state: Opt
     }
 }
 
-async fn audit(state: &AppState, actor: String, action: &str, subject: &str, details: serde_json::Value) {
+async fn audit(
+    state: &AppState,
+    actor: String,
+    action: &str,
+    subject: &str,
+    details: serde_json::Value,
+) {
     let entry = NewAuditEntry {
         actor,
         action: action.into(),
@@ -173,7 +187,11 @@ pub(super) async fn authorize_post(State(state): State<AppState>, request: Reque
     }
     let cookie = csrf_cookie(request.headers());
     let Some(body) = body_of(request, 16 * 1024).await else {
-        return error_page(StatusCode::BAD_REQUEST, "Invalid request", "The form is too large.");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            "The form is too large.",
+        );
     };
     let params = match form(&body) {
         Ok(p) => p,
@@ -291,7 +309,12 @@ async fn authorization_request(state: &AppState, params: &HashMap<String, String
         code_challenge: challenge.to_owned(),
         expires_at: now + chrono::Duration::seconds(REQUEST_TTL_SECONDS),
     };
-    let secrets = match state.issuer.store().create_authorization_request(&new).await {
+    let secrets = match state
+        .issuer
+        .store()
+        .create_authorization_request(&new)
+        .await
+    {
         Ok(s) => s,
         Err(e) => return server_error(e),
     };
@@ -372,7 +395,10 @@ fn consent_page(
     if !refused.is_empty() {
         body.push_str("<p>It also asked for the following, which this issuer does not allow and will not grant:</p>\n<ul>\n");
         for uri in refused {
-            let words = Scope::from_uri(uri).map_or(uri.as_str(), Scope::plain_words);
+            let words = match Scope::from_uri(uri) {
+                Some(scope) => scope.plain_words(),
+                None => uri.as_str(),
+            };
             body.push_str(&format!("<li>{}</li>\n", escape(words)));
         }
         body.push_str("</ul>\n");
@@ -431,9 +457,8 @@ async fn decision(
         Ok(None) => return gone(),
         Err(e) => return server_error(e),
     };
-    let cookie_ok = cookie.is_some_and(|c| {
-        c.len() == csrf.len() && bool::from(c.as_bytes().ct_eq(csrf.as_bytes()))
-    });
+    let cookie_ok = cookie
+        .is_some_and(|c| c.len() == csrf.len() && bool::from(c.as_bytes().ct_eq(csrf.as_bytes())));
     if !cookie_ok || !record.csrf_matches(csrf) {
         return error_page(
             StatusCode::FORBIDDEN,
@@ -482,7 +507,18 @@ async fn decision(
                 Err(e) => server_error(e),
             }
         }
-        "approve" => approve(state, &registration, &client.id, &record, request_id, csrf, get("claim")).await,
+        "approve" => {
+            approve(
+                state,
+                &registration,
+                &client.id,
+                &record,
+                request_id,
+                csrf,
+                get("claim"),
+            )
+            .await
+        }
         _ => error_page(
             StatusCode::BAD_REQUEST,
             "Invalid request",

@@ -18,6 +18,12 @@
 //! answering 429 with `Retry-After` ([`RateLimits`]). Behind a reverse proxy every request has
 //! the proxy's address, so the per-address limit becomes a second global one.
 
+#![allow(
+    clippy::result_large_err,
+    reason = "handlers' helpers return the refusal's response itself as the error, made once \
+              per refused request"
+)]
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;

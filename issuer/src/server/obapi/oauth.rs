@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use passerelle_core::obapi::registration::{
     validate_registration, RegisteredClient, MAX_REGISTRATION_BYTES,
 };
-use passerelle_core::obapi::{verify_s256, is_valid_code_verifier};
+use passerelle_core::obapi::{is_valid_code_verifier, verify_s256};
 use passerelle_core::oid4vci::PRE_AUTHORIZED_GRANT_TYPE;
 use serde_json::{json, Value};
 
@@ -89,7 +89,10 @@ pub(super) async fn register(State(state): State<AppState>, request: Request) ->
     if let Err(wait) = state.obapi_limits.registration.check(peer(&request)) {
         return too_many(
             wait,
-            bad_request("temporarily_unavailable", "too many registrations; retry later"),
+            bad_request(
+                "temporarily_unavailable",
+                "too many registrations; retry later",
+            ),
         );
     }
     if media_type(request.headers()).as_deref() != Some("application/json") {
@@ -164,7 +167,10 @@ async fn authenticate(
     let Some((id, secret)) = authorization.and_then(crate::obapi::parse_basic_auth) else {
         return Err(invalid_client());
     };
-    if params.get("client_id").is_some_and(|body_id| *body_id != id) {
+    if params
+        .get("client_id")
+        .is_some_and(|body_id| *body_id != id)
+    {
         return Err(invalid_client());
     }
     match state.issuer.store().authenticate_client(&id, &secret).await {
@@ -230,7 +236,10 @@ pub(super) async fn token(State(state): State<AppState>, request: Request) -> Re
     if let Err(wait) = state.obapi_limits.token.check(peer(&request)) {
         return too_many(
             wait,
-            bad_request("temporarily_unavailable", "too many token requests; retry later"),
+            bad_request(
+                "temporarily_unavailable",
+                "too many token requests; retry later",
+            ),
         );
     }
     let _slot = match crate::server::oid4vci::token_slot(&state) {
@@ -438,7 +447,12 @@ pub(super) async fn revoke(State(state): State<AppState>, request: Request) -> R
         return bad_request("invalid_request", "token is required");
     };
     let at = crate::store::now_seconds();
-    let outcome = match state.issuer.store().revoke_token(token, &client.id, at).await {
+    let outcome = match state
+        .issuer
+        .store()
+        .revoke_token(token, &client.id, at)
+        .await
+    {
         Ok(outcome) => outcome,
         Err(e) => return server_error(e),
     };

@@ -5,12 +5,11 @@
 //! oldest first; nothing else (another learner's credentials are not reachable by any
 //! parameter). The profile is a pairwise id, different for each app.
 
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use passerelle_core::obapi::{
-    api_url, credentials_response, pagination_links, CodeMinor, CredentialsPage, PageRequest,
-    Scope,
+    api_url, credentials_response, pagination_links, CodeMinor, CredentialsPage, PageRequest, Scope,
 };
 use serde_json::{json, Value};
 
@@ -42,9 +41,12 @@ fn unauthorized() -> Response {
 }
 
 /// The live grant of the request's Bearer token with `scope`, or the 401/403 answer.
-async fn authorize(state: &AppState, request: &Request, scope: Scope) -> Result<AccessRecord, Response> {
-    let token = request
-        .headers()
+async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    scope: Scope,
+) -> Result<AccessRecord, Response> {
+    let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
@@ -98,12 +100,16 @@ fn json_response(body: &Value) -> Response {
 }
 
 /// `GET /ims/ob/v3p0/credentials` (getCredentials).
-pub(super) async fn credentials(State(state): State<AppState>, request: Request) -> Response {
-    let record = match authorize(&state, &request, Scope::CredentialReadonly).await {
+pub(super) async fn credentials(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let record = match authorize(&state, &headers, Scope::CredentialReadonly).await {
         Ok(r) => r,
         Err(response) => return response,
     };
-    let query = request.uri().query().unwrap_or("").to_owned();
+    let query = uri.query().unwrap_or("").to_owned();
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
@@ -160,8 +166,8 @@ pub(super) async fn credentials(State(state): State<AppState>, request: Request)
 }
 
 /// `GET /ims/ob/v3p0/profile` (getProfile): a pairwise id only.
-pub(super) async fn profile(State(state): State<AppState>, request: Request) -> Response {
-    let record = match authorize(&state, &request, Scope::ProfileReadonly).await {
+pub(super) async fn profile(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let record = match authorize(&state, &headers, Scope::ProfileReadonly).await {
         Ok(r) => r,
         Err(response) => return response,
     };
