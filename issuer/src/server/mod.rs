@@ -10,7 +10,11 @@
 //!   downloads;
 //! - OpenID4VCI 1.0 (pre-authorized code flow): the issuer and authorization server metadata,
 //!   offers by reference, token, nonce, credential and notification endpoints (see
-//!   [`oid4vci`]).
+//!   [`oid4vci`]);
+//! - the Open Badges 3.0 API (issue 15): discovery, OAuth 2.0 registration, authorization with
+//!   a consent page, one token endpoint for every grant (`/oauth/token`, alias
+//!   `/oid4vci/token`), revocation, and the `credentials` and `profile` resources (see
+//!   [`obapi`]).
 //!
 //! Admin API under `/api/v1` (bearer API tokens, each change audited with the token's id as the
 //! actor), described by `GET /api/v1/openapi.json`. See [`api`] and [`openapi`].

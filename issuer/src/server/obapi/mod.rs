@@ -174,3 +174,45 @@ pub(crate) fn internal(cause: impl std::fmt::Display) -> Response {
         "something went wrong on our side; it has been logged",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_per_peer_and_global() {
+        let limit = Limit::new(2, 3);
+        let a = Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
+        let b = Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)));
+        assert!(limit.check(a).is_ok());
+        assert!(limit.check(a).is_ok());
+        let wait = limit.check(a).unwrap_err();
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(60),
+            "{wait:?}"
+        );
+        // Another address has its own bound, until the global one is reached.
+        assert!(limit.check(b).is_ok());
+        assert!(limit.check(b).is_err(), "three in all");
+        // No known address (a test's oneshot, or no ConnectInfo): one shared key.
+        let shared = Limit::new(1, 10);
+        assert!(shared.check(None).is_ok());
+        assert!(shared.check(None).is_err());
+    }
+
+    #[test]
+    fn retry_after_is_whole_seconds_at_least_one() {
+        let response = too_many(Duration::from_millis(1500), StatusCode::OK.into_response());
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+        let response = too_many(Duration::ZERO, StatusCode::OK.into_response());
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
+
+    #[test]
+    fn status_info_has_the_status_of_its_code_minor() {
+        let response = status_info(CodeMinor::Forbidden, "no");
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    }
+}
