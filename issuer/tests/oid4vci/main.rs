@@ -72,6 +72,7 @@ on_both_oneshot!(
     errors::notifications,
     obapi::the_whole_provider_flow,
     obapi::authorization_errors,
+    obapi::rate_limits_over_a_socket,
 );
 
 pub(crate) struct Reply {

@@ -720,3 +720,76 @@ pub(crate) async fn authorization_errors(db: &TestDb) {
         "unsupported_grant_type"
     );
 }
+
+/// Over a real loopback socket (`server::serve`, which passes each connection's address):
+/// registration is limited per peer address, answering 429 with `Retry-After`.
+pub(crate) async fn rate_limits_over_a_socket(db: &TestDb) {
+    let f = Fixture::new(db).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(passerelle_issuer::server::serve(
+        listener,
+        f.router.clone(),
+        async {
+            let _ = rx.await;
+        },
+    ));
+    let http = reqwest::Client::new();
+    let url = format!("http://{address}/oauth/register");
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..11 {
+        let reply = http
+            .post(&url)
+            .json(&registration(CR))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(reply.status().as_u16());
+        if reply.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            retry_after = reply
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+        }
+    }
+    assert_eq!(&statuses[..10], &[201; 10], "{statuses:?}");
+    assert_eq!(statuses[10], 429, "{statuses:?}");
+    assert!(
+        retry_after.is_some_and(|s| (1..=60).contains(&s)),
+        "{retry_after:?}"
+    );
+    // The discovery document is not limited.
+    let sdd = http
+        .get(format!("http://{address}/ims/ob/v3p0/discovery"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sdd.status(), reqwest::StatusCode::OK);
+    let _ = tx.send(());
+    // The limits are per address because `serve` gives handlers the peer's address.
+    let probe = axum::Router::new().route(
+        "/",
+        axum::routing::get(|request: axum::extract::Request| async move {
+            format!("{:?}", passerelle_issuer::server::obapi::peer(&request))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(passerelle_issuer::server::serve(listener, probe, async {
+        let _ = rx.await;
+    }));
+    let seen = http
+        .get(format!("http://{address}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(seen, "Some(127.0.0.1)");
+    let _ = tx.send(());
+}

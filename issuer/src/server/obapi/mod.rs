@@ -135,7 +135,7 @@ impl Default for RateLimits {
 }
 
 /// The peer's address, when the server was started with it (`serve` does).
-pub(crate) fn peer(request: &Request) -> Option<IpAddr> {
+pub fn peer(request: &Request) -> Option<IpAddr> {
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
