@@ -366,6 +366,29 @@ pub(crate) async fn the_whole_provider_flow(db: &TestDb) {
             assert_ne!(c["id"].as_str(), Some(bob_id));
         }
     }
+    // The grant covers badges awarded later, too.
+    award(&f, "ada@example.org", "ada-later").await;
+    let all = bearer_get(&f, "/ims/ob/v3p0/credentials", &access).await;
+    assert_eq!(all.header("x-total-count".parse().unwrap()), Some("4"));
+    assert_eq!(all.json()["credential"].as_array().unwrap().len(), 4);
+    // `since` is kept in the Link URLs; a `limit` above 100 is clamped, not refused.
+    let since = bearer_get(
+        &f,
+        "/ims/ob/v3p0/credentials?since=2000-01-01T00:00:00Z&limit=500",
+        &access,
+    )
+    .await;
+    assert_eq!(since.status, StatusCode::OK, "{}", since.text());
+    let link = since.header(header::LINK).unwrap().to_owned();
+    assert!(link.contains("since=2000-01-01T00%3A00%3A00Z"), "{link}");
+    assert!(link.contains("limit=100"), "{link}");
+    let future = bearer_get(
+        &f,
+        "/ims/ob/v3p0/credentials?since=2999-01-01T00:00:00",
+        &access,
+    )
+    .await;
+    assert_eq!(future.header("x-total-count".parse().unwrap()), Some("0"));
     // Bad paging parameters: 400 imsx invalid_query_parameter naming the parameter.
     for (query, name) in [
         ("limit=0", "limit"),
