@@ -130,6 +130,7 @@ Passerelle quick start — data in $work/
     Claim pages    the claim_url column of $work/badges/claims.csv
     Wallet offers  the credential_offer column (OpenID4VCI: openid-credential-offer://…)
     OpenID4VCI     $url/.well-known/openid-credential-issuer
+    OB 3.0 API     $url/ims/ob/v3p0/discovery  (passerelle-wallet connect $url: every badge of a learner)
   Verifier page  http://127.0.0.1:$verifier_port  (drop a badge, its PNG or its claim QR code)
 Next: README.md, "After the quick start" (wallet and verifier, each ending in VERIFIED).
 Ctrl-C stops both services.
