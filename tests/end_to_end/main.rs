@@ -16,6 +16,7 @@ mod issuer_bulk;
 mod issuer_cli;
 mod issuer_serve;
 mod negative;
+mod obapi_conformance;
 mod oid4vci;
 mod presentation;
 mod verifier_load;
