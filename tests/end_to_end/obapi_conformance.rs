@@ -309,12 +309,7 @@ impl Issuer {
                 "completion_date": "2026-03-01",
                 "external_id": format!("{email}-{i}"),
             }));
-            ids.push(
-                body["id"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("the award has an id: {body}"))
-                    .to_owned(),
-            );
+            ids.push(credential_id(&body["credential"]));
             claim_link = body["claim"]["url"]
                 .as_str()
                 .unwrap_or_else(|| panic!("the award has a claim link: {body}"))
@@ -776,6 +771,26 @@ fn unauthorized(reply: &Reply, token_sent: bool, what: &str) {
     }
 }
 
+/// The `id` of a credential, JSON or a compact JWS (VC-JOSE: the credential is the payload;
+/// VC-JWT 1.1: under `vc`).
+fn credential_id(credential: &Value) -> String {
+    let id = match credential {
+        Value::String(jws) => {
+            let parts: Vec<&str> = jws.split('.').collect();
+            assert_eq!(parts.len(), 3, "a compact JWS: {jws}");
+            let payload: Value =
+                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+            payload["id"]
+                .as_str()
+                .or(payload["vc"]["id"].as_str())
+                .or(payload["jti"].as_str())
+                .map(str::to_owned)
+        }
+        other => other["id"].as_str().map(str::to_owned),
+    };
+    id.unwrap_or_else(|| panic!("a credential with an id: {credential}"))
+}
+
 /// The credential ids of one page of getCredentials (`credential` and `compactJwsString`).
 fn page_ids(reply: &Reply, what: &str) -> Vec<String> {
     assert_eq!(reply.status, 200, "{what}: {:?}", reply);
@@ -807,7 +822,7 @@ fn page_ids(reply: &Reply, what: &str) -> Vec<String> {
             credential["proof"].is_object() || credential["proof"].is_array(),
             "{what}: secured: {credential}"
         );
-        ids.push(credential["id"].as_str().unwrap_or_default().to_owned());
+        ids.push(credential_id(credential));
     }
     for jws in body
         .get("compactJwsString")
@@ -815,16 +830,11 @@ fn page_ids(reply: &Reply, what: &str) -> Vec<String> {
         .into_iter()
         .flatten()
     {
-        let jws = jws.as_str().unwrap_or_default();
-        let parts: Vec<&str> = jws.split('.').collect();
-        assert_eq!(parts.len(), 3, "{what}: compact JWS: {jws}");
-        let payload: Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
-        let id = payload["id"]
-            .as_str()
-            .or(payload["vc"]["id"].as_str())
-            .or(payload["jti"].as_str());
-        ids.push(id.unwrap_or_default().to_owned());
+        assert!(
+            jws.is_string(),
+            "{what}: compactJwsString holds strings: {jws}"
+        );
+        ids.push(credential_id(jws));
     }
     ids
 }
@@ -1717,7 +1727,7 @@ fn obc_resources_paging_learners_refresh_and_revocation() {
     let since = issuer.obc_resource(since_url.as_str(), Some(&tokens.access));
     assert_eq!(
         page_ids(&since, "since the cut"),
-        [added["id"].as_str().unwrap()],
+        [credential_id(&added["credential"])],
         "only the badge issued after {cut}"
     );
     assert_eq!(total_count(&since), 1);
