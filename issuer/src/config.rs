@@ -118,6 +118,111 @@ pub struct IssuerConfig {
     /// OpenID4VCI issuance (absent in older files: the defaults).
     #[serde(default)]
     pub oid4vci: Oid4vciConfig,
+    /// The Open Badges 3.0 API provider (absent in older files: the defaults).
+    #[serde(default)]
+    pub ob_api: ObApiConfig,
+}
+
+/// `[ob_api]`: the Open Badges 3.0 API provider (issue 15): the documents its discovery names,
+/// and the lifetimes of its tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct ObApiConfig {
+    /// The privacy policy the discovery document names (default: the issuer's `url`, with a
+    /// warning at start-up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_policy_url: Option<String>,
+    /// The terms of service the discovery document names (default: the issuer's `url`, with a
+    /// warning at start-up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_of_service_url: Option<String>,
+    /// Seconds an access token works (default 3600, from 60 to 86,400).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_ttl_seconds: Option<u32>,
+    /// Days a refresh token works unused (default 180, from 1 to 3650); each refresh gives a
+    /// new one with a fresh lifetime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_ttl_days: Option<u32>,
+}
+
+/// Bounds of `[ob_api] access_token_ttl_seconds`.
+pub const OB_API_ACCESS_TTL_RANGE: std::ops::RangeInclusive<u32> = 60..=86_400;
+/// Bounds of `[ob_api] refresh_token_ttl_days`.
+pub const OB_API_REFRESH_DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=3650;
+
+impl ObApiConfig {
+    /// Seconds an access token works.
+    pub fn access_token_ttl(&self) -> u32 {
+        self.access_token_ttl_seconds.unwrap_or(3600)
+    }
+
+    /// Days a refresh token works unused.
+    pub fn refresh_token_ttl_days(&self) -> u32 {
+        self.refresh_token_ttl_days.unwrap_or(180)
+    }
+
+    /// The privacy policy URL, `fallback` (the issuer's URL) when none is configured.
+    pub fn privacy_policy<'a>(&'a self, fallback: &'a str) -> &'a str {
+        self.privacy_policy_url.as_deref().unwrap_or(fallback)
+    }
+
+    /// The terms of service URL, `fallback` (the issuer's URL) when none is configured.
+    pub fn terms_of_service<'a>(&'a self, fallback: &'a str) -> &'a str {
+        self.terms_of_service_url.as_deref().unwrap_or(fallback)
+    }
+
+    /// What start-up should warn about (one sentence each): documents left to their default.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (key, value) in [
+            ("privacy_policy_url", &self.privacy_policy_url),
+            ("terms_of_service_url", &self.terms_of_service_url),
+        ] {
+            if value.is_none() {
+                out.push(format!(
+                    "[ob_api] {key} is not set: the Open Badges API discovery document names \
+                     the issuer's url instead; set it to your real document"
+                ));
+            }
+        }
+        out
+    }
+
+    /// Each value within its bounds and each URL an absolute http(s) URL, else a message
+    /// naming the key.
+    pub fn check(&self) -> Result<(), String> {
+        let access = self.access_token_ttl();
+        if !OB_API_ACCESS_TTL_RANGE.contains(&access) {
+            return Err(format!(
+                "[ob_api] access_token_ttl_seconds = {access}: expected {} to {} seconds",
+                OB_API_ACCESS_TTL_RANGE.start(),
+                OB_API_ACCESS_TTL_RANGE.end()
+            ));
+        }
+        let days = self.refresh_token_ttl_days();
+        if !OB_API_REFRESH_DAYS_RANGE.contains(&days) {
+            return Err(format!(
+                "[ob_api] refresh_token_ttl_days = {days}: expected {} to {} days",
+                OB_API_REFRESH_DAYS_RANGE.start(),
+                OB_API_REFRESH_DAYS_RANGE.end()
+            ));
+        }
+        for (key, value) in [
+            ("privacy_policy_url", &self.privacy_policy_url),
+            ("terms_of_service_url", &self.terms_of_service_url),
+        ] {
+            if let Some(value) = value {
+                let ok = url::Url::parse(value)
+                    .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.has_host());
+                if !ok {
+                    return Err(format!(
+                        "[ob_api] {key} = {value:?}: expected an absolute https URL"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `[oid4vci]`: lifetimes of the OpenID4VCI pre-authorized code flow's secrets, and whether
@@ -258,6 +363,7 @@ impl IssuerConfig {
         config
             .oid4vci
             .check()
+            .and_then(|()| config.ob_api.check())
             .map_err(|reason| ConfigError::Invalid { path, reason })?;
         Ok(config)
     }
@@ -368,6 +474,50 @@ mod tests {
             },
             issuance: IssuanceConfig::default(),
             oid4vci: Oid4vciConfig::default(),
+            ob_api: ObApiConfig::default(),
+        }
+    }
+
+    #[test]
+    fn ob_api_section_defaults_and_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file written before the OB API (no [ob_api]) loads with the defaults.
+        let full = toml::to_string(&sample()).unwrap();
+        let text: String = full.split("[ob_api]").next().unwrap().to_owned();
+        fs::write(dir.path().join(CONFIG_FILE), &text).unwrap();
+        let loaded = IssuerConfig::load(dir.path()).unwrap();
+        assert_eq!(loaded.ob_api.access_token_ttl(), 3600);
+        assert_eq!(loaded.ob_api.refresh_token_ttl_days(), 180);
+        assert_eq!(loaded.ob_api.privacy_policy("https://x"), "https://x");
+        assert_eq!(loaded.ob_api.warnings().len(), 2);
+        let with = format!(
+            "{text}\n[ob_api]\nprivacy_policy_url = \"https://learn.example/privacy\"\n\
+             terms_of_service_url = \"https://learn.example/terms\"\naccess_token_ttl_seconds = 600\n"
+        );
+        fs::write(dir.path().join(CONFIG_FILE), &with).unwrap();
+        let loaded = IssuerConfig::load(dir.path()).unwrap();
+        assert_eq!(loaded.ob_api.access_token_ttl(), 600);
+        assert_eq!(
+            loaded.ob_api.privacy_policy("https://x"),
+            "https://learn.example/privacy"
+        );
+        assert!(loaded.ob_api.warnings().is_empty());
+        for bad in [
+            "access_token_ttl_seconds = 59",
+            "access_token_ttl_seconds = 86401",
+            "refresh_token_ttl_days = 0",
+            "privacy_policy_url = \"not a url\"",
+            "surprise = 1",
+        ] {
+            fs::write(
+                dir.path().join(CONFIG_FILE),
+                format!("{text}\n[ob_api]\n{bad}\n"),
+            )
+            .unwrap();
+            assert!(
+                IssuerConfig::load(dir.path()).is_err(),
+                "{bad} was accepted"
+            );
         }
     }
 

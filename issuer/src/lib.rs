@@ -10,6 +10,8 @@
 //! - [`bulk`]: bulk issuance from CSV or JSON lines, with progress and per-row results.
 //! - [`issuance`]: the issuance engine ([`issuance::Issuer`]) the CLI and the server share.
 //! - [`oid4vci`]: OpenID4VCI 1.0 issuance (pre-authorized code flow) over the core's rules.
+//! - [`obapi`]: the Open Badges 3.0 API provider (OAuth 2.0 grants of a learner's credentials to
+//!   other platforms) over the core's rules.
 //! - [`server`]: the HTTP service (`passerelle-issuer serve`).
 //! - [`status_cache`]: signed status lists kept in memory, checked by one revision read.
 //! - [`tls`]: TLS for `serve` (rustls) and a local development CA (rcgen).
@@ -33,6 +35,7 @@ pub mod bulk;
 pub mod config;
 pub mod files;
 pub mod issuance;
+pub mod obapi;
 pub mod oid4vci;
 pub mod runner;
 pub mod schemas;

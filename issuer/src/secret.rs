@@ -238,6 +238,20 @@ pub fn learner_key_hmac(
     )
 }
 
+/// HMAC-SHA256 under the issuer's [`LearnerSecret`] of a `label` (which names the purpose and
+/// its version, so MACs made for one purpose never stand for another) and `parts`, each
+/// length-prefixed so no two lists of parts give the same input.
+pub fn purpose_mac(secret: &LearnerSecret, label: &str, parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = hmac_sha256(&secret.0);
+    mac.update(label.as_bytes());
+    mac.update(b"\0");
+    for part in parts {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
 /// Prefix of keyed learner keys.
 pub const LEARNER_KEY_HMAC_PREFIX: &str = "email-hmac:";
 

@@ -831,7 +831,8 @@ fn the_metadata_names_the_endpoints_and_both_configurations_and_the_as_metadata_
     let reply = issuer.get(&issuer.url("/.well-known/oauth-authorization-server"));
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(reply.body["issuer"], issuer.base);
-    assert_eq!(reply.body["token_endpoint"], issuer.url("/oid4vci/token"));
+    // One token endpoint for OpenID4VCI and the OB 3.0 API (issue 15).
+    assert_eq!(reply.body["token_endpoint"], issuer.url("/oauth/token"));
     assert_eq!(
         reply.body["pre-authorized_grant_anonymous_access_supported"],
         true

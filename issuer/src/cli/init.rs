@@ -234,6 +234,7 @@ pub fn init(args: InitArgs) -> Result<()> {
         },
         issuance: config::IssuanceConfig::default(),
         oid4vci: config::Oid4vciConfig::default(),
+        ob_api: config::ObApiConfig::default(),
     };
     let config_path = config.create(dir)?;
     cleanup.disarm();

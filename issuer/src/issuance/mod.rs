@@ -243,6 +243,12 @@ impl Issuer {
         }
     }
 
+    /// [`crate::secret::purpose_mac`] under this issuer's learner secret: pairwise subject ids
+    /// and CSRF tokens of the OB 3.0 API provider.
+    pub fn purpose_mac(&self, label: &str, parts: &[&[u8]]) -> [u8; 32] {
+        crate::secret::purpose_mac(&self.learner_secret, label, parts)
+    }
+
     /// Whether credentials get a suspension entry too.
     pub fn suspension_enabled(&self) -> bool {
         read_lock(&self.config).issuance.suspension

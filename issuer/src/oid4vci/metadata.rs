@@ -169,18 +169,25 @@ pub async fn issuer_metadata(issuer: &Issuer) -> Result<Value, Oid4vciError> {
     }))
 }
 
-/// The authorization server metadata (RFC 8414 §2, OpenID4VCI §12.3). RFC 8414 requires
-/// `response_types_supported`; no authorization endpoint is offered (only the pre-authorized
-/// code grant, which needs none), so the honest list is empty.
+/// The authorization server metadata (RFC 8414 §2, OpenID4VCI §12.3) of the one authorization
+/// server behind OpenID4VCI and the Open Badges 3.0 API: one token endpoint for the
+/// pre-authorized code (no client authentication: `none`), the authorization code (PKCE S256)
+/// and refresh grants (`client_secret_basic`).
 pub fn authorization_server_metadata(issuer: &Issuer) -> Value {
     let base = issuer.base_url();
     json!({
         "issuer": base,
-        "token_endpoint": format!("{base}/oid4vci/token"),
-        "grant_types_supported": [PRE_AUTHORIZED_GRANT_TYPE],
-        "response_types_supported": [],
+        "authorization_endpoint": format!("{base}/oauth/authorize"),
+        "token_endpoint": format!("{base}/oauth/token"),
+        "registration_endpoint": format!("{base}/oauth/register"),
+        "revocation_endpoint": format!("{base}/oauth/revoke"),
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT_TYPE, "authorization_code", "refresh_token"],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": crate::obapi::SUPPORTED.map(|s| s.uri()),
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic"],
         "pre-authorized_grant_anonymous_access_supported": true,
-        "token_endpoint_auth_methods_supported": ["none"],
     })
 }
 

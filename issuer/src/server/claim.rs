@@ -5,6 +5,11 @@
 //! same-device link, with a pre-authorized code minted for each view; never the transaction
 //! code) and a QR code of the link. Unknown tokens answer a 404 page, expired ones a 410 page.
 //!
+//! The page also lists the apps the learner connected through the Open Badges 3.0 API ("Apps
+//! connected to your badges", every grant of the credential's learner key), each with a
+//! disconnect form (`POST /claim/{token}/apps/{grant_id}/disconnect`, its CSRF token a keyed
+//! MAC of the claim token's hash and the grant id; 303 back here with a notice).
+//!
 //! The token is the only secret protecting the page, so responses say `Cache-Control: no-store`
 //! and `Referrer-Policy: no-referrer`, and the access log records the route, not the path.
 
@@ -18,6 +23,7 @@ use serde_json::Value;
 use super::{ApiError, AppState};
 use crate::issuance;
 use crate::oid4vci;
+use crate::store::obapi::GrantView;
 use crate::store::{IssuedCredential, StoreError};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -26,6 +32,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/claim/{token}/credential.json", get(credential_json))
         .route("/claim/{token}/badge.png", get(badge_png))
         .route("/claim/{token}/badge.svg", get(badge_svg))
+        .route(
+            "/claim/{token}/apps/{grant_id}/disconnect",
+            axum::routing::post(disconnect),
+        )
 }
 
 /// Escapes text for HTML element content and double-quoted attribute values.
@@ -105,7 +115,7 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response {
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+            "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ),
     );
     response
@@ -116,7 +126,7 @@ main{max-width:42rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radi
 h1{font-size:1.6rem;margin-top:0}dt{font-weight:600}dd{margin:0 0 .6rem 0}\
 .status{padding:.6rem;border-radius:.3rem;background:#fdecea;border:1px solid #b3261e}\
 a{color:#0b57d0}.qr svg{width:12rem;height:12rem}img.badge{max-width:8rem;height:auto}\
-ul.downloads li{margin:.3rem 0}";
+ul.downloads li{margin:.3rem 0}ul.apps li{margin:.6rem 0}.notice{padding:.6rem;border-radius:.3rem;background:#e7f3e8;border:1px solid #1e7a34}";
 
 fn not_found_page() -> Response {
     html(
@@ -188,11 +198,67 @@ fn wallet_section(offer: &oid4vci::MintedOffer, minutes: u32) -> String {
     section
 }
 
+/// "Apps connected to your badges": the learner's live OB 3.0 API grants, each with a
+/// disconnect form (its CSRF token a keyed MAC of the claim token's hash and the grant id).
+fn apps_section(state: &AppState, token: &str, grants: &[GrantView], notice: bool) -> String {
+    let mut section = String::from("<h2>Apps connected to your badges</h2>\n");
+    if notice {
+        section.push_str(
+            "<p class=\"notice\" role=\"status\">The app was disconnected: it can no longer \
+             read your badges.</p>\n",
+        );
+    }
+    if grants.is_empty() {
+        section.push_str("<p>No app can read your badges from here.</p>\n");
+        return section;
+    }
+    section.push_str(
+        "<p>These apps can read every badge this issuer has awarded you, including later ones, \
+         until you disconnect them.</p>\n<ul class=\"apps\">\n",
+    );
+    for grant in grants {
+        let metadata: Value = serde_json::from_str(&grant.client_metadata).unwrap_or(Value::Null);
+        let host = metadata
+            .get("client_uri")
+            .and_then(Value::as_str)
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let scopes: Vec<&str> = passerelle_core::obapi::parse_scope(&grant.scope)
+            .known
+            .into_iter()
+            .map(passerelle_core::obapi::Scope::plain_words)
+            .collect();
+        let last = grant.last_used_at.map_or_else(
+            || "never".to_owned(),
+            |at| at.format("%Y-%m-%d").to_string(),
+        );
+        let csrf = crate::obapi::disconnect_csrf(&state.issuer, token, &grant.id);
+        section.push_str(&format!(
+            "<li><strong>{name}</strong> ({host}) — {scopes}. Connected since {since}, last used \
+             {last}.\n<form method=\"post\" action=\"/claim/{token}/apps/{id}/disconnect\">\
+             <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
+             <button>Disconnect {name}</button></form></li>\n",
+            name = escape(&grant.client_name),
+            host = escape(&host),
+            scopes = escape(&scopes.join(", ")),
+            since = grant.created_at.format("%Y-%m-%d"),
+            last = escape(&last),
+            token = escape(token),
+            id = escape(&grant.id),
+            csrf = escape(&csrf),
+        ));
+    }
+    section.push_str("</ul>\n");
+    section
+}
+
 fn render(
     state: &AppState,
     token: &str,
     c: &IssuedCredential,
     offer: Option<&oid4vci::MintedOffer>,
+    apps: &str,
 ) -> Response {
     let doc: Value = serde_json::from_str(&c.credential).unwrap_or(Value::Null);
     let achievement = doc
@@ -283,6 +349,7 @@ fn render(
             .div_ceil(60);
         body.push_str(&wallet_section(offer, minutes));
     }
+    body.push_str(apps);
     let url = issuance::claim_url(&state.issuer.base_url(), token);
     match super::badge::qr_svg(&url) {
         Ok(svg) => body.push_str(&format!(
@@ -361,6 +428,7 @@ async fn page(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
 ) -> Response {
     let mut response = match redeem(&state, &token).await {
         Ok(Redeemed::Found(c)) if wants_credential(&headers) => {
@@ -383,7 +451,18 @@ async fn page(
                     }
                 }
             };
-            render(&state, &token, &c, offer.as_ref())
+            let grants = match state
+                .issuer
+                .store()
+                .grants_for_learner(&c.learner_key)
+                .await
+            {
+                Ok(g) => g,
+                Err(e) => return ApiError::from(e).into_response(),
+            };
+            let notice = uri.query() == Some("notice=disconnected");
+            let apps = apps_section(&state, &token, &grants, notice);
+            render(&state, &token, &c, offer.as_ref(), &apps)
         }
         Ok(Redeemed::Unknown) => not_found_page(),
         Ok(Redeemed::Expired) => expired_page(),
@@ -413,6 +492,69 @@ async fn download(
         Ok(Redeemed::Expired) => expired_page(),
         Err(e) => e.into_response(),
     }
+}
+
+fn forbidden_page() -> Response {
+    html(
+        StatusCode::FORBIDDEN,
+        "Request refused",
+        "<h1>Request refused</h1>\n<p>This form was not sent from your badge page. Open the \
+         page again and use its Disconnect button.</p>",
+    )
+}
+
+/// `POST /claim/{token}/apps/{grant_id}/disconnect`: revokes one of the learner's grants, then
+/// 303 back to the claim page with a notice.
+async fn disconnect(
+    State(state): State<AppState>,
+    Path((token, grant_id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let c = match redeem(&state, &token).await {
+        Ok(Redeemed::Found(c)) => c,
+        Ok(Redeemed::Unknown) => return not_found_page(),
+        Ok(Redeemed::Expired) => return expired_page(),
+        Err(e) => return e.into_response(),
+    };
+    let presented = url::form_urlencoded::parse(&body)
+        .find(|(name, _)| name == "csrf_token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    if !crate::obapi::disconnect_csrf_matches(&state.issuer, &token, &grant_id, &presented) {
+        return forbidden_page();
+    }
+    let at = crate::store::now_seconds();
+    match state
+        .issuer
+        .store()
+        .disconnect_grant(&grant_id, &c.learner_key, at)
+        .await
+    {
+        Ok(true) => {
+            let entry = crate::store::NewAuditEntry {
+                actor: crate::obapi::LEARNER_ACTOR.into(),
+                action: "obapi.grant.disconnect".into(),
+                subject: format!("grant:{grant_id}"),
+                details: serde_json::json!({}),
+            };
+            if let Err(e) = state.issuer.store().append_audit(&entry).await {
+                tracing::error!(error = %e, "cannot write an audit entry");
+            }
+        }
+        // Already disconnected (a second click): the page shows it gone all the same.
+        Ok(false) => {}
+        Err(e) => return ApiError::from(e).into_response(),
+    }
+    let location = format!(
+        "{}/claim/{token}?notice=disconnected",
+        state.issuer.base_url()
+    );
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    private_headers(&mut response);
+    response
 }
 
 async fn credential_json(State(state): State<AppState>, Path(token): Path<String>) -> Response {

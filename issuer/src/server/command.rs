@@ -71,6 +71,9 @@ pub fn run(
         for note in issuer.start_notes() {
             tracing::warn!("{note}");
         }
+        for note in issuer.config().ob_api.warnings() {
+            tracing::warn!("{note}");
+        }
         if let Err(e) = issuer.ensure_schema() {
             // The public side (DID document, status lists, claim pages) still serves; issuing
             // answers 503 until the schema is installed.

@@ -10,7 +10,11 @@
 //!   downloads;
 //! - OpenID4VCI 1.0 (pre-authorized code flow): the issuer and authorization server metadata,
 //!   offers by reference, token, nonce, credential and notification endpoints (see
-//!   [`oid4vci`]).
+//!   [`oid4vci`]);
+//! - the Open Badges 3.0 API (issue 15): discovery, OAuth 2.0 registration, authorization with
+//!   a consent page, one token endpoint for every grant (`/oauth/token`, alias
+//!   `/oid4vci/token`), revocation, and the `credentials` and `profile` resources (see
+//!   [`obapi`]).
 //!
 //! Admin API under `/api/v1` (bearer API tokens, each change audited with the token's id as the
 //! actor), described by `GET /api/v1/openapi.json`. See [`api`] and [`openapi`].
@@ -43,6 +47,7 @@ pub mod claim;
 pub mod command;
 pub mod error;
 pub mod jobs;
+pub mod obapi;
 pub mod oid4vci;
 pub mod openapi;
 pub mod public;
@@ -90,6 +95,8 @@ pub struct AppState {
     pub jobs: jobs::JobRunner,
     /// The token endpoint's concurrency bound.
     pub token_slots: oid4vci::TokenSlots,
+    /// The OB 3.0 API's rate limits.
+    pub obapi_limits: obapi::RateLimits,
 }
 
 impl AppState {
@@ -97,6 +104,7 @@ impl AppState {
         Self {
             jobs: jobs::JobRunner::new(Arc::clone(&issuer)),
             token_slots: oid4vci::TokenSlots::default(),
+            obapi_limits: obapi::RateLimits::default(),
             issuer,
             options: Arc::new(options),
         }
@@ -225,6 +233,7 @@ pub fn app(state: AppState) -> Router {
     let mut router = public::routes(&state)
         .merge(claim::routes())
         .merge(oid4vci::routes(&state))
+        .merge(obapi::routes())
         .merge(open)
         .merge(protected)
         .fallback(not_found);
@@ -290,9 +299,13 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // With the peer's address, for the OB 3.0 API's per-address rate limits.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// How long requests in flight may take to finish once a TLS server is told to stop.
@@ -318,7 +331,7 @@ pub async fn serve_tls(
         axum_server::tls_rustls::RustlsConfig::from_config(config),
     )
     .handle(handle)
-    .serve(app.into_make_service())
+    .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>())
     .await
 }
 

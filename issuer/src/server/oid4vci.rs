@@ -4,7 +4,8 @@
 //! - `GET /.well-known/openid-credential-issuer[/<path>]`: credential issuer metadata;
 //! - `GET /.well-known/oauth-authorization-server[/<path>]`: authorization server metadata;
 //! - `GET /oid4vci/offers/{reference}`: a credential offer by reference (a fresh code each time);
-//! - `POST /oid4vci/token` (form): a pre-authorized code for an access token;
+//! - `POST /oid4vci/token` (form, an alias of `/oauth/token`, whose dispatcher lives in
+//!   [`super::obapi`]): a pre-authorized code for an access token;
 //! - `POST /oid4vci/nonce`: a `c_nonce`;
 //! - `POST /oid4vci/credential` (Bearer, JSON): the credential;
 //! - `POST /oid4vci/notification` (Bearer, JSON): what the wallet did with it (204).
@@ -75,7 +76,6 @@ pub(super) fn routes(state: &AppState) -> Router<AppState> {
     }
     router
         .route("/oid4vci/offers/{reference}", get(offer))
-        .route("/oid4vci/token", post(token))
         .route("/oid4vci/nonce", post(nonce))
         .route("/oid4vci/credential", post(credential))
         .route("/oid4vci/notification", post(notification))
@@ -107,7 +107,7 @@ fn no_store(response: &mut Response) {
 }
 
 /// A JSON answer with `Cache-Control: no-store`.
-fn json_no_store(status: StatusCode, body: &Value) -> Response {
+pub(super) fn json_no_store(status: StatusCode, body: &Value) -> Response {
     let mut response = (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -118,7 +118,7 @@ fn json_no_store(status: StatusCode, body: &Value) -> Response {
     response
 }
 
-fn error_body(code: &str, description: &str) -> Value {
+pub(super) fn error_body(code: &str, description: &str) -> Value {
     json!({ "error": code, "error_description": ascii_description(description) })
 }
 
@@ -213,7 +213,7 @@ fn respond<T>(result: Result<T, Oid4vciError>, ok: impl FnOnce(T) -> Response) -
     }
 }
 
-fn media_type(headers: &HeaderMap) -> Option<String> {
+pub(super) fn media_type(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -228,7 +228,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The body, within the route's limit (`None`: too large or unreadable).
-async fn body_of(request: Request, limit: usize) -> Option<Bytes> {
+pub(super) async fn body_of(request: Request, limit: usize) -> Option<Bytes> {
     axum::body::to_bytes(request.into_body(), limit).await.ok()
 }
 
@@ -272,34 +272,36 @@ async fn offer(State(state): State<AppState>, Path(reference): Path<String>) -> 
     })
 }
 
-/// `POST /oid4vci/token`.
-async fn token(State(state): State<AppState>, request: Request) -> Response {
-    let Ok(_slot) = state.token_slots.0.clone().try_acquire_owned() else {
-        let mut response = json_no_store(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &error_body(
-                "temporarily_unavailable",
-                "too many token requests at once; retry in a moment",
-            ),
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return response;
-    };
-    let invalid = |description: &str| {
-        error_response(Oid4vciError::Token {
-            code: passerelle_core::oid4vci::TokenErrorCode::InvalidRequest,
-            description: description.to_owned(),
+/// Answers 503 with `Retry-After` when every token slot is busy; else holds one.
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the answer itself, made once per refused request"
+)]
+pub(super) fn token_slot(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, Response> {
+    state
+        .token_slots
+        .0
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            let mut response = json_no_store(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &error_body(
+                    "temporarily_unavailable",
+                    "too many token requests at once; retry in a moment",
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
         })
-    };
-    if media_type(request.headers()).as_deref() != Some("application/x-www-form-urlencoded") {
-        return invalid("the token request must be application/x-www-form-urlencoded");
-    }
-    let Some(body) = body_of(request, 8 * 1024).await else {
-        return invalid("the token request body is larger than 8 KiB or unreadable");
-    };
-    let result = match oid4vci::TokenRequest::parse(&body) {
+}
+
+/// The pre-authorized code grant of the token endpoint (`POST /oauth/token` and its alias
+/// `/oid4vci/token`, dispatched on `grant_type` by [`super::obapi`]): `body` is the form.
+pub(super) async fn pre_authorized_token(state: &AppState, body: &[u8]) -> Response {
+    let result = match oid4vci::TokenRequest::parse(body) {
         Ok(parsed) => oid4vci::exchange_code(&state.issuer, &parsed).await,
         Err(e) => Err(e),
     };

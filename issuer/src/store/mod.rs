@@ -3,7 +3,8 @@
 //! By concern: `keys` (the issuer profile and its sealed keys), `achievements`, `credentials`,
 //! `issue` (one credential's transaction), `bulk` (jobs), `status` (lists, slots, bits), `tokens`
 //! (API and claim tokens), `oid4vci` (offers, pre-authorized codes, access tokens, nonces,
-//! deliveries), `learners`, `audit`, `queries` (read-only reporting) and `ids`; this
+//! deliveries), `obapi` (the Open Badges 3.0 API provider's clients, consent requests, grants,
+//! codes and tokens), `learners`, `audit`, `queries` (read-only reporting) and `ids`; this
 //! file holds the pool, its options, the error type and the row helpers they share.
 //!
 //! One [`Store`] wraps a connection pool of either kind. Both backends run the *same* SQL text
@@ -101,6 +102,7 @@ mod keys;
 pub mod bulk;
 pub mod issue;
 pub mod learners;
+pub mod obapi;
 pub mod oid4vci;
 pub mod queries;
 pub mod status;

@@ -127,6 +127,7 @@ pub fn sample_config(key: &KeyPair) -> IssuerConfig {
             ..IssuanceConfig::default()
         },
         oid4vci: Oid4vciConfig::default(),
+        ob_api: Default::default(),
     }
 }
 

@@ -54,15 +54,20 @@ pub(crate) async fn metadata_is_served_and_reads_back(db: &TestDb) {
     let as_reply = f.get("/.well-known/oauth-authorization-server").await;
     assert_eq!(as_reply.status, StatusCode::OK);
     let as_metadata = oid4vci::parse_authorization_server_metadata(&as_reply.body, BASE).unwrap();
-    // RFC 8414 §2: required; empty, as no authorization endpoint is offered.
-    assert_eq!(as_metadata.other["response_types_supported"], json!([]));
+    // RFC 8414 §2: required; `code`, for the OB 3.0 API's authorization endpoint (issue 15).
+    assert_eq!(
+        as_metadata.other["response_types_supported"],
+        json!(["code"])
+    );
     assert_eq!(
         as_metadata.pre_authorized_grant_anonymous_access_supported,
         Some(true)
     );
     assert_eq!(
         as_metadata.pre_authorized_token_endpoint().unwrap(),
-        format!("{BASE}/oid4vci/token")
+        // One token endpoint for OpenID4VCI and the OB 3.0 API (issue 15); /oid4vci/token
+        // stays as its alias.
+        format!("{BASE}/oauth/token")
     );
 }
 
@@ -89,7 +94,7 @@ pub(crate) async fn an_issuer_url_with_a_path_has_path_aware_metadata(db: &TestD
     let as_metadata = oid4vci::parse_authorization_server_metadata(&reply.body, &url).unwrap();
     assert_eq!(
         as_metadata.pre_authorized_token_endpoint().unwrap(),
-        format!("{url}/oid4vci/token")
+        format!("{url}/oauth/token")
     );
     // An offer names the issuer with its path.
     let claim = f.issue("ada@example.org", None).await;

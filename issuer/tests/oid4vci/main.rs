@@ -15,6 +15,7 @@ mod common;
 
 mod errors;
 mod flow;
+mod obapi;
 
 use std::sync::Arc;
 
@@ -69,6 +70,9 @@ on_both_oneshot!(
     errors::tx_codes,
     errors::credential_errors,
     errors::notifications,
+    obapi::the_whole_provider_flow,
+    obapi::authorization_errors,
+    obapi::rate_limits_over_a_socket,
 );
 
 pub(crate) struct Reply {

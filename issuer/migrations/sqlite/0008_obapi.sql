@@ -1,0 +1,80 @@
+-- The Open Badges 3.0 API provider (issue 15) — SQLite. Keep in step with
+-- ../postgres/0008_obapi.sql: same tables, columns and constraints; only the dialect differs.
+-- Every secret (client secret, pending authorization request id, CSRF token, authorization code,
+-- access and refresh token) is 32 random bytes of which only the SHA-256 is stored. No learner
+-- key appears outside `obapi_grants`, and no token anywhere in clear.
+
+-- Clients registered with RFC 7591 dynamic registration. `id` (obc_…) is public; `metadata` is
+-- the normalised registration (JSON) as answered to the client.
+CREATE TABLE obapi_clients (
+    id              TEXT PRIMARY KEY,
+    secret_hash     BLOB NOT NULL UNIQUE,
+    client_name     TEXT NOT NULL,
+    metadata        TEXT NOT NULL,
+    created_at      TEXT NOT NULL
+);
+
+-- Authorization requests waiting for the learner's decision on the consent page (10 minutes,
+-- one decision, at most 5 wrong claim links).
+CREATE TABLE obapi_requests (
+    hash            BLOB PRIMARY KEY,
+    csrf_hash       BLOB NOT NULL,
+    client_id       TEXT NOT NULL REFERENCES obapi_clients (id),
+    redirect_uri    TEXT NOT NULL,
+    scope           TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    code_challenge  TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL,
+    used_at         TEXT,
+    failed_attempts BIGINT NOT NULL DEFAULT 0 CHECK (failed_attempts >= 0)
+);
+CREATE INDEX obapi_requests_expires ON obapi_requests (expires_at);
+
+-- What a learner allowed a client: every credential of the learner key, now and later, until
+-- revoked (by the learner on the claim page, or by replay detection). At most one live grant
+-- per client and learner.
+CREATE TABLE obapi_grants (
+    id              TEXT PRIMARY KEY,
+    client_id       TEXT NOT NULL REFERENCES obapi_clients (id),
+    learner_key     TEXT NOT NULL,
+    scope           TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    last_used_at    TEXT,
+    revoked_at      TEXT
+);
+CREATE UNIQUE INDEX obapi_grants_one_live ON obapi_grants (client_id, learner_key)
+    WHERE revoked_at IS NULL;
+CREATE INDEX obapi_grants_learner ON obapi_grants (learner_key);
+
+-- Authorization codes: single use, 10 minutes, bound to the request's redirect URI and PKCE
+-- challenge.
+CREATE TABLE obapi_codes (
+    hash            BLOB PRIMARY KEY,
+    grant_id        TEXT NOT NULL REFERENCES obapi_grants (id),
+    client_id       TEXT NOT NULL REFERENCES obapi_clients (id),
+    redirect_uri    TEXT NOT NULL,
+    scope           TEXT NOT NULL,
+    code_challenge  TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL,
+    used_at         TEXT
+);
+
+-- Access and refresh tokens. `origin_hash` is the code the chain of tokens started from (kept
+-- through refreshes), so a replayed code revokes every token descended from it. A refresh
+-- token is `rotated_at` once exchanged; presenting it again revokes the whole grant.
+CREATE TABLE obapi_tokens (
+    hash            BLOB PRIMARY KEY,
+    kind            TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+    grant_id        TEXT NOT NULL REFERENCES obapi_grants (id),
+    client_id       TEXT NOT NULL REFERENCES obapi_clients (id),
+    origin_hash     BLOB NOT NULL REFERENCES obapi_codes (hash),
+    scope           TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL,
+    rotated_at      TEXT,
+    revoked_at      TEXT
+);
+CREATE INDEX obapi_tokens_grant ON obapi_tokens (grant_id);
+CREATE INDEX obapi_tokens_origin ON obapi_tokens (origin_hash);
