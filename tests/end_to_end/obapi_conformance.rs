@@ -1203,10 +1203,13 @@ fn obc_authorization_consent_and_token_endpoint() {
         Some(state),
         "code_challenge_method missing (defaults to plain)",
     );
+    // A plain "challenge" that is also a well-formed S256 one (43 base64url characters), so only
+    // the method can refuse it.
+    let plain_challenge = "A".repeat(43);
     let plain = with(
         &with(&good, "code_challenge_method", "plain"),
         "code_challenge",
-        &pkce.verifier,
+        &plain_challenge,
     );
     error_redirect(
         &issuer.obc_authorize(&p, &plain, &mut browser),
