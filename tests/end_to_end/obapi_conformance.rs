@@ -658,6 +658,12 @@ fn no_redirect(reply: &Reply, what: &str) {
 fn oauth_error(reply: &Reply, status: u16, code: &str, what: &str) {
     assert_eq!(reply.status, status, "{what}: {:?}", reply);
     assert_eq!(reply.error(), code, "{what}: {}", reply.body);
+    // As the examples of OB 3.0 §7.2.2, RFC 6749 §5.2 and RFC 7591 §3.2.2 show.
+    assert!(
+        reply.header("cache-control").contains("no-store"),
+        "{what}: Cache-Control no-store: {:?}",
+        reply.headers
+    );
     assert!(
         reply.header("content-type").starts_with("application/json"),
         "{what}: {:?}",
@@ -1971,6 +1977,52 @@ fn obc_resources_paging_learners_refresh_and_revocation() {
         assert!(!log.contains(secret.as_str()), "a secret in the log");
     }
     assert_eq!(app.registration["client_name"], "Backpack");
+
+    // The audit log (issue 15: registrations, grants, token use and revocations), with the app
+    // as the actor of its token requests and no token, secret or claim link in it.
+    let audit = issuer.reply(
+        issuer
+            .http
+            .get(issuer.url("/api/v1/audit?limit=500"))
+            .bearer_auth(&issuer.admin_token),
+        "GET /api/v1/audit",
+    );
+    assert_eq!(audit.status, 200, "{audit:?}");
+    let entries = audit.body["entries"].as_array().expect("audit entries");
+    for action in [
+        "obapi.client.register",
+        "obapi.grant.approve",
+        "obapi.token.issue",
+        "obapi.token.refresh",
+        "obapi.token.replay",
+        "obapi.token.revoke",
+        "obapi.credentials.read",
+        "obapi.profile.read",
+    ] {
+        assert!(
+            entries.iter().any(|e| e["action"] == action),
+            "an audit entry {action}: {}",
+            audit.body
+        );
+    }
+    let actor = format!("oauth-client:{}", app.id);
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "obapi.token.issue" && e["actor"] == actor.as_str()),
+        "the app is the actor of its token requests: {}",
+        audit.body
+    );
+    let text = audit.body.to_string();
+    for secret in [
+        &tokens.access,
+        &tokens.refresh,
+        &latest.access,
+        &app.secret,
+        &bob_secret,
+    ] {
+        assert!(!text.contains(secret.as_str()), "a secret in the audit log");
+    }
 }
 
 #[test]
