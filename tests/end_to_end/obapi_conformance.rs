@@ -271,7 +271,10 @@ fn without_values(html: &str) -> String {
 /// A learner's badges: the claim link of one and the ids of all.
 struct Learner {
     claim_link: String,
+    /// The `id` of each credential document.
     ids: Vec<String>,
+    /// The issuer's own id of each (for its admin API).
+    store_ids: Vec<String>,
 }
 
 impl Issuer {
@@ -300,6 +303,7 @@ impl Issuer {
     /// `count` badges for one learner (one email), each its own award (`external_id`).
     fn obc_learner(&self, email: &str, count: usize) -> Learner {
         let mut ids = Vec::new();
+        let mut store_ids = Vec::new();
         let mut claim_link = String::new();
         for i in 0..count {
             let body = self.award(&json!({
@@ -310,12 +314,17 @@ impl Issuer {
                 "external_id": format!("{email}-{i}"),
             }));
             ids.push(credential_id(&body["credential"]));
+            store_ids.push(body["id"].as_str().unwrap_or_default().to_owned());
             claim_link = body["claim"]["url"]
                 .as_str()
                 .unwrap_or_else(|| panic!("the award has a claim link: {body}"))
                 .to_owned();
         }
-        Learner { claim_link, ids }
+        Learner {
+            claim_link,
+            ids,
+            store_ids,
+        }
     }
 
     /// OB 3.0 §7.1.1: the SDD at `{base}/ims/ob/v3p0/discovery`, unprotected; plus the RFC 8414
@@ -1245,15 +1254,21 @@ fn obc_authorization_consent_and_token_endpoint() {
         Some(state),
         "only credential.upsert",
     );
+    // The state comes back exactly, whatever its characters (here ones that need encoding).
+    let odd_state = "x y&z=1/\u{e9}~%";
     error_redirect(
         &issuer.obc_authorize(
             &p,
-            &with(&good, "scope", "https://example.org/other"),
+            &with(
+                &with(&good, "scope", "https://example.org/other"),
+                "state",
+                odd_state,
+            ),
             &mut browser,
         ),
         redirect,
         "invalid_scope",
-        Some(state),
+        Some(odd_state),
         "an unknown scope",
     );
 
@@ -1964,11 +1979,26 @@ fn obc_resources_paging_learners_refresh_and_revocation() {
         true,
         "an access token of a revoked grant",
     );
-    // Bob's grant lives on.
+    // Bob's grant lives on, and a revoked badge is no longer returned.
     assert_eq!(
         issuer.obc_resource(&credentials, Some(&bobs.access)).status,
         200
     );
+    let revoked = issuer.reply(
+        issuer
+            .http
+            .post(issuer.url(&format!("/api/v1/credentials/{}/revoke", bob.store_ids[0])))
+            .bearer_auth(&issuer.admin_token),
+        "revoke bob's badge",
+    );
+    assert_eq!(revoked.status, 200, "{:?}", revoked);
+    let after = issuer.obc_resource(&credentials, Some(&bobs.access));
+    assert!(
+        page_ids(&after, "after revocation").is_empty(),
+        "{}",
+        after.body
+    );
+    assert_eq!(total_count(&after), 0);
 
     // No token or secret in the service's log.
     // (The access token sent in a query above may be in a request log; not these.)
