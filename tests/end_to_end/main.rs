@@ -17,6 +17,7 @@ mod issuer_cli;
 mod issuer_serve;
 mod negative;
 mod obapi;
+mod obapi_conformance;
 mod oid4vci;
 mod presentation;
 mod verifier_load;
