@@ -531,15 +531,14 @@ async fn disconnect(
         .await
     {
         Ok(true) => {
-            let entry = crate::store::NewAuditEntry {
-                actor: crate::obapi::LEARNER_ACTOR.into(),
-                action: "obapi.grant.disconnect".into(),
-                subject: format!("grant:{grant_id}"),
-                details: serde_json::json!({}),
-            };
-            if let Err(e) = state.issuer.store().append_audit(&entry).await {
-                tracing::error!(error = %e, "cannot write an audit entry");
-            }
+            super::obapi::audit(
+                &state,
+                crate::obapi::LEARNER_ACTOR.into(),
+                "obapi.grant.disconnect",
+                &format!("grant:{grant_id}"),
+                serde_json::json!({}),
+            )
+            .await;
         }
         // Already disconnected (a second click): the page shows it gone all the same.
         Ok(false) => {}

@@ -472,25 +472,7 @@ impl Fetcher {
             request = request.header(reqwest::header::AUTHORIZATION, value);
         }
         let response = request.send().map_err(|e| network_error(url, &e))?;
-        let status = response.status().as_u16();
-        let header = |name: reqwest::header::HeaderName| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let content_type = header(reqwest::header::CONTENT_TYPE);
-        let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
-        let link = links(response.headers());
-        let body = read_body(url, response)?;
-        Ok(Answer {
-            status,
-            body,
-            content_type,
-            www_authenticate,
-            link,
-        })
+        answer(url, response)
     }
 
     /// Any request (the OAuth 2.0 client's, the Open Badges API's bearer GETs): the address
@@ -517,25 +499,7 @@ impl Fetcher {
             request = request.body(body);
         }
         let response = request.send().map_err(|e| network_error(url, &e))?;
-        let status = response.status().as_u16();
-        let header = |name: reqwest::header::HeaderName| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let content_type = header(reqwest::header::CONTENT_TYPE);
-        let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
-        let link = links(response.headers());
-        let body = read_body(url, response)?;
-        Ok(Answer {
-            status,
-            body,
-            content_type,
-            www_authenticate,
-            link,
-        })
+        answer(url, response)
     }
 
     fn fetch(
@@ -597,6 +561,29 @@ fn network_error(url: &str, e: &reqwest::Error) -> FetchError {
         url: url.into(),
         reason: cause(e),
     }
+}
+
+/// The parts of `response` a caller reads: status, the headers that matter, the body (capped).
+fn answer(url: &str, response: reqwest::blocking::Response) -> Result<Answer, FetchError> {
+    let status = response.status().as_u16();
+    let header = |name: reqwest::header::HeaderName| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header(reqwest::header::CONTENT_TYPE);
+    let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
+    let link = links(response.headers());
+    let body = read_body(url, response)?;
+    Ok(Answer {
+        status,
+        body,
+        content_type,
+        www_authenticate,
+        link,
+    })
 }
 
 /// A response's body, at most [`MAX_RESPONSE_BYTES`] (announced or actual).

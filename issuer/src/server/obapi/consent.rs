@@ -30,11 +30,11 @@ use crate::server::claim::escape;
 use crate::server::oid4vci::{body_of, media_type};
 use crate::server::AppState;
 use crate::store::obapi::{Approval, AuthRequestRecord, NewAuthRequest, REQUEST_PREFIX};
-use crate::store::{NewAuditEntry, StoreError};
+use crate::store::StoreError;
 
 use super::discovery::endpoint;
 use super::oauth::form;
-use super::{peer, too_many};
+use super::{audit, peer, too_many};
 
 /// The one message for a claim link that is not accepted, whatever the reason.
 pub const CLAIM_REFUSED: &str = "This claim link was not accepted. Check that you copied the \
@@ -135,24 +135,6 @@ fn redirect_error(
     match redirect_to(redirect_uri, &params) {
         Some(location) => see_other(&location),
         None => server_error("a registered redirect URI is not a URL"),
-    }
-}
-
-async fn audit(
-    state: &AppState,
-    actor: String,
-    action: &str,
-    subject: &str,
-    details: serde_json::Value,
-) {
-    let entry = NewAuditEntry {
-        actor,
-        action: action.into(),
-        subject: subject.into(),
-        details,
-    };
-    if let Err(e) = state.issuer.store().append_audit(&entry).await {
-        tracing::error!(error = %e, action, "cannot write an audit entry");
     }
 }
 

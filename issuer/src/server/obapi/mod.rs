@@ -47,6 +47,26 @@ pub mod discovery;
 pub mod oauth;
 pub mod resources;
 
+/// Appends one audit entry; a failure to write it is logged, never shown to the client (the
+/// request it records has already been decided).
+pub(crate) async fn audit(
+    state: &AppState,
+    actor: String,
+    action: &str,
+    subject: &str,
+    details: serde_json::Value,
+) {
+    let entry = crate::store::NewAuditEntry {
+        actor,
+        action: action.into(),
+        subject: subject.into(),
+        details,
+    };
+    if let Err(e) = state.issuer.store().append_audit(&entry).await {
+        tracing::error!(error = %e, action, "cannot write an audit entry");
+    }
+}
+
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/ims/ob/v3p0/discovery", get(discovery::document))

@@ -23,9 +23,9 @@ use crate::server::AppState;
 use crate::store::obapi::{
     ClientRecord, Revocation, TokenExchange, TokenExpiry, CODE_PREFIX, REFRESH_PREFIX,
 };
-use crate::store::{NewAuditEntry, StoreError};
+use crate::store::StoreError;
 
-use super::{peer, too_many};
+use super::{audit, peer, too_many};
 
 /// Longest form the token and revocation endpoints read.
 const MAX_FORM: usize = 8 * 1024;
@@ -70,18 +70,6 @@ pub(crate) fn form(body: &[u8]) -> Result<HashMap<String, String>, String> {
         }
     }
     Ok(out)
-}
-
-async fn audit(state: &AppState, actor: String, action: &str, subject: &str, details: Value) {
-    let entry = NewAuditEntry {
-        actor,
-        action: action.into(),
-        subject: subject.into(),
-        details,
-    };
-    if let Err(e) = state.issuer.store().append_audit(&entry).await {
-        tracing::error!(error = %e, action, "cannot write an audit entry");
-    }
 }
 
 /// `POST /oauth/register`.

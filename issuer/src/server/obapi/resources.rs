@@ -16,7 +16,6 @@ use serde_json::{json, Value};
 use crate::obapi::{client_actor, has_scope, pairwise_subject, well_formed};
 use crate::server::AppState;
 use crate::store::obapi::{AccessRecord, ACCESS_PREFIX};
-use crate::store::NewAuditEntry;
 
 use super::{internal, status_info};
 
@@ -75,15 +74,14 @@ async fn authorize(
 }
 
 async fn audit(state: &AppState, record: &AccessRecord, action: &str, details: Value) {
-    let entry = NewAuditEntry {
-        actor: client_actor(&record.client_id),
-        action: action.into(),
-        subject: format!("grant:{}", record.grant_id),
+    super::audit(
+        state,
+        client_actor(&record.client_id),
+        action,
+        &format!("grant:{}", record.grant_id),
         details,
-    };
-    if let Err(e) = state.issuer.store().append_audit(&entry).await {
-        tracing::error!(error = %e, action, "cannot write an audit entry");
-    }
+    )
+    .await;
 }
 
 fn json_response(body: &Value) -> Response {
