@@ -60,6 +60,7 @@ async fn request(store: &Store, client_id: &str, at: DateTime<Utc>) -> AuthReque
             client_id: client_id.into(),
             redirect_uri: "http://127.0.0.1:1234/callback".into(),
             scope: SCOPE.into(),
+            refused_scope: String::new(),
             state: "st".into(),
             code_challenge: "challenge".into(),
             expires_at: at + Duration::minutes(10),

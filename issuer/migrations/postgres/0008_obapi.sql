@@ -22,6 +22,8 @@ CREATE TABLE obapi_requests (
     client_id       TEXT NOT NULL REFERENCES obapi_clients (id),
     redirect_uri    TEXT NOT NULL,
     scope           TEXT NOT NULL,
+    -- Scopes the client asked for that are never granted (shown on the consent page).
+    refused_scope   TEXT NOT NULL DEFAULT '',
     state           TEXT NOT NULL,
     code_challenge  TEXT NOT NULL,
     created_at      TIMESTAMPTZ NOT NULL,

@@ -54,6 +54,8 @@ pub struct AuthRequestRecord {
     pub client_id: String,
     pub redirect_uri: String,
     pub scope: String,
+    /// Asked for and never granted (space-separated).
+    pub refused_scope: String,
     pub state: String,
     pub code_challenge: String,
     pub csrf_hash: Vec<u8>,
@@ -92,6 +94,8 @@ pub struct NewAuthRequest {
     pub client_id: String,
     pub redirect_uri: String,
     pub scope: String,
+    /// What the client asked for and will not get (space-separated), for the consent page.
+    pub refused_scope: String,
     pub state: String,
     pub code_challenge: String,
     pub expires_at: DateTime<Utc>,
@@ -221,22 +225,34 @@ type RequestRow = (
     String,
     String,
     String,
+    String,
     Vec<u8>,
     DateTime<Utc>,
     Option<DateTime<Utc>>,
     i64,
 );
 
-const REQUEST_SELECT: &str = "SELECT client_id, redirect_uri, scope, state, code_challenge, \
-    csrf_hash, expires_at, used_at, failed_attempts FROM obapi_requests";
+const REQUEST_SELECT: &str = "SELECT client_id, redirect_uri, scope, refused_scope, state, \
+    code_challenge, csrf_hash, expires_at, used_at, failed_attempts FROM obapi_requests";
 
 fn request_record(row: RequestRow) -> AuthRequestRecord {
-    let (client_id, redirect_uri, scope, state, code_challenge, csrf_hash, expires_at, used_at, n) =
-        row;
+    let (
+        client_id,
+        redirect_uri,
+        scope,
+        refused_scope,
+        state,
+        code_challenge,
+        csrf_hash,
+        expires_at,
+        used_at,
+        n,
+    ) = row;
     AuthRequestRecord {
         client_id,
         redirect_uri,
         scope,
+        refused_scope,
         state,
         code_challenge,
         csrf_hash,
@@ -385,14 +401,15 @@ impl Store {
                 .await?;
             sqlx::query(
                 "INSERT INTO obapi_requests (hash, csrf_hash, client_id, redirect_uri, scope, \
-                 state, code_challenge, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 refused_scope, state, code_challenge, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(digest(secrets.request.expose()))
             .bind(digest(secrets.csrf.expose()))
             .bind(&new.client_id)
             .bind(&new.redirect_uri)
             .bind(&new.scope)
+            .bind(&new.refused_scope)
             .bind(&new.state)
             .bind(&new.code_challenge)
             .bind(at)

@@ -270,6 +270,10 @@ pub(crate) async fn the_whole_provider_flow(db: &TestDb) {
     assert_eq!(first.status, StatusCode::BAD_REQUEST);
     assert!(first.text().contains("This claim link was not accepted"));
     assert_eq!(hidden(&first.text(), "request"), consent.request);
+    assert!(
+        first.text().contains("will not grant"),
+        "the form shown again still names what will not be granted"
+    );
 
     // Approve with a claim link of one of Ada's badges.
     let reply = decide(&f, &consent, &ada_claim, "approve", None).await;

@@ -287,6 +287,7 @@ async fn authorization_request(state: &AppState, params: &HashMap<String, String
         client_id: client.id.clone(),
         redirect_uri: redirect_uri.to_owned(),
         scope: scope_string(&decision.granted),
+        refused_scope: decision.refused.join(" "),
         state: client_state.to_owned(),
         code_challenge: challenge.to_owned(),
         expires_at: now + chrono::Duration::seconds(REQUEST_TTL_SECONDS),
@@ -304,6 +305,7 @@ async fn authorization_request(state: &AppState, params: &HashMap<String, String
         client_id: new.client_id,
         redirect_uri: new.redirect_uri,
         scope: new.scope,
+        refused_scope: new.refused_scope,
         state: new.state,
         code_challenge: new.code_challenge,
         csrf_hash: Vec::new(),
@@ -316,7 +318,6 @@ async fn authorization_request(state: &AppState, params: &HashMap<String, String
         StatusCode::OK,
         &registration,
         &stored,
-        &decision.refused,
         secrets.request.expose(),
         secrets.csrf.expose(),
         None,
@@ -349,7 +350,6 @@ fn consent_page(
     status: StatusCode,
     client: &ClientRegistration,
     request: &AuthRequestRecord,
-    refused: &[String],
     request_id: &str,
     csrf: &str,
     message: Option<&str>,
@@ -374,12 +374,13 @@ fn consent_page(
         body.push_str(&format!("<li>{}</li>\n", escape(scope.plain_words())));
     }
     body.push_str("</ul>\n");
+    let refused: Vec<&str> = request.refused_scope.split_whitespace().collect();
     if !refused.is_empty() {
         body.push_str("<p>It also asked for the following, which this issuer does not allow and will not grant:</p>\n<ul>\n");
         for uri in refused {
             let words = match Scope::from_uri(uri) {
                 Some(scope) => scope.plain_words(),
-                None => uri.as_str(),
+                None => uri,
             };
             body.push_str(&format!("<li>{}</li>\n", escape(words)));
         }
@@ -551,7 +552,6 @@ async fn approve(
             StatusCode::BAD_REQUEST,
             registration,
             record,
-            &[],
             request_id,
             csrf,
             Some(CLAIM_REFUSED),
