@@ -331,6 +331,19 @@ fn listed(issuer: &Issuer, store: &Path) -> Vec<Value> {
         .clone()
 }
 
+/// The profile id `connections --json` shows for the one connection: the provider's
+/// getProfile answer, a pairwise `urn:uuid:`.
+fn profile_id(connections_json: &str) -> String {
+    let list: Value = serde_json::from_str(connections_json).expect("connections --json is JSON");
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    let id = list[0]["profile"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the wallet read the learner's profile: {list}"))
+        .to_owned();
+    assert!(id.starts_with("urn:uuid:"), "{id}");
+    id
+}
+
 /// The claim page's HTML.
 fn claim_page(issuer: &Issuer, claim_link: &str) -> String {
     let reply = issuer.get(claim_link);
@@ -402,6 +415,7 @@ fn the_wallet_connects_through_the_consent_page_pulls_every_badge_syncs_and_is_d
     assert_ok(&connections, "wallet connections");
     let text = stdout(&connections);
     assert!(text.contains(&issuer.base), "{text}");
+    let first_profile = profile_id(&text);
     assert!(
         !text.contains("obr_") && !text.contains("obt_") && !text.contains("obs_"),
         "connections never shows a token or secret: {text}"
@@ -472,6 +486,13 @@ fn the_wallet_connects_through_the_consent_page_pulls_every_badge_syncs_and_is_d
     let out = connect(&issuer, &store, &alice_links[0]);
     assert_ok(&out, "connect again");
     assert!(claim_page(&issuer, &alice_links[1]).contains("Passerelle wallet"));
+    let listed = wallet(&issuer, &store, &["connections", "--json"]);
+    assert_ok(&listed, "wallet connections");
+    assert_ne!(
+        profile_id(&stdout(&listed)),
+        first_profile,
+        "another app (a new registration) sees Alice under another profile id"
+    );
     let out = wallet(&issuer, &store, &["disconnect", &issuer.base]);
     assert_ok(&out, "wallet disconnect");
     assert!(

@@ -147,6 +147,8 @@ pub(crate) fn connect(
         access_token: None,
         access_expires_at: None,
         scopes: tokens.scopes.clone(),
+        profile_id: None,
+        profile_name: None,
         connected_at: store::timestamp(now),
         last_sync: None,
     };
@@ -236,11 +238,36 @@ fn pull(
     for warning in &fetched.warnings {
         eprintln!("warning: {}: {}", safe(&title), safe(warning));
     }
+    // getProfile when it was granted: who the learner is there (shown by `connections`). Not
+    // being able to read it does not stop the badges from being imported.
+    let profile = if connection
+        .scopes
+        .iter()
+        .any(|s| s == Scope::ProfileReadonly.uri())
+    {
+        match sync::fetch_profile(fetcher, &api, &tokens.access_token) {
+            Ok(profile) => Some(profile),
+            Err(e) => {
+                eprintln!(
+                    "warning: {}: could not read your profile there: {}",
+                    safe(&title),
+                    safe(&e.to_string())
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
     let count = fetched.found.len();
     let results = policy.apply(wallet, fetched.found, Utc::now(), Some(fetcher))?;
     let now = Utc::now();
     if let Some(stored) = wallet.index.connections.get_mut(at) {
         stored.last_sync = Some(store::timestamp(now));
+        if let Some(profile) = profile {
+            stored.profile_id = Some(profile.id);
+            stored.profile_name = profile.name;
+        }
         stored.access_token = Some(tokens.access_token.to_string());
         stored.access_expires_at = tokens
             .expires_in
@@ -464,6 +491,12 @@ pub(crate) fn connections(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8
     for (at, c) in list.iter().enumerate() {
         println!("#{} {} ({})", at + 1, safe(&c.title), safe(&c.provider));
         println!("    {}", granted_words(&c.scopes));
+        if let Some(id) = &c.profile_id {
+            match &c.profile_name {
+                Some(name) => println!("    you there: {} ({})", safe(name), safe(id)),
+                None => println!("    you there: {}", safe(id)),
+            }
+        }
         println!(
             "    connected {}, last synced {}{}",
             c.connected_at,
@@ -486,6 +519,7 @@ fn connection_json(at: usize, c: &Connection) -> Value {
         "title": c.title,
         "api": c.api_base,
         "scopes": c.scopes,
+        "profile": c.profile_id.as_ref().map(|id| json!({"id": id, "name": c.profile_name})),
         "revocable": c.revocation_url.is_some(),
         "connected_at": c.connected_at,
         "last_sync": c.last_sync,

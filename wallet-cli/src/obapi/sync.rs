@@ -46,16 +46,7 @@ pub fn fetch_all(
 ) -> Result<Fetched, ObApiClientError> {
     let first = credentials_url(api_base)?;
     let origin = first.origin();
-    let mut headers = HeaderMap::new();
-    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-    let mut bearer = HeaderValue::try_from(format!("Bearer {access_token}")).map_err(|_| {
-        ObApiClientError::Token {
-            url: first.to_string(),
-            reason: "the access token holds characters an HTTP header cannot carry".into(),
-        }
-    })?;
-    bearer.set_sensitive(true);
-    headers.insert(AUTHORIZATION, bearer);
+    let headers = bearer_headers(&first, access_token)?;
 
     let mut fetched = Fetched {
         found: Vec::new(),
@@ -116,6 +107,74 @@ pub fn fetch_all(
     Ok(fetched)
 }
 
+/// `Accept: application/json` and the bearer token (RFC 6750 §2.1, header only, marked
+/// sensitive so it never appears in a debug print).
+fn bearer_headers(url: &Url, access_token: &str) -> Result<HeaderMap, ObApiClientError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    let mut bearer = HeaderValue::try_from(format!("Bearer {access_token}")).map_err(|_| {
+        ObApiClientError::Token {
+            url: url.to_string(),
+            reason: "the access token holds characters an HTTP header cannot carry".into(),
+        }
+    })?;
+    bearer.set_sensitive(true);
+    headers.insert(AUTHORIZATION, bearer);
+    Ok(headers)
+}
+
+/// The learner's Profile at the provider (getProfile, OB 3.0 §6): what the provider calls them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// `GET {api}/profile` with the bearer `access_token`: the Profile's `id` (required by the OB 3.0
+/// schema, with a `type` that includes `Profile`) and its `name` when it has one.
+pub fn fetch_profile(
+    fetcher: &Fetcher,
+    api_base: &Url,
+    access_token: &str,
+) -> Result<Profile, ObApiClientError> {
+    let base = api_base.as_str().trim_end_matches('/');
+    let url = Url::parse(&format!("{base}/profile")).map_err(|e| ObApiClientError::Url {
+        url: api_base.to_string(),
+        reason: e.to_string(),
+    })?;
+    let headers = bearer_headers(&url, access_token)?;
+    let answer = fetcher.send(reqwest::Method::GET, url.as_str(), &headers, Vec::new())?;
+    if answer.status != 200 {
+        return Err(refusal(url.as_str(), &answer));
+    }
+    let document = parse_json("profile", url.as_str(), &answer.body)?;
+    read_profile(&document).map_err(|reason| ObApiClientError::Malformed {
+        what: "profile",
+        url: url.to_string(),
+        reason,
+    })
+}
+
+/// A Profile document's id and name; `Err` says which member is missing or wrong.
+fn read_profile(document: &serde_json::Value) -> Result<Profile, String> {
+    let is_profile = match &document["type"] {
+        serde_json::Value::String(t) => t == "Profile",
+        serde_json::Value::Array(types) => types.iter().any(|t| t == "Profile"),
+        _ => false,
+    };
+    if !is_profile {
+        return Err("type must be or include \"Profile\"".into());
+    }
+    let id = document["id"]
+        .as_str()
+        .filter(|id| !id.trim().is_empty())
+        .ok_or("id must be a non-empty string (the OB 3.0 Profile schema requires it)")?;
+    Ok(Profile {
+        id: id.to_owned(),
+        name: document["name"].as_str().map(str::to_owned),
+    })
+}
+
 /// The `rel="next"` target of a `Link` value, resolved against the page it came with (the
 /// core's `find_link`); refused off the API's origin (the bearer token goes with the request).
 fn next_page(
@@ -170,6 +229,26 @@ mod tests {
 
     fn url(text: &str) -> Url {
         Url::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_profile_needs_its_type_and_id_and_may_have_a_name() {
+        let profile = read_profile(&serde_json::json!({
+            "@context": ["https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+            "type": "Profile", "id": "https://example.edu/issuers/565049",
+            "name": "Example University"
+        }))
+        .unwrap();
+        assert_eq!(profile.id, "https://example.edu/issuers/565049");
+        assert_eq!(profile.name.as_deref(), Some("Example University"));
+        let profile = read_profile(&serde_json::json!({"type": ["Profile"], "id": "urn:uuid:1"}));
+        assert_eq!(profile.unwrap().name, None);
+        let no_id = read_profile(&serde_json::json!({"type": ["Profile"], "name": "x"}));
+        assert!(no_id.unwrap_err().contains("id"));
+        let not_profile = read_profile(&serde_json::json!({"type": ["Achievement"], "id": "x"}));
+        assert!(not_profile.unwrap_err().contains("Profile"));
+        let blank = read_profile(&serde_json::json!({"type": "Profile", "id": " "}));
+        assert!(blank.is_err());
     }
 
     #[test]

@@ -163,6 +163,12 @@ pub struct Connection {
     pub access_expires_at: Option<String>,
     /// The scopes the provider granted.
     pub scopes: Vec<String>,
+    /// The learner's Profile at the provider (getProfile): its id, and its name if any. Absent
+    /// from connections made before it was read, and when the provider did not grant it.
+    #[serde(default)]
+    pub profile_id: Option<String>,
+    #[serde(default)]
+    pub profile_name: Option<String>,
     pub connected_at: String,
     pub last_sync: Option<String>,
 }
@@ -177,6 +183,7 @@ impl std::fmt::Debug for Connection {
             .field("revocation_url", &self.revocation_url)
             .field("client_id", &self.client_id)
             .field("scopes", &self.scopes)
+            .field("profile_id", &self.profile_id)
             .field("connected_at", &self.connected_at)
             .field("last_sync", &self.last_sync)
             .finish_non_exhaustive()

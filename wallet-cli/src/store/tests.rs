@@ -386,6 +386,8 @@ fn connection() -> Connection {
         access_token: Some("secret-access-4711".into()),
         access_expires_at: None,
         scopes: vec!["s".into()],
+        profile_id: Some("urn:uuid:0a6f1c0e-2d3b-4c5d-8e9f-0a1b2c3d4e5f".into()),
+        profile_name: None,
         connected_at: "2026-01-01T00:00:00Z".into(),
         last_sync: None,
     }

@@ -332,12 +332,25 @@ fn connect_imports_every_page_sync_rotates_the_refresh_token_and_disconnect_revo
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["provider"], format!("{}", provider.base));
     assert_eq!(listed[0]["revocable"], true);
+    assert_eq!(
+        listed[0]["profile"]["id"],
+        provider::LEARNER_PROFILE_ID,
+        "getProfile was called with the granted profile scope: {}",
+        listed[0]
+    );
     no_secret_in(&provider, &listed[0].to_string());
     let out = wallet.run(&["connections"], None);
     assert!(out.status.success(), "{}", text(&out));
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(said.starts_with("#1 Test \\u{1b}[31mMOOC ("), "{said}");
     assert!(said.contains("read your badges"), "{said}");
+    assert!(
+        said.contains(&format!(
+            "you there: Ada \\u{{1b}}[31mLovelace ({})",
+            provider::LEARNER_PROFILE_ID
+        )),
+        "the profile's name, escaped, and its id: {said}"
+    );
     no_secret_in(&provider, &said);
 
     // A new badge; sync refreshes (rotation), reads it, and keeps the five it has.

@@ -251,12 +251,44 @@ fn app(shared: Shared) -> Router {
         .route(&format!("{path}/connect/token"), post(token))
         .route(&format!("{path}/connect/revoke"), post(revoke))
         .route(&format!("{path}/ims/ob/v3p0/credentials"), get(credentials))
+        .route(&format!("{path}/ims/ob/v3p0/profile"), get(profile))
         .route(
             &format!("/.well-known/oauth-authorization-server{path}"),
             get(metadata),
         )
         .with_state(shared)
 }
+
+/// The learner's Profile (getProfile), shaped as the spec's example (`type` a string), for a
+/// token with the profile scope.
+async fn profile(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let scope = shared.inner.lock().unwrap().access.get(token).cloned();
+    match scope {
+        None => imsx(
+            StatusCode::UNAUTHORIZED,
+            "unauthorizedrequest",
+            "The request was not correctly authorised.",
+        ),
+        Some(scope) if !scope.split(' ').any(|s| s == PROFILE) => {
+            imsx(StatusCode::FORBIDDEN, "forbidden", "insufficient scope")
+        }
+        Some(_) => axum::Json(json!({
+            "@context": ["https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+            "type": "Profile",
+            "id": LEARNER_PROFILE_ID,
+            "name": "Ada \u{1b}[31mLovelace",
+        }))
+        .into_response(),
+    }
+}
+
+/// The id the provider gives its learner's Profile.
+pub const LEARNER_PROFILE_ID: &str = "https://mooc.example/learners/565049";
 
 /// The learner's badge number `n`, issued by a did:key (verifies with nothing fetched) and
 /// really signed: JSON with an eddsa-jcs-2022 proof, every third a VC-JOSE compact JWS.
