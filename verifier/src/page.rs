@@ -17,8 +17,8 @@ use serde_json::Value;
 use passerelle_core::model::identity::identity_matches;
 use passerelle_core::model::CredentialModel;
 use passerelle_core::verify::{
-    placeholders, Arg, ArgKind, Check, CheckId, DocumentKind, Message, MessageCode, Outcome,
-    Report, Verdict,
+    placeholders, Arg, ArgKind, Check, CheckId, DocumentKind, EndorsementReport, Message,
+    MessageCode, Outcome, Report, Standing, Verdict,
 };
 
 use crate::i18n::Messages;
@@ -202,6 +202,11 @@ pub fn result(m: &Messages<'_>, view: &ResultView<'_>) -> String {
             DocumentKind::Credential => {
                 (badge_card(m, report, verification.document.as_ref(), view.email, &verification.text))
                 (checks_list(m, report, "checks"))
+                (endorsements_section(m, report, "endorsements"))
+            }
+            // Never presented on its own: an endorsement's report is nested in its credential's.
+            DocumentKind::Endorsement => {
+                (checks_list(m, report, "checks"))
             }
             DocumentKind::Presentation => {
                 (checks_list(m, report, "checks"))
@@ -212,6 +217,7 @@ pub fn result(m: &Messages<'_>, view: &ResultView<'_>) -> String {
                         (verdict_block(m, inner))
                         (badge_card(m, inner, raw, view.email, &verification.text))
                         (checks_list(m, inner, &format!("checks-{n}")))
+                        (endorsements_section(m, inner, &format!("endorsements-{n}")))
                     }
                 }
             }
@@ -229,6 +235,91 @@ pub fn result(m: &Messages<'_>, view: &ResultView<'_>) -> String {
         }
     };
     layout(m, &title, Some(&verification.text), body).into_string()
+}
+
+/// The endorsements embedded in a credential, each with how to take it: "endorsed by" only for
+/// a verified endorsement whose endorser a loaded registry recognises. Every text from the
+/// credential goes through maud, which escapes it.
+fn endorsements_section(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
+    if report.endorsements().is_empty() && report.endorsements_not_checked == 0 {
+        return html! {};
+    }
+    html! {
+        section class="endorsements" aria-labelledby=(id) {
+            h2 id=(id) { (m.t("endorsements.title")) }
+            ul {
+                @for (n, e) in report.endorsements().iter().enumerate() {
+                    @let name = e.endorser_name.as_deref().or(e.endorser.as_deref()).unwrap_or(m.t("endorsements.unknown_endorser"));
+                    @let (class, headline) = endorsement_headline(m, e, name);
+                    li class={ "endorsement endorsement-" (class) } {
+                        p class="endorsement-headline" { strong { (headline) } }
+                        dl {
+                            @if let Some(endorsed) = &e.endorsed {
+                                dt { (m.t("endorsements.endorses")) }
+                                dd { code { (endorsed) } }
+                            }
+                            @if let Some(comment) = &e.comment {
+                                dt { (m.t("endorsements.comment")) }
+                                dd { (comment) }
+                            }
+                            dt { (m.t("endorsements.found_at")) }
+                            dd { code { (e.found_at) } }
+                        }
+                        details {
+                            summary { (m.t("endorsements.details")) }
+                            (checks_list(m, &e.report, &format!("{id}-{n}-checks")))
+                        }
+                    }
+                }
+            }
+            @if report.endorsements_not_checked > 0 {
+                p { (m.format("endorsements.more", &[("count", &report.endorsements_not_checked.to_string())])) }
+            }
+        }
+    }
+}
+
+/// The class and the sentence for one endorsement.
+fn endorsement_headline(
+    m: &Messages<'_>,
+    e: &EndorsementReport,
+    name: &str,
+) -> (&'static str, String) {
+    let first = |outcome: Outcome| {
+        e.report
+            .checks()
+            .iter()
+            .find(|c| c.outcome == outcome && (outcome == Outcome::Fail || c.required))
+            .map(|c| format!("{} — {}", check_title(m, c.id), message_text(m, &c.message)))
+            .unwrap_or_default()
+    };
+    match &e.standing {
+        Standing::Recognised { registries } => (
+            "recognised",
+            m.format(
+                "endorsements.recognised",
+                &[("name", name), ("registries", &registries.join(", "))],
+            ),
+        ),
+        Standing::NotRecognised => (
+            "not_recognised",
+            m.format("endorsements.not_recognised", &[("name", name)]),
+        ),
+        Standing::Invalid { .. } => (
+            "invalid",
+            m.format(
+                "endorsements.invalid",
+                &[("name", name), ("reason", &first(Outcome::Fail))],
+            ),
+        ),
+        Standing::Incomplete { .. } => (
+            "incomplete",
+            m.format(
+                "endorsements.incomplete",
+                &[("name", name), ("reason", &first(Outcome::NotChecked))],
+            ),
+        ),
+    }
 }
 
 fn report_base64(report: &Report) -> String {
