@@ -1043,7 +1043,7 @@ mod tests {
         assert!(html.contains("Recommandations"), "{html}");
         assert!(
             html.contains(
-                "Recommandé par &lt;b&gt;Agence&lt;/b&gt; qualité (reconnu : Registre &lt;QA&gt;)"
+                "Recommandé par &lt;b&gt;Agence&lt;/b&gt; qualité (figure dans : Registre &lt;QA&gt;)"
             ),
             "{html}"
         );
