@@ -10,6 +10,7 @@ mod bake;
 mod canon;
 mod contexts;
 mod did;
+mod endorsement;
 mod jose;
 mod model;
 mod proofs;

@@ -17,8 +17,8 @@ use serde_json::Value;
 use passerelle_core::model::identity::identity_matches;
 use passerelle_core::model::CredentialModel;
 use passerelle_core::verify::{
-    placeholders, Arg, ArgKind, Check, CheckId, DocumentKind, Message, MessageCode, Outcome,
-    Report, Verdict,
+    placeholders, Arg, ArgKind, Check, CheckId, DocumentKind, EndorsementReport, Message,
+    MessageCode, Outcome, Report, Standing, Verdict,
 };
 
 use crate::i18n::Messages;
@@ -202,6 +202,11 @@ pub fn result(m: &Messages<'_>, view: &ResultView<'_>) -> String {
             DocumentKind::Credential => {
                 (badge_card(m, report, verification.document.as_ref(), view.email, &verification.text))
                 (checks_list(m, report, "checks"))
+                (endorsements_section(m, report, "endorsements"))
+            }
+            // Never presented on its own: an endorsement's report is nested in its credential's.
+            DocumentKind::Endorsement => {
+                (checks_list(m, report, "checks"))
             }
             DocumentKind::Presentation => {
                 (checks_list(m, report, "checks"))
@@ -212,6 +217,7 @@ pub fn result(m: &Messages<'_>, view: &ResultView<'_>) -> String {
                         (verdict_block(m, inner))
                         (badge_card(m, inner, raw, view.email, &verification.text))
                         (checks_list(m, inner, &format!("checks-{n}")))
+                        (endorsements_section(m, inner, &format!("endorsements-{n}")))
                     }
                 }
             }
@@ -229,6 +235,91 @@ pub fn result(m: &Messages<'_>, view: &ResultView<'_>) -> String {
         }
     };
     layout(m, &title, Some(&verification.text), body).into_string()
+}
+
+/// The endorsements embedded in a credential, each with how to take it: "endorsed by" only for
+/// a verified endorsement whose endorser a loaded registry recognises. Every text from the
+/// credential goes through maud, which escapes it.
+fn endorsements_section(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
+    if report.endorsements().is_empty() && report.endorsements_not_checked == 0 {
+        return html! {};
+    }
+    html! {
+        section class="endorsements" aria-labelledby=(id) {
+            h2 id=(id) { (m.t("endorsements.title")) }
+            ul {
+                @for (n, e) in report.endorsements().iter().enumerate() {
+                    @let name = e.endorser_name.as_deref().or(e.endorser.as_deref()).unwrap_or(m.t("endorsements.unknown_endorser"));
+                    @let (class, headline) = endorsement_headline(m, e, name);
+                    li class={ "endorsement endorsement-" (class) } {
+                        p class="endorsement-headline" { strong { (headline) } }
+                        dl {
+                            @if let Some(endorsed) = &e.endorsed {
+                                dt { (m.t("endorsements.endorses")) }
+                                dd { code { (endorsed) } }
+                            }
+                            @if let Some(comment) = &e.comment {
+                                dt { (m.t("endorsements.comment")) }
+                                dd { (comment) }
+                            }
+                            dt { (m.t("endorsements.found_at")) }
+                            dd { code { (e.found_at) } }
+                        }
+                        details {
+                            summary { (m.t("endorsements.details")) }
+                            (checks_list(m, &e.report, &format!("{id}-{n}-checks")))
+                        }
+                    }
+                }
+            }
+            @if report.endorsements_not_checked > 0 {
+                p { (m.format("endorsements.more", &[("count", &report.endorsements_not_checked.to_string())])) }
+            }
+        }
+    }
+}
+
+/// The class and the sentence for one endorsement.
+fn endorsement_headline(
+    m: &Messages<'_>,
+    e: &EndorsementReport,
+    name: &str,
+) -> (&'static str, String) {
+    let first = |outcome: Outcome| {
+        e.report
+            .checks()
+            .iter()
+            .find(|c| c.outcome == outcome && (outcome == Outcome::Fail || c.required))
+            .map(|c| format!("{} — {}", check_title(m, c.id), message_text(m, &c.message)))
+            .unwrap_or_default()
+    };
+    match &e.standing {
+        Standing::Recognised { registries } => (
+            "recognised",
+            m.format(
+                "endorsements.recognised",
+                &[("name", name), ("registries", &registries.join(", "))],
+            ),
+        ),
+        Standing::NotRecognised => (
+            "not_recognised",
+            m.format("endorsements.not_recognised", &[("name", name)]),
+        ),
+        Standing::Invalid { .. } => (
+            "invalid",
+            m.format(
+                "endorsements.invalid",
+                &[("name", name), ("reason", &first(Outcome::Fail))],
+            ),
+        ),
+        Standing::Incomplete { .. } => (
+            "incomplete",
+            m.format(
+                "endorsements.incomplete",
+                &[("name", name), ("reason", &first(Outcome::NotChecked))],
+            ),
+        ),
+    }
 }
 
 fn report_base64(report: &Report) -> String {
@@ -840,5 +931,131 @@ mod tests {
             Some("seul")
         );
         assert_eq!(localized(&json!(42), "en"), None);
+    }
+
+    /// A badge signed by a did:key issuer whose achievement carries endorsements by a QA agency
+    /// named with markup: one valid, one whose comment was changed after signing, one about
+    /// another achievement. No status lists: the endorsements carry none.
+    fn endorsed_report(trusted: bool) -> Report {
+        use std::sync::Arc;
+
+        use passerelle_core::keys::KeyPair;
+        use passerelle_core::model::{self, EndorsementCredential, Iri, Profile};
+        use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
+        use passerelle_core::trust::TrustRegistries;
+        use passerelle_core::{did, verify};
+
+        let issuer = KeyPair::from_seed(&[3; 32]);
+        let agency = KeyPair::from_seed(&[5; 32]);
+        let agency_did = did::did_key(&agency.public()).to_string();
+        let sign = |doc: &Value, key: &KeyPair| {
+            let options = ProofOptions::assertion(
+                Cryptosuite::EddsaRdfc2022,
+                did::did_key_verification_method(&key.public()),
+                "2026-06-30T12:00:00Z",
+            );
+            proof::sign(doc, key, &options).unwrap()
+        };
+        let iri = |s: &str| Iri::parse(s).unwrap();
+        let endorsement = |n: u32, subject: &str| {
+            let doc = EndorsementCredential::builder(
+                iri(&format!("urn:uuid:00000000-0000-4000-8000-00000000000{n}")),
+                Profile::new(
+                    iri(&agency_did),
+                    "<b>Agence</b> qualité",
+                    iri("https://qa-agency.example"),
+                ),
+                "Recognised course",
+                iri(subject),
+                chrono::DateTime::parse_from_rfc3339("2026-01-15T00:00:00Z").unwrap(),
+            )
+            .endorsement_comment("<script>alert(1)</script>")
+            .build()
+            .unwrap();
+            sign(&doc, &agency)
+        };
+        let achievement = "https://learn.example/achievements/data-literacy-foundations";
+        let mut tampered = endorsement(2, achievement);
+        tampered["credentialSubject"]["endorsementComment"] = "Changed".into();
+        let mut badge = model::sample::data_literacy_badge();
+        badge["issuer"]["id"] = did::did_key(&issuer.public()).to_string().into();
+        badge.as_object_mut().unwrap().remove("credentialStatus");
+        badge["credentialSubject"]["achievement"]["endorsement"] = json!([
+            endorsement(1, achievement),
+            tampered,
+            endorsement(3, "https://other.example/achievements/x")
+        ]);
+        let badge = sign(&badge, &issuer);
+        let mut trust = TrustRegistries::new();
+        if trusted {
+            trust
+                .load(
+                    &json!({"name": "Registre <QA>", "entries": [{"id": agency_did, "name": "Agence"}]}),
+                    "qa.json",
+                )
+                .unwrap();
+        }
+        let presented =
+            verify::parse_input(&serde_json::to_vec(&badge).unwrap(), &Default::default()).unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z")
+            .unwrap()
+            .into();
+        let options = verify::CheckOptions {
+            trust: Some(Arc::new(trust)),
+            ..Default::default()
+        };
+        verify::check(&presented, &verify::Fetched::default(), now, &options)
+    }
+
+    #[test]
+    fn the_page_lists_endorsements_escaped_and_says_endorsed_by_only_when_earned() {
+        use crate::i18n::Catalogues;
+
+        let all = Catalogues::builtin().unwrap();
+        let en = all.negotiate(Some("en"), None);
+        let fr = all.negotiate(Some("fr"), None);
+        let report = endorsed_report(true);
+        assert_eq!(report.verdict(), Verdict::Verified);
+
+        let html = endorsements_section(&en, &report, "endorsements").into_string();
+        assert!(
+            !html.contains("<script>") && !html.contains("<b>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "Endorsed by &lt;b&gt;Agence&lt;/b&gt; qualité (recognised: Registre &lt;QA&gt;)"
+            ),
+            "{html}"
+        );
+        assert_eq!(html.matches("Endorsed by").count(), 1, "{html}");
+        assert!(
+            html.contains("Invalid endorsement by &lt;b&gt;Agence&lt;/b&gt; qualité: Signature"),
+            "{html}"
+        );
+        assert_eq!(html.matches("endorsement-invalid").count(), 2, "{html}");
+
+        let html = endorsements_section(&fr, &report, "endorsements").into_string();
+        assert!(html.contains("Recommandations"), "{html}");
+        assert!(
+            html.contains(
+                "Recommandé par &lt;b&gt;Agence&lt;/b&gt; qualité (figure dans : Registre &lt;QA&gt;)"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("non valable"), "{html}");
+
+        let html = endorsements_section(&en, &endorsed_report(false), "e").into_string();
+        assert!(!html.contains("Endorsed by"), "{html}");
+        assert!(
+            html.contains(
+                "Endorsement by &lt;b&gt;Agence&lt;/b&gt; qualité (not in your trust registries)"
+            ),
+            "{html}"
+        );
     }
 }

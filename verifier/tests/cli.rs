@@ -129,3 +129,129 @@ fn duplicate_keys_and_invalid_utf8_are_refused_with_where() {
         assert!(stderr.contains(&expected), "{name}: {stderr}");
     }
 }
+
+/// A badge whose achievement carries two endorsements by a QA agency (did:key): one valid,
+/// one whose comment was changed after signing; plus the agency's status list and a trust
+/// registry listing it, written to `dir`.
+fn endorsed_badge(dir: &std::path::Path) -> std::path::PathBuf {
+    use passerelle_core::model::{EndorsementCredential, Profile};
+    use passerelle_core::status::{self, Bitstring, BitstringEntry, StatusIndex, StatusPurpose};
+
+    let issuer = KeyPair::from_seed(&[3; 32]);
+    let agency = KeyPair::from_seed(&[5; 32]);
+    let agency_did = did::did_key(&agency.public()).to_string();
+    let sign = |doc: &serde_json::Value, key: &KeyPair| {
+        let options = ProofOptions::assertion(
+            Cryptosuite::EddsaRdfc2022,
+            did::did_key_verification_method(&key.public()),
+            "2026-06-30T12:00:00Z",
+        );
+        proof::sign(doc, key, &options).unwrap()
+    };
+    let list_url = "https://qa-agency.example/status/1";
+    let iri = |s: &str| Iri::parse(s).unwrap();
+    let endorsement = |n: u64| {
+        let doc = EndorsementCredential::builder(
+            iri(&format!("urn:uuid:00000000-0000-4000-8000-00000000000{n}")),
+            Profile::new(
+                iri(&agency_did),
+                "Agence <qualité>",
+                iri("https://qa-agency.example"),
+            ),
+            "Recognised course",
+            iri("https://learn.example/achievements/data-literacy-foundations"),
+            chrono::DateTime::parse_from_rfc3339("2026-01-15T00:00:00Z").unwrap(),
+        )
+        .endorsement_comment("Meets our criteria.\u{1b}[2J")
+        .credential_status(
+            BitstringEntry::new(StatusPurpose::Revocation, StatusIndex::new(n), list_url).to_json(),
+        )
+        .build()
+        .unwrap();
+        sign(&doc, &agency)
+    };
+    let mut tampered = endorsement(2);
+    tampered["credentialSubject"]["endorsementComment"] = "The best course ever.".into();
+    let mut badge = model::sample::data_literacy_badge();
+    badge["issuer"]["id"] = did::did_key(&issuer.public()).to_string().into();
+    badge.as_object_mut().unwrap().remove("credentialStatus");
+    badge["credentialSubject"]["achievement"]["endorsement"] =
+        serde_json::json!([endorsement(1), tampered]);
+    let badge = sign(&badge, &issuer);
+    let bits = Bitstring::new(status::MIN_ENTRIES, 1).unwrap();
+    let list = sign(
+        &status::status_list_credential(
+            list_url,
+            &agency_did,
+            &StatusPurpose::Revocation,
+            &bits,
+            chrono::DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z")
+                .unwrap()
+                .into(),
+        ),
+        &agency,
+    );
+    std::fs::write(dir.join("list.json"), list.to_string()).unwrap();
+    std::fs::write(
+        dir.join("trust.json"),
+        serde_json::json!({"name": "QA register", "entries": [{"id": agency_did, "name": "Agence qualité"}]})
+            .to_string(),
+    )
+    .unwrap();
+    let path = dir.join("badge.json");
+    std::fs::write(&path, badge.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn endorsements_are_listed_and_only_a_valid_recognised_one_is_endorsed_by() {
+    let dir = tempfile::tempdir().unwrap();
+    let badge = endorsed_badge(dir.path());
+    let list = format!("--status-list={}", dir.path().join("list.json").display());
+    let trust = dir.path().join("trust.json");
+    let trust = trust.to_str().unwrap();
+
+    let (code, out) = verify(&badge, &[&list, "--trust", trust]);
+    assert_eq!(
+        code, 0,
+        "an invalid endorsement does not fail the badge:\n{out}"
+    );
+    assert!(out.starts_with("VERIFIED"), "{out}");
+    assert!(
+        out.contains("Endorsed by Agence <qualité> (recognised: QA register)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("INVALID endorsement by Agence <qualité>: proof failed"),
+        "{out}"
+    );
+    assert!(
+        !out.contains('\u{1b}'),
+        "the comment's escape reaches the terminal:\n{out}"
+    );
+    assert!(out.contains("Meets our criteria.\\u{1b}[2J"), "{out}");
+
+    let (code, out) = verify(&badge, &[&list]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("Endorsed by"), "no registry loaded:\n{out}");
+    assert!(
+        out.contains("Endorsement by Agence <qualité> (not in your trust registries)"),
+        "{out}"
+    );
+
+    let (_, out) = verify(&badge, &[&list, "--trust", trust, "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["verdict"], "verified");
+    let endorsements = report["endorsements"].as_array().unwrap();
+    assert_eq!(endorsements.len(), 2, "{report}");
+    assert_eq!(endorsements[0]["standing"]["status"], "recognised");
+    assert_eq!(endorsements[0]["standing"]["registries"][0], "QA register");
+    assert_eq!(endorsements[0]["report"]["kind"], "endorsement");
+    assert_eq!(
+        endorsements[0]["found_at"],
+        "credentialSubject.achievement.endorsement[0]"
+    );
+    assert_eq!(endorsements[1]["standing"]["status"], "invalid");
+    assert_eq!(endorsements[1]["standing"]["failed"][0], "proof");
+    assert_eq!(endorsements[1]["report"]["verdict"], "not_verified");
+}

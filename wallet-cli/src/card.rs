@@ -3,8 +3,9 @@
 //! wallet's words, and whether it is addressed to an email address. The binary adds colour,
 //! escapes the text for the terminal and prints.
 
+use chrono::{DateTime, Utc};
 use passerelle_core::model;
-use passerelle_core::verify::{self, Presented};
+use passerelle_core::verify::{self, CheckOptions, Fetched, Presented};
 use serde_json::{json, Value};
 
 use crate::checking::credential_of;
@@ -124,6 +125,36 @@ pub fn lines<E>(
     Ok(lines)
 }
 
+/// The `Endorsement` lines of `show`'s card: each endorsement embedded in the credential,
+/// checked offline at `now` (the wallet loads no trust registry and fetches nothing here, so
+/// none is ever "endorsed by"; one with a status list says it could not be fully checked —
+/// `passerelle-verifier` checks them with registries and status lists).
+pub fn endorsement_lines(presented: &Presented, now: DateTime<Utc>) -> Vec<(&'static str, String)> {
+    let report = verify::check(
+        presented,
+        &Fetched::default(),
+        now,
+        &CheckOptions::default(),
+    );
+    let mut lines: Vec<(&'static str, String)> = Vec::new();
+    for endorsement in report.endorsements() {
+        lines.push(("Endorsement", endorsement.headline()));
+        if let Some(comment) = &endorsement.comment {
+            lines.push(("", format!("“{comment}”")));
+        }
+    }
+    if report.endorsements_not_checked > 0 {
+        lines.push((
+            "Endorsement",
+            format!(
+                "{} more endorsements were not checked",
+                report.endorsements_not_checked
+            ),
+        ));
+    }
+    lines
+}
+
 /// Who a credential names, in the wallet's words: "you" only when the subject is the holder's
 /// DID or a hashed email the learner confirmed (`confirm-email`) matches it.
 pub fn recipient_text(recipient: &model::Recipient, holder: &str, confirmed: &[String]) -> String {
@@ -177,4 +208,74 @@ fn names_address(recipient: &model::Recipient, address: &str) -> bool {
         .identifiers
         .iter()
         .any(|identity| model::identity_matches(address, identity))
+}
+
+#[cfg(test)]
+mod tests {
+    use passerelle_core::did;
+    use passerelle_core::keys::KeyPair;
+    use passerelle_core::model::{EndorsementCredential, Iri, Profile};
+    use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn show_lists_endorsements_checked_offline_and_never_says_endorsed_by() {
+        let issuer = KeyPair::from_seed(&[3; 32]);
+        let agency = KeyPair::from_seed(&[5; 32]);
+        let sign = |doc: &Value, key: &KeyPair| {
+            let options = ProofOptions::assertion(
+                Cryptosuite::EddsaRdfc2022,
+                did::did_key_verification_method(&key.public()),
+                "2026-06-30T12:00:00Z",
+            );
+            proof::sign(doc, key, &options).expect("signed")
+        };
+        let iri = |s: &str| Iri::parse(s).expect("an IRI");
+        let endorsement = EndorsementCredential::builder(
+            iri("urn:uuid:00000000-0000-4000-8000-000000000001"),
+            Profile::new(
+                iri(did::did_key(&agency.public()).as_ref()),
+                "Example Quality Agency",
+                iri("https://qa-agency.example"),
+            ),
+            "Recognised course",
+            iri("https://learn.example/achievements/data-literacy-foundations"),
+            DateTime::parse_from_rfc3339("2026-01-15T00:00:00Z").expect("a date"),
+        )
+        .endorsement_comment("Meets our criteria.")
+        .build()
+        .expect("an endorsement");
+        let valid = sign(&endorsement, &agency);
+        let mut tampered = valid.clone();
+        tampered["credentialSubject"]["endorsementComment"] = "Changed.".into();
+        let mut badge = model::sample::data_literacy_badge();
+        badge["issuer"]["id"] = did::did_key(&issuer.public()).to_string().into();
+        badge.as_object_mut().map(|b| b.remove("credentialStatus"));
+        badge["credentialSubject"]["achievement"]["endorsement"] = json!([valid, tampered]);
+        let badge = sign(&badge, &issuer);
+        let presented = crate::checking::parse(&badge.to_string()).expect("readable");
+        let now = DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z")
+            .expect("a date")
+            .into();
+        let lines = endorsement_lines(&presented, now);
+        assert_eq!(
+            lines,
+            [
+                (
+                    "Endorsement",
+                    "Endorsement by Example Quality Agency (not in your trust registries)".into()
+                ),
+                ("", "“Meets our criteria.”".into()),
+                (
+                    "Endorsement",
+                    "INVALID endorsement by Example Quality Agency: proof failed: The signature \
+                     does not hold: the document was altered, or it was not signed by this key."
+                        .into()
+                ),
+                ("", "“Changed.”".into()),
+            ]
+        );
+    }
 }

@@ -419,6 +419,9 @@ fn show(dir: &Path, stdin_pass: bool, number: u64, json: bool) -> Result<u8> {
     for (label, value) in lines {
         println!("  {:<12} {}", colour("1", label), safe(&value));
     }
+    for (label, value) in card::endorsement_lines(&presented, Utc::now()) {
+        println!("  {:<12} {}", colour("1", label), safe(&value));
+    }
     Ok(0)
 }
 

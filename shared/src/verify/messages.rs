@@ -222,6 +222,13 @@ message_codes! {
     TrustDetailNoRegistry = "trust.detail.no_registry" => "no trust registry is configured",
     TrustDetailIssuer = "trust.detail.issuer" => "issuer {issuer}",
 
+    // endorsements embedded in a credential, and endorsed_subject.
+    EndorsementJwsUnreadable = "endorsement.jws_unreadable" => "The embedded endorsement is not a readable JWS credential.",
+    EndorsedSubjectMatches = "endorsed_subject.matches" => "The endorsement is about {subject}, the thing it is attached to.",
+    EndorsedSubjectOther = "endorsed_subject.other" => "The endorsement is about {subject}, not about {expected} to which it is attached: it endorses something else.",
+    EndorsedSubjectMissing = "endorsed_subject.missing" => "The endorsement does not say what it endorses (its credentialSubject has no id).",
+    EndorsedSubjectNoTarget = "endorsed_subject.no_target" => "The endorsement is about {subject}, but the thing it is attached to has no id to compare it with.",
+
     // model.rule: the rules of the data-model check (`model::check`), each a detail of the
     // data_model or open_badges check. `{path}` is the JSON path of the offending value
     // (`(document)` for the document itself); `{found}` is the JSON type found, in English

@@ -59,6 +59,7 @@ use crate::trust::{TrustDecision, TrustRegistries};
 
 mod card;
 mod content;
+mod endorsement;
 mod holder;
 mod input;
 mod messages;
@@ -69,6 +70,7 @@ mod signature;
 
 pub use card::{card_dates, CardDates, IssuedFrom};
 pub use content::STATUS_LIST_CLOCK_LEEWAY;
+pub use endorsement::{EndorsementReport, Standing, MAX_ENDORSEMENTS};
 pub use holder::holder_binding_check;
 pub use input::{
     classify_json, enveloped_jws, parse_input, JwsCredential, Presented, VerifyInputError,
@@ -86,6 +88,7 @@ pub use report::{
 
 use card::{credential_dates, jws_dates, proof_created};
 use content::{credential_content_checks, json_ld_check, violation_detail};
+use endorsement::add_endorsements;
 use holder::{challenge_check, presenters, with_holder_binding};
 use input::parse_jws;
 use signature::{data_integrity_checks, jws_checks, Signer};
@@ -118,9 +121,19 @@ pub fn check(
     options: &CheckOptions,
 ) -> Report {
     let mut report = match presented {
-        Presented::Credential(doc) => check_json_credential(doc, fetched, now),
+        Presented::Credential(doc) => {
+            let mut report = check_json_credential(doc, fetched, now);
+            add_endorsements(&mut report, doc, fetched, now);
+            report
+        }
         Presented::Presentation(doc) => check_presentation(doc, fetched, now, options),
-        Presented::Jws(jws) => check_jws_credential(jws, fetched, now),
+        Presented::Jws(jws) => {
+            let mut report = check_jws_credential(jws, fetched, now);
+            if let Some(credential) = &jws.credential {
+                add_endorsements(&mut report, credential, fetched, now);
+            }
+            report
+        }
     };
     if let Some(trust) = &options.trust {
         add_trust_checks(&mut report, trust, now);
@@ -133,7 +146,11 @@ fn add_trust_checks(report: &mut Report, trust: &TrustRegistries, now: DateTime<
     for inner in report.credentials_mut() {
         add_trust_checks(inner, trust, now);
     }
-    if report.kind != DocumentKind::Credential {
+    for endorsement in report.endorsements_mut() {
+        add_trust_checks(&mut endorsement.report, trust, now);
+        endorsement.refresh();
+    }
+    if report.kind == DocumentKind::Presentation {
         return;
     }
     let Some(summary) = &report.summary else {
@@ -312,16 +329,19 @@ fn check_presentation(
     let embedded = embedded_credentials(doc);
     for item in &embedded {
         let inner = match item {
-            Embedded::Json(value) => with_holder_binding(
-                check_json_credential(value, fetched, now),
-                value,
-                &presenters,
-            ),
+            Embedded::Json(value) => {
+                let mut report = check_json_credential(value, fetched, now);
+                add_endorsements(&mut report, value, fetched, now);
+                with_holder_binding(report, value, &presenters)
+            }
             Embedded::Jws(text) => match parse_jws(text) {
                 Ok(Presented::Jws(jws)) => {
-                    let report = check_jws_credential(&jws, fetched, now);
+                    let mut report = check_jws_credential(&jws, fetched, now);
                     match &jws.credential {
-                        Some(credential) => with_holder_binding(report, credential, &presenters),
+                        Some(credential) => {
+                            add_endorsements(&mut report, credential, fetched, now);
+                            with_holder_binding(report, credential, &presenters)
+                        }
                         None => report,
                     }
                 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::endorsement::{embedded_endorsements, Item};
 use super::input::{parse_jws, Presented};
 use super::signature::jws_key_reference;
 use super::{embedded_credentials, Embedded};
@@ -138,6 +139,29 @@ pub fn needs(presented: &Presented, fetched: &Fetched) -> Needs {
         }
     }
     credentials.extend(owned.iter());
+    // Each credential's embedded endorsements (bounded) are checked like credentials: their
+    // keys, status lists and schemas are needed too.
+    let mut endorsements: Vec<&Value> = Vec::new();
+    let mut endorsement_payloads: Vec<Value> = Vec::new();
+    for credential in &credentials {
+        for found in embedded_endorsements(credential).0 {
+            match found.item {
+                Item::Json(value) => endorsements.push(value),
+                Item::Jws(text) => {
+                    if let Ok(Presented::Jws(jws)) = parse_jws(text) {
+                        if let Some(vm) = jws_key_reference(&jws) {
+                            add_vm(&vm, &mut dids);
+                        }
+                        if let Some(credential) = jws.credential {
+                            endorsement_payloads.push(credential);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    credentials.extend(endorsements);
+    credentials.extend(endorsement_payloads.iter());
     for credential in credentials {
         for proof in proof::proofs(credential).unwrap_or_default() {
             if let Some(vm) = &proof.verification_method {

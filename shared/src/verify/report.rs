@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::card::{display_lines, CardDates};
+use super::endorsement::EndorsementReport;
 use super::messages::{self, Message};
 use crate::model::CredentialModel;
 
@@ -73,6 +74,8 @@ check_ids! {
     HolderBinding = "holder_binding",
     /// Whether a trust registry the verifier relies on lists the issuer.
     IssuerRecognised = "issuer_recognised",
+    /// An embedded endorsement: is it about the thing it is attached to?
+    EndorsedSubject = "endorsed_subject",
 }
 
 impl fmt::Display for CheckId {
@@ -232,6 +235,9 @@ pub fn report_messages(report: &Report) -> Vec<&Message> {
     for inner in &report.credentials {
         all.extend(report_messages(inner));
     }
+    for endorsement in &report.endorsements {
+        all.extend(report_messages(&endorsement.report));
+    }
     all
 }
 
@@ -241,6 +247,8 @@ pub fn report_messages(report: &Report) -> Vec<&Message> {
 pub enum DocumentKind {
     Credential,
     Presentation,
+    /// An endorsement embedded in a credential (its report is nested in the credential's).
+    Endorsement,
 }
 
 /// How the document is secured.
@@ -271,6 +279,18 @@ pub struct Report {
     /// For a presentation: one report per credential inside.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     credentials: Vec<Report>,
+    /// For a credential: one report per embedded endorsement. They never count towards the
+    /// credential's verdict.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    endorsements: Vec<EndorsementReport>,
+    /// Embedded endorsements beyond the limit
+    /// ([`MAX_ENDORSEMENTS`](super::MAX_ENDORSEMENTS)), not checked.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub endorsements_not_checked: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Report {
@@ -286,6 +306,8 @@ impl Report {
             summary: None,
             dates: None,
             credentials: Vec::new(),
+            endorsements: Vec::new(),
+            endorsements_not_checked: 0,
         }
     }
 
@@ -343,6 +365,21 @@ impl Report {
     /// verdict).
     pub(super) fn credentials_mut(&mut self) -> &mut [Report] {
         &mut self.credentials
+    }
+
+    /// For a credential: the reports of its embedded endorsements, in document order.
+    pub fn endorsements(&self) -> &[EndorsementReport] {
+        &self.endorsements
+    }
+
+    /// Adds the report of an embedded endorsement. It does not change this report's verdict.
+    pub fn push_endorsement(&mut self, endorsement: EndorsementReport) {
+        self.endorsements.push(endorsement);
+    }
+
+    /// The reports of the embedded endorsements, to add checks to.
+    pub(super) fn endorsements_mut(&mut self) -> &mut [EndorsementReport] {
+        &mut self.endorsements
     }
 
     /// Whether the verdict is [`Verdict::Verified`].
@@ -410,6 +447,38 @@ fn render(report: &Report, f: &mut fmt::Formatter<'_>, indent: usize) -> fmt::Re
     for (n, credential) in report.credentials.iter().enumerate() {
         writeln!(f, "\n{pad}  Credential {} in the presentation:", n + 1)?;
         render(credential, f, indent + 4)?;
+    }
+    if !report.endorsements.is_empty() || report.endorsements_not_checked > 0 {
+        writeln!(f, "\n{pad}  Endorsements:")?;
+    }
+    for endorsement in &report.endorsements {
+        writeln!(f, "{pad}    {}", terminal_safe(&endorsement.headline()))?;
+        if let Some(endorsed) = &endorsement.endorsed {
+            writeln!(
+                f,
+                "{pad}      {:<12} {}",
+                "endorses",
+                terminal_safe(endorsed)
+            )?;
+        }
+        writeln!(
+            f,
+            "{pad}      {:<12} {}",
+            "found at",
+            terminal_safe(&endorsement.found_at)
+        )?;
+        if let Some(comment) = &endorsement.comment {
+            writeln!(f, "{pad}      {:<12} {}", "comment", terminal_safe(comment))?;
+        }
+        render(&endorsement.report, f, indent + 6)?;
+    }
+    if report.endorsements_not_checked > 0 {
+        writeln!(
+            f,
+            "{pad}    {} more endorsements were not checked (at most {} are)",
+            report.endorsements_not_checked,
+            super::MAX_ENDORSEMENTS
+        )?;
     }
     Ok(())
 }

@@ -35,7 +35,8 @@ pub(super) struct ChallengeQuery {
 }
 
 /// The report as JSON; with a language, each check also carries `localized`:
-/// `{"lang", "message", "details"}` in that language (nested credential reports too).
+/// `{"lang", "message", "details"}` in that language (nested credential and endorsement
+/// reports too).
 fn report_json(report: &Report, m: Option<&Messages<'_>>) -> Value {
     let mut json = report.to_json();
     if let Some(m) = m {
@@ -62,6 +63,13 @@ fn localize(json: &mut Value, report: &Report, m: &Messages<'_>) {
     if let Some(inner) = json.get_mut("credentials").and_then(Value::as_array_mut) {
         for (json_inner, inner_report) in inner.iter_mut().zip(report.credentials()) {
             localize(json_inner, inner_report, m);
+        }
+    }
+    if let Some(endorsements) = json.get_mut("endorsements").and_then(Value::as_array_mut) {
+        for (json_endorsement, endorsement) in endorsements.iter_mut().zip(report.endorsements()) {
+            if let Some(inner) = json_endorsement.get_mut("report") {
+                localize(inner, &endorsement.report, m);
+            }
         }
     }
 }

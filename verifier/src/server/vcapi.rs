@@ -83,7 +83,12 @@ fn problem_type(check: &Check) -> Option<ProblemType> {
         CheckId::Challenge => INVALID_CHALLENGE_ERROR,
         // Not an error of the W3C lists: the binding of a credential to its presenter, the
         // summary of a presentation's credentials, a registry's recognition.
-        CheckId::Credentials | CheckId::HolderBinding | CheckId::IssuerRecognised => return None,
+        // An endorsement's subject is checked only in an endorsement's nested report, which
+        // never makes the credential fail.
+        CheckId::Credentials
+        | CheckId::HolderBinding
+        | CheckId::IssuerRecognised
+        | CheckId::EndorsedSubject => return None,
     })
 }
 
