@@ -717,8 +717,14 @@ async fn stats_export_counts_by_month_of_issue(db: &TestDb) {
         {"targetFramework": "European Qualifications Framework", "targetCode": "6"},
         {"targetFramework": "ISCED-F 2013", "targetCode": "0613"},
     ]});
-    let data = store.create_achievement("data-101", &eqf6_ict).await.unwrap();
-    let web = store.create_achievement("web-201", &json!({})).await.unwrap();
+    let data = store
+        .create_achievement("data-101", &eqf6_ict)
+        .await
+        .unwrap();
+    let web = store
+        .create_achievement("web-201", &json!({}))
+        .await
+        .unwrap();
     let at = |y, m, d, h, min, sec| Utc.with_ymd_and_hms(y, m, d, h, min, sec).unwrap();
     let mut n = 0;
     let mut issue = |achievement: &AchievementId, when| {
@@ -770,7 +776,15 @@ async fn stats_export_counts_by_month_of_issue(db: &TestDb) {
     let rows = store.monthly_counts_between(start, end).await.unwrap();
     let got: Vec<(String, String, i64, i64, i64)> = rows
         .into_iter()
-        .map(|r| (r.achievement_slug, r.month, r.issued, r.revoked, r.suspended))
+        .map(|r| {
+            (
+                r.achievement_slug,
+                r.month,
+                r.issued,
+                r.revoked,
+                r.suspended,
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -801,7 +815,10 @@ async fn stats_export_counts_by_month_of_issue(db: &TestDb) {
     assert_eq!(json["from"], "2026-01");
     assert_eq!(json["to"], "2026-03");
     assert_eq!(json["generated_at"], "2026-12-04T10:00:00Z");
-    assert_eq!(json["totals"], json!({"issued": 26, "revoked": 3, "suspended": "<3"}));
+    assert_eq!(
+        json["totals"],
+        json!({"issued": 26, "revoked": 3, "suspended": "<3"})
+    );
     let t = &json["tables"];
     assert_eq!(
         t["by_achievement"],
@@ -835,7 +852,10 @@ async fn stats_export_counts_by_month_of_issue(db: &TestDb) {
     for c in &plan {
         assert!(!text.contains(c.id.as_str()));
     }
-    assert!(!text.contains("did:key") && !text.contains("row-1"), "{text}");
+    assert!(
+        !text.contains("did:key") && !text.contains("row-1"),
+        "{text}"
+    );
 
     // Defaults: from January of the year of the first issuance (2025), to this month.
     let export = store
@@ -845,6 +865,12 @@ async fn stats_export_counts_by_month_of_issue(db: &TestDb) {
         .unwrap();
     assert_eq!(export.range.from.to_string(), "2025-01");
     assert_eq!(export.range.to.to_string(), "2026-12");
-    assert_eq!(export.to_json()["tables"]["by_month"].as_array().unwrap().len(), 24);
+    assert_eq!(
+        export.to_json()["tables"]["by_month"]
+            .as_array()
+            .unwrap()
+            .len(),
+        24
+    );
     store.close().await;
 }
