@@ -39,7 +39,7 @@
 //! 3. **Complementary, per column.** In `by_achievement` and `by_month`, for each measure, the
 //!    published cells and the total give the sum R of the suppressed ones. With the facts a
 //!    reader has (a `"<T"` cell lies in 0..T-1, an `"x"` cell in a protected column is at least
-//!    T, the suppressed cells sum to R), the exact range of each `"<T"` cell is
+//!    T and at most the smallest published cell, the suppressed cells sum to R), the exact range of each `"<T"` cell is
 //!    `[max(0, R − Σ others' maxima), min(T−1, R − Σ others' minima)]` (one equation over a box
 //!    of integers: this interval is exact). Cells are withheld as `"x"`, smallest published
 //!    first, until every `"<T"` cell's range holds at least two values. If even suppressing
@@ -56,8 +56,17 @@
 //!
 //! The test `no_suppressed_count_can_be_derived` checks this by brute force on generated
 //! exports: for every `"<T"` cell it enumerates every assignment of all suppressed cells of the
-//! export that satisfies every published number and relation, and asserts the cell takes at
-//! least two values; it also shows the check fails when rule 3 is turned off.
+//! export that satisfies every published number and relation (the sums above, the group sums,
+//! the bounds, integrality, and revoked + suspended ≤ issued in every row and in the totals),
+//! and asserts the cell takes at least two values; it also shows the check fails when rule 3 is
+//! turned off.
+//!
+//! What the reader is assumed to know: the rules above (including that rule 3 withholds the
+//! smallest published cell first, so a withheld cell is at most the smallest published one of
+//! its column: both rule 3 and the check use that bound), the public definitions, and every
+//! number published. Not covered: several exports of overlapping ranges or different
+//! thresholds combined (differencing them can isolate a small count: publish one export per
+//! period).
 
 use std::collections::BTreeMap;
 
@@ -516,11 +525,20 @@ fn column_is_safe(values: &[u64], cells: &[Cell], total: u64, t: u64) -> bool {
         .map(|(v, _)| v)
         .sum();
     let rest = total - published;
+    // Cells are withheld smallest first, so a reader knows a withheld cell is at most the
+    // smallest published one.
+    let smallest_published = values
+        .iter()
+        .zip(cells)
+        .filter(|(_, c)| matches!(c, Cell::Count(_)))
+        .map(|(v, _)| *v)
+        .min()
+        .unwrap_or(rest);
     let bounds: Vec<(u64, u64)> = cells
         .iter()
         .filter_map(|c| match c {
             Cell::Small => Some((0, t - 1)),
-            Cell::Withheld => Some((t, rest)),
+            Cell::Withheld => Some((t, rest.min(smallest_published))),
             Cell::Count(_) => None,
         })
         .collect();
@@ -754,13 +772,20 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     /// What a reader knows of one unknown cell: its bounds.
-    fn bounds(cell: Cell, column_withheld: bool, t: u64, n_max: u64) -> Option<(u64, u64)> {
+    fn bounds(
+        cell: Cell,
+        column_withheld: bool,
+        t: u64,
+        n_max: u64,
+        smallest_published: u64,
+    ) -> Option<(u64, u64)> {
         match cell {
             Cell::Count(_) => None,
             Cell::Small => Some((0, t - 1)),
-            // In a protected column a withheld cell would have been "<T" if it were small.
             Cell::Withheld if column_withheld => Some((0, n_max)),
-            Cell::Withheld => Some((t, n_max)),
+            // In a protected column a withheld cell would have been "<T" if it were small, and
+            // cells are withheld smallest first.
+            Cell::Withheld => Some((t, n_max.min(smallest_published))),
         }
     }
 
@@ -811,114 +836,180 @@ mod tests {
         value: u64,
     }
 
+    /// Every full column (published values included) of `tab` for measure `m` that agrees with
+    /// the export when the measure's total is `n`: the cells sum to `n`, each unknown cell lies
+    /// in its bounds, and (for `by_achievement`) every published group cell is the sum of its
+    /// achievements.
+    fn columns(
+        tab: &Table,
+        m: usize,
+        n: u64,
+        t: u64,
+        equations: &[(Vec<usize>, u64)],
+    ) -> Vec<Vec<u64>> {
+        let mut unknown = Vec::new();
+        let mut bs = Vec::new();
+        let mut base = Vec::new();
+        let smallest_published = tab
+            .rows
+            .iter()
+            .filter_map(|r| match r.cells[m] {
+                Cell::Count(c) => Some(c),
+                _ => None,
+            })
+            .min()
+            .unwrap_or(n);
+        for (i, row) in tab.rows.iter().enumerate() {
+            match bounds(row.cells[m], tab.withheld[m], t, n, smallest_published) {
+                Some(b) => {
+                    unknown.push(i);
+                    bs.push(b);
+                    base.push(0);
+                }
+                None => base.push(match row.cells[m] {
+                    Cell::Count(c) => c,
+                    _ => 0,
+                }),
+            }
+        }
+        let known: u64 = base.iter().sum();
+        if known > n {
+            return Vec::new();
+        }
+        let full = |assign: &[u64]| {
+            let mut v = base.clone();
+            for (k, &i) in unknown.iter().enumerate() {
+                v[i] = assign[k];
+            }
+            v
+        };
+        let accept = |assign: &[u64]| {
+            let v = full(assign);
+            equations
+                .iter()
+                .all(|(members, g)| members.iter().map(|&i| v[i]).sum::<u64>() == *g)
+        };
+        solutions(&bs, n - known, &accept)
+            .iter()
+            .map(|s| full(s))
+            .collect()
+    }
+
     /// For every `"<T"` cell of the export, every value it can take given every published
-    /// number and the relations the export implies (each table of a measure sums to its total;
+    /// number and the relations the export implies: each table of a measure sums to its total;
     /// a published EQF or ISCED-F cell is the sum of its achievements, whose groups are public;
     /// counts are non-negative integers; `"<T"` is below T; a withheld cell of a protected
-    /// column is at least T). Returns the cells that can take only one value.
+    /// column is at least T; and in every row (and the totals) revoked + suspended ≤ issued,
+    /// since a suspended credential is counted only if not revoked. `by_achievement` and
+    /// `by_month` are linked only through the totals: any pair of margins with equal sums is
+    /// the margins of some non-negative integer achievement × month table. Returns the cells
+    /// that can take only one value.
     fn determined_cells(export: &Export, groups: &[AchievementGroups]) -> Vec<Determined> {
         let t = u64::from(export.threshold.value());
         let table = |name: &str| export.tables.iter().find(|x| x.name == name).unwrap();
         let (by_a, by_m) = (table("by_achievement"), table("by_month"));
-        let mut found = Vec::new();
-        for (m, measure) in MEASURES.iter().enumerate() {
-            let totals: Vec<u64> = match export.totals[m] {
+        let totals: Vec<Vec<u64>> = (0..3)
+            .map(|m| match export.totals[m] {
                 Cell::Count(n) => vec![n],
                 _ => (0..t).collect(),
-            };
-            // Group equations: (members, value) for every published group cell.
-            let mut equations: Vec<(Vec<usize>, u64)> = Vec::new();
-            for (name, key_of) in [
-                (
-                    "by_eqf_level",
-                    Box::new(|g: &AchievementGroups| g.eqf_level.map(|l| l.to_string()))
-                        as Box<dyn Fn(&AchievementGroups) -> Option<String>>,
-                ),
-                (
-                    "by_isced_f",
-                    Box::new(|g: &AchievementGroups| g.isced_f.clone()),
-                ),
-            ] {
-                for row in &table(name).rows {
-                    if let Cell::Count(v) = row.cells[m] {
-                        let members = (0..groups.len())
-                            .filter(|&i| {
-                                key_of(&groups[i]).unwrap_or_else(|| "none".into()) == row.key
-                            })
-                            .collect();
-                        equations.push((members, v));
+            })
+            .collect();
+        // Group equations per measure: (members, value) for every published group cell.
+        let equations: Vec<Vec<(Vec<usize>, u64)>> = (0..3)
+            .map(|m| {
+                let mut out = Vec::new();
+                for (name, key_of) in [
+                    (
+                        "by_eqf_level",
+                        Box::new(|g: &AchievementGroups| g.eqf_level.map(|l| l.to_string()))
+                            as Box<dyn Fn(&AchievementGroups) -> Option<String>>,
+                    ),
+                    (
+                        "by_isced_f",
+                        Box::new(|g: &AchievementGroups| g.isced_f.clone()),
+                    ),
+                ] {
+                    for row in &table(name).rows {
+                        if let Cell::Count(v) = row.cells[m] {
+                            let members = (0..groups.len())
+                                .filter(|&i| {
+                                    key_of(&groups[i]).unwrap_or_else(|| "none".into()) == row.key
+                                })
+                                .collect();
+                            out.push((members, v));
+                        }
                     }
                 }
-            }
-            let mut values_a: Vec<BTreeSet<u64>> = vec![BTreeSet::new(); by_a.rows.len()];
-            let mut values_m: Vec<BTreeSet<u64>> = vec![BTreeSet::new(); by_m.rows.len()];
-            for &n in &totals {
-                let unknown = |tab: &Table| -> (Vec<usize>, Vec<(u64, u64)>, u64) {
-                    let mut idx = Vec::new();
-                    let mut bs = Vec::new();
-                    let mut known = 0;
-                    for (i, row) in tab.rows.iter().enumerate() {
-                        match bounds(row.cells[m], tab.withheld[m], t, n) {
-                            Some(b) => {
-                                idx.push(i);
-                                bs.push(b);
+                out
+            })
+            .collect();
+        let none: Vec<(Vec<usize>, u64)> = Vec::new();
+        let tabs = [
+            (by_a, &equations),
+            (by_m, &vec![none.clone(), none.clone(), none]),
+        ];
+        // values[table][measure][row]
+        let mut values: Vec<Vec<Vec<BTreeSet<u64>>>> = tabs
+            .iter()
+            .map(|(tab, _)| vec![vec![BTreeSet::new(); tab.rows.len()]; 3])
+            .collect();
+        for &ni in &totals[0] {
+            for &nr in &totals[1] {
+                for &ns in &totals[2] {
+                    if nr + ns > ni {
+                        continue;
+                    }
+                    let mut found: Vec<Vec<Vec<BTreeSet<u64>>>> = Vec::new();
+                    let mut feasible = true;
+                    for (tab, eqs) in &tabs {
+                        let cols: Vec<Vec<Vec<u64>>> = [ni, nr, ns]
+                            .iter()
+                            .enumerate()
+                            .map(|(m, &n)| columns(tab, m, n, t, &eqs[m]))
+                            .collect();
+                        let mut seen = vec![vec![BTreeSet::new(); tab.rows.len()]; 3];
+                        let mut any = false;
+                        for x in &cols[0] {
+                            for y in &cols[1] {
+                                if y.iter().zip(x).any(|(y, x)| y > x) {
+                                    continue;
+                                }
+                                for z in &cols[2] {
+                                    if (0..x.len()).all(|c| y[c] + z[c] <= x[c]) {
+                                        any = true;
+                                        for (m, col) in [x, y, z].iter().enumerate() {
+                                            for (c, v) in col.iter().enumerate() {
+                                                seen[m][c].insert(*v);
+                                            }
+                                        }
+                                    }
+                                }
                             }
-                            None => {
-                                if let Cell::Count(v) = row.cells[m] {
-                                    known += v;
+                        }
+                        feasible &= any;
+                        found.push(seen);
+                    }
+                    // These totals are possible only if both tables have a solution.
+                    if feasible {
+                        for (k, seen) in found.into_iter().enumerate() {
+                            for (m, rows) in seen.into_iter().enumerate() {
+                                for (c, vals) in rows.into_iter().enumerate() {
+                                    values[k][m][c].extend(vals);
                                 }
                             }
                         }
                     }
-                    (idx, bs, known)
-                };
-                let (ia, ba, ka) = unknown(by_a);
-                let (im, bm, km) = unknown(by_m);
-                if ka > n || km > n {
-                    continue;
-                }
-                let full = |assign: &[u64]| -> Vec<u64> {
-                    let mut v: Vec<u64> = by_a
-                        .rows
-                        .iter()
-                        .map(|r| match r.cells[m] {
-                            Cell::Count(c) => c,
-                            _ => 0,
-                        })
-                        .collect();
-                    for (k, &i) in ia.iter().enumerate() {
-                        v[i] = assign[k];
-                    }
-                    v
-                };
-                let accept = |assign: &[u64]| {
-                    let v = full(assign);
-                    equations
-                        .iter()
-                        .all(|(members, g)| members.iter().map(|&i| v[i]).sum::<u64>() == *g)
-                };
-                let sa = solutions(&ba, n - ka, &accept);
-                let sm = solutions(&bm, n - km, &|_| true);
-                if sa.is_empty() || sm.is_empty() {
-                    continue; // this total is impossible
-                }
-                for s in &sa {
-                    for (k, &i) in ia.iter().enumerate() {
-                        values_a[i].insert(s[k]);
-                    }
-                }
-                for s in &sm {
-                    for (k, &i) in im.iter().enumerate() {
-                        values_m[i].insert(s[k]);
-                    }
                 }
             }
-            for (tab, values) in [(by_a, &values_a), (by_m, &values_m)] {
-                for (row, vals) in tab.rows.iter().zip(values) {
+        }
+        let mut out = Vec::new();
+        for ((tab, _), per_measure) in tabs.iter().zip(&values) {
+            for (m, measure) in MEASURES.iter().enumerate() {
+                for (row, vals) in tab.rows.iter().zip(&per_measure[m]) {
                     if row.cells[m] == Cell::Small {
                         assert!(!vals.is_empty(), "the true data must be a solution");
                         if vals.len() == 1 {
-                            found.push(Determined {
+                            out.push(Determined {
                                 table: tab.name,
                                 key: row.key.clone(),
                                 measure,
@@ -929,7 +1020,7 @@ mod tests {
                 }
             }
         }
-        found
+        out
     }
 
     fn month(i: u32) -> Month {
