@@ -17,6 +17,10 @@ use serde_json::Value;
 pub const MAX_IMAGE_BYTES: usize = 256 * 1024;
 /// Longest slug.
 pub const MAX_SLUG_CHARS: usize = 64;
+/// The `targetFramework` of the alignment recording an EQF level.
+pub const EQF_FRAMEWORK: &str = "European Qualifications Framework";
+/// The `targetFramework` of the alignment recording an ISCED-F 2013 field of education.
+pub const ISCED_F_FRAMEWORK: &str = "ISCED-F 2013";
 
 /// Why a definition was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,6 +100,10 @@ pub struct AchievementInput {
     pub level: Option<u8>,
     /// Credits available, e.g. ECTS.
     pub credits: Option<f64>,
+    /// ISCED-F 2013 field of education and training: a broad (2 digits), narrow (3) or detailed
+    /// (4) field code, e.g. `0613`. Recorded as an alignment (framework "ISCED-F 2013", the
+    /// code, ESCO's URI for it) and as the Achievement's `fieldOfStudy`.
+    pub isced_f: Option<String>,
     pub alignments: Vec<AlignmentInput>,
     /// BCP 47 language tag.
     pub language: Option<String>,
@@ -163,9 +171,33 @@ pub fn build_definition(
                 format!("EQF level {level}"),
                 iri("level", &format!("http://data.europa.eu/snb/eqf/{level}"))?,
             )
-            .target_framework("European Qualifications Framework")
+            .target_framework(EQF_FRAMEWORK)
             .target_code(level.to_string()),
         );
+    }
+    if let Some(code) = &input.isced_f {
+        let code = code.trim();
+        if !(2..=4).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AchievementError::invalid(
+                "isced_f",
+                format!(
+                    "{code:?}: an ISCED-F 2013 field is a code of 2, 3 or 4 digits (e.g. 06, 061, 0613)"
+                ),
+            ));
+        }
+        achievement = achievement
+            .field_of_study(format!("ISCED-F 2013 {code}"))
+            .alignment(
+                Alignment::new(
+                    format!("ISCED-F 2013 field {code}"),
+                    iri(
+                        "isced_f",
+                        &format!("http://data.europa.eu/esco/isced-f/{code}"),
+                    )?,
+                )
+                .target_framework(ISCED_F_FRAMEWORK)
+                .target_code(code.to_owned()),
+            );
     }
     if let Some(credits) = input.credits {
         if !credits.is_finite() || credits < 0.0 {
@@ -398,6 +430,7 @@ mod tests {
             ),
             ("level", Box::new(|i| i.level = Some(9))),
             ("credits", Box::new(|i| i.credits = Some(f64::NAN))),
+            ("isced_f", Box::new(|i| i.isced_f = Some("06a".into()))),
             ("language", Box::new(|i| i.language = Some("en_GB".into()))),
             (
                 "alignments[0].url",

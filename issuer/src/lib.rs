@@ -42,6 +42,7 @@ pub mod schemas;
 pub mod secret;
 pub mod server;
 mod signing_pool;
+pub mod stats;
 pub mod status_cache;
 pub mod store;
 pub mod tls;

@@ -106,6 +106,11 @@ enum Command {
     Suspend(StatusArgs),
     /// Reinstate a suspended credential.
     Unsuspend(StatusArgs),
+    /// Statistics that reveal no learner (small counts suppressed).
+    Stats {
+        #[command(subcommand)]
+        command: cli::stats::StatsCommand,
+    },
     /// Manage the signing key.
     Key {
         #[command(subcommand)]
@@ -270,6 +275,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Revoke(args) => status(args, StatusChange::Revoke),
         Command::Suspend(args) => status(args, StatusChange::Suspend),
         Command::Unsuspend(args) => status(args, StatusChange::Unsuspend),
+        Command::Stats { command } => cli::stats::run(&dir, command),
         Command::Key {
             command: KeyCommand::Rotate { passphrase_stdin },
         } => cli::key::rotate(&dir, passphrase_stdin),

@@ -347,6 +347,7 @@ four_ways!(
     achievements_crud,
     bulk_jobs_run_to_completion,
     stats_and_audit_carry_no_personal_data,
+    the_stats_export_is_suppressed_and_names_no_learner,
     every_documented_operation_is_routed,
     issuing_waits_for_the_ob_schema,
 );
@@ -1267,6 +1268,132 @@ async fn bulk_jobs_run_to_completion(db: &TestDb, transport: Transport) {
             .status,
         StatusCode::NOT_FOUND
     );
+}
+
+async fn the_stats_export_is_suppressed_and_names_no_learner(db: &TestDb, transport: Transport) {
+    let f = fixture(db, transport).await;
+    let c = &f.client;
+    let mut body = achievement_body("data-101", "Data Literacy");
+    body["isced_f"] = json!("0613");
+    let created = c
+        .api(Method::POST, "/api/v1/achievements", Some(body.clone()))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let definition = &created.json()["definition"];
+    let definition = if definition.is_null() {
+        created.json()
+    } else {
+        definition.clone()
+    };
+    assert!(
+        definition
+            .to_string()
+            .contains("\"fieldOfStudy\":\"ISCED-F 2013 0613\""),
+        "{definition}"
+    );
+    body["isced_f"] = json!("6x");
+    body["slug"] = json!("bad-field");
+    let refused = c
+        .api(Method::POST, "/api/v1/achievements", Some(body))
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.json()["error"]["field"],
+        "isced_f",
+        "{}",
+        refused.text()
+    );
+    create_achievement(c, "web-201", "Web Basics").await;
+    let mut ids = Vec::new();
+    for (i, slug) in [
+        "data-101", "data-101", "data-101", "data-101", "web-201", "web-201", "web-201",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let reply = issue(
+            c,
+            slug,
+            &format!("person{i}@example.org"),
+            &format!("e-{i}"),
+        )
+        .await;
+        ids.push(reply.json()["id"].as_str().unwrap().to_owned());
+    }
+    c.api(
+        Method::POST,
+        &format!("/api/v1/credentials/{}/revoke", ids[0]),
+        None,
+    )
+    .await;
+    let month = Utc::now().format("%Y-%m").to_string();
+    let path = format!("/api/v1/stats/export?threshold=3&from={month}&to={month}");
+    let reply = c.api(Method::GET, &path, None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let text = reply.text();
+    assert!(
+        !text.contains("@example.org") && !text.contains("Ada"),
+        "{text}"
+    );
+    for id in &ids {
+        assert!(!text.contains(id.as_str()), "a credential id in the export");
+    }
+    let json = reply.json();
+    assert_eq!(json["schema"], "passerelle-stats-export/1");
+    assert_eq!(json["threshold"], 3);
+    assert_eq!(json["from"], month.as_str());
+    assert_eq!(
+        json["totals"],
+        json!({"issued": 7, "revoked": "<3", "suspended": "<3"})
+    );
+    assert_eq!(
+        json["tables"]["by_achievement"],
+        json!([
+            {"key": "data-101", "issued": 4, "revoked": "<3", "suspended": "<3"},
+            {"key": "web-201", "issued": 3, "revoked": "<3", "suspended": "<3"},
+        ])
+    );
+    assert_eq!(json["tables"]["by_eqf_level"][0]["key"], "5");
+    assert_eq!(json["tables"]["by_eqf_level"][0]["issued"], 7);
+    assert_eq!(json["tables"]["by_isced_f"][0]["key"], "0613");
+    assert_eq!(json["tables"]["by_isced_f"][0]["issued"], 4);
+    assert_eq!(
+        json["tables"]["by_month"],
+        json!([{"key": month, "issued": 7, "revoked": "<3", "suspended": "<3"}])
+    );
+
+    let csv = c
+        .api(Method::GET, &format!("{path}&format=csv"), None)
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        csv.text().contains("\nby_achievement,data-101,4,<3,<3\n"),
+        "{}",
+        csv.text()
+    );
+    assert!(csv.text().contains("# threshold=3\n"));
+
+    for (query, field) in [
+        ("threshold=2", "threshold"),
+        ("format=xml", "format"),
+        ("from=2026-13", "from"),
+        ("from=2026-05&to=2026-01", "to"),
+        ("learner=x", "learner"),
+    ] {
+        let reply = c
+            .api(Method::GET, &format!("/api/v1/stats/export?{query}"), None)
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(
+            reply.json()["error"]["field"],
+            field,
+            "{query}: {}",
+            reply.text()
+        );
+    }
+    let anonymous = c.get("/api/v1/stats/export").await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 
 async fn stats_and_audit_carry_no_personal_data(db: &TestDb, transport: Transport) {

@@ -81,6 +81,7 @@ on_both!(
     api_tokens_are_hashed,
     claim_tokens,
     batched_allocation_is_unique_and_rolls_over,
+    stats_export_counts_by_month_of_issue,
 );
 
 async fn migrations_are_idempotent(db: &TestDb) {
@@ -704,4 +705,172 @@ fn the_postgres_tests_fail_when_postgres_is_not_configured() {
         said.contains(common::PG_MISSING) && said.contains("pg_ctlcluster"),
         "the failure should say how to start PostgreSQL:\n{said}"
     );
+}
+
+/// The statistics export on both backends: months are UTC months of issue (a credential at
+/// 23:59:59 on the last day stays in its month), revoked and suspended credentials are counted
+/// in the month they were issued, the range is honoured, and the suppression rules apply.
+async fn stats_export_counts_by_month_of_issue(db: &TestDb) {
+    use passerelle_issuer::stats::{Month, Threshold};
+    let store = db.store().await;
+    let eqf6_ict = json!({"alignment": [
+        {"targetFramework": "European Qualifications Framework", "targetCode": "6"},
+        {"targetFramework": "ISCED-F 2013", "targetCode": "0613"},
+    ]});
+    let data = store
+        .create_achievement("data-101", &eqf6_ict)
+        .await
+        .unwrap();
+    let web = store
+        .create_achievement("web-201", &json!({}))
+        .await
+        .unwrap();
+    let at = |y, m, d, h, min, sec| Utc.with_ymd_and_hms(y, m, d, h, min, sec).unwrap();
+    let mut n = 0;
+    let mut issue = |achievement: &AchievementId, when| {
+        n += 1;
+        let mut c = new_credential(achievement, &format!("did:key:z6MkLearner{n}"), None);
+        c.issued_at = when;
+        c
+    };
+    let mut plan = Vec::new();
+    for _ in 0..12 {
+        plan.push(issue(&data.id, at(2026, 1, 31, 23, 59, 59)));
+    }
+    for _ in 0..3 {
+        plan.push(issue(&data.id, at(2026, 2, 1, 0, 0, 0)));
+    }
+    for _ in 0..11 {
+        plan.push(issue(&web.id, at(2026, 2, 10, 8, 0, 0)));
+    }
+    // Outside the range asked for below.
+    plan.push(issue(&web.id, at(2025, 12, 31, 23, 59, 59)));
+    plan.push(issue(&web.id, at(2026, 4, 1, 0, 0, 0)));
+    for (i, c) in plan.iter_mut().enumerate() {
+        if i < 4 {
+            c.revocation = Some(
+                store
+                    .allocate_status_index(ListPurpose::Revocation)
+                    .await
+                    .unwrap(),
+            );
+            c.suspension = Some(
+                store
+                    .allocate_status_index(ListPurpose::Suspension)
+                    .await
+                    .unwrap(),
+            );
+        }
+        store.insert_credential(c).await.unwrap();
+    }
+    // Three January credentials of data-101 revoked (one also suspended: counted as revoked
+    // only), one suspended.
+    for c in &plan[..3] {
+        assert!(store.revoke(&c.id, Some("fraud")).await.unwrap());
+    }
+    assert!(store.set_suspended(&plan[0].id, true, None).await.unwrap());
+    assert!(store.set_suspended(&plan[3].id, true, None).await.unwrap());
+
+    let start = at(2026, 1, 1, 0, 0, 0);
+    let end = at(2026, 4, 1, 0, 0, 0);
+    let rows = store.monthly_counts_between(start, end).await.unwrap();
+    let got: Vec<(String, String, i64, i64, i64)> = rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.achievement_slug,
+                r.month,
+                r.issued,
+                r.revoked,
+                r.suspended,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("data-101".into(), "2026-01".into(), 12, 3, 1),
+            ("data-101".into(), "2026-02".into(), 3, 0, 0),
+            ("web-201".into(), "2026-02".into(), 11, 0, 0),
+        ]
+    );
+    assert_eq!(
+        store.first_issued_at().await.unwrap(),
+        Some(at(2025, 12, 31, 23, 59, 59))
+    );
+
+    let now = at(2026, 12, 4, 10, 0, 0);
+    let export = store
+        .stats_export(
+            Some(Month::parse("from", "2026-01").unwrap()),
+            Some(Month::parse("to", "2026-03").unwrap()),
+            Threshold::new(3).unwrap(),
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let json = export.to_json();
+    assert_eq!(json["threshold"], 3);
+    assert_eq!(json["from"], "2026-01");
+    assert_eq!(json["to"], "2026-03");
+    assert_eq!(json["generated_at"], "2026-12-04T10:00:00Z");
+    assert_eq!(
+        json["totals"],
+        json!({"issued": 26, "revoked": 3, "suspended": "<3"})
+    );
+    let t = &json["tables"];
+    assert_eq!(
+        t["by_achievement"],
+        json!([
+            {"key": "data-101", "issued": 15, "revoked": "x", "suspended": "<3"},
+            {"key": "web-201", "issued": 11, "revoked": "x", "suspended": "<3"},
+        ])
+    );
+    // 2026-03 has no credential: "<3", and January is withheld so it cannot be recovered
+    // from the total. All three revocations were in January: with January shown, the other
+    // months would be known to be 0, and with it withheld too, a withheld cell (at least 3) and
+    // the total (3) still fix them; so the whole column is withheld.
+    assert_eq!(
+        t["by_month"],
+        json!([
+            {"key": "2026-01", "issued": "x", "revoked": "x", "suspended": "<3"},
+            {"key": "2026-02", "issued": 14, "revoked": "x", "suspended": "<3"},
+            {"key": "2026-03", "issued": "<3", "revoked": "x", "suspended": "<3"},
+        ])
+    );
+    assert_eq!(
+        t["by_eqf_level"],
+        json!([
+            {"key": "6", "issued": 15, "revoked": "x", "suspended": "x"},
+            {"key": "none", "issued": 11, "revoked": "x", "suspended": "x"},
+        ])
+    );
+    assert_eq!(t["by_isced_f"][0]["key"], "0613");
+    // Nothing about a learner or a credential.
+    let text = format!("{json}{}", export.to_csv());
+    for c in &plan {
+        assert!(!text.contains(c.id.as_str()));
+    }
+    assert!(
+        !text.contains("did:key") && !text.contains("row-1"),
+        "{text}"
+    );
+
+    // Defaults: from January of the year of the first issuance (2025), to this month.
+    let export = store
+        .stats_export(None, None, Threshold::default(), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(export.range.from.to_string(), "2025-01");
+    assert_eq!(export.range.to.to_string(), "2026-12");
+    assert_eq!(
+        export.to_json()["tables"]["by_month"]
+            .as_array()
+            .unwrap()
+            .len(),
+        24
+    );
+    store.close().await;
 }

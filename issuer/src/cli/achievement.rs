@@ -43,6 +43,10 @@ pub struct CreateArgs {
     /// Credits available, e.g. ECTS.
     #[arg(long)]
     pub credits: Option<f64>,
+    /// ISCED-F 2013 field of education (2-4 digits, e.g. 0613), recorded as an alignment and
+    /// as `fieldOfStudy`; `stats export` counts by it.
+    #[arg(long)]
+    pub isced_f: Option<String>,
     /// An alignment to a framework entry, as NAME=URL (e.g. an ESCO skill); repeatable.
     #[arg(long = "alignment")]
     pub alignments: Vec<String>,
@@ -228,6 +232,7 @@ fn build_definition(
         image_caption: args.image_caption.clone(),
         level: args.level,
         credits: args.credits,
+        isced_f: args.isced_f.clone(),
         alignments,
         language: args.language.clone(),
         related,

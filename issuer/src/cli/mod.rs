@@ -1,5 +1,5 @@
 //! The issuer-directory commands: `init`, `achievement create|list|show`, `issue`,
-//! `credential list|show`, `revoke|suspend|unsuspend`, `key rotate`, `token create|list|revoke`, `schema install|show` and `dev-tls`. They read and
+//! `credential list|show`, `revoke|suspend|unsuspend`, `key rotate`, `token create|list|revoke`, `schema install|show`, `stats export` and `dev-tls`. They read and
 //! write `DIR/issuer.toml` and the database through `passerelle_issuer`.
 
 use std::path::PathBuf;
@@ -15,6 +15,7 @@ pub mod key;
 pub mod passphrase;
 pub mod schema;
 pub mod serve;
+pub mod stats;
 pub mod status;
 pub mod token;
 pub mod unlock;

@@ -110,6 +110,9 @@ pub struct AchievementBody {
     pub level: Option<u8>,
     #[serde(default)]
     pub credits: Option<f64>,
+    /// ISCED-F 2013 field code (2-4 digits).
+    #[serde(default)]
+    pub isced_f: Option<String>,
     #[serde(default)]
     pub alignments: Vec<AlignmentBody>,
     #[serde(default)]
@@ -175,6 +178,7 @@ async fn achievement_input(
         image_caption: body.image_caption,
         level: body.level,
         credits: body.credits,
+        isced_f: body.isced_f.clone(),
         alignments: body
             .alignments
             .into_iter()
@@ -621,7 +625,10 @@ pub(super) fn change_status_route(change: StatusChange) -> MethodRouter<AppState
 }
 
 /// Refuses query parameters this endpoint does not know, naming the first.
-fn known_params(query: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+pub(super) fn known_params(
+    query: &HashMap<String, String>,
+    known: &[&str],
+) -> Result<(), ApiError> {
     let mut unknown: Vec<&String> = query
         .keys()
         .filter(|k| !known.contains(&k.as_str()))

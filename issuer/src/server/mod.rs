@@ -51,6 +51,7 @@ pub mod obapi;
 pub mod oid4vci;
 pub mod openapi;
 pub mod public;
+pub mod stats;
 
 pub use error::ApiError;
 
@@ -201,6 +202,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("post", "/api/v1/jobs", post(jobs::create), true),
         route("get", "/api/v1/jobs/{id}", get(jobs::show), true),
         route("get", "/api/v1/stats", get(api::stats), true),
+        route("get", "/api/v1/stats/export", get(stats::export), true),
         route("get", "/api/v1/audit", get(api::audit), true),
     ]
 }

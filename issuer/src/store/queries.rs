@@ -5,9 +5,12 @@
 //! name, and statistics are counts by achievement and month. The SQL text is shared by SQLite
 //! and PostgreSQL except the one expression that turns a timestamp into a month.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
 use super::{AchievementId, Backend, Store, StoreError};
+use crate::stats::{AchievementGroups, Counts, Export, Month, Range, StatsError, Threshold};
 
 /// Largest page of a credential search.
 pub const MAX_PAGE: u32 = 500;
@@ -188,6 +191,88 @@ impl Store {
              GROUP BY a.slug, {month} ORDER BY 2, 1"
         );
         Ok(on_pool!(self, p => sqlx::query_as(&sql).fetch_all(p).await?))
+    }
+
+    /// [`Store::monthly_counts`] for the credentials issued in `[start, end)`, by achievement id:
+    /// the rows [`crate::stats`] builds its export from. Never per learner.
+    pub async fn monthly_counts_between(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<MonthlyCount>, StoreError> {
+        let month = match self.backend() {
+            Backend::Sqlite => "substr(c.issued_at, 1, 7)",
+            Backend::Postgres => "to_char(c.issued_at AT TIME ZONE 'UTC', 'YYYY-MM')",
+        };
+        let sql = format!(
+            "SELECT a.slug AS achievement_slug, {month} AS month, COUNT(*) AS issued, \
+             SUM(CASE WHEN c.revoked_at IS NOT NULL THEN 1 ELSE 0 END) AS revoked, \
+             SUM(CASE WHEN c.revoked_at IS NULL AND c.suspended THEN 1 ELSE 0 END) AS suspended \
+             FROM credentials c JOIN achievements a ON a.id = c.achievement_id \
+             WHERE c.issued_at >= $1 AND c.issued_at < $2 \
+             GROUP BY a.slug, {month} ORDER BY 2, 1"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(start).bind(end).fetch_all(p).await?))
+    }
+
+    /// The suppressed statistics export (see [`crate::stats`]) of the credentials issued from
+    /// `from` to `to` (whole months; `from` defaults to January of the year of the first
+    /// issuance, so the range reveals no month holding a credential; `to` to the month of `now`).
+    pub async fn stats_export(
+        &self,
+        from: Option<Month>,
+        to: Option<Month>,
+        threshold: Threshold,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Export, StatsError>, StoreError> {
+        let from = match from {
+            Some(m) => m,
+            None => Month::of(self.first_issued_at().await?.unwrap_or(now)).january(),
+        };
+        let range = match Range::new(from, to.unwrap_or_else(|| Month::of(now))) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
+        let achievements: Vec<AchievementGroups> = self
+            .achievements()
+            .await?
+            .iter()
+            .map(|a| AchievementGroups::from_definition(&a.slug, &a.definition))
+            .collect();
+        let mut counts = BTreeMap::new();
+        for row in self
+            .monthly_counts_between(range.start(), range.end())
+            .await?
+        {
+            let Ok(month) = Month::parse("month", &row.month) else {
+                continue;
+            };
+            let n = |v: i64| u64::try_from(v).unwrap_or(0);
+            counts.insert(
+                (row.achievement_slug, month),
+                Counts {
+                    issued: n(row.issued),
+                    revoked: n(row.revoked),
+                    suspended: n(row.suspended),
+                },
+            );
+        }
+        Ok(Ok(crate::stats::build(
+            &achievements,
+            &counts,
+            range,
+            threshold,
+            now,
+        )))
+    }
+
+    /// When the first credential was issued, if one was.
+    pub async fn first_issued_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(on_pool!(self, p => {
+            sqlx::query_scalar("SELECT MIN(issued_at) FROM credentials")
+                .fetch_one(p)
+                .await?
+        }))
     }
 
     /// The bulk job whose `source` is `source` (the HTTP service labels each upload uniquely).
