@@ -5,11 +5,13 @@
 //!   eddsa-rdfc-2022), with a revocation entry from this issuer's status lists, and records it
 //!   in the `endorsements` table (not with the credentials: it has no learner), with an audit
 //!   record. [`Issuer::revoke_endorsement`] revokes it; the published list shows it at once.
-//! - As the endorsed: [`attach`] checks a received endorsement (JSON → `endorsement`, compact
-//!   JWS → `endorsementJwt`) — its subject is the target's id, its shape passes the core's
+//! - As the endorsed: [`attach`] checks a received endorsement (a JSON EndorsementCredential,
+//!   stored in `endorsement`) — its subject is the target's id, its shape passes the core's
 //!   data-model check, and its signature verifies when it can be checked offline — and stores it
 //!   in the issuer Profile or the Achievement definition, so every credential issued afterwards
-//!   carries it (issuance puts the stored definitions in). [`detach`] removes it again.
+//!   carries it (issuance puts the stored definitions in). [`detach`] removes it again. A
+//!   compact JWS (`endorsementJwt`) is refused: the OB 3.0 JSON-LD context does not define the
+//!   term, so no credential carrying it could be signed with eddsa-rdfc-2022.
 //!
 //! Every rule (shape, signature, key) is the core's; this module only moves documents.
 
@@ -288,16 +290,17 @@ pub async fn attach(
         .map_err(|e| IssueError::invalid("endorsement", e.to_string()))?;
     let (doc, property, entry) = match &presented {
         Presented::Credential(doc) => (doc.clone(), "endorsement", doc.clone()),
-        Presented::Jws(jws) => {
-            let doc = jws.credential.clone().ok_or_else(|| {
-                IssueError::invalid(
-                    "endorsement",
-                    jws.claims_error
-                        .clone()
-                        .unwrap_or_else(|| "the JWS carries no credential".into()),
-                )
-            })?;
-            (doc, "endorsementJwt", Value::String(jws.compact.clone()))
+        Presented::Jws(_) => {
+            // Refused rather than stored: every credential carrying it would then fail JSON-LD
+            // safe mode at signing (`endorsementJwt` is in the 1EdTech validator's cached
+            // context only, not in the published 3.0.3 one we sign with).
+            return Err(IssueError::invalid(
+                "endorsement",
+                "a compact JWS would go in `endorsementJwt`, which the OB 3.0 JSON-LD context \
+                 (context-3.0.3.json) does not define, so no credential carrying it could be \
+                 signed with eddsa-rdfc-2022; attach the endorsement as JSON (an \
+                 EndorsementCredential with its Data Integrity proof)",
+            ));
         }
         _ => {
             return Err(IssueError::invalid(
