@@ -737,6 +737,43 @@ async fn the_admin_api_endorses_attaches_and_detaches(db: &TestDb) {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // An endorsement of the achievement: attached through its route, shown by the public
+    // achievement document, detached through its route.
+    let (status, created) = send(
+        &agency_api,
+        &agency_token,
+        Method::POST,
+        "/api/v1/endorsements",
+        Some(json!({"subject": ACHIEVEMENT_ID, "comment": "Meets the national standard."})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, attached) = send(
+        &school_api,
+        &school_token,
+        Method::POST,
+        "/api/v1/achievements/data-101/endorsements",
+        Some(json!({"endorsement": created["credential"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{attached}");
+    let (_, public) = send(&school_api, "", Method::GET, "/achievements/data-101", None).await;
+    assert_eq!(public["endorsement"], json!([created["credential"]]));
+    let (status, _) = send(
+        &school_api,
+        &school_token,
+        Method::DELETE,
+        &format!(
+            "/api/v1/achievements/data-101/endorsements/{}",
+            created["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, public) = send(&school_api, "", Method::GET, "/achievements/data-101", None).await;
+    assert!(public.get("endorsement").is_none(), "{public}");
+
     let actions = audit_actions(school.store()).await;
     assert!(
         actions.contains(&"endorsement.attach".to_owned()),
@@ -749,4 +786,215 @@ async fn the_admin_api_endorses_attaches_and_detaches(db: &TestDb) {
     agency.store().close().await;
     school.store().close().await;
     agency_db.finish().await;
+}
+
+/// The commands, run as the real binary in a temporary directory: an agency (did:key) endorses
+/// a school's achievement, the school attaches it, the agency revokes it.
+mod cli {
+    use std::path::Path;
+    use std::process::{Command, Output};
+
+    use passerelle_core::verify::{self, CheckId, CheckOptions, Fetched, Outcome};
+    use serde_json::Value;
+
+    fn run(args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_passerelle-issuer"))
+            .args(args)
+            .env_remove("PASSERELLE_ISSUER_DIR")
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("run passerelle-issuer")
+    }
+
+    fn ok(args: &[&str]) -> String {
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn init(dir: &Path, name: &str, url: &str, did: &str) {
+        let schema = super::common::vectors()
+            .join("openbadges/schema/ob_v3p0_achievementcredential_schema.json");
+        ok(&[
+            "--dir",
+            dir.to_str().unwrap(),
+            "init",
+            "--name",
+            name,
+            "--url",
+            url,
+            "--did",
+            did,
+            "--plain-key",
+            "--ob-schema",
+            schema.to_str().unwrap(),
+        ]);
+    }
+
+    #[test]
+    fn endorse_attach_and_revoke_from_the_command_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let agency = tmp.path().join("agency");
+        let school = tmp.path().join("school");
+        let (a, s) = (agency.to_str().unwrap(), school.to_str().unwrap());
+        init(&agency, "Quality Agency", "https://agency.example", "key");
+        init(&school, "Open Learning Lab", "https://learn.example", "web");
+        ok(&[
+            "--dir",
+            s,
+            "achievement",
+            "create",
+            "--slug",
+            "data-101",
+            "--name",
+            "Data literacy 101",
+            "--description",
+            "Reads, cleans and charts tabular data.",
+            "--criteria",
+            "Passed the final assessment.",
+        ]);
+        let definition: Value = serde_json::from_str(&ok(&[
+            "--dir",
+            s,
+            "achievement",
+            "show",
+            "data-101",
+            "--json",
+        ]))
+        .unwrap();
+        let achievement_id = definition["id"].as_str().unwrap().to_owned();
+
+        let out = tmp.path().join("endorsement.json");
+        let id = ok(&[
+            "--dir",
+            a,
+            "endorse",
+            "--subject",
+            &achievement_id,
+            "--comment",
+            "Accredited programme.",
+            "--valid-until",
+            "2031-01-01",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let id = id.trim().to_owned();
+        let text = std::fs::read_to_string(&out).unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["id"], id.as_str());
+        assert_eq!(doc["credentialSubject"]["id"], achievement_id.as_str());
+        // Signed by the agency's did:key (resolved offline): proof, key and shape verify; the
+        // status list is served by the agency's service, not fetched here.
+        let presented = verify::parse_input(text.as_bytes(), &Default::default()).unwrap();
+        let report = verify::check(
+            &presented,
+            &Fetched::default(),
+            chrono::Utc::now(),
+            &CheckOptions::default(),
+        );
+        for check in [
+            CheckId::Proof,
+            CheckId::VerificationMethod,
+            CheckId::DataModel,
+        ] {
+            assert_eq!(
+                report.check(check).unwrap().outcome,
+                Outcome::Pass,
+                "{check:?}"
+            );
+        }
+        // Not overwritten on a second run.
+        let again = run(&[
+            "--dir",
+            a,
+            "endorse",
+            "--subject",
+            &achievement_id,
+            "--comment",
+            "x",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(!again.status.success());
+
+        // The school attaches it to the achievement (refused on the profile: another subject).
+        let wrong = run(&[
+            "--dir",
+            s,
+            "endorsement",
+            "attach",
+            out.to_str().unwrap(),
+            "--profile",
+        ]);
+        assert!(!wrong.status.success());
+        let stderr = String::from_utf8_lossy(&wrong.stderr);
+        assert!(
+            stderr.contains(&achievement_id) && stderr.contains("did:web:learn.example"),
+            "{stderr}"
+        );
+        let attach = run(&[
+            "--dir",
+            s,
+            "endorsement",
+            "attach",
+            out.to_str().unwrap(),
+            "--achievement",
+            "data-101",
+        ]);
+        assert!(
+            attach.status.success(),
+            "{}",
+            String::from_utf8_lossy(&attach.stderr)
+        );
+        assert!(String::from_utf8_lossy(&attach.stderr).contains("verified"));
+        let definition: Value = serde_json::from_str(&ok(&[
+            "--dir",
+            s,
+            "achievement",
+            "show",
+            "data-101",
+            "--json",
+        ]))
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&definition["endorsement"][0]).unwrap(),
+            serde_json::to_string(&doc).unwrap()
+        );
+
+        // The agency revokes it with the ordinary revoke command; its list shows it.
+        assert_eq!(
+            ok(&["--dir", a, "revoke", &id]).trim(),
+            format!("{id} revoked")
+        );
+        let listed = ok(&["--dir", a, "endorsement", "list"]);
+        assert!(
+            listed.contains(&id) && listed.contains("revoked"),
+            "{listed}"
+        );
+
+        // Detached again.
+        ok(&[
+            "--dir",
+            s,
+            "endorsement",
+            "detach",
+            &id,
+            "--achievement",
+            "data-101",
+        ]);
+        let definition: Value = serde_json::from_str(&ok(&[
+            "--dir",
+            s,
+            "achievement",
+            "show",
+            "data-101",
+            "--json",
+        ]))
+        .unwrap();
+        assert!(definition.get("endorsement").is_none(), "{definition}");
+    }
 }
