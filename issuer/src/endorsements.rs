@@ -123,10 +123,14 @@ impl Issuer {
             .to_json(),
         )?;
         let context = self.signing_context();
-        let signed =
-            tokio::task::spawn_blocking(move || context.check_and_sign_endorsement(&unsigned, now))
-                .await
-                .map_err(|source| IssueError::Task { source })??;
+        // On the signing threads, as credentials are (JSON-LD runs on their large stacks).
+        let signed = tokio::task::spawn_blocking(move || {
+            crate::signing_pool::on_signing_pool(move || {
+                context.check_and_sign_endorsement(&unsigned, now)
+            })
+        })
+        .await
+        .map_err(|source| IssueError::Task { source })??;
         let text =
             serde_json::to_string(&signed).map_err(|source| IssueError::Encoding { source })?;
         self.store()
