@@ -33,6 +33,7 @@ pub mod artifacts;
 pub mod auth;
 pub mod bulk;
 pub mod config;
+pub mod endorsements;
 pub mod files;
 pub mod issuance;
 pub mod obapi;

@@ -137,6 +137,14 @@ enum Command {
         #[command(subcommand)]
         command: AchievementCommand,
     },
+    /// Endorse another issuer's Profile or Achievement: a signed EndorsementCredential.
+    Endorse(cli::endorse::EndorseArgs),
+    /// Attach received endorsements to this issuer's Profile or Achievements; list or revoke
+    /// the ones it signed.
+    Endorsement {
+        #[command(subcommand)]
+        command: cli::endorse::EndorsementCommand,
+    },
 }
 
 // Parsed once per run: the size difference between variants costs nothing.
@@ -314,6 +322,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             AchievementCommand::Show { slug, json } => cli::achievement::show(&dir, &slug, json),
         },
         Command::Serve(args) => cli::serve::serve(&dir, args),
+        Command::Endorse(args) => cli::endorse::endorse(&dir, args),
+        Command::Endorsement { command } => cli::endorse::endorsement(&dir, command),
         Command::Keygen { out } => keygen(&out),
         Command::Sign {
             key,

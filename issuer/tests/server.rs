@@ -393,7 +393,7 @@ async fn did_document_profile_and_achievements_are_public(db: &TestDb, transport
 
     let profile = c.get("/issuer").await;
     assert_eq!(profile.status, StatusCode::OK);
-    assert_eq!(&profile.json(), f.issuer.profile());
+    assert_eq!(profile.json(), f.issuer.profile());
     assert_eq!(profile.json()["id"], DID);
 
     create_achievement(c, "data-101", "Data Literacy").await;

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 pub mod achievement;
 pub mod credential;
 pub mod dev_tls;
+pub mod endorse;
 pub mod init;
 pub mod issue;
 pub mod key;

@@ -18,6 +18,14 @@ pub fn change(
         .with_context(|| format!("{id:?} is not a credential id (urn:uuid:…)"))?;
     super::runtime()?.block_on(async {
         let issuer = super::unlock::open_issuer(dir, passphrase_stdin).await?;
+        // An endorsement this issuer signed is revoked the same way (it has no suspension entry).
+        if change == StatusChange::Revoke && issuer.store().endorsement(&id).await?.is_some() {
+            let result = issuer.revoke_endorsement(&id, reason, CLI_ACTOR).await;
+            issuer.store().close().await;
+            println!("{} revoked", result?.id);
+            eprintln!("verifiers see the change once their cached status list expires");
+            return Ok(());
+        }
         let result = issuer.set_status(&id, change, reason, CLI_ACTOR).await;
         issuer.store().close().await;
         let credential = result?;

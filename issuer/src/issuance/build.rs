@@ -157,6 +157,26 @@ impl SigningContext {
         // Safe mode is checked by the signer below (a failure there is the input's fault).
         self.ensure_schema()?;
         validate_model_and_schema(unsigned, self.schemas.as_deref())?;
+        self.sign_checked(unsigned, now)
+    }
+
+    /// Checks an unsigned `EndorsementCredential` (the core data-model rules, which include the
+    /// OB 3.0 endorsement shape, and JSON-LD safe mode in the signer) and signs it with
+    /// eddsa-rdfc-2022 like [`SigningContext::check_and_sign`]. The OB AchievementCredential JSON
+    /// Schema is not applied: it describes another credential type.
+    pub fn check_and_sign_endorsement(
+        &self,
+        unsigned: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<Value, IssueError> {
+        validate_model_and_schema(unsigned, None)?;
+        if !model::has_type(unsigned, "EndorsementCredential") {
+            return Err(IssueError::invalid("type", "not an EndorsementCredential"));
+        }
+        self.sign_checked(unsigned, now)
+    }
+
+    fn sign_checked(&self, unsigned: &Value, now: DateTime<Utc>) -> Result<Value, IssueError> {
         let created = now.to_rfc3339_opts(SecondsFormat::Secs, true);
         let options = proof::ProofOptions::assertion(
             proof::Cryptosuite::EddsaRdfc2022,

@@ -70,7 +70,8 @@ pub struct Issuer {
     dir: Option<PathBuf>,
     config: RwLock<IssuerConfig>,
     store: Store,
-    profile: Value,
+    /// Re-read by [`Issuer::reload_profile`] when an endorsement is attached or detached.
+    profile: RwLock<Value>,
     signing: RwLock<Arc<SigningKey>>,
     schemas: Option<Arc<SchemaSet>>,
     /// Whether issuing without the OB schema in `schemas` is refused.
@@ -149,7 +150,7 @@ impl Issuer {
             dir: None,
             config: RwLock::new(config),
             store,
-            profile,
+            profile: RwLock::new(profile),
             signing: RwLock::new(Arc::new(signing)),
             schemas: None,
             schema_required: config_requires_schema,
@@ -222,9 +223,30 @@ impl Issuer {
         read_lock(&self.config).url.trim_end_matches('/').to_owned()
     }
 
-    /// The stored OB 3.0 issuer Profile.
-    pub fn profile(&self) -> &Value {
-        &self.profile
+    /// The stored OB 3.0 issuer Profile (as of opening, or of the last
+    /// [`Issuer::reload_profile`]).
+    pub fn profile(&self) -> Value {
+        read_lock(&self.profile).clone()
+    }
+
+    /// Re-reads the issuer Profile from the store (after an endorsement was attached to it or
+    /// detached), so credentials issued from now on carry the stored one.
+    pub async fn reload_profile(&self) -> Result<(), IssueError> {
+        let stored = self
+            .store
+            .issuer_profile()
+            .await?
+            .ok_or_else(|| IssueError::NotFound {
+                what: "issuer profile (run init)",
+                id: self.did(),
+            })?;
+        *write_lock(&self.profile) = stored.profile;
+        Ok(())
+    }
+
+    /// The cache of signed status lists (an endorsement's revocation expires its list here).
+    pub(crate) fn status_cache(&self) -> &StatusListCache {
+        &self.status_cache
     }
 
     fn signing_key(&self) -> Arc<SigningKey> {
@@ -236,7 +258,7 @@ impl Issuer {
         SigningContext {
             key: self.signing_key(),
             suspension: self.suspension_enabled(),
-            profile: self.profile.clone(),
+            profile: self.profile(),
             base_url: self.base_url(),
             schemas: self.schemas.clone(),
             schema_required: self.schema_required,

@@ -164,7 +164,7 @@ pub async fn issuer_metadata(issuer: &Issuer) -> Result<Value, Oid4vciError> {
         "credential_endpoint": format!("{base}/oid4vci/credential"),
         "nonce_endpoint": format!("{base}/oid4vci/nonce"),
         "notification_endpoint": format!("{base}/oid4vci/notification"),
-        "display": issuer_display(issuer.profile(), &achievements, &base),
+        "display": issuer_display(&issuer.profile(), &achievements, &base),
         "credential_configurations_supported": configurations,
     }))
 }

@@ -45,6 +45,7 @@ pub mod api;
 pub mod badge;
 pub mod claim;
 pub mod command;
+mod endorsements;
 pub mod error;
 pub mod jobs;
 pub mod obapi;
@@ -205,6 +206,9 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("get", "/api/v1/stats/export", get(stats::export), true),
         route("get", "/api/v1/audit", get(api::audit), true),
     ]
+    .into_iter()
+    .chain(endorsements::api_routes())
+    .collect()
 }
 
 /// The service's router.

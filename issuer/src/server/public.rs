@@ -80,7 +80,7 @@ async fn did_document(State(state): State<AppState>) -> Result<Response, ApiErro
 
 /// The issuer's OB 3.0 Profile (what the credentials' `issuer` object holds).
 async fn profile(State(state): State<AppState>) -> Response {
-    json_response(state.issuer.profile(), "application/json")
+    json_response(&state.issuer.profile(), "application/json")
 }
 
 /// An achievement definition by slug.
@@ -101,7 +101,7 @@ async fn achievement(
 /// The issuer's logo, when its Profile embeds it as a `data:` URL (OpenID4VCI metadata points
 /// wallets here: a `data:` logo would repeat the image in every display entry).
 async fn profile_image(State(state): State<AppState>) -> Result<Response, ApiError> {
-    embedded_image(state.issuer.profile(), "issuer image", "issuer")
+    embedded_image(&state.issuer.profile(), "issuer image", "issuer")
 }
 
 /// An achievement's badge artwork, when its definition embeds it as a `data:` URL.

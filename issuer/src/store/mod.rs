@@ -100,6 +100,7 @@ mod ids;
 mod keys;
 
 pub mod bulk;
+pub mod endorsements;
 pub mod issue;
 pub mod learners;
 pub mod obapi;
@@ -116,6 +117,7 @@ pub use keys::{IssuerKey, IssuerProfile, NewIssuerProfile};
 
 pub use bulk::{BulkJob, BulkJobStatus, BulkRowOutcome, BulkRowResult, BulkTotals};
 use credentials::{CredentialRow, CREDENTIAL_SELECT};
+pub use endorsements::{IssuedEndorsement, NewEndorsement};
 pub use issue::{Committed, IssueRecord};
 pub use oid4vci::{ClaimSecrets, TxCodeCheck};
 pub use status::{ListPurpose, StatusListInfo, StatusSlot};
