@@ -126,26 +126,11 @@ pub fn has_scope(list: &str, scope: Scope) -> bool {
     parse_scope(list).known.contains(&scope)
 }
 
-/// `Authorization: Basic …` → (client id, secret), each form-urldecoded after base64 as RFC 6749
-/// §2.3.1 says. `None` for any other shape.
+/// `Authorization: Basic …` → (client id, secret), read by the core's RFC 6749 §2.3.1 rule;
+/// `None` for any other shape, and for an empty secret (this provider issues none).
 pub fn parse_basic_auth(header: &str) -> Option<(String, String)> {
-    use base64::Engine;
-    let (scheme, value) = header.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(value.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (id, secret) = text.split_once(':')?;
-    let decode = |s: &str| -> Option<String> {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-    };
-    let (id, secret) = (decode(id)?, decode(secret)?);
-    (!id.is_empty() && !secret.is_empty()).then_some((id, secret))
+    passerelle_core::obapi::token::parse_basic_authorization(header)
+        .filter(|(_, secret)| !secret.is_empty())
 }
 
 /// The claim token a learner typed or pasted on the consent page: the bare `clm_…` token, or a

@@ -262,7 +262,8 @@ fn request_record(row: RequestRow) -> AuthRequestRecord {
     }
 }
 
-/// Inserts an access and a refresh token for a grant in a transaction (both backends).
+/// Inserts an access and a refresh token for a grant in a transaction (both backends), and
+/// records the grant as used at `$at`.
 macro_rules! insert_token_pair {
     ($tx:expr, $tokens:expr, $client:expr, $origin:expr, $at:expr, $expiry:expr) => {{
         let tokens: &IssuedTokens = $tokens;
@@ -285,6 +286,11 @@ macro_rules! insert_token_pair {
             .execute(&mut *$tx)
             .await?;
         }
+        sqlx::query("UPDATE obapi_grants SET last_used_at = $1 WHERE id = $2")
+            .bind($at)
+            .bind(&tokens.grant_id)
+            .execute(&mut *$tx)
+            .await?;
     }};
 }
 
@@ -652,11 +658,6 @@ impl Store {
                                     grant_id: grant_id.clone(),
                                 };
                                 insert_token_pair!(tx, &tokens, &client, &hash, at, expiry);
-                                sqlx::query("UPDATE obapi_grants SET last_used_at = $1 WHERE id = $2")
-                                    .bind(at)
-                                    .bind(&grant_id)
-                                    .execute(&mut *tx)
-                                    .await?;
                                 TokenExchange::Issued(tokens)
                             }
                         }
@@ -740,11 +741,6 @@ impl Store {
                                 grant_id: grant_id.clone(),
                             };
                             insert_token_pair!(tx, &tokens, &client, &origin, at, expiry);
-                            sqlx::query("UPDATE obapi_grants SET last_used_at = $1 WHERE id = $2")
-                                .bind(at)
-                                .bind(&grant_id)
-                                .execute(&mut *tx)
-                                .await?;
                             TokenExchange::Issued(tokens)
                         }
                     }

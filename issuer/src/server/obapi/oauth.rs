@@ -290,9 +290,8 @@ async fn authorization_code(
             "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636)",
         );
     }
-    let unknown = || bad_request("invalid_grant", "the authorization code is not valid");
     if !well_formed(code, CODE_PREFIX) {
-        return unknown();
+        return bad_request("invalid_grant", CODE_TEXTS.unknown);
     }
     let at = crate::store::now_seconds();
     let (expiry, ttl) = expiry(state, at);
@@ -316,41 +315,7 @@ async fn authorization_code(
             token_scope(requested_scope, &record.scope, false).map_err(|e| ("invalid_scope", e.0))
         })
         .await;
-    let actor = client_actor(&client.id);
-    match outcome {
-        Ok(TokenExchange::Issued(tokens)) => {
-            audit(
-                state,
-                actor,
-                "obapi.token.issue",
-                &format!("grant:{}", tokens.grant_id),
-                json!({ "grant_type": "authorization_code", "scope": tokens.scope }),
-            )
-            .await;
-            token_response(&tokens, ttl)
-        }
-        Ok(TokenExchange::Replayed { grant_id, revoked }) => {
-            audit(
-                state,
-                actor,
-                "obapi.token.replay",
-                &format!("grant:{grant_id}"),
-                json!({ "presented": "authorization_code", "tokens_revoked": revoked }),
-            )
-            .await;
-            bad_request(
-                "invalid_grant",
-                "the authorization code has already been used; the tokens issued for it are revoked",
-            )
-        }
-        Ok(TokenExchange::Refused((code, description))) => bad_request(code, &description),
-        Ok(TokenExchange::Expired) => bad_request(
-            "invalid_grant",
-            "the authorization code has expired or its grant was revoked",
-        ),
-        Ok(_) => unknown(),
-        Err(e) => server_error(e),
-    }
+    answer(state, client, outcome, ttl, &CODE_TEXTS).await
 }
 
 async fn refresh(
@@ -361,9 +326,8 @@ async fn refresh(
     let Some(token) = params.get("refresh_token") else {
         return bad_request("invalid_request", "refresh_token is required");
     };
-    let unknown = || bad_request("invalid_grant", "the refresh token is not valid");
     if !well_formed(token, REFRESH_PREFIX) {
-        return unknown();
+        return bad_request("invalid_grant", REFRESH_TEXTS.unknown);
     }
     let at = crate::store::now_seconds();
     let (expiry, ttl) = expiry(state, at);
@@ -375,41 +339,88 @@ async fn refresh(
             token_scope(requested_scope, granted, true).map_err(|e| ("invalid_scope", e.0))
         })
         .await;
+    answer(state, client, outcome, ttl, &REFRESH_TEXTS).await
+}
+
+/// What differs between answering an authorization code and a refresh token.
+struct GrantTexts {
+    /// The audit action of the tokens issued, and the `grant_type` recorded with it, if any.
+    issued_action: &'static str,
+    issued_grant_type: Option<&'static str>,
+    presented: &'static str,
+    replay_revokes_grant: bool,
+    replayed: &'static str,
+    expired: &'static str,
+    unknown: &'static str,
+}
+
+const CODE_TEXTS: GrantTexts = GrantTexts {
+    issued_action: "obapi.token.issue",
+    issued_grant_type: Some("authorization_code"),
+    presented: "authorization_code",
+    replay_revokes_grant: false,
+    replayed: "the authorization code has already been used; the tokens issued for it are revoked",
+    expired: "the authorization code has expired or its grant was revoked",
+    unknown: "the authorization code is not valid",
+};
+
+const REFRESH_TEXTS: GrantTexts = GrantTexts {
+    issued_action: "obapi.token.refresh",
+    issued_grant_type: None,
+    presented: "refresh_token",
+    replay_revokes_grant: true,
+    replayed: "this refresh token was already used; for safety the whole authorization is \
+               revoked and the learner must approve the app again",
+    expired: "the refresh token has expired or was revoked",
+    unknown: "the refresh token is not valid",
+};
+
+/// The token endpoint's answer to the store's decision on a code or a refresh token, with its
+/// audit entry (RFC 6749 §5.1 / §5.2).
+async fn answer(
+    state: &AppState,
+    client: &ClientRecord,
+    outcome: Result<TokenExchange<Refusal>, StoreError>,
+    ttl: u32,
+    texts: &GrantTexts,
+) -> Response {
     let actor = client_actor(&client.id);
     match outcome {
         Ok(TokenExchange::Issued(tokens)) => {
+            let details = match texts.issued_grant_type {
+                Some(grant_type) => json!({ "grant_type": grant_type, "scope": tokens.scope }),
+                None => json!({ "scope": tokens.scope }),
+            };
             audit(
                 state,
                 actor,
-                "obapi.token.refresh",
+                texts.issued_action,
                 &format!("grant:{}", tokens.grant_id),
-                json!({ "scope": tokens.scope }),
+                details,
             )
             .await;
             token_response(&tokens, ttl)
         }
         Ok(TokenExchange::Replayed { grant_id, revoked }) => {
+            let details = if texts.replay_revokes_grant {
+                json!({ "presented": texts.presented, "tokens_revoked": revoked,
+                        "grant_revoked": true })
+            } else {
+                json!({ "presented": texts.presented, "tokens_revoked": revoked })
+            };
             audit(
                 state,
                 actor,
                 "obapi.token.replay",
                 &format!("grant:{grant_id}"),
-                json!({ "presented": "refresh_token", "tokens_revoked": revoked,
-                        "grant_revoked": true }),
+                details,
             )
             .await;
-            bad_request(
-                "invalid_grant",
-                "this refresh token was already used; for safety the whole authorization is \
-                 revoked and the learner must approve the app again",
-            )
+            bad_request("invalid_grant", texts.replayed)
         }
         Ok(TokenExchange::Refused((code, description))) => bad_request(code, &description),
-        Ok(TokenExchange::Expired) => bad_request(
-            "invalid_grant",
-            "the refresh token has expired or was revoked",
-        ),
-        Ok(_) => unknown(),
+        Ok(TokenExchange::Expired) => bad_request("invalid_grant", texts.expired),
+        Ok(_) => bad_request("invalid_grant", texts.unknown),
         Err(e) => server_error(e),
     }
 }
