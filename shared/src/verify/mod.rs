@@ -14,7 +14,8 @@
 //! checks — `signature` (proofs and keys), `holder` (a presentation's challenge and its
 //! credentials' holder binding), `content` (JSON-LD, data model, Open Badges, schema, validity,
 //! status) — each adding [`Check`]s to a [`Report`] (`report`), which alone computes the
-//! verdict; `card` gives the dates a badge card shows; `messages` holds every sentence.
+//! verdict; `card` gives the dates a badge card shows and `details` what else a reader needs
+//! (type, level, credits, skills, results, evidence); `messages` holds every sentence.
 //!
 //! "Invalid" ([`Outcome::Fail`]) and "could not check" ([`Outcome::NotChecked`]) are kept apart;
 //! neither is ever reported as a pass. A check that must pass but could not be done makes the
@@ -59,6 +60,7 @@ use crate::trust::{TrustDecision, TrustRegistries};
 
 mod card;
 mod content;
+mod details;
 mod endorsement;
 mod holder;
 mod input;
@@ -70,6 +72,11 @@ mod signature;
 
 pub use card::{card_dates, CardDates, IssuedFrom};
 pub use content::STATUS_LIST_CLOCK_LEEWAY;
+pub use details::{
+    achievement_type_words, card_details, is_web_address, localized_text, result_status_words,
+    result_type_words, AlignmentDetail, CardDetails, EvidenceDetail, FrameworkKind, ResultDetail,
+    ACHIEVEMENT_TYPES, RESULT_STATUSES,
+};
 pub use endorsement::{EndorsementReport, Standing, MAX_ENDORSEMENTS};
 pub use holder::holder_binding_check;
 pub use input::{
@@ -239,6 +246,7 @@ fn check_json_credential(doc: &Value, fetched: &Fetched, now: DateTime<Utc>) -> 
     report.push(json_ld_check(doc, signature.json_ld));
     credential_content_checks(doc, fetched, now, &mut report);
     report.dates = Some(credential_dates(doc, proof_created(doc)));
+    report.details = details::card_details(doc, None);
     report
 }
 
@@ -273,6 +281,7 @@ fn check_jws_credential(jws: &JwsCredential, fetched: &Fetched, now: DateTime<Ut
     }
     credential_content_checks(credential, fetched, now, &mut report);
     report.dates = Some(jws_dates(jws));
+    report.details = details::card_details(credential, None);
     report
 }
 

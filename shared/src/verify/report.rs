@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::card::{display_lines, CardDates};
+use super::details::CardDetails;
 use super::endorsement::EndorsementReport;
 use super::messages::{self, Message};
 use crate::model::CredentialModel;
@@ -276,6 +277,11 @@ pub struct Report {
     /// The dates to show for a credential ([`card_dates`]); absent for a presentation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dates: Option<CardDates>,
+    /// What a reader needs beyond the summary — type, level, credits, skills, results,
+    /// evidence, the learner's name ([`card_details`](super::card_details)) — with text in the
+    /// credential's own language; a page in another language reads them again in its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<CardDetails>,
     /// For a presentation: one report per credential inside.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     credentials: Vec<Report>,
@@ -305,6 +311,7 @@ impl Report {
             checks: Vec::new(),
             summary: None,
             dates: None,
+            details: None,
             credentials: Vec::new(),
             endorsements: Vec::new(),
             endorsements_not_checked: 0,
@@ -427,6 +434,11 @@ fn render(report: &Report, f: &mut fmt::Formatter<'_>, indent: usize) -> fmt::Re
     if let Some(summary) = &report.summary {
         let dates = report.dates.clone().unwrap_or_default();
         for (label, value) in display_lines(summary, &dates) {
+            writeln!(f, "{pad}  {label:<12} {}", terminal_safe(&value))?;
+        }
+    }
+    if let Some(details) = &report.details {
+        for (label, value) in details.lines() {
             writeln!(f, "{pad}  {label:<12} {}", terminal_safe(&value))?;
         }
     }
