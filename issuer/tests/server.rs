@@ -692,6 +692,18 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
     assert!(html.contains("<svg"), "an inline QR code");
     assert!(html.contains("2026-03-01"), "the award date");
     assert!(!html.contains(EMAIL));
+    // What an employer reads (the core's card details): level, credits, result, skills.
+    for shown in [
+        "<dt>EQF level</dt><dd>5</dd>",
+        "<dt>Credits</dt><dd>5</dd>",
+        "<dt>Result</dt><dd>92/100</dd>",
+        "<h2>Skills and frameworks</h2>",
+        "<li><strong>Data literacy</strong> (ESCO skill)",
+        "<a href=\"http://data.europa.eu/esco/skill/abc\" rel=\"noopener noreferrer nofollow\" \
+         referrerpolicy=\"no-referrer\">",
+    ] {
+        assert!(html.contains(shown), "{shown:?} not in {html}");
+    }
     assert!(html.contains("lang=\"en\""));
     assert_eq!(page.header(header::VARY), Some("accept"));
 

@@ -381,6 +381,23 @@ fn imports_every_format_recognises_duplicates_and_refuses_tampered_credentials()
         card.contains("Ties") || card.contains("six course modules"),
         "{card}"
     );
+    // What an employer reads, for the JSON (#1) and the JWS (#3) forms alike.
+    for n in ["1", "3"] {
+        let card = wallet.ok(&["show", n]);
+        for line in [
+            "Final grade: 86, completed (percent; 0–100; required 70)",
+            "analyse big data (ESCO) <http://data.europa.eu/esco/skill/",
+            "Final project: air quality in West African cities (Project)",
+            "2026-03-02 to 2026-06-26",
+        ] {
+            assert!(card.contains(line), "#{n} lacks {line:?}:\n{card}");
+        }
+        assert!(
+            card.lines()
+                .any(|l| l.contains("Credits") && l.contains(" 2")),
+            "{card}"
+        );
+    }
     // show --json gives the credential exactly as imported (the JWS as a JSON string).
     let raw = wallet.json(&["show", "1"]);
     assert_eq!(

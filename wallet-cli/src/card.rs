@@ -65,9 +65,6 @@ pub fn lines<E>(
         if let Some(narrative) = &achievement.criteria_narrative {
             lines.push(("Criteria", narrative.clone()));
         }
-        if let Some(kind) = &achievement.achievement_type {
-            lines.push(("Type", kind.clone()));
-        }
     }
     lines.push((
         "Issuer",
@@ -97,6 +94,11 @@ pub fn lines<E>(
     }
     if let Some(expires) = &entry.expires {
         lines.push(("Expires", expires.clone()));
+    }
+    // What an employer reads: type, level, credits, results, skills, evidence (the core's
+    // reading, as on the verifier's page).
+    if let Some(details) = verify::card_details(&credential, None) {
+        lines.extend(details.lines());
     }
     lines.push((
         "Format",

@@ -18,6 +18,8 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use passerelle_core::input::InputLimits;
+use passerelle_core::verify::{self, CardDetails, FrameworkKind, Presented};
 use serde_json::Value;
 
 use super::{ApiError, AppState};
@@ -147,6 +149,123 @@ fn expired_page() -> Response {
     )
 }
 
+/// The credential a stored text holds: its JSON, or the claims of a compact JWS (`Null` when
+/// neither reads, which the page shows as an unnamed badge).
+fn credential_document(text: &str) -> Value {
+    match verify::parse_input(text.as_bytes(), &InputLimits::default()) {
+        Ok(Presented::Credential(doc)) => doc,
+        Ok(Presented::Jws(jws)) => jws.credential.unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+/// A link to an http(s) address the learner may follow (others are shown as text only).
+fn link(url: &str) -> String {
+    format!(
+        "<a href=\"{url}\" rel=\"noopener noreferrer nofollow\" referrerpolicy=\"no-referrer\">{url}</a>",
+        url = escape(url)
+    )
+}
+
+/// The skills and frameworks the achievement aligns to, and the evidence, as lists with links.
+fn details_lists(details: &CardDetails) -> String {
+    let mut out = String::new();
+    let alignments: Vec<_> = details
+        .alignments
+        .iter()
+        .filter(|a| a.kind != FrameworkKind::Eqf)
+        .collect();
+    if !alignments.is_empty() {
+        out.push_str("<h2>Skills and frameworks</h2>\n<ul class=\"alignments\">\n");
+        for alignment in alignments {
+            let framework = match alignment.kind {
+                FrameworkKind::EscoSkill => Some("ESCO skill"),
+                FrameworkKind::EscoOccupation => Some("ESCO occupation"),
+                FrameworkKind::Esco => Some("ESCO"),
+                FrameworkKind::IscedF => Some("ISCED-F 2013 field"),
+                FrameworkKind::Eqf | FrameworkKind::Other => alignment.framework.as_deref(),
+                _ => alignment.framework.as_deref(),
+            };
+            out.push_str(&format!("<li><strong>{}</strong>", escape(&alignment.name)));
+            match (framework, &alignment.code) {
+                (Some(f), Some(code)) => {
+                    out.push_str(&format!(" ({} {})", escape(f), escape(code)))
+                }
+                (Some(f), None) => out.push_str(&format!(" ({})", escape(f))),
+                (None, Some(code)) => out.push_str(&format!(" ({})", escape(code))),
+                (None, None) => {}
+            }
+            if let Some(description) = &alignment.description {
+                out.push_str(&format!("<br>{}", escape(description)));
+            }
+            if let Some(url) = &alignment.url {
+                out.push_str(&format!("<br>{}", link(url)));
+            }
+            out.push_str("</li>\n");
+        }
+        out.push_str("</ul>\n");
+    }
+    if !details.evidence.is_empty() {
+        out.push_str("<h2>Evidence</h2>\n<ul class=\"evidence\">\n");
+        for evidence in &details.evidence {
+            let name = evidence.name.as_deref().unwrap_or("Evidence");
+            out.push_str(&format!("<li><strong>{}</strong>", escape(name)));
+            if let Some(genre) = &evidence.genre {
+                out.push_str(&format!(" ({})", escape(genre)));
+            }
+            for text in [&evidence.description, &evidence.narrative]
+                .into_iter()
+                .flatten()
+            {
+                out.push_str(&format!("<br>{}", escape(text)));
+            }
+            if let Some(url) = &evidence.url {
+                out.push_str(&format!("<br>{}", link(url)));
+            }
+            out.push_str("</li>\n");
+        }
+        out.push_str("</ul>\n");
+    }
+    out
+}
+
+/// The endorsements the issuer attached to its profile and to the achievement, by whom and
+/// with their comment. A verifier checks them; this page only says what the badge carries.
+fn endorsements_list(doc: &Value) -> String {
+    let lists = [
+        doc.get("issuer").and_then(|i| i.get("endorsement")),
+        doc.get("credentialSubject")
+            .and_then(|s| s.get("achievement"))
+            .and_then(|a| a.get("endorsement")),
+        doc.get("endorsement"),
+    ];
+    let mut items = String::new();
+    for endorsement in lists.into_iter().flatten().flat_map(|v| match v {
+        Value::Array(list) => list.iter().collect::<Vec<_>>(),
+        other => vec![other],
+    }) {
+        let by = text_at(endorsement, &["issuer", "name"])
+            .or_else(|| text_at(endorsement, &["issuer", "id"]))
+            .or_else(|| text_at(endorsement, &["issuer"]))
+            .unwrap_or("(unnamed endorser)");
+        items.push_str(&format!(
+            "<li>Endorsement by <strong>{}</strong>",
+            escape(by)
+        ));
+        if let Some(comment) = text_at(endorsement, &["credentialSubject", "endorsementComment"]) {
+            items.push_str(&format!(": “{}”", escape(comment)));
+        }
+        items.push_str("</li>\n");
+    }
+    if items.is_empty() {
+        return items;
+    }
+    format!(
+        "<h2>Endorsements</h2>\n<p>Bodies that vouch for this course or its provider. A verifier \
+         checks each one and says which it recognises.</p>\n<ul class=\"endorsements\">\n{items}</ul>\n"
+    )
+}
+
 fn text_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     let mut current = value;
     for key in path {
@@ -260,7 +379,7 @@ fn render(
     offer: Option<&oid4vci::MintedOffer>,
     apps: &str,
 ) -> Response {
-    let doc: Value = serde_json::from_str(&c.credential).unwrap_or(Value::Null);
+    let doc = credential_document(&c.credential);
     let achievement = doc
         .get("credentialSubject")
         .and_then(|s| s.get("achievement"))
@@ -327,7 +446,23 @@ fn render(
     if let Some(date) = until {
         row("Valid until", date);
     }
+    let details = verify::card_details(&doc, None);
+    if let Some(details) = &details {
+        for (label, value) in details.lines() {
+            // Skills and evidence get their own lists below, with their links.
+            if !matches!(
+                label,
+                "Skill" | "Occupation" | "Aligns to" | "ISCED-F" | "Evidence"
+            ) {
+                row(label, &value);
+            }
+        }
+    }
     body.push_str("</dl>\n");
+    if let Some(details) = &details {
+        body.push_str(&details_lists(details));
+    }
+    body.push_str(&endorsements_list(&doc));
 
     let base = format!("/claim/{token}");
     body.push_str("<h2>Download your badge</h2>\n<ul class=\"downloads\">\n");
