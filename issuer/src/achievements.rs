@@ -70,10 +70,17 @@ pub struct ImageInput {
 }
 
 /// An alignment to a framework entry (e.g. an ESCO skill).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AlignmentInput {
     pub name: String,
     pub url: String,
+    /// `targetFramework`; for an ESCO concept URL (`http://data.europa.eu/esco/skill/…`,
+    /// `…/occupation/…`) `ESCO` when not given.
+    pub framework: Option<String>,
+    /// `targetCode`.
+    pub code: Option<String>,
+    /// `targetDescription`.
+    pub description: Option<String>,
 }
 
 /// Another version of the achievement, typically a translation: its id and language.
@@ -211,7 +218,40 @@ pub fn build_definition(
     for (i, alignment) in input.alignments.iter().enumerate() {
         let target = non_empty(&format!("alignments[{i}].name"), &alignment.name)?;
         let url = web_url(&format!("alignments[{i}].url"), &alignment.url)?;
-        achievement = achievement.alignment(Alignment::new(target, url));
+        let esco = ["skill", "occupation"].into_iter().find(|kind| {
+            alignment
+                .url
+                .starts_with(&format!("http://data.europa.eu/esco/{kind}/"))
+        });
+        let mut entry = Alignment::new(target, url);
+        let optional =
+            |field: &str, value: &Option<String>| -> Result<Option<String>, AchievementError> {
+                match value {
+                    None => Ok(None),
+                    Some(v) => non_empty(&format!("alignments[{i}].{field}"), v)
+                        .map(|v| Some(v.to_owned())),
+                }
+            };
+        match (optional("framework", &alignment.framework)?, esco) {
+            (Some(framework), _) => entry = entry.target_framework(framework),
+            (None, Some(kind)) => {
+                entry = entry
+                    .target_framework("ESCO")
+                    .target_type(if kind == "skill" {
+                        "ext:ESCOSkill"
+                    } else {
+                        "ext:ESCOOccupation"
+                    })
+            }
+            (None, None) => {}
+        }
+        if let Some(code) = optional("code", &alignment.code)? {
+            entry = entry.target_code(code);
+        }
+        if let Some(description) = optional("description", &alignment.description)? {
+            entry = entry.target_description(description);
+        }
+        achievement = achievement.alignment(entry);
     }
     if let Some(lang) = &input.language {
         if !passerelle_core::model::is_language_tag(lang) {
@@ -405,6 +445,46 @@ mod tests {
     }
 
     #[test]
+    fn esco_alignments_name_their_framework_and_others_keep_what_is_given() {
+        let mut with = input();
+        with.alignments = vec![
+            AlignmentInput {
+                name: "analyse big data".into(),
+                url: "http://data.europa.eu/esco/skill/4bbb3a0d".into(),
+                ..AlignmentInput::default()
+            },
+            AlignmentInput {
+                name: "data analyst".into(),
+                url: "http://data.europa.eu/esco/occupation/9b3e".into(),
+                ..AlignmentInput::default()
+            },
+            AlignmentInput {
+                name: "Data literacy".into(),
+                url: "https://frameworks.example/digcomp/1.1".into(),
+                framework: Some("DigComp 2.2".into()),
+                code: Some("1.1".into()),
+                description: Some("Browsing, searching and filtering data.".into()),
+            },
+        ];
+        let definition = build_definition(issuer(), &with).unwrap();
+        let alignments = definition["alignment"].as_array().unwrap();
+        assert_eq!(alignments[0]["targetFramework"], "ESCO");
+        assert_eq!(alignments[0]["targetType"], "ext:ESCOSkill");
+        assert_eq!(alignments[1]["targetType"], "ext:ESCOOccupation");
+        assert_eq!(alignments[2]["targetFramework"], "DigComp 2.2");
+        assert_eq!(alignments[2]["targetCode"], "1.1");
+        assert_eq!(
+            alignments[2]["targetDescription"],
+            "Browsing, searching and filtering data."
+        );
+        assert!(alignments[2].get("targetType").is_none());
+
+        with.alignments[2].code = Some("  ".into());
+        let error = build_definition(issuer(), &with).unwrap_err();
+        assert!(error.to_string().contains("alignments[2].code"), "{error}");
+    }
+
+    #[test]
     fn slugs() {
         assert!(check_slug("data-101").is_ok());
         for bad in ["", "Data", "-a", "a-", "a b", "a/b", &"a".repeat(65)] {
@@ -438,6 +518,7 @@ mod tests {
                     i.alignments = vec![AlignmentInput {
                         name: "x".into(),
                         url: "not a url".into(),
+                        ..AlignmentInput::default()
                     }]
                 }),
             ),

@@ -220,6 +220,7 @@ fn build_definition(
         alignments.push(AlignmentInput {
             name: name.to_owned(),
             url: url.to_owned(),
+            ..AlignmentInput::default()
         });
     }
     let input = AchievementInput {

@@ -127,6 +127,12 @@ pub struct AchievementBody {
 pub struct AlignmentBody {
     pub name: String,
     pub url: String,
+    #[serde(default)]
+    pub framework: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 fn decode_image(url: &str) -> Result<ImageInput, ApiError> {
@@ -185,6 +191,9 @@ async fn achievement_input(
             .map(|a| AlignmentInput {
                 name: a.name,
                 url: a.url,
+                framework: a.framework,
+                code: a.code,
+                description: a.description,
             })
             .collect(),
         language: body.language,
