@@ -1554,6 +1554,15 @@ mod tests {
                 "resultDescription": "https://learn.example/results/<gone>",
                 "value": "B+"
             }));
+        badge["credentialSubject"]["identifier"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({
+                "type": "IdentityObject",
+                "hashed": false,
+                "identityHash": "Ada \"<Lovelace>\"",
+                "identityType": "name"
+            }));
         badge["evidence"][0]["name"] = "<script>evidence()</script>".into();
         badge["evidence"][0]["description"] = "Said \"done\"".into();
         badge["evidence"].as_array_mut().unwrap().push(json!({
@@ -1626,6 +1635,14 @@ mod tests {
         }
         assert!(!html.contains("EQF level 6"), "{html}");
         assert!(!html.contains("snb/eqf"), "{html}");
+
+        // The learner's name, where the credential gives one in clear.
+        assert_eq!(
+            html.matches("<span class=\"id learner\">Ada &quot;&lt;Lovelace&gt;&quot;</span>")
+                .count(),
+            1,
+            "{html}"
+        );
 
         // Skills: the ESCO link is plain, with no referrer, followed only by a click.
         let esco = "http://data.europa.eu/esco/skill/4bbb3a0d-3d38-4b5b-9d35-5b2f4a0e1c6d";
