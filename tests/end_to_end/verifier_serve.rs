@@ -1,7 +1,7 @@
 //! `passerelle-verifier serve`, the real binary on loopback: the API, the page and the CLI give
 //! the same core report; and a real browser (Debian's chromium driven by playwright-core) pastes
-//! a credential, uploads a baked PNG and a QR image, switches language, and axe-core finds no
-//! WCAG 2.1 A/AA violation on the result pages. Screenshots are saved under the target dir.
+//! a credential, uploads a baked PNG and a QR image, switches language, opens the printable
+//! report, and axe-core finds no WCAG 2.1 A/AA violation on the result and report pages. Screenshots are saved under the target dir.
 //! The camera scanner runs in the same browser with a fake camera (a YUV4MPEG2 video written
 //! here) showing a real credential's QR code (read by the server, then by a stand-in
 //! BarcodeDetector), then no code, then a code that is not a credential, then with camera
@@ -348,8 +348,14 @@ fn a_real_browser_verifies_pasted_baked_and_qr_badges_accessibly() {
             assert!(!text.contains(code.english()), "{text}");
         }
     }
+    // The printable report of the French result: same checks, every detail open, no form.
+    assert_eq!(out["print"]["lang"], "fr", "{out:#}");
+    assert_eq!(out["print"]["title"], "Rapport de vérification", "{out:#}");
+    assert_eq!(out["print"]["forms"], 0, "{out:#}");
+    assert_eq!(out["print"]["checks"], french_checks.len(), "{out:#}");
+    assert_eq!(out["print"]["open"], out["print"]["details"], "{out:#}");
     let audits = out["axe"].as_array().unwrap();
-    assert_eq!(audits.len(), 3, "{out:#}");
+    assert_eq!(audits.len(), 4, "{out:#}");
     for audit in audits {
         assert_eq!(
             audit["violations"],

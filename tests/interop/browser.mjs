@@ -88,6 +88,20 @@ async function pasteAndUpload(page) {
   await audit(page, 'result-fr');
   await shoot(page, 'verifier-result-fr');
 
+  // 2b. The printable report of the same result (a form POST, in the page's language).
+  await Promise.all([page.waitForLoadState('load'), page.click('form:has(input[name="view"][value="print"]) button')]);
+  await page.waitForSelector('body.report');
+  out.print = {
+    lang: await page.getAttribute('html', 'lang'),
+    title: (await page.textContent('h1')).trim(),
+    forms: await page.locator('form').count(),
+    checks: await page.locator('li.check').count(),
+    details: await page.locator('details').count(),
+    open: await page.locator('details[open]').count(),
+  };
+  await audit(page, 'print-fr');
+  await shoot(page, 'verifier-print-fr');
+
   // 3. Upload a baked PNG.
   await page.goto(`${request.url}/?lang=en`);
   await page.setInputFiles('#file', request.baked_png);

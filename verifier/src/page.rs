@@ -1,7 +1,14 @@
 //! The server-rendered page: a form to paste or upload, and the result — a badge card above
-//! every check of the core report, in the viewer's language.
+//! every check of the core report, in the viewer's language — and the same result as a
+//! printable report ([`printable`]) for files kept on paper.
 //!
-//! (About 840 lines, 90 of them tests: one page's markup, which reads best in one place.)
+//! (About 1,900 lines, 620 of them tests: one page's markup, which reads best in one place.)
+//!
+//! The card shows what a reader needs from the credential ([`card_details`]): type, code, EQF
+//! level, credits, study dates, skills and frameworks, results, evidence. Web addresses in a
+//! credential are plain links (no referrer), never fetched or shown as images. Both pages name
+//! the trust registries loaded, and "recognised" names each registry listing the issuer with
+//! the listing's jurisdiction.
 //!
 //! Rendering uses `maud`, which escapes every interpolated string: credential content (names,
 //! descriptions, ids) can never become markup or script. Images inside credentials are shown
@@ -13,12 +20,16 @@
 use base64::Engine as _;
 use maud::{html, Markup, DOCTYPE};
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 
 use passerelle_core::model::identity::identity_matches;
 use passerelle_core::model::CredentialModel;
+use passerelle_core::trust::{RecognisedIssuer, TrustDecision, TrustRegistries};
 use passerelle_core::verify::{
-    placeholders, Arg, ArgKind, Check, CheckId, DocumentKind, EndorsementReport, Message,
-    MessageCode, Outcome, Report, Standing, Verdict,
+    achievement_type_words, card_details, is_web_address, placeholders, result_status_words,
+    result_type_words, AlignmentDetail, Arg, ArgKind, CardDetails, Check, CheckId, DocumentKind,
+    EndorsementReport, EvidenceDetail, FrameworkKind, Message, MessageCode, Outcome, Report,
+    ResultDetail, Standing, Verdict,
 };
 
 use crate::i18n::Messages;
@@ -29,11 +40,29 @@ pub const STYLE_CSS: &str = include_str!("../assets/style.css");
 /// The page's optional script (served at `/assets/app.js`).
 pub const APP_JS: &str = include_str!("../assets/app.js");
 
+/// The largest `data:` image the printable report embeds (a baked badge's own picture can be
+/// large; the report stays a small file).
+const MAX_PRINTED_IMAGE_BYTES: usize = 48 * 1024;
+
 /// Everything the page shows for a verification.
 pub struct ResultView<'a> {
     pub verification: &'a Verification,
     /// An email the viewer asked to compare with a hashed recipient (never stored or logged).
     pub email: Option<&'a str>,
+    /// The registries the verification consulted (named on the page, and next to
+    /// "recognised" with each listing's jurisdiction).
+    pub trust: &'a TrustRegistries,
+    /// The address the viewer reached this verifier at (the request's `Host`), printed on the
+    /// report.
+    pub address: Option<&'a str>,
+}
+
+/// Whether a result is rendered for the screen (forms, collapsed details) or as the printable
+/// report (no forms, every detail open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Medium {
+    Screen,
+    Print,
 }
 
 fn layout(m: &Messages<'_>, title: &str, resubmit: Option<&str>, body: Markup) -> Markup {
@@ -152,8 +181,8 @@ fn camera_scanner(m: &Messages<'_>) -> Markup {
     }
 }
 
-/// The start page.
-pub fn index(m: &Messages<'_>) -> String {
+/// The start page; it says which trust registries this verifier has loaded.
+pub fn index(m: &Messages<'_>, trust: &TrustRegistries) -> String {
     layout(
         m,
         m.t("index.title"),
@@ -162,6 +191,7 @@ pub fn index(m: &Messages<'_>) -> String {
             h1 { (m.t("index.title")) }
             p class="lead" { (m.t("index.lead")) }
             (verify_form(m))
+            (registries_section(m, trust, "registries"))
             section aria-labelledby="privacy" {
                 h2 id="privacy" { (m.t("index.privacy.title")) }
                 p { (m.t("index.privacy.text")) }
@@ -169,6 +199,38 @@ pub fn index(m: &Messages<'_>) -> String {
         },
     )
     .into_string()
+}
+
+/// The trust registries loaded, each with how many issuers it lists; or, when there is none,
+/// that every issuer will show as unknown and how an operator loads one.
+fn registries_section(m: &Messages<'_>, trust: &TrustRegistries, id: &str) -> Markup {
+    let mut names: Vec<&str> = trust.registry_names().iter().map(String::as_str).collect();
+    names.dedup();
+    let how = m.t("registries.how");
+    let (before, after) = how.split_once("{command}").unwrap_or((how, ""));
+    html! {
+        section class="registries" aria-labelledby=(id) {
+            h2 id=(id) { (m.t("registries.title")) }
+            @if names.is_empty() {
+                p data-registries="0" { (m.t("registries.none")) }
+                p class="hint" {
+                    (before) code { "passerelle-verifier serve --trust FILE" } (after)
+                }
+            } @else {
+                p data-registries=(names.len()) { (m.t("registries.loaded")) }
+                ul {
+                    @for name in &names {
+                        @let count = trust.entries().iter().filter(|e| e.registry == *name).count();
+                        li {
+                            strong { (name) } " — "
+                            (m.format(if count == 1 { "registries.count_one" } else { "registries.count" },
+                                &[("count", &count.to_string())]))
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A page for input that could not be read at all.
@@ -198,36 +260,22 @@ pub fn result(m: &Messages<'_>, view: &ResultView<'_>) -> String {
         h1 { (title) }
         (verdict_block(m, report))
         p class="source" { (m.t(source_key(verification.source))) }
-        @match report.kind {
-            DocumentKind::Credential => {
-                (badge_card(m, report, verification.document.as_ref(), view.email, &verification.text))
-                (checks_list(m, report, "checks"))
-                (endorsements_section(m, report, "endorsements"))
-            }
-            // Never presented on its own: an endorsement's report is nested in its credential's.
-            DocumentKind::Endorsement => {
-                (checks_list(m, report, "checks"))
-            }
-            DocumentKind::Presentation => {
-                (checks_list(m, report, "checks"))
-                @for (n, inner) in report.credentials().iter().enumerate() {
-                    @let raw = verification.document.as_ref().and_then(|d| embedded_json(d, n));
-                    section class="inner" aria-labelledby={ "credential-" (n) } {
-                        h2 id={ "credential-" (n) } { (m.format("presentation.credential", &[("n", &(n + 1).to_string())])) }
-                        (verdict_block(m, inner))
-                        (badge_card(m, inner, raw, view.email, &verification.text))
-                        (checks_list(m, inner, &format!("checks-{n}")))
-                        (endorsements_section(m, inner, &format!("endorsements-{n}")))
-                    }
-                }
-            }
-        }
+        (result_sections(m, view, Medium::Screen))
+        (registries_section(m, view.trust, "registries"))
         section class="actions" aria-labelledby="actions" {
             h2 id="actions" { (m.t("actions.title")) }
             form method="post" action="/verify" enctype="multipart/form-data" class="inline" {
                 input type="hidden" name="credential" value=(verification.text);
                 input type="hidden" name="lang" value=(m.lang());
                 button type="submit" class="secondary" { (m.t("actions.reverify")) }
+            }
+            // The same text checked again and shown as a report for paper files: a form, so it
+            // needs no JavaScript (nothing is stored between the two requests).
+            form method="post" action="/verify" enctype="multipart/form-data" class="inline" {
+                input type="hidden" name="credential" value=(verification.text);
+                input type="hidden" name="lang" value=(m.lang());
+                input type="hidden" name="view" value="print";
+                button type="submit" class="secondary" { (m.t("actions.print")) }
             }
             a class="button secondary" download="verification-report.json"
                 href={ "data:application/json;base64," (report_base64(report)) } { (m.t("actions.download")) }
@@ -237,10 +285,91 @@ pub fn result(m: &Messages<'_>, view: &ResultView<'_>) -> String {
     layout(m, &title, Some(&verification.text), body).into_string()
 }
 
+/// The printable report of a result: one column, no forms, nav or script, every check's
+/// details open, headed by where and when it was checked and a SHA-256 of the text checked so
+/// a paper copy can be matched to the credential file.
+pub fn printable(m: &Messages<'_>, view: &ResultView<'_>) -> String {
+    let verification = view.verification;
+    let report = &verification.report;
+    let title = m.t("print.title");
+    let digest = hex::encode(Sha256::digest(verification.text.as_bytes()));
+    let checked_at = chrono::DateTime::parse_from_rfc3339(&report.checked_at).ok();
+    html! {
+        (DOCTYPE)
+        html lang=(m.lang()) dir=(m.dir()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — " (m.t("app.name")) }
+                link rel="stylesheet" href="/assets/style.css";
+            }
+            body class="report" {
+                main id="main" {
+                    p class="brand" { (m.t("app.name")) }
+                    h1 { (title) }
+                    dl class="report-facts" {
+                        dt { (m.t("print.verifier")) }
+                        dd { span class="id" { (view.address.unwrap_or("—")) } }
+                        dt { (m.t("print.checked_at")) }
+                        dd {
+                            @match checked_at {
+                                Some(at) => { time datetime=(report.checked_at) { (at.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%S UTC")) } }
+                                None => { (report.checked_at) }
+                            }
+                        }
+                        dt { (m.t("print.input")) }
+                        dd { (m.t(source_key(verification.source))) }
+                        dt { (m.t("print.sha256")) }
+                        dd { code class="digest" { (digest) } br; span class="hint" { (m.t("print.sha256_hint")) } }
+                    }
+                    p class="hint no-print" { (m.t("print.hint")) }
+                    (verdict_block(m, report))
+                    (result_sections(m, view, Medium::Print))
+                    (registries_section(m, view.trust, "registries"))
+                    p class="hint" { (m.t("page.footer")) }
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// The badge card(s), checks and endorsements of a result.
+fn result_sections(m: &Messages<'_>, view: &ResultView<'_>, medium: Medium) -> Markup {
+    let verification = view.verification;
+    let report = &verification.report;
+    html! {
+        @match report.kind {
+            DocumentKind::Credential => {
+                (badge_card(m, report, verification.document.as_ref(), view, medium, "card"))
+                (checks_list(m, report, "checks", medium))
+                (endorsements_section(m, report, "endorsements", medium))
+            }
+            // Never presented on its own: an endorsement's report is nested in its credential's.
+            DocumentKind::Endorsement => {
+                (checks_list(m, report, "checks", medium))
+            }
+            DocumentKind::Presentation => {
+                (checks_list(m, report, "checks", medium))
+                @for (n, inner) in report.credentials().iter().enumerate() {
+                    @let raw = verification.document.as_ref().and_then(|d| embedded_json(d, n));
+                    section class="inner" aria-labelledby={ "credential-" (n) } {
+                        h2 id={ "credential-" (n) } { (m.format("presentation.credential", &[("n", &(n + 1).to_string())])) }
+                        (verdict_block(m, inner))
+                        (badge_card(m, inner, raw, view, medium, &format!("card-{n}")))
+                        (checks_list(m, inner, &format!("checks-{n}"), medium))
+                        (endorsements_section(m, inner, &format!("endorsements-{n}"), medium))
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The endorsements embedded in a credential, each with how to take it: "endorsed by" only for
 /// a verified endorsement whose endorser a loaded registry recognises. Every text from the
 /// credential goes through maud, which escapes it.
-fn endorsements_section(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
+fn endorsements_section(m: &Messages<'_>, report: &Report, id: &str, medium: Medium) -> Markup {
     if report.endorsements().is_empty() && report.endorsements_not_checked == 0 {
         return html! {};
     }
@@ -265,9 +394,9 @@ fn endorsements_section(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
                             dt { (m.t("endorsements.found_at")) }
                             dd { code { (e.found_at) } }
                         }
-                        details {
+                        details open[medium == Medium::Print] {
                             summary { (m.t("endorsements.details")) }
-                            (checks_list(m, &e.report, &format!("{id}-{n}-checks")))
+                            (checks_list(m, &e.report, &format!("{id}-{n}-checks"), medium))
                         }
                     }
                 }
@@ -381,7 +510,7 @@ fn outcome_key(outcome: Outcome) -> &'static str {
     }
 }
 
-fn checks_list(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
+fn checks_list(m: &Messages<'_>, report: &Report, id: &str, medium: Medium) -> Markup {
     // Failures first, then what could not be checked, warnings, passes: a failure is never
     // below the fold under a column of passes.
     let mut checks: Vec<&Check> = report.checks().iter().collect();
@@ -424,7 +553,7 @@ fn checks_list(m: &Messages<'_>, report: &Report, id: &str) -> Markup {
                         @if check.id == CheckId::HolderBinding && check.outcome == Outcome::Warning {
                             p class="check-explain" { (m.t("check.holder_binding.warning")) }
                         }
-                        details {
+                        details open[medium == Medium::Print] {
                             summary { (m.t("checks.details")) }
                             p data-code=(check.message.code) { (message(m, &check.message)) }
                             @if !check.details.is_empty() {
@@ -683,8 +812,9 @@ fn badge_card(
     m: &Messages<'_>,
     report: &Report,
     raw: Option<&Value>,
-    email: Option<&str>,
-    text: &str,
+    view: &ResultView<'_>,
+    medium: Medium,
+    key: &str,
 ) -> Markup {
     let dates = report.dates.clone().unwrap_or_default();
     let Some(model) = &report.summary else {
@@ -716,27 +846,41 @@ fn badge_card(
         .and_then(|a| a.image.as_ref())
         .or(model.image.as_ref())
         .map(|i| i.id.as_str().to_owned());
+    let shown_image = image.as_deref().filter(|i| {
+        i.starts_with("data:image/")
+            && (medium == Medium::Screen || i.len() <= MAX_PRINTED_IMAGE_BYTES)
+    });
+    // The details in the viewer's language, read from the credential as signed; the report's
+    // own copy (in the credential's language) when the JSON is not at hand.
+    let details = raw
+        .and_then(|raw| card_details(raw, Some(lang)))
+        .or_else(|| report.details.clone())
+        .unwrap_or_default();
     let recognised = report.check(CheckId::IssuerRecognised);
+    let listings = listings(view.trust, report);
+    let id = |part: &str| format!("{key}-{part}");
     html! {
-        section class="card" aria-labelledby="card-title" {
+        section class="card" aria-labelledby=(id("title")) {
             div class="card-body" {
-                @if let Some(image) = &image {
-                    @if image.starts_with("data:image/") {
-                        img class="badge-image" src=(image) alt=(name.clone().unwrap_or_default()) width="120" height="120";
-                    }
+                @if let Some(image) = shown_image {
+                    img class="badge-image" src=(image) alt=(name.clone().unwrap_or_default()) width="120" height="120";
                 }
                 div {
-                    p class="kind" { (m.t("card.title")) }
-                    h2 id="card-title" { (name.clone().unwrap_or_else(|| m.t("card.unnamed").to_owned())) }
-                    @if let Some(description) = &description { p { (description) } }
-                    @if let Some(image) = &image {
-                        @if !image.starts_with("data:image/") {
-                            p class="hint" { a href=(image) rel="noopener noreferrer nofollow" { (m.t("card.image_link")) } }
+                    p class="kind" {
+                        @match &details.achievement_type {
+                            Some(kind) => { (achievement_type_text(m, kind)) }
+                            None => { (m.t("card.title")) }
                         }
+                    }
+                    h2 id=(id("title")) { (name.clone().unwrap_or_else(|| m.t("card.unnamed").to_owned())) }
+                    @if let Some(description) = &description { p { (description) } }
+                    @if let Some(image) = image.as_deref().filter(|i| !i.starts_with("data:image/") && is_web_address(i)) {
+                        p class="hint" { a href=(image) rel="noopener noreferrer nofollow" referrerpolicy="no-referrer" { (m.t("card.image_link")) } }
                     }
                 }
             }
             dl {
+                (detail_rows(m, &details))
                 @if let Some(criteria) = &criteria {
                     dt { (m.t("card.criteria")) }
                     dd { (criteria) }
@@ -746,18 +890,34 @@ fn badge_card(
                     @if let Some(issuer_name) = &issuer_name { (issuer_name) br; }
                     span class="id" { (model.issuer.id.as_str()) }
                     @if let Some(check) = recognised {
-                        br;
-                        span class={ "tag tag-" (outcome_key(check.outcome)) } {
-                            @if check.outcome == Outcome::Pass { (m.t("card.recognised")) } @else { (m.t("card.unknown_issuer")) }
+                        @if check.outcome == Outcome::Pass && !listings.is_empty() {
+                            ul class="listings" {
+                                @for listing in &listings {
+                                    li data-registry=(listing.registry) {
+                                        span class="tag tag-pass" { (m.t("card.recognised")) }
+                                        " — " (listing.registry)
+                                        @if let Some(jurisdiction) = &listing.jurisdiction { " (" (jurisdiction) ")" }
+                                    }
+                                }
+                            }
+                        } @else {
+                            br;
+                            span class={ "tag tag-" (outcome_key(check.outcome)) } {
+                                @if check.outcome == Outcome::Pass { (m.t("card.recognised")) } @else { (m.t("card.unknown_issuer")) }
+                            }
+                            " " span { (message(m, &check.message)) }
                         }
-                        " " span { (message(m, &check.message)) }
                     }
                 }
                 dt { (m.t("card.recipient")) }
-                dd { (recipient(m, model, email, text)) }
+                dd { (recipient(m, model, details.learner_name.as_deref(), view, medium)) }
                 @if let Some(issued) = dates.issued {
                     dt { (m.t("card.issued")) }
                     dd { time datetime=(issued.to_rfc3339()) { (issued.format("%Y-%m-%d")) } }
+                }
+                @if let Some(studied) = studied(m, &details) {
+                    dt { (m.t("card.studied")) }
+                    dd { (studied) }
                 }
                 @if let Some(signed) = dates.signed {
                     dt { (m.t("card.signed")) }
@@ -773,7 +933,260 @@ fn badge_card(
                 dt { (m.t("card.status")) }
                 dd { (status_line(m, report)) }
             }
+            (alignments_section(m, &details, &id("skills")))
+            (results_section(m, &details, &id("results")))
+            (evidence_section(m, &details, &id("evidence")))
         }
+    }
+}
+
+/// The listings of the issuer in the loaded registries that applied when it was checked.
+fn listings<'t>(trust: &'t TrustRegistries, report: &Report) -> Vec<&'t RecognisedIssuer> {
+    let Some(summary) = &report.summary else {
+        return Vec::new();
+    };
+    let Ok(now) = chrono::DateTime::parse_from_rfc3339(&report.checked_at) else {
+        return Vec::new();
+    };
+    match trust.decide(summary.issuer.id.as_str(), now.with_timezone(&chrono::Utc)) {
+        TrustDecision::Recognised(listings) => listings,
+        TrustDecision::NotCurrent(_) | TrustDecision::Unknown => Vec::new(),
+    }
+}
+
+/// An achievement type in the viewer's language; a type outside the OB 3.0 list (`ext:…`) in
+/// the core's words.
+fn achievement_type_text(m: &Messages<'_>, kind: &str) -> String {
+    translated_term(m, "achievement_type", kind).unwrap_or_else(|| achievement_type_words(kind))
+}
+
+/// `prefix.value` from the catalogue, when the value is a plain term that has one.
+fn translated_term(m: &Messages<'_>, prefix: &str, value: &str) -> Option<String> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let text = m.t(&format!("{prefix}.{value}"));
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// A number as a reader writes it: `2`, `2.5`.
+fn number_text(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// The rows of the card's list read from the achievement: code, level, field, credits.
+fn detail_rows(m: &Messages<'_>, details: &CardDetails) -> Markup {
+    let credits = match (details.credits_earned, details.credits_available) {
+        (Some(earned), Some(available)) => Some(m.format(
+            "card.credits_of",
+            &[
+                ("earned", &number_text(earned)),
+                ("available", &number_text(available)),
+            ],
+        )),
+        (Some(earned), None) => {
+            Some(m.format("card.credits_earned", &[("earned", &number_text(earned))]))
+        }
+        (None, Some(available)) => Some(m.format(
+            "card.credits_available",
+            &[("available", &number_text(available))],
+        )),
+        (None, None) => None,
+    };
+    html! {
+        @if let Some(kind) = &details.achievement_type {
+            dt { (m.t("card.type")) }
+            dd data-achievement-type=(kind) { (achievement_type_text(m, kind)) }
+        }
+        @if let Some(code) = &details.human_code {
+            dt { (m.t("card.code")) }
+            dd { (code) }
+        }
+        @if let Some(level) = details.eqf_level {
+            dt { (m.t("card.eqf")) }
+            dd { (m.format("card.eqf_level", &[("level", &level.to_string())])) }
+        }
+        @if let Some(field) = &details.field_of_study {
+            dt { (m.t("card.field")) }
+            dd { (field) }
+        }
+        @if let Some(credits) = &credits {
+            dt { (m.t("card.credits")) }
+            dd { (credits) }
+        }
+        @if !details.tags.is_empty() {
+            dt { (m.t("card.tags")) }
+            dd { (details.tags.join(", ")) }
+        }
+    }
+}
+
+/// The study dates: from–to, from, or until.
+fn studied(m: &Messages<'_>, details: &CardDetails) -> Option<String> {
+    match (&details.activity_start, &details.activity_end) {
+        (Some(start), Some(end)) => {
+            Some(m.format("card.studied_from_to", &[("start", start), ("end", end)]))
+        }
+        (Some(start), None) => Some(m.format("card.studied_from", &[("start", start)])),
+        (None, Some(end)) => Some(m.format("card.studied_until", &[("end", end)])),
+        (None, None) => None,
+    }
+}
+
+/// A web address from the credential as a plain link: never fetched or shown as an image,
+/// followed only by the reader's click, without a referrer. Anything but http(s) is text.
+fn plain_link(url: &str) -> Markup {
+    html! {
+        @if is_web_address(url) {
+            a class="url" href=(url) rel="noopener noreferrer nofollow" referrerpolicy="no-referrer" { (url) }
+        } @else {
+            span class="id" { (url) }
+        }
+    }
+}
+
+/// The framework an alignment points into, in the reader's words.
+fn framework_text(m: &Messages<'_>, alignment: &AlignmentDetail) -> Option<String> {
+    match alignment.kind {
+        FrameworkKind::EscoSkill => Some(m.t("alignment.esco_skill").to_owned()),
+        FrameworkKind::EscoOccupation => Some(m.t("alignment.esco_occupation").to_owned()),
+        FrameworkKind::Esco => Some("ESCO".to_owned()),
+        FrameworkKind::IscedF => alignment
+            .framework
+            .clone()
+            .or_else(|| Some("ISCED-F".to_owned())),
+        _ => alignment.framework.clone(),
+    }
+}
+
+/// The skills and frameworks the achievement aligns to (its EQF level is a row of the card).
+fn alignments_section(m: &Messages<'_>, details: &CardDetails, id: &str) -> Markup {
+    let alignments: Vec<&AlignmentDetail> = details
+        .alignments
+        .iter()
+        .filter(|a| a.kind != FrameworkKind::Eqf)
+        .collect();
+    if alignments.is_empty() {
+        return html! {};
+    }
+    html! {
+        section class="card-section alignments" aria-labelledby=(id) {
+            h3 id=(id) { (m.t("alignment.title")) }
+            ul {
+                @for alignment in alignments {
+                    li class="alignment" {
+                        p {
+                            strong { (alignment.name) }
+                            @if let Some(framework) = framework_text(m, alignment) {
+                                " — " (framework)
+                            }
+                            @if let Some(code) = &alignment.code {
+                                " " code { (code) }
+                            }
+                        }
+                        @if let Some(description) = &alignment.description {
+                            p class="description" { (description) }
+                        }
+                        @if let Some(url) = &alignment.url {
+                            p class="link" { (plain_link(url)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The learner's results, each read with its result description: value, level, status, scale.
+fn results_section(m: &Messages<'_>, details: &CardDetails, id: &str) -> Markup {
+    if details.results.is_empty() {
+        return html! {};
+    }
+    html! {
+        section class="card-section results" aria-labelledby=(id) {
+            h3 id=(id) { (m.t("result.title")) }
+            ul {
+                @for result in &details.results {
+                    li class="result" { (result_item(m, result)) }
+                }
+            }
+        }
+    }
+}
+
+fn result_item(m: &Messages<'_>, result: &ResultDetail) -> Markup {
+    let mut scale = Vec::new();
+    if let Some(kind) = &result.result_type {
+        scale.push(
+            translated_term(m, "result_type", kind).unwrap_or_else(|| result_type_words(kind)),
+        );
+    }
+    match (&result.value_min, &result.value_max) {
+        (Some(min), Some(max)) => scale.push(format!("{min}–{max}")),
+        (Some(min), None) => scale.push(m.format("result.from", &[("min", min)])),
+        (None, Some(max)) => scale.push(m.format("result.up_to", &[("max", max)])),
+        (None, None) => {}
+    }
+    if let Some(required) = &result.required {
+        scale.push(m.format("result.required", &[("required", required)]));
+    }
+    let status = result
+        .status
+        .as_deref()
+        .map(|s| translated_term(m, "result_status", s).unwrap_or_else(|| result_status_words(s)));
+    html! {
+        p {
+            strong { (result.name.as_deref().unwrap_or(m.t("result.unnamed"))) }
+            @if let Some(value) = &result.value { ": " span class="value" { (value) } }
+            @if let Some(status) = &status { " " span class="tag tag-neutral" { (status) } }
+        }
+        @if let Some(level) = &result.achieved_level {
+            p { (m.t("result.level")) " " strong { (level) } }
+        }
+        @if !scale.is_empty() {
+            p class="hint" { (m.t("result.scale")) " " (scale.join("; ")) }
+        }
+        @if let Some(reference) = &result.unresolved_description {
+            @let text = m.t("result.dangling");
+            @let (before, after) = text.split_once("{id}").unwrap_or((text, ""));
+            p class="dangling" { (before) code { (reference) } (after) }
+        }
+    }
+}
+
+/// The evidence the credential carries.
+fn evidence_section(m: &Messages<'_>, details: &CardDetails, id: &str) -> Markup {
+    if details.evidence.is_empty() {
+        return html! {};
+    }
+    html! {
+        section class="card-section evidence" aria-labelledby=(id) {
+            h3 id=(id) { (m.t("evidence.title")) }
+            ul {
+                @for evidence in &details.evidence {
+                    li class="evidence-item" { (evidence_item(m, evidence)) }
+                }
+            }
+        }
+    }
+}
+
+fn evidence_item(m: &Messages<'_>, evidence: &EvidenceDetail) -> Markup {
+    html! {
+        p {
+            strong { (evidence.name.as_deref().unwrap_or(m.t("evidence.unnamed"))) }
+            @if let Some(genre) = &evidence.genre { " (" (genre) ")" }
+        }
+        @if let Some(description) = &evidence.description { p { (description) } }
+        @if let Some(narrative) = &evidence.narrative { p class="narrative" { (narrative) } }
+        @if let Some(audience) = &evidence.audience {
+            p class="hint" { (m.t("evidence.audience")) " " (audience) }
+        }
+        @if let Some(url) = &evidence.url { p class="link" { (plain_link(url)) } }
     }
 }
 
@@ -802,38 +1215,49 @@ fn status_line(m: &Messages<'_>, report: &Report) -> Markup {
     }
 }
 
-fn recipient(m: &Messages<'_>, model: &CredentialModel, email: Option<&str>, text: &str) -> Markup {
+fn recipient(
+    m: &Messages<'_>,
+    model: &CredentialModel,
+    learner: Option<&str>,
+    view: &ResultView<'_>,
+    medium: Medium,
+) -> Markup {
     let hashed: Vec<_> = model
         .recipients
         .iter()
         .flat_map(|r| r.identifiers.iter())
         .filter(|i| i.hashed() && i.identity_type() == "emailAddress")
         .collect();
-    let names: Vec<String> = model
-        .recipients
-        .iter()
-        .filter_map(|r| {
-            r.name
-                .clone()
-                .or_else(|| r.id.as_ref().map(|id| id.as_str().to_owned()))
-        })
-        .collect();
-    let verdict = email.map(|email| {
+    let mut names: Vec<String> = learner.map(str::to_owned).into_iter().collect();
+    for name in model.recipients.iter().filter_map(|r| {
+        r.name
+            .clone()
+            .or_else(|| r.id.as_ref().map(|id| id.as_str().to_owned()))
+    }) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let verdict = view.email.map(|email| {
         hashed
             .iter()
             .any(|identity| identity_matches(email, identity))
     });
     html! {
         @if names.is_empty() && hashed.is_empty() { (m.t("card.recipient_unnamed")) }
-        @for name in &names { span class="id" { (name) } br; }
+        @for name in &names { span class="id learner" { (name) } br; }
         @if !hashed.is_empty() {
-            p { (m.t("card.hashed")) }
-            form method="post" action="/verify" enctype="multipart/form-data" class="email-check" {
-                input type="hidden" name="credential" value=(text);
-                input type="hidden" name="lang" value=(m.lang());
-                label for="email" { (m.t("card.email.label")) }
-                input type="email" id="email" name="email" autocomplete="off" required;
-                button type="submit" class="secondary" { (m.t("card.email.submit")) }
+            @if medium == Medium::Print {
+                p { (m.t("card.hashed_print")) }
+            } @else {
+                p { (m.t("card.hashed")) }
+                form method="post" action="/verify" enctype="multipart/form-data" class="email-check" {
+                    input type="hidden" name="credential" value=(view.verification.text);
+                    input type="hidden" name="lang" value=(m.lang());
+                    label for="email" { (m.t("card.email.label")) }
+                    input type="email" id="email" name="email" autocomplete="off" required;
+                    button type="submit" class="secondary" { (m.t("card.email.submit")) }
+                }
             }
             @match verdict {
                 Some(true) => { p class="tag tag-pass" role="status" { (m.t("card.email.match")) } }
@@ -1017,7 +1441,7 @@ mod tests {
         let report = endorsed_report(true);
         assert_eq!(report.verdict(), Verdict::Verified);
 
-        let html = endorsements_section(&en, &report, "endorsements").into_string();
+        let html = endorsements_section(&en, &report, "endorsements", Medium::Screen).into_string();
         assert!(
             !html.contains("<script>") && !html.contains("<b>"),
             "{html}"
@@ -1039,7 +1463,7 @@ mod tests {
         );
         assert_eq!(html.matches("endorsement-invalid").count(), 2, "{html}");
 
-        let html = endorsements_section(&fr, &report, "endorsements").into_string();
+        let html = endorsements_section(&fr, &report, "endorsements", Medium::Screen).into_string();
         assert!(html.contains("Recommandations"), "{html}");
         assert!(
             html.contains(
@@ -1049,7 +1473,8 @@ mod tests {
         );
         assert!(html.contains("non valable"), "{html}");
 
-        let html = endorsements_section(&en, &endorsed_report(false), "e").into_string();
+        let html =
+            endorsements_section(&en, &endorsed_report(false), "e", Medium::Screen).into_string();
         assert!(!html.contains("Endorsed by"), "{html}");
         assert!(
             html.contains(
@@ -1057,5 +1482,425 @@ mod tests {
             ),
             "{html}"
         );
+    }
+
+    /// The sample badge after `edit`, signed by a did:key issuer (no status list) and checked
+    /// on 2026-09-01 against `trust`, as the service hands it to the page.
+    fn sample_verification(
+        edit: impl FnOnce(&mut Value),
+        trust: &std::sync::Arc<TrustRegistries>,
+    ) -> Verification {
+        use passerelle_core::keys::KeyPair;
+        use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
+        use passerelle_core::{did, model, verify};
+
+        let issuer = KeyPair::from_seed(&[3; 32]);
+        let mut badge = model::sample::data_literacy_badge();
+        badge["issuer"]["id"] = did::did_key(&issuer.public()).to_string().into();
+        badge.as_object_mut().unwrap().remove("credentialStatus");
+        edit(&mut badge);
+        let options = ProofOptions::assertion(
+            Cryptosuite::EddsaRdfc2022,
+            did::did_key_verification_method(&issuer.public()),
+            "2026-06-30T12:00:00Z",
+        );
+        let badge = proof::sign(&badge, &issuer, &options).unwrap();
+        let text = serde_json::to_string(&badge).unwrap();
+        let presented = verify::parse_input(text.as_bytes(), &Default::default()).unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z")
+            .unwrap()
+            .into();
+        let options = verify::CheckOptions {
+            trust: Some(std::sync::Arc::clone(trust)),
+            ..Default::default()
+        };
+        let report = verify::check(&presented, &verify::Fetched::default(), now, &options);
+        Verification {
+            report,
+            document: Some(badge),
+            source: Source::Text,
+            text,
+        }
+    }
+
+    fn sample_issuer() -> String {
+        use passerelle_core::keys::KeyPair;
+        passerelle_core::did::did_key(&KeyPair::from_seed(&[3; 32]).public()).to_string()
+    }
+
+    /// A badge whose alignment, result and evidence carry markup, quotes and `javascript:`
+    /// addresses, plus an EQF level and a result whose description does not exist.
+    fn hostile_details(badge: &mut Value) {
+        let achievement = &mut badge["credentialSubject"]["achievement"];
+        achievement["alignment"][0]["targetName"] = r#"<script>alert("a")</script>"#.into();
+        achievement["alignment"][0]["targetCode"] = "S1.\"2\"".into();
+        achievement["alignment"][1]["targetUrl"] = "javascript:alert(1)".into();
+        achievement["alignment"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({
+                "type": ["Alignment"],
+                "targetName": "EQF level 6",
+                "targetUrl": "http://data.europa.eu/snb/eqf/6",
+                "targetFramework": "EQF",
+                "targetCode": "6"
+            }));
+        badge["credentialSubject"]["result"][0]["value"] = r#""><script>x</script>"#.into();
+        badge["credentialSubject"]["result"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({
+                "type": ["Result"],
+                "resultDescription": "https://learn.example/results/<gone>",
+                "value": "B+"
+            }));
+        badge["credentialSubject"]["identifier"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({
+                "type": "IdentityObject",
+                "hashed": false,
+                "identityHash": "Ada \"<Lovelace>\"",
+                "identityType": "name"
+            }));
+        badge["evidence"][0]["name"] = "<script>evidence()</script>".into();
+        badge["evidence"][0]["description"] = "Said \"done\"".into();
+        badge["evidence"].as_array_mut().unwrap().push(json!({
+            "id": "javascript:alert(2)",
+            "type": ["Evidence"],
+            "name": "Portfolio",
+            "genre": "Portfolio"
+        }));
+    }
+
+    #[test]
+    fn the_card_shows_the_credentials_details_escaped_with_plain_links_only() {
+        use crate::i18n::Catalogues;
+
+        let all = Catalogues::builtin().unwrap();
+        let en = all.negotiate(Some("en"), None);
+        let fr = all.negotiate(Some("fr"), None);
+        let trust = std::sync::Arc::new(TrustRegistries::new());
+        let verification = sample_verification(hostile_details, &trust);
+        let view = ResultView {
+            verification: &verification,
+            email: None,
+            trust: &trust,
+            address: None,
+        };
+        let report = &verification.report;
+        let raw = verification.document.as_ref();
+        // On paper, as on screen less the email form (whose hidden field carries the whole
+        // credential, escaped).
+        let html = badge_card(&en, report, raw, &view, Medium::Print, "card").into_string();
+        let screen = badge_card(&en, report, raw, &view, Medium::Screen, "card").into_string();
+        assert!(screen.contains("class=\"email-check\""), "{screen}");
+        assert!(!screen.contains("<script"), "{screen}");
+        assert!(!screen.contains("href=\"javascript"), "{screen}");
+
+        // Nothing from the credential becomes markup or a script address.
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("javascript:alert(1)\""), "{html}");
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(&quot;a&quot;)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(html.contains("<code>S1.&quot;2&quot;</code>"), "{html}");
+        assert!(
+            html.contains("&quot;&gt;&lt;script&gt;x&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;script&gt;evidence()&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(html.contains("Said &quot;done&quot;"), "{html}");
+        // The evidence's `javascript:` id is not a link, nor shown as one.
+        assert!(!html.contains("alert(2)"), "{html}");
+
+        // The achievement: type, code, EQF level (not repeated among the skills), field,
+        // credits, study dates.
+        for expected in [
+            "<p class=\"kind\">Course</p>",
+            "<dd data-achievement-type=\"Course\">Course</dd>",
+            "<dd>DATA-101</dd>",
+            "Level 6 of the European Qualifications Framework",
+            "<dd>Data science</dd>",
+            "2 earned of 2",
+            "from 2026-03-02 to 2026-06-26",
+            "<dt>Issued on</dt><dd><time datetime=\"2026-06-30T12:00:00+00:00\">2026-06-30</time></dd>",
+        ] {
+            assert!(html.contains(expected), "{expected}: {html}");
+        }
+        assert!(!html.contains("EQF level 6"), "{html}");
+        assert!(!html.contains("snb/eqf"), "{html}");
+
+        // The learner's name, where the credential gives one in clear.
+        assert_eq!(
+            html.matches("<span class=\"id learner\">Ada &quot;&lt;Lovelace&gt;&quot;</span>")
+                .count(),
+            1,
+            "{html}"
+        );
+
+        // Skills: the ESCO link is plain, with no referrer, followed only by a click.
+        let esco = "http://data.europa.eu/esco/skill/4bbb3a0d-3d38-4b5b-9d35-5b2f4a0e1c6d";
+        assert!(
+            html.contains(&format!(
+                "<a class=\"url\" href=\"{esco}\" rel=\"noopener noreferrer nofollow\" \
+                 referrerpolicy=\"no-referrer\">{esco}</a>"
+            )),
+            "{html}"
+        );
+        assert!(!html.contains(&format!("src=\"{esco}")), "{html}");
+        assert!(
+            html.contains("&lt;/script&gt;</strong> — ESCO skill <code>"),
+            "{html}"
+        );
+        // Its `javascript:` address is dropped: the framework's name is what remains.
+        assert!(
+            html.contains("present visual data</strong> — ESCO</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Create visual representations of data"),
+            "{html}"
+        );
+
+        // Results: the description's name, the value, the status, the scale; a dangling one.
+        assert!(html.contains("<strong>Final grade</strong>: "), "{html}");
+        assert!(
+            html.contains("<span class=\"tag tag-neutral\">Completed</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Scale: Percent; 0–100; required: 70"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "This result refers to <code>https://learn.example/results/&lt;gone&gt;</code>, \
+                 which the achievement does not describe."
+            ),
+            "{html}"
+        );
+        // Evidence: name, genre, narrative, link.
+        assert!(html.contains("(Project)"), "{html}");
+        assert!(html.contains("compared monthly PM2.5"), "{html}");
+        assert!(
+            html.contains("href=\"https://learn.example/portfolio/5f1c7e2a/"),
+            "{html}"
+        );
+
+        let html = badge_card(&fr, report, raw, &view, Medium::Screen, "card").into_string();
+        for expected in [
+            "<p class=\"kind\">Cours</p>",
+            "Niveau 6 du cadre européen des certifications",
+            "2 obtenus sur 2",
+            "du 2026-03-02 au 2026-06-26",
+            "Compétence ESCO",
+            "<span class=\"tag tag-neutral\">Terminé</span>",
+            "Échelle : Pourcentage; 0–100; requis : 70",
+            "Compétences et référentiels",
+        ] {
+            assert!(html.contains(expected), "{expected}: {html}");
+        }
+    }
+
+    #[test]
+    fn every_achievement_type_and_result_status_has_words_and_unknown_ones_fall_back() {
+        use crate::i18n::Catalogues;
+        use passerelle_core::verify::{ACHIEVEMENT_TYPES, RESULT_STATUSES};
+
+        let all = Catalogues::builtin().unwrap();
+        for catalogue in all.languages() {
+            let m = all.negotiate(Some(&catalogue.lang), None);
+            for (kind, _) in ACHIEVEMENT_TYPES {
+                assert!(
+                    translated_term(&m, "achievement_type", kind).is_some(),
+                    "{}: achievement_type.{kind}",
+                    m.lang()
+                );
+            }
+            for status in RESULT_STATUSES {
+                assert!(
+                    translated_term(&m, "result_status", status).is_some(),
+                    "{}: result_status.{status}",
+                    m.lang()
+                );
+            }
+            assert_eq!(achievement_type_text(&m, "ext:Bootcamp"), "Bootcamp");
+            assert_eq!(achievement_type_text(&m, "a.b"), "a.b");
+        }
+        let fr = all.negotiate(Some("fr"), None);
+        assert_eq!(
+            achievement_type_text(&fr, "MicroCredential"),
+            "Microcertification"
+        );
+    }
+
+    #[test]
+    fn registries_loaded_are_named_and_recognised_says_by_whom_and_where() {
+        use crate::i18n::Catalogues;
+
+        let all = Catalogues::builtin().unwrap();
+        let en = all.negotiate(Some("en"), None);
+        let issuer = sample_issuer();
+        let mut registries = TrustRegistries::new();
+        registries
+            .load(
+                &json!({"name": "Registre national des certifications", "entries": [
+                    {"id": issuer, "name": "Open Learning Lab", "jurisdiction": "FR"},
+                    {"id": "did:web:other.example", "name": "Other"}
+                ]}),
+                "rncp.json",
+            )
+            .unwrap();
+        registries
+            .load(
+                &json!({"registry": {issuer.clone(): {"name": "Open <Learning> Lab"}}}),
+                "dcc-<registry>.json",
+            )
+            .unwrap();
+        let trust = std::sync::Arc::new(registries);
+        let verification = sample_verification(|_| {}, &trust);
+        let view = ResultView {
+            verification: &verification,
+            email: None,
+            trust: &trust,
+            address: None,
+        };
+        let report = &verification.report;
+        let html = badge_card(
+            &en,
+            report,
+            verification.document.as_ref(),
+            &view,
+            Medium::Screen,
+            "card",
+        )
+        .into_string();
+        assert!(
+            html.contains(
+                "<span class=\"tag tag-pass\">Recognised</span> — Registre national des certifications (FR)</li>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "<span class=\"tag tag-pass\">Recognised</span> — dcc-&lt;registry&gt;.json</li>"
+            ),
+            "{html}"
+        );
+
+        let html = registries_section(&en, &trust, "r").into_string();
+        assert!(
+            html.contains(
+                "<strong>Registre national des certifications</strong> — 2 issuers listed"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("<strong>dcc-&lt;registry&gt;.json</strong> — 1 issuer listed"),
+            "{html}"
+        );
+
+        // None loaded: said so, with the option that loads one; nothing shows as recognised.
+        let none = std::sync::Arc::new(TrustRegistries::new());
+        let html = registries_section(&en, &none, "r").into_string();
+        assert!(html.contains("no trust registry loaded"), "{html}");
+        assert!(
+            html.contains("<code>passerelle-verifier serve --trust FILE</code>"),
+            "{html}"
+        );
+        let verification = sample_verification(|_| {}, &none);
+        let view = ResultView {
+            verification: &verification,
+            email: None,
+            trust: &none,
+            address: None,
+        };
+        let page = result(&en, &view);
+        assert!(!page.contains("tag-pass\">Recognised"), "{page}");
+        assert!(page.contains("--trust FILE"), "{page}");
+        let fr = all.negotiate(Some("fr"), None);
+        assert!(index(&fr, &none).contains("aucun registre de confiance"));
+        assert!(index(&en, &trust).contains("2 issuers listed"));
+    }
+
+    #[test]
+    fn the_printable_report_is_one_document_with_every_check_and_no_controls() {
+        use crate::i18n::Catalogues;
+
+        let all = Catalogues::builtin().unwrap();
+        let en = all.negotiate(Some("en"), None);
+        let fr = all.negotiate(Some("fr"), None);
+        let mut registries = TrustRegistries::new();
+        registries
+            .load(
+                &json!({"name": "Registre national des certifications", "entries": [
+                    {"id": sample_issuer(), "name": "Open Learning Lab", "jurisdiction": "FR"}
+                ]}),
+                "rncp.json",
+            )
+            .unwrap();
+        let trust = std::sync::Arc::new(registries);
+        let verification = sample_verification(hostile_details, &trust);
+        let view = ResultView {
+            verification: &verification,
+            email: None,
+            trust: &trust,
+            address: Some("verify.example:8090"),
+        };
+        let screen = result(&en, &view);
+        assert!(
+            screen.contains("<input type=\"hidden\" name=\"view\" value=\"print\">"),
+            "{screen}"
+        );
+        assert!(screen.contains("Printable report"), "{screen}");
+
+        let html = printable(&en, &view);
+        assert!(html.len() < 100_000, "{} bytes", html.len());
+        assert!(html.contains("<title>Verification report — "), "{html}");
+        assert!(html.contains("<h1>Verification report</h1>"), "{html}");
+        assert!(html.contains("verify.example:8090"), "{html}");
+        assert!(
+            html.contains("<time datetime=\"2026-09-01T00:00:00"),
+            "{html}"
+        );
+        assert!(html.contains("2026-09-01 00:00:00 UTC"), "{html}");
+        let digest = hex::encode(Sha256::digest(verification.text.as_bytes()));
+        assert!(html.contains(&digest), "{html}");
+        assert!(
+            html.contains(&verdict_title(&en, &verification.report)),
+            "{html}"
+        );
+        assert!(
+            html.contains("Registre national des certifications (FR)"),
+            "{html}"
+        );
+        assert!(html.contains("Level 6 of the European Qualifications Framework"));
+        assert!(html.contains("Final grade"));
+        // Every check, with its message and details open.
+        for check in verification.report.checks() {
+            assert!(
+                html.contains(&format!("data-check=\"{}\"", check.id)),
+                "{}: {html}",
+                check.id
+            );
+        }
+        assert!(!html.contains("<details>"), "{html}");
+        assert!(html.contains("<details open>"), "{html}");
+        // A document, not a page to act on; nothing from the credential is markup.
+        for absent in ["<form", "<script", "<nav", "<button", "<input", "download="] {
+            assert!(!html.contains(absent), "{absent}: {html}");
+        }
+        assert!(html.contains("The recipient is identified by a hashed email address"));
+
+        let html = printable(&fr, &view);
+        assert!(html.contains("<h1>Rapport de vérification</h1>"), "{html}");
+        assert!(html.contains("<html lang=\"fr\""), "{html}");
+        assert!(html.contains("SHA-256 du texte vérifié"), "{html}");
     }
 }

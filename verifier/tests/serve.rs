@@ -3,7 +3,8 @@
 //! status list credentials signed with the core. Covers valid, tampered, expired, not yet valid,
 //! revoked, suspended, status unreachable, unknown and recognised issuers, key rotation, cached
 //! status, refused private addresses, QR and baked inputs, camera frames decoded by
-//! `/api/v1/scan`, challenges and replays, escaping, API errors and the OpenAPI document.
+//! `/api/v1/scan`, challenges and replays, escaping, the printable report, API errors and the
+//! OpenAPI document.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -856,6 +857,104 @@ async fn challenges_are_single_use_and_a_replay_fails() {
         "{replay:#}"
     );
     assert_eq!(replay["results"]["challenge"]["valid"], false, "{replay:#}");
+}
+
+/// The printable report over HTTP: the result page's button re-sends the credential with
+/// `view=print`, and the answer is one document with no forms, naming the verifier's address,
+/// the time of the check, the registry that recognises the issuer with its jurisdiction, every
+/// check, and the SHA-256 of the text checked; in English and in French.
+#[tokio::test]
+async fn the_printable_report_is_a_post_of_the_same_credential() {
+    use sha2::{Digest as _, Sha256};
+
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[issuer.did.as_str()]).await;
+    let badge = issuer.badge(5, "key-1", |_| {}).to_string();
+
+    let index = verifier
+        .client
+        .get(format!("{}/", verifier.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        index.contains("<strong>MOOC Alliance</strong> — 1 issuer listed"),
+        "{index}"
+    );
+
+    let (status, page) = verifier
+        .page(vec![("credential", badge.clone())], None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("<input type=\"hidden\" name=\"view\" value=\"print\">"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Recognised</span> — MOOC Alliance (FR)"),
+        "{page}"
+    );
+
+    let (status, report) = verifier
+        .page(
+            vec![("credential", badge.clone()), ("view", "print".into())],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(report.len() < 100_000, "{} bytes", report.len());
+    assert!(report.contains("<h1>Verification report</h1>"), "{report}");
+    let address = verifier.base.trim_start_matches("http://");
+    assert!(report.contains(address), "{address}: {report}");
+    let digest = hex::encode(Sha256::digest(badge.as_bytes()));
+    assert!(report.contains(&digest), "{report}");
+    assert!(
+        report.contains("Recognised</span> — MOOC Alliance (FR)"),
+        "{report}"
+    );
+    assert!(report.contains("Data Literacy Foundations"), "{report}");
+    assert!(
+        report.contains("Scale: Percent; 0–100; required: 70"),
+        "{report}"
+    );
+    for id in [
+        "proof",
+        "verification_method",
+        "status",
+        "issuer_recognised",
+    ] {
+        assert!(
+            report.contains(&format!("data-check=\"{id}\"")),
+            "{id}: {report}"
+        );
+    }
+    assert!(report.contains("<details open>"), "{report}");
+    for absent in ["<form", "<script", "<nav", "<button"] {
+        assert!(!report.contains(absent), "{absent}: {report}");
+    }
+
+    let (_, report) = verifier
+        .page(
+            vec![
+                ("credential", badge),
+                ("view", "print".into()),
+                ("lang", "fr".into()),
+            ],
+            None,
+        )
+        .await;
+    assert!(
+        report.contains("<h1>Rapport de vérification</h1>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Reconnu</span> — MOOC Alliance (FR)"),
+        "{report}"
+    );
+    assert!(report.contains(&digest), "{report}");
 }
 
 #[tokio::test]

@@ -153,7 +153,7 @@ async fn index(
     headers: HeaderMap,
 ) -> Response {
     let m = messages(&state, query.lang.as_deref(), &headers);
-    (page_headers(), Html(page::index(&m))).into_response()
+    (page_headers(), Html(page::index(&m, state.service.trust()))).into_response()
 }
 
 async fn style() -> Response {
@@ -188,6 +188,7 @@ async fn verify_page(
     let mut file: Option<Bytes> = None;
     let mut lang = None;
     let mut email = None;
+    let mut print = false;
     let mut form_error = None;
     loop {
         match multipart.next_field().await {
@@ -199,6 +200,8 @@ async fn verify_page(
                         "file" if !bytes.is_empty() => file = Some(bytes),
                         "lang" => lang = Some(String::from_utf8_lossy(&bytes).into_owned()),
                         "email" => email = Some(String::from_utf8_lossy(&bytes).into_owned()),
+                        // The printable report of the same check (`view=print`).
+                        "view" => print = bytes.as_ref() == b"print",
                         _ => {}
                     },
                     Err(e) => {
@@ -247,8 +250,15 @@ async fn verify_page(
             let view = ResultView {
                 verification: &verification,
                 email: email.as_deref().filter(|e| !e.trim().is_empty()),
+                trust: state.service.trust(),
+                address: headers.get(header::HOST).and_then(|v| v.to_str().ok()),
             };
-            (page_headers(), Html(page::result(&m, &view))).into_response()
+            let html = if print {
+                page::printable(&m, &view)
+            } else {
+                page::result(&m, &view)
+            };
+            (page_headers(), Html(html)).into_response()
         }
         Err(problem) => {
             let status = match problem {
