@@ -695,7 +695,7 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
     // What an employer reads (the core's card details): level, credits, result, skills.
     for shown in [
         "<dt>EQF level</dt><dd>5</dd>",
-        "<dt>Credits</dt><dd>5</dd>",
+        "<dt>Credits</dt><dd>5 available</dd>",
         "<dt>Result</dt><dd>92/100</dd>",
         "<h2>Skills and frameworks</h2>",
         "<li><strong>Data literacy</strong> (ESCO skill)",

@@ -193,12 +193,12 @@ fn a_valid_endorsement_by_a_recognised_endorser_is_endorsed_by() {
     assert_eq!(
         one.standing,
         Standing::Recognised {
-            registries: vec!["European QA register".into()]
+            registries: vec!["European QA register (EU)".into()]
         }
     );
     assert_eq!(
         one.headline(),
-        "Endorsed by Example Quality Agency (recognised: European QA register)"
+        "Endorsed by Example Quality Agency (recognised: European QA register (EU))"
     );
     let json = report.to_json();
     assert_eq!(json["endorsements"][0]["report"]["kind"], "endorsement");

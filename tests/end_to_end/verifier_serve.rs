@@ -127,7 +127,10 @@ fn api_and_cli_give_the_same_report_and_registries_are_read() {
         .contains("dcc-registry.json"));
     // The message's code and arguments come with it; ?lang= adds the text in that language.
     assert_eq!(recognised["code"], "trust.recognised", "{api:#}");
-    assert_eq!(recognised["args"]["registries"], "dcc-registry.json");
+    assert_eq!(
+        recognised["args"]["registries"], "dcc-registry.json (Lyon, FR)",
+        "the registry with the listing's jurisdiction"
+    );
     let french: Value = client
         .post(format!("{}/api/v1/verify?lang=fr", served.url))
         .body(badge.to_string())

@@ -185,7 +185,11 @@ impl CardDetails {
                 "Credits",
                 format!("{} of {}", number(earned), number(available)),
             )),
-            (Some(credits), _) | (None, Some(credits)) => lines.push(("Credits", number(credits))),
+            (Some(credits), Some(_)) => lines.push(("Credits", number(credits))),
+            (Some(earned), None) => lines.push(("Credits", format!("{} earned", number(earned)))),
+            (None, Some(available)) => {
+                lines.push(("Credits", format!("{} available", number(available))))
+            }
             (None, None) => {}
         }
         if let Some(name) = &self.learner_name {

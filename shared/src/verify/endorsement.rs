@@ -128,8 +128,9 @@ pub struct EndorsementReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
 pub enum Standing {
-    /// Verified, and its endorser is recognised by these trust registries: the only case a
-    /// reader may be told "endorsed by …".
+    /// Verified, and its endorser is recognised by these trust registries (each named with the
+    /// listing's jurisdiction, when it gives one: `Registry (FR)`): the only case a reader may
+    /// be told "endorsed by …".
     Recognised { registries: Vec<String> },
     /// Verified, but its endorser is in none of the trust registries loaded (or none is).
     NotRecognised,

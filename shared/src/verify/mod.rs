@@ -171,7 +171,14 @@ fn add_trust_checks(report: &mut Report, trust: &TrustRegistries, now: DateTime<
     };
     let check = match trust.decide(issuer, now) {
         TrustDecision::Recognised(listings) => {
-            let by: Vec<String> = listings.iter().map(|l| l.registry.clone()).collect();
+            // "Registry (jurisdiction)": where the recognition holds, next to who gives it.
+            let by: Vec<String> = listings
+                .iter()
+                .map(|l| match &l.jurisdiction {
+                    Some(j) => format!("{} ({j})", l.registry),
+                    None => l.registry.clone(),
+                })
+                .collect();
             let mut details: Vec<Message> = listings
                 .iter()
                 .map(|l| match &l.jurisdiction {
