@@ -17,6 +17,10 @@ use passerelle_core::{bake, did, model, qr};
 use passerelle_tests::{binary, node, run, stdout};
 use serde_json::{json, Value};
 
+/// The page's languages besides English and French (which the test walks through step by step):
+/// the other official languages of the United Nations.
+const OTHER_LANGUAGES: [&str; 4] = ["ar", "es", "ru", "zh"];
+
 /// A running `passerelle-verifier serve`, stopped when dropped.
 pub(crate) struct Served {
     pub(crate) child: Child,
@@ -313,6 +317,7 @@ fn a_real_browser_verifies_pasted_baked_and_qr_badges_accessibly() {
             "baked_png": baked,
             "qr_png": qr_png,
             "screenshot_dir": shots,
+            "languages": OTHER_LANGUAGES,
         }),
     );
     for (step, source) in [
@@ -357,8 +362,25 @@ fn a_real_browser_verifies_pasted_baked_and_qr_badges_accessibly() {
     assert_eq!(out["print"]["forms"], 0, "{out:#}");
     assert_eq!(out["print"]["checks"], french_checks.len(), "{out:#}");
     assert_eq!(out["print"]["open"], out["print"]["details"], "{out:#}");
+    // The other languages: the page in each, right to left for Arabic, every check's sentence
+    // translated (none is the English one).
+    for lang in OTHER_LANGUAGES {
+        let result = &out["languages"][lang];
+        assert_eq!(result["lang"], lang, "{out:#}");
+        assert_eq!(result["dir"], if lang == "ar" { "rtl" } else { "ltr" }, "{out:#}");
+        assert_ne!(result["title"], "Verified", "{lang}: {out:#}");
+        let checks = result["checks"].as_array().unwrap();
+        assert_eq!(checks.len(), english_checks.len(), "{lang}: {out:#}");
+        for check in checks {
+            let english = english_checks
+                .iter()
+                .find(|c| c["id"] == check["id"])
+                .unwrap_or_else(|| panic!("{lang}: {out:#}"));
+            assert_ne!(english["text"], check["text"], "{lang}: {out:#}");
+        }
+    }
     let audits = out["axe"].as_array().unwrap();
-    assert_eq!(audits.len(), 4, "{out:#}");
+    assert_eq!(audits.len(), 4 + 2 * OTHER_LANGUAGES.len(), "{out:#}");
     for audit in audits {
         assert_eq!(
             audit["violations"],

@@ -102,6 +102,18 @@ async function pasteAndUpload(page) {
   await audit(page, 'print-fr');
   await shoot(page, 'verifier-print-fr');
 
+  // 2c. Every other language: the start page, then the pasted credential's result.
+  out.languages = {};
+  for (const lang of request.languages ?? []) {
+    await page.goto(`${request.url}/?lang=${lang}`);
+    await audit(page, `index-${lang}`);
+    await page.fill('#credential', request.credential);
+    await Promise.all([page.waitForURL(`${request.url}/verify`), page.click('button.primary')]);
+    out.languages[lang] = { ...(await result(page)), dir: await page.getAttribute('html', 'dir') };
+    await audit(page, `result-${lang}`);
+    await shoot(page, `verifier-result-${lang}`);
+  }
+
   // 3. Upload a baked PNG.
   await page.goto(`${request.url}/?lang=en`);
   await page.setInputFiles('#file', request.baked_png);
