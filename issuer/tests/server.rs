@@ -692,6 +692,12 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
     assert!(html.contains("<svg"), "an inline QR code");
     assert!(html.contains("2026-03-01"), "the award date");
     assert!(!html.contains(EMAIL));
+    // Low bandwidth (issue 17): the whole page, its QR codes inline, stays under 60 KB.
+    assert!(
+        html.len() < 60 * 1024,
+        "the claim page is {} bytes",
+        html.len()
+    );
     // What an employer reads (the core's card details): level, credits, result, skills.
     for shown in [
         "<dt>EQF level</dt><dd>5</dd>",

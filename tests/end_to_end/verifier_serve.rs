@@ -367,7 +367,11 @@ fn a_real_browser_verifies_pasted_baked_and_qr_badges_accessibly() {
     for lang in OTHER_LANGUAGES {
         let result = &out["languages"][lang];
         assert_eq!(result["lang"], lang, "{out:#}");
-        assert_eq!(result["dir"], if lang == "ar" { "rtl" } else { "ltr" }, "{out:#}");
+        assert_eq!(
+            result["dir"],
+            if lang == "ar" { "rtl" } else { "ltr" },
+            "{out:#}"
+        );
         assert_ne!(result["title"], "Verified", "{lang}: {out:#}");
         let checks = result["checks"].as_array().unwrap();
         assert_eq!(checks.len(), english_checks.len(), "{lang}: {out:#}");

@@ -280,6 +280,12 @@ pub(crate) async fn claim_pages_offer_the_wallet(db: &TestDb) {
     let html = page.text();
     assert!(html.contains("Open in your wallet"), "{html}");
     assert!(html.contains("href=\"openid-credential-offer://?credential_offer="));
+    // Low bandwidth (issue 17): with both QR codes inline, the page stays under 60 KB.
+    assert!(
+        html.len() < 60 * 1024,
+        "the claim page is {} bytes",
+        html.len()
+    );
     assert!(html.contains("6-digit code"));
     assert!(
         !html.contains(&pin),
