@@ -859,6 +859,36 @@ async fn challenges_are_single_use_and_a_replay_fails() {
     assert_eq!(replay["results"]["challenge"]["valid"], false, "{replay:#}");
 }
 
+/// Low bandwidth (issue 17): the result page of the realistic 4.8 KB badge, which carries the
+/// credential in each of its forms (no JavaScript needed to re-check, switch language, print or
+/// match an email), stays under 100 KB in every language the page speaks.
+#[tokio::test]
+async fn the_result_page_stays_under_100_kb_in_every_language() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[issuer.did.as_str()]).await;
+    let badge = issuer.badge(5, "key-1", |_| {}).to_string();
+    assert!(
+        badge.len() > 4_500,
+        "the realistic badge: {} bytes",
+        badge.len()
+    );
+    for (lang, _) in passerelle_verifier::i18n::BUILTIN {
+        let (status, page) = verifier
+            .page(
+                vec![("credential", badge.clone()), ("lang", lang.to_string())],
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{lang}");
+        assert!(page.contains(&format!("<html lang=\"{lang}\"")), "{lang}");
+        assert!(
+            page.len() < 100 * 1024,
+            "{lang}: the result page is {} bytes",
+            page.len()
+        );
+    }
+}
+
 /// The printable report over HTTP: the result page's button re-sends the credential with
 /// `view=print`, and the answer is one document with no forms, naming the verifier's address,
 /// the time of the check, the registry that recognises the issuer with its jurisdiction, every
