@@ -21,3 +21,4 @@ mod status;
 mod typed_terms;
 mod util;
 mod verify;
+mod vp1;

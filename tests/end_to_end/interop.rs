@@ -11,6 +11,10 @@
 //!   refuse an unknown context. Under eddsa-jcs-2022 the reference libraries never look at
 //!   `@context` and accept it; we refuse it (a policy difference, asserted so it stays visible).
 //!
+//! - The DCC Learner Credential Wallet's `VP1-` QR codes: its own packages (`@digitalcredentials/
+//!   vpqr` 2.2.1 over `@digitalcredentials/cborld` 4.3.4) encode our signed badge and a
+//!   presentation holding it; we decode the CBOR-LD back to the same JSON and verify it.
+//!
 //! Each script gets one JSON request on stdin and answers one JSON line (see
 //! `tests/interop/README.md`). Without `tests/interop/node_modules` these tests fail and say to
 //! run `npm ci` there.
@@ -20,6 +24,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use passerelle_core::keys::KeyPair;
 use passerelle_core::proof::{self, Cryptosuite, ProofOptions};
+use passerelle_core::qr::{self, QrPayload};
 use passerelle_core::status::{self, Bitstring, StatusEntry, StatusPurpose};
 use passerelle_core::verify::{
     self, CheckId, CheckOptions, Fetched, MessageCode, Outcome, Report, Verdict,
@@ -948,4 +953,138 @@ fn base64url(bytes: &[u8]) -> String {
         .strip_prefix('u')
         .expect("multibase base64url starts with u") // invariant of encode_base64url
         .to_owned()
+}
+
+// ---- 5. The Learner Credential Wallet's VP1- QR codes --------------------------------------
+
+/// vp1.mjs: `document` as the wallet's `VP1-` text; `qr` draws it as the wallet does (so the
+/// document must fit one QR code), else only the CBOR-LD encoding is done.
+fn js_vp1(document: &Value, qr: bool) -> String {
+    let answer = node("vp1.mjs", &json!({"document": document, "qr": qr}));
+    let text = answer["vp1"]
+        .as_str()
+        .expect("vp1.mjs answers vp1")
+        .to_owned();
+    assert!(text.starts_with("VP1-B"), "{text}");
+    text
+}
+
+/// What our QR reader makes of `text`: the document it holds.
+fn our_vp1_decode(text: &str) -> Value {
+    match qr::decode(text).unwrap_or_else(|e| panic!("we cannot read the VP1- code: {e}")) {
+        QrPayload::Document(document) => serde_json::from_str(&document).unwrap(),
+        QrPayload::Link(url) => panic!("a VP1- code read as a link: {url}"),
+    }
+}
+
+/// The presentation the wallet shares: unsigned, holding the credentials.
+fn wallet_presentation(credentials: &[Value]) -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": credentials,
+    })
+}
+
+fn assert_credential_proofs_pass(report: &Report, what: &str) {
+    assert!(
+        !report.credentials().is_empty(),
+        "{what}: no credential:\n{report}"
+    );
+    for credential in report.credentials() {
+        for id in ["proof", "verification_method", "json_ld"] {
+            assert_eq!(
+                outcome(credential, id),
+                Outcome::Pass,
+                "{what}: {id}:\n{report}"
+            );
+        }
+    }
+}
+
+#[test]
+fn we_read_the_wallets_vp1_encoding_of_our_signed_badge_and_presentation() {
+    let key = issuer_key();
+    let badge = badge_issued_by(&key);
+    for suite in SUITES {
+        let signed = our_sign(&badge, &key, suite, &vm(&key), CREATED);
+        // The full sample badge is larger than a QR code in this form (≈ 5,400 characters):
+        // the CBOR-LD encoding alone, as the wallet's toQrCode does before drawing.
+        let text = js_vp1(&signed, false);
+        let decoded = our_vp1_decode(&text);
+        assert_same_json(&decoded, &signed, &format!("{} badge", suite.name()));
+        let report = our_report(&decoded, &CheckOptions::default());
+        for id in ["proof", "verification_method", "json_ld"] {
+            assert_eq!(
+                outcome(&report, id),
+                Outcome::Pass,
+                "{}: {id}:\n{report}",
+                suite.name()
+            );
+        }
+        let forged = our_report(&tampered(&decoded), &CheckOptions::default());
+        assert_eq!(outcome(&forged, "proof"), Outcome::Fail, "{forged}");
+
+        let presentation = wallet_presentation(std::slice::from_ref(&signed));
+        let text = js_vp1(&presentation, false);
+        let decoded = our_vp1_decode(&text);
+        assert_same_json(
+            &decoded,
+            &presentation,
+            &format!("{} presentation", suite.name()),
+        );
+        let report = our_report(&decoded, &CheckOptions::default());
+        assert_credential_proofs_pass(&report, suite.name());
+        println!(
+            "{}: the signed sample badge as VP1- ({} characters) and in a presentation — decoded \
+             to the same JSON, proofs pass; tampered: proof fails",
+            suite.name(),
+            text.len()
+        );
+    }
+}
+
+#[test]
+fn a_wallet_vp1_qr_code_is_read_from_its_picture_and_verifies() {
+    let key = issuer_key();
+    let mut badge = badge_issued_by(&key);
+    // Small enough for one QR code, as a badge the wallet shares usually is.
+    for member in ["evidence", "credentialSchema", "description"] {
+        badge.as_object_mut().unwrap().remove(member);
+    }
+    badge["credentialSubject"]
+        .as_object_mut()
+        .unwrap()
+        .remove("result");
+    badge["credentialSubject"]["achievement"]
+        .as_object_mut()
+        .unwrap()
+        .remove("resultDescription");
+    let signed = our_sign(&badge, &key, Cryptosuite::EddsaRdfc2022, &vm(&key), CREATED);
+    let presentation = wallet_presentation(&[signed]);
+    let text = js_vp1(&presentation, true);
+
+    let png = qr::render_png(&text, 2).expect("the wallet's code fits a QR code");
+    let scanned = qr::scan(&png).expect("our scanner reads the code");
+    assert_eq!(scanned, vec![text.clone()]);
+    let verify::Recognised::Document(recovered) =
+        verify::recognise(&png, &Default::default()).expect("the picture is recognised")
+    else {
+        panic!("a VP1- code holds a document");
+    };
+    assert_eq!(recovered.form, verify::Form::QrImage);
+    let decoded: Value = serde_json::from_str(&recovered.text).unwrap();
+    assert_same_json(&decoded, &presentation, "presentation from the picture");
+    let report = verify::check(
+        &recovered.presented,
+        &Fetched::default(),
+        now(),
+        &Default::default(),
+    );
+    assert_credential_proofs_pass(&report, "presentation from the picture");
+    println!(
+        "the wallet's VP1- QR code of a presentation ({} characters) — scanned from a PNG, \
+         decoded to the same JSON, the badge's proof passes",
+        text.len()
+    );
 }

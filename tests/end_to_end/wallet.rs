@@ -582,6 +582,29 @@ fn baked_images_qr_codes_and_claim_links() {
     assert!(stderr(&out).contains("404"), "{}", stderr(&out));
 }
 
+/// Issue 17: a presentation shared by the DCC Learner Credential Wallet as a `VP1-` QR code
+/// (CBOR-LD; the core's fixture, made by that wallet's own packages) is imported, typed or as a
+/// file, and its badge stored once.
+#[test]
+fn imports_a_learner_credential_wallet_vp1_code() {
+    let wallet = Wallet::new();
+    let text =
+        include_str!("../../shared/tests/fixtures/vp1/sample-badge-presentation.vp1.txt").trim();
+    let out = wallet.import(text);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("QR text"), "{}", stderr(&out));
+    let list = wallet.list();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let out = wallet.import(&wallet.write("code.txt", text.as_bytes()));
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("already in your wallet as #1"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(wallet.list().len(), 1);
+}
+
 #[test]
 fn a_wrong_passphrase_changes_nothing_and_says_so() {
     let issuer = Issuer::new();

@@ -255,3 +255,31 @@ fn endorsements_are_listed_and_only_a_valid_recognised_one_is_endorsed_by() {
     assert_eq!(endorsements[1]["standing"]["failed"][0], "proof");
     assert_eq!(endorsements[1]["report"]["verdict"], "not_verified");
 }
+
+/// Issue 17: a presentation the DCC Learner Credential Wallet shares as a `VP1-` QR code
+/// (CBOR-LD; the core's fixture, made by that wallet's own packages) is read from a text file,
+/// and the badge inside it verifies.
+#[test]
+fn a_learner_credential_wallet_vp1_code_is_read_and_its_badge_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("code.txt");
+    std::fs::write(
+        &file,
+        include_str!("../../shared/tests/fixtures/vp1/sample-badge-presentation.vp1.txt"),
+    )
+    .unwrap();
+    let (code, out) = verify(&file, &[]);
+    assert_ne!(code, 2, "the code is read: {out}");
+    // This presentation, like the ones the wallet shares, is not signed: said of the
+    // presentation; the badge inside is checked on its own and its signature holds.
+    let (presentation, credential) = out
+        .split_once("Credential 1 in the presentation:")
+        .unwrap_or_else(|| panic!("one credential: {out}"));
+    assert!(presentation.contains("it has no proof"), "{out}");
+    assert!(credential.contains("Data Literacy Foundations"), "{out}");
+    assert!(
+        credential.contains("[pass       ] proof The issuer's signature is valid"),
+        "{out}"
+    );
+    assert!(!credential.contains("[FAIL"), "{out}");
+}

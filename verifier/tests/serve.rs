@@ -591,6 +591,43 @@ async fn qr_texts_images_links_and_baked_badges_are_read() {
     );
 }
 
+/// Issue 17: the DCC Learner Credential Wallet's `VP1-` code (the core's fixture, made by that
+/// wallet's own packages) in a picture is read by /api/v1/scan as a document, and
+/// {"qr": "VP1-…"} is verified: the presentation is unsigned (as the wallet shares them), the
+/// badge inside has a valid signature.
+#[tokio::test]
+async fn a_learner_credential_wallet_vp1_code_is_scanned_and_verified() {
+    let issuer = Issuer::start().await;
+    let verifier = start_verifier(&issuer, true, &[]).await;
+    let text =
+        include_str!("../../shared/tests/fixtures/vp1/sample-badge-presentation.vp1.txt").trim();
+    let (status, answer) = verifier
+        .post_raw("/api/v1/scan", qr::render_png(text, 2).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        answer,
+        json!({"codes": [{"text": text, "kind": "document"}]})
+    );
+    let (status, report) = verifier
+        .post_raw(
+            "/api/v1/verify",
+            json!({ "qr": text }).to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["kind"], "presentation", "{report:#}");
+    let credentials = report["credentials"].as_array().expect("credentials");
+    assert_eq!(credentials.len(), 1, "{report:#}");
+    let proof = credentials[0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "proof")
+        .expect("a proof check");
+    assert_eq!(proof["outcome"], "pass", "{report:#}");
+}
+
 /// A camera frame as the page's scanner sends it: a 960 × 540 JPEG of a grey scene with the
 /// QR code of `text` in the middle at `module_pixels` pixels a module.
 fn camera_frame(text: &str, module_pixels: u32) -> Vec<u8> {

@@ -9,6 +9,11 @@
 //! - **a link** (`https://…`) to where the credential can be fetched, e.g. an issuer's claim link,
 //!   for credentials too large for a QR code.
 //!
+//! [`decode`] also reads the `VP1-` codes of the DCC Learner Credential Wallet (a presentation
+//! or credential in CBOR-LD, see [`vp1`]); the document comes back as JSON text rebuilt from the
+//! CBOR-LD, member for member what the wallet encoded, so its proofs verify. Passerelle writes
+//! no `VP1-` codes.
+//!
 //! A QR code holds at most 4,296 alphanumeric characters (version 40, error correction L), so the
 //! compact form fits a credential of roughly 2.8 KB of compressed data; a typical 4–5 KB Open Badge
 //! without an embedded image fits, one with an embedded image usually does not.
@@ -30,8 +35,10 @@ use qrcode::{EcLevel, QrCode};
 
 #[cfg(feature = "images")]
 mod raster;
+pub mod vp1;
 #[cfg(feature = "images")]
 pub use raster::{decode_cost, render_png, scan, scan_svg, DecodeCost};
+pub use vp1::{Vp1Error, VP1_PREFIX};
 
 /// The prefix of the compact form: `VC1:` + Base45(zlib(document)).
 pub const COMPACT_PREFIX: &str = "VC1:";
@@ -92,6 +99,12 @@ pub enum QrError {
     /// The Base45 data is not a zlib stream.
     #[error("the QR payload's {COMPACT_PREFIX} data is not a valid zlib stream: {reason}")]
     InvalidCompression { reason: String },
+    /// A `VP1-` code (the Learner Credential Wallet's CBOR-LD form) that could not be read.
+    #[error("the QR code's VP1- data (CBOR-LD, as the Learner Credential Wallet writes it) cannot be read: {source}")]
+    Vp1 {
+        #[source]
+        source: Vp1Error,
+    },
     /// The inflated document is larger than [`MAX_DOCUMENT_BYTES`].
     #[error("the QR payload inflates to more than {max} bytes", max = MAX_DOCUMENT_BYTES)]
     DocumentTooLarge,
@@ -100,8 +113,8 @@ pub enum QrError {
     NotUtf8 { offset: usize },
     /// The text is none of the forms [`decode`] knows.
     #[error(
-        "the QR code holds neither a credential ({COMPACT_PREFIX}…, JSON or a compact JWS) nor an \
-         http(s) link (it starts with {start:?})"
+        "the QR code holds neither a credential ({COMPACT_PREFIX}…, {VP1_PREFIX}…, JSON or a \
+         compact JWS) nor an http(s) link (it starts with {start:?})"
     )]
     Unrecognised { start: String },
     /// [`payload_for`] had neither a compact form that fits nor a link.
@@ -177,6 +190,13 @@ pub fn decode(text: &str) -> Result<QrPayload, QrError> {
             .map_err(|e| QrError::NotUtf8 {
                 offset: e.utf8_error().valid_up_to(),
             });
+    }
+    if text.starts_with(VP1_PREFIX) {
+        let document = vp1::decode(text).map_err(|source| QrError::Vp1 { source })?;
+        // Serialising a `Value` cannot fail (its keys are strings).
+        return serde_json::to_string(&document)
+            .map(QrPayload::Document)
+            .map_err(|_| QrError::DocumentTooLarge);
     }
     if is_http_url(text) {
         return Ok(QrPayload::Link(text.to_owned()));
