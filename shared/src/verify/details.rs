@@ -673,7 +673,7 @@ fn result(
         text_of(d, "requiredValue", lang).or_else(|| {
             d.get("requiredLevel")
                 .and_then(Value::as_str)
-                .map(|id| level_name(id))
+                .map(&level_name)
         })
     });
     ResultDetail {
@@ -683,7 +683,7 @@ fn result(
         achieved_level: obj
             .get("achievedLevel")
             .and_then(Value::as_str)
-            .map(|id| level_name(id)),
+            .map(level_name),
         result_type: description.and_then(|d| text_of(d, "resultType", lang)),
         value_min: description.and_then(|d| text_of(d, "valueMin", lang)),
         value_max: description.and_then(|d| text_of(d, "valueMax", lang)),
