@@ -14,8 +14,10 @@ likeliest strings come last):
    Bitstring Status List v1 and Multikey v1 contexts, as "Name", in the order they appear;
 2. every property term of those contexts, as "term":, in the order they appear;
 3. a generic OB 3.0 AchievementCredential skeleton: the context URLs and the properties the
-   OB 3.0 specification's examples use, nested as there, with empty values, and Data Integrity
-   proofs for eddsa-rdfc-2022 and eddsa-jcs-2022. It holds no text of any real or sample badge.
+   OB 3.0 specification's examples use, nested as there, with empty values (only values that
+   nearly every OB 3.0 credential has are filled: the credential types, hashed email identity,
+   the OB JSON Schema, a revocation status entry, Data Integrity proofs for eddsa-rdfc-2022 and
+   eddsa-jcs-2022). It holds no text of any real or sample badge.
 Everything is generic vocabulary of the standards: nothing is taken from a credential.
 """
 import json
@@ -63,17 +65,17 @@ SKELETON = (
     '"credentialSubject":{"id":"did:key:z6Mk","type":["AchievementSubject"],'
     '"identifier":[{"type":"IdentityObject","identityHash":"sha256$","identityType":'
     '"emailAddress","hashed":true,"salt":""}],'
-    '"achievement":{"id":"https://","type":["Achievement"],"achievementType":"Course",'
+    '"achievement":{"id":"https://","type":["Achievement"],"achievementType":"",'
     '"name":"","description":"","criteria":{"id":"https://","narrative":""},'
     '"image":{"id":"https://","type":"Image","caption":""},"creator":{"id":"https://",'
     '"type":["Profile"],"name":""},"alignment":[{"type":["Alignment"],"targetType":'
     '"ceasn:Competency","targetName":"","targetUrl":"https://","targetDescription":"",'
     '"targetFramework":"","targetCode":""}],"creditsAvailable":,"fieldOfStudy":"",'
-    '"humanCode":"","inLanguage":"en","tag":[""],"resultDescription":[{"id":"https://",'
-    '"type":["ResultDescription"],"name":"","resultType":"Percent","valueMin":"0",'
-    '"valueMax":"100","requiredValue":""}]},"creditsEarned":,"activityStartDate":"",'
+    '"humanCode":"","inLanguage":"","tag":[""],"resultDescription":[{"id":"https://",'
+    '"type":["ResultDescription"],"name":"","resultType":"","valueMin":"",'
+    '"valueMax":"","requiredValue":""}]},"creditsEarned":,"activityStartDate":"",'
     '"activityEndDate":"","result":[{"type":["Result"],"resultDescription":"https://",'
-    '"value":"","status":"Completed"}]},'
+    '"value":"","status":""}]},'
     '"evidence":[{"id":"https://","type":["Evidence"],"name":"","description":"",'
     '"narrative":"","genre":"","audience":""}],'
     '"credentialSchema":[{"id":"https://purl.imsglobal.org/spec/ob/v3p0/schema/json/'
