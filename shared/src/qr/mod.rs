@@ -4,8 +4,8 @@
 //! - **the credential itself**, in a compact form, where the document is the credential or
 //!   presentation exactly as signed (JSON text with an embedded proof, or a compact JWS):
 //!   - `VC2:` + Base45(form ‖ raw DEFLATE over a preset dictionary of OB 3.0 / VC 2.0
-//!     vocabulary; a compact JWS as its decoded parts) — see [`vc2`]. About 25–30 % shorter than
-//!     `VC1:` for a badge, more for a JWS; what [`payload_for`] writes when it is shorter.
+//!     vocabulary; a compact JWS as its decoded parts) — see [`vc2`]. About 25–37 % shorter than
+//!     `VC1:` for a badge, half for a JWS; what [`payload_for`] writes when it is shorter.
 //!   - `VC1:` + Base45(zlib(document)), the first form, read forever.
 //!
 //!   Base45 (RFC 9285) uses only characters of the QR alphanumeric mode, so the text is stored
