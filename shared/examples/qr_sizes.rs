@@ -127,12 +127,17 @@ fn zlib(text: &str) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-fn version(text: &str) -> String {
-    match QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map(|c| c.version()) {
-        Ok(Version::Normal(n)) => n.to_string(),
-        Ok(Version::Micro(n)) => format!("M{n}"),
-        Err(_) => "does not fit".into(),
-    }
+/// The QR version `data` needs at level M (`qrcode` picks the mode: alphanumeric for Base45
+/// text, byte mode for binary), or at L when M cannot hold it.
+fn version(data: &[u8]) -> String {
+    let at = |level| match QrCode::with_error_correction_level(data, level).map(|c| c.version()) {
+        Ok(Version::Normal(n)) => Some(n.to_string()),
+        Ok(Version::Micro(n)) => Some(format!("M{n}")),
+        Err(_) => None,
+    };
+    at(EcLevel::M)
+        .or_else(|| at(EcLevel::L).map(|v| format!("over 40 (L: {v})")))
+        .unwrap_or_else(|| "does not fit".into())
 }
 
 fn main() {
@@ -144,12 +149,27 @@ fn main() {
     let typical_signed = serde_json::to_string(&sign(&typical(), &key)).unwrap();
     let kid = did::did_key_verification_method(&key.public());
     let jws = jose::sign_vc_jwt(&typical(), &key, kid.as_str()).unwrap();
+    // The sample as published: a did:web issuer (signing resolves nothing).
+    let web = ProofOptions::assertion(
+        Cryptosuite::EddsaRdfc2022,
+        "did:web:learn.example#key-1",
+        "2026-06-30T12:00:00Z",
+    );
+    let sample = model::sample::data_literacy_badge();
+    let web_signed = serde_json::to_string(&proof::sign(&sample, &key, &web).unwrap()).unwrap();
     let rows = [
         (
             "small (eddsa-rdfc-2022)",
             serde_json::to_string(&sign(&small(), &key)).unwrap(),
         ),
-        ("typical: the sample (eddsa-rdfc-2022)", typical_signed),
+        (
+            "typical: the sample, did:key issuer (eddsa-rdfc-2022)",
+            typical_signed,
+        ),
+        (
+            "typical: the sample, did:web issuer (eddsa-rdfc-2022)",
+            web_signed,
+        ),
         (
             "large: two endorsements (eddsa-rdfc-2022)",
             serde_json::to_string(&sign(&large(), &key)).unwrap(),
@@ -157,9 +177,10 @@ fn main() {
         ("typical as a compact JWS (VC-JOSE)", jws),
     ];
     println!(
-        "| badge | document bytes | VC1 chars | VC1 version (M) | VC2 chars | VC2 version (M) |"
+        "| badge | document bytes | VC1 chars | VC1 version (M) | VC2 chars | VC2 version (M) \
+         | VC2 as binary, byte mode: bytes | version (M) |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (i, (name, text)) in rows.iter().enumerate() {
         if let Some(dir) = &dump {
             std::fs::create_dir_all(dir).unwrap();
@@ -173,13 +194,21 @@ fn main() {
             qr::QrPayload::Document(text.clone()),
             "VC2 gives back the exact bytes"
         );
+        // The same body unencoded, for byte mode (what scanners that return text mangle).
+        let binary = [
+            qr::COMPACT_PREFIX_V2.as_bytes(),
+            &base45::decode(&vc2[4..]).unwrap(),
+        ]
+        .concat();
         println!(
-            "| {name} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} |",
             text.len(),
             vc1.len(),
-            version(&vc1),
+            version(vc1.as_bytes()),
             vc2.len(),
-            version(&vc2),
+            version(vc2.as_bytes()),
+            binary.len(),
+            version(&binary),
         );
     }
 }
