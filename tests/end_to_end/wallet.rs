@@ -437,6 +437,19 @@ fn imports_every_format_recognises_duplicates_and_refuses_tampered_credentials()
     assert!(stderr(&out).contains("notes.txt"), "{}", stderr(&out));
 }
 
+/// `len` letters that hardly compress (xorshift64), for a badge too large for any QR code.
+fn incompressible(len: usize) -> String {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b'a' + (state % 26) as u8)
+        })
+        .collect()
+}
+
 fn hex_seed(key: &KeyPair) -> String {
     key.seed().iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -531,17 +544,8 @@ fn baked_images_qr_codes_and_claim_links() {
         qr::QrPayload::Document(jws.trim().to_owned())
     );
     // A badge with 6 KB of text that hardly compresses, which came from no link: too large.
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let noise: String = (0..6000)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            char::from(b'a' + (state % 26) as u8)
-        })
-        .collect();
     let mut noisy = tiny_badge();
-    noisy["credentialSubject"]["achievement"]["description"] = noise.into();
+    noisy["credentialSubject"]["achievement"]["description"] = incompressible(6000).into();
     let lone = Wallet::new();
     let signed = issuer.sign(&noisy, "eddsa-rdfc-2022");
     let out = lone.import(&lone.write("noisy.json", signed.as_bytes()));
@@ -555,12 +559,13 @@ fn baked_images_qr_codes_and_claim_links() {
     );
 
     // A claim link served over HTTP: {link}/credential.json, here a VC-JOSE JWS; the link is
-    // kept, so `qr` of a credential too large for a code gives the link.
+    // kept, so `qr` of a credential too large for a code (even as VC2) gives the link.
     let routes: Routes = Arc::new(Mutex::new(BTreeMap::new()));
     let base = serve(routes.clone());
     let other_badge = {
         let mut b = model::sample::data_literacy_badge();
         b["id"] = "urn:uuid:5b1d8a34-2222-4c5e-9f00-000000000002".into();
+        b["description"] = incompressible(4000).into();
         issuer.sign(&b, "vc-jose")
     };
     routes.lock().unwrap().insert(
