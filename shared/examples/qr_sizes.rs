@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p passerelle-core --example qr_sizes
-//! cargo run --release -p passerelle-core --example qr_sizes -- --dump /tmp/badges   # also the documents
+//! cargo run --release -p passerelle-core --example qr_sizes -- --dump /tmp/badges   # + documents, codes
 //! ```
 #![allow(
     clippy::unwrap_used,
@@ -182,13 +182,15 @@ fn main() {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (i, (name, text)) in rows.iter().enumerate() {
-        if let Some(dir) = &dump {
-            std::fs::create_dir_all(dir).unwrap();
-            std::fs::write(dir.join(format!("{i}.txt")), text).unwrap();
-        }
         // Measured whether or not they fit (the encoders refuse what does not).
         let vc1 = format!("{}{}", qr::COMPACT_PREFIX, base45::encode(zlib(text)));
         let vc2 = qr::vc2::encode(text);
+        if let Some(dir) = &dump {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join(format!("{i}.txt")), text).unwrap();
+            std::fs::write(dir.join(format!("{i}.vc1.txt")), &vc1).unwrap();
+            std::fs::write(dir.join(format!("{i}.vc2.txt")), &vc2).unwrap();
+        }
         assert_eq!(
             qr::decode(&vc2).unwrap(),
             qr::QrPayload::Document(text.clone()),

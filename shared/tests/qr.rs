@@ -145,3 +145,18 @@ fn a_badge_too_large_for_vc1_still_travels_as_vc2() {
     assert_eq!(qr::scan(&png).unwrap(), vec![payload.clone()]);
     assert_eq!(qr::decode(&payload).unwrap(), QrPayload::Document(jws));
 }
+
+/// `VC2:` is DEFLATE with a preset dictionary, nothing of ours: this code was written by
+/// another implementation (Python's zlib: `compressobj(6, DEFLATED, -15, 8, zdict=dictionary)`,
+/// form byte 0, Base45), and reads back.
+#[test]
+fn vc2_written_by_another_zlib_reads_back() {
+    let written_elsewhere = "VC2:R00IAGI69CP7VL77141SPKS0";
+    let document = "{\"@context\":[\"https://www.w3.org/ns/credentials/v2\",\
+        \"https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json\"],\
+        \"type\":[\"VerifiableCredential\",\"OpenBadgeCredential\"],\"name\":\"Knots\"}";
+    assert_eq!(
+        qr::decode(written_elsewhere).unwrap(),
+        QrPayload::Document(document.into())
+    );
+}
