@@ -6,6 +6,7 @@
 #   obapi          OB 3.0 API discovery documents, client registrations, Link headers and
 #                  getCredentials bodies
 #   vp1            the DCC Learner Credential Wallet's VP1- QR codes (CBOR-LD)
+#   qr_compact     QR text: VC1:/VC2: compact forms decoded (caps, no panic), VC2 round trips
 #   scripts/fuzz.sh build                  build every fuzz target (CI does this)
 #   scripts/fuzz.sh run [SECONDS] [TARGET] fuzz TARGET (default verify_input) for SECONDS
 #                                          (default 60), corpus in fuzz/corpus/TARGET
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz missing: cargo install cargo-fuzz --locked" >&2; exit 1; }
 case "${1:-build}" in
     build)
-        for target in verify_input extract_baked oid4vci obapi vp1; do
+        for target in verify_input extract_baked oid4vci obapi vp1 qr_compact; do
             cargo fuzz build --sanitizer none --release "$target"
         done ;;
     run)

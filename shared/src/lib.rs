@@ -17,7 +17,7 @@
 //!   `imsx_StatusInfo` and token responses (provider and consumer).
 //! - [`trust`]: trust registries (ours and the DCC issuer-registry format): who recognises an issuer.
 //! - [`bake`]: baked badge images: the credential inside a PNG (`iTXt`) or an SVG.
-//! - [`qr`]: credentials in QR codes (compact `VC1:` form or a link), rendering and scanning.
+//! - [`qr`]: credentials in QR codes (compact `VC2:`/`VC1:` form or a link), rendering and scanning.
 //! - [`sealed`]: passphrase-sealed bytes (Argon2id + XChaCha20-Poly1305), for keys and wallets.
 //! - [`keys`], [`multibase`], [`data_url`], [`input`]: Ed25519 keys, encodings and caps on
 //!   untrusted input.

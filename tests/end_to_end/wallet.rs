@@ -454,6 +454,19 @@ fn imports_every_format_recognises_duplicates_and_refuses_tampered_credentials()
     assert!(stderr(&out).contains("notes.txt"), "{}", stderr(&out));
 }
 
+/// `len` letters that hardly compress (xorshift64), for a badge too large for any QR code.
+fn incompressible(len: usize) -> String {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b'a' + (state % 26) as u8)
+        })
+        .collect()
+}
+
 fn hex_seed(key: &KeyPair) -> String {
     key.seed().iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -521,12 +534,15 @@ fn baked_images_qr_codes_and_claim_links() {
         "out.svg of #1 is a duplicate of out.png"
     );
 
-    // qr: the compact form when it fits, with images; a clear error when nothing fits.
+    // qr: the shorter compact form (VC2) when it fits, with images; a clear error when nothing
+    // fits.
     let text = wallet.ok(&["qr", "3", "--text"]);
-    assert_eq!(text.trim(), compact);
+    let shortest = qr::encode_compact_v2(tiny.trim()).unwrap();
+    assert_eq!(text.trim(), shortest);
+    assert!(shortest.len() < compact.len());
     wallet.ok(&["qr", "3", "--png", "q.png", "--svg", "q.svg"]);
     let scanned = qr::scan(&std::fs::read(wallet.dir().join("q.png")).unwrap()).unwrap();
-    assert_eq!(scanned, vec![compact.clone()]);
+    assert_eq!(scanned, vec![shortest.clone()]);
     assert!(std::fs::read_to_string(wallet.dir().join("q.svg"))
         .unwrap()
         .contains("<svg"));
@@ -535,8 +551,23 @@ fn baked_images_qr_codes_and_claim_links() {
         terminal.contains('█') || terminal.contains('▀'),
         "{terminal}"
     );
-    // #2, the VC-JOSE badge from the SVG: too large for a code, and it came from no link.
-    let out = wallet.run(&["qr", "2"], None);
+    // #2, the VC-JOSE badge from the SVG: too large for a VC1 code, it fits as VC2 (the JWS's
+    // parts decoded), and comes back as the exact JWS.
+    assert!(qr::encode_compact(jws.trim()).is_err());
+    let text = wallet.ok(&["qr", "2", "--text"]);
+    assert!(text.starts_with(qr::COMPACT_PREFIX_V2), "{text}");
+    assert_eq!(
+        qr::decode(text.trim()).unwrap(),
+        qr::QrPayload::Document(jws.trim().to_owned())
+    );
+    // A badge with 6 KB of text that hardly compresses, which came from no link: too large.
+    let mut noisy = tiny_badge();
+    noisy["credentialSubject"]["achievement"]["description"] = incompressible(6000).into();
+    let lone = Wallet::new();
+    let signed = issuer.sign(&noisy, "eddsa-rdfc-2022");
+    let out = lone.import(&lone.write("noisy.json", signed.as_bytes()));
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let out = lone.run(&["qr", "1"], None);
     assert_eq!(code(&out), Some(2));
     assert!(
         stderr(&out).contains("too large") && stderr(&out).contains("export"),
@@ -545,12 +576,13 @@ fn baked_images_qr_codes_and_claim_links() {
     );
 
     // A claim link served over HTTP: {link}/credential.json, here a VC-JOSE JWS; the link is
-    // kept, so `qr` of a credential too large for a code gives the link.
+    // kept, so `qr` of a credential too large for a code (even as VC2) gives the link.
     let routes: Routes = Arc::new(Mutex::new(BTreeMap::new()));
     let base = serve(routes.clone());
     let other_badge = {
         let mut b = model::sample::data_literacy_badge();
         b["id"] = "urn:uuid:5b1d8a34-2222-4c5e-9f00-000000000002".into();
+        b["description"] = incompressible(4000).into();
         issuer.sign(&b, "vc-jose")
     };
     routes.lock().unwrap().insert(

@@ -175,7 +175,7 @@
     function kindOf(value) {
       var trimmed = String(value || "").trim();
       if (/^https?:\/\//i.test(trimmed)) { return "link"; }
-      if (/^VC1:/.test(trimmed) || /^\{/.test(trimmed) || /^[\w-]+\.[\w-]*\.[\w-]+$/.test(trimmed)) {
+      if (/^VC[12]:/.test(trimmed) || /^\{/.test(trimmed) || /^[\w-]+\.[\w-]*\.[\w-]+$/.test(trimmed)) {
         return "document";
       }
       return "unusable";

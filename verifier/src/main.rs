@@ -42,7 +42,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Verify a credential or presentation (JSON), a compact JWS, an enveloped credential, a
-    /// baked PNG or SVG, an image of a QR code or QR text (VC1:… or VP1-…), offline.
+    /// baked PNG or SVG, an image of a QR code or QR text (VC2:…, VC1:… or VP1-…), offline.
     Verify {
         /// The file to verify; `-` reads standard input.
         file: PathBuf,

@@ -39,7 +39,7 @@ pub fn document(domain: &str) -> Value {
                 "requestBody": {"required": true, "content": {
                     "application/json": {"schema": {"oneOf": [
                         {"type": "object", "description": "A credential or presentation"},
-                        {"type": "object", "required": ["qr"], "properties": {"qr": {"type": "string", "description": "VC1:… compact form, a Learner Credential Wallet VP1-… code (CBOR-LD), or an https link"}}, "additionalProperties": false}
+                        {"type": "object", "required": ["qr"], "properties": {"qr": {"type": "string", "description": "VC2:… or VC1:… compact form, a Learner Credential Wallet VP1-… code (CBOR-LD), or an https link"}}, "additionalProperties": false}
                     ]}},
                     "application/jwt": {"schema": {"type": "string", "description": "A compact JWS (vc+jwt)"}},
                     "image/png": {"schema": {"type": "string", "format": "binary", "description": "A baked badge or a photo of a QR code"}},
@@ -129,7 +129,7 @@ pub fn document(domain: &str) -> Value {
                             "type": "object", "required": ["text", "kind"],
                             "properties": {
                                 "text": {"type": "string", "description": "The code's text, exactly as read"},
-                                "kind": {"type": "string", "enum": ["document", "link", "unusable"], "description": "A credential or presentation (VC1:…, VP1-…, JSON, JWS), an http(s) link, or neither"},
+                                "kind": {"type": "string", "enum": ["document", "link", "unusable"], "description": "A credential or presentation (VC2:…, VC1:…, VP1-…, JSON, JWS), an http(s) link, or neither"},
                                 "problem": {"type": "string", "description": "Why an `unusable` code cannot be verified"}
                             }
                         }}}

@@ -218,7 +218,7 @@ impl Service {
     }
 
     /// Recovers the document from raw input, recognised by the core ([`verify::recognise`]):
-    /// a baked PNG or SVG, a photo or screenshot of a QR code, a QR code's text (`VC1:…` or a
+    /// a baked PNG or SVG, a photo or screenshot of a QR code, a QR code's text (`VC2:…`, `VC1:…` or a
     /// link, fetched with the safe fetcher), an enveloped credential, or the document itself.
     pub async fn recover(&self, bytes: &[u8]) -> Result<Recovered, InputProblem> {
         match self.recognise(bytes).await? {

@@ -543,9 +543,10 @@ async fn qr_texts_images_links_and_baked_badges_are_read() {
     issuer.put("/badges/5", StatusCode::OK, &badge);
     let link = format!("{}/badges/5", issuer.base);
 
-    // {"qr": "VC1:…"} and {"qr": link}.
+    // {"qr": "VC1:…"}, {"qr": "VC2:…"} and {"qr": link}.
     let compact = qr::encode_compact(&text).unwrap();
-    for payload in [compact.clone(), link.clone()] {
+    let compact_v2 = qr::encode_compact_v2(&text).unwrap();
+    for payload in [compact.clone(), compact_v2.clone(), link.clone()] {
         let (status, report) = verifier
             .post_raw(
                 "/api/v1/verify",
@@ -556,8 +557,8 @@ async fn qr_texts_images_links_and_baked_badges_are_read() {
         assert_eq!(report["verdict"], "verified", "{report:#}");
     }
 
-    // A QR image uploaded to the page, and a baked PNG.
-    let qr_png = qr::render_png(&compact, 4).unwrap();
+    // A QR image uploaded to the page (VC2, what wallets now write), and a baked PNG.
+    let qr_png = qr::render_png(&compact_v2, 4).unwrap();
     let (status, html) = verifier
         .page(vec![("lang", "en".into())], Some(qr_png.clone()))
         .await;

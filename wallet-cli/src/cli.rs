@@ -49,7 +49,7 @@ pub enum Command {
         json: bool,
     },
     /// Import credentials: a JSON credential or presentation, a compact JWS, a baked PNG or SVG,
-    /// an image of a QR code, QR text (VC1:… or VP1-…), an issuer's claim link, or an OpenID4VCI
+    /// an image of a QR code, QR text (VC2:…, VC1:… or VP1-…), an issuer's claim link, or an OpenID4VCI
     /// credential offer (openid-credential-offer://…, a link with credential_offer_uri=…, or a
     /// photo of its QR code): the wallet then asks the issuer for the credential, bound to your
     /// holder key.

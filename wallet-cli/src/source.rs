@@ -1,7 +1,7 @@
 //! From what the learner gives `import` to credential texts: files (JSON, compact JWS, baked PNG
-//! or SVG, an image of a QR code, an enveloped credential), QR text (`VC1:…`, or a Learner
-//! Credential Wallet's `VP1-…`), claim links. The formats themselves are recognised by the core
-//! (`verify::recognise`, the entry point the verifier uses too); this module only reads files,
+//! or SVG, an image of a QR code, an enveloped credential), QR text (`VC2:…`, `VC1:…`, or a
+//! Learner Credential Wallet's `VP1-…`), claim links. The formats themselves are recognised by the
+//! core (`verify::recognise`, the entry point the verifier uses too); this module only reads files,
 //! fetches links and splits presentations. An OpenID4VCI credential offer (typed, in a text file,
 //! or in a QR code image) is told apart first ([`offer_in`]): it goes to the `oid4vci` flow
 //! instead.
@@ -34,7 +34,7 @@ pub struct Found {
 #[non_exhaustive]
 pub enum SourceError {
     #[error(
-        "{source_name} is neither a file, an http(s) link nor QR text (VC1:… or VP1-…); check the spelling"
+        "{source_name} is neither a file, an http(s) link nor QR text (VC2:…, VC1:… or VP1-…); check the spelling"
     )]
     Unknown { source_name: String },
     #[error("cannot read {path}: {reason}")]
@@ -66,7 +66,7 @@ pub fn read(source: &str, fetcher: Option<&Fetcher>) -> Result<Vec<Found>, Sourc
         return Ok(found);
     }
     let looks_like_a_document = is_link(trimmed)
-        || trimmed.starts_with(qr::COMPACT_PREFIX)
+        || qr::is_compact(trimmed)
         || trimmed.starts_with(qr::VP1_PREFIX)
         || trimmed.starts_with('{')
         || trimmed.starts_with("data:")

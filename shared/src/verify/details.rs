@@ -687,7 +687,7 @@ fn result(
         achieved_level: obj
             .get("achievedLevel")
             .and_then(Value::as_str)
-            .map(&level_name),
+            .map(level_name),
         result_type: description.and_then(|d| text_of(d, "resultType", lang)),
         value_min: description.and_then(|d| text_of(d, "valueMin", lang)),
         value_max: description.and_then(|d| text_of(d, "valueMax", lang)),

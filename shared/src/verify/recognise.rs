@@ -1,7 +1,7 @@
 //! What a user hands a verifier or a wallet, recognised once for every front door (the verifier's
 //! CLI, API and page, the wallet's import): a credential or presentation as JSON, a compact JWS,
 //! a VCDM 2.0 `EnvelopedVerifiableCredential`, a baked PNG or SVG, a photo or screenshot of a QR
-//! code, a QR code's text (`VC1:…`, or the Learner Credential Wallet's `VP1-…`), or a link (from a QR code or typed), which the caller
+//! code, a QR code's text (`VC2:…`, `VC1:…`, or the Learner Credential Wallet's `VP1-…`), or a link (from a QR code or typed), which the caller
 //! fetches (the core does no I/O) and hands to [`recognise_fetched`].
 
 use std::fmt;
@@ -35,7 +35,7 @@ pub enum Form {
     BakedSvg,
     /// An image (PNG, JPEG, GIF, WebP) of a QR code holding the document.
     QrImage,
-    /// The text of a QR code (`VC1:…` or `VP1-…`).
+    /// The text of a QR code (`VC2:…`, `VC1:…` or `VP1-…`).
     QrText,
     /// The document fetched from a link (in a QR code, or given as text).
     Link,
@@ -209,7 +209,7 @@ pub fn recognise(bytes: &[u8], limits: &InputLimits) -> Result<Recognised, Recog
     if text.is_empty() {
         return Err(RecogniseError::Empty);
     }
-    if text.starts_with(qr::COMPACT_PREFIX) || text.starts_with(qr::VP1_PREFIX) {
+    if qr::is_compact(text) || text.starts_with(qr::VP1_PREFIX) {
         return qr_text(text, Form::QrText, limits);
     }
     if is_link(text) {
