@@ -8,9 +8,14 @@
 use std::collections::BTreeMap;
 
 /// The catalogues compiled into the binary: (language tag, TOML).
-pub const BUILTIN: [(&str, &str); 2] = [
+/// English first (the fallback), then the other official languages of the United Nations.
+pub const BUILTIN: [(&str, &str); 6] = [
     ("en", include_str!("../i18n/en.toml")),
     ("fr", include_str!("../i18n/fr.toml")),
+    ("ar", include_str!("../i18n/ar.toml")),
+    ("es", include_str!("../i18n/es.toml")),
+    ("ru", include_str!("../i18n/ru.toml")),
+    ("zh", include_str!("../i18n/zh.toml")),
 ];
 
 /// Why a catalogue could not be loaded.
@@ -258,20 +263,32 @@ mod tests {
     }
 
     /// A translation is not the English text copied (a few identical ones are technical:
-    /// a lone argument, a format name).
+    /// a lone argument, a format name), in every language.
     #[test]
-    fn french_messages_are_translated() {
+    fn every_language_translates_the_messages() {
         use passerelle_core::verify::MessageCode;
 
         let all = Catalogues::builtin().unwrap();
         let english = &all.languages()[0];
-        let french = all.languages().iter().find(|c| c.lang == "fr").unwrap();
-        let same: Vec<String> = MessageCode::ALL
+        for catalogue in &all.languages()[1..] {
+            let same: Vec<String> = MessageCode::ALL
+                .iter()
+                .map(|code| format!("msg.{code}"))
+                .filter(|key| english.t_raw(key) == catalogue.t_raw(key))
+                .collect();
+            assert!(
+                same.len() <= 3,
+                "{}: untranslated: {same:?}",
+                catalogue.lang
+            );
+        }
+        let arabic = all.languages().iter().find(|c| c.lang == "ar").unwrap();
+        assert_eq!(arabic.dir, "rtl");
+        assert!(all
+            .languages()
             .iter()
-            .map(|code| format!("msg.{code}"))
-            .filter(|key| english.t_raw(key) == french.t_raw(key))
-            .collect();
-        assert!(same.len() <= 3, "untranslated: {same:?}");
+            .filter(|c| c.lang != "ar")
+            .all(|c| c.dir == "ltr"));
     }
 
     #[test]
@@ -290,6 +307,15 @@ mod tests {
         assert_eq!(all.negotiate(Some("en"), Some("fr")).lang(), "en");
         assert_eq!(all.negotiate(Some("xx"), Some("fr")).lang(), "fr");
         assert_eq!(all.negotiate(None, None).lang(), "en");
+        // The other UN languages, by primary subtag.
+        for (header, lang) in [
+            ("ar-EG,ar;q=0.9", "ar"),
+            ("zh-CN,zh;q=0.9,en;q=0.5", "zh"),
+            ("ru-RU", "ru"),
+            ("es-419,es;q=0.9", "es"),
+        ] {
+            assert_eq!(all.negotiate(None, Some(header)).lang(), lang, "{header}");
+        }
     }
 
     #[test]

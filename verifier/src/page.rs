@@ -764,33 +764,7 @@ fn embedded_json(presentation: &Value, n: usize) -> Option<&Value> {
 /// The text of a property that may be a string, a language value object or an array of them,
 /// in the viewer's language when the credential offers it.
 pub fn localized(value: &Value, lang: &str) -> Option<String> {
-    let candidates: Vec<&Value> = match value {
-        Value::Array(items) => items.iter().collect(),
-        other => vec![other],
-    };
-    let primary = |tag: &str| tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
-    let mut first = None;
-    let mut untagged = None;
-    for candidate in candidates {
-        let (text, language) = match candidate {
-            Value::String(s) => (s.as_str(), None),
-            Value::Object(map) => match map.get("@value").and_then(Value::as_str) {
-                Some(text) => (text, map.get("@language").and_then(Value::as_str)),
-                None => continue,
-            },
-            _ => continue,
-        };
-        match language {
-            Some(tag) if primary(tag) == primary(lang) => return Some(text.to_owned()),
-            Some(_) => {
-                first.get_or_insert(text);
-            }
-            None => {
-                untagged.get_or_insert(text);
-            }
-        }
-    }
-    untagged.or(first).map(str::to_owned)
+    passerelle_core::verify::localized_text(value, Some(lang))
 }
 
 fn subject(doc: &Value) -> Option<&Value> {

@@ -119,15 +119,7 @@ impl Checker {
     }
 
     pub(super) fn result(&mut self, value: &Value, path: &str) {
-        const STATUSES: [&str; 7] = [
-            "Completed",
-            "Enrolled",
-            "Failed",
-            "InProgress",
-            "OnHold",
-            "Provisional",
-            "Withdrew",
-        ];
+        const STATUSES: &[&str] = crate::verify::RESULT_STATUSES;
         let Some(obj) = value.as_object() else {
             self.fail(
                 path,
