@@ -999,9 +999,13 @@ fn detail_rows(m: &Messages<'_>, details: &CardDetails) -> Markup {
     }
 }
 
-/// The study dates: from–to, from, or until.
+/// The study dates: from–to, from, or until. Each date is isolated left to right (U+2066 …
+/// U+2069), so `2026-03-02` keeps its order inside right-to-left text.
 fn studied(m: &Messages<'_>, details: &CardDetails) -> Option<String> {
-    match (&details.activity_start, &details.activity_end) {
+    let isolated = |date: &String| format!("\u{2066}{date}\u{2069}");
+    let start = details.activity_start.as_ref().map(isolated);
+    let end = details.activity_end.as_ref().map(isolated);
+    match (&start, &end) {
         (Some(start), Some(end)) => {
             Some(m.format("card.studied_from_to", &[("start", start), ("end", end)]))
         }
@@ -1602,7 +1606,7 @@ mod tests {
             "Level 6 of the European Qualifications Framework",
             "<dd>Data science</dd>",
             "2 earned of 2",
-            "from 2026-03-02 to 2026-06-26",
+            "from \u{2066}2026-03-02\u{2069} to \u{2066}2026-06-26\u{2069}",
             "<dt>Issued on</dt><dd><time datetime=\"2026-06-30T12:00:00+00:00\">2026-06-30</time></dd>",
         ] {
             assert!(html.contains(expected), "{expected}: {html}");
@@ -1672,7 +1676,7 @@ mod tests {
             "<p class=\"kind\">Cours</p>",
             "Niveau 6 du cadre européen des certifications",
             "2 obtenus sur 2",
-            "du 2026-03-02 au 2026-06-26",
+            "du \u{2066}2026-03-02\u{2069} au \u{2066}2026-06-26\u{2069}",
             "Compétence ESCO",
             "<span class=\"tag tag-neutral\">Terminé</span>",
             "Échelle : Pourcentage; 0–100; requis : 70",
