@@ -152,7 +152,7 @@ fn api_and_cli_give_the_same_report_and_registries_are_read() {
     assert_eq!(localized["lang"], "fr", "{french:#}");
     assert_eq!(
         localized["message"],
-        "L’émetteur est reconnu par : dcc-registry.json."
+        "L’émetteur est reconnu par : dcc-registry.json (Lyon, FR)."
     );
 
     let cli = run(
