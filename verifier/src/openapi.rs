@@ -187,6 +187,9 @@ pub fn document(domain: &str) -> Value {
                 "checked_at": {"type": "string", "format": "date-time"},
                 "checks": {"type": "array", "items": {"$ref": "#/components/schemas/Check"}},
                 "summary": {"type": "object"},
+                "dates": {"type": "object", "description": "The dates a badge card shows: issued (the award date, awardedDate first), issued_from, signed"},
+                "details": {"type": "object", "description": "What a reader needs beyond the summary: achievement_type, human_code, field_of_study, eqf_level, credits_available, credits_earned, language, alignments (name, url, framework, code, description, kind), results (name, value, status, achieved_level, result_type, value_min, value_max, required, unresolved_description), evidence, learner_name, activity_start, activity_end, tags; absent members are not given"},
+                "endorsements": {"type": "array", "items": {"type": "object"}, "description": "One nested report per embedded endorsement; never counts towards the verdict"},
                 "credentials": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}}
             }},
             "ProblemDetails": {"type": "object", "required": ["type", "title", "detail", "check", "messageCode"], "description": "RFC 9457 problem details. W3C types (VC Data Model, Data Integrity, Bitstring Status List) carry their integer code; Passerelle's own are urn:passerelle:problem:<message code>.", "properties": {
