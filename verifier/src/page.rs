@@ -1041,59 +1041,58 @@ fn framework_text(m: &Messages<'_>, alignment: &AlignmentDetail) -> Option<Strin
     }
 }
 
-/// The skills and frameworks the achievement aligns to (its EQF level is a row of the card).
-fn alignments_section(m: &Messages<'_>, details: &CardDetails, id: &str) -> Markup {
-    let alignments: Vec<&AlignmentDetail> = details
-        .alignments
-        .iter()
-        .filter(|a| a.kind != FrameworkKind::Eqf)
-        .collect();
-    if alignments.is_empty() {
+/// A section of the card: a heading and one list item per entry (nothing when there is none).
+fn card_section(kind: &str, title: &str, item_class: &str, id: &str, items: Vec<Markup>) -> Markup {
+    if items.is_empty() {
         return html! {};
     }
     html! {
-        section class="card-section alignments" aria-labelledby=(id) {
-            h3 id=(id) { (m.t("alignment.title")) }
+        section class={ "card-section " (kind) } aria-labelledby=(id) {
+            h3 id=(id) { (title) }
             ul {
-                @for alignment in alignments {
-                    li class="alignment" {
-                        p {
-                            strong { (alignment.name) }
-                            @if let Some(framework) = framework_text(m, alignment) {
-                                " — " (framework)
-                            }
-                            @if let Some(code) = &alignment.code {
-                                " " code { (code) }
-                            }
-                        }
-                        @if let Some(description) = &alignment.description {
-                            p class="description" { (description) }
-                        }
-                        @if let Some(url) = &alignment.url {
-                            p class="link" { (plain_link(url)) }
-                        }
-                    }
+                @for item in items {
+                    li class=(item_class) { (item) }
                 }
             }
         }
     }
 }
 
-/// The learner's results, each read with its result description: value, level, status, scale.
-fn results_section(m: &Messages<'_>, details: &CardDetails, id: &str) -> Markup {
-    if details.results.is_empty() {
-        return html! {};
-    }
+/// The skills and frameworks the achievement aligns to (its EQF level is a row of the card).
+fn alignments_section(m: &Messages<'_>, details: &CardDetails, id: &str) -> Markup {
+    let items = details
+        .alignments
+        .iter()
+        .filter(|a| a.kind != FrameworkKind::Eqf)
+        .map(|alignment| alignment_item(m, alignment))
+        .collect();
+    card_section("alignments", m.t("alignment.title"), "alignment", id, items)
+}
+
+fn alignment_item(m: &Messages<'_>, alignment: &AlignmentDetail) -> Markup {
     html! {
-        section class="card-section results" aria-labelledby=(id) {
-            h3 id=(id) { (m.t("result.title")) }
-            ul {
-                @for result in &details.results {
-                    li class="result" { (result_item(m, result)) }
-                }
+        p {
+            strong { (alignment.name) }
+            @if let Some(framework) = framework_text(m, alignment) {
+                " — " (framework)
+            }
+            @if let Some(code) = &alignment.code {
+                " " code { (code) }
             }
         }
+        @if let Some(description) = &alignment.description {
+            p class="description" { (description) }
+        }
+        @if let Some(url) = &alignment.url {
+            p class="link" { (plain_link(url)) }
+        }
     }
+}
+
+/// The learner's results, each read with its result description: value, level, status, scale.
+fn results_section(m: &Messages<'_>, details: &CardDetails, id: &str) -> Markup {
+    let items = details.results.iter().map(|r| result_item(m, r)).collect();
+    card_section("results", m.t("result.title"), "result", id, items)
 }
 
 fn result_item(m: &Messages<'_>, result: &ResultDetail) -> Markup {
@@ -1138,19 +1137,18 @@ fn result_item(m: &Messages<'_>, result: &ResultDetail) -> Markup {
 
 /// The evidence the credential carries.
 fn evidence_section(m: &Messages<'_>, details: &CardDetails, id: &str) -> Markup {
-    if details.evidence.is_empty() {
-        return html! {};
-    }
-    html! {
-        section class="card-section evidence" aria-labelledby=(id) {
-            h3 id=(id) { (m.t("evidence.title")) }
-            ul {
-                @for evidence in &details.evidence {
-                    li class="evidence-item" { (evidence_item(m, evidence)) }
-                }
-            }
-        }
-    }
+    let items = details
+        .evidence
+        .iter()
+        .map(|e| evidence_item(m, e))
+        .collect();
+    card_section(
+        "evidence",
+        m.t("evidence.title"),
+        "evidence-item",
+        id,
+        items,
+    )
 }
 
 fn evidence_item(m: &Messages<'_>, evidence: &EvidenceDetail) -> Markup {
