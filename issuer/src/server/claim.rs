@@ -178,16 +178,9 @@ fn details_lists(details: &CardDetails) -> String {
     if !alignments.is_empty() {
         out.push_str("<h2>Skills and frameworks</h2>\n<ul class=\"alignments\">\n");
         for alignment in alignments {
-            let framework = match alignment.kind {
-                FrameworkKind::EscoSkill => Some("ESCO skill"),
-                FrameworkKind::EscoOccupation => Some("ESCO occupation"),
-                FrameworkKind::Esco => Some("ESCO"),
-                FrameworkKind::IscedF => Some("ISCED-F 2013 field"),
-                FrameworkKind::Eqf | FrameworkKind::Other => alignment.framework.as_deref(),
-                _ => alignment.framework.as_deref(),
-            };
+            let framework = alignment.framework_words();
             out.push_str(&format!("<li><strong>{}</strong>", escape(&alignment.name)));
-            match (framework, &alignment.code) {
+            match (framework.as_deref(), &alignment.code) {
                 (Some(f), Some(code)) => {
                     out.push_str(&format!(" ({} {})", escape(f), escape(code)))
                 }
@@ -448,14 +441,9 @@ fn render(
     }
     let details = verify::card_details(&doc, None);
     if let Some(details) = &details {
-        for (label, value) in details.lines() {
-            // Skills and evidence get their own lists below, with their links.
-            if !matches!(
-                label,
-                "Skill" | "Occupation" | "Aligns to" | "ISCED-F" | "Evidence"
-            ) {
-                row(label, &value);
-            }
+        // Skills and evidence get their own lists below, with their links.
+        for (label, value) in details.summary_lines() {
+            row(label, &value);
         }
     }
     body.push_str("</dl>\n");

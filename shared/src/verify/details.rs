@@ -167,6 +167,35 @@ impl CardDetails {
     /// `show`). Values are as written in the credential: the caller makes them safe for a
     /// terminal.
     pub fn lines(&self) -> Vec<(&'static str, String)> {
+        let mut lines = self.fact_lines();
+        for alignment in self
+            .alignments
+            .iter()
+            .filter(|a| a.kind != FrameworkKind::Eqf)
+        {
+            lines.push((alignment.label(), alignment.sentence()));
+        }
+        for evidence in &self.evidence {
+            lines.push(("Evidence", evidence.sentence()));
+        }
+        lines.extend(self.tags_line());
+        lines
+    }
+
+    /// The lines of [`lines`](Self::lines) without the skills and the evidence, for a page that
+    /// lists those on their own with their links.
+    pub fn summary_lines(&self) -> Vec<(&'static str, String)> {
+        let mut lines = self.fact_lines();
+        lines.extend(self.tags_line());
+        lines
+    }
+
+    fn tags_line(&self) -> Option<(&'static str, String)> {
+        (!self.tags.is_empty()).then(|| ("Tags", self.tags.join(", ")))
+    }
+
+    /// Type, code, level, field, credits, learner, study dates and results.
+    fn fact_lines(&self) -> Vec<(&'static str, String)> {
         let mut lines = Vec::new();
         if let Some(kind) = &self.achievement_type {
             lines.push(("Type", achievement_type_words(kind)));
@@ -204,19 +233,6 @@ impl CardDetails {
         for result in &self.results {
             lines.push(("Result", result.sentence()));
         }
-        for alignment in self
-            .alignments
-            .iter()
-            .filter(|a| a.kind != FrameworkKind::Eqf)
-        {
-            lines.push((alignment.label(), alignment.sentence()));
-        }
-        for evidence in &self.evidence {
-            lines.push(("Evidence", evidence.sentence()));
-        }
-        if !self.tags.is_empty() {
-            lines.push(("Tags", self.tags.join(", ")));
-        }
         lines
     }
 }
@@ -230,6 +246,18 @@ impl AlignmentDetail {
             FrameworkKind::IscedF => "ISCED-F",
             FrameworkKind::Eqf => "EQF level",
             FrameworkKind::Esco | FrameworkKind::Other => "Aligns to",
+        }
+    }
+
+    /// The framework in English words: `ESCO skill`, `ESCO occupation`, `ESCO`,
+    /// `ISCED-F 2013 field`, else the alignment's own `targetFramework`.
+    pub fn framework_words(&self) -> Option<String> {
+        match self.kind {
+            FrameworkKind::EscoSkill => Some("ESCO skill".into()),
+            FrameworkKind::EscoOccupation => Some("ESCO occupation".into()),
+            FrameworkKind::Esco => Some("ESCO".into()),
+            FrameworkKind::IscedF => Some("ISCED-F 2013 field".into()),
+            FrameworkKind::Eqf | FrameworkKind::Other => self.framework.clone(),
         }
     }
 
