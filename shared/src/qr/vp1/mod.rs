@@ -197,24 +197,9 @@ fn multibase_bytes(data: &str) -> Result<Vec<u8>, Vp1Error> {
 /// RFC 4648 base32 (alphabet A–Z 2–7), trailing `=` padding optional; `None` when malformed
 /// (a foreign character, or left-over bits that are not zero or too many).
 fn base32_decode(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=');
-    let mut out = Vec::with_capacity(text.len() * 5 / 8);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for c in text.bytes() {
-        let value = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => return None,
-        };
-        buffer = (buffer << 5) | u32::from(value);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    (bits < 5 && buffer == 0).then_some(out)
+    data_encoding::BASE32_NOPAD
+        .decode(text.trim_end_matches('=').as_bytes())
+        .ok()
 }
 
 #[cfg(test)]
@@ -277,21 +262,6 @@ mod tests {
 
     /// RFC 4648 base32 without padding, for building test inputs.
     pub(super) fn base32(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        let mut out = String::new();
-        let (mut buffer, mut bits) = (0u32, 0u32);
-        for &b in bytes {
-            buffer = (buffer << 8) | u32::from(b);
-            bits += 8;
-            while bits >= 5 {
-                bits -= 5;
-                out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
-            }
-            buffer &= (1 << bits) - 1;
-        }
-        if bits > 0 {
-            out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
-        }
-        out
+        data_encoding::BASE32_NOPAD.encode(bytes)
     }
 }
