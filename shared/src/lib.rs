@@ -21,6 +21,7 @@
 //! - [`sealed`]: passphrase-sealed bytes (Argon2id + XChaCha20-Poly1305), for keys and wallets.
 //! - [`keys`], [`multibase`], [`data_url`], [`input`]: Ed25519 keys, encodings and caps on
 //!   untrusted input.
+//! - [`i18n`]: message catalogues in the six UN languages, negotiation, dates and numbers.
 //! - [`error_text`]: an error and its causes on one line, each cause said once.
 //!
 //! Cargo features (all on by default): `jose` (VC-JOSE signing, through josekit and OpenSSL),
@@ -34,6 +35,7 @@ pub mod contexts;
 pub mod data_url;
 pub mod did;
 pub mod error_text;
+pub mod i18n;
 pub mod input;
 pub mod jose;
 pub mod jsonld;

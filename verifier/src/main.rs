@@ -20,7 +20,6 @@ use passerelle_core::verify::{self, CheckOptions, Fetched};
 use passerelle_core::{input, schema};
 use passerelle_verifier::challenge::{self, Challenges, ReplaySet};
 use passerelle_verifier::fetch::{FetchPolicy, Fetcher};
-use passerelle_verifier::i18n::Catalogues;
 use passerelle_verifier::server::{self, AppState};
 use passerelle_verifier::service::Service;
 
@@ -230,7 +229,7 @@ fn serve(
     decode_memory: u64,
 ) -> Result<()> {
     let fetcher = Fetcher::new(policy).context("cannot set up the HTTP client")?;
-    let catalogues = Catalogues::builtin().context("built-in message catalogues")?;
+    let catalogues = passerelle_verifier::i18n::builtin().context("built-in message catalogues")?;
     let secret = challenge_secret(setup.secret_file.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1255,7 +1255,7 @@ mod tests {
         use crate::fetch::Freshness;
         use crate::i18n::Catalogues;
 
-        let all = Catalogues::builtin().unwrap();
+        let all = crate::i18n::builtin().unwrap();
         let fr = all.negotiate(Some("fr"), None);
         let detail = Message::new(MessageCode::StatusDetailListUnreadable)
             .id("url", "https://x.example/s?a=1&b=<2>")
@@ -1411,7 +1411,7 @@ mod tests {
     fn the_page_lists_endorsements_escaped_and_says_endorsed_by_only_when_earned() {
         use crate::i18n::Catalogues;
 
-        let all = Catalogues::builtin().unwrap();
+        let all = crate::i18n::builtin().unwrap();
         let en = all.negotiate(Some("en"), None);
         let fr = all.negotiate(Some("fr"), None);
         let report = endorsed_report(true);
@@ -1553,7 +1553,7 @@ mod tests {
     fn the_card_shows_the_credentials_details_escaped_with_plain_links_only() {
         use crate::i18n::Catalogues;
 
-        let all = Catalogues::builtin().unwrap();
+        let all = crate::i18n::builtin().unwrap();
         let en = all.negotiate(Some("en"), None);
         let fr = all.negotiate(Some("fr"), None);
         let trust = std::sync::Arc::new(TrustRegistries::new());
@@ -1689,7 +1689,7 @@ mod tests {
         use crate::i18n::Catalogues;
         use passerelle_core::verify::{ACHIEVEMENT_TYPES, RESULT_STATUSES};
 
-        let all = Catalogues::builtin().unwrap();
+        let all = crate::i18n::builtin().unwrap();
         for catalogue in all.languages() {
             let m = all.negotiate(Some(&catalogue.lang), None);
             for (kind, _) in ACHIEVEMENT_TYPES {
@@ -1720,7 +1720,7 @@ mod tests {
     fn registries_loaded_are_named_and_recognised_says_by_whom_and_where() {
         use crate::i18n::Catalogues;
 
-        let all = Catalogues::builtin().unwrap();
+        let all = crate::i18n::builtin().unwrap();
         let en = all.negotiate(Some("en"), None);
         let issuer = sample_issuer();
         let mut registries = TrustRegistries::new();
@@ -1809,7 +1809,7 @@ mod tests {
     fn the_printable_report_is_one_document_with_every_check_and_no_controls() {
         use crate::i18n::Catalogues;
 
-        let all = Catalogues::builtin().unwrap();
+        let all = crate::i18n::builtin().unwrap();
         let en = all.negotiate(Some("en"), None);
         let fr = all.negotiate(Some("fr"), None);
         let mut registries = TrustRegistries::new();

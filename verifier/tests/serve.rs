@@ -254,7 +254,7 @@ async fn start_verifier_with(
     let state = Arc::new(
         AppState::new(
             Service::new(Fetcher::new(policy).unwrap(), trust),
-            Catalogues::builtin().unwrap(),
+            passerelle_verifier::i18n::builtin().unwrap(),
             "verifier.example".into(),
             challenges,
         )
@@ -910,7 +910,7 @@ async fn the_result_page_stays_under_100_kb_in_every_language() {
         "the realistic badge: {} bytes",
         badge.len()
     );
-    for (lang, _) in passerelle_verifier::i18n::BUILTIN {
+    for (lang, _) in passerelle_verifier::i18n::PAGE {
         let (status, page) = verifier
             .page(
                 vec![("credential", badge.clone()), ("lang", lang.to_string())],
@@ -1236,7 +1236,7 @@ async fn the_openapi_document_matches_the_routes() {
 fn english_fragments() -> Vec<String> {
     use passerelle_core::verify::MessageCode;
 
-    let all = Catalogues::builtin().unwrap();
+    let all = passerelle_verifier::i18n::builtin().unwrap();
     let english = all.negotiate(Some("en"), None);
     let french = all.negotiate(Some("fr"), None);
     let mut texts: Vec<String> = MessageCode::ALL

@@ -306,7 +306,7 @@ mod tests {
     fn app() -> Router {
         let fetcher = Fetcher::new(FetchPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
         let challenges = Challenges::ephemeral(CHALLENGE_TTL).unwrap_or_else(|e| panic!("{e}"));
-        let catalogues = Catalogues::builtin().unwrap_or_else(|e| panic!("{e}"));
+        let catalogues = crate::i18n::builtin().unwrap_or_else(|e| panic!("{e}"));
         let state = AppState::new(
             Service::new(fetcher, TrustRegistries::new()),
             catalogues,
