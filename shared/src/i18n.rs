@@ -339,6 +339,69 @@ impl<'a> Messages<'a> {
             .to_string()
     }
 
+    /// A moment of a report (an RFC 3339 date-time): the day as [`Self::date`] writes it, and
+    /// the UTC time when it is not midnight ("6 December 2026, 14:30 UTC"). Text that is not a
+    /// date-time comes back unchanged.
+    pub fn moment(&self, text: &str) -> String {
+        let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) else {
+            return self.date(text);
+        };
+        let utc = at.with_timezone(&chrono::Utc);
+        let day = self.date(&utc.format("%Y-%m-%d").to_string());
+        if utc.format("%H:%M:%S").to_string() == "00:00:00" {
+            day
+        } else {
+            self.format(
+                "date.moment",
+                &[("date", &day), ("time", &utc.format("%H:%M").to_string())],
+            )
+        }
+    }
+
+    /// A report sentence as plain text in this language: the catalogue's `msg.<code>` template
+    /// (the core's English one if a catalogue lacks it), the proof prefix, dates and numbers
+    /// written for the language. `special` may give its own text for an argument (the verifier
+    /// describes where a status list came from); `None` means the default.
+    pub fn message_with(
+        &self,
+        message: &crate::verify::Message,
+        special: impl Fn(&crate::verify::Arg) -> Option<String>,
+    ) -> String {
+        use crate::verify::ArgKind;
+        let translated = self.t(&format!("msg.{}", message.code));
+        let template = if translated.is_empty() {
+            message.code.english()
+        } else {
+            translated
+        };
+        let args: Vec<(String, String)> = message
+            .args
+            .iter()
+            .map(|arg| {
+                let text = special(arg).unwrap_or_else(|| match arg.kind {
+                    ArgKind::Date => self.moment(&arg.value),
+                    ArgKind::Number => self.number(&arg.value),
+                    _ => arg.value.clone(),
+                });
+                (arg.name.to_owned(), text)
+            })
+            .collect();
+        let body = crate::verify::fill(template, |name| {
+            args.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, text)| text.as_str())
+        });
+        match message.proof {
+            Some(n) => self.format("report.proof_prefix", &[("n", &n.to_string())]) + &body,
+            None => body,
+        }
+    }
+
+    /// [`Self::message_with`] with no special arguments.
+    pub fn message(&self, message: &crate::verify::Message) -> String {
+        self.message_with(message, |_| None)
+    }
+
     /// A decimal number (`1234`, `-7.5`) written with the catalogue's digit group separator
     /// (`number.group`, groups of three once the integer part has `number.group_from` digits) and decimal mark
     /// (`number.decimal`): `1,234.5`, `1 234,5`. Text that is not a plain decimal number comes
@@ -556,6 +619,27 @@ mod tests {
         // Not a date: unchanged, never guessed at.
         assert_eq!(day("fr", "next Tuesday"), "next Tuesday");
         assert_eq!(day("fr", "2026-13-01"), "2026-13-01");
+    }
+
+    #[test]
+    fn report_sentences_are_written_in_the_language_with_its_dates() {
+        use crate::verify::{Message, MessageCode};
+        let all = Catalogues::report().unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-05-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let expired = Message::new(MessageCode::ValidityExpired).date("date", at);
+        let english = all.negotiate(Some("en"), None).message(&expired);
+        assert!(english.contains("1 May 2026"), "{english}");
+        let french = all.negotiate(Some("fr"), None).message(&expired);
+        assert!(french.contains("1 mai 2026"), "{french}");
+        assert_ne!(english, french);
+        let later = Message::new(MessageCode::ValidityExpired)
+            .date("date", at + chrono::Duration::minutes(90))
+            .about_proof(2);
+        let russian = all.negotiate(Some("ru"), None).message(&later);
+        assert!(russian.contains("1 мая 2026 г., 01:30 UTC"), "{russian}");
+        assert!(!russian.contains("{"), "{russian}");
     }
 
     #[test]

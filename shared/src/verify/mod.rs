@@ -82,7 +82,7 @@ pub use holder::holder_binding_check;
 pub use input::{
     classify_json, enveloped_jws, parse_input, JwsCredential, Presented, VerifyInputError,
 };
-pub use messages::{placeholders, Arg, ArgKind, Message, MessageCode, MESSAGE_CODES};
+pub use messages::{fill, placeholders, Arg, ArgKind, Message, MessageCode, MESSAGE_CODES};
 pub use needs::{needs, DidDocumentNeed, Fetched, FetchedStatusList, Needs};
 pub use recognise::{
     image_kind, recognise, recognise_fetched, Form, ImageKind, RecogniseError, Recognised,
