@@ -1264,7 +1264,6 @@ mod tests {
     #[test]
     fn messages_render_in_the_viewers_language_with_arguments_set_apart() {
         use crate::fetch::Freshness;
-        use crate::i18n::Catalogues;
 
         let all = crate::i18n::builtin().unwrap();
         let fr = all.negotiate(Some("fr"), None);
@@ -1420,8 +1419,6 @@ mod tests {
 
     #[test]
     fn the_page_lists_endorsements_escaped_and_says_endorsed_by_only_when_earned() {
-        use crate::i18n::Catalogues;
-
         let all = crate::i18n::builtin().unwrap();
         let en = all.negotiate(Some("en"), None);
         let fr = all.negotiate(Some("fr"), None);
@@ -1603,7 +1600,9 @@ mod tests {
         );
         assert!(french.contains(">français</a> (version 2)"), "{french}");
         assert!(
-            french.contains("arabe <span class=\"id\">urn:uuid:8f0c2d3e-1b5a-4c7d-9e2f-3a4b5c6d7e8f</span>"),
+            french.contains(
+                "arabe <span class=\"id\">urn:uuid:8f0c2d3e-1b5a-4c7d-9e2f-3a4b5c6d7e8f</span>"
+            ),
             "{french}"
         );
         let arabic = card("ar");
@@ -1613,8 +1612,6 @@ mod tests {
 
     #[test]
     fn the_card_shows_the_credentials_details_escaped_with_plain_links_only() {
-        use crate::i18n::Catalogues;
-
         let all = crate::i18n::builtin().unwrap();
         let en = all.negotiate(Some("en"), None);
         let fr = all.negotiate(Some("fr"), None);
@@ -1748,7 +1745,6 @@ mod tests {
 
     #[test]
     fn every_achievement_type_and_result_status_has_words_and_unknown_ones_fall_back() {
-        use crate::i18n::Catalogues;
         use passerelle_core::verify::{ACHIEVEMENT_TYPES, RESULT_STATUSES};
 
         let all = crate::i18n::builtin().unwrap();
@@ -1780,8 +1776,6 @@ mod tests {
 
     #[test]
     fn registries_loaded_are_named_and_recognised_says_by_whom_and_where() {
-        use crate::i18n::Catalogues;
-
         let all = crate::i18n::builtin().unwrap();
         let en = all.negotiate(Some("en"), None);
         let issuer = sample_issuer();
@@ -1869,8 +1863,6 @@ mod tests {
 
     #[test]
     fn the_printable_report_is_one_document_with_every_check_and_no_controls() {
-        use crate::i18n::Catalogues;
-
         let all = crate::i18n::builtin().unwrap();
         let en = all.negotiate(Some("en"), None);
         let fr = all.negotiate(Some("fr"), None);
