@@ -265,17 +265,17 @@ fn the_cli_and_the_page_show_the_award_date_as_issued_and_the_signing_date_as_si
         html[at..].chars().take(160).collect::<String>()
     };
     assert!(
-        after("Issued on").contains(">2026-05-15<"),
+        after("Issued on").contains(">15 May 2026<"),
         "{}",
         after("Issued on")
     );
     assert!(
-        after("Signed on").contains(">2026-06-30 12:00:00"),
+        after("Signed on").contains(">30 June 2026, 12:00 UTC<"),
         "{}",
         after("Signed on")
     );
     // (validFrom still appears, as the start of the validity period in the checks.)
-    assert!(!after("Issued on").contains("2026-06-01"));
+    assert!(!after("Issued on").contains("1 June 2026"));
 }
 
 fn screenshot_dir() -> PathBuf {
