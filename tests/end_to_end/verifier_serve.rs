@@ -19,7 +19,9 @@ use serde_json::{json, Value};
 
 /// The page's languages besides English and French (which the test walks through step by step):
 /// the other official languages of the United Nations.
-const OTHER_LANGUAGES: [&str; 4] = ["ar", "es", "ru", "zh"];
+/// The languages besides English whose start and result pages the browser test audits (French
+/// also through the switcher, on the result page and its printable report).
+const OTHER_LANGUAGES: [&str; 5] = ["fr", "ar", "es", "ru", "zh"];
 
 /// A running `passerelle-verifier serve`, stopped when dropped.
 pub(crate) struct Served {
