@@ -17,8 +17,6 @@ use passerelle_core::{bake, did, model, qr};
 use passerelle_tests::{binary, node, run, stdout};
 use serde_json::{json, Value};
 
-/// The page's languages besides English and French (which the test walks through step by step):
-/// the other official languages of the United Nations.
 /// The languages besides English whose start and result pages the browser test audits (French
 /// also through the switcher, on the result page and its printable report).
 const OTHER_LANGUAGES: [&str; 5] = ["fr", "ar", "es", "ru", "zh"];
