@@ -757,7 +757,7 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
 
     // The printable certificate (issue 17): A4 by default, Letter on request, a download with
     // the claim pages' private headers; the credential's text escaped; its QR code scans back
-    // to the credential (the page rasterised at 300 dpi).
+    // to the credential (the page printed at 300 dpi, photographed over the code).
     assert!(html.contains(&format!("{path}/certificate.svg?paper=a4")));
     assert!(html.contains(&format!("{path}/certificate.svg?paper=letter")));
     for (query, size) in [
@@ -785,7 +785,7 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
         assert!(svg.contains(">Open Learning Lab</text>"));
     }
     let svg = c.get(&format!("{path}/certificate.svg")).await.text();
-    let printed = print_svg(&svg, 300.0);
+    let printed = photograph_qr(&svg, 300.0, 8.0);
     let scanned = passerelle_core::qr::scan(&printed).unwrap();
     match passerelle_core::qr::decode(&scanned[0]).unwrap() {
         passerelle_core::qr::QrPayload::Document(text) => {
@@ -847,23 +847,43 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
     );
 }
 
-/// An SVG page as a printer at `dpi` would put it on paper, as a PNG (this resvg draws no
-/// text; shapes and images it does).
-fn print_svg(svg: &str, dpi: f32) -> Vec<u8> {
+/// What a phone sees of a certificate printed at `dpi` when it frames the QR code: the page
+/// rasterised (this resvg draws no text; shapes and images it does) over the code (the
+/// `<g id="qr" transform="translate(x y) scale(module)">` the page draws, in millimetres) and
+/// `margin` mm around it, as a PNG.
+fn photograph_qr(svg: &str, dpi: f32, margin: f32) -> Vec<u8> {
     use resvg::{tiny_skia, usvg};
+    let group = svg
+        .split_once("<g id=\"qr\" transform=\"translate(")
+        .unwrap()
+        .1;
+    let (translate, rest) = group.split_once(") scale(").unwrap();
+    let (module, rest) = rest.split_once(')').unwrap();
+    let side = rest.split_once("<rect width=\"").unwrap().1;
+    let side: f32 = side.split_once('"').unwrap().0.parse().unwrap();
+    let (x, y) = translate.split_once(' ').unwrap();
+    let (x, y, module): (f32, f32, f32) = (
+        x.parse().unwrap(),
+        y.parse().unwrap(),
+        module.parse().unwrap(),
+    );
+    assert!(module >= 0.5, "a module of {module} mm");
     let tree = usvg::Tree::from_str(svg, &usvg::Options::default()).unwrap();
-    // usvg sizes the page in CSS pixels, 96 to the inch.
-    let scale = dpi / 96.0;
-    let size = tree.size();
-    let mut pixmap = tiny_skia::Pixmap::new(
-        (size.width() * scale).ceil() as u32,
-        (size.height() * scale).ceil() as u32,
-    )
-    .unwrap();
+    // One user unit is a millimetre; usvg sizes the page in CSS pixels, 96 to the inch.
+    let (px, scale) = (dpi / 25.4, dpi / 96.0);
+    let frame = ((side * module + 2.0 * margin) * px).ceil() as u32;
+    let mut pixmap = tiny_skia::Pixmap::new(frame, frame).unwrap();
     pixmap.fill(tiny_skia::Color::WHITE);
     resvg::render(
         &tree,
-        tiny_skia::Transform::from_scale(scale, scale),
+        tiny_skia::Transform::from_row(
+            scale,
+            0.0,
+            0.0,
+            scale,
+            -(x - margin) * px,
+            -(y - margin) * px,
+        ),
         &mut pixmap.as_mut(),
     );
     pixmap.encode_png().unwrap()
