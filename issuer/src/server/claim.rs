@@ -470,9 +470,9 @@ fn render(
         "<li><a href=\"{base}/badge.svg\" download=\"badge.svg\">Badge image (SVG)</a> with the credential inside</li>\n"
     ));
     body.push_str(&format!(
-        "<li>Printable certificate with a QR code of the credential: \
-         <a href=\"{base}/certificate.svg?paper=a4\" download=\"certificate.svg\">A4</a> or \
-         <a href=\"{base}/certificate.svg?paper=letter\" download=\"certificate.svg\">US Letter</a> (SVG)</li>\n</ul>\n"
+        "<li><a href=\"{base}/certificate.svg?paper=a4\" download=\"certificate.svg\">Printable certificate (A4)</a> \
+         or <a href=\"{base}/certificate.svg?paper=letter\" download=\"certificate.svg\">(US Letter)</a>, \
+         with a QR code of the credential that verifies from paper</li>\n</ul>\n"
     ));
     if let Some(offer) = offer {
         let minutes = state
