@@ -311,7 +311,7 @@ pub fn render(
     let badge = if roomy { 34.0 } else { 28.0 };
     let badge_top = y + 11.0;
     page.push(format!(
-        "<image x=\"{}\" y=\"{}\" width=\"{b}\" height=\"{b}\" href=\"{}\"><title>{}</title></image>",
+        "<image x=\"{}\" y=\"{}\" width=\"{b}\" height=\"{b}\" xlink:href=\"{}\"><title>{}</title></image>",
         num(centre - badge / 2.0),
         num(badge_top),
         badge_image(input),
@@ -508,7 +508,7 @@ impl Page {
         let (w, h) = (num(width), num(height));
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-             <svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}mm\" height=\"{h}mm\" \
+             <svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"{w}mm\" height=\"{h}mm\" \
              viewBox=\"0 0 {w} {h}\" xml:lang=\"{lang}\" direction=\"{dir}\">\n\
              <title>{title} — {achievement}</title>\n<style>{STYLE}</style>\n\
              <rect width=\"{w}\" height=\"{h}\" fill=\"#fff\"/>\n\
@@ -974,8 +974,41 @@ mod tests {
         ] {
             assert!(svg.contains(shown), "{shown:?} not in {svg}");
         }
+        // A PNG image is embedded as given (re-encoded); anything else is the plain medal.
+        let png = artifacts::rasterise(&artifacts::default_badge_svg("x")).unwrap();
+        let mut with_png = input(None);
+        with_png.image = Some(data_url::encode("image/png", &png));
+        let page = render(&with_png, Paper::A4, &CertificateLabels::default()).unwrap();
+        assert!(page.contains(&format!(
+            "xlink:href=\"{}\"",
+            data_url::encode("image/png", &png)
+        )));
+        with_png.image = Some("data:text/html,<script>alert(1)</script>".into());
+        let page = render(&with_png, Paper::A4, &CertificateLabels::default()).unwrap();
+        assert!(
+            page.contains("xlink:href=\"data:image/svg+xml;base64,") && !page.contains("text/html")
+        );
         // The QR code holds the credential (it fits), so the link note is not shown.
-        assert!(svg.contains("offline"));
+        assert!(svg.contains("offline") && !svg.contains("links to the badge"));
+        // Too large for a QR code: the link, and the page says so; without one, an error.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut too_large = input(None);
+        too_large.credential = (0..8_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                char::from(b"0123456789abcdef"[(state % 16) as usize])
+            })
+            .collect();
+        let linked = render(&too_large, Paper::A4, &CertificateLabels::default()).unwrap();
+        assert!(linked.contains("links to the badge") && !linked.contains("offline"));
+        assert_eq!(qr_transform(&linked).2, MAX_MODULE_MM);
+        too_large.link = None;
+        assert!(matches!(
+            render(&too_large, Paper::A4, &CertificateLabels::default()),
+            Err(CertificateError::Qr { .. })
+        ));
         // Right to left: mirrored (the QR code on the left), and said on the root.
         let labels = CertificateLabels {
             dir: Direction::Rtl,
