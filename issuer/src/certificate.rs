@@ -11,8 +11,10 @@
 //!
 //! The QR code holds the credential itself in its compact form ([`qr::payload_for`]: `VC2:`
 //! unless `VC1:` is shorter), so the paper verifies offline with any Open Badges 3.0 verifier
-//! that reads it; only a credential too large for a QR code (one with a large embedded image)
-//! gets the fallback link instead, and the page says which of the two it holds.
+//! that reads it. A credential too large for a QR code (one with a large embedded image) gets
+//! no QR code, and the page says to verify the credential file instead: the only link there
+//! would be the learner's private claim link, which must not be printed on a page shown to
+//! employers (whoever holds it can download the badge and manage the learner's apps).
 //!
 //! SVG has no automatic line breaking: long text is wrapped by an estimate of its width that
 //! errs on the wide side (a Latin letter counted as 0.6 em, a CJK ideograph as 1 em) and cut
@@ -148,8 +150,8 @@ pub struct CertificateLabels {
     pub scan_to_verify: String,
     /// What the QR code holds when it holds the signed credential.
     pub qr_holds_credential: String,
-    /// What the QR code holds when the credential was too large and it holds a link.
-    pub qr_holds_link: String,
+    /// Instead of the QR code, for a credential too large for one.
+    pub no_qr: String,
 }
 
 impl Default for CertificateLabels {
@@ -169,9 +171,9 @@ impl Default for CertificateLabels {
                                   Badges 3.0 verifier (e.g. passerelle-verifier) checks it \
                                   offline, from this paper."
                 .into(),
-            qr_holds_link: "This QR code links to the badge's page, where its signed \
-                            credential can be downloaded and checked with any Open Badges 3.0 \
-                            verifier (e.g. passerelle-verifier)."
+            no_qr: "This badge is too large for a QR code: verify its credential file (JSON), \
+                    which the learner can share, with any Open Badges 3.0 verifier (e.g. \
+                    passerelle-verifier)."
                 .into(),
         }
     }
@@ -193,19 +195,13 @@ pub struct CertificateInput {
     pub credential_id: Option<String>,
     /// The signed credential (JSON text or a compact JWS), exactly as issued.
     pub credential: String,
-    /// Where the credential can be fetched, for a credential too large for a QR code.
-    pub link: Option<String>,
 }
 
 impl CertificateInput {
     /// The fields of `credential` (the signed JSON text or a compact JWS): issuer and
     /// achievement names, description, image, id, and the award date (`awardedDate`, else
     /// `validFrom` / `issuanceDate`, as `YYYY-MM-DD`).
-    pub fn from_credential(
-        credential: &str,
-        learner_name: Option<&str>,
-        link: Option<&str>,
-    ) -> Self {
+    pub fn from_credential(credential: &str, learner_name: Option<&str>) -> Self {
         let doc = match verify::parse_input(credential.as_bytes(), &InputLimits::default()) {
             Ok(Presented::Credential(doc)) => doc,
             Ok(Presented::Jws(jws)) => jws.credential.unwrap_or(Value::Null),
@@ -245,7 +241,6 @@ impl CertificateInput {
             image: text(achievement, &["image", "id"]).or_else(|| text(achievement, &["image"])),
             credential_id: text(&doc, &["id"]),
             credential: credential.to_owned(),
-            link: link.map(str::to_owned),
         }
     }
 }
@@ -275,12 +270,20 @@ pub fn render(
     paper: Paper,
     labels: &CertificateLabels,
 ) -> Result<String, CertificateError> {
-    let payload = qr::payload_for(&input.credential, input.link.as_deref())
-        .map_err(|source| CertificateError::Qr { source })?;
-    let holds_credential = qr::is_compact(&payload);
-    let modules = QrModules::new(&payload).map_err(|source| CertificateError::Qr { source })?;
-    let side = modules.side() as f64;
-    let module = (QR_TARGET_MM / side).clamp(MIN_MODULE_MM, MAX_MODULE_MM);
+    // Only the credential itself, never a link (see the module's documentation).
+    let modules = match qr::payload_for(&input.credential, None) {
+        Ok(payload) => {
+            Some(QrModules::new(&payload).map_err(|source| CertificateError::Qr { source })?)
+        }
+        Err(QrError::NoPayload { .. }) => None,
+        Err(source) => return Err(CertificateError::Qr { source }),
+    };
+    let side = modules.as_ref().map_or(0.0, |m| m.side() as f64);
+    let module = if side > 0.0 {
+        (QR_TARGET_MM / side).clamp(MIN_MODULE_MM, MAX_MODULE_MM)
+    } else {
+        0.0
+    };
     let qr_mm = side * module;
 
     let (width, height) = paper.size_mm();
@@ -372,13 +375,12 @@ pub fn render(
         column.text(id, 2.8, "id", column_width, 3);
     }
     column.gap(4.0);
-    column.text(&labels.scan_to_verify, 4.2, "scan", column_width, 1);
-    let note = if holds_credential {
-        &labels.qr_holds_credential
+    if modules.is_some() {
+        column.text(&labels.scan_to_verify, 4.2, "scan", column_width, 1);
+        column.text(&labels.qr_holds_credential, 3.2, "note", column_width, 7);
     } else {
-        &labels.qr_holds_link
-    };
-    column.text(note, 3.2, "note", column_width, 7);
+        column.text(&labels.no_qr, 3.2, "note", column_width, 7);
+    }
     let band_top = bottom - qr_mm.max(column.height);
 
     // The description fills what is left between the two, up to five lines.
@@ -407,17 +409,19 @@ pub fn render(
         (width - MARGIN - qr_mm, MARGIN)
     };
     let qr_y = bottom - qr_mm;
-    page.push(format!(
-        "<g id=\"qr\" transform=\"translate({} {}) scale({})\" shape-rendering=\"crispEdges\" \
-         role=\"img\" aria-label=\"{}\"><rect width=\"{s}\" height=\"{s}\" fill=\"#fff\"/>\
-         <path fill=\"#000\" d=\"{}\"/></g>",
-        num(qr_x),
-        num(qr_y),
-        num(module),
-        escape(&labels.scan_to_verify),
-        modules.svg_path(),
-        s = modules.side(),
-    ));
+    if let Some(modules) = &modules {
+        page.push(format!(
+            "<g id=\"qr\" transform=\"translate({} {}) scale({})\" shape-rendering=\"crispEdges\" \
+             role=\"img\" aria-label=\"{}\"><rect width=\"{s}\" height=\"{s}\" fill=\"#fff\"/>\
+             <path fill=\"#000\" d=\"{}\"/></g>",
+            num(qr_x),
+            num(qr_y),
+            num(module),
+            escape(&labels.scan_to_verify),
+            modules.svg_path(),
+            s = modules.side(),
+        ));
+    }
     for (dy, line) in column.lines {
         page.push(line.at(column_x, band_top + dy, rtl));
     }
@@ -760,7 +764,7 @@ mod tests {
     const CREDENTIAL: &str = r#"{"@context":["https://www.w3.org/ns/credentials/v2","https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],"id":"urn:uuid:0b8e6c1a-4c5e-4a53-9d2f-6f1c2e0a9b11","type":["VerifiableCredential","OpenBadgeCredential"],"issuer":{"id":"did:web:learn.example","type":["Profile"],"name":"Open Learning Lab"},"validFrom":"2026-03-02T09:00:00Z","awardedDate":"2026-03-01T00:00:00Z","credentialSubject":{"type":["AchievementSubject"],"id":"did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK","achievement":{"id":"https://learn.example/achievements/data-101","type":["Achievement"],"name":"Data Literacy Foundations","description":"Reading, cleaning and charting public data sets.","criteria":{"narrative":"Completed the course."}}},"proof":{"type":"DataIntegrityProof","cryptosuite":"eddsa-rdfc-2022","proofValue":"z3FXQjecWufY46yg"}}"#;
 
     fn input(name: Option<&str>) -> CertificateInput {
-        CertificateInput::from_credential(CREDENTIAL, name, Some("https://learn.example/claim/x"))
+        CertificateInput::from_credential(CREDENTIAL, name)
     }
 
     /// The `transform` of the QR group: (x, y, module size), read back from the SVG.
@@ -869,7 +873,7 @@ mod tests {
                 "<script>alert(1)</script> & \\\"Co\\\" 'x' ]]>",
             )
             .replace("Data Literacy Foundations", "]]><svg onload=alert(2)>");
-        let mut input = CertificateInput::from_credential(&credential, Some(evil), None);
+        let mut input = CertificateInput::from_credential(&credential, Some(evil));
         input.description = Some(evil.into());
         input.credential_id = Some("urn:<x>&".into());
         let svg = render(&input, Paper::A4, &CertificateLabels::default()).unwrap();
@@ -988,9 +992,10 @@ mod tests {
         assert!(
             page.contains("xlink:href=\"data:image/svg+xml;base64,") && !page.contains("text/html")
         );
-        // The QR code holds the credential (it fits), so the link note is not shown.
-        assert!(svg.contains("offline") && !svg.contains("links to the badge"));
-        // Too large for a QR code: the link, and the page says so; without one, an error.
+        // The QR code holds the credential (it fits), so the no-QR note is not shown.
+        assert!(svg.contains("offline") && !svg.contains("too large for a QR code"));
+        // Too large for a QR code: no QR code (never the private claim link), and the page
+        // says to verify the credential file.
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut too_large = input(None);
         too_large.credential = (0..8_000)
@@ -1001,14 +1006,9 @@ mod tests {
                 char::from(b"0123456789abcdef"[(state % 16) as usize])
             })
             .collect();
-        let linked = render(&too_large, Paper::A4, &CertificateLabels::default()).unwrap();
-        assert!(linked.contains("links to the badge") && !linked.contains("offline"));
-        assert_eq!(qr_transform(&linked).2, MAX_MODULE_MM);
-        too_large.link = None;
-        assert!(matches!(
-            render(&too_large, Paper::A4, &CertificateLabels::default()),
-            Err(CertificateError::Qr { .. })
-        ));
+        let without = render(&too_large, Paper::A4, &CertificateLabels::default()).unwrap();
+        assert!(without.contains("too large for a QR code") && !without.contains("offline"));
+        assert!(!without.contains("id=\"qr\"") && !without.contains("Scan to verify"));
         // Right to left: mirrored (the QR code on the left), and said on the root.
         let labels = CertificateLabels {
             dir: Direction::Rtl,

@@ -215,7 +215,7 @@ struct OutDir {
     images: BadgeImages,
     paper: Paper,
     /// Certificates whose QR code holds the claim link (the credential was too large for one).
-    linked_certificates: u64,
+    certificates_without_qr: u64,
     with_email: bool,
     /// The earlier run's lines, by credential id.
     earlier: HashMap<String, ClaimLine>,
@@ -274,10 +274,9 @@ impl OutDir {
         if !offer.is_empty() {
             fs::write(path("-offer-qr.svg"), artifacts::qr_svg(&offer)?)?;
         }
-        let input =
-            CertificateInput::from_credential(credential, learner_name.as_deref(), Some(&url));
+        let input = CertificateInput::from_credential(credential, learner_name.as_deref());
         if passerelle_core::qr::payload_for(credential, None).is_err() {
-            self.linked_certificates += 1;
+            self.certificates_without_qr += 1;
         }
         let page = certificate::render(&input, self.paper, &CertificateLabels::default())
             .with_context(|| format!("row {}: cannot make the certificate", r.row))?;
@@ -418,7 +417,7 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode> {
                     dir: path.clone(),
                     images,
                     paper: args.paper,
-                    linked_certificates: 0,
+                    certificates_without_qr: 0,
                     with_email: issuer.config().issuance.keep_learner_emails,
                     earlier,
                     lines: Vec::new(),
@@ -490,12 +489,11 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode> {
                 .iter()
                 .filter(|l| l.state == "existing-new-link")
                 .count() as u64;
-            if o.linked_certificates > 0 {
+            if o.certificates_without_qr > 0 {
                 eprintln!(
-                    "note: {} certificate(s) hold the claim link in their QR code, not the \
-                     credential (too large for a QR code, e.g. a large embedded image): \
-                     whoever scans the paper can open the learner's claim page",
-                    o.linked_certificates
+                    "note: {} certificate(s) have no QR code: the credential is too large for \
+                     one (e.g. a large embedded image); they say to verify the credential file",
+                    o.certificates_without_qr
                 );
             }
         }

@@ -734,9 +734,8 @@ async fn certificate_svg(
             )
         }
     };
-    let link = issuance::claim_url(&state.issuer.base_url(), &token);
     let mut response = download(&state, &token, |c| {
-        let input = CertificateInput::from_credential(&c.credential, None, Some(&link));
+        let input = CertificateInput::from_credential(&c.credential, None);
         certificate::render(&input, paper, &CertificateLabels::default())
             .map(|svg| ("image/svg+xml", svg.into_bytes()))
             .map_err(ApiError::internal)
