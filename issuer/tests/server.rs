@@ -223,7 +223,7 @@ async fn fixture_with(db: &TestDb, transport: Transport, ob_schema: bool) -> Fix
         status_max_age: Duration::from_secs(STATUS_MAX_AGE),
         ..ServerOptions::default()
     };
-    let router = server::app(AppState::new(Arc::clone(&issuer), options));
+    let router = server::app(AppState::new(Arc::clone(&issuer), options).unwrap());
     let client = Client::new(router, transport, secret.expose().to_owned()).await;
     Fixture {
         issuer,
@@ -584,7 +584,7 @@ async fn status_lists_show_another_instances_revocation_within_one_cache_period(
         status_max_age: Duration::from_secs(max_age),
         ..ServerOptions::default()
     };
-    let b_router = server::app(AppState::new(Arc::new(b_issuer), options));
+    let b_router = server::app(AppState::new(Arc::new(b_issuer), options).unwrap());
     let b = Client::new(b_router, transport, String::new()).await;
 
     let bit = |reply: &Reply| -> u64 {

@@ -1,0 +1,64 @@
+//! The learner pages' messages (claim page, its wallet offer and connected apps, the OB 3.0 API
+//! consent page): the core's report catalogues ([`passerelle_core::i18n`]) with this layer on
+//! top — one TOML file per language in `issuer/i18n/`, for the pages' own words. The badge's
+//! details reuse the core's `card.*`, `result.*`, `achievement_type.*` and `endorsements.*`
+//! keys. A test keeps every language complete, placeholders exact. The admin API and the CLI
+//! stay English.
+
+pub use passerelle_core::i18n::{Catalogue, CatalogueError, Catalogues, Messages, LANGUAGES};
+
+/// The pages' layer, compiled in: (language tag, TOML).
+pub const PAGE: [(&str, &str); 6] = [
+    ("en", include_str!("../i18n/en.toml")),
+    ("fr", include_str!("../i18n/fr.toml")),
+    ("ar", include_str!("../i18n/ar.toml")),
+    ("es", include_str!("../i18n/es.toml")),
+    ("ru", include_str!("../i18n/ru.toml")),
+    ("zh", include_str!("../i18n/zh.toml")),
+];
+
+/// The report catalogues with the pages' layer.
+pub fn builtin() -> Result<Catalogues, CatalogueError> {
+    Catalogues::with_layer(&PAGE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_every_key_with_exact_placeholders() {
+        let all = builtin().unwrap();
+        assert_eq!(all.problems(), Vec::<String>::new());
+    }
+
+    /// Texts of this layer that may equal the English one in a language: names of products and
+    /// formats, and a lone placeholder.
+    const SAME_AS_ENGLISH: [&str; 4] = [
+        "offer.openid",
+        "claim.downloads.json_format",
+        "claim.downloads.png_format",
+        "claim.downloads.svg_format",
+    ];
+
+    #[test]
+    fn every_language_translates_the_pages() {
+        let all = builtin().unwrap();
+        let english = all.negotiate(Some("en"), None);
+        let keys: Vec<&str> = PAGE[0]
+            .1
+            .lines()
+            .filter_map(|line| line.strip_prefix('"')?.split_once('"').map(|(k, _)| k))
+            .collect();
+        assert!(keys.len() > 60, "the English layer looks truncated");
+        for lang in &LANGUAGES[1..] {
+            let m = all.negotiate(Some(lang), None);
+            assert_eq!(m.lang(), *lang);
+            let same: Vec<&&str> = keys
+                .iter()
+                .filter(|key| !SAME_AS_ENGLISH.contains(key) && m.t(key) == english.t(key))
+                .collect();
+            assert!(same.is_empty(), "{lang}: untranslated: {same:?}");
+        }
+    }
+}
