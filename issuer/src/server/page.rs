@@ -118,8 +118,8 @@ fn switcher(m: &Messages<'_>, target: &str) -> String {
             ));
         } else {
             items.push_str(&format!(
-                "<li><a href=\"{href}{join}lang={lang}\" lang=\"{lang}\" hreflang=\"{lang}\" dir=\"{dir}\">{name}</a></li>",
-                href = escape(target),
+                "<li><a href=\"{href}\" lang=\"{lang}\" hreflang=\"{lang}\" dir=\"{dir}\">{name}</a></li>",
+                href = escape(&format!("{target}{join}lang={}", language.lang)),
                 dir = language.dir
             ));
         }
