@@ -34,8 +34,10 @@ mod tests {
 
     /// Texts of this layer that may equal the English one in a language: names of products and
     /// formats, and a lone placeholder.
-    const SAME_AS_ENGLISH: [&str; 4] = [
+    const SAME_AS_ENGLISH: [&str; 5] = [
         "offer.openid",
+        // "Description" is the French word too.
+        "claim.description",
         "claim.downloads.json_format",
         "claim.downloads.png_format",
         "claim.downloads.svg_format",
