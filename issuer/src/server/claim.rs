@@ -311,7 +311,7 @@ fn list_section(title: &str, class: &str, items: &[String]) -> String {
 fn details_lists(m: &Messages<'_>, details: &CardDetails) -> String {
     let text = |class: &str, t: &str| {
         format!(
-            "<p class=\"text {class}\" dir=\"auto\">{}</p>",
+            "<p class=\"{class}\"><span class=\"text\" dir=\"auto\">{}</span></p>",
             escape(t)
         )
     };
@@ -661,7 +661,10 @@ fn render(
         text_in(achievement, &["image", "caption"], lang).unwrap_or_else(|| achievement_name.clone());
 
     let mut body = String::new();
-    body.push_str(&format!("<h1>{}</h1>\n", escape(&badge)));
+    body.push_str(&format!(
+        "<h1><span class=\"text\" dir=\"auto\">{}</span></h1>\n",
+        escape(&badge)
+    ));
     let standing = if c.revoked_at.is_some() {
         Some(("claim.revoked.title", "claim.revoked.text"))
     } else if c.suspended {
@@ -721,10 +724,12 @@ fn render(
     let base = format!("/claim/{token}");
     let download = |file: &str, name_key: &str, format_key: &str, after: &str| {
         format!(
-            "<li><a href=\"{base}/{file}\" download=\"{download}\">{name} ({format})</a> {after}</li>\n",
+            "<li><a href=\"{base}/{file}\" download=\"{download}\">{text}</a> {after}</li>\n",
             download = file.replace("credential.json", "badge.json"),
-            name = escape(m.t(name_key)),
-            format = escape(m.t(format_key)),
+            text = escape(&m.format(
+                "claim.downloads.link",
+                &[("name", m.t(name_key)), ("format", m.t(format_key))]
+            )),
         )
     };
     body.push_str(&format!(

@@ -4,8 +4,10 @@
 //! stylesheet laid out with logical properties so Arabic reads right to left.
 //!
 //! Bidirectional text: a credential's own words (names, descriptions, comments) may be in
-//! another script than the page, so they take their direction from their first letter
-//! (`unicode-bidi: plaintext`, `dir="auto"`, `<bdi>`); identifiers, addresses and codes
+//! another script than the page, so they are isolated inline and take their direction from
+//! their first letter (`<span class="text" dir="auto">`, `<bdi>`), while the line keeps the
+//! page's alignment (an English name sits at the right of an Arabic page, reading left to
+//! right); identifiers, addresses and codes
 //! (`code`, `.id`, `a.url`) keep their left-to-right order, set apart from the text around them.
 
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -155,7 +157,7 @@ code,.id{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;overfl
 code,.id,a.url,time,bdi{unicode-bidi:isolate}\
 [dir=rtl] code,[dir=rtl] .id,[dir=rtl] a.url{direction:ltr}\
 a.url{overflow-wrap:anywhere}\
-h1,dd,.text,q{unicode-bidi:plaintext}";
+.text,q{unicode-bidi:plaintext}";
 
 #[cfg(test)]
 mod tests {
