@@ -797,10 +797,7 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
         .await
         .text();
     assert!(ar.contains("<html lang=\"ar\" dir=\"rtl\">"), "{ar}");
-    assert!(ar.contains(&format!(
-        "href=\"/claim/{}?lang=fr\"",
-        expired.expose()
-    )));
+    assert!(ar.contains(&format!("href=\"/claim/{}?lang=fr\"", expired.expose())));
     assert_eq!(
         c.get(&format!("/claim/{}/badge.png", expired.expose()))
             .await

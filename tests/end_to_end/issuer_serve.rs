@@ -546,7 +546,15 @@ fn a_real_browser_reads_the_claim_page_in_every_language_accessibly() {
     assert_ok(
         &issuer_cmd(
             dir,
-            &["init", "--dir", d, "--name", "Open Learning Lab", "--url", &public_origin],
+            &[
+                "init",
+                "--dir",
+                d,
+                "--name",
+                "Open Learning Lab",
+                "--url",
+                &public_origin,
+            ],
         ),
         "init",
     );
@@ -596,7 +604,11 @@ fn a_real_browser_reads_the_claim_page_in_every_language_accessibly() {
     for lang in LANGUAGES {
         let page = &out["claim"][lang];
         assert_eq!(page["lang"], lang, "{out:#}");
-        assert_eq!(page["dir"], if lang == "ar" { "rtl" } else { "ltr" }, "{out:#}");
+        assert_eq!(
+            page["dir"],
+            if lang == "ar" { "rtl" } else { "ltr" },
+            "{out:#}"
+        );
         assert_eq!(page["title"], "Data Literacy Foundations", "{out:#}");
         assert_eq!(page["current"], lang, "{out:#}");
         assert_eq!(page["links"], LANGUAGES.len() - 1, "{out:#}");
@@ -604,7 +616,10 @@ fn a_real_browser_reads_the_claim_page_in_every_language_accessibly() {
         println!("claim page in {lang}: {} characters", page["bytes"]);
     }
     assert_eq!(out["switched"]["lang"], "fr", "{out:#}");
-    assert_eq!(out["switched"]["path"], claim_path, "the switcher keeps the page");
+    assert_eq!(
+        out["switched"]["path"], claim_path,
+        "the switcher keeps the page"
+    );
     assert_eq!(out["by_locale"]["lang"], "ar", "{out:#}");
     assert_eq!(out["by_locale"]["dir"], "rtl", "{out:#}");
     let audits = out["axe"].as_array().unwrap();

@@ -231,7 +231,10 @@ fn detail_rows(m: &Messages<'_>, details: &CardDetails) -> Vec<(String, String)>
     if let Some(level) = details.eqf_level {
         row(
             "card.eqf",
-            escape(&m.format("card.eqf_level", &[("level", &m.number(&level.to_string()))])),
+            escape(&m.format(
+                "card.eqf_level",
+                &[("level", &m.number(&level.to_string()))],
+            )),
         );
     }
     if let Some(field) = &details.field_of_study {
@@ -473,10 +476,7 @@ fn endorsements_list(m: &Messages<'_>, doc: &Value) -> String {
             &["credentialSubject", "endorsementComment"],
             lang,
         ) {
-            items.push_str(&format!(
-                "<p><q dir=\"auto\">{}</q></p>",
-                escape(&comment)
-            ));
+            items.push_str(&format!("<p><q dir=\"auto\">{}</q></p>", escape(&comment)));
         }
         items.push_str("</li>\n");
     }
@@ -657,8 +657,8 @@ fn render(
     let image = text_at(achievement, &["image", "id"]).filter(|src| {
         src.starts_with("data:image/png;base64,") || src.starts_with("data:image/svg+xml;base64,")
     });
-    let caption =
-        text_in(achievement, &["image", "caption"], lang).unwrap_or_else(|| achievement_name.clone());
+    let caption = text_in(achievement, &["image", "caption"], lang)
+        .unwrap_or_else(|| achievement_name.clone());
 
     let mut body = String::new();
     body.push_str(&format!(

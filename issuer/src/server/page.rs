@@ -94,7 +94,9 @@ pub fn time(m: &Messages<'_>, iso: &str) -> String {
 /// current page without `lang`; none when the page cannot be shown again by a link, e.g. an
 /// answer to a form), and `body` inside `<main>`.
 pub fn document(m: &Messages<'_>, title: &str, body: &str, switch_to: Option<&str>) -> String {
-    let switcher = switch_to.map(|target| switcher(m, target)).unwrap_or_default();
+    let switcher = switch_to
+        .map(|target| switcher(m, target))
+        .unwrap_or_default();
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -187,7 +189,10 @@ mod tests {
         let all = crate::i18n::builtin().unwrap();
         let en = all.negotiate(Some("en"), None);
         let html = fill(&en, "consent.title", &[("name", &bdi("<b>x</b>"))]);
-        assert_eq!(html, "Connect <bdi>&lt;b&gt;x&lt;/b&gt;</bdi> to your badges");
+        assert_eq!(
+            html,
+            "Connect <bdi>&lt;b&gt;x&lt;/b&gt;</bdi> to your badges"
+        );
         assert_eq!(
             time(&en, "2026-03-01"),
             "<time datetime=\"2026-03-01\">1 March 2026</time>"

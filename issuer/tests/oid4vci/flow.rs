@@ -297,13 +297,21 @@ pub(crate) async fn claim_pages_offer_the_wallet(db: &TestDb) {
     for lang in passerelle_issuer::i18n::LANGUAGES {
         let m = all.negotiate(Some(lang), None);
         let html = f.get(&format!("{path}?lang={lang}")).await.text();
-        println!("claim page with the wallet offer, {lang}: {} bytes", html.len());
+        println!(
+            "claim page with the wallet offer, {lang}: {} bytes",
+            html.len()
+        );
         assert!(
             html.len() < 60 * 1024,
             "the {lang} claim page is {} bytes",
             html.len()
         );
-        for key in ["offer.title", "offer.open", "offer.tx_code", "offer.qr_caption"] {
+        for key in [
+            "offer.title",
+            "offer.open",
+            "offer.tx_code",
+            "offer.qr_caption",
+        ] {
             let text = passerelle_issuer::server::claim::escape(m.t(key));
             assert!(html.contains(&text), "{lang}: {key} ({text})");
         }

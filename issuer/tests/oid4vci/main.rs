@@ -137,7 +137,8 @@ impl Fixture {
                 .expect("issuer")
                 .with_schemas(ob_schemas()),
         );
-        let router = server::app(AppState::new(Arc::clone(&issuer), ServerOptions::default()).unwrap());
+        let router =
+            server::app(AppState::new(Arc::clone(&issuer), ServerOptions::default()).unwrap());
         let f = Self {
             issuer,
             router,

@@ -850,17 +850,30 @@ pub(crate) async fn consent_speaks_the_learners_language(db: &TestDb) {
             "{page}"
         );
         assert_eq!(hidden(&page, "lang"), lang);
-        for key in ["consent.allow", "consent.deny", "consent.claim_label", "scope.credential_readonly"] {
+        for key in [
+            "consent.allow",
+            "consent.deny",
+            "consent.claim_label",
+            "scope.credential_readonly",
+        ] {
             assert!(page.contains(&escape(m.t(key))), "{lang}: {key}");
         }
         assert!(page.contains("<bdi>Backpack &lt;b&gt;</bdi>"), "{lang}");
         // The switcher repeats this authorization request in each other language.
-        for other in passerelle_issuer::i18n::LANGUAGES.iter().filter(|l| **l != lang) {
+        for other in passerelle_issuer::i18n::LANGUAGES
+            .iter()
+            .filter(|l| **l != lang)
+        {
             let marker = format!("&amp;lang={other}\" lang=\"{other}\" hreflang=\"{other}\"");
-            let at = page.find(&marker).unwrap_or_else(|| panic!("{lang}: no link to {other}"));
+            let at = page
+                .find(&marker)
+                .unwrap_or_else(|| panic!("{lang}: no link to {other}"));
             let start = page[..at].rfind("href=\"").unwrap() + 6;
             let link = page[start..at].replace("&amp;", "&");
-            assert!(link.starts_with(&format!("{BASE}/oauth/authorize?")), "{link}");
+            assert!(
+                link.starts_with(&format!("{BASE}/oauth/authorize?")),
+                "{link}"
+            );
             assert!(link.contains(&format!("client_id={}", app.id)), "{link}");
             assert!(!link.contains("lang="), "the old choice is dropped: {link}");
         }
@@ -889,7 +902,13 @@ pub(crate) async fn consent_speaks_the_learners_language(db: &TestDb) {
     let ar = all.negotiate(Some("ar"), None);
     let reply = f.get(&authorize_path(&app, &[("lang", "ar")])).await;
     let page = reply.text();
-    let cookie = reply.header(header::SET_COOKIE).unwrap().split(';').next().unwrap().to_owned();
+    let cookie = reply
+        .header(header::SET_COOKIE)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     form.append_pair("request", &hidden(&page, "request"));
     form.append_pair("csrf_token", &hidden(&page, "csrf_token"));
@@ -912,7 +931,13 @@ pub(crate) async fn consent_speaks_the_learners_language(db: &TestDb) {
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     let html = refused.text();
     assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"), "{html}");
-    assert!(html.contains(&escape(ar.t("consent.claim_refused"))), "{html}");
+    assert!(
+        html.contains(&escape(ar.t("consent.claim_refused"))),
+        "{html}"
+    );
     assert_eq!(hidden(&html, "lang"), "ar");
-    assert!(html.contains("&amp;lang=fr\" lang=\"fr\" hreflang=\"fr\""), "{html}");
+    assert!(
+        html.contains("&amp;lang=fr\" lang=\"fr\" hreflang=\"fr\""),
+        "{html}"
+    );
 }

@@ -23,13 +23,13 @@ use passerelle_core::obapi::{is_valid_code_challenge, scope_string, Scope};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
+use crate::i18n::Messages;
 use crate::obapi::{
     authorization_scope, claim_token_from_input, client_actor, origin_of, redirect_to, well_formed,
     CODE_TTL_SECONDS, CSRF_COOKIE, LEARNER_ACTOR, MAX_CLAIM_ATTEMPTS, REQUEST_TTL_SECONDS,
 };
 use crate::server::claim::escape;
 use crate::server::oid4vci::{body_of, media_type};
-use crate::i18n::Messages;
 use crate::server::AppState;
 use crate::store::obapi::{Approval, AuthRequestRecord, NewAuthRequest, REQUEST_PREFIX};
 use crate::store::StoreError;
@@ -495,7 +495,11 @@ fn consent_page(
         fill(
             m,
             "consent.covers",
-            &[("issuer", &bdi(&issuer)), ("terms", &terms), ("policy", &policy)]
+            &[
+                ("issuer", &bdi(&issuer)),
+                ("terms", &terms),
+                ("policy", &policy)
+            ]
         )
     ));
     let action = escape(&endpoint(&state.issuer.base_url(), "/oauth/authorize"));
@@ -518,7 +522,11 @@ fn consent_page(
     let redirect_origin = origin_of(&request.redirect_uri).unwrap_or_default();
     let again = Lang {
         m: l.m,
-        here: Some(l.here.clone().unwrap_or_else(|| request_again(state, request))),
+        here: Some(
+            l.here
+                .clone()
+                .unwrap_or_else(|| request_again(state, request)),
+        ),
     };
     page(
         &again,
