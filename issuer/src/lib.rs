@@ -14,6 +14,7 @@
 //! - [`obapi`]: the Open Badges 3.0 API provider (OAuth 2.0 grants of a learner's credentials to
 //!   other platforms) over the core's rules.
 //! - [`server`]: the HTTP service (`passerelle-issuer serve`).
+//! - [`i18n`]: the learner pages' messages in the six UN languages.
 //! - [`status_cache`]: signed status lists kept in memory, checked by one revision read.
 //! - [`tls`]: TLS for `serve` (rustls) and a local development CA (rcgen).
 //! - [`store`]: the database (SQLite by default, PostgreSQL at scale), behind one async [`Store`].
@@ -37,6 +38,7 @@ pub mod certificate;
 pub mod config;
 pub mod endorsements;
 pub mod files;
+pub mod i18n;
 pub mod issuance;
 pub mod obapi;
 pub mod oid4vci;

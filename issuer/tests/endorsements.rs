@@ -617,7 +617,7 @@ async fn send(
 async fn app(issuer: Issuer) -> (Arc<Issuer>, axum::Router, String) {
     let (_, secret) = issuer.store().create_api_token("tests").await.unwrap();
     let issuer = Arc::new(issuer);
-    let router = server::app(AppState::new(Arc::clone(&issuer), ServerOptions::default()));
+    let router = server::app(AppState::new(Arc::clone(&issuer), ServerOptions::default()).unwrap());
     (issuer, router, secret.expose().to_owned())
 }
 

@@ -223,7 +223,7 @@ async fn fixture_with(db: &TestDb, transport: Transport, ob_schema: bool) -> Fix
         status_max_age: Duration::from_secs(STATUS_MAX_AGE),
         ..ServerOptions::default()
     };
-    let router = server::app(AppState::new(Arc::clone(&issuer), options));
+    let router = server::app(AppState::new(Arc::clone(&issuer), options).unwrap());
     let client = Client::new(router, transport, secret.expose().to_owned()).await;
     Fixture {
         issuer,
@@ -584,7 +584,7 @@ async fn status_lists_show_another_instances_revocation_within_one_cache_period(
         status_max_age: Duration::from_secs(max_age),
         ..ServerOptions::default()
     };
-    let b_router = server::app(AppState::new(Arc::new(b_issuer), options));
+    let b_router = server::app(AppState::new(Arc::new(b_issuer), options).unwrap());
     let b = Client::new(b_router, transport, String::new()).await;
 
     let bit = |reply: &Reply| -> u64 {
@@ -681,7 +681,7 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
     assert_eq!(page.header(header::CACHE_CONTROL), Some("no-store"));
     let html = page.text();
     assert!(
-        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;"),
+        html.contains("<h1><span class=\"text\" dir=\"auto\">&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;</span></h1>"),
         "{html}"
     );
     assert!(
@@ -690,28 +690,28 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
     );
     assert!(html.contains("Open Learning Lab"));
     assert!(html.contains("<svg"), "an inline QR code");
-    assert!(html.contains("2026-03-01"), "the award date");
-    assert!(!html.contains(EMAIL));
-    // Low bandwidth (issue 17): the whole page, its QR codes inline, stays under 60 KB.
     assert!(
-        html.len() < 60 * 1024,
-        "the claim page is {} bytes",
-        html.len()
+        html.contains("<time datetime=\"2026-03-01T00:00:00Z\">1 March 2026</time>"),
+        "the award date, for people and machines"
     );
-    // What an employer reads (the core's card details): level, credits, result, skills.
+    assert!(!html.contains(EMAIL));
+    // What an employer reads (the core's card details, with the core's card words): level,
+    // credits, result, skills.
     for shown in [
-        "<dt>EQF level</dt><dd>5</dd>",
+        "<dt>EQF level</dt><dd>Level 5 of the European Qualifications Framework</dd>",
         "<dt>Credits</dt><dd>5 available</dd>",
-        "<dt>Result</dt><dd>92/100</dd>",
+        "<h2>Results</h2>",
+        "<strong dir=\"auto\">Result</strong>: <bdi>92/100</bdi>",
         "<h2>Skills and frameworks</h2>",
-        "<li><strong>Data literacy</strong> (ESCO skill)",
-        "<a href=\"http://data.europa.eu/esco/skill/abc\" rel=\"noopener noreferrer nofollow\" \
+        "<strong dir=\"auto\">Data literacy</strong> — <bdi>ESCO skill</bdi>",
+        "<a class=\"url\" href=\"http://data.europa.eu/esco/skill/abc\" rel=\"noopener noreferrer nofollow\" \
          referrerpolicy=\"no-referrer\">",
     ] {
         assert!(html.contains(shown), "{shown:?} not in {html}");
     }
-    assert!(html.contains("lang=\"en\""));
-    assert_eq!(page.header(header::VARY), Some("accept"));
+    assert!(html.contains("<html lang=\"en\" dir=\"ltr\">"));
+    assert_eq!(page.header(header::VARY), Some("accept, accept-language"));
+    claim_pages_speak_every_language(c, &path).await;
 
     // The same link answers the credential to a client that prefers JSON (a verifier or a
     // wallet following the link or its QR code), the page to a browser.
@@ -736,7 +736,10 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
             Some("application/vc+ld+json"),
             "{accept}"
         );
-        assert_eq!(negotiated.header(header::VARY), Some("accept"));
+        assert_eq!(
+            negotiated.header(header::VARY),
+            Some("accept, accept-language")
+        );
         assert_eq!(negotiated.header(header::CACHE_CONTROL), Some("no-store"));
         assert_eq!(negotiated.json(), issued["credential"], "{accept}");
     }
@@ -815,6 +818,19 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
     let unknown = c.get(&format!("/claim/clm_{}", "0".repeat(64))).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert!(unknown.text().contains("not found"));
+    let inconnu = c
+        .send(
+            Method::GET,
+            &format!("/claim/clm_{}/badge.png", "0".repeat(64)),
+            &[("accept-language", "fr")],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(inconnu.status, StatusCode::NOT_FOUND);
+    assert!(inconnu.text().contains(&format!(
+        "<h1>{}</h1>",
+        escaped(fr().t("claim.not_found.title"))
+    )));
     assert_eq!(c.get("/claim/garbage").await.status, StatusCode::NOT_FOUND);
     assert_eq!(
         c.get(&format!("/claim/clm_{}/credential.json", "0".repeat(64)))
@@ -833,6 +849,12 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
     let gone = c.get(&format!("/claim/{}", expired.expose())).await;
     assert_eq!(gone.status, StatusCode::GONE);
     assert!(gone.text().contains("expired"));
+    let ar = c
+        .get(&format!("/claim/{}?lang=ar", expired.expose()))
+        .await
+        .text();
+    assert!(ar.contains("<html lang=\"ar\" dir=\"rtl\">"), "{ar}");
+    assert!(ar.contains(&format!("href=\"/claim/{}?lang=fr\"", expired.expose())));
     assert_eq!(
         c.get(&format!("/claim/{}/badge.png", expired.expose()))
             .await
@@ -845,6 +867,33 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
             .status,
         StatusCode::GONE
     );
+    // On the Arabic page, markup and a right-to-left override in a credential field stay
+    // escaped text, each inside an element that isolates its direction, so the override cannot
+    // reorder the page's own words around it.
+    let name = "\u{202E}<script>alert(2)</script> \u{2066}evil";
+    create_achievement(c, "rlo", name).await;
+    let issued = issue(c, "rlo", "grace@example.org", "e-2").await.json();
+    let path = path_of(issued["claim"]["url"].as_str().unwrap()).to_owned();
+    let html = c.get(&format!("{path}?lang=ar")).await.text();
+    assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"));
+    assert!(!html.contains("<script"), "{html}");
+    let shown = "\u{202E}&lt;script&gt;alert(2)&lt;/script&gt; \u{2066}evil";
+    assert!(
+        html.contains(&format!(
+            "<h1><span class=\"text\" dir=\"auto\">{shown}</span></h1>"
+        )),
+        "{html}"
+    );
+    // (The window title is the browser's to draw.)
+    let body = &html[html.find("<body>").unwrap()..];
+    let isolating = ["dir=\"auto\">", "<bdi>"];
+    for (at, _) in body.match_indices('\u{202E}') {
+        assert!(
+            isolating.iter().any(|tag| body[..at].ends_with(tag)),
+            "an override outside an isolating element: {}",
+            &body[at.saturating_sub(80)..at]
+        );
+    }
 }
 
 /// What a phone sees of a certificate printed at `dpi` when it frames the QR code: the page
@@ -887,6 +936,103 @@ fn photograph_qr(svg: &str, dpi: f32, margin: f32) -> Vec<u8> {
         &mut pixmap.as_mut(),
     );
     pixmap.encode_png().unwrap()
+}
+
+/// Text as the pages escape it.
+fn escaped(text: &str) -> String {
+    passerelle_issuer::server::claim::escape(text)
+}
+
+fn fr() -> passerelle_issuer::i18n::Messages<'static> {
+    messages().negotiate(Some("fr"), None)
+}
+
+/// The learner pages' catalogues (built once for the tests).
+fn messages() -> &'static passerelle_issuer::i18n::Catalogues {
+    static ALL: std::sync::OnceLock<passerelle_issuer::i18n::Catalogues> =
+        std::sync::OnceLock::new();
+    ALL.get_or_init(|| passerelle_issuer::i18n::builtin().unwrap())
+}
+
+/// The claim page in each of the six languages (issue 17): chosen by `?lang=` or
+/// `Accept-Language`, `lang` and `dir` on `<html>`, a switcher that keeps the page, the page's
+/// own words and the core's card words translated, and under 60 KB in every language (sizes
+/// printed).
+async fn claim_pages_speak_every_language(c: &Client, path: &str) {
+    for lang in passerelle_issuer::i18n::LANGUAGES {
+        let m = messages().negotiate(Some(lang), None);
+        let page = c.get(&format!("{path}?lang={lang}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.header(header::VARY), Some("accept, accept-language"));
+        let html = page.text();
+        let dir = if lang == "ar" { "rtl" } else { "ltr" };
+        assert!(
+            html.contains(&format!("<html lang=\"{lang}\" dir=\"{dir}\">")),
+            "{lang}"
+        );
+        println!("claim page, {lang}: {} bytes", html.len());
+        assert!(
+            html.len() < 60 * 1024,
+            "the {lang} claim page is {} bytes",
+            html.len()
+        );
+        for other in m.languages() {
+            let entry = if other.lang == lang {
+                format!(
+                    "<span aria-current=\"true\" lang=\"{lang}\" dir=\"{dir}\">{}</span>",
+                    other.name
+                )
+            } else {
+                format!(
+                    "<a href=\"{path}?lang={l}\" lang=\"{l}\" hreflang=\"{l}\" dir=\"{d}\">{}</a>",
+                    other.name,
+                    l = other.lang,
+                    d = other.dir
+                )
+            };
+            assert!(html.contains(&entry), "{lang}: no {entry}");
+        }
+        for key in [
+            "claim.downloads.title",
+            "claim.skills.title",
+            "offer.title",
+            "apps.title",
+            "card.issuer",
+            "result.title",
+        ] {
+            let text = escaped(m.t(key));
+            assert!(html.contains(&text), "{lang}: {key} ({text}) not shown");
+        }
+        assert!(
+            html.contains(&format!(">{}</time>", m.date("2026-03-01"))),
+            "{lang}: the award date for people"
+        );
+        assert!(!html.contains("<script"), "{lang}");
+        assert!(!html.contains(">2026-03-01<"), "{lang}: an ISO date shown");
+    }
+    // Accept-Language picks the language; an explicit ?lang= wins over it; an unknown one
+    // falls back to the header, then to English.
+    for (query, accept, lang) in [
+        ("", "fr-CA,fr;q=0.9,en;q=0.5", "fr"),
+        ("", "de-DE,zh;q=0.8", "zh"),
+        ("?lang=ru", "fr", "ru"),
+        ("?lang=de", "es-419,es;q=0.9", "es"),
+        ("?lang=de", "de", "en"),
+        ("", "", "en"),
+    ] {
+        let page = c
+            .send(
+                Method::GET,
+                &format!("{path}{query}"),
+                &[("accept-language", accept)],
+                Vec::new(),
+            )
+            .await;
+        assert!(
+            page.text().contains(&format!("<html lang=\"{lang}\"")),
+            "{query} {accept}: not {lang}"
+        );
+    }
 }
 
 async fn the_api_needs_a_valid_token(db: &TestDb, transport: Transport) {

@@ -524,3 +524,119 @@ fn a_bulk_job_killed_mid_run_and_posted_again_loses_and_duplicates_nothing() {
     );
     assert!(service.stop().success());
 }
+
+/// The claim page in a real browser (Debian's chromium driven by playwright-core, like the
+/// verifier's page test): in each of the six UN languages, `lang`/`dir`, the switcher, no
+/// script, and axe-core (WCAG 2.1 A/AA) finds no violation; screenshots of every language
+/// (Arabic right to left) are saved under the target dir, in `claim-screenshots/`. A browser
+/// whose locale is Arabic gets the Arabic page without asking (`Accept-Language`).
+#[test]
+fn a_real_browser_reads_the_claim_page_in_every_language_accessibly() {
+    assert!(
+        Path::new("/usr/bin/chromium").is_file(),
+        "/usr/bin/chromium is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does it)"
+    );
+    const LANGUAGES: [&str; 6] = ["en", "fr", "ar", "es", "ru", "zh"];
+    let tmp = tempfile::tempdir().expect("a scratch directory");
+    let dir = tmp.path();
+    let issuer_dir = dir.join("issuer");
+    let port = free_port();
+    let public_origin = format!("https://localhost:{port}");
+    let d = issuer_dir.to_str().unwrap();
+    assert_ok(
+        &issuer_cmd(
+            dir,
+            &[
+                "init",
+                "--dir",
+                d,
+                "--name",
+                "Open Learning Lab",
+                "--url",
+                &public_origin,
+            ],
+        ),
+        "init",
+    );
+    assert_ok(
+        &issuer_cmd(
+            dir,
+            &[
+                "achievement",
+                "create",
+                "--dir",
+                d,
+                "--slug",
+                "data-101",
+                "--name",
+                "Data Literacy Foundations",
+                "--description",
+                "Reading, cleaning and charting data responsibly.",
+                "--criteria",
+                "Pass all graded quizzes and the final project.",
+                "--level",
+                "5",
+            ],
+        ),
+        "achievement create",
+    );
+    let out = issuer_cmd(dir, &["token", "create", "--dir", d, "--name", "e2e"]);
+    assert_ok(&out, "token create");
+    let token = stdout(&out).trim().to_owned();
+    let service = Service::start(&issuer_dir, port, dir.join("serve.log"));
+    let issued = issue(&service, &token, EMAIL, "enrolment-1");
+    let claim_url = issued["claim"]["url"].as_str().unwrap();
+    let claim_path = claim_url.strip_prefix(&public_origin).unwrap();
+
+    let shots = binary("passerelle-issuer")
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+        .join("claim-screenshots");
+    fs::create_dir_all(&shots).unwrap();
+    let out = node(
+        "browser.mjs",
+        &json!({
+            "claim": { "url": format!("{}{claim_path}", service.base), "languages": LANGUAGES },
+            "screenshot_dir": shots,
+        }),
+    );
+    for lang in LANGUAGES {
+        let page = &out["claim"][lang];
+        assert_eq!(page["lang"], lang, "{out:#}");
+        assert_eq!(
+            page["dir"],
+            if lang == "ar" { "rtl" } else { "ltr" },
+            "{out:#}"
+        );
+        assert_eq!(page["title"], "Data Literacy Foundations", "{out:#}");
+        assert_eq!(page["current"], lang, "{out:#}");
+        assert_eq!(page["links"], LANGUAGES.len() - 1, "{out:#}");
+        assert_eq!(page["scripts"], 0, "works without JavaScript: {out:#}");
+        println!("claim page in {lang}: {} characters", page["bytes"]);
+    }
+    assert_eq!(out["switched"]["lang"], "fr", "{out:#}");
+    assert_eq!(
+        out["switched"]["path"], claim_path,
+        "the switcher keeps the page"
+    );
+    assert_eq!(out["by_locale"]["lang"], "ar", "{out:#}");
+    assert_eq!(out["by_locale"]["dir"], "rtl", "{out:#}");
+    let audits = out["axe"].as_array().unwrap();
+    assert_eq!(audits.len(), LANGUAGES.len(), "{out:#}");
+    for audit in audits {
+        assert_eq!(
+            audit["violations"],
+            json!([]),
+            "axe-core on {}: {audit:#}",
+            audit["page"]
+        );
+        assert!(audit["passes"].as_u64().unwrap() > 10, "axe ran: {audit:#}");
+    }
+    for shot in out["screenshots"].as_array().unwrap() {
+        let path = Path::new(shot.as_str().unwrap());
+        assert!(path.is_file());
+        println!("screenshot: {}", path.display());
+    }
+    assert!(service.stop().success());
+}

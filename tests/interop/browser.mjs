@@ -4,7 +4,10 @@
 // stdin: {"url": "http://127.0.0.1:PORT", "screenshot_dir": PATH, and either
 //         "credential": "<JSON text>", "baked_png": PATH, "qr_png": PATH   (paste and upload), or
 //         "camera": {"with_code", "without_code", "other_code": Y4M, "detector_text"}}
+//         or "claim": {"url": CLAIM PAGE URL, "languages": [...]}       (the issuer's claim page)
 // stdout: paste and upload: {"paste", "baked", "qr", "french", "axe", "screenshots"};
+//         claim: {"claim": {LANG: {lang, dir, title, current, links}}, "switched", "by_locale",
+//         "axe", "screenshots"};
 //         camera: {"camera_scan", "camera_detector", "camera_idle", "camera_other", "camera_denied",
 //         "csp_violations", "axe",
 //         "screenshots"}.
@@ -25,12 +28,13 @@ const BASE_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-qui
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 // Runs `body(page)` in a fresh chromium profile, closed afterwards whatever happens.
-async function withBrowser({ args = [], bypassCSP = false }, body) {
+async function withBrowser({ args = [], bypassCSP = false, locale = undefined }, body) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'passerelle-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: '/usr/bin/chromium',
     headless: true,
     bypassCSP,
+    locale,
     args: [...BASE_ARGS, ...args],
   });
   try {
@@ -303,7 +307,38 @@ async function cameraDenied(page) {
   out.camera_denied = await statusNow(page);
 }
 
-if (request.camera) {
+// The issuer's claim page in every language: what it says about itself, axe-core, a
+// screenshot each; then the switcher followed, and a browser whose locale is Arabic.
+async function claimPages(page) {
+  out.claim = {};
+  for (const lang of request.claim.languages) {
+    await page.goto(`${request.claim.url}?lang=${lang}`);
+    out.claim[lang] = {
+      lang: await page.getAttribute('html', 'lang'),
+      dir: await page.getAttribute('html', 'dir'),
+      title: (await page.textContent('h1')).trim(),
+      current: await page.getAttribute('nav.languages [aria-current="true"]', 'lang'),
+      links: await page.locator('nav.languages a[hreflang]').count(),
+      scripts: await page.locator('script').count(),
+      bytes: (await page.content()).length,
+    };
+    await audit(page, `claim-${lang}`);
+    await shoot(page, `claim-${lang}`);
+  }
+  await Promise.all([page.waitForLoadState('load'), page.click('nav.languages a[hreflang="fr"]')]);
+  await page.waitForSelector('html[lang="fr"]');
+  out.switched = { lang: await page.getAttribute('html', 'lang'), path: new URL(page.url()).pathname };
+}
+
+async function claimByLocale(page) {
+  await page.goto(request.claim.url);
+  out.by_locale = { lang: await page.getAttribute('html', 'lang'), dir: await page.getAttribute('html', 'dir') };
+}
+
+if (request.claim) {
+  await withBrowser({ bypassCSP: true }, claimPages);
+  await withBrowser({ locale: 'ar-EG' }, claimByLocale);
+} else if (request.camera) {
   const camera = request.camera;
   await withBrowser({ args: [...fakeCamera(camera.with_code), '--use-fake-ui-for-media-stream'] }, cameraScan);
   await withBrowser({ args: [...fakeCamera(camera.with_code), '--use-fake-ui-for-media-stream'] }, cameraDetector);

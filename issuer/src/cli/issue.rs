@@ -39,6 +39,9 @@ pub struct IssueArgs {
     /// The certificates' paper size with --out: a4 or letter.
     #[arg(long, default_value = "a4")]
     pub paper: Paper,
+    /// The language of the certificates' own words with --out: en, fr, ar, es, ru or zh.
+    #[arg(long, default_value = "en")]
+    pub certificate_lang: String,
     /// Check every row (and the credential it would make) but sign and store nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -214,7 +217,11 @@ struct OutDir {
     dir: PathBuf,
     images: BadgeImages,
     paper: Paper,
-    /// Certificates whose QR code holds the claim link (the credential was too large for one).
+    /// The certificates' words, in `--certificate-lang`.
+    labels: CertificateLabels,
+    /// The same language's catalogue, for the certificates' dates.
+    messages: passerelle_issuer::i18n::Catalogues,
+    /// Certificates without a QR code (the credential was too large for one).
     certificates_without_qr: u64,
     with_email: bool,
     /// The earlier run's lines, by credential id.
@@ -274,11 +281,14 @@ impl OutDir {
         if !offer.is_empty() {
             fs::write(path("-offer-qr.svg"), artifacts::qr_svg(&offer)?)?;
         }
-        let input = CertificateInput::from_credential(credential, learner_name.as_deref());
+        let mut input = CertificateInput::from_credential(credential, learner_name.as_deref());
         if passerelle_core::qr::payload_for(credential, None).is_err() {
             self.certificates_without_qr += 1;
         }
-        let page = certificate::render(&input, self.paper, &CertificateLabels::default())
+        if let Some(m) = self.messages.get(&self.labels.lang) {
+            input.date = input.date.as_deref().map(|d| m.date(d));
+        }
+        let page = certificate::render(&input, self.paper, &self.labels)
             .with_context(|| format!("row {}: cannot make the certificate", r.row))?;
         fs::write(path("-certificate.svg"), page)?;
         let state = match (existing, claim_url) {
@@ -413,10 +423,24 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode> {
                             .collect(),
                     )
                 };
+                let messages = passerelle_issuer::i18n::builtin()
+                    .context("the built-in message catalogues")?;
+                let labels = match messages.get(&args.certificate_lang) {
+                    Some(m) if m.lang() == args.certificate_lang => {
+                        passerelle_issuer::i18n::certificate_labels(&m)
+                    }
+                    _ => bail!(
+                        "--certificate-lang {:?}: use one of {}",
+                        args.certificate_lang,
+                        passerelle_issuer::i18n::LANGUAGES.join(", ")
+                    ),
+                };
                 Some(OutDir {
                     dir: path.clone(),
                     images,
                     paper: args.paper,
+                    labels,
+                    messages,
                     certificates_without_qr: 0,
                     with_email: issuer.config().issuance.keep_learner_emails,
                     earlier,

@@ -1,5 +1,6 @@
 //! Claim pages: what a learner opens from the link the provider sent them. A small, accessible,
-//! server-rendered English page (no scripts, no external assets, every value escaped) showing
+//! server-rendered page in the learner's language (the six UN languages: `?lang=`, else
+//! `Accept-Language`; see [`super::page`]; no scripts, no external assets, every value escaped) showing
 //! the badge, with downloads of the credential (JSON, baked PNG and SVG), an OpenID4VCI
 //! credential offer for the learner's wallet (a QR code and an `openid-credential-offer://`
 //! same-device link, with a pre-authorized code minted for each view; never the transaction
@@ -19,11 +20,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use passerelle_core::input::InputLimits;
-use passerelle_core::verify::{self, CardDetails, FrameworkKind, Presented};
+use passerelle_core::verify::{
+    self, AlignmentDetail, CardDetails, FrameworkKind, Presented, ResultDetail,
+};
 use serde_json::Value;
 
-use super::{ApiError, AppState};
-use crate::certificate::{self, CertificateInput, CertificateLabels, Paper};
+use super::{page, ApiError, AppState};
+use crate::certificate::{self, CertificateInput, Paper};
+use crate::i18n::Messages;
 use crate::issuance;
 use crate::oid4vci;
 use crate::store::obapi::GrantView;
@@ -106,13 +110,16 @@ fn private_headers(response: &mut Response) {
     );
 }
 
-fn html(status: StatusCode, title: &str, body: &str) -> Response {
-    let document = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n",
-        title = escape(title),
-    );
+/// A learner page: the document in `m`'s language (its switcher linking to `switch_to`), with
+/// the private headers and `Vary: Accept-Language`.
+fn html(
+    m: &Messages<'_>,
+    status: StatusCode,
+    title: &str,
+    body: &str,
+    switch_to: Option<&str>,
+) -> Response {
+    let document = page::document(m, title, body, switch_to);
     let mut response = (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -126,32 +133,49 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response {
             "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ),
     );
+    page::vary(&mut response, "accept-language");
     response
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;line-height:1.5;margin:0;color:#1b1b1b;background:#f6f6f4}\
-main{max-width:42rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:.5rem}\
-h1{font-size:1.6rem;margin-top:0}dt{font-weight:600}dd{margin:0 0 .6rem 0}\
-.status{padding:.6rem;border-radius:.3rem;background:#fdecea;border:1px solid #b3261e}\
-a{color:#0b57d0}.qr svg{width:12rem;height:12rem}img.badge{max-width:8rem;height:auto}\
-ul.downloads li{margin:.3rem 0}ul.apps li{margin:.6rem 0}.notice{padding:.6rem;border-radius:.3rem;background:#e7f3e8;border:1px solid #1e7a34}";
-
-fn not_found_page() -> Response {
+/// A page that explains a refusal: its title as the heading, one paragraph.
+fn message_page(
+    m: &Messages<'_>,
+    status: StatusCode,
+    title_key: &str,
+    text_key: &str,
+    switch_to: Option<&str>,
+) -> Response {
+    let title = m.t(title_key);
     html(
-        StatusCode::NOT_FOUND,
-        "Claim link not found",
-        "<h1>Claim link not found</h1>\n<p>This claim link is not known. Check that you copied \
-         the whole link from the message you received, or ask the organisation that awarded \
-         the badge for a new one.</p>",
+        m,
+        status,
+        title,
+        &format!(
+            "<h1>{}</h1>\n<p>{}</p>",
+            escape(title),
+            escape(m.t(text_key))
+        ),
+        switch_to,
     )
 }
 
-fn expired_page() -> Response {
-    html(
+fn not_found_page(m: &Messages<'_>, switch_to: Option<&str>) -> Response {
+    message_page(
+        m,
+        StatusCode::NOT_FOUND,
+        "claim.not_found.title",
+        "claim.not_found.text",
+        switch_to,
+    )
+}
+
+fn expired_page(m: &Messages<'_>, switch_to: Option<&str>) -> Response {
+    message_page(
+        m,
         StatusCode::GONE,
-        "Claim link expired",
-        "<h1>Claim link expired</h1>\n<p>This claim link has expired. Your badge has not been \
-         affected: ask the organisation that awarded it for a new link.</p>",
+        "claim.expired.title",
+        "claim.expired.text",
+        switch_to,
     )
 }
 
@@ -165,72 +189,270 @@ fn credential_document(text: &str) -> Value {
     }
 }
 
-/// A link to an http(s) address the learner may follow (others are shown as text only).
+/// A link to an http(s) address the learner may follow (others are shown as text only); the
+/// address keeps its left-to-right order inside right-to-left text.
 fn link(url: &str) -> String {
+    if !verify::is_web_address(url) {
+        return format!("<span class=\"id\">{}</span>", escape(url));
+    }
     format!(
-        "<a href=\"{url}\" rel=\"noopener noreferrer nofollow\" referrerpolicy=\"no-referrer\">{url}</a>",
+        "<a class=\"url\" href=\"{url}\" rel=\"noopener noreferrer nofollow\" referrerpolicy=\"no-referrer\">{url}</a>",
         url = escape(url)
     )
 }
 
-/// The skills and frameworks the achievement aligns to, and the evidence, as lists with links.
-fn details_lists(details: &CardDetails) -> String {
-    let mut out = String::new();
-    let alignments: Vec<_> = details
+/// `prefix.value` from the catalogue, when the value is a plain term that has one.
+fn translated_term(m: &Messages<'_>, prefix: &str, value: &str) -> Option<String> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let text = m.t(&format!("{prefix}.{value}"));
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// A number as the reader writes it: `5`, `2,5`.
+fn number_text(m: &Messages<'_>, value: f64) -> String {
+    let plain = if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else {
+        value.to_string()
+    };
+    m.number(&plain)
+}
+
+/// The rows the core's card details add to the badge's list: type, code, level, field,
+/// credits, learner, study dates, tags — labelled with the core's `card.*` words.
+fn detail_rows(m: &Messages<'_>, details: &CardDetails) -> Vec<(String, String)> {
+    let text = |t: &str| format!("<span class=\"text\" dir=\"auto\">{}</span>", escape(t));
+    let mut rows = Vec::new();
+    let mut row = |key: &str, html: String| rows.push((escape(m.t(key)), html));
+    if let Some(kind) = &details.achievement_type {
+        let words = translated_term(m, "achievement_type", kind)
+            .unwrap_or_else(|| verify::achievement_type_words(kind));
+        row("card.type", escape(&words));
+    }
+    if let Some(code) = &details.human_code {
+        row("card.code", format!("<code>{}</code>", escape(code)));
+    }
+    if let Some(level) = details.eqf_level {
+        row(
+            "card.eqf",
+            escape(&m.format(
+                "card.eqf_level",
+                &[("level", &m.number(&level.to_string()))],
+            )),
+        );
+    }
+    if let Some(field) = &details.field_of_study {
+        row("card.field", text(field));
+    }
+    let credits = match (details.credits_earned, details.credits_available) {
+        (Some(earned), Some(available)) => Some(m.format(
+            "card.credits_of",
+            &[
+                ("earned", &number_text(m, earned)),
+                ("available", &number_text(m, available)),
+            ],
+        )),
+        (Some(earned), None) => Some(m.format(
+            "card.credits_earned",
+            &[("earned", &number_text(m, earned))],
+        )),
+        (None, Some(available)) => Some(m.format(
+            "card.credits_available",
+            &[("available", &number_text(m, available))],
+        )),
+        (None, None) => None,
+    };
+    if let Some(credits) = credits {
+        row("card.credits", escape(&credits));
+    }
+    if let Some(name) = &details.learner_name {
+        row("card.recipient", text(name));
+    }
+    let start = details.activity_start.as_deref().map(|d| page::time(m, d));
+    let end = details.activity_end.as_deref().map(|d| page::time(m, d));
+    let studied = match (&start, &end) {
+        (Some(start), Some(end)) => Some(page::fill(
+            m,
+            "card.studied_from_to",
+            &[("start", start), ("end", end)],
+        )),
+        (Some(start), None) => Some(page::fill(m, "card.studied_from", &[("start", start)])),
+        (None, Some(end)) => Some(page::fill(m, "card.studied_until", &[("end", end)])),
+        (None, None) => None,
+    };
+    if let Some(studied) = studied {
+        row("card.studied", studied);
+    }
+    if !details.tags.is_empty() {
+        row("card.tags", text(&details.tags.join(", ")));
+    }
+    rows
+}
+
+/// The framework an alignment points into, in the reader's words.
+fn framework_text(m: &Messages<'_>, alignment: &AlignmentDetail) -> Option<String> {
+    match alignment.kind {
+        FrameworkKind::EscoSkill => Some(m.t("claim.skills.esco_skill").to_owned()),
+        FrameworkKind::EscoOccupation => Some(m.t("claim.skills.esco_occupation").to_owned()),
+        FrameworkKind::Esco => Some("ESCO".to_owned()),
+        FrameworkKind::IscedF => Some(m.t("claim.skills.isced").to_owned()),
+        _ => alignment.framework.clone(),
+    }
+}
+
+/// A heading and one list item per entry (nothing when there is none).
+fn list_section(title: &str, class: &str, items: &[String]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("<h2>{}</h2>\n<ul class=\"{class}\">\n", escape(title));
+    for item in items {
+        out.push_str(&format!("<li>{item}</li>\n"));
+    }
+    out.push_str("</ul>\n");
+    out
+}
+
+/// The skills and frameworks the achievement aligns to (its EQF level is a row above), the
+/// learner's results, and the evidence, as lists with their links, in the reader's language.
+fn details_lists(m: &Messages<'_>, details: &CardDetails) -> String {
+    let text = |class: &str, t: &str| {
+        format!(
+            "<p class=\"{class}\"><span class=\"text\" dir=\"auto\">{}</span></p>",
+            escape(t)
+        )
+    };
+    let alignments: Vec<String> = details
         .alignments
         .iter()
         .filter(|a| a.kind != FrameworkKind::Eqf)
-        .collect();
-    if !alignments.is_empty() {
-        out.push_str("<h2>Skills and frameworks</h2>\n<ul class=\"alignments\">\n");
-        for alignment in alignments {
-            let framework = alignment.framework_words();
-            out.push_str(&format!("<li><strong>{}</strong>", escape(&alignment.name)));
-            match (framework.as_deref(), &alignment.code) {
-                (Some(f), Some(code)) => {
-                    out.push_str(&format!(" ({} {})", escape(f), escape(code)))
-                }
-                (Some(f), None) => out.push_str(&format!(" ({})", escape(f))),
-                (None, Some(code)) => out.push_str(&format!(" ({})", escape(code))),
-                (None, None) => {}
+        .map(|alignment| {
+            let mut item = format!(
+                "<p><strong dir=\"auto\">{}</strong>",
+                escape(&alignment.name)
+            );
+            if let Some(framework) = framework_text(m, alignment) {
+                item.push_str(&format!(" — {}", page::bdi(&framework)));
             }
+            if let Some(code) = &alignment.code {
+                item.push_str(&format!(" <code>{}</code>", escape(code)));
+            }
+            item.push_str("</p>");
             if let Some(description) = &alignment.description {
-                out.push_str(&format!("<br>{}", escape(description)));
+                item.push_str(&text("description", description));
             }
             if let Some(url) = &alignment.url {
-                out.push_str(&format!("<br>{}", link(url)));
+                item.push_str(&format!("<p>{}</p>", link(url)));
             }
-            out.push_str("</li>\n");
-        }
-        out.push_str("</ul>\n");
-    }
-    if !details.evidence.is_empty() {
-        out.push_str("<h2>Evidence</h2>\n<ul class=\"evidence\">\n");
-        for evidence in &details.evidence {
-            let name = evidence.name.as_deref().unwrap_or("Evidence");
-            out.push_str(&format!("<li><strong>{}</strong>", escape(name)));
+            item
+        })
+        .collect();
+    let results: Vec<String> = details.results.iter().map(|r| result_item(m, r)).collect();
+    let evidence: Vec<String> = details
+        .evidence
+        .iter()
+        .map(|evidence| {
+            let name = evidence
+                .name
+                .as_deref()
+                .unwrap_or(m.t("claim.evidence.unnamed"));
+            let mut item = format!("<p><strong dir=\"auto\">{}</strong>", escape(name));
             if let Some(genre) = &evidence.genre {
-                out.push_str(&format!(" ({})", escape(genre)));
+                item.push_str(&format!(" ({})", page::bdi(genre)));
             }
-            for text in [&evidence.description, &evidence.narrative]
+            item.push_str("</p>");
+            for t in [&evidence.description, &evidence.narrative]
                 .into_iter()
                 .flatten()
             {
-                out.push_str(&format!("<br>{}", escape(text)));
+                item.push_str(&text("description", t));
+            }
+            if let Some(audience) = &evidence.audience {
+                item.push_str(&format!(
+                    "<p class=\"hint\">{} {}</p>",
+                    escape(m.t("claim.evidence.audience")),
+                    page::bdi(audience)
+                ));
             }
             if let Some(url) = &evidence.url {
-                out.push_str(&format!("<br>{}", link(url)));
+                item.push_str(&format!("<p>{}</p>", link(url)));
             }
-            out.push_str("</li>\n");
-        }
-        out.push_str("</ul>\n");
-    }
+            item
+        })
+        .collect();
+    let mut out = list_section(m.t("claim.skills.title"), "alignments", &alignments);
+    out.push_str(&list_section(m.t("result.title"), "results", &results));
+    out.push_str(&list_section(
+        m.t("claim.evidence.title"),
+        "evidence",
+        &evidence,
+    ));
     out
+}
+
+/// One of the learner's results, read with its result description: value, level, status,
+/// scale, with the core's `result.*` words.
+fn result_item(m: &Messages<'_>, result: &ResultDetail) -> String {
+    let mut scale = Vec::new();
+    if let Some(kind) = &result.result_type {
+        scale.push(
+            translated_term(m, "result_type", kind)
+                .unwrap_or_else(|| verify::result_type_words(kind)),
+        );
+    }
+    match (&result.value_min, &result.value_max) {
+        (Some(min), Some(max)) => scale.push(format!("{min}–{max}")),
+        (Some(min), None) => scale.push(m.format("result.from", &[("min", min)])),
+        (None, Some(max)) => scale.push(m.format("result.up_to", &[("max", max)])),
+        (None, None) => {}
+    }
+    if let Some(required) = &result.required {
+        scale.push(m.format("result.required", &[("required", required)]));
+    }
+    let name = result.name.as_deref().unwrap_or(m.t("result.unnamed"));
+    let mut item = format!("<p><strong dir=\"auto\">{}</strong>", escape(name));
+    if let Some(value) = &result.value {
+        item.push_str(&format!(": {}", page::bdi(value)));
+    }
+    if let Some(status) = &result.status {
+        let words = translated_term(m, "result_status", status)
+            .unwrap_or_else(|| verify::result_status_words(status));
+        item.push_str(&format!(" ({})", escape(&words)));
+    }
+    item.push_str("</p>");
+    if let Some(level) = &result.achieved_level {
+        item.push_str(&format!(
+            "<p>{} <strong>{}</strong></p>",
+            escape(m.t("result.level")),
+            page::bdi(level)
+        ));
+    }
+    if !scale.is_empty() {
+        item.push_str(&format!(
+            "<p class=\"hint\">{} {}</p>",
+            escape(m.t("result.scale")),
+            page::bdi(&scale.join("; "))
+        ));
+    }
+    if let Some(reference) = &result.unresolved_description {
+        item.push_str(&format!(
+            "<p>{}</p>",
+            page::fill(
+                m,
+                "result.dangling",
+                &[("id", &format!("<code>{}</code>", escape(reference)))]
+            )
+        ));
+    }
+    item
 }
 
 /// The endorsements the issuer attached to its profile and to the achievement, by whom and
 /// with their comment. A verifier checks them; this page only says what the badge carries.
-fn endorsements_list(doc: &Value) -> String {
+fn endorsements_list(m: &Messages<'_>, doc: &Value) -> String {
+    let lang = Some(m.lang());
     let lists = [
         doc.get("issuer").and_then(|i| i.get("endorsement")),
         doc.get("credentialSubject")
@@ -243,16 +465,24 @@ fn endorsements_list(doc: &Value) -> String {
         Value::Array(list) => list.iter().collect::<Vec<_>>(),
         other => vec![other],
     }) {
-        let by = text_at(endorsement, &["issuer", "name"])
-            .or_else(|| text_at(endorsement, &["issuer", "id"]))
-            .or_else(|| text_at(endorsement, &["issuer"]))
-            .unwrap_or("(unnamed endorser)");
+        let by = text_in(endorsement, &["issuer", "name"], lang)
+            .or_else(|| text_in(endorsement, &["issuer", "id"], lang))
+            .or_else(|| text_in(endorsement, &["issuer"], lang))
+            .unwrap_or_else(|| m.t("endorsements.unknown_endorser").to_owned());
         items.push_str(&format!(
-            "<li>Endorsement by <strong>{}</strong>",
-            escape(by)
+            "<li><p>{}</p>",
+            page::fill(
+                m,
+                "claim.endorsements.by",
+                &[("name", &format!("<strong>{}</strong>", page::bdi(&by)))]
+            )
         ));
-        if let Some(comment) = text_at(endorsement, &["credentialSubject", "endorsementComment"]) {
-            items.push_str(&format!(": “{}”", escape(comment)));
+        if let Some(comment) = text_in(
+            endorsement,
+            &["credentialSubject", "endorsementComment"],
+            lang,
+        ) {
+            items.push_str(&format!("<p><q dir=\"auto\">{}</q></p>", escape(&comment)));
         }
         items.push_str("</li>\n");
     }
@@ -260,8 +490,9 @@ fn endorsements_list(doc: &Value) -> String {
         return items;
     }
     format!(
-        "<h2>Endorsements</h2>\n<p>Bodies that vouch for this course or its provider. A verifier \
-         checks each one and says which it recognises.</p>\n<ul class=\"endorsements\">\n{items}</ul>\n"
+        "<h2>{}</h2>\n<p>{}</p>\n<ul class=\"endorsements\">\n{items}</ul>\n",
+        escape(m.t("endorsements.title")),
+        escape(m.t("claim.endorsements.lead")),
     )
 }
 
@@ -273,67 +504,93 @@ fn text_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     current.as_str()
 }
 
-/// `2026-06-30T12:00:00Z` → `2026-06-30` (anything else is shown as given).
-fn day(text: &str) -> &str {
-    text.get(..10)
-        .filter(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok())
-        .unwrap_or(text)
+/// The text at `path`: a string, or among language value objects the one in `lang` (the
+/// core's [`verify::localized_text`]).
+fn text_in(value: &Value, path: &[&str], lang: Option<&str>) -> Option<String> {
+    let mut current = value;
+    for key in path {
+        current = current.get(*key)?;
+    }
+    verify::localized_text(current, lang).filter(|s| !s.trim().is_empty())
 }
 
 /// The "add to your wallet" section: the by-value offer's QR code and a same-device link. The
 /// transaction code is never shown here (it reaches the learner on another channel).
-fn wallet_section(offer: &oid4vci::MintedOffer, minutes: u32) -> String {
+fn wallet_section(m: &Messages<'_>, offer: &oid4vci::MintedOffer, minutes: u32) -> String {
     let uri = escape(&offer.uri);
-    let mut section = String::from("<h2>Add it to your digital wallet</h2>\n");
-    section.push_str(
-        "<p>If you have a wallet app that can receive credentials (OpenID for Verifiable \
-         Credential Issuance, for example the EU Digital Identity Wallet), it can collect this \
-         badge directly: scan the QR code below with the wallet on your phone, or, if the \
-         wallet is on this device, open the link.</p>\n",
-    );
+    let mut section = format!("<h2>{}</h2>\n", escape(m.t("offer.title")));
+    section.push_str(&format!(
+        "<p>{}</p>\n",
+        page::fill(
+            m,
+            "offer.lead",
+            &[("openid", &page::bdi(m.t("offer.openid")))]
+        )
+    ));
     match super::badge::qr_svg(&offer.uri) {
         Ok(svg) => section.push_str(&format!(
-            "<figure class=\"qr\" role=\"img\" aria-label=\"QR code of a credential offer for your wallet\">{svg}\
-             <figcaption>Scan with your wallet app.</figcaption></figure>\n"
+            "<figure class=\"qr\" role=\"img\" aria-label=\"{label}\">{svg}\
+             <figcaption>{caption}</figcaption></figure>\n",
+            label = escape(m.t("offer.qr_label")),
+            caption = escape(m.t("offer.qr_caption")),
         )),
         Err(e) => tracing::warn!(error = %e, "cannot draw the credential offer QR code"),
     }
     section.push_str(&format!(
-        "<p><a class=\"wallet\" href=\"{uri}\">Open in your wallet</a> (on this device)</p>\n"
+        "<p><a class=\"wallet\" href=\"{uri}\">{open}</a> {device}</p>\n",
+        open = escape(m.t("offer.open")),
+        device = escape(m.t("offer.this_device")),
     ));
-    let mut note = format!(
-        "<p>The QR code and the link work once, for {minutes} minutes: reload this page for a \
-         fresh one."
-    );
+    let mut note = escape(&m.format(
+        "offer.once",
+        &[("minutes", &m.number(&minutes.to_string()))],
+    ));
     if offer.needs_tx_code() {
-        note.push_str(
-            " Your wallet will ask for a 6-digit code: it was sent to you separately by the \
-             organisation that awarded the badge (it is not on this page).",
-        );
+        note.push(' ');
+        note.push_str(&escape(m.t("offer.tx_code")));
     }
-    note.push_str("</p>\n");
-    section.push_str(&note);
+    section.push_str(&format!("<p>{note}</p>\n"));
     section
 }
 
+/// A scope in the reader's words.
+pub(crate) fn scope_words<'a>(m: &Messages<'a>, scope: passerelle_core::obapi::Scope) -> &'a str {
+    use passerelle_core::obapi::Scope;
+    m.t(match scope {
+        Scope::CredentialReadonly => "scope.credential_readonly",
+        Scope::CredentialUpsert => "scope.credential_upsert",
+        Scope::ProfileReadonly => "scope.profile_readonly",
+        Scope::ProfileUpdate => "scope.profile_update",
+        // A scope added to the core later: its English words until this layer has them.
+        _ => return scope.plain_words(),
+    })
+}
+
 /// "Apps connected to your badges": the learner's live OB 3.0 API grants, each with a
-/// disconnect form (its CSRF token a keyed MAC of the claim token's hash and the grant id).
-fn apps_section(state: &AppState, token: &str, grants: &[GrantView], notice: bool) -> String {
-    let mut section = String::from("<h2>Apps connected to your badges</h2>\n");
+/// disconnect form (its CSRF token a keyed MAC of the claim token's hash and the grant id; the
+/// page's language travels in a hidden field so the page comes back in it).
+fn apps_section(
+    m: &Messages<'_>,
+    state: &AppState,
+    token: &str,
+    grants: &[GrantView],
+    notice: bool,
+) -> String {
+    let mut section = format!("<h2>{}</h2>\n", escape(m.t("apps.title")));
     if notice {
-        section.push_str(
-            "<p class=\"notice\" role=\"status\">The app was disconnected: it can no longer \
-             read your badges.</p>\n",
-        );
+        section.push_str(&format!(
+            "<p class=\"notice\" role=\"status\">{}</p>\n",
+            escape(m.t("apps.disconnected"))
+        ));
     }
     if grants.is_empty() {
-        section.push_str("<p>No app can read your badges from here.</p>\n");
+        section.push_str(&format!("<p>{}</p>\n", escape(m.t("apps.none"))));
         return section;
     }
-    section.push_str(
-        "<p>These apps can read every badge this issuer has awarded you, including later ones, \
-         until you disconnect them.</p>\n<ul class=\"apps\">\n",
-    );
+    section.push_str(&format!(
+        "<p>{}</p>\n<ul class=\"apps\">\n",
+        escape(m.t("apps.lead"))
+    ));
     for grant in grants {
         let metadata: Value = serde_json::from_str(&grant.client_metadata).unwrap_or(Value::Null);
         let host = metadata
@@ -345,26 +602,33 @@ fn apps_section(state: &AppState, token: &str, grants: &[GrantView], notice: boo
         let scopes: Vec<&str> = passerelle_core::obapi::parse_scope(&grant.scope)
             .known
             .into_iter()
-            .map(passerelle_core::obapi::Scope::plain_words)
+            .map(|scope| scope_words(m, scope))
             .collect();
+        let since = page::time(m, &grant.created_at.to_rfc3339());
         let last = grant.last_used_at.map_or_else(
-            || "never".to_owned(),
-            |at| at.format("%Y-%m-%d").to_string(),
+            || escape(m.t("apps.never")),
+            |at| page::time(m, &at.to_rfc3339()),
         );
         let csrf = crate::obapi::disconnect_csrf(&state.issuer, token, &grant.id);
         section.push_str(&format!(
-            "<li><strong>{name}</strong> ({host}) — {scopes}. Connected since {since}, last used \
-             {last}.\n<form method=\"post\" action=\"/claim/{token}/apps/{id}/disconnect\">\
+            "<li><p><strong>{name}</strong> (<span class=\"id\">{host}</span>) — {scopes}</p>\
+             <p>{since}</p>\n<form method=\"post\" action=\"/claim/{token}/apps/{id}/disconnect\">\
              <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
-             <button>Disconnect {name}</button></form></li>\n",
-            name = escape(&grant.client_name),
+             <input type=\"hidden\" name=\"lang\" value=\"{lang}\">\
+             <button>{disconnect}</button></form></li>\n",
+            name = page::bdi(&grant.client_name),
             host = escape(&host),
             scopes = escape(&scopes.join(", ")),
-            since = grant.created_at.format("%Y-%m-%d"),
-            last = escape(&last),
+            since = page::fill(m, "apps.since", &[("since", &since), ("last", &last)]),
             token = escape(token),
             id = escape(&grant.id),
             csrf = escape(&csrf),
+            lang = escape(m.lang()),
+            disconnect = page::fill(
+                m,
+                "apps.disconnect",
+                &[("name", &page::bdi(&grant.client_name))]
+            ),
         ));
     }
     section.push_str("</ul>\n");
@@ -372,107 +636,146 @@ fn apps_section(state: &AppState, token: &str, grants: &[GrantView], notice: boo
 }
 
 fn render(
+    m: &Messages<'_>,
     state: &AppState,
     token: &str,
     c: &IssuedCredential,
     offer: Option<&oid4vci::MintedOffer>,
     apps: &str,
 ) -> Response {
+    let lang = Some(m.lang());
     let doc = credential_document(&c.credential);
     let achievement = doc
         .get("credentialSubject")
         .and_then(|s| s.get("achievement"))
         .unwrap_or(&Value::Null);
-    let badge = text_at(&doc, &["name"])
-        .or_else(|| text_at(achievement, &["name"]))
-        .unwrap_or("Open Badge");
-    let issuer = text_at(&doc, &["issuer", "name"]).unwrap_or("(unnamed issuer)");
-    let achievement_name = text_at(achievement, &["name"]).unwrap_or(badge);
-    let description = text_at(achievement, &["description"]).unwrap_or("");
-    let criteria = text_at(achievement, &["criteria", "narrative"]);
-    let issued = text_at(&doc, &["validFrom"])
-        .or_else(|| text_at(&doc, &["issuanceDate"]))
-        .map(day);
-    let awarded = text_at(&doc, &["awardedDate"]).map(day);
-    let until = text_at(&doc, &["validUntil"]).map(day);
+    let badge = text_in(&doc, &["name"], lang)
+        .or_else(|| text_in(achievement, &["name"], lang))
+        .unwrap_or_else(|| m.t("claim.unnamed_badge").to_owned());
+    let issuer = text_in(&doc, &["issuer", "name"], lang)
+        .unwrap_or_else(|| m.t("claim.unnamed_issuer").to_owned());
+    let achievement_name = text_in(achievement, &["name"], lang).unwrap_or_else(|| badge.clone());
+    let description = text_in(achievement, &["description"], lang);
+    let criteria = text_in(achievement, &["criteria", "narrative"], lang);
+    let issued = text_at(&doc, &["validFrom"]).or_else(|| text_at(&doc, &["issuanceDate"]));
+    let awarded = text_at(&doc, &["awardedDate"]);
+    let until = text_at(&doc, &["validUntil"]);
     let image = text_at(achievement, &["image", "id"]).filter(|src| {
         src.starts_with("data:image/png;base64,") || src.starts_with("data:image/svg+xml;base64,")
     });
-    let caption = text_at(achievement, &["image", "caption"]).unwrap_or(achievement_name);
+    let caption = text_in(achievement, &["image", "caption"], lang)
+        .unwrap_or_else(|| achievement_name.clone());
 
     let mut body = String::new();
-    body.push_str(&format!("<h1>{}</h1>\n", escape(badge)));
-    if c.revoked_at.is_some() {
-        body.push_str(
-            "<p class=\"status\" role=\"status\"><strong>This badge has been revoked by its issuer.</strong> \
-             Verifiers will report it as not valid.</p>\n",
-        );
+    body.push_str(&format!(
+        "<h1><span class=\"text\" dir=\"auto\">{}</span></h1>\n",
+        escape(&badge)
+    ));
+    let standing = if c.revoked_at.is_some() {
+        Some(("claim.revoked.title", "claim.revoked.text"))
     } else if c.suspended {
-        body.push_str(
-            "<p class=\"status\" role=\"status\"><strong>This badge is suspended by its issuer.</strong> \
-             Verifiers will report it as not valid until it is reinstated.</p>\n",
-        );
+        Some(("claim.suspended.title", "claim.suspended.text"))
+    } else {
+        None
+    };
+    if let Some((title, text)) = standing {
+        body.push_str(&format!(
+            "<p class=\"status\" role=\"status\"><strong>{}</strong> {}</p>\n",
+            escape(m.t(title)),
+            escape(m.t(text))
+        ));
     }
     if let Some(src) = image {
         body.push_str(&format!(
             "<p><img class=\"badge\" src=\"{}\" alt=\"{}\"></p>\n",
             escape(src),
-            escape(caption)
+            escape(&m.format("claim.image", &[("caption", &caption)]))
         ));
     }
     body.push_str("<dl>\n");
-    let mut row = |term: &str, value: &str| {
-        body.push_str(&format!(
-            "<dt>{}</dt><dd>{}</dd>\n",
-            escape(term),
-            escape(value)
-        ));
-    };
-    row("Issued by", issuer);
-    row("Achievement", achievement_name);
-    if !description.is_empty() {
-        row("Description", description);
+    let text = |t: &str| format!("<span class=\"text\" dir=\"auto\">{}</span>", escape(t));
+    let mut rows: Vec<(String, String)> = vec![
+        (escape(m.t("card.issuer")), text(&issuer)),
+        (escape(m.t("claim.achievement")), text(&achievement_name)),
+    ];
+    if let Some(description) = &description {
+        rows.push((escape(m.t("claim.description")), text(description)));
     }
-    if let Some(text) = criteria {
-        row("How it was earned", text);
+    if let Some(criteria) = &criteria {
+        rows.push((escape(m.t("claim.criteria")), text(criteria)));
     }
     if let Some(date) = awarded {
-        row("Awarded", date);
+        rows.push((escape(m.t("claim.awarded")), page::time(m, date)));
     }
     if let Some(date) = issued {
-        row("Issued", date);
+        rows.push((escape(m.t("card.issued")), page::time(m, date)));
     }
     if let Some(date) = until {
-        row("Valid until", date);
+        rows.push((escape(m.t("card.expires")), page::time(m, date)));
     }
-    let details = verify::card_details(&doc, None);
+    // The details in the reader's language where the credential has it.
+    let details = verify::card_details(&doc, lang);
     if let Some(details) = &details {
-        // Skills and evidence get their own lists below, with their links.
-        for (label, value) in details.summary_lines() {
-            row(label, &value);
-        }
+        rows.extend(detail_rows(m, details));
+    }
+    for (term, value) in rows {
+        body.push_str(&format!("<dt>{term}</dt><dd>{value}</dd>\n"));
     }
     body.push_str("</dl>\n");
     if let Some(details) = &details {
-        body.push_str(&details_lists(details));
+        body.push_str(&details_lists(m, details));
     }
-    body.push_str(&endorsements_list(&doc));
+    body.push_str(&endorsements_list(m, &doc));
 
     let base = format!("/claim/{token}");
-    body.push_str("<h2>Download your badge</h2>\n<ul class=\"downloads\">\n");
+    let download = |file: &str, name_key: &str, format_key: &str, after: &str| {
+        format!(
+            "<li><a href=\"{base}/{file}\" download=\"{download}\">{text}</a> {after}</li>\n",
+            download = file.replace("credential.json", "badge.json"),
+            text = escape(&m.format(
+                "claim.downloads.link",
+                &[("name", m.t(name_key)), ("format", m.t(format_key))]
+            )),
+        )
+    };
     body.push_str(&format!(
-        "<li><a href=\"{base}/credential.json\" download=\"badge.json\">The credential (JSON)</a> — for a digital wallet or to send to a verifier</li>\n"
+        "<h2>{}</h2>\n<ul class=\"downloads\">\n",
+        escape(m.t("claim.downloads.title"))
     ));
-    body.push_str(&format!(
-        "<li><a href=\"{base}/badge.png\" download=\"badge.png\">Badge image (PNG)</a> with the credential inside</li>\n"
+    body.push_str(&download(
+        "credential.json",
+        "claim.downloads.json",
+        "claim.downloads.json_format",
+        &format!("— {}", escape(m.t("claim.downloads.json_hint"))),
     ));
-    body.push_str(&format!(
-        "<li><a href=\"{base}/badge.svg\" download=\"badge.svg\">Badge image (SVG)</a> with the credential inside</li>\n"
+    let inside = escape(m.t("claim.downloads.inside"));
+    body.push_str(&download(
+        "badge.png",
+        "claim.downloads.png",
+        "claim.downloads.png_format",
+        &inside,
     ));
+    body.push_str(&download(
+        "badge.svg",
+        "claim.downloads.svg",
+        "claim.downloads.svg_format",
+        &inside,
+    ));
+    let certificate = |paper: &str, key: &str| {
+        format!(
+            "<a href=\"{base}/certificate.svg?paper={paper}&amp;lang={lang}\" download=\"certificate.svg\">{}</a>",
+            escape(m.t(key)),
+            lang = m.lang(),
+        )
+    };
     body.push_str(&format!(
-        "<li><a href=\"{base}/certificate.svg?paper=a4\" download=\"certificate.svg\">Printable certificate (A4)</a> \
-         or <a href=\"{base}/certificate.svg?paper=letter\" download=\"certificate.svg\">(US Letter)</a>, \
-         with a QR code of the credential that verifies from paper</li>\n</ul>\n"
+        "<li>{}</li>\n</ul>\n",
+        escape(m.t("claim.certificate.line"))
+            .replace("{a4}", &certificate("a4", "claim.certificate.a4"))
+            .replace(
+                "{letter}",
+                &certificate("letter", "claim.certificate.letter")
+            )
     ));
     if let Some(offer) = offer {
         let minutes = state
@@ -481,18 +784,27 @@ fn render(
             .oid4vci
             .pre_authorized_code_ttl_seconds
             .div_ceil(60);
-        body.push_str(&wallet_section(offer, minutes));
+        body.push_str(&wallet_section(m, offer, minutes));
     }
     body.push_str(apps);
     let url = issuance::claim_url(&state.issuer.base_url(), token);
     match super::badge::qr_svg(&url) {
         Ok(svg) => body.push_str(&format!(
-            "<h2>QR code of this page</h2>\n<figure class=\"qr\" role=\"img\" aria-label=\"QR code of this page's link\">{svg}\
-             <figcaption>Scan to open this page on another device. Keep this link private: anyone who has it can download your badge.</figcaption></figure>\n"
+            "<h2>{title}</h2>\n<figure class=\"qr\" role=\"img\" aria-label=\"{label}\">{svg}\
+             <figcaption>{caption}</figcaption></figure>\n",
+            title = escape(m.t("claim.qr.title")),
+            label = escape(m.t("claim.qr.label")),
+            caption = escape(m.t("claim.qr.caption")),
         )),
         Err(e) => tracing::warn!(error = %e, "cannot draw the claim QR code"),
     }
-    html(StatusCode::OK, &format!("{badge} — your badge"), &body)
+    html(
+        m,
+        StatusCode::OK,
+        &m.format("claim.title", &[("badge", &badge)]),
+        &body,
+        Some(&base),
+    )
 }
 
 /// Media types under which the claim link answers the credential itself rather than the page.
@@ -556,14 +868,22 @@ fn credential_body(c: &IssuedCredential) -> (&'static str, Vec<u8>) {
     (content_type, c.credential.clone().into_bytes())
 }
 
-/// `GET /claim/{token}`: the page for a browser, the credential for a client that prefers it
-/// (content negotiation on `Accept`; every answer says `Vary: Accept`).
+/// `GET /claim/{token}`: the page for a browser, in the reader's language (`?lang=`, else
+/// `Accept-Language`), the credential for a client that prefers it (content negotiation on
+/// `Accept`; every answer says `Vary: Accept, Accept-Language`).
 async fn page(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
+    let query = uri.query().unwrap_or("");
+    let m = page::negotiate(
+        &state.messages,
+        page::lang_param(query.as_bytes()).as_deref(),
+        &headers,
+    );
+    let here = uri.path();
     let mut response = match redeem(&state, &token).await {
         Ok(Redeemed::Found(c)) if wants_credential(&headers) => {
             let (content_type, body) = credential_body(&c);
@@ -594,23 +914,23 @@ async fn page(
                 Ok(g) => g,
                 Err(e) => return ApiError::from(e).into_response(),
             };
-            let notice = uri.query() == Some("notice=disconnected");
-            let apps = apps_section(&state, &token, &grants, notice);
-            render(&state, &token, &c, offer.as_ref(), &apps)
+            let notice = url::form_urlencoded::parse(query.as_bytes())
+                .any(|(name, value)| name == "notice" && value == "disconnected");
+            let apps = apps_section(&m, &state, &token, &grants, notice);
+            render(&m, &state, &token, &c, offer.as_ref(), &apps)
         }
-        Ok(Redeemed::Unknown) => not_found_page(),
-        Ok(Redeemed::Expired) => expired_page(),
+        Ok(Redeemed::Unknown) => not_found_page(&m, Some(here)),
+        Ok(Redeemed::Expired) => expired_page(&m, Some(here)),
         Err(e) => e.into_response(),
     };
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("accept"));
+    page::vary(&mut response, "accept, accept-language");
     response
 }
 
 async fn download(
     state: &AppState,
     token: &str,
+    headers: &HeaderMap,
     make: impl FnOnce(&IssuedCredential) -> Result<(&'static str, Vec<u8>), ApiError>,
 ) -> Response {
     match redeem(state, token).await {
@@ -622,18 +942,27 @@ async fn download(
             }
             Err(e) => e.into_response(),
         },
-        Ok(Redeemed::Unknown) => not_found_page(),
-        Ok(Redeemed::Expired) => expired_page(),
+        // A download's refusal is a page too (the learner clicked a link): in their language,
+        // its switcher pointing at the claim page.
+        Ok(Redeemed::Unknown) => {
+            let m = page::negotiate(&state.messages, None, headers);
+            not_found_page(&m, Some(&format!("/claim/{token}")))
+        }
+        Ok(Redeemed::Expired) => {
+            let m = page::negotiate(&state.messages, None, headers);
+            expired_page(&m, Some(&format!("/claim/{token}")))
+        }
         Err(e) => e.into_response(),
     }
 }
 
-fn forbidden_page() -> Response {
-    html(
+fn forbidden_page(m: &Messages<'_>, claim_page: &str) -> Response {
+    message_page(
+        m,
         StatusCode::FORBIDDEN,
-        "Request refused",
-        "<h1>Request refused</h1>\n<p>This form was not sent from your badge page. Open the \
-         page again and use its Disconnect button.</p>",
+        "claim.forbidden.title",
+        "claim.forbidden.text",
+        Some(claim_page),
     )
 }
 
@@ -642,12 +971,17 @@ fn forbidden_page() -> Response {
 async fn disconnect(
     State(state): State<AppState>,
     Path((token, grant_id)): Path<(String, String)>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    // The form carries the page's language, so every answer (and the page it returns to) keeps it.
+    let lang = page::lang_param(&body);
+    let m = page::negotiate(&state.messages, lang.as_deref(), &headers);
+    let claim_page = format!("/claim/{token}");
     let c = match redeem(&state, &token).await {
         Ok(Redeemed::Found(c)) => c,
-        Ok(Redeemed::Unknown) => return not_found_page(),
-        Ok(Redeemed::Expired) => return expired_page(),
+        Ok(Redeemed::Unknown) => return not_found_page(&m, Some(&claim_page)),
+        Ok(Redeemed::Expired) => return expired_page(&m, Some(&claim_page)),
         Err(e) => return e.into_response(),
     };
     let presented = url::form_urlencoded::parse(&body)
@@ -655,7 +989,7 @@ async fn disconnect(
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
     if !crate::obapi::disconnect_csrf_matches(&state.issuer, &token, &grant_id, &presented) {
-        return forbidden_page();
+        return forbidden_page(&m, &claim_page);
     }
     let at = crate::store::now_seconds();
     match state
@@ -679,8 +1013,9 @@ async fn disconnect(
         Err(e) => return ApiError::from(e).into_response(),
     }
     let location = format!(
-        "{}/claim/{token}?notice=disconnected",
-        state.issuer.base_url()
+        "{}/claim/{token}?notice=disconnected&lang={}",
+        state.issuer.base_url(),
+        m.lang()
     );
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -690,19 +1025,31 @@ async fn disconnect(
     response
 }
 
-async fn credential_json(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    download(&state, &token, |c| Ok(credential_body(c))).await
+async fn credential_json(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    download(&state, &token, &headers, |c| Ok(credential_body(c))).await
 }
 
-async fn badge_png(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    download(&state, &token, |c| {
+async fn badge_png(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    download(&state, &token, &headers, |c| {
         super::badge::baked_png(c).map(|bytes| ("image/png", bytes))
     })
     .await
 }
 
-async fn badge_svg(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    download(&state, &token, |c| {
+async fn badge_svg(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    download(&state, &token, &headers, |c| {
         super::badge::baked_svg(c).map(|bytes| ("image/svg+xml", bytes))
     })
     .await
@@ -715,28 +1062,38 @@ async fn certificate_svg(
     State(state): State<AppState>,
     Path(token): Path<String>,
     uri: axum::http::Uri,
+    headers: HeaderMap,
 ) -> Response {
-    let requested = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+    let query = uri.query().unwrap_or("").as_bytes();
+    let lang = page::lang_param(query);
+    let m = page::negotiate(&state.messages, lang.as_deref(), &headers);
+    let requested = url::form_urlencoded::parse(query)
         .find(|(name, _)| name == "paper")
         .map(|(_, value)| value.into_owned());
     let paper = match requested.as_deref().map(str::parse::<Paper>) {
         None => Paper::A4,
         Some(Ok(paper)) => paper,
         Some(Err(e)) => {
+            let title = m.t("claim.certificate.bad_paper.title");
             return html(
+                &m,
                 StatusCode::BAD_REQUEST,
-                "Unknown paper size",
+                title,
                 &format!(
-                    "<h1>Unknown paper size</h1>\n<p>{}. The certificate is printed on A4 \
-                     (<code>?paper=a4</code>) or US Letter (<code>?paper=letter</code>).</p>",
+                    "<h1>{}</h1>\n<p>{}</p>\n<p lang=\"en\" dir=\"ltr\">{}</p>",
+                    escape(title),
+                    escape(m.t("claim.certificate.bad_paper.text")),
                     escape(&e.to_string())
                 ),
-            )
+                Some(&format!("/claim/{token}")),
+            );
         }
     };
-    let mut response = download(&state, &token, |c| {
-        let input = CertificateInput::from_credential(&c.credential, None);
-        certificate::render(&input, paper, &CertificateLabels::default())
+    let labels = crate::i18n::certificate_labels(&m);
+    let mut response = download(&state, &token, &headers, |c| {
+        let mut input = CertificateInput::from_credential(&c.credential, None);
+        input.date = input.date.as_deref().map(|d| m.date(d));
+        certificate::render(&input, paper, &labels)
             .map(|svg| ("image/svg+xml", svg.into_bytes()))
             .map_err(ApiError::internal)
     })

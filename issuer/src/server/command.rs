@@ -36,6 +36,8 @@ pub struct ServeOptions {
 pub enum ServeError {
     #[error("cannot open the issuer")]
     Issuer(#[from] IssueError),
+    #[error("the built-in message catalogues of the learner pages do not load")]
+    Catalogues(#[from] crate::i18n::CatalogueError),
     #[error("{what}")]
     Io {
         what: String,
@@ -89,7 +91,7 @@ pub fn run(
             request_timeout: options.request_timeout.max(Duration::from_secs(1)),
             ..ServerOptions::default()
         };
-        let state = AppState::new(Arc::new(issuer), server_options);
+        let state = AppState::new(Arc::new(issuer), server_options)?;
         state.jobs.resume_interrupted().await;
         // Jobs of another instance (or of a CLI run) that die while this one serves are marked
         // too, once their heartbeat has been silent long enough.

@@ -6,8 +6,8 @@
 //! - the issuer Profile at `/issuer`, achievement definitions at `/achievements/{slug}`;
 //! - signed status list credentials at `/status/{uuid}`, with `ETag`, `If-None-Match` → 304 and
 //!   `Cache-Control: public, max-age=N`;
-//! - claim pages `/claim/{token}` (HTML, with the OpenID4VCI offer's QR code) and their
-//!   downloads;
+//! - claim pages `/claim/{token}` (HTML in the six UN languages, see [`page`], with the
+//!   OpenID4VCI offer's QR code) and their downloads;
 //! - OpenID4VCI 1.0 (pre-authorized code flow): the issuer and authorization server metadata,
 //!   offers by reference, token, nonce, credential and notification endpoints (see
 //!   [`oid4vci`]);
@@ -39,6 +39,7 @@ use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 use tokio::net::TcpListener;
 
+use crate::i18n::{CatalogueError, Catalogues};
 use crate::issuance::{Issuer, StatusChange};
 
 pub mod api;
@@ -51,6 +52,7 @@ pub mod jobs;
 pub mod obapi;
 pub mod oid4vci;
 pub mod openapi;
+pub mod page;
 pub mod public;
 pub mod stats;
 
@@ -99,17 +101,22 @@ pub struct AppState {
     pub token_slots: oid4vci::TokenSlots,
     /// The OB 3.0 API's rate limits.
     pub obapi_limits: obapi::RateLimits,
+    /// The learner pages' messages in every language, loaded once.
+    pub messages: Arc<Catalogues>,
 }
 
 impl AppState {
-    pub fn new(issuer: Arc<Issuer>, options: ServerOptions) -> Self {
-        Self {
+    /// The state of a service over `issuer`; fails only if the compiled-in message catalogues
+    /// do not load (a test keeps them loading).
+    pub fn new(issuer: Arc<Issuer>, options: ServerOptions) -> Result<Self, CatalogueError> {
+        Ok(Self {
             jobs: jobs::JobRunner::new(Arc::clone(&issuer)),
             token_slots: oid4vci::TokenSlots::default(),
             obapi_limits: obapi::RateLimits::default(),
+            messages: Arc::new(crate::i18n::builtin()?),
             issuer,
             options: Arc::new(options),
-        }
+        })
     }
 }
 

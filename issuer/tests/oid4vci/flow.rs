@@ -291,6 +291,34 @@ pub(crate) async fn claim_pages_offer_the_wallet(db: &TestDb) {
         !html.contains(&pin),
         "the tx_code is never on the claim page"
     );
+    // The wallet section in every language (issue 17), each page under 60 KB with both QR
+    // codes (sizes printed), and working without a script: a plain link and an inline SVG.
+    let all = passerelle_issuer::i18n::builtin().unwrap();
+    for lang in passerelle_issuer::i18n::LANGUAGES {
+        let m = all.negotiate(Some(lang), None);
+        let html = f.get(&format!("{path}?lang={lang}")).await.text();
+        println!(
+            "claim page with the wallet offer, {lang}: {} bytes",
+            html.len()
+        );
+        assert!(
+            html.len() < 60 * 1024,
+            "the {lang} claim page is {} bytes",
+            html.len()
+        );
+        for key in [
+            "offer.title",
+            "offer.open",
+            "offer.tx_code",
+            "offer.qr_caption",
+        ] {
+            let text = passerelle_issuer::server::claim::escape(m.t(key));
+            assert!(html.contains(&text), "{lang}: {key} ({text})");
+        }
+        assert!(html.contains("href=\"openid-credential-offer://?credential_offer="));
+        assert!(!html.contains("<script"), "{lang}");
+        assert!(!html.contains(&pin), "{lang}");
+    }
     // The page's offer works, and needs the tx_code; each view mints a new code.
     let start = html.find("openid-credential-offer://").unwrap();
     let end = start + html[start..].find('"').unwrap();

@@ -72,6 +72,7 @@ on_both_oneshot!(
     errors::notifications,
     obapi::the_whole_provider_flow,
     obapi::authorization_errors,
+    obapi::consent_speaks_the_learners_language,
     obapi::rate_limits_over_a_socket,
 );
 
@@ -136,7 +137,8 @@ impl Fixture {
                 .expect("issuer")
                 .with_schemas(ob_schemas()),
         );
-        let router = server::app(AppState::new(Arc::clone(&issuer), ServerOptions::default()));
+        let router =
+            server::app(AppState::new(Arc::clone(&issuer), ServerOptions::default()).unwrap());
         let f = Self {
             issuer,
             router,

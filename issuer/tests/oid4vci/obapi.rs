@@ -602,13 +602,21 @@ pub(crate) async fn the_whole_provider_flow(db: &TestDb) {
             .status,
         StatusCode::FORBIDDEN
     );
-    let reply = f.send(Method::POST, &path, &ct, form(&csrf), false).await;
+    // The form carries the page's language; the page it returns to keeps it (issue 17).
+    assert_eq!(hidden(&html, "lang"), "en");
+    let mut in_french = form(&csrf);
+    in_french.extend_from_slice(b"&lang=fr");
+    let reply = f.send(Method::POST, &path, &ct, in_french, false).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     let back = reply.header(header::LOCATION).unwrap().to_owned();
-    assert!(back.ends_with("?notice=disconnected"), "{back}");
+    assert!(back.ends_with("?notice=disconnected&lang=fr"), "{back}");
     let html = f.get(back.strip_prefix(BASE).unwrap()).await.text();
-    assert!(html.contains("The app was disconnected"));
-    assert!(html.contains("No app can read your badges"));
+    let fr = passerelle_issuer::i18n::builtin().unwrap();
+    let fr = fr.negotiate(Some("fr"), None);
+    let escape = passerelle_issuer::server::claim::escape;
+    assert!(html.contains("<html lang=\"fr\""));
+    assert!(html.contains(&escape(fr.t("apps.disconnected"))));
+    assert!(html.contains(&escape(fr.t("apps.none"))));
     let reply = token(
         &f,
         &app,
@@ -819,4 +827,117 @@ pub(crate) async fn rate_limits_over_a_socket(db: &TestDb) {
         .unwrap();
     assert_eq!(seen, "Some(127.0.0.1)");
     let _ = tx.send(());
+}
+
+/// The consent page in the learner's language (issue 17): `?lang=` on the authorization
+/// request, else `Accept-Language`; `lang`/`dir`, `Vary`, a switcher that repeats the request
+/// in another language, and a hidden `lang` field so the answer to the form (a refused claim
+/// link) comes back in the same language.
+pub(crate) async fn consent_speaks_the_learners_language(db: &TestDb) {
+    let f = Fixture::new(db).await;
+    let app = app(&f).await;
+    let all = passerelle_issuer::i18n::builtin().unwrap();
+    let escape = passerelle_issuer::server::claim::escape;
+    for lang in passerelle_issuer::i18n::LANGUAGES {
+        let m = all.negotiate(Some(lang), None);
+        let reply = f.get(&authorize_path(&app, &[("lang", lang)])).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        assert_eq!(reply.header(header::VARY), Some("accept-language"));
+        let page = reply.text();
+        let dir = if lang == "ar" { "rtl" } else { "ltr" };
+        assert!(
+            page.contains(&format!("<html lang=\"{lang}\" dir=\"{dir}\">")),
+            "{page}"
+        );
+        assert_eq!(hidden(&page, "lang"), lang);
+        for key in [
+            "consent.allow",
+            "consent.deny",
+            "consent.claim_label",
+            "scope.credential_readonly",
+        ] {
+            assert!(page.contains(&escape(m.t(key))), "{lang}: {key}");
+        }
+        assert!(page.contains("<bdi>Backpack &lt;b&gt;</bdi>"), "{lang}");
+        // The switcher repeats this authorization request in each other language.
+        for other in passerelle_issuer::i18n::LANGUAGES
+            .iter()
+            .filter(|l| **l != lang)
+        {
+            let marker = format!("&amp;lang={other}\" lang=\"{other}\" hreflang=\"{other}\"");
+            let at = page
+                .find(&marker)
+                .unwrap_or_else(|| panic!("{lang}: no link to {other}"));
+            let start = page[..at].rfind("href=\"").unwrap() + 6;
+            let link = page[start..at].replace("&amp;", "&");
+            assert!(
+                link.starts_with(&format!("{BASE}/oauth/authorize?")),
+                "{link}"
+            );
+            assert!(link.contains(&format!("client_id={}", app.id)), "{link}");
+            assert!(!link.contains("lang="), "the old choice is dropped: {link}");
+        }
+    }
+    // Accept-Language, when the request does not say.
+    let reply = f
+        .send(
+            Method::GET,
+            &authorize_path(&app, &[]),
+            &[("accept-language", "ru-RU,ru;q=0.9,en;q=0.5")],
+            Vec::new(),
+            false,
+        )
+        .await;
+    assert!(reply.text().contains("<html lang=\"ru\" dir=\"ltr\">"));
+    // An error page before any client is known speaks the language too.
+    let reply = f.get("/oauth/authorize?lang=es").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    let es = all.negotiate(Some("es"), None);
+    assert!(reply
+        .text()
+        .contains(&escape(es.t("consent.error.no_client_id"))));
+
+    // The form's answer keeps the language chosen on the page: a refused claim link shows the
+    // consent page again, in Arabic, with its hidden field and a switcher.
+    let ar = all.negotiate(Some("ar"), None);
+    let reply = f.get(&authorize_path(&app, &[("lang", "ar")])).await;
+    let page = reply.text();
+    let cookie = reply
+        .header(header::SET_COOKIE)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("request", &hidden(&page, "request"));
+    form.append_pair("csrf_token", &hidden(&page, "csrf_token"));
+    form.append_pair("lang", &hidden(&page, "lang"));
+    form.append_pair("claim", "clm_nope");
+    form.append_pair("decision", "approve");
+    let refused = f
+        .send(
+            Method::POST,
+            "/oauth/authorize",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("cookie", &cookie),
+                ("accept-language", "en"),
+            ],
+            form.finish().into_bytes(),
+            false,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let html = refused.text();
+    assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"), "{html}");
+    assert!(
+        html.contains(&escape(ar.t("consent.claim_refused"))),
+        "{html}"
+    );
+    assert_eq!(hidden(&html, "lang"), "ar");
+    assert!(
+        html.contains("&amp;lang=fr\" lang=\"fr\" hreflang=\"fr\""),
+        "{html}"
+    );
 }

@@ -4,7 +4,8 @@
 //! is not registered gets an HTML error page, never a redirect (RFC 6749 §4.1.2.1). Every other
 //! fault is sent back to the client's redirect URI with `error` and `state`.
 //!
-//! The consent page (server-rendered, no script, every value escaped, `Cache-Control:
+//! The consent page (server-rendered in the learner's language — `lang` in the query, or the
+//! form's hidden field, else `Accept-Language` —, no script, every value escaped, `Cache-Control:
 //! no-store`, `Referrer-Policy: no-referrer`) says which app asks for what in plain words and
 //! asks the learner for a claim link of any of their badges: that proves who they are, and
 //! the grant covers every credential of that learner. The form carries the pending request id
@@ -22,6 +23,7 @@ use passerelle_core::obapi::{is_valid_code_challenge, scope_string, Scope};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
+use crate::i18n::Messages;
 use crate::obapi::{
     authorization_scope, claim_token_from_input, client_actor, origin_of, redirect_to, well_formed,
     CODE_TTL_SECONDS, CSRF_COOKIE, LEARNER_ACTOR, MAX_CLAIM_ATTEMPTS, REQUEST_TTL_SECONDS,
@@ -36,26 +38,17 @@ use super::discovery::endpoint;
 use super::oauth::form;
 use super::{audit, peer, too_many};
 
-/// The one message for a claim link that is not accepted, whatever the reason.
-pub const CLAIM_REFUSED: &str = "This claim link was not accepted. Check that you copied the \
-    whole link from one of your badge messages, or ask the organisation that awarded it for a \
-    new one.";
+/// The language of one request and where the switcher's links point (`None` when the page
+/// answers a form and cannot be shown again by a link).
+pub(super) struct Lang<'a> {
+    m: Messages<'a>,
+    here: Option<String>,
+}
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;line-height:1.5;margin:0;color:#1b1b1b;background:#f6f6f4}\
-main{max-width:40rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:.5rem}\
-h1{font-size:1.5rem;margin-top:0}label{display:block;font-weight:600;margin-top:1rem}\
-input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}\
-button{margin:1rem .5rem 0 0;padding:.5rem 1rem;font-size:1rem}\
-.error{padding:.6rem;border-radius:.3rem;background:#fdecea;border:1px solid #b3261e}a{color:#0b57d0}";
-
-/// An HTML page with the private headers; `form_action` is the CSP `form-action` sources.
-fn page(status: StatusCode, title: &str, body: &str, form_action: &str) -> Response {
-    let document = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n",
-        title = escape(title),
-    );
+/// An HTML page with the private headers, in the request's language; `form_action` is the CSP
+/// `form-action` sources.
+fn page(l: &Lang<'_>, status: StatusCode, title: &str, body: &str, form_action: &str) -> Response {
+    let document = crate::server::page::document(&l.m, title, body, l.here.as_deref());
     let mut response = (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -80,12 +73,21 @@ fn page(status: StatusCode, title: &str, body: &str, form_action: &str) -> Respo
     if let Ok(v) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, v);
     }
+    crate::server::page::vary(&mut response, "accept-language");
     response
 }
 
-/// A page that explains a refusal and offers nothing to submit.
-fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
+/// A page that explains a refusal and offers nothing to submit: the title's and the text's
+/// catalogue keys.
+fn error_page(l: &Lang<'_>, status: StatusCode, title_key: &str, text_key: &str) -> Response {
+    error_text(l, status, title_key, l.m.t(text_key))
+}
+
+/// [`error_page`] with a text already written.
+fn error_text(l: &Lang<'_>, status: StatusCode, title_key: &str, text: &str) -> Response {
+    let title = l.m.t(title_key);
     page(
+        l,
         status,
         title,
         &format!("<h1>{}</h1>\n<p>{}</p>", escape(title), escape(text)),
@@ -93,12 +95,13 @@ fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
     )
 }
 
-fn server_error(cause: impl std::fmt::Display) -> Response {
+fn server_error(l: &Lang<'_>, cause: impl std::fmt::Display) -> Response {
     tracing::error!(cause = %cause, "authorization request failed");
     error_page(
+        l,
         StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "Something went wrong on our side; it has been logged. Please try again later.",
+        "consent.error.server",
+        "consent.error.server_text",
     )
 }
 
@@ -119,6 +122,7 @@ fn see_other(location: &str) -> Response {
 
 /// A redirect to the client with an error (RFC 6749 §4.1.2.1).
 fn redirect_error(
+    l: &Lang<'_>,
     redirect_uri: &str,
     error: &str,
     description: &str,
@@ -134,55 +138,89 @@ fn redirect_error(
     }
     match redirect_to(redirect_uri, &params) {
         Some(location) => see_other(&location),
-        None => server_error("a registered redirect URI is not a URL"),
+        None => server_error(l, "a registered redirect URI is not a URL"),
     }
 }
 
-/// `GET /oauth/authorize`: the request in the query.
+/// `GET /oauth/authorize`: the request in the query (with `lang`, the page's language; the
+/// switcher's links repeat the request in another language).
 pub(super) async fn authorize_get(State(state): State<AppState>, request: Request) -> Response {
     let query = request.uri().query().unwrap_or("").as_bytes().to_vec();
+    let lang = crate::server::page::lang_param(&query);
+    let l = Lang {
+        m: crate::server::page::negotiate(&state.messages, lang.as_deref(), request.headers()),
+        here: Some(crate::server::page::without_lang(
+            &endpoint(&state.issuer.base_url(), "/oauth/authorize"),
+            request.uri().query(),
+        )),
+    };
     match form(&query) {
-        Ok(params) => authorization_request(&state, &params).await,
-        Err(e) => error_page(StatusCode::BAD_REQUEST, "Invalid authorization request", &e),
+        Ok(params) => authorization_request(&state, &l, &params).await,
+        Err(e) => error_text(
+            &l,
+            StatusCode::BAD_REQUEST,
+            "consent.error.invalid_authorization",
+            &l.m.format("consent.error.unreadable", &[("reason", &e)]),
+        ),
     }
 }
 
-/// `POST /oauth/authorize`: the consent form (it has `request`), or an authorization request
-/// sent as a form (RFC 6749 §3.1 allows POST).
+/// `POST /oauth/authorize`: the consent form (it has `request`, and `lang` in a hidden field),
+/// or an authorization request sent as a form (RFC 6749 §3.1 allows POST).
 pub(super) async fn authorize_post(State(state): State<AppState>, request: Request) -> Response {
+    let headers = request.headers().clone();
+    let early = Lang {
+        m: crate::server::page::negotiate(&state.messages, None, &headers),
+        here: None,
+    };
     if let Err(wait) = state.obapi_limits.consent.check(peer(&request)) {
         return too_many(
             wait,
             error_page(
+                &early,
                 StatusCode::TOO_MANY_REQUESTS,
-                "Too many attempts",
-                "Too many attempts from here: wait a minute and try again.",
+                "consent.error.too_many",
+                "consent.error.too_many_text",
             ),
         );
     }
     if media_type(request.headers()).as_deref() != Some("application/x-www-form-urlencoded") {
         return error_page(
+            &early,
             StatusCode::BAD_REQUEST,
-            "Invalid request",
-            "The form must be sent as application/x-www-form-urlencoded.",
+            "consent.error.invalid_request",
+            "consent.error.form_type",
         );
     }
     let cookie = csrf_cookie(request.headers());
     let Some(body) = body_of(request, 16 * 1024).await else {
         return error_page(
+            &early,
             StatusCode::BAD_REQUEST,
-            "Invalid request",
-            "The form is too large.",
+            "consent.error.invalid_request",
+            "consent.error.too_large",
         );
+    };
+    let lang = crate::server::page::lang_param(&body);
+    let l = Lang {
+        m: crate::server::page::negotiate(&state.messages, lang.as_deref(), &headers),
+        here: None,
     };
     let params = match form(&body) {
         Ok(p) => p,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Invalid request", &e),
+        Err(e) => {
+            return error_text(
+                &l,
+                StatusCode::BAD_REQUEST,
+                "consent.error.invalid_request",
+                &l.m.format("consent.error.unreadable", &[("reason", &e)]),
+            )
+        }
     };
     if params.contains_key("request") {
-        decision(&state, &params, cookie.as_deref()).await
+        decision(&state, &l, &params, cookie.as_deref()).await
     } else {
-        authorization_request(&state, &params).await
+        authorization_request(&state, &l, &params).await
     }
 }
 
@@ -201,35 +239,42 @@ fn registration_of(metadata: &str) -> Option<ClientRegistration> {
     serde_json::from_str(metadata).ok()
 }
 
-async fn authorization_request(state: &AppState, params: &HashMap<String, String>) -> Response {
+async fn authorization_request(
+    state: &AppState,
+    l: &Lang<'_>,
+    params: &HashMap<String, String>,
+) -> Response {
     let get = |name: &str| params.get(name).map(String::as_str);
     // 1. The client and its redirect URI, before anything is sent anywhere.
     let Some(client_id) = get("client_id") else {
         return error_page(
+            l,
             StatusCode::BAD_REQUEST,
-            "Invalid authorization request",
-            "The app did not say who it is (client_id is missing).",
+            "consent.error.invalid_authorization",
+            "consent.error.no_client_id",
         );
     };
     let client = match state.issuer.store().client(client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => {
             return error_page(
+                l,
                 StatusCode::BAD_REQUEST,
-                "Unknown app",
-                "The app that sent you here is not registered with this issuer.",
+                "consent.error.unknown_app",
+                "consent.error.unknown_app_text",
             )
         }
-        Err(e) => return server_error(e),
+        Err(e) => return server_error(l, e),
     };
     let Some(registration) = registration_of(&client.metadata) else {
-        return server_error("a stored client registration cannot be read");
+        return server_error(l, "a stored client registration cannot be read");
     };
     let Some(redirect_uri) = get("redirect_uri") else {
         return error_page(
+            l,
             StatusCode::BAD_REQUEST,
-            "Invalid authorization request",
-            "The app did not say where to send you back (redirect_uri is missing).",
+            "consent.error.invalid_authorization",
+            "consent.error.no_redirect",
         );
     };
     if !registration
@@ -238,16 +283,17 @@ async fn authorization_request(state: &AppState, params: &HashMap<String, String
         .any(|r| redirect_uri_matches(r, redirect_uri))
     {
         return error_page(
+            l,
             StatusCode::BAD_REQUEST,
-            "Invalid authorization request",
-            "The address the app asked to send you back to is not one it registered, so you \
-             are not sent there.",
+            "consent.error.invalid_authorization",
+            "consent.error.bad_redirect",
         );
     }
     // 2. The rest goes back to the client.
     let state_param = get("state");
     if get("response_type") != Some("code") {
         return redirect_error(
+            l,
             redirect_uri,
             "unsupported_response_type",
             "response_type must be code",
@@ -256,6 +302,7 @@ async fn authorization_request(state: &AppState, params: &HashMap<String, String
     }
     let Some(client_state) = state_param.filter(|s| !s.is_empty() && s.len() <= 512) else {
         return redirect_error(
+            l,
             redirect_uri,
             "invalid_request",
             "state is required (at most 512 characters)",
@@ -264,6 +311,7 @@ async fn authorization_request(state: &AppState, params: &HashMap<String, String
     };
     if get("code_challenge_method") != Some("S256") {
         return redirect_error(
+            l,
             redirect_uri,
             "invalid_request",
             "PKCE is required with code_challenge_method=S256",
@@ -272,6 +320,7 @@ async fn authorization_request(state: &AppState, params: &HashMap<String, String
     }
     let Some(challenge) = get("code_challenge").filter(|c| is_valid_code_challenge(c)) else {
         return redirect_error(
+            l,
             redirect_uri,
             "invalid_request",
             "code_challenge must be the 43-character base64url SHA-256 of the code verifier",
@@ -280,7 +329,9 @@ async fn authorization_request(state: &AppState, params: &HashMap<String, String
     };
     let decision = match authorization_scope(get("scope"), &registration.scope) {
         Ok(d) => d,
-        Err(e) => return redirect_error(redirect_uri, "invalid_scope", &e.0, Some(client_state)),
+        Err(e) => {
+            return redirect_error(l, redirect_uri, "invalid_scope", &e.0, Some(client_state))
+        }
     };
     let now = crate::store::now_seconds();
     let new = NewAuthRequest {
@@ -299,7 +350,7 @@ async fn authorization_request(state: &AppState, params: &HashMap<String, String
         .await
     {
         Ok(s) => s,
-        Err(e) => return server_error(e),
+        Err(e) => return server_error(l, e),
     };
     let stored = AuthRequestRecord {
         client_id: new.client_id,
@@ -315,6 +366,7 @@ async fn authorization_request(state: &AppState, params: &HashMap<String, String
     };
     let mut response = consent_page(
         state,
+        l,
         StatusCode::OK,
         &registration,
         &stored,
@@ -344,9 +396,30 @@ fn host_of(uri: &str) -> String {
         .unwrap_or_else(|| uri.to_owned())
 }
 
+/// The authorization request a consent page was made for, as a link (the switcher's, when the
+/// page answers the form: following it starts the same request again in another language).
+fn request_again(state: &AppState, request: &AuthRequestRecord) -> String {
+    let scope = format!("{} {}", request.scope, request.refused_scope);
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("client_id", &request.client_id)
+        .append_pair("redirect_uri", &request.redirect_uri)
+        .append_pair("response_type", "code")
+        .append_pair("state", &request.state)
+        .append_pair("code_challenge", &request.code_challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("scope", scope.trim());
+    format!(
+        "{}?{}",
+        endpoint(&state.issuer.base_url(), "/oauth/authorize"),
+        query.finish()
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
 fn consent_page(
     state: &AppState,
+    l: &Lang<'_>,
     status: StatusCode,
     client: &ClientRegistration,
     request: &AuthRequestRecord,
@@ -354,63 +427,111 @@ fn consent_page(
     csrf: &str,
     message: Option<&str>,
 ) -> Response {
+    use crate::server::page::{bdi, fill};
+    let m = &l.m;
     let issuer = state.issuer.config().name;
-    let name = escape(&client.client_name);
-    let host = escape(&host_of(&client.client_uri));
-    let mut body = format!("<h1>Connect {name} to your badges</h1>\n");
+    let name = bdi(&client.client_name);
+    let mut body = format!(
+        "<h1>{}</h1>\n",
+        fill(m, "consent.title", &[("name", &name)])
+    );
     if let Some(message) = message {
         body.push_str(&format!(
             "<p class=\"error\" role=\"alert\">{}</p>\n",
             escape(message)
         ));
     }
-    body.push_str(&format!(
-        "<p><strong>{name}</strong> (<a href=\"{uri}\">{host}</a>) asks to use your badges from \
-         {issuer}. It will be able to:</p>\n<ul>\n",
+    let host = format!(
+        "<a class=\"url\" href=\"{uri}\">{host}</a>",
         uri = escape(&client.client_uri),
-        issuer = escape(&issuer),
+        host = escape(&host_of(&client.client_uri)),
+    );
+    body.push_str(&format!(
+        "<p>{}</p>\n<ul>\n",
+        fill(
+            m,
+            "consent.asks",
+            &[
+                ("name", &format!("<strong>{name}</strong>")),
+                ("host", &host),
+                ("issuer", &bdi(&issuer)),
+            ]
+        )
     ));
     for scope in passerelle_core::obapi::parse_scope(&request.scope).known {
-        body.push_str(&format!("<li>{}</li>\n", escape(scope.plain_words())));
+        body.push_str(&format!(
+            "<li>{}</li>\n",
+            escape(crate::server::claim::scope_words(m, scope))
+        ));
     }
     body.push_str("</ul>\n");
     let refused: Vec<&str> = request.refused_scope.split_whitespace().collect();
     if !refused.is_empty() {
-        body.push_str("<p>It also asked for the following, which this issuer does not allow and will not grant:</p>\n<ul>\n");
+        body.push_str(&format!(
+            "<p>{}</p>\n<ul>\n",
+            escape(m.t("consent.refused"))
+        ));
         for uri in refused {
             let words = match Scope::from_uri(uri) {
-                Some(scope) => scope.plain_words(),
-                None => uri,
+                Some(scope) => escape(crate::server::claim::scope_words(m, scope)),
+                None => format!("<code>{}</code>", escape(uri)),
             };
-            body.push_str(&format!("<li>{}</li>\n", escape(words)));
+            body.push_str(&format!("<li>{words}</li>\n"));
         }
         body.push_str("</ul>\n");
     }
+    let terms = format!(
+        "<a href=\"{}\">{}</a>",
+        escape(&client.tos_uri),
+        escape(m.t("consent.terms"))
+    );
+    let policy = format!(
+        "<a href=\"{}\">{}</a>",
+        escape(&client.policy_uri),
+        escape(m.t("consent.policy"))
+    );
     body.push_str(&format!(
-        "<p>This covers every badge {issuer} has awarded you, including later ones, until you \
-         disconnect the app (from any of your badge pages). Read the app's \
-         <a href=\"{tos}\">terms</a> and <a href=\"{policy}\">privacy policy</a>.</p>\n",
-        issuer = escape(&issuer),
-        tos = escape(&client.tos_uri),
-        policy = escape(&client.policy_uri),
+        "<p>{}</p>\n",
+        fill(
+            m,
+            "consent.covers",
+            &[
+                ("issuer", &bdi(&issuer)),
+                ("terms", &terms),
+                ("policy", &policy)
+            ]
+        )
     ));
     let action = escape(&endpoint(&state.issuer.base_url(), "/oauth/authorize"));
     body.push_str(&format!(
         "<form method=\"post\" action=\"{action}\">\n\
          <input type=\"hidden\" name=\"request\" value=\"{request}\">\n\
          <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\n\
-         <label for=\"claim\">To show these are your badges, paste the claim link of any one of \
-         them (from the message you received when it was awarded)</label>\
-         <input id=\"claim\" name=\"claim\" autocomplete=\"off\" spellcheck=\"false\">\n\
-         <button name=\"decision\" value=\"approve\">Allow</button> \
-         <button name=\"decision\" value=\"deny\">Deny</button>\n</form>\n",
+         <input type=\"hidden\" name=\"lang\" value=\"{lang}\">\n\
+         <label for=\"claim\">{label}</label>\
+         <input id=\"claim\" name=\"claim\" autocomplete=\"off\" spellcheck=\"false\" dir=\"ltr\">\n\
+         <button name=\"decision\" value=\"approve\">{allow}</button> \
+         <button name=\"decision\" value=\"deny\">{deny}</button>\n</form>\n",
         request = escape(request_id),
         csrf = escape(csrf),
+        lang = escape(m.lang()),
+        label = escape(m.t("consent.claim_label")),
+        allow = escape(m.t("consent.allow")),
+        deny = escape(m.t("consent.deny")),
     ));
     let redirect_origin = origin_of(&request.redirect_uri).unwrap_or_default();
+    let again = Lang {
+        m: l.m,
+        here: Some(
+            l.here
+                .clone()
+                .unwrap_or_else(|| request_again(state, request)),
+        ),
+    };
     page(
+        &again,
         status,
-        &format!("Connect {} to your badges", client.client_name),
+        &m.format("consent.title", &[("name", &client.client_name)]),
         &body,
         &format!("'self' {redirect_origin}"),
     )
@@ -418,6 +539,7 @@ fn consent_page(
 
 async fn decision(
     state: &AppState,
+    l: &Lang<'_>,
     params: &HashMap<String, String>,
     cookie: Option<&str>,
 ) -> Response {
@@ -426,10 +548,10 @@ async fn decision(
     let csrf = get("csrf_token");
     let gone = || {
         error_page(
+            l,
             StatusCode::BAD_REQUEST,
-            "This request is no longer valid",
-            "This approval page has expired or was already used. Go back to the app and \
-             start connecting again.",
+            "consent.error.gone",
+            "consent.error.gone_text",
         )
     };
     if !well_formed(request_id, REQUEST_PREFIX) {
@@ -438,16 +560,16 @@ async fn decision(
     let record = match state.issuer.store().authorization_request(request_id).await {
         Ok(Some(r)) => r,
         Ok(None) => return gone(),
-        Err(e) => return server_error(e),
+        Err(e) => return server_error(l, e),
     };
     let cookie_ok = cookie
         .is_some_and(|c| c.len() == csrf.len() && bool::from(c.as_bytes().ct_eq(csrf.as_bytes())));
     if !cookie_ok || !record.csrf_matches(csrf) {
         return error_page(
+            l,
             StatusCode::FORBIDDEN,
-            "Request refused",
-            "This form was not sent from the approval page in this browser. Go back to the app \
-             and start connecting again.",
+            "consent.error.forbidden",
+            "consent.error.forbidden_text",
         );
     }
     let now = crate::store::now_seconds();
@@ -457,10 +579,10 @@ async fn decision(
     let client = match state.issuer.store().client(&record.client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return gone(),
-        Err(e) => return server_error(e),
+        Err(e) => return server_error(l, e),
     };
     let Some(registration) = registration_of(&client.metadata) else {
-        return server_error("a stored client registration cannot be read");
+        return server_error(l, "a stored client registration cannot be read");
     };
     match get("decision") {
         "deny" => {
@@ -480,6 +602,7 @@ async fn decision(
                     )
                     .await;
                     redirect_error(
+                        l,
                         &r.redirect_uri,
                         "access_denied",
                         "the learner did not allow the access",
@@ -487,12 +610,13 @@ async fn decision(
                     )
                 }
                 Ok(None) => gone(),
-                Err(e) => server_error(e),
+                Err(e) => server_error(l, e),
             }
         }
         "approve" => {
             approve(
                 state,
+                l,
                 &registration,
                 &client.id,
                 &record,
@@ -503,9 +627,10 @@ async fn decision(
             .await
         }
         _ => error_page(
+            l,
             StatusCode::BAD_REQUEST,
-            "Invalid request",
-            "Choose Allow or Deny.",
+            "consent.error.invalid_request",
+            "consent.error.choose",
         ),
     }
 }
@@ -513,6 +638,7 @@ async fn decision(
 #[allow(clippy::too_many_arguments)]
 async fn approve(
     state: &AppState,
+    l: &Lang<'_>,
     registration: &ClientRegistration,
     client_id: &str,
     record: &AuthRequestRecord,
@@ -526,7 +652,7 @@ async fn approve(
         Some(token) => match state.issuer.store().redeem_claim_token(&token, now).await {
             Ok(Some(c)) => Some(c.learner_key),
             Ok(None) | Err(StoreError::ClaimExpired { .. }) => None,
-            Err(e) => return server_error(e),
+            Err(e) => return server_error(l, e),
         },
     };
     let Some(learner_key) = learner else {
@@ -537,24 +663,25 @@ async fn approve(
             .await
         {
             Ok(n) => n,
-            Err(e) => return server_error(e),
+            Err(e) => return server_error(l, e),
         };
         if attempts >= MAX_CLAIM_ATTEMPTS {
             return error_page(
+                l,
                 StatusCode::BAD_REQUEST,
-                "Too many attempts",
-                "Too many claim links were not accepted for this request. Go back to the app \
-                 and start connecting again.",
+                "consent.error.too_many",
+                "consent.error.too_many_claims",
             );
         }
         return consent_page(
             state,
+            l,
             StatusCode::BAD_REQUEST,
             registration,
             record,
             request_id,
             csrf,
-            Some(CLAIM_REFUSED),
+            Some(l.m.t("consent.claim_refused")),
         );
     };
     let code_expires = now + chrono::Duration::seconds(CODE_TTL_SECONDS);
@@ -587,15 +714,15 @@ async fn approve(
                 ],
             ) {
                 Some(location) => see_other(&location),
-                None => server_error("a registered redirect URI is not a URL"),
+                None => server_error(l, "a registered redirect URI is not a URL"),
             }
         }
         Ok(_) => error_page(
+            l,
             StatusCode::BAD_REQUEST,
-            "This request is no longer valid",
-            "This approval page has expired or was already used. Go back to the app and \
-             start connecting again.",
+            "consent.error.gone",
+            "consent.error.gone_text",
         ),
-        Err(e) => server_error(e),
+        Err(e) => server_error(l, e),
     }
 }
