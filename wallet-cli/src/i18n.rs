@@ -83,7 +83,7 @@ mod tests {
     }
 
     /// A translation is not the English text copied; the few identical ones are words French
-    /// shares with English or a pattern of placeholders, listed here.
+    /// or Spanish share with English or a pattern of placeholders, listed here.
     #[test]
     fn every_language_translates_the_wallets_words() {
         const SAME: &[&str] = &[
@@ -91,6 +91,7 @@ mod tests {
             "wallet.card.description",
             "wallet.card.format",
             "wallet.offer.absent",
+            "wallet.error",
         ];
         let english = Catalogue::parse("en", LAYER[0].1).unwrap();
         for (lang, text) in &LAYER[1..] {
