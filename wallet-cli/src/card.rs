@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use passerelle_core::i18n::Messages;
 use passerelle_core::model;
 use passerelle_core::verify::{
-    self, CardDetails, CheckOptions, EndorsementReport, Fetched, FrameworkKind, Outcome,
-    Presented, ResultDetail, Standing,
+    self, CardDetails, CheckOptions, EndorsementReport, Fetched, FrameworkKind, Outcome, Presented,
+    ResultDetail, Standing,
 };
 use serde_json::{json, Value};
 
@@ -167,7 +167,8 @@ pub fn detail_lines(details: &CardDetails, m: &Messages<'_>) -> Vec<(String, Str
     if let Some(kind) = &details.achievement_type {
         line(
             "card.type",
-            term(m, "achievement_type", kind).unwrap_or_else(|| verify::achievement_type_words(kind)),
+            term(m, "achievement_type", kind)
+                .unwrap_or_else(|| verify::achievement_type_words(kind)),
         );
     }
     if let Some(code) = &details.human_code {
@@ -188,7 +189,10 @@ pub fn detail_lines(details: &CardDetails, m: &Messages<'_>) -> Vec<(String, Str
             "card.credits",
             m.format(
                 "card.credits_of",
-                &[("earned", &number(earned)), ("available", &number(available))],
+                &[
+                    ("earned", &number(earned)),
+                    ("available", &number(available)),
+                ],
             ),
         ),
         (Some(credits), Some(_)) => line("card.credits", number(credits)),
@@ -198,7 +202,10 @@ pub fn detail_lines(details: &CardDetails, m: &Messages<'_>) -> Vec<(String, Str
         ),
         (None, Some(available)) => line(
             "card.credits",
-            m.format("card.credits_available", &[("available", &number(available))]),
+            m.format(
+                "card.credits_available",
+                &[("available", &number(available))],
+            ),
         ),
         (None, None) => {}
     }
@@ -216,7 +223,10 @@ pub fn detail_lines(details: &CardDetails, m: &Messages<'_>) -> Vec<(String, Str
             "card.studied",
             m.format("card.studied_from", &[("start", start)]),
         ),
-        (None, Some(end)) => line("card.studied", m.format("card.studied_until", &[("end", end)])),
+        (None, Some(end)) => line(
+            "card.studied",
+            m.format("card.studied_until", &[("end", end)]),
+        ),
         (None, None) => {}
     }
     for result in &details.results {
@@ -279,7 +289,7 @@ fn result_text(result: &ResultDetail, m: &Messages<'_>) -> String {
     if parts.is_empty() {
         parts.push(m.t("result.unnamed").to_owned());
     }
-    text.push_str(&parts.join(", "));
+    text.push_str(&parts.join(m.t("wallet.list_comma")));
     let mut scale = Vec::new();
     if let Some(kind) = &result.result_type {
         scale.push(term(m, "result_type", kind).unwrap_or_else(|| verify::result_type_words(kind)));
@@ -294,7 +304,7 @@ fn result_text(result: &ResultDetail, m: &Messages<'_>) -> String {
         scale.push(m.format("result.required", &[("required", &m.number(required))]));
     }
     if !scale.is_empty() {
-        text.push_str(&format!(" ({})", scale.join("; ")));
+        text.push_str(&format!(" ({})", scale.join(m.t("wallet.list_semicolon"))));
     }
     if let Some(id) = &result.unresolved_description {
         text.push(' ');
@@ -349,7 +359,10 @@ pub fn endorsement_lines(
             label,
             m.format(
                 "endorsements.more",
-                &[("count", &m.number(&report.endorsements_not_checked.to_string()))],
+                &[(
+                    "count",
+                    &m.number(&report.endorsements_not_checked.to_string()),
+                )],
             ),
         ));
     }

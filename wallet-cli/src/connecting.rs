@@ -65,13 +65,22 @@ pub(crate) fn connect(
             ));
         }
     }
-    let failed = || m.format("wallet.connect.failed", &[("provider", &safe(provider.as_str()))]);
-    let warn = |message: String| eprintln!("{}", m.format("wallet.warning", &[("message", &message)]));
+    let failed = || {
+        m.format(
+            "wallet.connect.failed",
+            &[("provider", &safe(provider.as_str()))],
+        )
+    };
+    let warn =
+        |message: String| eprintln!("{}", m.format("wallet.warning", &[("message", &message)]));
     let note = |message: String| eprintln!("{}", m.format("wallet.note", &[("message", &message)]));
     let fetcher = network.fetcher()?;
     let (description, warnings) = discovery::discover(&fetcher, &provider).with_context(failed)?;
     for warning in &warnings {
-        warn(m.format("wallet.connect.description_warning", &[("warning", &safe(warning))]));
+        warn(m.format(
+            "wallet.connect.description_warning",
+            &[("warning", &safe(warning))],
+        ));
     }
     eprintln!(
         "{}",
@@ -86,14 +95,20 @@ pub(crate) fn connect(
     let (revocation_url, unrevocable) =
         discovery::revocation_endpoint(&fetcher, &provider).with_context(failed)?;
     if let Some(reason) = unrevocable {
-        note(m.format("wallet.connect.no_revocation", &[("reason", &safe(&reason))]));
+        note(m.format(
+            "wallet.connect.no_revocation",
+            &[("reason", &safe(&reason))],
+        ));
     }
     let loopback = Loopback::bind().with_context(failed)?;
     let redirect_uri = loopback.redirect_uri();
     let (registered, warnings) =
         grant::register(&fetcher, &description, &redirect_uri).with_context(failed)?;
     for warning in &warnings {
-        warn(m.format("wallet.connect.registration_warning", &[("warning", &safe(warning))]));
+        warn(m.format(
+            "wallet.connect.registration_warning",
+            &[("warning", &safe(warning))],
+        ));
     }
     let scopes = grant::scopes_to_request(registered.scope.as_deref()).with_context(failed)?;
     let pending =
@@ -260,7 +275,8 @@ fn pull(
     })?;
     let fetched = sync::fetch_all(fetcher, &api, &tokens.access_token, &title)
         .with_context(|| m.format("wallet.sync.fetch_failed", &[("title", &safe(&title))]))?;
-    let warn = |message: String| eprintln!("{}", m.format("wallet.warning", &[("message", &message)]));
+    let warn =
+        |message: String| eprintln!("{}", m.format("wallet.warning", &[("message", &message)]));
     for warning in &fetched.warnings {
         warn(format!("{}: {}", safe(&title), safe(warning)));
     }
@@ -365,7 +381,8 @@ pub(crate) fn sync(
             }
             Err(e) => {
                 let title = wallet.index.connections[at].title.clone();
-                failures.push(e.context(m.format("wallet.sync.failed", &[("title", &safe(&title))])));
+                failures
+                    .push(e.context(m.format("wallet.sync.failed", &[("title", &safe(&title))])));
             }
         }
     }
@@ -379,7 +396,10 @@ pub(crate) fn sync(
             for e in &failures {
                 eprintln!(
                     "{}",
-                    m.format("wallet.error", &[("message", &safe(&crate::error_text(e, m)))])
+                    m.format(
+                        "wallet.error",
+                        &[("message", &safe(&crate::error_text(e, m)))]
+                    )
                 );
             }
             Err(anyhow!(m.format(
@@ -462,7 +482,10 @@ pub(crate) fn disconnect(
     wallet.save_index()?;
     match outcome {
         Ok(()) => {
-            eprintln!("{}", m.format("wallet.disconnect.done", &[("title", &title)]));
+            eprintln!(
+                "{}",
+                m.format("wallet.disconnect.done", &[("title", &title)])
+            );
             Ok(0)
         }
         Err(e) => {
@@ -539,12 +562,15 @@ pub(crate) fn connections(
                 Some(name) => format!("{} ({})", safe(name), safe(id)),
                 None => safe(id),
             };
-            println!("    {}", m.format("wallet.connections.you_there", &[("who", &who)]));
+            println!(
+                "    {}",
+                m.format("wallet.connections.you_there", &[("who", &who)])
+            );
         }
-        let last = c
-            .last_sync
-            .as_deref()
-            .map_or_else(|| m.t("wallet.connections.never").to_owned(), |t| m.moment(t));
+        let last = c.last_sync.as_deref().map_or_else(
+            || m.t("wallet.connections.never").to_owned(),
+            |t| m.moment(t),
+        );
         println!(
             "    {}{}",
             m.format(
@@ -586,12 +612,9 @@ fn find(wallet: &Wallet, name: &str, m: &Messages<'_>) -> Result<usize> {
     }
     list.iter()
         .position(|c| same_provider(&c.provider, name))
-        .ok_or_else(|| {
-            anyhow!(m.format(
-                "wallet.connections.unknown",
-                &[("provider", &safe(name))]
-            ))
-        })
+        .ok_or_else(
+            || anyhow!(m.format("wallet.connections.unknown", &[("provider", &safe(name))])),
+        )
 }
 
 /// Two spellings of one provider URL (a trailing slash aside).

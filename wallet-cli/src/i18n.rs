@@ -83,7 +83,7 @@ mod tests {
     }
 
     /// A translation is not the English text copied; the few identical ones are words French
-    /// or Spanish share with English or a pattern of placeholders, listed here.
+    /// or Spanish share with English, punctuation or a pattern of placeholders, listed here.
     #[test]
     fn every_language_translates_the_wallets_words() {
         const SAME: &[&str] = &[
@@ -92,6 +92,9 @@ mod tests {
             "wallet.card.format",
             "wallet.offer.absent",
             "wallet.error",
+            "wallet.report.check",
+            "wallet.list_comma",
+            "wallet.list_semicolon",
         ];
         let english = Catalogue::parse("en", LAYER[0].1).unwrap();
         for (lang, text) in &LAYER[1..] {
@@ -125,7 +128,9 @@ mod tests {
         assert_eq!(pick(None, None).unwrap(), "en");
         assert_eq!(pick(Some("zh"), Some("fr_FR.UTF-8")).unwrap(), "zh");
         assert_eq!(pick(Some("pt-BR"), None).unwrap_err().given, "pt-BR");
-        let error = pick(Some("xx"), Some("fr_FR.UTF-8")).unwrap_err().to_string();
+        let error = pick(Some("xx"), Some("fr_FR.UTF-8"))
+            .unwrap_err()
+            .to_string();
         for lang in LANGUAGES {
             assert!(error.contains(lang), "{error}");
         }
@@ -147,7 +152,11 @@ mod tests {
             Some("C".into())
         );
         assert_eq!(
-            environment_locale(env(&[("LANG", "es_ES"), ("LC_ALL", ""), ("LC_MESSAGES", " ")])),
+            environment_locale(env(&[
+                ("LANG", "es_ES"),
+                ("LC_ALL", ""),
+                ("LC_MESSAGES", " ")
+            ])),
             Some("es_ES".into())
         );
         assert_eq!(environment_locale(env(&[])), None);

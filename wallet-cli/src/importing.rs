@@ -37,10 +37,18 @@ pub(crate) fn import(
     network: &Network,
     m: &Messages<'_>,
 ) -> Result<u8> {
-    let nothing = || m.format("wallet.import.nothing_from", &[("source", &safe(source_text))]);
+    let nothing = || {
+        m.format(
+            "wallet.import.nothing_from",
+            &[("source", &safe(source_text))],
+        )
+    };
     let offer = source::offer_in(source_text).with_context(nothing)?;
     if offer.is_none() && options.offer.format.is_some() {
-        bail!(m.format("wallet.import.format_not_offer", &[("source", &safe(source_text))]));
+        bail!(m.format(
+            "wallet.import.format_not_offer",
+            &[("source", &safe(source_text))]
+        ));
     }
     if offer.is_none() && options.offer.tx_code.is_some() {
         let message = m.t("wallet.import.tx_code_unused");
@@ -144,7 +152,7 @@ impl Policy<'_> {
         let presented = checking::parse(&item.text).with_context(|| {
             m.format("wallet.import.unreadable", &[("found", &safe(&item.how))])
         })?;
-        let checked = checking::check(wallet, &presented, now, fetcher, false)?;
+        let checked = checking::check(wallet, &presented, now, fetcher, false, m)?;
         let report = &checked.report;
         let assessed = import::assess(&item, &presented, report, &store::timestamp(now));
         let standing = if assessed.failed {
@@ -175,7 +183,11 @@ impl Policy<'_> {
             return Ok(Imported::refusal(&item.how, &assessed, report, false));
         }
         print_checks(m.t("wallet.import.failed_label"), &assessed.failures, m);
-        print_checks(m.t("wallet.import.not_checked_label"), &assessed.not_checked, m);
+        print_checks(
+            m.t("wallet.import.not_checked_label"),
+            &assessed.not_checked,
+            m,
+        );
         if decision == Decision::Ask && !ask_keep_unchecked(self.stdin_pass, self.json, m)? {
             eprintln!("{}", m.t("wallet.import.refused_unchecked"));
             wallet.save_index()?;
@@ -186,7 +198,10 @@ impl Policy<'_> {
         if assessed.failed {
             eprintln!("{}", m.t("wallet.import.kept_forced"));
         } else if assessed.unchecked {
-            eprintln!("{}", m.format("wallet.import.kept_unchecked", &[("number", &n)]));
+            eprintln!(
+                "{}",
+                m.format("wallet.import.kept_unchecked", &[("number", &n)])
+            );
         }
         eprintln!("{}", m.format("wallet.import.stored", &[("number", &n)]));
         Ok(Imported::Stored {
@@ -216,10 +231,19 @@ fn ask_keep_unchecked(stdin_pass: bool, json: bool, m: &Messages<'_>) -> Result<
 /// Prints the checks that failed or were not made, by their titles, with their details.
 fn print_checks(label: &str, checks: &[&Check], m: &Messages<'_>) {
     for check in checks {
+        let line = m.format(
+            "wallet.report.check",
+            &[
+                ("title", check_title(check, m)),
+                ("message", &safe(&m.message(&check.message))),
+            ],
+        );
         eprintln!(
-            "  {label}: {}: {}",
-            check_title(check, m),
-            safe(&m.message(&check.message))
+            "  {}",
+            m.format(
+                "wallet.report.check",
+                &[("title", label), ("message", &line)]
+            )
         );
         for detail in &check.details {
             eprintln!("    {}", safe(&m.message(detail)));

@@ -28,8 +28,8 @@ use passerelle_wallet::i18n::{self, Messages};
 use passerelle_wallet::import::Keep;
 use passerelle_wallet::oid4vci::CredentialFormat;
 use passerelle_wallet::present::{Draft, Request};
-use passerelle_wallet::store::{self, Access, Entry, RestoreError, StoreError, Wallet};
 use passerelle_wallet::source::SourceError;
+use passerelle_wallet::store::{self, Access, Entry, RestoreError, StoreError, Wallet};
 use passerelle_wallet::{card, export};
 use zeroize::Zeroizing;
 
@@ -162,10 +162,9 @@ fn localized_cause(cause: &(dyn std::error::Error + 'static), m: &Messages<'_>) 
                 "wallet.error.network_refused",
                 &[("reason", &policy.to_string())],
             )),
-            FetchError::Network { url, reason } => Some(m.format(
-                "wallet.error.network",
-                &[("url", url), ("reason", reason)],
-            )),
+            FetchError::Network { url, reason } => {
+                Some(m.format("wallet.error.network", &[("url", url), ("reason", reason)]))
+            }
             FetchError::Status { url, status } => Some(m.format(
                 "wallet.error.http_status",
                 &[("url", url), ("status", &status.to_string())],
@@ -173,7 +172,10 @@ fn localized_cause(cause: &(dyn std::error::Error + 'static), m: &Messages<'_>) 
             _ => None,
         };
     }
-    if cause.downcast_ref::<passerelle_core::verify::VerifyInputError>().is_some() {
+    if cause
+        .downcast_ref::<passerelle_core::verify::VerifyInputError>()
+        .is_some()
+    {
         return Some(m.format(
             "wallet.error.not_a_credential",
             &[("reason", &cause.to_string())],
@@ -292,8 +294,8 @@ fn run(cli: Cli, m: Messages<'_>) -> Result<u8> {
             &dir,
             stdin_pass,
             &numbers,
-            &challenge,
-            &domain,
+            // Checked before the passphrase is asked for.
+            &Request::new(&challenge, &domain)?,
             out.as_deref(),
             suite,
             m,
@@ -418,13 +420,12 @@ fn write_output(path: &Path, bytes: &[u8], m: &Messages<'_>) -> Result<()> {
     } else {
         std::env::current_dir()?.join(path)
     };
-    store::write_atomic(&absolute, bytes)
-        .with_context(|| {
-            m.format(
-                "wallet.error.cannot_write",
-                &[("path", &path.display().to_string())],
-            )
-        })
+    store::write_atomic(&absolute, bytes).with_context(|| {
+        m.format(
+            "wallet.error.cannot_write",
+            &[("path", &path.display().to_string())],
+        )
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,12 +512,7 @@ fn list(dir: &Path, stdin_pass: bool, json: bool, m: &Messages<'_>) -> Result<u8
             "{:>4}  {:<40}  {:<30}  {:<10}  {}",
             entry.number,
             truncate(
-                &safe(
-                    entry
-                        .achievement
-                        .as_deref()
-                        .unwrap_or(m.t("card.unnamed"))
-                ),
+                &safe(entry.achievement.as_deref().unwrap_or(m.t("card.unnamed"))),
                 40
             ),
             truncate(&safe(issuer), 30),
@@ -663,6 +659,7 @@ fn verify(
         Utc::now(),
         fetcher.as_ref(),
         online,
+        m,
     )?;
     if let Some(stored) = wallet
         .index
@@ -683,10 +680,7 @@ fn verify(
             ..
         } = &checked;
         let credential = checking::credential_of(&presented);
-        print!(
-            "{}",
-            reporting::report_text(report, credential.as_ref(), m)
-        );
+        print!("{}", reporting::report_text(report, credential.as_ref(), m));
         if !refresh_failures.is_empty() {
             println!("\n{}", m.t("wallet.verify.refresh_failed"));
             for (url, reason) in refresh_failures {
@@ -717,12 +711,7 @@ fn verify(
 fn delete(dir: &Path, stdin_pass: bool, number: u64, yes: bool, m: &Messages<'_>) -> Result<u8> {
     let mut wallet = open(dir, stdin_pass, Access::Write, m)?;
     let entry = find(&wallet, number, m)?;
-    let name = safe(
-        entry
-            .achievement
-            .as_deref()
-            .unwrap_or(m.t("card.unnamed")),
-    );
+    let name = safe(entry.achievement.as_deref().unwrap_or(m.t("card.unnamed")));
     let args = [("number", number.to_string()), ("name", name)];
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     if !yes {
@@ -747,13 +736,11 @@ fn present(
     dir: &Path,
     stdin_pass: bool,
     numbers: &[u64],
-    challenge: &str,
-    domain: &str,
+    request: &Request,
     out: Option<&Path>,
     suite: SuiteArg,
     m: &Messages<'_>,
 ) -> Result<u8> {
-    let request = Request::new(challenge, domain)?;
     let wallet = open(dir, stdin_pass, Access::Read, m)?;
     let holder = wallet.index.holder()?;
     let mut draft = Draft::new(&holder)?;
@@ -775,12 +762,7 @@ fn present(
         SuiteArg::EddsaRdfc2022 => Cryptosuite::EddsaRdfc2022,
         SuiteArg::EddsaJcs2022 => Cryptosuite::EddsaJcs2022,
     };
-    let text = draft.sign(
-        &holder,
-        &request,
-        cryptosuite,
-        &store::timestamp(Utc::now()),
-    )?;
+    let text = draft.sign(&holder, request, cryptosuite, &store::timestamp(Utc::now()))?;
     match out {
         Some(path) => {
             write_output(path, text.as_bytes(), m)?;
@@ -876,7 +858,10 @@ fn backup(dir: &Path, stdin_pass: bool, file: &Path, m: &Messages<'_>) -> Result
         m.format(
             "wallet.backup.done",
             &[
-                ("count", &m.number(&wallet.index.credentials.len().to_string())),
+                (
+                    "count",
+                    &m.number(&wallet.index.credentials.len().to_string())
+                ),
                 ("path", &file.display().to_string())
             ]
         )

@@ -102,7 +102,10 @@ fn show_offer(offer: &Offer, languages: &[String], m: &Messages<'_>) {
             "  ({})",
             m.format(
                 "wallet.offer.skipped",
-                &[("id", &safe(&skipped.id)), ("reason", &safe(&skipped.reason))]
+                &[
+                    ("id", &safe(&skipped.id)),
+                    ("reason", &safe(&skipped.reason))
+                ]
             )
         );
     }
@@ -181,7 +184,9 @@ fn is_shape(e: &oid4vci::Oid4vciError) -> bool {
 /// ` (6 digits: "…")` — what the offer says of its code.
 fn tx_code_hint(tx_code: &TxCode, m: &Messages<'_>) -> String {
     let shape = match (tx_code.length, tx_code.input_mode.as_deref()) {
-        (Some(n), Some("text")) => Some(m.format("wallet.offer.characters", &[("n", &n.to_string())])),
+        (Some(n), Some("text")) => {
+            Some(m.format("wallet.offer.characters", &[("n", &n.to_string())]))
+        }
         (Some(n), _) => Some(m.format("wallet.offer.digits", &[("n", &n.to_string())])),
         (None, Some("text")) => None,
         (None, _) => Some(m.t("wallet.offer.some_digits").to_owned()),
@@ -262,7 +267,10 @@ fn notify(
     if let Err(e) = offer.notify(fetcher, access, id, event, description) {
         let message = m.format(
             "wallet.offer.notify_failed",
-            &[("event", &event.to_string()), ("reason", &safe(&e.to_string()))],
+            &[
+                ("event", &event.to_string()),
+                ("reason", &safe(&e.to_string())),
+            ],
         );
         eprintln!("{}", m.format("wallet.warning", &[("message", &message)]));
     }

@@ -67,7 +67,13 @@ fn labelled(out: &mut String, pad: &str, lines: &[(String, String)]) {
     }
 }
 
-fn render(out: &mut String, report: &Report, credential: Option<&Value>, m: &Messages<'_>, indent: usize) {
+fn render(
+    out: &mut String,
+    report: &Report,
+    credential: Option<&Value>,
+    m: &Messages<'_>,
+    indent: usize,
+) {
     let pad = " ".repeat(indent);
     let key = verdict_key(report.verdict());
     let _ = writeln!(
@@ -112,7 +118,10 @@ fn render(out: &mut String, report: &Report, credential: Option<&Value>, m: &Mes
             lines.push((m.t("card.issued").to_owned(), m.date(&issued.to_rfc3339())));
         }
         if let Some(signed) = &dates.signed {
-            lines.push((m.t("card.signed").to_owned(), m.moment(&signed.to_rfc3339())));
+            lines.push((
+                m.t("card.signed").to_owned(),
+                m.moment(&signed.to_rfc3339()),
+            ));
         }
         if let Some(until) = &summary.valid_until {
             lines.push((m.t("card.expires").to_owned(), m.date(&until.to_rfc3339())));
@@ -137,19 +146,32 @@ fn render(out: &mut String, report: &Report, credential: Option<&Value>, m: &Mes
         let fill = " ".repeat(width - word.chars().count());
         let _ = writeln!(
             out,
-            "{pad}  [{word}]{fill} {}: {}",
-            check_title(check, m),
-            safe(&m.message(&check.message))
+            "{pad}  [{word}]{fill} {}",
+            m.format(
+                "wallet.report.check",
+                &[
+                    ("title", check_title(check, m)),
+                    ("message", &safe(&m.message(&check.message)))
+                ]
+            )
         );
         for detail in &check.details {
-            let _ = writeln!(out, "{pad}  {}    · {}", " ".repeat(width + 2), safe(&m.message(detail)));
+            let _ = writeln!(
+                out,
+                "{pad}  {}    · {}",
+                " ".repeat(width + 2),
+                safe(&m.message(detail))
+            );
         }
     }
     for (n, inner) in report.credentials().iter().enumerate() {
         let _ = writeln!(
             out,
             "\n{pad}  {}",
-            m.format("wallet.report.credential_n", &[("n", &m.number(&(n + 1).to_string()))])
+            m.format(
+                "wallet.report.credential_n",
+                &[("n", &m.number(&(n + 1).to_string()))]
+            )
         );
         render(out, inner, None, m, indent + 4);
     }
@@ -157,12 +179,19 @@ fn render(out: &mut String, report: &Report, credential: Option<&Value>, m: &Mes
         let _ = writeln!(out, "\n{pad}  {}:", m.t("endorsements.title"));
     }
     for endorsement in report.endorsements() {
-        let _ = writeln!(out, "{pad}    {}", safe(&card::endorsement_headline(endorsement, m)));
+        let _ = writeln!(
+            out,
+            "{pad}    {}",
+            safe(&card::endorsement_headline(endorsement, m))
+        );
         let mut lines = Vec::new();
         if let Some(endorsed) = &endorsement.endorsed {
             lines.push((m.t("endorsements.endorses").to_owned(), endorsed.clone()));
         }
-        lines.push((m.t("endorsements.found_at").to_owned(), endorsement.found_at.clone()));
+        lines.push((
+            m.t("endorsements.found_at").to_owned(),
+            endorsement.found_at.clone(),
+        ));
         if let Some(comment) = &endorsement.comment {
             lines.push((m.t("endorsements.comment").to_owned(), comment.clone()));
         }
@@ -175,7 +204,10 @@ fn render(out: &mut String, report: &Report, credential: Option<&Value>, m: &Mes
             "{pad}    {}",
             m.format(
                 "endorsements.more",
-                &[("count", &m.number(&report.endorsements_not_checked.to_string()))]
+                &[(
+                    "count",
+                    &m.number(&report.endorsements_not_checked.to_string())
+                )]
             )
         );
     }

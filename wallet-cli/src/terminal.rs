@@ -50,8 +50,7 @@ pub(crate) fn verdict_label(entry: &Entry, m: &Messages<'_>) -> String {
 pub(crate) fn is_yes(answer: &str, m: &Messages<'_>) -> bool {
     let answer = answer.trim().to_lowercase();
     matches!(answer.as_str(), "y" | "yes")
-        || m
-            .t("wallet.prompt.yes_words")
+        || m.t("wallet.prompt.yes_words")
             .split(',')
             .any(|word| !word.trim().is_empty() && word.trim().to_lowercase() == answer)
 }

@@ -92,11 +92,13 @@ fn wallet_with_badge() -> Wallet {
     wallet
 }
 
+/// (environment, `--lang`, a verdict in that language, a check title in it).
+type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>, &'a str, &'a str);
+
 #[test]
 fn the_locale_variables_and_lang_choose_the_language_of_verify_and_show() {
     let wallet = wallet_with_badge();
-    // (environment, --lang, a verdict in that language, a check title in it)
-    let cases: [(&[(&str, &str)], Option<&str>, &str, &str); 7] = [
+    let cases: [Case<'_>; 7] = [
         (&[], None, "VERIFIED", "Signature"),
         (&[("LANG", "fr_FR.UTF-8")], None, "VÉRIFIÉE", "Signature"),
         (
@@ -179,7 +181,10 @@ fn a_language_the_wallet_does_not_speak_is_a_clear_error_or_english() {
     assert_eq!(out.status.code(), Some(3), "{said}");
     assert!(!said.contains("wrong passphrase"), "{said}");
     assert!(said.contains("пароль"), "{said}");
-    let out = wallet.run(&["import", "/nowhere/badge.json"], &[("LANG", "es_ES.UTF-8")]);
+    let out = wallet.run(
+        &["import", "/nowhere/badge.json"],
+        &[("LANG", "es_ES.UTF-8")],
+    );
     let said = text(&out);
     assert_eq!(out.status.code(), Some(2), "{said}");
     assert!(said.contains("no se importó nada"), "{said}");
@@ -220,7 +225,9 @@ fn credential_text_stays_escaped_in_every_language() {
         let out = wallet.run(&["show", "1", "--lang", lang], &[]);
         let shown = text(&out);
         assert_eq!(out.status.code(), Some(0), "{shown}");
-        for raw in ['\u{1b}', '\u{9b}', '\u{7}', '\u{202e}', '\u{2066}', '\u{2069}'] {
+        for raw in [
+            '\u{1b}', '\u{9b}', '\u{7}', '\u{202e}', '\u{2066}', '\u{2069}',
+        ] {
             assert!(!shown.contains(raw), "{lang}: {raw:?} in {shown}");
         }
         assert!(shown.contains("Knots\\u{1b}[2J"), "{lang}: {shown}");
