@@ -76,12 +76,9 @@ fn render(
 ) {
     let pad = " ".repeat(indent);
     let key = verdict_key(report.verdict());
-    let _ = writeln!(
-        out,
-        "{pad}{} — {}",
-        verdict_word(report.verdict(), m),
-        m.t(&format!("{key}.text"))
-    );
+    // The verdict alone on its line (scripts and tests look for it), what it means below.
+    let _ = writeln!(out, "{pad}{}", verdict_word(report.verdict(), m));
+    let _ = writeln!(out, "{pad}  {}", m.t(&format!("{key}.text")));
     let mut lines = Vec::new();
     if let Some(summary) = &report.summary {
         let lang = Some(m.lang());
