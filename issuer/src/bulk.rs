@@ -438,6 +438,9 @@ pub enum RowOutcome {
         existing: bool,
         /// The learner's email, only if the issuer keeps emails.
         learner_email: Option<String>,
+        /// The learner's name from the input row (printed on `issue --out`'s certificate);
+        /// never stored, so `None` for rows without one.
+        learner_name: Option<String>,
     },
     /// The row passed every check (dry run: nothing was signed or stored).
     Valid,
@@ -483,8 +486,8 @@ impl BulkSummary {
 struct PendingBatch {
     /// Results known before signing (failed rows, existing rows), in row order with the rest.
     early: Vec<RowResult>,
-    /// Rows being signed: (row, external id).
-    rows: Vec<(u64, Option<String>)>,
+    /// Rows being signed: (row, external id, learner name).
+    rows: Vec<(u64, Option<String>, Option<String>)>,
     signing: tokio::task::JoinHandle<Vec<Result<Signed, IssueError>>>,
     /// Whether the offers need a transaction code ([`BulkOptions::tx_code`]).
     tx_code: Option<bool>,
@@ -730,6 +733,7 @@ async fn prepare_batch(
                         credential: credential.credential,
                         existing: true,
                         learner_email: credential.learner_email,
+                        learner_name: p.learner_name.clone(),
                     },
                 });
             }
@@ -791,9 +795,9 @@ async fn prepare_batch(
     } else {
         vec![None; n]
     };
-    let rows: Vec<(u64, Option<String>)> = to_sign
+    let rows: Vec<(u64, Option<String>, Option<String>)> = to_sign
         .iter()
-        .map(|(row, p)| (*row, p.external_id.clone()))
+        .map(|(row, p)| (*row, p.external_id.clone(), p.learner_name.clone()))
         .collect();
     let actor = options.actor.clone();
     let signing = tokio::task::spawn_blocking(move || {
@@ -828,13 +832,13 @@ async fn finish_batch<F: FnMut(&RowResult)>(
     let mut results = batch.early;
     let mut records = Vec::new();
     let mut record_rows = Vec::new();
-    for ((row, external_id), outcome) in batch.rows.into_iter().zip(signed) {
+    for ((row, external_id, learner_name), outcome) in batch.rows.into_iter().zip(signed) {
         match outcome {
             Ok(mut s) => {
                 let tx_code = issuer.new_tx_code(batch.tx_code)?;
                 s.record.tx_code = tx_code.as_ref().map(|(_, check)| check.clone());
                 records.push(s.record);
-                record_rows.push((row, external_id, tx_code.map(|(pin, _)| pin)));
+                record_rows.push((row, external_id, learner_name, tx_code.map(|(pin, _)| pin)));
             }
             Err(e) if e.is_client_error() => results.push(failed(row, external_id, &e)),
             Err(e) => return Err(e),
@@ -842,7 +846,8 @@ async fn finish_batch<F: FnMut(&RowResult)>(
     }
     if !records.is_empty() {
         let committed = issuer.store().commit_issued(&records).await?;
-        for ((row, external_id, tx_code), c) in record_rows.into_iter().zip(committed) {
+        for ((row, external_id, learner_name, tx_code), c) in record_rows.into_iter().zip(committed)
+        {
             let existing = matches!(c.inserted, Inserted::Existing(_));
             let credential = match c.inserted {
                 Inserted::New(x) | Inserted::Existing(x) => x,
@@ -863,6 +868,7 @@ async fn finish_batch<F: FnMut(&RowResult)>(
                     tx_code: link.tx_code,
                     existing,
                     learner_email: credential.learner_email,
+                    learner_name,
                 },
             });
         }

@@ -7,6 +7,7 @@
 //! - [`config`]: the issuer directory's `issuer.toml`.
 //! - [`secret`]: issuer private keys encrypted at rest (Argon2id + XChaCha20-Poly1305).
 //! - [`artifacts`]: baked PNG/SVG badges and claim-link QR codes.
+//! - [`certificate`]: printable A4/Letter certificates (SVG) with a QR code of the credential.
 //! - [`bulk`]: bulk issuance from CSV or JSON lines, with progress and per-row results.
 //! - [`issuance`]: the issuance engine ([`issuance::Issuer`]) the CLI and the server share.
 //! - [`oid4vci`]: OpenID4VCI 1.0 issuance (pre-authorized code flow) over the core's rules.
@@ -32,6 +33,7 @@ pub mod achievements;
 pub mod artifacts;
 pub mod auth;
 pub mod bulk;
+pub mod certificate;
 pub mod config;
 pub mod endorsements;
 pub mod files;

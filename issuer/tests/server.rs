@@ -755,6 +755,63 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
         assert_eq!(inside, issued["credential"], "{file}");
     }
 
+    // The printable certificate (issue 17): A4 by default, Letter on request, a download with
+    // the claim pages' private headers; the credential's text escaped; its QR code scans back
+    // to the credential (the page printed at 300 dpi, photographed over the code).
+    assert!(html.contains(&format!("{path}/certificate.svg?paper=a4")));
+    assert!(html.contains(&format!("{path}/certificate.svg?paper=letter")));
+    for (query, size) in [
+        ("", "width=\"210mm\" height=\"297mm\""),
+        ("?paper=a4", "width=\"210mm\" height=\"297mm\""),
+        ("?paper=letter", "width=\"215.9mm\" height=\"279.4mm\""),
+    ] {
+        let page = c.get(&format!("{path}/certificate.svg{query}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{query}");
+        assert_eq!(page.header(header::CONTENT_TYPE), Some("image/svg+xml"));
+        assert_eq!(page.header(header::CACHE_CONTROL), Some("no-store"));
+        assert_eq!(page.header(header::REFERRER_POLICY), Some("no-referrer"));
+        assert_eq!(
+            page.header("x-robots-tag".parse().unwrap()),
+            Some("noindex, nofollow")
+        );
+        assert_eq!(
+            page.header(header::CONTENT_DISPOSITION),
+            Some("attachment; filename=\"certificate.svg\"")
+        );
+        let svg = page.text();
+        assert!(svg.contains(size), "{query}");
+        assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;"));
+        assert!(!svg.contains("<script"));
+        assert!(svg.contains(">Open Learning Lab</text>"));
+    }
+    let svg = c.get(&format!("{path}/certificate.svg")).await.text();
+    let printed = photograph_qr(&svg, 300.0, 8.0);
+    let scanned = passerelle_core::qr::scan(&printed).unwrap();
+    match passerelle_core::qr::decode(&scanned[0]).unwrap() {
+        passerelle_core::qr::QrPayload::Document(text) => {
+            assert_eq!(
+                serde_json::from_str::<Value>(&text).unwrap(),
+                issued["credential"]
+            )
+        }
+        other => panic!("the certificate's QR code holds {other:?}"),
+    }
+    let a5 = c.get(&format!("{path}/certificate.svg?paper=a5")).await;
+    assert_eq!(a5.status, StatusCode::BAD_REQUEST);
+    assert!(
+        a5.text()
+            .contains("unknown paper size &quot;a5&quot;: use a4 or letter"),
+        "{}",
+        a5.text()
+    );
+    assert_eq!(a5.header(header::CACHE_CONTROL), Some("no-store"));
+    assert_eq!(
+        c.get(&format!("/claim/clm_{}/certificate.svg", "0".repeat(64)))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
     let unknown = c.get(&format!("/claim/clm_{}", "0".repeat(64))).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert!(unknown.text().contains("not found"));
@@ -782,6 +839,54 @@ async fn claim_pages(db: &TestDb, transport: Transport) {
             .status,
         StatusCode::GONE
     );
+    assert_eq!(
+        c.get(&format!("/claim/{}/certificate.svg", expired.expose()))
+            .await
+            .status,
+        StatusCode::GONE
+    );
+}
+
+/// What a phone sees of a certificate printed at `dpi` when it frames the QR code: the page
+/// rasterised (this resvg draws no text; shapes and images it does) over the code (the
+/// `<g id="qr" transform="translate(x y) scale(module)">` the page draws, in millimetres) and
+/// `margin` mm around it, as a PNG.
+fn photograph_qr(svg: &str, dpi: f32, margin: f32) -> Vec<u8> {
+    use resvg::{tiny_skia, usvg};
+    let group = svg
+        .split_once("<g id=\"qr\" transform=\"translate(")
+        .unwrap()
+        .1;
+    let (translate, rest) = group.split_once(") scale(").unwrap();
+    let (module, rest) = rest.split_once(')').unwrap();
+    let side = rest.split_once("<rect width=\"").unwrap().1;
+    let side: f32 = side.split_once('"').unwrap().0.parse().unwrap();
+    let (x, y) = translate.split_once(' ').unwrap();
+    let (x, y, module): (f32, f32, f32) = (
+        x.parse().unwrap(),
+        y.parse().unwrap(),
+        module.parse().unwrap(),
+    );
+    assert!(module >= 0.5, "a module of {module} mm");
+    let tree = usvg::Tree::from_str(svg, &usvg::Options::default()).unwrap();
+    // One user unit is a millimetre; usvg sizes the page in CSS pixels, 96 to the inch.
+    let (px, scale) = (dpi / 25.4, dpi / 96.0);
+    let frame = ((side * module + 2.0 * margin) * px).ceil() as u32;
+    let mut pixmap = tiny_skia::Pixmap::new(frame, frame).unwrap();
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_row(
+            scale,
+            0.0,
+            0.0,
+            scale,
+            -(x - margin) * px,
+            -(y - margin) * px,
+        ),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().unwrap()
 }
 
 async fn the_api_needs_a_valid_token(db: &TestDb, transport: Transport) {

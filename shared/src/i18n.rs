@@ -339,6 +339,16 @@ impl<'a> Messages<'a> {
             .to_string()
     }
 
+    /// The name of the language `tag` names, in this catalogue's language (`language.<tag>`:
+    /// "French" for `fr-CA` in English, "français" in French) when it is one of
+    /// [`LANGUAGES`], else the tag as written.
+    pub fn language_name(&self, tag: &str) -> String {
+        match self.all.find(tag) {
+            Some(c) => self.t(&format!("language.{}", c.lang)).to_owned(),
+            None => tag.to_owned(),
+        }
+    }
+
     /// A moment of a report (an RFC 3339 date-time): the day as [`Self::date`] writes it, and
     /// the UTC time when it is not midnight ("6 December 2026, 14:30 UTC"). Text that is not a
     /// date-time comes back unchanged.
@@ -563,6 +573,9 @@ mod tests {
         }
         assert_eq!(all.get("zh_CN.UTF-8").map(|m| m.lang()), Some("zh"));
         assert!(all.get("de").is_none());
+        let french = all.negotiate(Some("fr"), None);
+        assert_eq!(french.language_name("en-GB"), "anglais");
+        assert_eq!(french.language_name("de"), "de");
     }
 
     #[test]

@@ -188,7 +188,7 @@ fn bulk_issue_with_errors_rerun_dry_run_and_artefacts() {
          bob@example.org,Bob,2026-03-02T10:00:00+02:00,,,e3\n\
          carol@example.org,Carol,31/02/2026,,,e4\n\
          dan@example.org,Dan,2026-03-03,,javascript:alert(1),e5\n\
-         erin@example.org,Erin,2026-03-04,B+,,e6\n",
+         erin@example.org,Erin <O'Brien> & Co,2026-03-04,B+,,e6\n",
     )
     .unwrap();
     let out_dir = dir.join("badges");
@@ -257,6 +257,21 @@ fn bulk_issue_with_errors_rerun_dry_run_and_artefacts() {
                     .unwrap()
                     .contains("<svg")
             );
+            // The printable certificate (A4 by default), with the name from the CSV, escaped.
+            let certificate =
+                fs::read_to_string(out_dir.join(format!("{stem}-certificate.svg"))).unwrap();
+            assert!(certificate.contains("width=\"210mm\" height=\"297mm\""));
+            let name = match row[0].as_str() {
+                "1" => "Ada Lovelace",
+                "3" => "Bob",
+                "6" => "Erin &lt;O&#39;Brien&gt; &amp; Co",
+                other => panic!("row {other} was not issued"),
+            };
+            assert!(
+                certificate.contains(&format!(">{name}</text>")),
+                "{name} not on {certificate}"
+            );
+            assert!(!certificate.contains("<O'Brien>"));
             assert!(
                 !json.to_string().contains("example.org\""),
                 "an email leaked"
@@ -266,14 +281,33 @@ fn bulk_issue_with_errors_rerun_dry_run_and_artefacts() {
         iss.store().close().await;
     });
 
-    // Re-run: nothing issued twice.
-    let again = issuer(dir, &args, &[]);
+    // Re-run: nothing issued twice. The files are written again, the certificates on Letter.
+    let mut letter_args = args.to_vec();
+    letter_args.extend(["--paper", "letter"]);
+    let again = issuer(dir, &letter_args, &[]);
     assert_eq!(again.status.code(), Some(1));
     assert!(
         stderr(&again)
             .contains("6 rows: 0 issued, 3 already issued (kept their claim links), 3 refused"),
         "{}",
         stderr(&again)
+    );
+    for row in &claims[1..] {
+        let stem = &row[5];
+        let certificate =
+            fs::read_to_string(out_dir.join(format!("{stem}-certificate.svg"))).unwrap();
+        assert!(
+            certificate.contains("width=\"215.9mm\" height=\"279.4mm\""),
+            "row {}",
+            row[0]
+        );
+    }
+    let a5 = issuer(dir, &[&args[..], &["--paper", "a5"]].concat(), &[]);
+    assert_eq!(a5.status.code(), Some(2), "{}", stderr(&a5));
+    assert!(
+        stderr(&a5).contains("unknown paper size \"a5\": use a4 or letter"),
+        "{}",
+        stderr(&a5)
     );
     // A dry run of the same rows says they are already issued (not "valid", not new).
     let mut dry_args = args.to_vec();

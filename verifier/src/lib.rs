@@ -4,6 +4,7 @@
 //! verification ([`passerelle_core::verify`]), plus the `verify` command line. Every front end
 //! renders the same core report.
 //!
+//! - [`batch`]: JSON Lines of credentials verified offline on every core, answers in order;
 //! - [`challenge`]: signed single-use challenges and their replay set (memory or PostgreSQL);
 //! - [`fetch`]: safe fetching (https only, non-public addresses refused, redirects re-checked,
 //!   timeout, size cap) with a TTL cache;
@@ -13,6 +14,7 @@
 //! - [`server`]: the HTTP routes; [`openapi`]: their description.
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod challenge;
 pub mod error;
 pub mod fetch;

@@ -18,6 +18,7 @@ use passerelle_core::did::Did;
 use passerelle_core::trust::TrustRegistries;
 use passerelle_core::verify::{self, CheckOptions, Fetched};
 use passerelle_core::{input, schema};
+use passerelle_verifier::batch;
 use passerelle_verifier::challenge::{self, Challenges, ReplaySet};
 use passerelle_verifier::fetch::{FetchPolicy, Fetcher};
 use passerelle_verifier::server::{self, AppState};
@@ -38,6 +39,32 @@ struct Cli {
     command: Command,
 }
 
+/// What `verify` and `batch` use instead of fetching.
+#[derive(clap::Args)]
+struct OfflineArgs {
+    /// Check validity dates against this moment (RFC 3339) instead of now.
+    #[arg(long)]
+    now: Option<String>,
+    /// A status list credential to use, as FILE (matched by its `id`) or URL=FILE (used for
+    /// the status list URL a credential names). Repeatable.
+    #[arg(long = "status-list", value_name = "[URL=]FILE")]
+    status_lists: Vec<String>,
+    /// A DID document to use for did:web keys (matched by its `id`). Repeatable.
+    #[arg(long = "did-document", value_name = "FILE")]
+    did_documents: Vec<PathBuf>,
+    /// A directory of JSON Schemas (matched by `$id`, or by file name: the last segment of the
+    /// URL a credential cites) for credentials that name one.
+    #[arg(long)]
+    schema_dir: Option<PathBuf>,
+    /// Let a presentation be verified without --challenge (a warning then says it could be
+    /// a replay). Without it, an unchallenged presentation is at best incomplete.
+    #[arg(long)]
+    allow_unchallenged_presentations: bool,
+    /// A trust registry (our JSON format or the DCC issuer registry). Repeatable.
+    #[arg(long = "trust", value_name = "FILE")]
+    trust: Vec<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Verify a credential or presentation (JSON), a compact JWS, an enveloped credential, a
@@ -48,32 +75,27 @@ enum Command {
         /// Print the JSON report instead of the table.
         #[arg(long)]
         json: bool,
-        /// Check validity dates against this moment (RFC 3339) instead of now.
-        #[arg(long)]
-        now: Option<String>,
-        /// A status list credential to use, as FILE (matched by its `id`) or URL=FILE (used for
-        /// the status list URL a credential names). Repeatable.
-        #[arg(long = "status-list", value_name = "[URL=]FILE")]
-        status_lists: Vec<String>,
-        /// A DID document to use for did:web keys (matched by its `id`). Repeatable.
-        #[arg(long = "did-document", value_name = "FILE")]
-        did_documents: Vec<PathBuf>,
-        /// A directory of JSON Schemas (matched by `$id`) for credentials that name one.
-        #[arg(long)]
-        schema_dir: Option<PathBuf>,
         /// For a presentation: the challenge it must answer.
         #[arg(long)]
         challenge: Option<String>,
         /// For a presentation: the domain it must be bound to.
         #[arg(long)]
         domain: Option<String>,
-        /// Let a presentation be verified without --challenge (a warning then says it could be
-        /// a replay). Without it, an unchallenged presentation is at best incomplete.
+        #[command(flatten)]
+        offline: OfflineArgs,
+    },
+    /// Verify many credentials offline, on every core: JSON Lines in (one credential,
+    /// presentation or compact JWS per line), one JSON line out per input line, in order:
+    /// {"line", "id", "verdict", "failed", "not_checked"} (and "error" for a line that is not a
+    /// credential). A summary goes to standard error. Exit 0 only if every line verified.
+    Batch {
+        /// The JSON Lines file; `-` reads standard input.
+        file: PathBuf,
+        /// Verification threads (default: one per core).
         #[arg(long)]
-        allow_unchallenged_presentations: bool,
-        /// A trust registry (our JSON format or the DCC issuer registry). Repeatable.
-        #[arg(long = "trust", value_name = "FILE")]
-        trust: Vec<PathBuf>,
+        threads: Option<usize>,
+        #[command(flatten)]
+        offline: OfflineArgs,
     },
     /// Serve the verification page and API.
     Serve {
@@ -188,6 +210,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         verify @ Command::Verify { .. } => run_verify(verify),
+        batch @ Command::Batch { .. } => run_batch(batch),
     }
 }
 
@@ -288,84 +311,119 @@ fn load_trust(paths: &[PathBuf]) -> Result<TrustRegistries> {
     Ok(trust)
 }
 
+/// The offline inputs of `verify` and `batch`, read from their files.
+struct Offline {
+    now: chrono::DateTime<chrono::Utc>,
+    fetched: Fetched,
+    trust: Option<Arc<TrustRegistries>>,
+    allow_unchallenged: bool,
+    /// `--schema-dir`'s schemas by file name, not yet filed under a cited URL.
+    schema_files: std::collections::HashMap<String, serde_json::Value>,
+}
+
+impl Offline {
+    fn load(args: OfflineArgs, limits: &input::InputLimits) -> Result<Self> {
+        let trust = if args.trust.is_empty() {
+            None
+        } else {
+            Some(Arc::new(load_trust(&args.trust)?))
+        };
+        let now = match &args.now {
+            Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+                .with_context(|| format!("--now {text:?} is not an RFC 3339 date-time"))?
+                .with_timezone(&chrono::Utc),
+            None => chrono::Utc::now(),
+        };
+        let mut fetched = Fetched::default();
+        for spec in &args.status_lists {
+            let (url, path) = match spec.split_once('=') {
+                Some((url, path)) if url.contains("://") => {
+                    (Some(url.to_owned()), PathBuf::from(path))
+                }
+                _ => (None, PathBuf::from(spec)),
+            };
+            let document = read_json(&path, limits)?;
+            let url = match url {
+                Some(url) => url,
+                None => document
+                    .get("id")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+                    .with_context(|| {
+                        format!(
+                            "status list {} has no `id`; give it as URL={}",
+                            path.display(),
+                            path.display()
+                        )
+                    })?,
+            };
+            let provenance = format!("from the local file {}", path.display());
+            fetched.add_status_list(&url, document, &provenance);
+        }
+        for path in &args.did_documents {
+            let document = read_json(path, limits)?;
+            let id = document
+                .get("id")
+                .and_then(|v| v.as_str())
+                .with_context(|| format!("DID document {} has no `id`", path.display()))?;
+            let did = Did::parse(id).with_context(|| format!("DID document {}", path.display()))?;
+            fetched.did_documents.insert(&did, document);
+        }
+        let schema_files = match &args.schema_dir {
+            Some(dir) => load_schemas(dir, limits, &mut fetched.schemas)?,
+            None => Default::default(),
+        };
+        Ok(Self {
+            now,
+            fetched,
+            trust,
+            allow_unchallenged: args.allow_unchallenged_presentations,
+            schema_files,
+        })
+    }
+
+    fn adopt_cited_schemas(&mut self, presented: &verify::Presented) -> Result<()> {
+        batch::file_cited_schemas(presented, &mut self.fetched, &self.schema_files)
+            .context("a schema of --schema-dir cannot be used for the URL the credential cites")
+    }
+
+    fn options(&self, challenge: Option<String>, domain: Option<String>) -> CheckOptions {
+        CheckOptions {
+            challenge,
+            domain,
+            allow_unchallenged: self.allow_unchallenged,
+            trust: self.trust.clone(),
+        }
+    }
+}
+
 fn run_verify(command: Command) -> Result<ExitCode> {
     let Command::Verify {
         file,
         json,
-        now,
-        status_lists,
-        did_documents,
-        schema_dir,
         challenge,
         domain,
-        allow_unchallenged_presentations,
-        trust,
+        offline,
     } = command
     else {
         bail!("not a verify command");
     };
-    let trust = if trust.is_empty() {
-        None
-    } else {
-        Some(Arc::new(load_trust(&trust)?))
-    };
     let limits = input::InputLimits::default();
+    let mut offline = Offline::load(offline, &limits)?;
     let bytes = read_input(&file, verify::MAX_INPUT_BYTES)?;
     let presented = match verify::recognise(&bytes, &limits)
         .with_context(|| format!("cannot read {} as a credential", file.display()))?
     {
         verify::Recognised::Document(recovered) => recovered.presented,
         verify::Recognised::Link { url, from } => bail!(
-            "{}: the {from} is a link ({url}); `verify` works offline — fetch the document and              verify the file, or use `serve` / POST /api/v1/verify, which follow the link",
+            "{}: the {from} is a link ({url}); `verify` works offline — fetch the document and \
+             verify the file, or use `serve` / POST /api/v1/verify, which follow the link",
             file.display()
         ),
     };
-    let now = match now {
-        Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
-            .with_context(|| format!("--now {text:?} is not an RFC 3339 date-time"))?
-            .with_timezone(&chrono::Utc),
-        None => chrono::Utc::now(),
-    };
-
-    let mut fetched = Fetched::default();
-    for spec in &status_lists {
-        let (url, path) = match spec.split_once('=') {
-            Some((url, path)) if url.contains("://") => (Some(url.to_owned()), PathBuf::from(path)),
-            _ => (None, PathBuf::from(spec)),
-        };
-        let document = read_json(&path, &limits)?;
-        let url = match url {
-            Some(url) => url,
-            None => document
-                .get("id")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-                .with_context(|| {
-                    format!(
-                        "status list {} has no `id`; give it as URL={}",
-                        path.display(),
-                        path.display()
-                    )
-                })?,
-        };
-        let provenance = format!("from the local file {}", path.display());
-        fetched.add_status_list(&url, document, &provenance);
-    }
-    for path in &did_documents {
-        let document = read_json(path, &limits)?;
-        let id = document
-            .get("id")
-            .and_then(|v| v.as_str())
-            .with_context(|| format!("DID document {} has no `id`", path.display()))?;
-        let did = Did::parse(id).with_context(|| format!("DID document {}", path.display()))?;
-        fetched.did_documents.insert(&did, document);
-    }
-    if let Some(dir) = &schema_dir {
-        // The core lists the schemas the document cites that are not available yet.
-        let cited = verify::needs(&presented, &fetched).schemas;
-        load_schemas(dir, &limits, &cited, &mut fetched.schemas)?;
-    }
-    let needs = verify::needs(&presented, &fetched);
+    offline.adopt_cited_schemas(&presented)?;
+    let fetched = &mut offline.fetched;
+    let needs = verify::needs(&presented, fetched);
     for need in &needs.did_documents {
         fetched.failures.insert(
             need.url.clone(),
@@ -382,19 +440,78 @@ fn run_verify(command: Command) -> Result<ExitCode> {
     // Offline there is no challenge this program issued: a presentation is compared with the
     // --challenge given (single use cannot be checked here), or its challenge is reported as
     // not checked, so the verdict is at best incomplete unless the flag allows it.
-    let options = CheckOptions {
-        challenge,
-        domain,
-        allow_unchallenged: allow_unchallenged_presentations,
-        trust,
-    };
-    let report = verify::check(&presented, &fetched, now, &options);
+    let options = offline.options(challenge, domain);
+    let report = verify::check(&presented, &offline.fetched, offline.now, &options);
     if json {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);
     } else {
         print!("{report}");
     }
     Ok(if report.is_verified() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run_batch(command: Command) -> Result<ExitCode> {
+    let Command::Batch {
+        file,
+        threads,
+        offline,
+    } = command
+    else {
+        bail!("not a batch command");
+    };
+    let threads = match threads {
+        Some(0) => bail!("--threads must be at least 1"),
+        Some(n) => n,
+        None => batch::default_threads(),
+    };
+    let limits = input::InputLimits::default();
+    let offline = Offline::load(offline, &limits)?;
+    let options = offline.options(None, None);
+    let mut context = batch::BatchContext {
+        fetched: offline.fetched,
+        now: offline.now,
+        options,
+        limits,
+        schema_files: offline.schema_files,
+    };
+    let (reader, size): (Box<dyn io::BufRead>, Option<u64>) = if file.as_os_str() == "-" {
+        (Box::new(io::BufReader::new(io::stdin())), None)
+    } else {
+        let opened =
+            fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        let size = opened.metadata().ok().map(|m| m.len());
+        (
+            Box::new(io::BufReader::with_capacity(1 << 16, opened)),
+            size,
+        )
+    };
+    // A bar on a terminal only: indicatif draws nothing when standard error is not one.
+    let bar = match size {
+        Some(size) => indicatif::ProgressBar::new(size).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {percent:>3}% {binary_bytes}/{binary_total_bytes} · {elapsed_precise} elapsed, {eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        ),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    let started = std::time::Instant::now();
+    let stdout = io::stdout();
+    let summary = batch::run(
+        reader,
+        io::BufWriter::new(stdout.lock()),
+        &mut context,
+        threads,
+        |read| bar.set_position(read),
+    )
+    .with_context(|| format!("batch {}", file.display()))?;
+    bar.finish_and_clear();
+    eprintln!("{}", summary.describe(started.elapsed(), threads));
+    Ok(if summary.all_verified() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -422,18 +539,17 @@ fn read_json(path: &Path, limits: &input::InputLimits) -> Result<serde_json::Val
         .with_context(|| format!("{} is not a JSON object", path.display()))
 }
 
-/// Loads every `.json` schema in `dir`, filed under its `$id`, and under each cited URL whose
-/// last path segment is the file's name (published schemas often carry an internal `$id` that
-/// differs from the URL credentials cite).
+/// Loads every `.json` schema in `dir`: those with an `$id` are filed under it; all are
+/// returned by file name, for credentials that cite a URL ending in it
+/// ([`Offline::adopt_cited_schemas`]).
 fn load_schemas(
     dir: &Path,
     limits: &input::InputLimits,
-    cited: &[String],
     set: &mut schema::SchemaSet,
-) -> Result<()> {
+) -> Result<std::collections::HashMap<String, serde_json::Value>> {
     let entries = fs::read_dir(dir)
         .with_context(|| format!("cannot read schema directory {}", dir.display()))?;
-    let mut count = 0;
+    let mut by_file_name = std::collections::HashMap::new();
     for entry in entries {
         let path = entry?.path();
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
@@ -443,30 +559,24 @@ fn load_schemas(
         let file_name = path
             .file_name()
             .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        let aliases: Vec<&str> = cited
-            .iter()
-            .filter(|url| url.rsplit('/').next() == Some(file_name))
-            .map(String::as_str)
-            .collect();
-        match set.insert(schema, &aliases) {
-            Ok(()) => count += 1,
-            Err(schema::SchemaError::NoId) => {
-                eprintln!(
-                    "warning: schema {} has no $id and no credential cites it by file name; skipped",
-                    path.display()
-                );
-            }
-            Err(e) => {
-                return Err(e).with_context(|| format!("schema {} cannot be used", path.display()))
-            }
+            .unwrap_or_default()
+            .to_owned();
+        if schema.get("$id").and_then(|v| v.as_str()).is_some() {
+            set.insert(schema.clone(), &[])
+                .with_context(|| format!("schema {} cannot be used", path.display()))?;
+        } else {
+            // Compiled now so that a broken schema is refused before any credential is read.
+            schema::SchemaSet::new()
+                .insert(schema.clone(), &[file_name.as_str()])
+                .with_context(|| format!("schema {} cannot be used", path.display()))?;
         }
+        by_file_name.insert(file_name, schema);
     }
-    if count == 0 {
+    if by_file_name.is_empty() {
         bail!(
             "schema directory {} holds no usable .json schema",
             dir.display()
         );
     }
-    Ok(())
+    Ok(by_file_name)
 }

@@ -188,7 +188,7 @@ pub fn document(domain: &str) -> Value {
                 "checks": {"type": "array", "items": {"$ref": "#/components/schemas/Check"}},
                 "summary": {"type": "object"},
                 "dates": {"type": "object", "description": "The dates a badge card shows: issued (the award date, awardedDate first), issued_from, signed"},
-                "details": {"type": "object", "description": "What a reader needs beyond the summary: achievement_type, human_code, field_of_study, eqf_level, credits_available, credits_earned, language, alignments (name, url, framework, code, description, kind), results (name, value, status, achieved_level, result_type, value_min, value_max, required, unresolved_description), evidence, learner_name, activity_start, activity_end, tags; absent members are not given"},
+                "details": {"type": "object", "description": "What a reader needs beyond the summary: achievement_type, human_code, field_of_study, eqf_level, credits_available, credits_earned, language, alignments (name, url, framework, code, description, kind), results (name, value, status, achieved_level, result_type, value_min, value_max, required, unresolved_description), evidence, learner_name, activity_start, activity_end, tags, text_language (the language of the text read), offered_languages, related (id, language, version: the same achievement in other languages); absent members are not given"},
                 "endorsements": {"type": "array", "items": {"type": "object"}, "description": "One nested report per embedded endorsement; never counts towards the verdict"},
                 "credentials": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}}
             }},

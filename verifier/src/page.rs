@@ -29,7 +29,7 @@ use passerelle_core::verify::{
     achievement_type_words, card_details, is_web_address, placeholders, result_status_words,
     result_type_words, AlignmentDetail, Arg, ArgKind, CardDetails, Check, CheckId, DocumentKind,
     EndorsementReport, EvidenceDetail, FrameworkKind, Message, MessageCode, Outcome, Report,
-    ResultDetail, Standing, Verdict,
+    ResultDetail, Standing, TextLanguage, Verdict,
 };
 
 use crate::i18n::Messages;
@@ -313,7 +313,7 @@ pub fn printable(m: &Messages<'_>, view: &ResultView<'_>) -> String {
                         dt { (m.t("print.checked_at")) }
                         dd {
                             @match checked_at {
-                                Some(at) => { time datetime=(report.checked_at) { (at.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%S UTC")) } }
+                                Some(at) => { time datetime=(report.checked_at) { (m.moment(&at.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))) } }
                                 None => { (report.checked_at) }
                             }
                         }
@@ -608,34 +608,11 @@ pub fn message(m: &Messages<'_>, message: &Message) -> Markup {
 
 /// A message as plain text in the viewer's language (for JSON answers).
 pub fn message_text(m: &Messages<'_>, message: &Message) -> String {
-    let translated = m.t(&format!("msg.{}", message.code));
-    let template = if translated.is_empty() {
-        message.code.english()
-    } else {
-        translated
-    };
-    let mut text = message
-        .proof
-        .map(|n| m.format("report.proof_prefix", &[("n", &n.to_string())]))
-        .unwrap_or_default();
-    for piece in pieces(template) {
-        match piece {
-            Piece::Text(t) => text.push_str(t),
-            Piece::Arg(name) => match message.args.iter().find(|a| a.name == name) {
-                Some(arg) if arg.name == "provenance" => text.push_str(
-                    &provenance_localized(m, &arg.value).unwrap_or_else(|| arg.value.clone()),
-                ),
-                Some(arg) if arg.kind == ArgKind::Date => text.push_str(&display_date(&arg.value)),
-                Some(arg) => text.push_str(&arg.value),
-                None => {
-                    text.push('{');
-                    text.push_str(name);
-                    text.push('}');
-                }
-            },
-        }
-    }
-    text
+    m.message_with(message, |arg| {
+        (arg.name == "provenance")
+            .then(|| provenance_localized(m, &arg.value))
+            .flatten()
+    })
 }
 
 enum Piece<'t> {
@@ -680,24 +657,9 @@ fn argument(m: &Messages<'_>, arg: &Arg) -> Markup {
     match arg.kind {
         ArgKind::Identifier => html! { code { (arg.value) } },
         ArgKind::Technical => html! { code lang="en" { (arg.value) } },
-        ArgKind::Date => html! { time datetime=(arg.value) { (display_date(&arg.value)) } },
+        ArgKind::Date => html! { time datetime=(arg.value) { (m.moment(&arg.value)) } },
+        ArgKind::Number => html! { (m.number(&arg.value)) },
         _ => html! { (arg.value) },
-    }
-}
-
-/// `2026-07-01T00:00:00Z` → `2026-07-01`; a time other than midnight is kept
-/// (`2026-07-01 12:30 UTC`).
-fn display_date(value: &str) -> String {
-    match chrono::DateTime::parse_from_rfc3339(value) {
-        Ok(date) => {
-            let utc = date.with_timezone(&chrono::Utc);
-            if utc.format("%H:%M:%S").to_string() == "00:00:00" {
-                utc.format("%Y-%m-%d").to_string()
-            } else {
-                utc.format("%Y-%m-%d %H:%M UTC").to_string()
-            }
-        }
-        Err(_) => value.to_owned(),
     }
 }
 
@@ -887,7 +849,7 @@ fn badge_card(
                 dd { (recipient(m, model, details.learner_name.as_deref(), view, medium)) }
                 @if let Some(issued) = dates.issued {
                     dt { (m.t("card.issued")) }
-                    dd { time datetime=(issued.to_rfc3339()) { (issued.format("%Y-%m-%d")) } }
+                    dd { time datetime=(issued.to_rfc3339()) { (m.date(&issued.to_rfc3339())) } }
                 }
                 @if let Some(studied) = studied(m, &details) {
                     dt { (m.t("card.studied")) }
@@ -895,12 +857,12 @@ fn badge_card(
                 }
                 @if let Some(signed) = dates.signed {
                     dt { (m.t("card.signed")) }
-                    dd { time datetime=(signed.to_rfc3339()) { (signed.format("%Y-%m-%d %H:%M:%S %:z")) } }
+                    dd { time datetime=(signed.to_rfc3339()) { (m.moment(&signed.to_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))) } }
                 }
                 dt { (m.t("card.expires")) }
                 dd {
                     @match &model.valid_until {
-                        Some(until) => { time datetime=(until.to_rfc3339()) { (until.format("%Y-%m-%d")) } }
+                        Some(until) => { time datetime=(until.to_rfc3339()) { (m.date(&until.to_rfc3339())) } }
                         None => { (m.t("card.never_expires")) }
                     }
                 }
@@ -943,12 +905,12 @@ fn translated_term(m: &Messages<'_>, prefix: &str, value: &str) -> Option<String
     (!text.is_empty()).then(|| text.to_owned())
 }
 
-/// A number as a reader writes it: `2`, `2.5`.
-fn number_text(value: f64) -> String {
+/// A number as a reader of the language writes it: `2`, `2.5`, `2,5`.
+fn number_text(m: &Messages<'_>, value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{value:.0}")
+        m.number(&format!("{value:.0}"))
     } else {
-        value.to_string()
+        m.number(&value.to_string())
     }
 }
 
@@ -958,16 +920,17 @@ fn detail_rows(m: &Messages<'_>, details: &CardDetails) -> Markup {
         (Some(earned), Some(available)) => Some(m.format(
             "card.credits_of",
             &[
-                ("earned", &number_text(earned)),
-                ("available", &number_text(available)),
+                ("earned", &number_text(m, earned)),
+                ("available", &number_text(m, available)),
             ],
         )),
-        (Some(earned), None) => {
-            Some(m.format("card.credits_earned", &[("earned", &number_text(earned))]))
-        }
+        (Some(earned), None) => Some(m.format(
+            "card.credits_earned",
+            &[("earned", &number_text(m, earned))],
+        )),
         (None, Some(available)) => Some(m.format(
             "card.credits_available",
-            &[("available", &number_text(available))],
+            &[("available", &number_text(m, available))],
         )),
         (None, None) => None,
     };
@@ -996,13 +959,61 @@ fn detail_rows(m: &Messages<'_>, details: &CardDetails) -> Markup {
             dt { (m.t("card.tags")) }
             dd { (details.tags.join(", ")) }
         }
+        (language_rows(m, details))
     }
 }
 
-/// The study dates: from–to, from, or until. Each date is isolated left to right (U+2066 …
-/// U+2069), so `2026-03-02` keeps its order inside right-to-left text.
+/// Which language the badge's text is in when it is not the reader's, and the achievement's
+/// other versions (OB 3.0 `related`), each a link with its language's own name.
+fn language_rows(m: &Messages<'_>, details: &CardDetails) -> Markup {
+    let remark = match details.text_language_for(m.lang()) {
+        TextLanguage::Reader => None,
+        TextLanguage::Other(tag) => Some(m.format(
+            "card.language.other",
+            &[
+                ("language", &m.language_name(&tag)),
+                ("reader", &m.language_name(m.lang())),
+            ],
+        )),
+        // Most credentials say nothing of their language; worth a word only when the page is
+        // not in English, the language such text is most often in.
+        TextLanguage::Unstated if m.lang() != "en" => {
+            Some(m.t("card.language.unstated").to_owned())
+        }
+        TextLanguage::Unstated => None,
+    };
+    html! {
+        @if let Some(remark) = remark {
+            dt { (m.t("card.language")) }
+            dd data-text-language=[details.text_language.as_deref()] { (remark) }
+        }
+        @if !details.related.is_empty() {
+            dt { (m.t("card.related")) }
+            dd {
+                ul {
+                    @for related in &details.related {
+                        li {
+                            @let name = related.language.as_deref().map(|l| m.language_name(l));
+                            @match (&name, is_web_address(&related.id)) {
+                                (Some(name), true) => { a href=(related.id) hreflang=[related.language.as_deref()] rel="alternate noopener noreferrer nofollow" referrerpolicy="no-referrer" { (name) } }
+                                (Some(name), false) => { (name) " " span class="id" { (related.id) } }
+                                (None, _) => { (plain_link(&related.id)) }
+                            }
+                            @if let Some(version) = &related.version {
+                                " (" (m.format("card.related.version", &[("version", version)])) ")"
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The study dates: from–to, from, or until, written for the language. Each date is isolated
+/// (U+2068 … U+2069, first strong), so it keeps its own order inside the sentence.
 fn studied(m: &Messages<'_>, details: &CardDetails) -> Option<String> {
-    let isolated = |date: &String| format!("\u{2066}{date}\u{2069}");
+    let isolated = |date: &String| format!("\u{2068}{}\u{2069}", m.date(date));
     let start = details.activity_start.as_ref().map(isolated);
     let end = details.activity_end.as_ref().map(isolated);
     match (&start, &end) {
@@ -1253,7 +1264,6 @@ mod tests {
     #[test]
     fn messages_render_in_the_viewers_language_with_arguments_set_apart() {
         use crate::fetch::Freshness;
-        use crate::i18n::Catalogues;
 
         let all = crate::i18n::builtin().unwrap();
         let fr = all.negotiate(Some("fr"), None);
@@ -1297,11 +1307,11 @@ mod tests {
         );
         assert_eq!(
             message_text(&fr, &dated),
-            "L’attestation a expiré le 2026-07-01."
+            "L’attestation a expiré le 1 juillet 2026."
         );
         assert!(message(&fr, &dated)
             .into_string()
-            .contains("<time datetime=\"2026-07-01T00:00:00Z\">2026-07-01</time>"));
+            .contains("<time datetime=\"2026-07-01T00:00:00Z\">1 juillet 2026</time>"));
         // Braces that are not placeholders are text.
         let texts: Vec<String> = pieces("a {b} {C} {")
             .into_iter()
@@ -1409,8 +1419,6 @@ mod tests {
 
     #[test]
     fn the_page_lists_endorsements_escaped_and_says_endorsed_by_only_when_earned() {
-        use crate::i18n::Catalogues;
-
         let all = crate::i18n::builtin().unwrap();
         let en = all.negotiate(Some("en"), None);
         let fr = all.negotiate(Some("fr"), None);
@@ -1550,9 +1558,60 @@ mod tests {
     }
 
     #[test]
-    fn the_card_shows_the_credentials_details_escaped_with_plain_links_only() {
-        use crate::i18n::Catalogues;
+    fn the_card_says_when_the_badge_is_not_in_the_readers_language() {
+        let all = crate::i18n::builtin().unwrap();
+        let trust = std::sync::Arc::new(TrustRegistries::new());
+        let verification = sample_verification(
+            |badge| {
+                let achievement = &mut badge["credentialSubject"]["achievement"];
+                achievement["inLanguage"] = "en".into();
+                achievement["related"] = json!([
+                    {"id": "https://learn.example/fr/data-literacy", "type": ["Related"],
+                     "inLanguage": "fr-FR", "version": "2"},
+                    {"id": "urn:uuid:8f0c2d3e-1b5a-4c7d-9e2f-3a4b5c6d7e8f", "type": ["Related"], "inLanguage": "ar"}
+                ]);
+            },
+            &trust,
+        );
+        let view = ResultView {
+            verification: &verification,
+            email: None,
+            trust: &trust,
+            address: None,
+        };
+        let report = &verification.report;
+        let raw = verification.document.as_ref();
+        let card = |lang: &str| {
+            let m = all.negotiate(Some(lang), None);
+            badge_card(&m, report, raw, &view, Medium::Screen, "card").into_string()
+        };
+        let english = card("en");
+        assert!(!english.contains("data-text-language"), "{english}");
+        let french = card("fr");
+        assert!(
+            french.contains("Le texte du badge est en anglais ; l’attestation n’en donne pas de version en français."),
+            "{french}"
+        );
+        assert!(french.contains("<dt>Autres versions</dt>"), "{french}");
+        assert!(
+            french
+                .contains("<a href=\"https://learn.example/fr/data-literacy\" hreflang=\"fr-FR\""),
+            "{french}"
+        );
+        assert!(french.contains(">français</a> (version 2)"), "{french}");
+        assert!(
+            french.contains(
+                "arabe <span class=\"id\">urn:uuid:8f0c2d3e-1b5a-4c7d-9e2f-3a4b5c6d7e8f</span>"
+            ),
+            "{french}"
+        );
+        let arabic = card("ar");
+        assert!(arabic.contains("data-text-language=\"en\""), "{arabic}");
+        assert!(arabic.contains("الإنجليزية"), "{arabic}");
+    }
 
+    #[test]
+    fn the_card_shows_the_credentials_details_escaped_with_plain_links_only() {
         let all = crate::i18n::builtin().unwrap();
         let en = all.negotiate(Some("en"), None);
         let fr = all.negotiate(Some("fr"), None);
@@ -1604,8 +1663,8 @@ mod tests {
             "Level 6 of the European Qualifications Framework",
             "<dd>Data science</dd>",
             "2 earned of 2",
-            "from \u{2066}2026-03-02\u{2069} to \u{2066}2026-06-26\u{2069}",
-            "<dt>Issued on</dt><dd><time datetime=\"2026-06-30T12:00:00+00:00\">2026-06-30</time></dd>",
+            "from \u{2068}2 March 2026\u{2069} to \u{2068}26 June 2026\u{2069}",
+            "<dt>Issued on</dt><dd><time datetime=\"2026-06-30T12:00:00+00:00\">30 June 2026</time></dd>",
         ] {
             assert!(html.contains(expected), "{expected}: {html}");
         }
@@ -1674,7 +1733,7 @@ mod tests {
             "<p class=\"kind\">Cours</p>",
             "Niveau 6 du cadre européen des certifications",
             "2 obtenus sur 2",
-            "du \u{2066}2026-03-02\u{2069} au \u{2066}2026-06-26\u{2069}",
+            "du \u{2068}2 mars 2026\u{2069} au \u{2068}26 juin 2026\u{2069}",
             "Compétence ESCO",
             "<span class=\"tag tag-neutral\">Terminé</span>",
             "Échelle : Pourcentage; 0–100; requis : 70",
@@ -1686,7 +1745,6 @@ mod tests {
 
     #[test]
     fn every_achievement_type_and_result_status_has_words_and_unknown_ones_fall_back() {
-        use crate::i18n::Catalogues;
         use passerelle_core::verify::{ACHIEVEMENT_TYPES, RESULT_STATUSES};
 
         let all = crate::i18n::builtin().unwrap();
@@ -1718,8 +1776,6 @@ mod tests {
 
     #[test]
     fn registries_loaded_are_named_and_recognised_says_by_whom_and_where() {
-        use crate::i18n::Catalogues;
-
         let all = crate::i18n::builtin().unwrap();
         let en = all.negotiate(Some("en"), None);
         let issuer = sample_issuer();
@@ -1807,8 +1863,6 @@ mod tests {
 
     #[test]
     fn the_printable_report_is_one_document_with_every_check_and_no_controls() {
-        use crate::i18n::Catalogues;
-
         let all = crate::i18n::builtin().unwrap();
         let en = all.negotiate(Some("en"), None);
         let fr = all.negotiate(Some("fr"), None);
@@ -1845,7 +1899,7 @@ mod tests {
             html.contains("<time datetime=\"2026-09-01T00:00:00"),
             "{html}"
         );
-        assert!(html.contains("2026-09-01 00:00:00 UTC"), "{html}");
+        assert!(html.contains(">1 September 2026</time>"), "{html}");
         let digest = hex::encode(Sha256::digest(verification.text.as_bytes()));
         assert!(html.contains(&digest), "{html}");
         assert!(

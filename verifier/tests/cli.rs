@@ -283,3 +283,125 @@ fn a_learner_credential_wallet_vp1_code_is_read_and_its_badge_verifies() {
     );
     assert!(!credential.contains("[FAIL"), "{out}");
 }
+
+/// A signed badge (no status list) with `id`, as one line of JSON.
+fn badge_line(id: &str) -> String {
+    let issuer = KeyPair::from_seed(&[3; 32]);
+    let mut badge = model::sample::data_literacy_badge();
+    badge["id"] = id.into();
+    badge["issuer"]["id"] = did::did_key(&issuer.public()).to_string().into();
+    badge.as_object_mut().unwrap().remove("credentialStatus");
+    let badge = proof::sign(
+        &badge,
+        &issuer,
+        &ProofOptions::assertion(
+            Cryptosuite::EddsaRdfc2022,
+            did::did_key_verification_method(&issuer.public()),
+            "2026-06-30T12:00:00Z",
+        ),
+    )
+    .unwrap();
+    serde_json::to_string(&badge).unwrap()
+}
+
+fn batch(input: &[u8], extra: &[&str]) -> (i32, Vec<serde_json::Value>, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_passerelle-verifier"))
+        .args(["batch", "--now", "2026-09-01T00:00:00Z"])
+        .args(extra)
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let lines = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (
+        out.status.code().unwrap(),
+        lines,
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Issue 18: `batch` answers one JSON line per input line, in input order whatever the number
+/// of threads; a tampered badge fails its proof, a line that is no credential is reported on
+/// its own line and the run goes on; blank lines are skipped; exit 0 only if all verified.
+#[test]
+fn batch_answers_every_line_in_order_and_a_bad_line_does_not_stop_it() {
+    let good: Vec<String> = (0..40)
+        .map(|i| badge_line(&format!("urn:uuid:00000000-0000-4000-8000-{i:012}")))
+        .collect();
+    let tampered = good[1].replace("Data Literacy Foundations", "Data Literacy Mastery");
+    assert_ne!(tampered, good[1]);
+    let mut input = String::new();
+    for (i, line) in good.iter().enumerate() {
+        match i {
+            5 => input.push_str(&tampered),
+            9 => input.push_str("{\"not\": \"a credential\""),
+            12 => input.push_str("   "),
+            _ => input.push_str(line),
+        }
+        input.push('\n');
+    }
+    let presentation = {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::read_to_string(presentation(dir.path())).unwrap()
+    };
+    input.push_str(&presentation);
+    // No final newline: the last line still counts.
+    for threads in ["1", "3"] {
+        let (code, lines, stderr) = batch(input.as_bytes(), &["--threads", threads]);
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(lines.len(), 40, "{lines:?}");
+        let numbers: Vec<u64> = lines.iter().map(|l| l["line"].as_u64().unwrap()).collect();
+        let expected: Vec<u64> = (1..=41).filter(|n| *n != 13).collect();
+        assert_eq!(numbers, expected);
+        assert_eq!(lines[0]["verdict"], "verified");
+        assert_eq!(
+            lines[0]["id"],
+            "urn:uuid:00000000-0000-4000-8000-000000000000"
+        );
+        assert_eq!(lines[0]["failed"], serde_json::json!([]));
+        assert_eq!(lines[5]["verdict"], "not_verified");
+        assert_eq!(lines[5]["failed"], serde_json::json!(["proof"]));
+        assert_eq!(lines[9]["verdict"], "not_verified");
+        assert!(
+            lines[9]["error"].as_str().unwrap().contains("JSON"),
+            "{}",
+            lines[9]
+        );
+        assert_eq!(lines[9]["id"], serde_json::Value::Null);
+        // The presentation: no challenge was given, so it is at best incomplete.
+        let last = &lines[39];
+        assert_eq!(last["verdict"], "incomplete", "{last}");
+        assert!(
+            last["not_checked"]
+                .as_array()
+                .unwrap()
+                .contains(&"challenge".into()),
+            "{last}"
+        );
+        assert!(
+            stderr.contains("40 lines: 37 verified, 2 not verified (1 unreadable), 1 incomplete")
+                && stderr.contains(&format!("on {threads} threads")),
+            "{stderr}"
+        );
+    }
+
+    // Every line verified: exit 0; nothing at all: not a success.
+    let all_good = format!("{}\n{}\n", good[0], good[2]);
+    let (code, lines, stderr) = batch(all_good.as_bytes(), &[]);
+    assert_eq!((code, lines.len()), (0, 2), "{stderr}");
+    let (code, lines, _) = batch(b"", &[]);
+    assert_eq!((code, lines.len()), (1, 0));
+    // A bad option is a usage error (2), before any line is read.
+    let (code, _, stderr) = batch(b"", &["--threads", "0"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--threads must be at least 1"), "{stderr}");
+}

@@ -31,7 +31,6 @@ use passerelle_core::trust::TrustRegistries;
 use passerelle_core::{bake, qr};
 use passerelle_verifier::challenge::{Challenges, ReplaySet};
 use passerelle_verifier::fetch::{FetchPolicy, Fetcher};
-use passerelle_verifier::i18n::Catalogues;
 use passerelle_verifier::server::{self, AppState, ROUTES};
 use passerelle_verifier::service::Service;
 

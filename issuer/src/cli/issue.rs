@@ -18,6 +18,7 @@ use passerelle_issuer::auth::CLI_ACTOR;
 use passerelle_issuer::bulk::{
     self, BulkOptions, CsvRows, ExistingClaims, Progress, RowOutcome, RowResult,
 };
+use passerelle_issuer::certificate::{self, CertificateInput, CertificateLabels, Paper};
 
 /// What `issue` was asked to do.
 #[derive(Debug, clap::Args)]
@@ -29,11 +30,15 @@ pub struct IssueArgs {
     /// optionally result/grade, evidence_url, evidence_narrative, external_id).
     #[arg(long)]
     pub csv: PathBuf,
-    /// Write per learner the credential JSON, baked PNG and SVG badges, a claim QR code and
-    /// a credential offer QR code (for an OpenID4VCI wallet), and claims.csv with every claim
-    /// link, credential offer and transaction code.
+    /// Write per learner the credential JSON, baked PNG and SVG badges, a claim QR code, a
+    /// credential offer QR code (for an OpenID4VCI wallet) and a printable certificate (SVG,
+    /// with the name from the CSV and a QR code of the signed credential), and claims.csv with
+    /// every claim link, credential offer and transaction code.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The certificates' paper size with --out: a4 or letter.
+    #[arg(long, default_value = "a4")]
+    pub paper: Paper,
     /// Check every row (and the credential it would make) but sign and store nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -208,6 +213,9 @@ fn read_claims(path: &Path) -> Result<Vec<ClaimLine>> {
 struct OutDir {
     dir: PathBuf,
     images: BadgeImages,
+    paper: Paper,
+    /// Certificates whose QR code holds the claim link (the credential was too large for one).
+    certificates_without_qr: u64,
     with_email: bool,
     /// The earlier run's lines, by credential id.
     earlier: HashMap<String, ClaimLine>,
@@ -225,6 +233,7 @@ impl OutDir {
             tx_code,
             existing,
             learner_email,
+            learner_name,
         } = &r.outcome
         else {
             return Ok(());
@@ -265,6 +274,13 @@ impl OutDir {
         if !offer.is_empty() {
             fs::write(path("-offer-qr.svg"), artifacts::qr_svg(&offer)?)?;
         }
+        let input = CertificateInput::from_credential(credential, learner_name.as_deref());
+        if passerelle_core::qr::payload_for(credential, None).is_err() {
+            self.certificates_without_qr += 1;
+        }
+        let page = certificate::render(&input, self.paper, &CertificateLabels::default())
+            .with_context(|| format!("row {}: cannot make the certificate", r.row))?;
+        fs::write(path("-certificate.svg"), page)?;
         let state = match (existing, claim_url) {
             (false, _) => "issued",
             (true, None) => "existing",
@@ -400,6 +416,8 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode> {
                 Some(OutDir {
                     dir: path.clone(),
                     images,
+                    paper: args.paper,
+                    certificates_without_qr: 0,
                     with_email: issuer.config().issuance.keep_learner_emails,
                     earlier,
                     lines: Vec::new(),
@@ -471,6 +489,13 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode> {
                 .iter()
                 .filter(|l| l.state == "existing-new-link")
                 .count() as u64;
+            if o.certificates_without_qr > 0 {
+                eprintln!(
+                    "note: {} certificate(s) have no QR code: the credential is too large for \
+                     one (e.g. a large embedded image); they say to verify the credential file",
+                    o.certificates_without_qr
+                );
+            }
         }
         let finished = errors
             .finish()

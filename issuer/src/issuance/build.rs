@@ -112,6 +112,9 @@ pub struct Prepared {
     pub legacy_learner_key: Option<String>,
     pub external_id: Option<String>,
     pub learner_email: Option<String>,
+    /// The learner's name as given, for what is printed for them (`issue --out`'s
+    /// certificate); never put into the credential nor stored.
+    pub learner_name: Option<String>,
     pub(super) recipient: Recipient,
     pub(super) completed: DateTime<FixedOffset>,
     pub(super) result: Option<String>,

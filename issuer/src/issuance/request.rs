@@ -234,7 +234,7 @@ impl Issuer {
                 (Recipient::Did(parsed.as_str().to_owned()), None)
             }
         };
-        short_text("name", &request.name, MAX_SHORT_TEXT)?;
+        let learner_name = short_text("name", &request.name, MAX_SHORT_TEXT)?;
         let result = short_text("result", &request.result, MAX_SHORT_TEXT)?;
         let external_id = short_text("external_id", &request.external_id, MAX_SHORT_TEXT)?;
         let evidence_narrative = short_text(
@@ -280,6 +280,7 @@ impl Issuer {
             },
             external_id,
             learner_email,
+            learner_name,
             recipient,
             completed: request.completed,
             result,

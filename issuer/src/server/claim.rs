@@ -23,6 +23,7 @@ use passerelle_core::verify::{self, CardDetails, FrameworkKind, Presented};
 use serde_json::Value;
 
 use super::{ApiError, AppState};
+use crate::certificate::{self, CertificateInput, CertificateLabels, Paper};
 use crate::issuance;
 use crate::oid4vci;
 use crate::store::obapi::GrantView;
@@ -34,6 +35,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/claim/{token}/credential.json", get(credential_json))
         .route("/claim/{token}/badge.png", get(badge_png))
         .route("/claim/{token}/badge.svg", get(badge_svg))
+        .route("/claim/{token}/certificate.svg", get(certificate_svg))
         .route(
             "/claim/{token}/apps/{grant_id}/disconnect",
             axum::routing::post(disconnect),
@@ -97,6 +99,10 @@ fn private_headers(response: &mut Response) {
     headers.insert(
         HeaderName::from_static("x-content-type-options"),
         HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        HeaderName::from_static("x-robots-tag"),
+        HeaderValue::from_static("noindex, nofollow"),
     );
 }
 
@@ -461,7 +467,12 @@ fn render(
         "<li><a href=\"{base}/badge.png\" download=\"badge.png\">Badge image (PNG)</a> with the credential inside</li>\n"
     ));
     body.push_str(&format!(
-        "<li><a href=\"{base}/badge.svg\" download=\"badge.svg\">Badge image (SVG)</a> with the credential inside</li>\n</ul>\n"
+        "<li><a href=\"{base}/badge.svg\" download=\"badge.svg\">Badge image (SVG)</a> with the credential inside</li>\n"
+    ));
+    body.push_str(&format!(
+        "<li><a href=\"{base}/certificate.svg?paper=a4\" download=\"certificate.svg\">Printable certificate (A4)</a> \
+         or <a href=\"{base}/certificate.svg?paper=letter\" download=\"certificate.svg\">(US Letter)</a>, \
+         with a QR code of the credential that verifies from paper</li>\n</ul>\n"
     ));
     if let Some(offer) = offer {
         let minutes = state
@@ -695,6 +706,55 @@ async fn badge_svg(State(state): State<AppState>, Path(token): Path<String>) -> 
         super::badge::baked_svg(c).map(|bytes| ("image/svg+xml", bytes))
     })
     .await
+}
+
+/// `GET /claim/{token}/certificate.svg?paper=a4|letter`: the printable certificate (A4 by
+/// default), without a name (the store keeps no learner names), its QR code holding the
+/// credential (or, for one too large, this claim link).
+async fn certificate_svg(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    uri: axum::http::Uri,
+) -> Response {
+    let requested = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(name, _)| name == "paper")
+        .map(|(_, value)| value.into_owned());
+    let paper = match requested.as_deref().map(str::parse::<Paper>) {
+        None => Paper::A4,
+        Some(Ok(paper)) => paper,
+        Some(Err(e)) => {
+            return html(
+                StatusCode::BAD_REQUEST,
+                "Unknown paper size",
+                &format!(
+                    "<h1>Unknown paper size</h1>\n<p>{}. The certificate is printed on A4 \
+                     (<code>?paper=a4</code>) or US Letter (<code>?paper=letter</code>).</p>",
+                    escape(&e.to_string())
+                ),
+            )
+        }
+    };
+    let mut response = download(&state, &token, |c| {
+        let input = CertificateInput::from_credential(&c.credential, None);
+        certificate::render(&input, paper, &CertificateLabels::default())
+            .map(|svg| ("image/svg+xml", svg.into_bytes()))
+            .map_err(ApiError::internal)
+    })
+    .await;
+    if response.status() == StatusCode::OK {
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment; filename=\"certificate.svg\""),
+        );
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+            ),
+        );
+    }
+    response
 }
 
 #[cfg(test)]

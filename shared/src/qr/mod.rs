@@ -75,7 +75,7 @@ pub const SVG_RASTER_SIDE: u32 = 1_024;
 pub const MAX_MODULE_PIXELS: u32 = 32;
 
 /// Modules of white border around a code, as the QR specification asks.
-const QUIET_ZONE: usize = 4;
+pub const QUIET_ZONE: usize = 4;
 
 /// What a QR code carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,32 +298,82 @@ pub fn payload_for(document: &str, link: Option<&str>) -> Result<String, QrError
     }
 }
 
+/// The modules of the QR code for `text`, as every renderer here draws it (error correction M
+/// when the text fits it, else L), for drawing it elsewhere at a chosen size (e.g. on a printed
+/// certificate, where a module must be at least half a millimetre).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrModules {
+    width: usize,
+    dark: Vec<bool>,
+}
+
+impl QrModules {
+    /// The code for `text`; [`QrError::TooLarge`] when it does not fit in a QR code.
+    pub fn new(text: &str) -> Result<Self, QrError> {
+        let code = code_for(text)?;
+        let dark = code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect();
+        Ok(Self {
+            width: code.width(),
+            dark,
+        })
+    }
+
+    /// Modules a side, without the quiet zone (21 for version 1, 177 for version 40).
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Modules a side with the quiet zone ([`QUIET_ZONE`] each side).
+    pub fn side(&self) -> usize {
+        self.width + 2 * QUIET_ZONE
+    }
+
+    /// The symbol's version, 1 to 40 (its width is 17 + 4 × version).
+    pub fn version(&self) -> usize {
+        (self.width - 17) / 4
+    }
+
+    /// Whether the module at column `x`, row `y` (0-based, without the quiet zone) is dark.
+    /// Outside the symbol: light.
+    pub fn is_dark(&self, x: usize, y: usize) -> bool {
+        x < self.width && y < self.width && self.dark[y * self.width + x]
+    }
+
+    /// SVG path data drawing the dark modules, one user unit a module, in coordinates that
+    /// include the quiet zone (the symbol starts at ([`QUIET_ZONE`], [`QUIET_ZONE`]); the
+    /// whole code is [`Self::side`] units square). One rectangle per horizontal run of dark
+    /// modules, not one per module: the claim page's large offer code went from 46 KB to a
+    /// third of that (low-bandwidth pages, issue 17).
+    pub fn svg_path(&self) -> String {
+        let width = self.width;
+        let mut path = String::new();
+        for (row, modules) in self.dark.chunks(width).enumerate() {
+            let mut x = 0;
+            while x < width {
+                if !modules[x] {
+                    x += 1;
+                    continue;
+                }
+                let run = modules[x..].iter().take_while(|d| **d).count();
+                let (left, top) = (x + QUIET_ZONE, row + QUIET_ZONE);
+                path.push_str(&format!("M{left} {top}h{run}v1h-{run}z"));
+                x += run;
+            }
+        }
+        path
+    }
+}
+
 /// A standalone SVG image of the QR code for `text` (black on white, with the quiet zone),
 /// scalable: one user unit a module.
 pub fn render_svg(text: &str) -> Result<String, QrError> {
-    let code = code_for(text)?;
-    let width = code.width();
-    let size = width + 2 * QUIET_ZONE;
-    let colors = code.to_colors();
-    // One rectangle per horizontal run of dark modules, not one per module: the claim page's
-    // large offer code went from 46 KB to a third of that (low-bandwidth pages, issue 17).
-    let mut path = String::new();
-    for (row, modules) in colors.chunks(width).enumerate() {
-        let mut x = 0;
-        while x < width {
-            if modules[x] != qrcode::Color::Dark {
-                x += 1;
-                continue;
-            }
-            let run = modules[x..]
-                .iter()
-                .take_while(|c| **c == qrcode::Color::Dark)
-                .count();
-            let (left, top) = (x + QUIET_ZONE, row + QUIET_ZONE);
-            path.push_str(&format!("M{left} {top}h{run}v1h-{run}z"));
-            x += run;
-        }
-    }
+    let modules = QrModules::new(text)?;
+    let size = modules.side();
+    let path = modules.svg_path();
     Ok(format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
          shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"QR code\">\
@@ -529,6 +579,35 @@ mod tests {
         let png = render_png(&text, 4).unwrap();
         assert_eq!(scan(&png).unwrap(), vec![text]);
         assert_eq!(render_png("x", 0), Err(QrError::ModuleSize(0)));
+    }
+
+    #[test]
+    fn modules_match_the_code_and_its_path() {
+        let text = "https://learn.example/claim/x";
+        let modules = QrModules::new(text).unwrap();
+        // 29 bytes need version 3 at level M.
+        assert_eq!(
+            (modules.version(), modules.width(), modules.side()),
+            (3, 29, 37)
+        );
+        // The finder pattern's corner is dark, the separator beside it light, outside light.
+        assert!(modules.is_dark(0, 0) && modules.is_dark(6, 6) && !modules.is_dark(7, 0));
+        assert!(!modules.is_dark(29, 0) && !modules.is_dark(0, 29));
+        // The path covers exactly the dark modules: count its runs' lengths.
+        let drawn: usize = modules
+            .svg_path()
+            .split('h')
+            .skip(1)
+            .step_by(2)
+            .map(|run| run.split('v').next().unwrap().parse::<usize>().unwrap())
+            .sum();
+        let dark = (0..29)
+            .flat_map(|y| (0..29).map(move |x| (x, y)))
+            .filter(|&(x, y)| modules.is_dark(x, y))
+            .count();
+        assert_eq!(drawn, dark);
+        assert!(modules.svg_path().starts_with("M4 4h7v1h-7z"));
+        assert!(render_svg(text).unwrap().contains(&modules.svg_path()));
     }
 
     #[test]

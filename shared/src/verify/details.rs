@@ -62,6 +62,41 @@ pub struct CardDetails {
     /// The achievement's `tag`s.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The language of the achievement's text as read here: the `@language` of the name chosen
+    /// for the reader, else the achievement's `inLanguage`; `None` when the credential does not
+    /// say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_language: Option<String>,
+    /// The languages the achievement's name is given in (language value objects), in document
+    /// order, each once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub offered_languages: Vec<String>,
+    /// The achievement's `related` entries: the same achievement in another language or
+    /// version (OB 3.0 `Related`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<RelatedDetail>,
+}
+
+/// One OB 3.0 `Related` entry of the achievement: another language or version of it. Its id
+/// is shown as a link the reader may follow, never fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RelatedDetail {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// Whether the text a reader sees is in their language ([`CardDetails::text_language_for`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextLanguage {
+    /// The text is in the reader's language.
+    Reader,
+    /// The text is in another language (its tag, as written).
+    Other(String),
+    /// The credential does not say which language its text is in.
+    Unstated,
 }
 
 /// Which framework an alignment points into, as far as a reader needs to know.
@@ -161,6 +196,16 @@ impl CardDetails {
     /// Whether there is nothing to show.
     pub fn is_empty(&self) -> bool {
         *self == CardDetails::default()
+    }
+
+    /// Whether the achievement's text, as read for `reader` (a language tag), is in that
+    /// language, compared by primary subtag.
+    pub fn text_language_for(&self, reader: &str) -> TextLanguage {
+        match &self.text_language {
+            None => TextLanguage::Unstated,
+            Some(tag) if primary_subtag(tag) == primary_subtag(reader) => TextLanguage::Reader,
+            Some(tag) => TextLanguage::Other(tag.clone()),
+        }
     }
 
     /// The lines a terminal shows, labelled in English (the verifier's report and the wallet's
@@ -391,6 +436,24 @@ pub fn card_details(credential: &Value, lang: Option<&str>) -> Option<CardDetail
         ..CardDetails::default()
     };
     if let Some(achievement) = achievement {
+        let name = achievement.get("name");
+        details.text_language = name
+            .and_then(|v| localized_text_and_language(v, lang))
+            .and_then(|(_, language)| language)
+            .or_else(|| text(Some(achievement), "inLanguage"));
+        details.offered_languages = name.map(tagged_languages).unwrap_or_default();
+        details.related = objects(achievement.get("related"))
+            .filter_map(|r| {
+                Some(RelatedDetail {
+                    id: r.get("id")?.as_str()?.to_owned(),
+                    language: r
+                        .get("inLanguage")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    version: r.get("version").and_then(Value::as_str).map(str::to_owned),
+                })
+            })
+            .collect();
         details.alignments = objects(achievement.get("alignment"))
             .filter_map(|a| alignment(a, lang))
             .collect();
@@ -418,11 +481,45 @@ pub fn card_details(credential: &Value, lang: Option<&str>) -> Option<CardDetail
 /// language value objects (`{"@value", "@language"}`) the one in `lang` (by primary subtag),
 /// else the untagged one, else the first. `lang` `None` prefers untagged, then English.
 pub fn localized_text(value: &Value, lang: Option<&str>) -> Option<String> {
+    localized_text_and_language(value, lang).map(|(text, _)| text)
+}
+
+/// The primary subtag of a language tag, lower-cased: `fr-CA` → `fr`.
+fn primary_subtag(tag: &str) -> String {
+    tag.split(['-', '_'])
+        .next()
+        .unwrap_or(tag)
+        .to_ascii_lowercase()
+}
+
+/// The `@language` tags of a JSON-LD string value's language value objects, each once.
+fn tagged_languages(value: &Value) -> Vec<String> {
+    let items: Vec<&Value> = match value {
+        Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let mut tags: Vec<String> = Vec::new();
+    for tag in items
+        .iter()
+        .filter_map(|v| v.get("@language").and_then(Value::as_str))
+    {
+        if !tags.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
+            tags.push(tag.to_owned());
+        }
+    }
+    tags
+}
+
+/// [`localized_text`] with the `@language` of the value chosen (`None` for a plain string).
+pub fn localized_text_and_language(
+    value: &Value,
+    lang: Option<&str>,
+) -> Option<(String, Option<String>)> {
     let candidates: Vec<&Value> = match value {
         Value::Array(items) => items.iter().collect(),
         other => vec![other],
     };
-    let primary = |tag: &str| tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
+    let primary = primary_subtag;
     let wanted = lang.map(primary);
     let mut first = None;
     let mut untagged = None;
@@ -438,16 +535,16 @@ pub fn localized_text(value: &Value, lang: Option<&str>) -> Option<String> {
         };
         match language {
             Some(tag) if wanted.as_deref() == Some(primary(tag).as_str()) => {
-                return Some(text.to_owned())
+                return Some((text.to_owned(), Some(tag.to_owned())))
             }
             Some(tag) => {
                 if primary(tag) == "en" {
-                    english.get_or_insert(text);
+                    english.get_or_insert((text, language));
                 }
-                first.get_or_insert(text);
+                first.get_or_insert((text, language));
             }
             None => {
-                untagged.get_or_insert(text);
+                untagged.get_or_insert((text, None));
             }
         }
     }
@@ -455,7 +552,7 @@ pub fn localized_text(value: &Value, lang: Option<&str>) -> Option<String> {
         Some(_) => untagged.or(first),
         None => untagged.or(english).or(first),
     };
-    fallback.map(str::to_owned)
+    fallback.map(|(text, tag)| (text.to_owned(), tag.map(str::to_owned)))
 }
 
 /// OB 3.0 `achievementType` in English words: `MicroCredential` → `Micro-credential`,
@@ -873,6 +970,54 @@ mod tests {
             1,
             "the level's alignment is not listed a second time"
         );
+    }
+
+    #[test]
+    fn the_card_says_which_language_its_text_is_in() {
+        let credential = serde_json::json!({
+            "credentialSubject": {"achievement": {
+                "name": [
+                    {"@value": "Culture des données", "@language": "fr-FR"},
+                    {"@value": "Data literacy", "@language": "en"}
+                ],
+                "inLanguage": "fr",
+                "related": [
+                    {"id": "urn:uuid:1", "type": ["Related"], "inLanguage": "ar", "version": "2"},
+                    {"type": ["Related"], "inLanguage": "es"}
+                ]
+            }}
+        });
+        let french = card_details(&credential, Some("fr")).unwrap();
+        assert_eq!(french.text_language.as_deref(), Some("fr-FR"));
+        assert_eq!(french.text_language_for("fr"), TextLanguage::Reader);
+        assert_eq!(french.offered_languages, ["fr-FR", "en"]);
+        assert_eq!(
+            french.related,
+            [RelatedDetail {
+                id: "urn:uuid:1".into(),
+                language: Some("ar".into()),
+                version: Some("2".into())
+            }]
+        );
+        let russian = card_details(&credential, Some("ru")).unwrap();
+        // No Russian: the untagged or first value, and its language said.
+        assert_eq!(
+            russian.text_language_for("ru"),
+            TextLanguage::Other("fr-FR".into())
+        );
+        let english = card_details(&credential, Some("en")).unwrap();
+        assert_eq!(english.text_language_for("en"), TextLanguage::Reader);
+        // A plain name: the achievement's inLanguage, else nothing is claimed.
+        let plain = serde_json::json!({"credentialSubject": {"achievement": {
+            "name": "Datenkompetenz", "inLanguage": "de"}}});
+        let details = card_details(&plain, Some("es")).unwrap();
+        assert_eq!(
+            details.text_language_for("es"),
+            TextLanguage::Other("de".into())
+        );
+        let bare = serde_json::json!({"credentialSubject": {"achievement": {"name": "X"}}});
+        let details = card_details(&bare, Some("es")).unwrap();
+        assert_eq!(details.text_language_for("es"), TextLanguage::Unstated);
     }
 
     #[test]

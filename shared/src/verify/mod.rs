@@ -74,8 +74,8 @@ pub use card::{card_dates, CardDates, IssuedFrom};
 pub use content::STATUS_LIST_CLOCK_LEEWAY;
 pub use details::{
     achievement_type_words, card_details, is_web_address, localized_text, result_status_words,
-    result_type_words, AlignmentDetail, CardDetails, EvidenceDetail, FrameworkKind, ResultDetail,
-    ACHIEVEMENT_TYPES, RESULT_STATUSES,
+    result_type_words, AlignmentDetail, CardDetails, EvidenceDetail, FrameworkKind, RelatedDetail,
+    ResultDetail, TextLanguage, ACHIEVEMENT_TYPES, RESULT_STATUSES,
 };
 pub use endorsement::{EndorsementReport, Standing, MAX_ENDORSEMENTS};
 pub use holder::holder_binding_check;
