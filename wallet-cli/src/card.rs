@@ -8,7 +8,7 @@ use passerelle_core::i18n::Messages;
 use passerelle_core::model;
 use passerelle_core::verify::{
     self, CardDetails, CheckOptions, EndorsementReport, Fetched, FrameworkKind, Outcome, Presented,
-    ResultDetail, Standing,
+    ResultDetail, Standing, TextLanguage,
 };
 use serde_json::{json, Value};
 
@@ -264,6 +264,39 @@ pub fn detail_lines(details: &CardDetails, m: &Messages<'_>) -> Vec<(String, Str
     }
     if !details.tags.is_empty() {
         line("card.tags", details.tags.join(", "));
+    }
+    // Which language the badge's text is in when it is not the reader's (as on the verifier's
+    // page), and the achievement's other versions.
+    let remark = match details.text_language_for(m.lang()) {
+        TextLanguage::Other(tag) => Some(m.format(
+            "card.language.other",
+            &[
+                ("language", &m.language_name(&tag)),
+                ("reader", &m.language_name(m.lang())),
+            ],
+        )),
+        // Most credentials say nothing of their language; worth a word only when the reader's
+        // language is not English, the language such text is most often in.
+        TextLanguage::Unstated if m.lang() != "en" => {
+            Some(m.t("card.language.unstated").to_owned())
+        }
+        _ => None,
+    };
+    if let Some(remark) = remark {
+        line("card.language", remark);
+    }
+    for related in &details.related {
+        let mut text = match &related.language {
+            Some(language) => format!("{}: {}", m.language_name(language), related.id),
+            None => related.id.clone(),
+        };
+        if let Some(version) = &related.version {
+            text.push_str(&format!(
+                " ({})",
+                m.format("card.related.version", &[("version", version)])
+            ));
+        }
+        line("card.related", text);
     }
     lines
 }

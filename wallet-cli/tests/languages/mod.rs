@@ -237,3 +237,35 @@ fn credential_text_stays_escaped_in_every_language() {
         assert!(said.contains("Knots\\u{1b}"), "{lang}: {said}");
     }
 }
+
+#[test]
+fn show_reads_the_credentials_own_text_in_the_readers_language_and_says_when_it_cannot() {
+    let wallet = Wallet::new();
+    let badge = signed_badge(|badge| {
+        badge["credentialSubject"]["achievement"]["name"] = serde_json::json!([
+            {"@value": "Culture des données", "@language": "fr"},
+            {"@value": "Data literacy", "@language": "en"}
+        ]);
+    });
+    let out = wallet.import("maps.json", &badge, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let all = passerelle_wallet::i18n::builtin().unwrap();
+    let show = |lang: &str| {
+        let out = wallet.run(&["show", "1", "--lang", lang], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        text(&out)
+    };
+    let french = show("fr");
+    assert!(french.contains("Culture des données"), "{french}");
+    assert!(
+        !french.contains(all.get("fr").unwrap().t("card.language")),
+        "{french}"
+    );
+    let english = show("en");
+    assert!(english.contains("Data literacy"), "{english}");
+    // No Russian text in the credential: the card says which language it shows.
+    let russian = show("ru");
+    let m = all.get("ru").unwrap();
+    assert!(russian.contains(m.t("card.language")), "{russian}");
+    assert!(russian.contains(&m.language_name("fr")), "{russian}");
+}
