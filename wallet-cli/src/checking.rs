@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use passerelle_core::did::Did;
+use passerelle_core::i18n::Messages;
 use passerelle_core::input;
 use passerelle_core::verify::{self, CheckOptions, Fetched, Presented, Report};
 use serde_json::{json, Value};
@@ -72,13 +73,15 @@ pub fn parse(text: &str) -> Result<Presented, verify::VerifyInputError> {
 }
 
 /// Verifies `presented` at `now`. With a fetcher, missing or (when `refresh`) cached documents are
-/// fetched and cached in `wallet` (the caller saves the index).
+/// fetched and cached in `wallet` (the caller saves the index). What the wallet itself says in
+/// the report (where a status list came from, why a document is missing) is in `m`'s language.
 pub fn check(
     wallet: &mut Wallet,
     presented: &Presented,
     now: DateTime<Utc>,
     fetcher: Option<&Fetcher>,
     refresh: bool,
+    m: &Messages<'_>,
 ) -> Result<Checked, StoreError> {
     let mut fetched = Fetched::default();
     let mut status_as_of = Vec::new();
@@ -98,7 +101,7 @@ pub fn check(
                     .insert(need.url.clone(), "not a valid DID".into());
                 continue;
             };
-            match obtain(wallet, &need.url, "did", fetcher, refresh, &now_text)? {
+            match obtain(wallet, &need.url, "did", fetcher, refresh, &now_text, m)? {
                 Obtained::Document(document, _) => {
                     fetched.did_documents.insert(&did, document);
                 }
@@ -116,19 +119,17 @@ pub fn check(
             }
         }
         for url in &needs.status_lists {
-            match obtain(wallet, url, "status", fetcher, refresh, &now_text)? {
+            match obtain(wallet, url, "status", fetcher, refresh, &now_text, m)? {
                 Obtained::Document(document, fetched_at) => {
-                    let provenance = format!(
-                        "from the wallet's cache: status as of {fetched_at}, not current \
-                         (`verify N --online` refreshes it)"
-                    );
+                    let provenance =
+                        m.format("wallet.check.cached", &[("date", &m.moment(&fetched_at))]);
                     status_as_of.push(fetched_at);
                     fetched.add_status_list(url, document, &provenance);
                 }
                 Obtained::Stale(document, fetched_at, reason) => {
-                    let provenance = format!(
-                        "from the wallet's cache: status as of {fetched_at}, not current \
-                         (the refresh failed: {reason})"
+                    let provenance = m.format(
+                        "wallet.check.stale",
+                        &[("date", &m.moment(&fetched_at)), ("reason", &reason)],
                     );
                     refresh_failures.push((url.clone(), reason));
                     status_as_of.push(fetched_at);
@@ -136,7 +137,9 @@ pub fn check(
                 }
                 Obtained::Fetched(document) => {
                     fetched_now = true;
-                    fetched.add_status_list(url, document, &format!("fetched at {now_text}"));
+                    let provenance =
+                        m.format("wallet.check.fetched", &[("date", &m.moment(&now_text))]);
+                    fetched.add_status_list(url, document, &provenance);
                 }
                 Obtained::Failed(reason) => {
                     fetched.failures.insert(url.clone(), reason);
@@ -144,14 +147,15 @@ pub fn check(
             }
         }
         for url in &needs.schemas {
-            match obtain(wallet, url, "schema", fetcher, false, &now_text)? {
+            match obtain(wallet, url, "schema", fetcher, false, &now_text, m)? {
                 Obtained::Document(document, _)
                 | Obtained::Stale(document, _, _)
                 | Obtained::Fetched(document) => {
                     if let Err(e) = fetched.schemas.insert(document, &[url.as_str()]) {
-                        fetched
-                            .failures
-                            .insert(url.clone(), format!("unusable schema: {e}"));
+                        fetched.failures.insert(
+                            url.clone(),
+                            m.format("wallet.check.bad_schema", &[("reason", &e.to_string())]),
+                        );
                     }
                 }
                 Obtained::Failed(reason) => {
@@ -186,6 +190,7 @@ fn obtain(
     fetcher: Option<&Fetcher>,
     refresh: bool,
     now_text: &str,
+    m: &Messages<'_>,
 ) -> Result<Obtained, StoreError> {
     let cached = wallet.cached(url)?;
     let fetcher = fetcher.filter(|_| refresh || cached.is_none());
@@ -214,9 +219,6 @@ fn obtain(
             }
         }
         (_, Some((document, at))) => Ok(Obtained::Document(document, at)),
-        (None, None) => Ok(Obtained::Failed(
-            "offline and not in the wallet's cache: run `passerelle-wallet verify N --online`"
-                .into(),
-        )),
+        (None, None) => Ok(Obtained::Failed(m.t("wallet.check.offline").to_owned())),
     }
 }

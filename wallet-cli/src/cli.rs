@@ -37,6 +37,10 @@ pub struct Cli {
     /// `backup`); without it such a file is never overwritten.
     #[arg(long, global = true)]
     pub overwrite: bool,
+    /// The language of the wallet's messages: en, fr, ar, es, ru or zh (default: from
+    /// $LC_ALL, $LC_MESSAGES or $LANG, else English). `--json` output stays English.
+    #[arg(long, global = true, value_name = "LANG")]
+    pub lang: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -15,6 +15,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use chrono::Utc;
 use passerelle_core::obapi::Scope;
 use passerelle_wallet::fetch::Fetcher;
+use passerelle_wallet::i18n::Messages;
 use passerelle_wallet::import::{Imported, Keep};
 use passerelle_wallet::obapi::grant::{self, ClientCredentials, Loopback, TokenKind, Tokens};
 use passerelle_wallet::obapi::{discovery, sync, ObApiClientError};
@@ -35,20 +36,17 @@ pub(crate) struct ConnectOptions {
     pub(crate) json: bool,
 }
 
-/// The first line the learner (and the tests) read; the URL follows alone on the next line,
-/// after two spaces.
-const OPEN_THIS: &str = "Open this address in your browser to approve the connection:";
-
 pub(crate) fn connect(
     dir: &Path,
     stdin_pass: bool,
     url_text: &str,
     options: ConnectOptions,
     network: &Network,
+    m: &Messages<'_>,
 ) -> Result<u8> {
     let provider = discovery::provider_url(url_text)?;
     store::ensure_exists(dir)?;
-    let pass = Passphrases::new(stdin_pass)?.current("Wallet passphrase: ")?;
+    let pass = Passphrases::new(stdin_pass, m)?.current(m.t("wallet.prompt.passphrase"))?;
     {
         // The passphrase is checked before anything is sent.
         let wallet = Wallet::open(dir, &pass, Access::Read)?;
@@ -58,56 +56,76 @@ pub(crate) fn connect(
             .iter()
             .find(|c| same_provider(&c.provider, provider.as_str()))
         {
-            bail!(
-                "the wallet is already connected to {} ({}): `passerelle-wallet sync` fetches its new badges; \
-                 `passerelle-wallet disconnect {}` first to connect again",
-                safe(&existing.title),
-                safe(&existing.provider),
-                safe(&existing.provider)
-            );
+            bail!(m.format(
+                "wallet.connect.already",
+                &[
+                    ("title", &safe(&existing.title)),
+                    ("provider", &safe(&existing.provider))
+                ]
+            ));
         }
     }
-    let failed = || format!("could not connect to {}", safe(provider.as_str()));
+    let failed = || {
+        m.format(
+            "wallet.connect.failed",
+            &[("provider", &safe(provider.as_str()))],
+        )
+    };
+    let warn =
+        |message: String| eprintln!("{}", m.format("wallet.warning", &[("message", &message)]));
+    let note = |message: String| eprintln!("{}", m.format("wallet.note", &[("message", &message)]));
     let fetcher = network.fetcher()?;
     let (description, warnings) = discovery::discover(&fetcher, &provider).with_context(failed)?;
     for warning in &warnings {
-        eprintln!(
-            "warning: the provider's service description: {}",
-            safe(warning)
-        );
+        warn(m.format(
+            "wallet.connect.description_warning",
+            &[("warning", &safe(warning))],
+        ));
     }
     eprintln!(
-        "Connecting to {} ({}).",
-        safe(&description.title),
-        safe(provider.as_str())
+        "{}",
+        m.format(
+            "wallet.connect.connecting",
+            &[
+                ("title", &safe(&description.title)),
+                ("provider", &safe(provider.as_str()))
+            ]
+        )
     );
-    let (revocation_url, note) =
+    let (revocation_url, unrevocable) =
         discovery::revocation_endpoint(&fetcher, &provider).with_context(failed)?;
-    if let Some(note) = note {
-        eprintln!(
-            "note: the provider publishes no token revocation endpoint ({}): `disconnect` will only forget the connection here",
-            safe(&note)
-        );
+    if let Some(reason) = unrevocable {
+        note(m.format(
+            "wallet.connect.no_revocation",
+            &[("reason", &safe(&reason))],
+        ));
     }
     let loopback = Loopback::bind().with_context(failed)?;
     let redirect_uri = loopback.redirect_uri();
     let (registered, warnings) =
         grant::register(&fetcher, &description, &redirect_uri).with_context(failed)?;
     for warning in &warnings {
-        eprintln!("warning: the provider's registration: {}", safe(warning));
+        warn(m.format(
+            "wallet.connect.registration_warning",
+            &[("warning", &safe(warning))],
+        ));
     }
     let scopes = grant::scopes_to_request(registered.scope.as_deref()).with_context(failed)?;
     let pending =
         grant::authorization_request(&description, &registered.client_id, &redirect_uri, scopes)
             .with_context(failed)?;
-    eprintln!("{OPEN_THIS}");
+    // The URL follows alone on the next line, after two spaces (the tests read it there).
+    eprintln!("{}", m.t("wallet.connect.open_this"));
     eprintln!("  {}", safe(pending.url.as_str()));
     if options.browser {
-        open_browser(pending.url.as_str());
+        open_browser(pending.url.as_str(), m);
     }
     eprintln!(
-        "Waiting for your approval (at most {} s)…",
-        options.timeout.as_secs()
+        "{}",
+        m.format(
+            "wallet.connect.waiting",
+            &[("seconds", &m.number(&options.timeout.as_secs().to_string()))]
+        )
     );
     let code = loopback
         .wait(&pending, options.timeout)
@@ -126,9 +144,7 @@ pub(crate) fn connect(
     .with_context(failed)?;
     check_granted(&tokens).with_context(failed)?;
     if tokens.refresh_token.is_none() {
-        eprintln!(
-            "note: the provider gave no refresh token: `sync` will not work for this connection; connect again to fetch new badges"
-        );
+        note(m.t("wallet.connect.no_refresh").to_owned());
     }
     let now = Utc::now();
     let connection = Connection {
@@ -157,22 +173,26 @@ pub(crate) fn connect(
     wallet.save_index()?;
     let at = wallet.index.connections.len() - 1;
     eprintln!(
-        "Connected to {} as connection #{} ({}).",
-        safe(&description.title),
-        at + 1,
-        granted_words(&tokens.scopes)
+        "{}",
+        m.format(
+            "wallet.connect.connected",
+            &[
+                ("title", &safe(&description.title)),
+                ("number", &(at + 1).to_string()),
+                ("scopes", &granted_words(&tokens.scopes, m)),
+            ]
+        )
     );
     let policy = Policy {
         keep: Keep::default(),
         stdin_pass,
         json: options.json,
+        m: *m,
     };
     let results = match pull(&mut wallet, at, &fetcher, &tokens, &policy) {
         Ok(results) => results,
         Err(e) => {
-            eprintln!(
-                "The connection is kept: `passerelle-wallet sync` tries again to fetch the badges."
-            );
+            eprintln!("{}", m.t("wallet.connect.kept"));
             return Err(e);
         }
     };
@@ -203,16 +223,35 @@ fn check_granted(tokens: &Tokens) -> Result<(), ObApiClientError> {
 }
 
 /// "read your badges, read your profile" — the granted scopes in plain words.
-fn granted_words(scopes: &[String]) -> String {
+fn granted_words(scopes: &[String], m: &Messages<'_>) -> String {
     let words: Vec<String> = scopes
         .iter()
         .filter_map(|s| Scope::from_uri(s))
-        .map(|s| s.plain_words().to_lowercase())
+        .map(|s| {
+            let key = format!("wallet.scope.{}", scope_key(s));
+            let text = m.t(&key);
+            if text.is_empty() {
+                s.plain_words().to_lowercase()
+            } else {
+                text.to_owned()
+            }
+        })
         .collect();
     if words.is_empty() {
-        "no scope".into()
+        m.t("wallet.connect.no_scope").to_owned()
     } else {
-        format!("allowed: {}", words.join(", "))
+        m.format("wallet.connect.allowed", &[("scopes", &words.join(", "))])
+    }
+}
+
+/// The catalogue key of a scope's plain words.
+fn scope_key(scope: Scope) -> &'static str {
+    match scope {
+        Scope::ProfileReadonly => "profile_readonly",
+        Scope::ProfileUpdate => "profile_update",
+        Scope::CredentialReadonly => "credential_readonly",
+        Scope::CredentialUpsert => "credential_upsert",
+        _ => "other",
     }
 }
 
@@ -223,8 +262,9 @@ fn pull(
     at: usize,
     fetcher: &Fetcher,
     tokens: &Tokens,
-    policy: &Policy,
+    policy: &Policy<'_>,
 ) -> Result<Vec<Imported>> {
+    let m = &policy.m;
     let connection = wallet.index.connections[at].clone();
     let title = connection.title.clone();
     let api = url::Url::parse(&connection.api_base).with_context(|| {
@@ -234,9 +274,11 @@ fn pull(
         )
     })?;
     let fetched = sync::fetch_all(fetcher, &api, &tokens.access_token, &title)
-        .with_context(|| format!("could not fetch the badges from {}", safe(&title)))?;
+        .with_context(|| m.format("wallet.sync.fetch_failed", &[("title", &safe(&title))]))?;
+    let warn =
+        |message: String| eprintln!("{}", m.format("wallet.warning", &[("message", &message)]));
     for warning in &fetched.warnings {
-        eprintln!("warning: {}: {}", safe(&title), safe(warning));
+        warn(format!("{}: {}", safe(&title), safe(warning)));
     }
     // getProfile when it was granted: who the learner is there (shown by `connections`). Not
     // being able to read it does not stop the badges from being imported.
@@ -248,11 +290,10 @@ fn pull(
         match sync::fetch_profile(fetcher, &api, &tokens.access_token) {
             Ok(profile) => Some(profile),
             Err(e) => {
-                eprintln!(
-                    "warning: {}: could not read your profile there: {}",
-                    safe(&title),
-                    safe(&e.to_string())
-                );
+                warn(m.format(
+                    "wallet.sync.no_profile",
+                    &[("title", &safe(&title)), ("reason", &safe(&e.to_string()))],
+                ));
                 None
             }
         }
@@ -284,10 +325,20 @@ fn pull(
         .filter(|r| matches!(r, Imported::Duplicate { .. }))
         .count();
     let refused = results.iter().filter(|r| r.is_refusal()).count();
+    let n = |count: usize| m.number(&count.to_string());
     eprintln!(
-        "{}: {count} badge(s) on {} page(s): {stored} imported, {duplicates} already in the wallet, {refused} refused.",
-        safe(&title),
-        fetched.pages
+        "{}",
+        m.format(
+            "wallet.sync.summary",
+            &[
+                ("title", &safe(&title)),
+                ("count", &n(count)),
+                ("pages", &n(fetched.pages)),
+                ("stored", &n(stored)),
+                ("duplicates", &n(duplicates)),
+                ("refused", &n(refused)),
+            ]
+        )
     );
     Ok(results)
 }
@@ -298,16 +349,15 @@ pub(crate) fn sync(
     provider: Option<&str>,
     json: bool,
     network: &Network,
+    m: &Messages<'_>,
 ) -> Result<u8> {
-    let mut wallet = crate::open(dir, stdin_pass, Access::Write)?;
+    let mut wallet = crate::open(dir, stdin_pass, Access::Write, m)?;
     let chosen: Vec<usize> = match provider {
-        Some(name) => vec![find(&wallet, name)?],
+        Some(name) => vec![find(&wallet, name, m)?],
         None => (0..wallet.index.connections.len()).collect(),
     };
     if chosen.is_empty() {
-        eprintln!(
-            "The wallet is connected to no provider: `passerelle-wallet connect URL` connects one."
-        );
+        eprintln!("{}", m.t("wallet.connections.none"));
         return Ok(0);
     }
     let fetcher = network.fetcher()?;
@@ -315,6 +365,7 @@ pub(crate) fn sync(
         keep: Keep::default(),
         stdin_pass,
         json,
+        m: *m,
     };
     let mut records = Vec::new();
     let mut failures = Vec::new();
@@ -330,7 +381,8 @@ pub(crate) fn sync(
             }
             Err(e) => {
                 let title = wallet.index.connections[at].title.clone();
-                failures.push(e.context(format!("could not sync {}", safe(&title))));
+                failures
+                    .push(e.context(m.format("wallet.sync.failed", &[("title", &safe(&title))])));
             }
         }
     }
@@ -343,11 +395,17 @@ pub(crate) fn sync(
         n => {
             for e in &failures {
                 eprintln!(
-                    "error: {}",
-                    safe(&passerelle_core::error_text::error_chain(e.as_ref()))
+                    "{}",
+                    m.format(
+                        "wallet.error",
+                        &[("message", &safe(&crate::error_text(e, m)))]
+                    )
                 );
             }
-            Err(anyhow!("{n} connections could not be synced (above)"))
+            Err(anyhow!(m.format(
+                "wallet.sync.many_failed",
+                &[("count", &m.number(&n.to_string()))]
+            )))
         }
     }
 }
@@ -357,14 +415,15 @@ fn sync_one(
     wallet: &mut Wallet,
     at: usize,
     fetcher: &Fetcher,
-    policy: &Policy,
+    policy: &Policy<'_>,
 ) -> Result<Vec<Imported>> {
+    let m = &policy.m;
     let connection = wallet.index.connections[at].clone();
     let Some(refresh_token) = connection.refresh_token.as_deref() else {
-        bail!(
-            "the provider gave this connection no refresh token: `passerelle-wallet disconnect {}` then `connect` again",
-            at + 1
-        );
+        bail!(m.format(
+            "wallet.sync.no_refresh",
+            &[("number", &(at + 1).to_string())]
+        ));
     };
     let client = ClientCredentials {
         client_id: &connection.client_id,
@@ -379,11 +438,12 @@ fn sync_one(
     ) {
         Ok(tokens) => tokens,
         Err(e) if e.is_revoked_grant() => {
-            return Err(anyhow!(e).context(format!(
-                "the provider no longer accepts this connection (revoked or expired): \
-                 `passerelle-wallet disconnect {0}`, then `passerelle-wallet connect {1}` to connect again",
-                at + 1,
-                safe(&connection.provider)
+            return Err(anyhow!(e).context(m.format(
+                "wallet.sync.revoked",
+                &[
+                    ("number", &(at + 1).to_string()),
+                    ("provider", &safe(&connection.provider)),
+                ],
             )))
         }
         Err(e) => return Err(e.into()),
@@ -406,15 +466,14 @@ pub(crate) fn disconnect(
     stdin_pass: bool,
     provider: &str,
     network: &Network,
+    m: &Messages<'_>,
 ) -> Result<u8> {
-    let mut wallet = crate::open(dir, stdin_pass, Access::Write)?;
-    let at = find(&wallet, provider)?;
+    let mut wallet = crate::open(dir, stdin_pass, Access::Write, m)?;
+    let at = find(&wallet, provider, m)?;
     let connection = wallet.index.connections[at].clone();
     let title = safe(&connection.title);
     let outcome = match &connection.revocation_url {
-        None => Err(anyhow!(
-            "the provider publishes no token revocation endpoint (RFC 8414 revocation_endpoint)"
-        )),
+        None => Err(anyhow!(m.t("wallet.disconnect.no_endpoint").to_owned())),
         Some(url) => network.fetcher().and_then(|fetcher| {
             revoke_all(&fetcher, url, &connection).map_err(anyhow::Error::from)
         }),
@@ -424,17 +483,21 @@ pub(crate) fn disconnect(
     match outcome {
         Ok(()) => {
             eprintln!(
-                "Disconnected from {title}: the provider revoked the wallet's tokens, and the wallet forgot the connection. The badges already imported stay in the wallet."
+                "{}",
+                m.format("wallet.disconnect.done", &[("title", &title)])
             );
             Ok(0)
         }
         Err(e) => {
             eprintln!(
-                "Could not revoke the connection at {title}: {}.\n\
-                 The wallet forgot the connection (its tokens are deleted here), but the provider may \
-                 still honour it until it expires: disconnect the app on the provider's site too. \
-                 The badges already imported stay in the wallet.",
-                safe(&passerelle_core::error_text::error_chain(e.as_ref()))
+                "{}",
+                m.format(
+                    "wallet.disconnect.not_revoked",
+                    &[
+                        ("title", &title),
+                        ("reason", &safe(&crate::error_text(&e, m)))
+                    ]
+                )
             );
             Ok(if connection.revocation_url.is_none() {
                 0
@@ -470,8 +533,13 @@ fn revoke_all(
     Ok(())
 }
 
-pub(crate) fn connections(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8> {
-    let wallet = crate::open(dir, stdin_pass, Access::Read)?;
+pub(crate) fn connections(
+    dir: &Path,
+    stdin_pass: bool,
+    json: bool,
+    m: &Messages<'_>,
+) -> Result<u8> {
+    let wallet = crate::open(dir, stdin_pass, Access::Read, m)?;
     let list = &wallet.index.connections;
     if json {
         print_json(&Value::Array(
@@ -483,28 +551,36 @@ pub(crate) fn connections(dir: &Path, stdin_pass: bool, json: bool) -> Result<u8
         return Ok(0);
     }
     if list.is_empty() {
-        eprintln!(
-            "The wallet is connected to no provider: `passerelle-wallet connect URL` connects one."
-        );
+        eprintln!("{}", m.t("wallet.connections.none"));
         return Ok(0);
     }
     for (at, c) in list.iter().enumerate() {
         println!("#{} {} ({})", at + 1, safe(&c.title), safe(&c.provider));
-        println!("    {}", granted_words(&c.scopes));
+        println!("    {}", granted_words(&c.scopes, m));
         if let Some(id) = &c.profile_id {
-            match &c.profile_name {
-                Some(name) => println!("    you there: {} ({})", safe(name), safe(id)),
-                None => println!("    you there: {}", safe(id)),
-            }
+            let who = match &c.profile_name {
+                Some(name) => format!("{} ({})", safe(name), safe(id)),
+                None => safe(id),
+            };
+            println!(
+                "    {}",
+                m.format("wallet.connections.you_there", &[("who", &who)])
+            );
         }
+        let last = c.last_sync.as_deref().map_or_else(
+            || m.t("wallet.connections.never").to_owned(),
+            |t| m.moment(t),
+        );
         println!(
-            "    connected {}, last synced {}{}",
-            c.connected_at,
-            c.last_sync.as_deref().unwrap_or("never"),
+            "    {}{}",
+            m.format(
+                "wallet.connections.dates",
+                &[("connected", &m.moment(&c.connected_at)), ("synced", &last)]
+            ),
             if c.revocation_url.is_some() {
-                ""
+                String::new()
             } else {
-                " (the provider cannot revoke it from here)"
+                format!(" {}", m.t("wallet.connections.unrevocable"))
             }
         );
     }
@@ -527,7 +603,7 @@ fn connection_json(at: usize, c: &Connection) -> Value {
 }
 
 /// A PROVIDER argument: a connection's number or the URL given to `connect`.
-fn find(wallet: &Wallet, name: &str) -> Result<usize> {
+fn find(wallet: &Wallet, name: &str, m: &Messages<'_>) -> Result<usize> {
     let list = &wallet.index.connections;
     if let Ok(number) = name.trim().parse::<usize>() {
         if (1..=list.len()).contains(&number) {
@@ -536,12 +612,9 @@ fn find(wallet: &Wallet, name: &str) -> Result<usize> {
     }
     list.iter()
         .position(|c| same_provider(&c.provider, name))
-        .ok_or_else(|| {
-            anyhow!(
-                "the wallet is not connected to {}: `passerelle-wallet connections` lists the connections and their numbers",
-                safe(name)
-            )
-        })
+        .ok_or_else(
+            || anyhow!(m.format("wallet.connections.unknown", &[("provider", &safe(name))])),
+        )
 }
 
 /// Two spellings of one provider URL (a trailing slash aside).
@@ -558,7 +631,7 @@ fn same_provider(stored: &str, given: &str) -> bool {
 
 /// Opens `url` in a browser when standard output is a terminal: `$BROWSER` (its first entry),
 /// else `xdg-open` (`open` on macOS). A failure is only a note: the address is printed.
-fn open_browser(url: &str) {
+fn open_browser(url: &str, m: &Messages<'_>) {
     if !io::stdout().is_terminal() {
         return;
     }
@@ -587,9 +660,10 @@ fn open_browser(url: &str) {
         .stderr(Stdio::null())
         .spawn();
     if let Err(e) = spawned {
-        eprintln!(
-            "note: could not open a browser ({}: {e}): open the address yourself",
-            safe(command)
+        let message = m.format(
+            "wallet.connect.no_browser",
+            &[("reason", &format!("{}: {e}", safe(command)))],
         );
+        eprintln!("{}", m.format("wallet.note", &[("message", &message)]));
     }
 }

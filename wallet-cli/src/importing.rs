@@ -10,13 +10,15 @@ use chrono::{DateTime, Utc};
 use passerelle_core::verify::Check;
 use passerelle_wallet::checking;
 use passerelle_wallet::fetch::Fetcher;
+use passerelle_wallet::i18n::Messages;
 use passerelle_wallet::import::{self, Decision, Imported, Keep};
 use passerelle_wallet::source::{self, Found};
 use passerelle_wallet::store::{self, Access, Wallet};
 use serde_json::Value;
 
 use crate::receiving::{self, OfferOptions};
-use crate::terminal::safe;
+use crate::reporting::{check_title, report_text};
+use crate::terminal::{is_yes, safe};
 use crate::{open, print_json, Network};
 
 /// What `import` was asked to do besides its source.
@@ -33,23 +35,30 @@ pub(crate) fn import(
     source_text: &str,
     options: ImportOptions,
     network: &Network,
+    m: &Messages<'_>,
 ) -> Result<u8> {
-    let offer = source::offer_in(source_text)
-        .with_context(|| format!("nothing imported from {source_text}"))?;
+    let nothing = || {
+        m.format(
+            "wallet.import.nothing_from",
+            &[("source", &safe(source_text))],
+        )
+    };
+    let offer = source::offer_in(source_text).with_context(nothing)?;
     if offer.is_none() && options.offer.format.is_some() {
-        bail!(
-            "--format is for OpenID4VCI credential offers (openid-credential-offer://…), and \
-             {source_text} is not one"
-        );
+        bail!(m.format(
+            "wallet.import.format_not_offer",
+            &[("source", &safe(source_text))]
+        ));
     }
     if offer.is_none() && options.offer.tx_code.is_some() {
-        eprintln!("note: this is not a credential offer: the transaction code is not used");
+        let message = m.t("wallet.import.tx_code_unused");
+        eprintln!("{}", m.format("wallet.note", &[("message", message)]));
     }
     if offer.is_some() && options.offline {
-        bail!("a credential offer is received over the network: run the import without --offline");
+        bail!(m.t("wallet.import.offer_offline").to_owned());
     }
     // Open first: a wrong passphrase costs no download.
-    let mut wallet = open(dir, stdin_pass, Access::Write)?;
+    let mut wallet = open(dir, stdin_pass, Access::Write, m)?;
     let fetcher = if options.offline {
         None
     } else {
@@ -59,14 +68,14 @@ pub(crate) fn import(
         keep: options.keep,
         stdin_pass,
         json: options.json,
+        m: *m,
     };
     let results = match (offer, &fetcher) {
         (Some(offer), Some(fetcher)) => {
             receiving::receive(&mut wallet, &offer, fetcher, &options.offer, &policy)?
         }
         _ => {
-            let found = source::read(source_text, fetcher.as_ref())
-                .with_context(|| format!("nothing imported from {source_text}"))?;
+            let found = source::read(source_text, fetcher.as_ref()).with_context(nothing)?;
             policy.apply(&mut wallet, found, Utc::now(), fetcher.as_ref())?
         }
     };
@@ -80,13 +89,15 @@ pub(crate) fn import(
 }
 
 /// The import policy as the command line sets it.
-pub(crate) struct Policy {
+pub(crate) struct Policy<'a> {
     pub(crate) keep: Keep,
     pub(crate) stdin_pass: bool,
     pub(crate) json: bool,
+    /// The reader's language.
+    pub(crate) m: Messages<'a>,
 }
 
-impl Policy {
+impl Policy<'_> {
     /// Verifies each found credential and stores it, refuses it, or asks (the same rules for
     /// every source); one result per item, in order. The index is saved.
     pub(crate) fn apply(
@@ -111,64 +122,88 @@ impl Policy {
         now: DateTime<Utc>,
         fetcher: Option<&Fetcher>,
     ) -> Result<Imported> {
+        let m = &self.m;
         let digest = store::digest_of(&item.text);
         if let Some(existing) = wallet.find_digest(&digest) {
             let number = existing.number;
             eprintln!(
-                "{}: already in your wallet as #{number}",
-                safe(existing.achievement.as_deref().unwrap_or("credential"))
+                "{}",
+                m.format(
+                    "wallet.import.duplicate",
+                    &[
+                        (
+                            "name",
+                            &safe(
+                                existing
+                                    .achievement
+                                    .as_deref()
+                                    .unwrap_or(m.t("wallet.import.a_credential"))
+                            )
+                        ),
+                        ("number", &number.to_string()),
+                    ]
+                )
             );
             return Ok(Imported::Duplicate {
                 found: item.how,
                 number,
             });
         }
-        let presented = checking::parse(&item.text)
-            .with_context(|| format!("the {} is not a readable credential", item.how))?;
-        let checked = checking::check(wallet, &presented, now, fetcher, false)?;
+        let presented = checking::parse(&item.text).with_context(|| {
+            m.format("wallet.import.unreadable", &[("found", &safe(&item.how))])
+        })?;
+        let checked = checking::check(wallet, &presented, now, fetcher, false, m)?;
         let report = &checked.report;
         let assessed = import::assess(&item, &presented, report, &store::timestamp(now));
+        let standing = if assessed.failed {
+            "wallet.standing.not_verified"
+        } else if assessed.unchecked {
+            "wallet.standing.unchecked"
+        } else {
+            "wallet.standing.verified"
+        };
         eprintln!(
-            "Found a credential ({}): {}, issued by {}: {}",
-            safe(&item.how),
-            safe(&assessed.achievement),
-            safe(&assessed.issuer),
-            assessed.standing()
+            "{}",
+            m.format(
+                "wallet.import.found",
+                &[
+                    ("found", &safe(&item.how)),
+                    ("achievement", &safe(&assessed.achievement)),
+                    ("issuer", &safe(&assessed.issuer)),
+                    ("standing", m.t(standing)),
+                ]
+            )
         );
         let decision = assessed.decide(self.keep);
         if decision == Decision::RefuseFailed {
-            eprint!("{report}");
-            eprintln!(
-                "Not stored: it failed verification (see above). If you still want to keep it, \
-                 run the import again with --force; it will be marked as not verified."
-            );
+            let credential = checking::credential_of(&presented);
+            eprint!("{}", report_text(report, credential.as_ref(), m));
+            eprintln!("{}", m.t("wallet.import.refused_failed"));
             wallet.save_index()?;
             return Ok(Imported::refusal(&item.how, &assessed, report, false));
         }
-        print_checks("FAILED", &assessed.failures);
-        print_checks("not checked", &assessed.not_checked);
-        if decision == Decision::Ask && !ask_keep_unchecked(self.stdin_pass, self.json)? {
-            eprintln!(
-                "Not stored: it could not be fully checked (see above), so nothing says it is \
-                 genuine or not revoked. Retry when the issuer's server answers (import without \
-                 --offline), or keep it marked as unchecked with --keep-unchecked; \
-                 `passerelle-wallet verify N --online` settles it later."
-            );
+        print_checks(m.t("wallet.import.failed_label"), &assessed.failures, m);
+        print_checks(
+            m.t("wallet.import.not_checked_label"),
+            &assessed.not_checked,
+            m,
+        );
+        if decision == Decision::Ask && !ask_keep_unchecked(self.stdin_pass, self.json, m)? {
+            eprintln!("{}", m.t("wallet.import.refused_unchecked"));
             wallet.save_index()?;
             return Ok(Imported::refusal(&item.how, &assessed, report, true));
         }
         let number = wallet.add(assessed.entry.clone(), &item.text)?;
+        let n = number.to_string();
         if assessed.failed {
-            eprintln!(
-                "Kept because of --force, marked NOT VERIFIED (forced) in list, show and present."
-            );
+            eprintln!("{}", m.t("wallet.import.kept_forced"));
         } else if assessed.unchecked {
             eprintln!(
-                "Kept, marked as not checked: run `passerelle-wallet verify {number} --online` \
-                 when the issuer's server answers."
+                "{}",
+                m.format("wallet.import.kept_unchecked", &[("number", &n)])
             );
         }
-        eprintln!("Stored as #{number}.");
+        eprintln!("{}", m.format("wallet.import.stored", &[("number", &n)]));
         Ok(Imported::Stored {
             found: item.how,
             number,
@@ -182,27 +217,36 @@ impl Policy {
 
 /// Asks on the terminal whether to keep a credential that could not be fully checked; `false`
 /// when there is no terminal to ask on.
-fn ask_keep_unchecked(stdin_pass: bool, json: bool) -> Result<bool> {
+fn ask_keep_unchecked(stdin_pass: bool, json: bool, m: &Messages<'_>) -> Result<bool> {
     if stdin_pass || json || !io::stdin().is_terminal() || !io::stderr().is_terminal() {
         return Ok(false);
     }
-    eprint!("Keep it anyway, marked as not checked? [y/N] ");
+    eprint!("{} ", m.t("wallet.import.ask_keep"));
     io::stderr().flush()?;
     let mut answer = String::new();
     io::stdin().read_line(&mut answer)?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+    Ok(is_yes(&answer, m))
 }
 
-/// Prints the checks that failed or were not made, with their details.
-fn print_checks(label: &str, checks: &[&Check]) {
+/// Prints the checks that failed or were not made, by their titles, with their details.
+fn print_checks(label: &str, checks: &[&Check], m: &Messages<'_>) {
     for check in checks {
+        let line = m.format(
+            "wallet.report.check",
+            &[
+                ("title", check_title(check, m)),
+                ("message", &safe(&m.message(&check.message))),
+            ],
+        );
         eprintln!(
-            "  {label}: {}: {}",
-            check.id,
-            safe(&check.message.to_string())
+            "  {}",
+            m.format(
+                "wallet.report.check",
+                &[("title", label), ("message", &line)]
+            )
         );
         for detail in &check.details {
-            eprintln!("    {}", safe(&detail.to_string()));
+            eprintln!("    {}", safe(&m.message(detail)));
         }
     }
 }

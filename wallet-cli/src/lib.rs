@@ -22,7 +22,10 @@
 //!   learner's credentials for the import policy;
 //! - [`present`]: a presentation of stored credentials, signed for a verifier's challenge;
 //! - [`export`]: a credential baked into a PNG or SVG, with the fallback images;
-//! - [`card`]: what `list`, `show` and `confirm-email` say about a credential, as data.
+//! - [`card`]: what `list`, `show` and `confirm-email` say about a credential, as data, in the
+//!   reader's language;
+//! - [`i18n`]: the wallet's messages in six languages (the core's report catalogues with the
+//!   wallet's layer) and the choice of language (`--lang`, else `LC_ALL`, `LC_MESSAGES`, `LANG`).
 //!
 //! One module per command that has rules of its own, rather than one `commands` module: each is
 //! small, has its own error type where it can fail, and is tested without the binary. The
@@ -34,6 +37,7 @@ pub mod card;
 pub mod checking;
 pub mod export;
 pub mod fetch;
+pub mod i18n;
 pub mod import;
 pub mod obapi;
 pub mod oid4vci;

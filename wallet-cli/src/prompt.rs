@@ -6,30 +6,33 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use passerelle_core::sealed::Passphrase;
+use passerelle_wallet::i18n::Messages;
 
 use crate::{MIN_PASSPHRASE_CHARS, PASSPHRASE_ENV};
 
 /// Lines of standard input, read once (`--passphrase-stdin`).
-pub(crate) fn stdin_lines() -> Result<Vec<String>> {
+pub(crate) fn stdin_lines(m: &Messages<'_>) -> Result<Vec<String>> {
     let mut lines = Vec::new();
     for line in io::stdin().lock().lines().take(2) {
-        lines.push(line.context("cannot read the passphrase from standard input")?);
+        lines.push(line.with_context(|| m.t("wallet.passphrase.stdin_unreadable").to_owned())?);
     }
     Ok(lines)
 }
 
-pub(crate) struct Passphrases {
+pub(crate) struct Passphrases<'a> {
     stdin: Option<Vec<String>>,
+    m: Messages<'a>,
 }
 
-impl Passphrases {
-    pub(crate) fn new(from_stdin: bool) -> Result<Self> {
+impl<'a> Passphrases<'a> {
+    pub(crate) fn new(from_stdin: bool, m: &Messages<'a>) -> Result<Self> {
         Ok(Self {
             stdin: if from_stdin {
-                Some(stdin_lines()?)
+                Some(stdin_lines(m)?)
             } else {
                 None
             },
+            m: *m,
         })
     }
 
@@ -38,39 +41,44 @@ impl Passphrases {
         if let Some(lines) = &self.stdin {
             return match lines.first() {
                 Some(line) if !line.is_empty() => Ok(Passphrase::new(line.as_bytes())),
-                _ => bail!("--passphrase-stdin: the first line of standard input is empty"),
+                _ => bail!(self.m.t("wallet.passphrase.stdin_empty").to_owned()),
             };
         }
         if let Ok(value) = std::env::var(PASSPHRASE_ENV) {
             if value.is_empty() {
-                bail!("${PASSPHRASE_ENV} is set but empty: set it to the wallet's passphrase, or unset it to be asked");
+                bail!(self
+                    .m
+                    .format("wallet.passphrase.env_empty", &[("env", PASSPHRASE_ENV)]));
             }
             return Ok(Passphrase::new(value));
         }
-        prompt_passphrase(prompt)
+        prompt_passphrase(prompt, &self.m)
     }
 
     /// A new passphrase (init, passphrase change): confirmed when typed.
     pub(crate) fn new_one(&self, line: usize, env: &str) -> Result<Passphrase> {
         let text = if let Some(lines) = &self.stdin {
             lines.get(line).cloned().ok_or_else(|| {
-                anyhow!(
-                    "--passphrase-stdin: expected the new passphrase on line {} of standard input",
-                    line + 1
-                )
+                anyhow!(self.m.format(
+                    "wallet.passphrase.stdin_new_missing",
+                    &[("line", &(line + 1).to_string())]
+                ))
             })?
         } else if let Ok(value) = std::env::var(env) {
             value
         } else {
-            let first = prompt_text("New wallet passphrase: ", env)?;
-            let second = prompt_text("Repeat it: ", env)?;
+            let first = prompt_text(self.m.t("wallet.prompt.new_passphrase"), env, &self.m)?;
+            let second = prompt_text(self.m.t("wallet.prompt.repeat"), env, &self.m)?;
             if first != second {
-                bail!("the two passphrases differ; nothing was changed — run the command again");
+                bail!(self.m.t("wallet.passphrase.differ").to_owned());
             }
             first
         };
         if text.chars().count() < MIN_PASSPHRASE_CHARS {
-            bail!("the passphrase is too short: use at least {MIN_PASSPHRASE_CHARS} characters (a few words are easy to remember)");
+            bail!(self.m.format(
+                "wallet.error.passphrase_too_short",
+                &[("min", &MIN_PASSPHRASE_CHARS.to_string())]
+            ));
         }
         Ok(Passphrase::new(text))
     }
@@ -78,15 +86,18 @@ impl Passphrases {
 
 /// Asks on the terminal; without one, says how else to give it (`env`: the variable that
 /// would hold this passphrase).
-pub(crate) fn prompt_text(prompt: &str, env: &str) -> Result<String> {
+pub(crate) fn prompt_text(prompt: &str, env: &str, m: &Messages<'_>) -> Result<String> {
     if !io::stdin().is_terminal() && !Path::new("/dev/tty").exists() {
-        bail!("no terminal to ask for the passphrase: use --passphrase-stdin or set ${env}");
+        bail!(m.format("wallet.passphrase.no_terminal", &[("env", env)]));
     }
     rpassword::prompt_password(prompt).map_err(|e| {
-        anyhow!("cannot ask for the passphrase ({e}): use --passphrase-stdin or set ${env}")
+        anyhow!(m.format(
+            "wallet.passphrase.cannot_ask",
+            &[("reason", &e.to_string()), ("env", env)]
+        ))
     })
 }
 
-pub(crate) fn prompt_passphrase(prompt: &str) -> Result<Passphrase> {
-    Ok(Passphrase::new(prompt_text(prompt, PASSPHRASE_ENV)?))
+pub(crate) fn prompt_passphrase(prompt: &str, m: &Messages<'_>) -> Result<Passphrase> {
+    Ok(Passphrase::new(prompt_text(prompt, PASSPHRASE_ENV, m)?))
 }

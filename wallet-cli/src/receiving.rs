@@ -11,6 +11,7 @@ use passerelle_core::did;
 use passerelle_core::oid4vci::TxCode;
 use passerelle_wallet::checking::{self, credential_of};
 use passerelle_wallet::fetch::Fetcher;
+use passerelle_wallet::i18n::Messages;
 use passerelle_wallet::import::Imported;
 use passerelle_wallet::oid4vci::{self, Access, CredentialFormat, Event, Offer, Preferences};
 use passerelle_wallet::source::Found;
@@ -38,17 +39,18 @@ pub(crate) fn receive(
     offer_text: &str,
     fetcher: &Fetcher,
     options: &OfferOptions,
-    policy: &Policy,
+    policy: &Policy<'_>,
 ) -> Result<Vec<Imported>> {
-    let languages = user_languages();
+    let m = &policy.m;
+    let languages = user_languages(m);
     let preferences = Preferences {
         format: options.format,
         languages: languages.clone(),
     };
     let offer = oid4vci::resolve(offer_text, fetcher, &preferences)
-        .context("nothing imported from the credential offer")?;
-    show_offer(&offer, &languages);
-    let access = token(&offer, fetcher, options)?;
+        .with_context(|| m.t("wallet.offer.nothing").to_owned())?;
+    show_offer(&offer, &languages, m);
+    let access = token(&offer, fetcher, options, m)?;
     let holder = wallet.index.holder()?;
     let holder_did = did::did_key(&holder.public()).to_string();
     let mut results = Vec::new();
@@ -56,13 +58,13 @@ pub(crate) fn receive(
         let received = offer
             .request_credential(fetcher, &access, chosen, &holder, Utc::now().timestamp())
             .with_context(|| {
-                format!(
-                    "{} was not received",
-                    safe(chosen.name.as_deref().unwrap_or(&chosen.id))
+                m.format(
+                    "wallet.offer.not_received",
+                    &[("name", &safe(chosen.name.as_deref().unwrap_or(&chosen.id)))],
                 )
             })?;
         for item in &received.found {
-            note_binding(item, &holder_did);
+            note_binding(item, &holder_did, m);
         }
         let applied = policy.apply(wallet, received.found, Utc::now(), Some(fetcher));
         if let Some(id) = &received.notification_id {
@@ -73,24 +75,21 @@ pub(crate) fn receive(
                     Some("the wallet could not read or store it"),
                 ),
             };
-            notify(&offer, fetcher, &access, id, event, description);
+            notify(&offer, fetcher, &access, id, event, description, m);
         }
         results.extend(applied?);
     }
     Ok(results)
 }
 
-fn show_offer(offer: &Offer, languages: &[String]) {
+fn show_offer(offer: &Offer, languages: &[String], m: &Messages<'_>) {
     let name = offer.issuer_name(languages);
-    if name == offer.credential_issuer {
-        eprintln!("Credential offer from {}:", safe(&name));
+    let issuer = if name == offer.credential_issuer {
+        safe(&name)
     } else {
-        eprintln!(
-            "Credential offer from {} ({}):",
-            safe(&name),
-            safe(&offer.credential_issuer)
-        );
-    }
+        format!("{} ({})", safe(&name), safe(&offer.credential_issuer))
+    };
+    eprintln!("{}", m.format("wallet.offer.from", &[("issuer", &issuer)]));
     for chosen in &offer.chosen {
         let label = chosen.name.as_deref().unwrap_or(&chosen.id);
         eprintln!("  · {} ({})", safe(label), chosen.format);
@@ -100,57 +99,73 @@ fn show_offer(offer: &Offer, languages: &[String]) {
     }
     for skipped in &offer.skipped {
         eprintln!(
-            "  (not asked for: {}: {})",
-            safe(&skipped.id),
-            safe(&skipped.reason)
+            "  ({})",
+            m.format(
+                "wallet.offer.skipped",
+                &[
+                    ("id", &safe(&skipped.id)),
+                    ("reason", &safe(&skipped.reason))
+                ]
+            )
         );
     }
 }
 
 /// The token: with `--tx-code`, once; asked on the terminal, again (up to
 /// [`TX_CODE_ATTEMPTS`]) when the issuer refuses the code or it has the wrong shape.
-fn token(offer: &Offer, fetcher: &Fetcher, options: &OfferOptions) -> Result<Access> {
-    let context = "the issuer gave no access to the offered credential";
+fn token(
+    offer: &Offer,
+    fetcher: &Fetcher,
+    options: &OfferOptions,
+    m: &Messages<'_>,
+) -> Result<Access> {
+    let context = m.t("wallet.offer.no_access").to_owned();
     let Some(tx_code) = &offer.tx_code else {
         if options.tx_code.is_some() {
-            eprintln!("note: this offer needs no transaction code; --tx-code is ignored");
+            let message = m.t("wallet.offer.tx_code_ignored");
+            eprintln!("{}", m.format("wallet.note", &[("message", message)]));
         }
-        return offer.request_token(fetcher, None).context(context);
+        return offer.request_token(fetcher, None).context(context.clone());
     };
     if let Some(code) = &options.tx_code {
         return offer
             .request_token(fetcher, Some(code.trim()))
-            .context(context);
+            .context(context.clone());
     }
     if !io::stdin().is_terminal() {
-        bail!(
-            "this offer needs a transaction code{}: pass --tx-code CODE (the issuer sent it to you \
-             separately, by email or text message), or run the import on a terminal to be asked",
-            tx_code_hint(tx_code)
-        );
+        bail!(m.format(
+            "wallet.offer.needs_tx_code",
+            &[("hint", &tx_code_hint(tx_code, m))]
+        ));
     }
     if let Some(description) = &tx_code.description {
-        eprintln!("The issuer says: {}", safe(description));
+        eprintln!(
+            "{}",
+            m.format("wallet.offer.issuer_says", &[("text", &safe(description))])
+        );
     }
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let code = ask_tx_code(tx_code)?;
+        let code = ask_tx_code(tx_code, m)?;
         let refused = match offer.request_token(fetcher, Some(code.trim())) {
             Ok(access) => return Ok(access),
             Err(e) if e.is_refused_tx_code() || is_shape(&e) => e,
-            Err(e) => return Err(anyhow!(e).context(context)),
+            Err(e) => return Err(anyhow!(e).context(context.clone())),
         };
         if attempt >= TX_CODE_ATTEMPTS {
-            return Err(anyhow!(refused).context(context));
+            return Err(anyhow!(refused).context(context.clone()));
         }
         let note = match &refused {
             oid4vci::Oid4vciError::Refused {
                 code, description, ..
-            } => format!("The issuer refused that code ({code}){description}."),
+            } => m.format(
+                "wallet.offer.code_refused",
+                &[("code", code), ("description", description)],
+            ),
             other => format!("{}.", capitalised(&other.to_string())),
         };
-        eprintln!("{} Try again.", safe(&note));
+        eprintln!("{} {}", safe(&note), m.t("wallet.offer.try_again"));
     }
 }
 
@@ -167,12 +182,14 @@ fn is_shape(e: &oid4vci::Oid4vciError) -> bool {
 }
 
 /// ` (6 digits: "…")` — what the offer says of its code.
-fn tx_code_hint(tx_code: &TxCode) -> String {
+fn tx_code_hint(tx_code: &TxCode, m: &Messages<'_>) -> String {
     let shape = match (tx_code.length, tx_code.input_mode.as_deref()) {
-        (Some(n), Some("text")) => Some(format!("{n} characters")),
-        (Some(n), _) => Some(format!("{n} digits")),
+        (Some(n), Some("text")) => {
+            Some(m.format("wallet.offer.characters", &[("n", &n.to_string())]))
+        }
+        (Some(n), _) => Some(m.format("wallet.offer.digits", &[("n", &n.to_string())])),
         (None, Some("text")) => None,
-        (None, _) => Some("digits".into()),
+        (None, _) => Some(m.t("wallet.offer.some_digits").to_owned()),
     };
     let description = tx_code
         .description
@@ -187,22 +204,23 @@ fn tx_code_hint(tx_code: &TxCode) -> String {
 }
 
 /// The transaction code, typed without echo.
-fn ask_tx_code(tx_code: &TxCode) -> Result<Zeroizing<String>> {
+fn ask_tx_code(tx_code: &TxCode, m: &Messages<'_>) -> Result<Zeroizing<String>> {
+    let n = tx_code.length.map(|n| n.to_string()).unwrap_or_default();
     let prompt = match tx_code.length {
-        Some(n) if tx_code.input_mode.as_deref() == Some("text") => {
-            format!("Transaction code ({n} characters): ")
+        Some(_) if tx_code.input_mode.as_deref() == Some("text") => {
+            m.format("wallet.prompt.tx_code_characters", &[("n", &n)])
         }
-        Some(n) => format!("Transaction code ({n} digits): "),
-        None => "Transaction code: ".into(),
+        Some(_) => m.format("wallet.prompt.tx_code_digits", &[("n", &n)]),
+        None => m.t("wallet.prompt.tx_code").to_owned(),
     };
-    rpassword::prompt_password(prompt)
+    rpassword::prompt_password(format!("{prompt} "))
         .map(Zeroizing::new)
-        .map_err(|e| anyhow!("cannot ask for the transaction code ({e}): pass --tx-code CODE"))
+        .map_err(|e| anyhow!(m.format("wallet.offer.cannot_ask", &[("reason", &e.to_string())])))
 }
 
 /// Says so when a received credential is not bound to the holder's DID (its
 /// `credentialSubject.id`): presenting it will not prove it is yours.
-fn note_binding(item: &Found, holder_did: &str) {
+fn note_binding(item: &Found, holder_did: &str, m: &Messages<'_>) {
     let Ok(presented) = checking::parse(&item.text) else {
         return;
     };
@@ -210,11 +228,12 @@ fn note_binding(item: &Found, holder_did: &str) {
         .and_then(|c| c.pointer("/credentialSubject/id").cloned())
         .and_then(|id| id.as_str().map(str::to_owned));
     if subject.as_deref() != Some(holder_did) {
-        eprintln!(
-            "note: the issuer did not bind this credential to your holder key {holder_did} \
-             (its credentialSubject.id is {}): a presentation cannot prove it is yours",
-            safe(&subject.unwrap_or_else(|| "absent".into()))
+        let subject = subject.map_or_else(|| m.t("wallet.offer.absent").to_owned(), |s| safe(&s));
+        let message = m.format(
+            "wallet.offer.not_bound",
+            &[("holder", holder_did), ("subject", &subject)],
         );
+        eprintln!("{}", m.format("wallet.note", &[("message", &message)]));
     }
 }
 
@@ -243,19 +262,28 @@ fn notify(
     id: &str,
     event: Event,
     description: Option<&str>,
+    m: &Messages<'_>,
 ) {
     if let Err(e) = offer.notify(fetcher, access, id, event, description) {
-        eprintln!(
-            "warning: could not tell the issuer ({event}): {}",
-            safe(&e.to_string())
+        let message = m.format(
+            "wallet.offer.notify_failed",
+            &[
+                ("event", &event.to_string()),
+                ("reason", &safe(&e.to_string())),
+            ],
         );
+        eprintln!("{}", m.format("wallet.warning", &[("message", &message)]));
     }
 }
 
-/// The learner's languages, most wanted first, from `$LANGUAGE`, `$LC_ALL`, `$LC_MESSAGES` and
-/// `$LANG` (`fr_CA.UTF-8` → `fr-CA`; `C` and `POSIX` say nothing).
-fn user_languages() -> Vec<String> {
+/// The learner's languages, most wanted first: the language the wallet speaks when chosen with
+/// `--lang` or the locale (`m`, unless English by default), then `$LANGUAGE`, `$LC_ALL`,
+/// `$LC_MESSAGES` and `$LANG` (`fr_CA.UTF-8` → `fr-CA`; `C` and `POSIX` say nothing).
+fn user_languages(m: &Messages<'_>) -> Vec<String> {
     let mut languages = Vec::new();
+    if m.lang() != "en" {
+        languages.push(m.lang().to_owned());
+    }
     for name in ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"] {
         let Ok(value) = std::env::var(name) else {
             continue;

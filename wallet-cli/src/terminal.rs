@@ -3,6 +3,7 @@
 
 use std::io::{self, IsTerminal};
 
+use passerelle_wallet::i18n::Messages;
 use passerelle_wallet::store::{Entry, Verdict};
 
 pub(crate) fn colour(code: &str, text: &str) -> String {
@@ -30,16 +31,28 @@ pub(crate) fn safe(text: &str) -> String {
     out
 }
 
-pub(crate) fn verdict_label(entry: &Entry) -> String {
+/// A stored credential's standing and the day it was last checked, in the reader's language.
+pub(crate) fn verdict_label(entry: &Entry, m: &Messages<'_>) -> String {
+    let word = |code: &str, key: &str| colour(code, m.t(key));
     let word = match entry.verdict {
-        Verdict::Verified if entry.unchecked => colour("33", "NOT CHECKED (kept)"),
-        Verdict::Verified => colour("32", "verified"),
-        Verdict::NotVerified if entry.forced => colour("31", "NOT VERIFIED (forced)"),
-        Verdict::NotVerified => colour("31", "NOT VERIFIED"),
-        _ if entry.unchecked => colour("33", "NOT CHECKED (kept)"),
-        _ => colour("33", "incomplete"),
+        Verdict::Verified if entry.unchecked => word("33", "wallet.status.unchecked"),
+        Verdict::Verified => word("32", "wallet.status.verified"),
+        Verdict::NotVerified if entry.forced => word("31", "wallet.status.forced"),
+        Verdict::NotVerified => word("31", "wallet.status.not_verified"),
+        _ if entry.unchecked => word("33", "wallet.status.unchecked"),
+        _ => word("33", "wallet.status.incomplete"),
     };
-    format!("{word} {}", entry.verified_at.get(..10).unwrap_or(""))
+    format!("{word} {}", m.date(&entry.verified_at))
+}
+
+/// Whether a yes/no answer typed on the terminal is yes: `y`, `yes`, or the language's own
+/// words (`wallet.prompt.yes_words`, comma-separated).
+pub(crate) fn is_yes(answer: &str, m: &Messages<'_>) -> bool {
+    let answer = answer.trim().to_lowercase();
+    matches!(answer.as_str(), "y" | "yes")
+        || m.t("wallet.prompt.yes_words")
+            .split(',')
+            .any(|word| !word.trim().is_empty() && word.trim().to_lowercase() == answer)
 }
 
 pub(crate) fn truncate(text: &str, width: usize) -> String {

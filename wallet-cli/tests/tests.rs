@@ -6,5 +6,6 @@
     reason = "tests: a panic is a failed run, with its message"
 )]
 
+mod languages;
 mod obapi;
 mod oid4vci;

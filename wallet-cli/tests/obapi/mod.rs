@@ -41,6 +41,11 @@ impl Wallet {
             .env("PASSERELLE_WALLET_PASSPHRASE", PASSPHRASE)
             .env_remove("SSL_CERT_FILE")
             .env_remove("BROWSER")
+            // English messages whatever the developer's locale: these tests read them.
+            .env_remove("LANGUAGE")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANG")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
         if let Some(provider) = provider {

@@ -429,10 +429,12 @@ impl Wallet {
             .env("PASSERELLE_WALLET_PASSPHRASE", PASSPHRASE)
             .env_remove("SSL_CERT_FILE")
             .env_remove("PASSERELLE_WALLET_TX_CODE")
+            // The offer's names in French (the learner's locale), the wallet's own messages
+            // in English (`LC_MESSAGES` wins over `LANG`), which these tests read.
             .env("LANG", "fr_FR.UTF-8")
+            .env("LC_MESSAGES", "C")
             .env_remove("LANGUAGE")
             .env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
             .env("NO_COLOR", "1")
             .envs(envs.iter().copied())
             .stdin(Stdio::null())
@@ -471,6 +473,17 @@ fn the_binary_imports_an_offer_verified_as_every_import_and_notifies_the_issuer(
     let said = text(&out);
     assert!(said.contains("--tx-code CODE"), "{said}");
     assert!(said.contains("6 digits"), "{said}");
+    // The same in the learner's language, with the offer's names in it too.
+    let out = wallet.import(&server, &offer, &["--lang", "fr"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("Offre d’attestation de École des données"),
+        "{said}"
+    );
+    assert!(said.contains("6 chiffres"), "{said}");
+    assert!(said.contains("--tx-code CODE"), "{said}");
+    assert!(!said.contains("needs a transaction code"), "{said}");
     assert!(server.token_requests().is_empty());
 
     let out = wallet.import(&server, &offer, &["--tx-code", PIN, "--json"]);
