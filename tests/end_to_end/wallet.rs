@@ -1071,7 +1071,10 @@ fn a_badge_that_could_not_be_checked_is_kept_only_when_asked_and_marked_until_ch
     assert_eq!(code(&out), Some(1), "{}", stderr(&out));
     let text = stderr(&out);
     assert!(text.contains("NOT FULLY CHECKED"), "{text}");
-    assert!(text.contains("not checked: Revocation and suspension"), "{text}");
+    assert!(
+        text.contains("not checked: Revocation and suspension"),
+        "{text}"
+    );
     assert!(text.contains("--keep-unchecked"), "{text}");
     assert!(!text.contains("Stored as"), "{text}");
     assert!(wallet.list().is_empty(), "nothing is stored silently");
@@ -1258,7 +1261,10 @@ fn show_and_list_give_the_award_date_as_issued_and_the_signing_date_as_signed() 
             .to_owned()
     };
     assert!(line("Issued on").contains("15 March 2026"), "{shown}");
-    assert!(line("Signed on").contains("30 June 2026, 12:00 UTC"), "{shown}");
+    assert!(
+        line("Signed on").contains("30 June 2026, 12:00 UTC"),
+        "{shown}"
+    );
     assert!(
         !shown.contains("2026-01-01"),
         "validFrom shown as a date: {shown}"
