@@ -1107,4 +1107,50 @@ mod tests {
             "{modules_seen:?}"
         );
     }
+
+    /// The whole page scanned flat (a copier or a scanner app), at the resolutions people
+    /// choose, reads back to the credential: the verifier's scan of an uploaded page. At 300 and
+    /// 400 dpi the page is downscaled to 2,048 px before the scan, where rqrr misses this code,
+    /// and is read at the core's second size.
+    #[test]
+    fn a_whole_page_scanned_at_common_resolutions_reads_back() {
+        use resvg::{tiny_skia, usvg};
+        let mut badge = passerelle_core::model::sample::data_literacy_badge();
+        badge["proof"] = serde_json::json!({
+            "type": "DataIntegrityProof",
+            "cryptosuite": "eddsa-rdfc-2022",
+            "created": "2026-03-02T09:00:00Z",
+            "verificationMethod": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            "proofPurpose": "assertionMethod",
+            "proofValue": "z3FXQjecWufY46yg2r6XTGd9PsXHExvCfqYbgJfYAaDiYPKVufSD8qTGMvFeDk7fqbkxEFcT1JxJqZtx5UbwYCEKe"
+        });
+        let credential = serde_json::to_string(&badge).unwrap();
+        let mut input = input(Some("Ada Lovelace"));
+        input.credential = credential.clone();
+        let svg = render(&input, Paper::A4, &CertificateLabels::default()).unwrap();
+        let tree = usvg::Tree::from_str(&svg, &usvg::Options::default()).unwrap();
+        for dpi in [200.0f32, 300.0, 400.0] {
+            let (width, height) = Paper::A4.size_mm();
+            let px = dpi / 25.4;
+            let mut pixmap = tiny_skia::Pixmap::new(
+                (width as f32 * px).round() as u32,
+                (height as f32 * px).round() as u32,
+            )
+            .unwrap();
+            pixmap.fill(tiny_skia::Color::WHITE);
+            let scale = dpi / 96.0;
+            resvg::render(
+                &tree,
+                tiny_skia::Transform::from_scale(scale, scale),
+                &mut pixmap.as_mut(),
+            );
+            let texts = qr::scan(&pixmap.encode_png().unwrap())
+                .unwrap_or_else(|e| panic!("{dpi} dpi: {e}"));
+            assert_eq!(
+                qr::decode(&texts[0]).unwrap(),
+                qr::QrPayload::Document(credential.clone()),
+                "{dpi} dpi"
+            );
+        }
+    }
 }
