@@ -21,7 +21,7 @@ use axum::routing::get;
 use axum::Router;
 use passerelle_core::input::InputLimits;
 use passerelle_core::verify::{
-    self, AlignmentDetail, CardDetails, FrameworkKind, Presented, ResultDetail,
+    self, AlignmentDetail, CardDetails, FrameworkKind, Presented, ResultDetail, TextLanguage,
 };
 use serde_json::Value;
 
@@ -287,6 +287,53 @@ fn detail_rows(m: &Messages<'_>, details: &CardDetails) -> Vec<(String, String)>
     }
     if !details.tags.is_empty() {
         row("card.tags", text(&details.tags.join(", ")));
+    }
+    // Which language the badge's text is in, when not the page's (as the verifier's card says
+    // it), and the achievement's other versions.
+    let remark = match details.text_language_for(m.lang()) {
+        TextLanguage::Other(tag) => Some(m.format(
+            "card.language.other",
+            &[
+                ("language", &m.language_name(&tag)),
+                ("reader", &m.language_name(m.lang())),
+            ],
+        )),
+        TextLanguage::Unstated if m.lang() != "en" => {
+            Some(m.t("card.language.unstated").to_owned())
+        }
+        _ => None,
+    };
+    if let Some(remark) = remark {
+        row("card.language", escape(&remark));
+    }
+    if !details.related.is_empty() {
+        let items: Vec<String> = details
+            .related
+            .iter()
+            .map(|related| {
+                let name = related
+                    .language
+                    .as_deref()
+                    .map_or_else(|| related.id.clone(), |l| m.language_name(l));
+                let shown = if verify::is_web_address(&related.id) {
+                    format!(
+                        "<a href=\"{}\" rel=\"alternate noopener noreferrer nofollow\" referrerpolicy=\"no-referrer\">{}</a>",
+                        escape(&related.id),
+                        escape(&name)
+                    )
+                } else {
+                    escape(&name)
+                };
+                match &related.version {
+                    Some(version) => format!(
+                        "{shown} ({})",
+                        escape(&m.format("card.related.version", &[("version", version)]))
+                    ),
+                    None => shown,
+                }
+            })
+            .collect();
+        row("card.related", items.join(", "));
     }
     rows
 }
@@ -1117,6 +1164,42 @@ async fn certificate_svg(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_card_says_when_the_badge_is_not_in_the_pages_language() {
+        let all = crate::i18n::builtin().unwrap();
+        let details = CardDetails {
+            text_language: Some("en".into()),
+            related: vec![verify::RelatedDetail {
+                id: "https://learn.example/fr/data-101".into(),
+                language: Some("fr-FR".into()),
+                version: Some("2".into()),
+            }],
+            ..CardDetails::default()
+        };
+        let french = detail_rows(&all.negotiate(Some("fr"), None), &details);
+        assert!(
+            french.contains(&(
+                "Langue".to_owned(),
+                "Le texte du badge est en anglais ; l’attestation n’en donne pas de version en \
+                 français."
+                    .to_owned()
+            )),
+            "{french:?}"
+        );
+        assert!(
+            french.iter().any(|(label, html)| label == "Autres versions"
+                && html.contains("href=\"https://learn.example/fr/data-101\"")
+                && html.contains(">français</a> (version 2)")),
+            "{french:?}"
+        );
+        // In the badge's own language, nothing to say about it.
+        let english = detail_rows(&all.negotiate(Some("en"), None), &details);
+        assert!(
+            english.iter().all(|(label, _)| label != "Language"),
+            "{english:?}"
+        );
+    }
 
     #[test]
     fn escaping() {
