@@ -8,14 +8,7 @@
 pub use passerelle_core::i18n::{Catalogue, CatalogueError, Catalogues, Messages, LANGUAGES};
 
 /// The pages' layer, compiled in: (language tag, TOML).
-pub const PAGE: [(&str, &str); 6] = [
-    ("en", include_str!("../i18n/en.toml")),
-    ("fr", include_str!("../i18n/fr.toml")),
-    ("ar", include_str!("../i18n/ar.toml")),
-    ("es", include_str!("../i18n/es.toml")),
-    ("ru", include_str!("../i18n/ru.toml")),
-    ("zh", include_str!("../i18n/zh.toml")),
-];
+pub const PAGE: [(&str, &str); 6] = passerelle_core::i18n_layer!("i18n");
 
 /// The report catalogues with the pages' layer.
 pub fn builtin() -> Result<Catalogues, CatalogueError> {

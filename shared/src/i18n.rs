@@ -19,15 +19,42 @@ use std::collections::BTreeMap;
 /// other official languages of the United Nations.
 pub const LANGUAGES: [&str; 6] = ["en", "fr", "ar", "es", "ru", "zh"];
 
+/// A layer compiled into the calling crate: `i18n_layer!("i18n")` is `[(language, TOML); 6]`
+/// for `<crate>/i18n/<language>.toml`, in the order of [`LANGUAGES`].
+#[macro_export]
+macro_rules! i18n_layer {
+    ($dir:literal) => {
+        [
+            (
+                "en",
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $dir, "/en.toml")),
+            ),
+            (
+                "fr",
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $dir, "/fr.toml")),
+            ),
+            (
+                "ar",
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $dir, "/ar.toml")),
+            ),
+            (
+                "es",
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $dir, "/es.toml")),
+            ),
+            (
+                "ru",
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $dir, "/ru.toml")),
+            ),
+            (
+                "zh",
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $dir, "/zh.toml")),
+            ),
+        ]
+    };
+}
+
 /// The core's layer, compiled in: (language tag, TOML).
-pub const REPORT: [(&str, &str); 6] = [
-    ("en", include_str!("../i18n/en.toml")),
-    ("fr", include_str!("../i18n/fr.toml")),
-    ("ar", include_str!("../i18n/ar.toml")),
-    ("es", include_str!("../i18n/es.toml")),
-    ("ru", include_str!("../i18n/ru.toml")),
-    ("zh", include_str!("../i18n/zh.toml")),
-];
+pub const REPORT: [(&str, &str); 6] = crate::i18n_layer!("i18n");
 
 /// One program's layer: (language tag, TOML) for every language of [`LANGUAGES`].
 pub type Layer<'a> = [(&'a str, &'a str)];
@@ -346,6 +373,87 @@ impl<'a> Messages<'a> {
         match self.all.find(tag) {
             Some(c) => self.t(&format!("language.{}", c.lang)).to_owned(),
             None => tag.to_owned(),
+        }
+    }
+
+    /// An OB 3.0 `achievementType` in this language (`achievement_type.<Type>`); one outside
+    /// the spec's list (`ext:Bootcamp`) in the core's words.
+    pub fn achievement_type(&self, kind: &str) -> String {
+        self.term("achievement_type", kind)
+            .unwrap_or_else(|| crate::verify::achievement_type_words(kind))
+    }
+
+    /// An OB 3.0 result type (`result_type.<Type>`), else the core's words.
+    pub fn result_type(&self, kind: &str) -> String {
+        self.term("result_type", kind)
+            .unwrap_or_else(|| crate::verify::result_type_words(kind))
+    }
+
+    /// An OB 3.0 result status (`result_status.<Status>`), else the core's words.
+    pub fn result_status(&self, status: &str) -> String {
+        self.term("result_status", status)
+            .unwrap_or_else(|| crate::verify::result_status_words(status))
+    }
+
+    /// `prefix.value` from the catalogue, when the value is a plain term that has one.
+    pub fn term(&self, prefix: &str, value: &str) -> Option<String> {
+        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let text = self.t(&format!("{prefix}.{value}"));
+        (!text.is_empty()).then(|| text.to_owned())
+    }
+
+    /// A number of the credential (credits, a level) as a reader of the language writes it:
+    /// `2`, `2.5`, `2,5`.
+    pub fn decimal(&self, value: f64) -> String {
+        if value.fract() == 0.0 && value.abs() < 1e15 {
+            self.number(&format!("{value:.0}"))
+        } else {
+            self.number(&value.to_string())
+        }
+    }
+
+    /// The card's credits line: earned of available, earned, or available (`card.credits_*`).
+    pub fn credits(&self, details: &crate::verify::CardDetails) -> Option<String> {
+        match (details.credits_earned, details.credits_available) {
+            (Some(earned), Some(available)) => Some(self.format(
+                "card.credits_of",
+                &[
+                    ("earned", &self.decimal(earned)),
+                    ("available", &self.decimal(available)),
+                ],
+            )),
+            (Some(earned), None) => {
+                Some(self.format("card.credits_earned", &[("earned", &self.decimal(earned))]))
+            }
+            (None, Some(available)) => Some(self.format(
+                "card.credits_available",
+                &[("available", &self.decimal(available))],
+            )),
+            (None, None) => None,
+        }
+    }
+
+    /// What a card says of the language of the badge's text, if anything: which language it is
+    /// in when not this one (`card.language.other`); on a page not in English, that the
+    /// credential does not say (most credentials say nothing of their language, and such text
+    /// is most often English). Every front end (verifier page, claim page, wallet) shows this.
+    pub fn language_remark(&self, details: &crate::verify::CardDetails) -> Option<String> {
+        use crate::verify::TextLanguage;
+        match details.text_language_for(self.lang()) {
+            TextLanguage::Reader => None,
+            TextLanguage::Other(tag) => Some(self.format(
+                "card.language.other",
+                &[
+                    ("language", &self.language_name(&tag)),
+                    ("reader", &self.language_name(self.lang())),
+                ],
+            )),
+            TextLanguage::Unstated if self.lang() != "en" => {
+                Some(self.t("card.language.unstated").to_owned())
+            }
+            TextLanguage::Unstated => None,
         }
     }
 

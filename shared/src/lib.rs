@@ -21,7 +21,8 @@
 //! - [`sealed`]: passphrase-sealed bytes (Argon2id + XChaCha20-Poly1305), for keys and wallets.
 //! - [`keys`], [`multibase`], [`data_url`], [`input`]: Ed25519 keys, encodings and caps on
 //!   untrusted input.
-//! - [`i18n`]: message catalogues in the six UN languages, negotiation, dates and numbers.
+//! - [`i18n`]: message catalogues in the six UN languages, negotiation, dates and numbers, and
+//!   the card words every front end shares (achievement and result types, credits, language).
 //! - [`error_text`]: an error and its causes on one line, each cause said once.
 //!
 //! Cargo features (all on by default): `jose` (VC-JOSE signing, through josekit and OpenSSL),

@@ -26,10 +26,9 @@ use passerelle_core::model::identity::identity_matches;
 use passerelle_core::model::CredentialModel;
 use passerelle_core::trust::{RecognisedIssuer, TrustDecision, TrustRegistries};
 use passerelle_core::verify::{
-    achievement_type_words, card_details, is_web_address, placeholders, result_status_words,
-    result_type_words, AlignmentDetail, Arg, ArgKind, CardDetails, Check, CheckId, DocumentKind,
-    EndorsementReport, EvidenceDetail, FrameworkKind, Message, MessageCode, Outcome, Report,
-    ResultDetail, Standing, TextLanguage, Verdict,
+    card_details, is_web_address, placeholders, AlignmentDetail, Arg, ArgKind, CardDetails, Check,
+    CheckId, DocumentKind, EndorsementReport, EvidenceDetail, FrameworkKind, Message, MessageCode,
+    Outcome, Report, ResultDetail, Standing, Verdict,
 };
 
 use crate::i18n::Messages;
@@ -893,47 +892,12 @@ fn listings<'t>(trust: &'t TrustRegistries, report: &Report) -> Vec<&'t Recognis
 /// An achievement type in the viewer's language; a type outside the OB 3.0 list (`ext:…`) in
 /// the core's words.
 fn achievement_type_text(m: &Messages<'_>, kind: &str) -> String {
-    translated_term(m, "achievement_type", kind).unwrap_or_else(|| achievement_type_words(kind))
-}
-
-/// `prefix.value` from the catalogue, when the value is a plain term that has one.
-fn translated_term(m: &Messages<'_>, prefix: &str, value: &str) -> Option<String> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return None;
-    }
-    let text = m.t(&format!("{prefix}.{value}"));
-    (!text.is_empty()).then(|| text.to_owned())
-}
-
-/// A number as a reader of the language writes it: `2`, `2.5`, `2,5`.
-fn number_text(m: &Messages<'_>, value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        m.number(&format!("{value:.0}"))
-    } else {
-        m.number(&value.to_string())
-    }
+    m.achievement_type(kind)
 }
 
 /// The rows of the card's list read from the achievement: code, level, field, credits.
 fn detail_rows(m: &Messages<'_>, details: &CardDetails) -> Markup {
-    let credits = match (details.credits_earned, details.credits_available) {
-        (Some(earned), Some(available)) => Some(m.format(
-            "card.credits_of",
-            &[
-                ("earned", &number_text(m, earned)),
-                ("available", &number_text(m, available)),
-            ],
-        )),
-        (Some(earned), None) => Some(m.format(
-            "card.credits_earned",
-            &[("earned", &number_text(m, earned))],
-        )),
-        (None, Some(available)) => Some(m.format(
-            "card.credits_available",
-            &[("available", &number_text(m, available))],
-        )),
-        (None, None) => None,
-    };
+    let credits = m.credits(details);
     html! {
         @if let Some(kind) = &details.achievement_type {
             dt { (m.t("card.type")) }
@@ -966,22 +930,7 @@ fn detail_rows(m: &Messages<'_>, details: &CardDetails) -> Markup {
 /// Which language the badge's text is in when it is not the reader's, and the achievement's
 /// other versions (OB 3.0 `related`), each a link with its language's own name.
 fn language_rows(m: &Messages<'_>, details: &CardDetails) -> Markup {
-    let remark = match details.text_language_for(m.lang()) {
-        TextLanguage::Reader => None,
-        TextLanguage::Other(tag) => Some(m.format(
-            "card.language.other",
-            &[
-                ("language", &m.language_name(&tag)),
-                ("reader", &m.language_name(m.lang())),
-            ],
-        )),
-        // Most credentials say nothing of their language; worth a word only when the page is
-        // not in English, the language such text is most often in.
-        TextLanguage::Unstated if m.lang() != "en" => {
-            Some(m.t("card.language.unstated").to_owned())
-        }
-        TextLanguage::Unstated => None,
-    };
+    let remark = m.language_remark(details);
     html! {
         @if let Some(remark) = remark {
             dt { (m.t("card.language")) }
@@ -1109,9 +1058,7 @@ fn results_section(m: &Messages<'_>, details: &CardDetails, id: &str) -> Markup 
 fn result_item(m: &Messages<'_>, result: &ResultDetail) -> Markup {
     let mut scale = Vec::new();
     if let Some(kind) = &result.result_type {
-        scale.push(
-            translated_term(m, "result_type", kind).unwrap_or_else(|| result_type_words(kind)),
-        );
+        scale.push(m.result_type(kind));
     }
     match (&result.value_min, &result.value_max) {
         (Some(min), Some(max)) => scale.push(format!("{min}–{max}")),
@@ -1122,10 +1069,7 @@ fn result_item(m: &Messages<'_>, result: &ResultDetail) -> Markup {
     if let Some(required) = &result.required {
         scale.push(m.format("result.required", &[("required", required)]));
     }
-    let status = result
-        .status
-        .as_deref()
-        .map(|s| translated_term(m, "result_status", s).unwrap_or_else(|| result_status_words(s)));
+    let status = result.status.as_deref().map(|s| m.result_status(s));
     html! {
         p {
             strong { (result.name.as_deref().unwrap_or(m.t("result.unnamed"))) }
@@ -1752,14 +1696,14 @@ mod tests {
             let m = all.negotiate(Some(&catalogue.lang), None);
             for (kind, _) in ACHIEVEMENT_TYPES {
                 assert!(
-                    translated_term(&m, "achievement_type", kind).is_some(),
+                    m.term("achievement_type", kind).is_some(),
                     "{}: achievement_type.{kind}",
                     m.lang()
                 );
             }
             for status in RESULT_STATUSES {
                 assert!(
-                    translated_term(&m, "result_status", status).is_some(),
+                    m.term("result_status", status).is_some(),
                     "{}: result_status.{status}",
                     m.lang()
                 );

@@ -8,7 +8,7 @@ use passerelle_core::i18n::Messages;
 use passerelle_core::model;
 use passerelle_core::verify::{
     self, CardDetails, CheckOptions, EndorsementReport, Fetched, FrameworkKind, Outcome, Presented,
-    ResultDetail, Standing, TextLanguage,
+    ResultDetail, Standing,
 };
 use serde_json::{json, Value};
 
@@ -165,11 +165,7 @@ pub fn detail_lines(details: &CardDetails, m: &Messages<'_>) -> Vec<(String, Str
     let mut lines: Vec<(String, String)> = Vec::new();
     let mut line = |key: &str, value: String| lines.push((m.t(key).to_owned(), value));
     if let Some(kind) = &details.achievement_type {
-        line(
-            "card.type",
-            term(m, "achievement_type", kind)
-                .unwrap_or_else(|| verify::achievement_type_words(kind)),
-        );
+        line("card.type", m.achievement_type(kind));
     }
     if let Some(code) = &details.human_code {
         line("card.code", code.clone());
@@ -183,31 +179,8 @@ pub fn detail_lines(details: &CardDetails, m: &Messages<'_>) -> Vec<(String, Str
     if let Some(field) = &details.field_of_study {
         line("card.field", field.clone());
     }
-    let number = |value: f64| m.number(&number_text(value));
-    match (details.credits_earned, details.credits_available) {
-        (Some(earned), Some(available)) if earned != available => line(
-            "card.credits",
-            m.format(
-                "card.credits_of",
-                &[
-                    ("earned", &number(earned)),
-                    ("available", &number(available)),
-                ],
-            ),
-        ),
-        (Some(credits), Some(_)) => line("card.credits", number(credits)),
-        (Some(earned), None) => line(
-            "card.credits",
-            m.format("card.credits_earned", &[("earned", &number(earned))]),
-        ),
-        (None, Some(available)) => line(
-            "card.credits",
-            m.format(
-                "card.credits_available",
-                &[("available", &number(available))],
-            ),
-        ),
-        (None, None) => {}
+    if let Some(credits) = m.credits(details) {
+        line("card.credits", credits);
     }
     if let Some(name) = &details.learner_name {
         line("wallet.card.learner", name.clone());
@@ -267,21 +240,7 @@ pub fn detail_lines(details: &CardDetails, m: &Messages<'_>) -> Vec<(String, Str
     }
     // Which language the badge's text is in when it is not the reader's (as on the verifier's
     // page), and the achievement's other versions.
-    let remark = match details.text_language_for(m.lang()) {
-        TextLanguage::Other(tag) => Some(m.format(
-            "card.language.other",
-            &[
-                ("language", &m.language_name(&tag)),
-                ("reader", &m.language_name(m.lang())),
-            ],
-        )),
-        // Most credentials say nothing of their language; worth a word only when the reader's
-        // language is not English, the language such text is most often in.
-        TextLanguage::Unstated if m.lang() != "en" => {
-            Some(m.t("card.language.unstated").to_owned())
-        }
-        _ => None,
-    };
+    let remark = m.language_remark(details);
     if let Some(remark) = remark {
         line("card.language", remark);
     }
@@ -315,9 +274,7 @@ fn result_text(result: &ResultDetail, m: &Messages<'_>) -> String {
         parts.push(level.clone());
     }
     if let Some(status) = &result.status {
-        parts.push(
-            term(m, "result_status", status).unwrap_or_else(|| verify::result_status_words(status)),
-        );
+        parts.push(m.result_status(status));
     }
     if parts.is_empty() {
         parts.push(m.t("result.unnamed").to_owned());
@@ -325,7 +282,7 @@ fn result_text(result: &ResultDetail, m: &Messages<'_>) -> String {
     text.push_str(&parts.join(m.t("wallet.list_comma")));
     let mut scale = Vec::new();
     if let Some(kind) = &result.result_type {
-        scale.push(term(m, "result_type", kind).unwrap_or_else(|| verify::result_type_words(kind)));
+        scale.push(m.result_type(kind));
     }
     match (&result.value_min, &result.value_max) {
         (Some(min), Some(max)) => scale.push(format!("{}–{}", m.number(min), m.number(max))),
@@ -344,24 +301,6 @@ fn result_text(result: &ResultDetail, m: &Messages<'_>) -> String {
         text.push_str(&m.format("result.dangling", &[("id", id)]));
     }
     text
-}
-
-/// `prefix.value` from the catalogue, when the value is a plain term that has one.
-fn term(m: &Messages<'_>, prefix: &str, value: &str) -> Option<String> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return None;
-    }
-    let text = m.t(&format!("{prefix}.{value}"));
-    (!text.is_empty()).then(|| text.to_owned())
-}
-
-/// A number as a reader writes it: `2`, `2.5`, for [`Messages::number`].
-fn number_text(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{value:.0}")
-    } else {
-        value.to_string()
-    }
 }
 
 /// The `Endorsement` lines of `show`'s card: each endorsement embedded in the credential,

@@ -21,7 +21,7 @@ use axum::routing::get;
 use axum::Router;
 use passerelle_core::input::InputLimits;
 use passerelle_core::verify::{
-    self, AlignmentDetail, CardDetails, FrameworkKind, Presented, ResultDetail, TextLanguage,
+    self, AlignmentDetail, CardDetails, FrameworkKind, Presented, ResultDetail,
 };
 use serde_json::Value;
 
@@ -201,25 +201,6 @@ fn link(url: &str) -> String {
     )
 }
 
-/// `prefix.value` from the catalogue, when the value is a plain term that has one.
-fn translated_term(m: &Messages<'_>, prefix: &str, value: &str) -> Option<String> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return None;
-    }
-    let text = m.t(&format!("{prefix}.{value}"));
-    (!text.is_empty()).then(|| text.to_owned())
-}
-
-/// A number as the reader writes it: `5`, `2,5`.
-fn number_text(m: &Messages<'_>, value: f64) -> String {
-    let plain = if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{value:.0}")
-    } else {
-        value.to_string()
-    };
-    m.number(&plain)
-}
-
 /// The rows the core's card details add to the badge's list: type, code, level, field,
 /// credits, learner, study dates, tags — labelled with the core's `card.*` words.
 fn detail_rows(m: &Messages<'_>, details: &CardDetails) -> Vec<(String, String)> {
@@ -227,8 +208,7 @@ fn detail_rows(m: &Messages<'_>, details: &CardDetails) -> Vec<(String, String)>
     let mut rows = Vec::new();
     let mut row = |key: &str, html: String| rows.push((escape(m.t(key)), html));
     if let Some(kind) = &details.achievement_type {
-        let words = translated_term(m, "achievement_type", kind)
-            .unwrap_or_else(|| verify::achievement_type_words(kind));
+        let words = m.achievement_type(kind);
         row("card.type", escape(&words));
     }
     if let Some(code) = &details.human_code {
@@ -246,24 +226,7 @@ fn detail_rows(m: &Messages<'_>, details: &CardDetails) -> Vec<(String, String)>
     if let Some(field) = &details.field_of_study {
         row("card.field", text(field));
     }
-    let credits = match (details.credits_earned, details.credits_available) {
-        (Some(earned), Some(available)) => Some(m.format(
-            "card.credits_of",
-            &[
-                ("earned", &number_text(m, earned)),
-                ("available", &number_text(m, available)),
-            ],
-        )),
-        (Some(earned), None) => Some(m.format(
-            "card.credits_earned",
-            &[("earned", &number_text(m, earned))],
-        )),
-        (None, Some(available)) => Some(m.format(
-            "card.credits_available",
-            &[("available", &number_text(m, available))],
-        )),
-        (None, None) => None,
-    };
+    let credits = m.credits(details);
     if let Some(credits) = credits {
         row("card.credits", escape(&credits));
     }
@@ -290,19 +253,7 @@ fn detail_rows(m: &Messages<'_>, details: &CardDetails) -> Vec<(String, String)>
     }
     // Which language the badge's text is in, when not the page's (as the verifier's card says
     // it), and the achievement's other versions.
-    let remark = match details.text_language_for(m.lang()) {
-        TextLanguage::Other(tag) => Some(m.format(
-            "card.language.other",
-            &[
-                ("language", &m.language_name(&tag)),
-                ("reader", &m.language_name(m.lang())),
-            ],
-        )),
-        TextLanguage::Unstated if m.lang() != "en" => {
-            Some(m.t("card.language.unstated").to_owned())
-        }
-        _ => None,
-    };
+    let remark = m.language_remark(details);
     if let Some(remark) = remark {
         row("card.language", escape(&remark));
     }
@@ -444,10 +395,7 @@ fn details_lists(m: &Messages<'_>, details: &CardDetails) -> String {
 fn result_item(m: &Messages<'_>, result: &ResultDetail) -> String {
     let mut scale = Vec::new();
     if let Some(kind) = &result.result_type {
-        scale.push(
-            translated_term(m, "result_type", kind)
-                .unwrap_or_else(|| verify::result_type_words(kind)),
-        );
+        scale.push(m.result_type(kind));
     }
     match (&result.value_min, &result.value_max) {
         (Some(min), Some(max)) => scale.push(format!("{min}–{max}")),
@@ -464,8 +412,7 @@ fn result_item(m: &Messages<'_>, result: &ResultDetail) -> String {
         item.push_str(&format!(": {}", page::bdi(value)));
     }
     if let Some(status) = &result.status {
-        let words = translated_term(m, "result_status", status)
-            .unwrap_or_else(|| verify::result_status_words(status));
+        let words = m.result_status(status);
         item.push_str(&format!(" ({})", escape(&words)));
     }
     item.push_str("</p>");
