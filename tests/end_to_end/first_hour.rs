@@ -263,7 +263,10 @@ fn the_readme_journey_after_the_quick_start_ends_in_verified() {
         context()
     );
     assert!(
-        stdout.contains("Recipient    you (your holder DID)"),
+        stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("Awarded to")
+                && l.ends_with("you (your holder DID)")),
         "{}",
         context()
     );
