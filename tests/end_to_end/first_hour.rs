@@ -250,7 +250,7 @@ fn the_readme_journey_after_the_quick_start_ends_in_verified() {
         context()
     );
     assert!(
-        stdout.contains("revocation: not revoked (https://localhost:8080/status/"),
+        stdout.contains("Revocation: not revoked (https://localhost:8080/status/"),
         "{}",
         context()
     );
