@@ -395,6 +395,32 @@ impl<'a> Messages<'a> {
             .unwrap_or_else(|| crate::verify::result_status_words(status))
     }
 
+    /// The parts of a result's scale, in this language: its type, its range, the value required
+    /// (`result.*`), numbers written the reader's way. Each front end joins them as it shows
+    /// them.
+    pub fn result_scale(&self, result: &crate::verify::ResultDetail) -> Vec<String> {
+        let mut scale = Vec::new();
+        if let Some(kind) = &result.result_type {
+            scale.push(self.result_type(kind));
+        }
+        match (&result.value_min, &result.value_max) {
+            (Some(min), Some(max)) => {
+                scale.push(format!("{}–{}", self.number(min), self.number(max)))
+            }
+            (Some(min), None) => {
+                scale.push(self.format("result.from", &[("min", &self.number(min))]))
+            }
+            (None, Some(max)) => {
+                scale.push(self.format("result.up_to", &[("max", &self.number(max))]))
+            }
+            (None, None) => {}
+        }
+        if let Some(required) = &result.required {
+            scale.push(self.format("result.required", &[("required", &self.number(required))]));
+        }
+        scale
+    }
+
     /// `prefix.value` from the catalogue, when the value is a plain term that has one.
     pub fn term(&self, prefix: &str, value: &str) -> Option<String> {
         if value.is_empty() || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {

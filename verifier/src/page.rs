@@ -1056,19 +1056,7 @@ fn results_section(m: &Messages<'_>, details: &CardDetails, id: &str) -> Markup 
 }
 
 fn result_item(m: &Messages<'_>, result: &ResultDetail) -> Markup {
-    let mut scale = Vec::new();
-    if let Some(kind) = &result.result_type {
-        scale.push(m.result_type(kind));
-    }
-    match (&result.value_min, &result.value_max) {
-        (Some(min), Some(max)) => scale.push(format!("{min}–{max}")),
-        (Some(min), None) => scale.push(m.format("result.from", &[("min", min)])),
-        (None, Some(max)) => scale.push(m.format("result.up_to", &[("max", max)])),
-        (None, None) => {}
-    }
-    if let Some(required) = &result.required {
-        scale.push(m.format("result.required", &[("required", required)]));
-    }
+    let scale = m.result_scale(result);
     let status = result.status.as_deref().map(|s| m.result_status(s));
     html! {
         p {

@@ -280,19 +280,7 @@ fn result_text(result: &ResultDetail, m: &Messages<'_>) -> String {
         parts.push(m.t("result.unnamed").to_owned());
     }
     text.push_str(&parts.join(m.t("wallet.list_comma")));
-    let mut scale = Vec::new();
-    if let Some(kind) = &result.result_type {
-        scale.push(m.result_type(kind));
-    }
-    match (&result.value_min, &result.value_max) {
-        (Some(min), Some(max)) => scale.push(format!("{}–{}", m.number(min), m.number(max))),
-        (Some(min), None) => scale.push(m.format("result.from", &[("min", &m.number(min))])),
-        (None, Some(max)) => scale.push(m.format("result.up_to", &[("max", &m.number(max))])),
-        (None, None) => {}
-    }
-    if let Some(required) = &result.required {
-        scale.push(m.format("result.required", &[("required", &m.number(required))]));
-    }
+    let scale = m.result_scale(result);
     if !scale.is_empty() {
         text.push_str(&format!(" ({})", scale.join(m.t("wallet.list_semicolon"))));
     }

@@ -393,19 +393,7 @@ fn details_lists(m: &Messages<'_>, details: &CardDetails) -> String {
 /// One of the learner's results, read with its result description: value, level, status,
 /// scale, with the core's `result.*` words.
 fn result_item(m: &Messages<'_>, result: &ResultDetail) -> String {
-    let mut scale = Vec::new();
-    if let Some(kind) = &result.result_type {
-        scale.push(m.result_type(kind));
-    }
-    match (&result.value_min, &result.value_max) {
-        (Some(min), Some(max)) => scale.push(format!("{min}–{max}")),
-        (Some(min), None) => scale.push(m.format("result.from", &[("min", min)])),
-        (None, Some(max)) => scale.push(m.format("result.up_to", &[("max", max)])),
-        (None, None) => {}
-    }
-    if let Some(required) = &result.required {
-        scale.push(m.format("result.required", &[("required", required)]));
-    }
+    let scale = m.result_scale(result);
     let name = result.name.as_deref().unwrap_or(m.t("result.unnamed"));
     let mut item = format!("<p><strong dir=\"auto\">{}</strong>", escape(name));
     if let Some(value) = &result.value {
